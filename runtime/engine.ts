@@ -1,0 +1,221 @@
+import type { Clock } from './clock.ts';
+import { DsError, ErrorCode } from './errors.ts';
+import { Matcher } from './matching.ts';
+import { assertPlainData } from './payload.ts';
+import { seededRandom, type Random } from './random.ts';
+import type { Request } from './request.ts';
+import { decodeFrame, encodeMessage, Kind, type Envelope } from './transport/codec.ts';
+import type { Transport } from './transport/transport.ts';
+
+export interface EngineOptions {
+  rank: number;
+  size: number;
+  transport: Transport;
+  clock: Clock;
+  /** Job seed: every rank's random() stream derives from it and the rank. */
+  seed: number;
+  /** Carries out abort(): tell the launcher and stop (dsrun), or fail the local job. */
+  abort: (code: number, reason: string) => void;
+  /** Reports an error that does not stop the rank (bad frame, refused connection). */
+  report?: (err: Error) => void;
+}
+
+/** Handler of a non-Message kind (one-sided requests and replies), by world rank of the sender. */
+export type KindHandler = (from: number, envelope: Envelope) => void;
+
+interface Context {
+  matcher: Matcher;
+  /** World rank → rank in this communicator; undefined means the identity (the world itself). */
+  toLocal: Map<number, number> | undefined;
+}
+
+/** Messages kept for a context this rank has not created yet (a split still finishing here). */
+const EARLY_LIMIT = 100_000;
+
+/**
+ * The runtime core of one rank: routes frames from the transport to communicator contexts, sends
+ * messages, and keeps track of dead peers. It does no I/O of its own: it is handed a Transport and
+ * a Clock.
+ */
+export class Engine {
+  readonly rank: number;
+  readonly size: number;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly seed: number;
+  readonly transport: Transport;
+  /** World ranks known to be dead. */
+  readonly dead = new Set<number>();
+  /** Operations in progress other than receives (sends held by backpressure, collectives). */
+  readonly inflight = new Set<Request<unknown>>();
+  /** Context ids are allocated in blocks: even = point-to-point, odd = collectives. World is 0/1. */
+  nextContextId = 2;
+  private readonly contexts = new Map<number, Context>();
+  private readonly early = new Map<number, Array<[number, Envelope]>>();
+  private earlyCount = 0;
+  private readonly handlers = new Map<number, KindHandler>();
+  private readonly peerLostListeners: Array<(rank: number, reason: string) => void> = [];
+  private readonly abortImpl: (code: number, reason: string) => void;
+  private readonly reportImpl: (err: Error) => void;
+  private closed = false;
+
+  constructor(options: EngineOptions) {
+    this.rank = options.rank;
+    this.size = options.size;
+    this.clock = options.clock;
+    this.seed = options.seed;
+    this.random = seededRandom(options.seed, options.rank);
+    this.transport = options.transport;
+    this.abortImpl = options.abort;
+    this.reportImpl = options.report ?? ((err) => console.error(`dsmpi: rank ${this.rank}: ${err.message}`));
+    this.transport.start({
+      onFrame: (peer, frame) => this.onFrame(peer, frame),
+      onPeerLost: (peer, reason) => this.peerLost(peer, reason),
+      onError: (err) => this.reportImpl(err),
+    });
+  }
+
+  /** Creates the matching state of a context; `group` lists the world ranks (undefined: the world). */
+  openContext(id: number, group?: readonly number[]): Matcher {
+    if (this.contexts.has(id)) throw new Error(`context ${id} is already open`);
+    const toLocal = group ? new Map(group.map((world, local) => [world, local])) : undefined;
+    const ctx: Context = { matcher: new Matcher(), toLocal };
+    this.contexts.set(id, ctx);
+    if (id >= this.nextContextId) this.nextContextId = id + 1;
+    const waiting = this.early.get(id);
+    if (waiting) {
+      this.early.delete(id);
+      this.earlyCount -= waiting.length;
+      for (const [from, env] of waiting) this.dispatch(from, env);
+    }
+    return ctx.matcher;
+  }
+
+  closeContext(id: number): void {
+    const ctx = this.contexts.get(id);
+    if (!ctx) return;
+    this.contexts.delete(id);
+    ctx.matcher.failAll((d) => new DsError(ErrorCode.Closed, `${d}: the communicator was freed`));
+  }
+
+  /** Registers the runtime-level handler of a message kind (the host side of one-sided operations). */
+  handle(kind: number, handler: KindHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  onPeerLost(listener: (rank: number, reason: string) => void): void {
+    this.peerLostListeners.push(listener);
+  }
+
+  /**
+   * Encodes and sends one message to a world rank. Throws at once (before any I/O) for a payload that
+   * is not plain data or is too large. Resolves when the message is buffered for the network.
+   */
+  send(worldDest: number, kind: number, context: number, tag: number, data: unknown, what: string): void | Promise<void> {
+    assertPlainData(data, what);
+    const bytes = encodeMessage(kind, context, tag, data);
+    if (bytes.length > this.transport.maxPayload) {
+      throw new DsError(
+        ErrorCode.PayloadTooLarge,
+        `${what}: message is ${bytes.length} bytes, over the limit of ${this.transport.maxPayload} (maxPayload)`,
+      );
+    }
+    if (this.closed) throw new DsError(ErrorCode.Closed, `${what}: the runtime has shut down`);
+    if (worldDest === this.rank) {
+      // To oneself: through the codec all the same, so the receiver gets a copy.
+      for (const env of decodeFrame(bytes)) this.dispatch(this.rank, env);
+      return;
+    }
+    if (this.dead.has(worldDest)) {
+      return Promise.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${worldDest} is dead`));
+    }
+    return this.transport.send(worldDest, bytes);
+  }
+
+  /** Marks a world rank dead and fails everything waiting on it. */
+  peerLost(peer: number, reason: string): void {
+    if (this.dead.has(peer) || peer === this.rank) return;
+    this.dead.add(peer);
+    for (const ctx of this.contexts.values()) {
+      const local = ctx.toLocal ? ctx.toLocal.get(peer) : peer;
+      if (local === undefined) continue;
+      ctx.matcher.failSource(local, (d) => new DsError(ErrorCode.PeerLost, `${d}: rank ${peer} was lost (${reason})`));
+    }
+    for (const l of this.peerLostListeners) l(peer, reason);
+  }
+
+  abort(code: number, reason: string): void {
+    this.abortImpl(code, reason);
+  }
+
+  report(err: Error): void {
+    this.reportImpl(err);
+  }
+
+  /** Everything this rank is waiting on, for --timeout reports. */
+  waiting(): Array<Request<unknown>> {
+    const all: Array<Request<unknown>> = [...this.inflight];
+    for (const ctx of this.contexts.values()) all.push(...ctx.matcher.waiting());
+    return all;
+  }
+
+  /** Fails every pending operation and stops accepting sends. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const id of [...this.contexts.keys()]) this.closeContext(id);
+    await this.transport.close();
+  }
+
+  private onFrame(from: number, frame: Uint8Array): void {
+    let envelopes: Envelope[];
+    try {
+      envelopes = decodeFrame(frame);
+    } catch (err) {
+      this.reportImpl(new DsError(ErrorCode.Decode, `from rank ${from}: ${(err as Error).message}; connection dropped`));
+      this.transport.drop(from, 'malformed frame');
+      return;
+    }
+    for (const env of envelopes) {
+      if (!this.dispatch(from, env)) {
+        this.transport.drop(from, 'protocol violation');
+        return;
+      }
+    }
+  }
+
+  /** Routes one envelope; false (after reporting) if it breaks the protocol. */
+  private dispatch(from: number, env: Envelope): boolean {
+    const [kind, context, tag, data] = env;
+    if (kind !== Kind.Message) {
+      const handler = this.handlers.get(kind);
+      if (!handler) return this.protocolError(from, `unknown message kind ${kind}`);
+      handler(from, env);
+      return true;
+    }
+    const ctx = this.contexts.get(context);
+    if (!ctx) {
+      // A communicator another rank has already created but this one is still creating: keep it.
+      if (context >= this.nextContextId && this.earlyCount < EARLY_LIMIT) {
+        const list = this.early.get(context) ?? [];
+        list.push([from, env]);
+        this.early.set(context, list);
+        this.earlyCount++;
+        return true;
+      }
+      return this.protocolError(from, `message for communicator context ${context}, which does not exist`);
+    }
+    const source = ctx.toLocal ? ctx.toLocal.get(from) : from;
+    if (source === undefined) {
+      return this.protocolError(from, `message on context ${context} from rank ${from}, not a member`);
+    }
+    if (tag < 0) return this.protocolError(from, `message with negative tag ${tag}`);
+    ctx.matcher.arrive({ source, tag, data });
+    return true;
+  }
+
+  private protocolError(from: number, message: string): false {
+    this.reportImpl(new DsError(ErrorCode.Protocol, `from rank ${from}: ${message}; connection dropped`));
+    return false;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The one error class of dsmpi. Every code is documented in docs/errors.md, which says whether it is
+ * definite (nothing happened: safe to retry) or indefinite (the peer may still act on it).
+ */
+export const ErrorCode = {
+  /** Programmer error in arguments (bad tag, bad option). Definite. */
+  InvalidArgument: 'DS_ERR_INVALID_ARGUMENT',
+  /** A rank outside 0..size-1 (and not PROC_NULL / a wildcard where allowed). Definite. */
+  InvalidRank: 'DS_ERR_INVALID_RANK',
+  /** A payload MessagePack cannot carry as plain data (function, Map, class instance, cycle). Definite. */
+  Unencodable: 'DS_ERR_UNENCODABLE',
+  /** A payload larger than the transport's maxPayload. Definite. */
+  PayloadTooLarge: 'DS_ERR_PAYLOAD_TOO_LARGE',
+  /** A receive (or another wait) ran out of time. Definite: nothing was consumed. */
+  Timeout: 'DS_ERR_TIMEOUT',
+  /** The request was cancelled by the program. Definite. */
+  Cancelled: 'DS_ERR_CANCELLED',
+  /** The peer died or was cut off. Indefinite for sends: the peer may have received it. */
+  PeerLost: 'DS_ERR_PEER_LOST',
+  /** A frame that could not be decoded. Reported on the receiving rank; the connection is dropped. */
+  Decode: 'DS_ERR_DECODE',
+  /** A well-formed frame that breaks the protocol (unknown kind, unknown communicator). */
+  Protocol: 'DS_ERR_PROTOCOL',
+  /** A connection without the right job token. Refused; the job is unaffected. */
+  Auth: 'DS_ERR_AUTH',
+  /** The job was aborted (by a rank's uncaught error, abort(), or the launcher). */
+  Aborted: 'DS_ERR_ABORTED',
+  /** The communicator was freed or the runtime shut down. Definite. */
+  Closed: 'DS_ERR_CLOSED',
+  /** run() was started without the environment dsrun provides. */
+  NoLauncher: 'DS_ERR_NO_LAUNCHER',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class DsError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DsError';
+    this.code = code;
+  }
+}
+
+export function isDsError(err: unknown, code?: ErrorCode): err is DsError {
+  return err instanceof DsError && (code === undefined || err.code === code);
+}

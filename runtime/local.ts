@@ -1,0 +1,62 @@
+import { realClock, type Clock } from './clock.ts';
+import { Communicator } from './communicator.ts';
+import { Engine } from './engine.ts';
+import { DsError, ErrorCode } from './errors.ts';
+import { MemoryNetwork, type MemoryNetworkOptions } from './transport/memory.ts';
+
+export interface LocalOptions extends MemoryNetworkOptions {
+  /** Number of ranks. */
+  n: number;
+  /** Job seed for every rank's random() (default 1). */
+  seed?: number;
+  clock?: Clock;
+  /** Receives non-fatal reports (bad frames...) instead of stderr. */
+  report?: (rank: number, err: Error) => void;
+}
+
+export interface LocalJob<T> {
+  network: MemoryNetwork;
+  comms: Communicator[];
+  /** Each rank's result, in rank order; rejects with the first rank's error (or an abort). */
+  results: Promise<T[]>;
+}
+
+/**
+ * Starts `n` ranks of `main` in this process over the in-memory network, with real time. Handy for
+ * tests and notebooks; the deterministic simulator builds on the same parts.
+ */
+export function startLocal<T>(options: LocalOptions, main: (comm: Communicator) => Promise<T> | T): LocalJob<T> {
+  const network = new MemoryNetwork(options.n, options);
+  let abortJob: (err: Error) => void = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    abortJob = reject;
+  });
+  aborted.catch(() => {});
+  const comms = Array.from({ length: options.n }, (_, rank) => {
+    const engine = new Engine({
+      rank,
+      size: options.n,
+      transport: network.endpoint(rank),
+      clock: options.clock ?? realClock,
+      seed: options.seed ?? 1,
+      abort: (code, reason) => abortJob(new DsError(ErrorCode.Aborted, `job aborted with code ${code}: ${reason}`)),
+      report: options.report ? (err) => options.report!(rank, err) : undefined,
+    });
+    return new Communicator(engine, 0, Array.from({ length: options.n }, (_, i) => i));
+  });
+  const results = Promise.race([Promise.all(comms.map(async (comm) => main(comm))), aborted]);
+  return { network, comms, results };
+}
+
+/** Runs `n` ranks of `main` in this process and resolves to their results in rank order. */
+export async function runLocal<T>(
+  options: LocalOptions | number,
+  main: (comm: Communicator) => Promise<T> | T,
+): Promise<T[]> {
+  const job = startLocal(typeof options === 'number' ? { n: options } : options, main);
+  try {
+    return await job.results;
+  } finally {
+    await Promise.all(job.comms.map((c) => c.engine.shutdown()));
+  }
+}

@@ -1,0 +1,57 @@
+import { DsError, ErrorCode } from './errors.ts';
+
+/**
+ * Payloads are plain data, what MessagePack carries faithfully: undefined, null, booleans, numbers,
+ * bigints, strings, Dates, byte arrays (Uint8Array/Buffer), arrays and plain objects. Anything else
+ * (a function, a symbol, a Map or Set, a class instance, a typed array other than bytes, a cycle) is
+ * refused with DS_ERR_UNENCODABLE rather than silently flattened.
+ */
+export function assertPlainData(value: unknown, what: string): void {
+  const problem = findProblem(value, new Set(), '');
+  if (problem !== undefined) {
+    throw new DsError(
+      ErrorCode.Unencodable,
+      `${what}: payload${problem} cannot be sent; payloads are plain data ` +
+        `(numbers, strings, booleans, null, arrays, plain objects, Uint8Array)`,
+    );
+  }
+}
+
+function findProblem(value: unknown, ancestors: Set<object>, path: string): string | undefined {
+  switch (typeof value) {
+    case 'undefined':
+    case 'boolean':
+    case 'number':
+    case 'string':
+    case 'bigint':
+      return undefined;
+    case 'function':
+      return `${path} is a function`;
+    case 'symbol':
+      return `${path} is a symbol`;
+  }
+  if (value === null || value instanceof Date || value instanceof Uint8Array) return undefined;
+  const obj = value as object;
+  if (ancestors.has(obj)) return `${path} is a cycle`;
+  if (Array.isArray(obj)) {
+    ancestors.add(obj);
+    for (let i = 0; i < obj.length; i++) {
+      const p = findProblem(obj[i], ancestors, `${path}[${i}]`);
+      if (p !== undefined) return p;
+    }
+    ancestors.delete(obj);
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null) {
+    const name = (proto?.constructor as { name?: string } | undefined)?.name ?? 'unknown';
+    return `${path} is a ${name} (not a plain object)`;
+  }
+  ancestors.add(obj);
+  for (const key in obj) {
+    const p = findProblem((obj as Record<string, unknown>)[key], ancestors, `${path}.${key}`);
+    if (p !== undefined) return p;
+  }
+  ancestors.delete(obj);
+  return undefined;
+}

@@ -1,0 +1,31 @@
+/**
+ * What the runtime core needs from a network. Peers are world ranks. A transport carries opaque
+ * encoded messages (see codec.ts); it may coalesce several into one frame, and it must keep them in
+ * order per peer (FIFO), which MPI's non-overtaking rule rests on.
+ */
+export interface TransportEvents {
+  /** A frame from `peer`: one or more encoded messages, in the order they were sent. */
+  onFrame(peer: number, frame: Uint8Array): void;
+  /** The connection to `peer` is gone and will not come back (its process died or was cut off). */
+  onPeerLost(peer: number, reason: string): void;
+  /** Something to report on this rank that does not stop it (a refused connection, a bad frame). */
+  onError(err: Error): void;
+}
+
+export interface Transport {
+  /** Largest encoded message this transport accepts, in bytes. */
+  readonly maxPayload: number;
+  /** Begins delivering events. Called once, before any send. */
+  start(events: TransportEvents): void;
+  /**
+   * Queues one encoded message for `peer` (never this rank itself). Returns a promise only when the
+   * peer's outgoing buffer is over its high-water mark; the promise resolves when it has drained.
+   */
+  send(peer: number, message: Uint8Array): void | Promise<void>;
+  /** Drops the connection to `peer` after a protocol violation; later sends may reconnect. */
+  drop(peer: number, reason: string): void;
+  /** Resolves when everything queued so far has been handed to the network. */
+  flush(): Promise<void>;
+  /** Flushes, then closes every connection. */
+  close(): Promise<void>;
+}
