@@ -3,7 +3,7 @@ import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.ts';
 import type { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import type { Matcher, Message, Status } from './matching.ts';
-import { Request } from './request.ts';
+import { Request, type PendingOperation } from './request.ts';
 import { Kind } from './transport/codec.ts';
 
 export interface RecvOptions {
@@ -56,9 +56,9 @@ export class Communicator {
     this.checkRank(dest, what, false);
     this.checkTag(tag, what, false);
     const now = this.clock.now();
-    if (dest === PROC_NULL) return Request.resolved(what, now, undefined);
+    if (dest === PROC_NULL) return Request.resolved<void>(what, now, undefined);
     const sent = this.engine.send(this.group[dest], Kind.Message, this.context, tag, data, what);
-    if (sent === undefined) return Request.resolved(what, now, undefined);
+    if (sent === undefined) return Request.resolved<void>(what, now, undefined);
     const request = new Request<void>(`send(dest=${dest}, tag=${tag}) held by backpressure`, now);
     this.engine.inflight.add(request);
     sent.then(
@@ -147,7 +147,7 @@ export class Communicator {
   }
 
   /** Starts a timeout timer for a pending request; returns its canceller. */
-  private timer(request: Request<never>, timeoutMs: number | undefined, what: string): (() => void) | undefined {
+  private timer(request: PendingOperation & { reject(err: unknown): void }, timeoutMs: number | undefined, what: string): (() => void) | undefined {
     if (timeoutMs === undefined) return undefined;
     if (!(timeoutMs >= 0)) {
       throw new DsError(ErrorCode.InvalidArgument, `${what}: timeoutMs must be a number >= 0, got ${timeoutMs}`);

@@ -3,7 +3,7 @@ import { DsError, ErrorCode } from './errors.ts';
 import { Matcher } from './matching.ts';
 import { assertPlainData } from './payload.ts';
 import { seededRandom, type Random } from './random.ts';
-import type { Request } from './request.ts';
+import type { PendingOperation } from './request.ts';
 import { decodeFrame, encodeMessage, Kind, type Envelope } from './transport/codec.ts';
 import type { Transport } from './transport/transport.ts';
 
@@ -47,7 +47,7 @@ export class Engine {
   /** World ranks known to be dead. */
   readonly dead = new Set<number>();
   /** Operations in progress other than receives (sends held by backpressure, collectives). */
-  readonly inflight = new Set<Request<unknown>>();
+  readonly inflight = new Set<PendingOperation>();
   /** Context ids are allocated in blocks: even = point-to-point, odd = collectives. World is 0/1. */
   nextContextId = 2;
   private readonly contexts = new Map<number, Context>();
@@ -153,8 +153,8 @@ export class Engine {
   }
 
   /** Everything this rank is waiting on, for --timeout reports. */
-  waiting(): Array<Request<unknown>> {
-    const all: Array<Request<unknown>> = [...this.inflight];
+  waiting(): PendingOperation[] {
+    const all: PendingOperation[] = [...this.inflight];
     for (const ctx of this.contexts.values()) all.push(...ctx.matcher.waiting());
     return all;
   }

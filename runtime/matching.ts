@@ -1,5 +1,5 @@
 import { ANY_SOURCE, ANY_TAG } from './constants.ts';
-import type { Request } from './request.ts';
+import type { PendingOperation, Request } from './request.ts';
 
 /** A received message: who sent it (rank in the communicator), its tag, and the payload. */
 export interface Message<T = unknown> {
@@ -104,7 +104,7 @@ export class Matcher {
   }
 
   /** Withdraws a posted receive or probe (cancel, timeout). False if it had already matched. */
-  withdraw(request: Request<unknown>): boolean {
+  withdraw(request: PendingOperation): boolean {
     const i = this.posted.findIndex((p) => p.request === request);
     if (i >= 0) {
       this.posted[i].clearTimer?.();
@@ -142,7 +142,7 @@ export class Matcher {
   }
 
   /** Requests still waiting, for status reports. */
-  waiting(): Array<Request<unknown>> {
+  waiting(): PendingOperation[] {
     return [...this.posted.map((p) => p.request), ...this.probes.map((p) => p.request)];
   }
 

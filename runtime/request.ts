@@ -1,5 +1,11 @@
 import { DsError, ErrorCode } from './errors.ts';
 
+/** What --timeout reports show of an operation still waiting. */
+export interface PendingOperation {
+  readonly description: string;
+  readonly startedAt: number;
+}
+
 export type TestResult<T> = { done: true; value: T } | { done: false };
 
 /**
@@ -7,7 +13,7 @@ export type TestResult<T> = { done: true; value: T } | { done: false };
  * it if it has not completed. A request that fails and is never awaited raises no unhandled
  * rejection: the promise is made only when someone asks for it.
  */
-export class Request<T> implements PromiseLike<T> {
+export class Request<T> implements PromiseLike<T>, PendingOperation {
   /** What the operation is, e.g. `recv(source=2, tag=5)`: shown in --timeout reports. */
   readonly description: string;
   /** When it started, in the rank's clock milliseconds. */
