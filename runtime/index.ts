@@ -9,3 +9,4 @@ export type { Message, Status } from './matching.ts';
 export { Request, waitAll, waitAny, type TestResult } from './request.ts';
 export type { Clock } from './clock.ts';
 export { runLocal, startLocal, type LocalOptions, type LocalJob } from './local.ts';
+export { run, type RunOptions } from './run.ts';

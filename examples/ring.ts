@@ -1,0 +1,24 @@
+// A token goes round the ring of ranks k times (default 3); each rank adds one on every pass.
+// Usage: dsrun -n 4 examples/ring.ts [k]
+import { run } from 'dsmpi';
+
+const TOKEN = 1;
+
+await run(async (world) => {
+  const laps = Number(process.argv[2] ?? 3);
+  const next = (world.rank + 1) % world.size;
+  const prev = (world.rank - 1 + world.size) % world.size;
+  if (world.rank === 0) {
+    let token = 0;
+    for (let lap = 1; lap <= laps; lap++) {
+      await world.send(token + 1, next, TOKEN);
+      token = (await world.recv<number>(prev, TOKEN)).data;
+      console.log(`lap ${lap}: token = ${token}`);
+    }
+  } else {
+    for (let lap = 1; lap <= laps; lap++) {
+      const { data } = await world.recv<number>(prev, TOKEN);
+      await world.send(data + 1, next, TOKEN);
+    }
+  }
+});

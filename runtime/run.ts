@@ -1,0 +1,132 @@
+import { realClock } from './clock.ts';
+import { Communicator } from './communicator.ts';
+import { Engine } from './engine.ts';
+import { DsError, ErrorCode } from './errors.ts';
+import { runLocal } from './local.ts';
+import { ControlChannel } from './transport/control-channel.ts';
+import { Env, type CoordinatorToRank } from './transport/rendezvous.ts';
+import { WsTransport } from './transport/ws.ts';
+
+export interface RunOptions {
+  /**
+   * Keep going when another rank dies: operations on it reject with DS_ERR_PEER_LOST instead of the
+   * launcher aborting the job. Default false (any death aborts the job, as mpirun does).
+   */
+  surviveFailures?: boolean;
+}
+
+/**
+ * Runs `main` as this process's rank of the job dsrun started. Started without dsrun (a plain
+ * `npx tsx program.ts`), it runs a job of one rank. An uncaught error on any rank aborts the whole
+ * job with that rank's message and stack. When every rank's `main` has returned, the process exits 0.
+ */
+export async function run(main: (world: Communicator) => Promise<unknown> | unknown, options: RunOptions = {}): Promise<void> {
+  const env = process.env;
+  if (!env[Env.rendezvous]) {
+    try {
+      await runLocal({ n: 1, seed: Number(env[Env.seed] ?? 1) }, main);
+    } catch (err) {
+      console.error(err);
+      process.exit(1);
+    }
+    return;
+  }
+  const rank = Number(env[Env.rank]);
+  const size = Number(env[Env.size]);
+  const jobId = env[Env.jobId] ?? '';
+  const token = env[Env.token] ?? '';
+  const seed = Number(env[Env.seed] ?? 1);
+  if (!(Number.isInteger(rank) && Number.isInteger(size) && rank >= 0 && rank < size)) {
+    throw new DsError(ErrorCode.NoLauncher, `run(): bad ${Env.rank}/${Env.size} in the environment`);
+  }
+
+  const addresses = new Map<number, string>();
+  const addressWaiters = new Map<number, Array<(address: string) => void>>();
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+
+  const transport = await WsTransport.listen({
+    rank,
+    size,
+    jobId,
+    token,
+    host: env[Env.bind] || '127.0.0.1',
+    maxPayload: env[Env.maxPayload] ? Number(env[Env.maxPayload]) : undefined,
+    resolve: (peer) => {
+      const known = addresses.get(peer);
+      if (known) return Promise.resolve(known);
+      return new Promise((resolve) => addressWaiters.set(peer, [...(addressWaiters.get(peer) ?? []), resolve]));
+    },
+  });
+
+  let control: ControlChannel | undefined;
+  const abortJob = async (code: number, reason: string): Promise<never> => {
+    await control?.send({ t: 'abort', code, reason });
+    process.exit(code);
+  };
+  const engine: Engine = new Engine({
+    rank,
+    size,
+    transport,
+    clock: realClock,
+    seed,
+    abort: (code, reason) => void abortJob(code, reason),
+  });
+  const onMessage = (msg: CoordinatorToRank): void => {
+    switch (msg.t) {
+      case 'peer':
+        addresses.set(msg.rank, msg.address);
+        for (const w of addressWaiters.get(msg.rank) ?? []) w(msg.address);
+        addressWaiters.delete(msg.rank);
+        break;
+      case 'lost':
+        engine.peerLost(msg.rank, msg.reason);
+        break;
+      case 'status?': {
+        const now = realClock.now();
+        const waiting = engine.waiting().map((op) => ({ what: op.description, forMs: now - op.startedAt }));
+        void control?.send({ t: 'status', waiting });
+        break;
+      }
+      case 'finish':
+        finish();
+        break;
+    }
+  };
+  control = await ControlChannel.connect({
+    url: env[Env.rendezvous]!,
+    jobId,
+    token,
+    rank,
+    onMessage,
+    onLost: () => process.exit(1),
+  });
+
+
+  const onUncaught = (err: unknown): void => {
+    void abortJob(1, describe(err));
+  };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
+  await control.send({ t: 'hello', rank, pid: process.pid, address: transport.address, survive: !!options.surviveFailures });
+  const world = new Communicator(engine, 0, Array.from({ length: size }, (_, i) => i));
+
+  try {
+    await main(world);
+  } catch (err) {
+    await abortJob(1, describe(err));
+  }
+  await transport.flush();
+  await control.send({ t: 'done' });
+  await finished;
+  await engine.shutdown();
+  control.close();
+  process.exit(0);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  return `uncaught value: ${String(err)}`;
+}

@@ -1,0 +1,62 @@
+import { WebSocket } from 'ws';
+import { decodeValue, encodeValue } from './codec.ts';
+import type { CoordinatorToRank, RankToCoordinator } from './rendezvous.ts';
+import { Header } from './ws.ts';
+
+export interface ControlChannelOptions {
+  url: string;
+  jobId: string;
+  token: string;
+  rank: number;
+  onMessage: (msg: CoordinatorToRank) => void;
+  /** The coordinator went away without `finish`: the launcher is gone, so the rank must stop. */
+  onLost: (reason: string) => void;
+}
+
+/** The rank's end of the control protocol with the dsrun coordinator. */
+export class ControlChannel {
+  private readonly socket: WebSocket;
+  private finished = false;
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+  }
+
+  static connect(options: ControlChannelOptions): Promise<ControlChannel> {
+    const socket = new WebSocket(options.url, {
+      headers: {
+        [Header.job]: options.jobId,
+        [Header.token]: options.token,
+        [Header.rank]: String(options.rank),
+      },
+      perMessageDeflate: false,
+    });
+    const channel = new ControlChannel(socket);
+    socket.on('message', (data: Buffer) => {
+      const msg = decodeValue(data) as CoordinatorToRank;
+      if (msg.t === 'finish') channel.finished = true;
+      options.onMessage(msg);
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => {
+        socket.on('close', () => {
+          if (!channel.finished) options.onLost('the launcher closed the control connection');
+        });
+        resolve(channel);
+      });
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_req, res) =>
+        reject(new Error(`the launcher refused this rank (HTTP ${res.statusCode})`)),
+      );
+    });
+  }
+
+  send(msg: RankToCoordinator): Promise<void> {
+    return new Promise((resolve) => this.socket.send(encodeValue(msg), () => resolve()));
+  }
+
+  close(): void {
+    this.finished = true;
+    this.socket.close();
+  }
+}

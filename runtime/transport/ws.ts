@@ -1,0 +1,323 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, WebSocketServer } from 'ws';
+import { DsError, ErrorCode } from '../errors.ts';
+import { joinFrame } from './codec.ts';
+import type { Transport, TransportEvents } from './transport.ts';
+
+export interface WsTransportOptions {
+  rank: number;
+  size: number;
+  jobId: string;
+  /** Secret job token; every connection must present it before any frame is accepted. */
+  token: string;
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Address to advertise to the other ranks (default: host). */
+  advertiseHost?: string;
+  maxPayload?: number;
+  /** Finds the listening address (ws://host:port) of a peer; may wait until the peer has registered. */
+  resolve: (peer: number) => Promise<string>;
+}
+
+/** Headers of the handshake, checked before the WebSocket upgrade. */
+export const Header = {
+  job: 'x-dsmpi-job',
+  token: 'x-dsmpi-token',
+  rank: 'x-dsmpi-rank',
+} as const;
+
+/** Close code and reason of a rank that ends normally: not a failure. */
+const FINISHED = { code: 1000, reason: 'finished' };
+/** An outgoing buffer over this many bytes makes send() wait (backpressure). */
+const HIGH_WATER = 8 * 1024 * 1024;
+
+type LinkState = 'idle' | 'connecting' | 'accepting' | 'open' | 'gone';
+
+interface Link {
+  state: LinkState;
+  socket?: WebSocket;
+  queue: Uint8Array[];
+  queuedBytes: number;
+  /** Bytes handed to ws and not yet written to the kernel. */
+  unwritten: number;
+  /** Senders held by backpressure. */
+  drainWaiters: Array<() => void>;
+  /** flush() callers waiting for everything queued to be written. */
+  idleWaiters: Array<() => void>;
+}
+
+/** Compares secrets in constant time. */
+export function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The WebSocket transport: one socket per pair of ranks, opened on first use by whichever side
+ * sends first (if both dial at once, the connection dialled by the lower rank wins). Messages sent
+ * in one event-loop turn to one peer travel as one frame.
+ */
+export class WsTransport implements Transport {
+  readonly maxPayload: number;
+  /** The address peers dial, ws://host:port. */
+  readonly address: string;
+  private readonly options: WsTransportOptions;
+  private readonly server: WebSocketServer;
+  private readonly links: Link[];
+  private events: TransportEvents | undefined;
+  private flushScheduled = false;
+  private readonly dirty = new Set<number>();
+  private closing = false;
+
+  private constructor(options: WsTransportOptions, server: WebSocketServer, address: string) {
+    this.options = options;
+    this.server = server;
+    this.address = address;
+    this.maxPayload = options.maxPayload ?? 64 * 1024 * 1024;
+    this.links = Array.from({ length: options.size }, () => ({
+      state: 'idle' as LinkState,
+      queue: [],
+      queuedBytes: 0,
+      unwritten: 0,
+      drainWaiters: [],
+      idleWaiters: [],
+    }));
+  }
+
+  /** Starts listening on an ephemeral port. */
+  static async listen(options: WsTransportOptions): Promise<WsTransport> {
+    const host = options.host ?? '127.0.0.1';
+    let transport: WsTransport | undefined;
+    const server = new WebSocketServer({
+      host,
+      port: 0,
+      maxPayload: (options.maxPayload ?? 64 * 1024 * 1024) + 1024,
+      perMessageDeflate: false,
+      verifyClient: (info, done) => transport!.verify(info.req, done),
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const { port } = server.address() as { port: number };
+    const advertised = options.advertiseHost ?? host;
+    transport = new WsTransport(options, server, `ws://${advertised.includes(':') ? `[${advertised}]` : advertised}:${port}`);
+    server.on('connection', (socket, req) => transport!.accepted(socket, req));
+    server.on('error', (err) => transport!.events?.onError(err));
+    return transport;
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+  }
+
+  send(peer: number, message: Uint8Array): void | Promise<void> {
+    const link = this.links[peer];
+    if (link.state === 'gone') throw new DsError(ErrorCode.PeerLost, `send to rank ${peer}: connection lost`);
+    link.queue.push(message);
+    link.queuedBytes += message.length;
+    if (link.state === 'idle') void this.dial(peer);
+    if (link.state === 'open') this.scheduleFlush(peer);
+    if (link.queuedBytes + link.unwritten > HIGH_WATER) {
+      return new Promise((resolve) => link.drainWaiters.push(resolve));
+    }
+  }
+
+  drop(peer: number, reason: string): void {
+    const link = this.links[peer];
+    link.socket?.close(1002, reason.slice(0, 100));
+  }
+
+  async flush(): Promise<void> {
+    for (const peer of this.dirty) this.flushLink(peer);
+    this.dirty.clear();
+    const waits = this.links
+      .filter((l) => l.state !== 'gone' && (l.unwritten > 0 || l.queue.length > 0))
+      .map((l) => new Promise<void>((resolve) => l.idleWaiters.push(resolve)));
+    await Promise.all(waits);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    await this.flush();
+    this.closing = true;
+    const closed = this.links
+      .filter((l) => l.socket && l.socket.readyState === WebSocket.OPEN)
+      .map(
+        (l) =>
+          new Promise<void>((resolve) => {
+            l.socket!.once('close', () => resolve());
+            l.socket!.close(FINISHED.code, FINISHED.reason);
+            setTimeout(() => {
+              l.socket!.terminate();
+              resolve();
+            }, 1000).unref();
+          }),
+      );
+    await Promise.all(closed);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Decides on an incoming handshake before the upgrade: job, token, rank, and the dial race. */
+  private verify(req: IncomingMessage, done: (ok: boolean, code?: number, message?: string) => void): void {
+    const who = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const job = req.headers[Header.job];
+    const token = req.headers[Header.token];
+    const peer = Number(req.headers[Header.rank]);
+    if (this.closing) return done(false, 503, 'shutting down');
+    if (job !== this.options.jobId || !sameSecret(typeof token === 'string' ? token : undefined, this.options.token)) {
+      this.events?.onError(new DsError(ErrorCode.Auth, `refused a connection from ${who}: wrong or missing job token`));
+      return done(false, 401, 'wrong job or token');
+    }
+    if (!Number.isInteger(peer) || peer < 0 || peer >= this.options.size || peer === this.options.rank) {
+      this.events?.onError(new DsError(ErrorCode.Protocol, `refused a connection from ${who}: bad rank header`));
+      return done(false, 400, 'bad rank');
+    }
+    const link = this.links[peer];
+    const lowerDialsToo = link.state === 'connecting' && this.options.rank < peer;
+    if (link.state === 'open' || link.state === 'accepting' || link.state === 'gone' || lowerDialsToo) {
+      return done(false, 409, 'duplicate connection');
+    }
+    link.state = 'accepting';
+    done(true);
+  }
+
+  private accepted(socket: WebSocket, req: IncomingMessage): void {
+    const peer = Number(req.headers[Header.rank]);
+    this.attach(peer, socket);
+  }
+
+  private async dial(peer: number): Promise<void> {
+    const link = this.links[peer];
+    link.state = 'connecting';
+    let url: string;
+    try {
+      url = await this.options.resolve(peer);
+    } catch (err) {
+      return this.lost(peer, `cannot find rank ${peer}: ${(err as Error).message}`);
+    }
+    if (link.state !== 'connecting') return;
+    const socket = new WebSocket(url, {
+      headers: {
+        [Header.job]: this.options.jobId,
+        [Header.token]: this.options.token,
+        [Header.rank]: String(this.options.rank),
+      },
+      maxPayload: this.maxPayload + 1024,
+      perMessageDeflate: false,
+      // Ranks talk over authenticated links, not through proxies: a zero mask lets ws skip masking.
+      generateMask: (mask: Buffer) => mask.fill(0),
+    });
+    socket.on('unexpected-response', (_req, res) => {
+      socket.terminate();
+      if (res.statusCode === 409) {
+        // The peer dialled us too and its connection wins; it will arrive (or has arrived).
+        if (link.state === 'connecting') link.state = 'accepting';
+        return;
+      }
+      this.lost(peer, `rank ${peer} refused the connection (HTTP ${res.statusCode})`);
+    });
+    socket.on('open', () => {
+      if (link.state !== 'connecting') {
+        socket.close(FINISHED.code, 'duplicate');
+        return;
+      }
+      this.attach(peer, socket);
+    });
+    socket.on('error', (err) => {
+      if (link.state === 'connecting') this.lost(peer, `cannot connect to rank ${peer}: ${err.message}`);
+    });
+  }
+
+  private attach(peer: number, socket: WebSocket): void {
+    const link = this.links[peer];
+    link.state = 'open';
+    link.socket = socket;
+    socket.binaryType = 'nodebuffer';
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        this.events?.onError(new DsError(ErrorCode.Decode, `text frame from rank ${peer}; connection dropped`));
+        socket.close(1003, 'binary frames only');
+        return;
+      }
+      this.events?.onFrame(peer, data);
+    });
+    socket.on('error', (err) => {
+      const code = /max payload/i.test(err.message) ? ErrorCode.PayloadTooLarge : ErrorCode.Decode;
+      this.events?.onError(new DsError(code, `connection with rank ${peer}: ${err.message}`));
+    });
+    socket.on('close', (code, reason) => {
+      if (link.socket !== socket) return;
+      link.socket = undefined;
+      if (this.closing) return;
+      const why = reason.toString();
+      if (code === FINISHED.code && why === FINISHED.reason) {
+        link.state = 'gone';
+        return;
+      }
+      if (code === 1009) {
+        this.events?.onError(
+          new DsError(ErrorCode.PayloadTooLarge, `rank ${peer} closed the connection: a frame was over its maxPayload`),
+        );
+      }
+      this.lost(peer, `connection closed (${code}${why ? ` ${why}` : ''})`);
+    });
+    if (link.queue.length > 0) this.scheduleFlush(peer);
+  }
+
+  private lost(peer: number, reason: string): void {
+    const link = this.links[peer];
+    if (link.state === 'gone') return;
+    link.state = 'gone';
+    link.queue = [];
+    link.queuedBytes = 0;
+    for (const w of [...link.drainWaiters.splice(0), ...link.idleWaiters.splice(0)]) w();
+    this.events?.onPeerLost(peer, reason);
+  }
+
+  private scheduleFlush(peer: number): void {
+    this.dirty.add(peer);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => {
+      this.flushScheduled = false;
+      for (const p of this.dirty) this.flushLink(p);
+      this.dirty.clear();
+    });
+  }
+
+  /** Sends what is queued for a peer as frames of at most maxPayload bytes. */
+  private flushLink(peer: number): void {
+    const link = this.links[peer];
+    const socket = link.socket;
+    if (link.state !== 'open' || !socket || link.queue.length === 0) return;
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    const sendBatch = (): void => {
+      const frame = joinFrame(batch);
+      link.unwritten += frame.length;
+      socket.send(frame, { binary: true }, () => {
+        link.unwritten -= frame.length;
+        if (link.unwritten + link.queuedBytes <= HIGH_WATER / 2) {
+          for (const w of link.drainWaiters.splice(0)) w();
+        }
+        if (link.unwritten === 0 && link.queue.length === 0) {
+          for (const w of link.idleWaiters.splice(0)) w();
+        }
+      });
+      batch = [];
+      batchBytes = 0;
+    };
+    for (const m of link.queue) {
+      if (batchBytes + m.length > this.maxPayload && batch.length > 0) sendBatch();
+      batch.push(m);
+      batchBytes += m.length;
+    }
+    sendBatch();
+    link.queue = [];
+    link.queuedBytes = 0;
+  }
+}
