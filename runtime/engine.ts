@@ -3,6 +3,7 @@ import { DsError, ErrorCode } from './errors.ts';
 import { Matcher } from './matching.ts';
 import { assertPlainData } from './payload.ts';
 import { seededRandom, type Random } from './random.ts';
+import { MemoryStorage, type DurableStorage } from './storage.ts';
 import type { PendingOperation } from './request.ts';
 import { decodeFrame, encodeMessage, Kind, type Envelope } from './transport/codec.ts';
 import type { Transport } from './transport/transport.ts';
@@ -18,6 +19,8 @@ export interface EngineOptions {
   abort: (code: number, reason: string) => void;
   /** Reports an error that does not stop the rank (bad frame, refused connection). */
   report?: (err: Error) => void;
+  /** The rank's durable storage (comm.storage); default: in memory, lost with the process. */
+  storage?: DurableStorage;
 }
 
 /** Handler of a non-Message kind (one-sided requests and replies), by world rank of the sender. */
@@ -31,6 +34,8 @@ interface Context {
 
 /** Messages kept for a context this rank has not created yet (a split still finishing here). */
 const EARLY_LIMIT = 100_000;
+/** How far past this rank's next context id such a message may be (2048 communicators). */
+const EARLY_WINDOW = 4096;
 
 /**
  * The runtime core of one rank: routes frames from the transport to communicator contexts, sends
@@ -44,6 +49,8 @@ export class Engine {
   readonly random: Random;
   readonly seed: number;
   readonly transport: Transport;
+  /** Durable storage of this rank (survives a simulated crash-recovery). */
+  readonly storage: DurableStorage;
   /** World ranks known to be dead. */
   readonly dead = new Set<number>();
   /** Operations in progress other than receives (sends held by backpressure, collectives). */
@@ -66,6 +73,7 @@ export class Engine {
     this.seed = options.seed;
     this.random = seededRandom(options.seed, options.rank);
     this.transport = options.transport;
+    this.storage = options.storage ?? new MemoryStorage();
     this.abortImpl = options.abort;
     this.reportImpl = options.report ?? ((err) => console.error(`dsmpi: rank ${this.rank}: ${err.message}`));
     this.transport.start({
@@ -196,7 +204,7 @@ export class Engine {
     const ctx = this.contexts.get(context);
     if (!ctx) {
       // A communicator another rank has already created but this one is still creating: keep it.
-      if (context >= this.nextContextId && this.earlyCount < EARLY_LIMIT) {
+      if (context >= this.nextContextId && context < this.nextContextId + EARLY_WINDOW && this.earlyCount < EARLY_LIMIT) {
         const list = this.early.get(context) ?? [];
         list.push([from, env]);
         this.early.set(context, list);

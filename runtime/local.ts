@@ -44,7 +44,9 @@ export function startLocal<T>(options: LocalOptions, main: (comm: Communicator) 
     });
     return new Communicator(engine, 0, Array.from({ length: options.n }, (_, i) => i));
   });
-  const results = Promise.race([Promise.all(comms.map(async (comm) => main(comm))), aborted]);
+  // Mains start on a later turn, so the caller holds the returned job before any rank runs.
+  const started = Promise.resolve();
+  const results = Promise.race([Promise.all(comms.map((comm) => started.then(() => main(comm)))), aborted]);
   return { network, comms, results };
 }
 

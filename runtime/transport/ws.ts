@@ -161,6 +161,13 @@ export class WsTransport implements Transport {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Cuts every connection at once, as a crash would (abort, tests). */
+  terminate(): void {
+    this.closing = true;
+    for (const l of this.links) l.socket?.terminate();
+    this.server.close();
+  }
+
   /** Decides on an incoming handshake before the upgrade: job, token, rank, and the dial race. */
   private verify(req: IncomingMessage, done: (ok: boolean, code?: number, message?: string) => void): void {
     const who = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
