@@ -3,8 +3,15 @@ import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.ts';
 import type { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import type { Matcher, Message, Status } from './matching.ts';
-import { Request, type PendingOperation } from './request.ts';
+import { Request, type Completion, type PendingOperation } from './request.ts';
+import type { DurableStorage } from './storage.ts';
 import { Kind } from './transport/codec.ts';
+import * as coll from './collectives.ts';
+import { CollectiveState } from './collectives.ts';
+import type { ReduceOp } from './reduce-ops.ts';
+import * as comms from './split.ts';
+import { createCounter, type Counter, type CounterOptions } from './one-sided/counter.ts';
+import { createWindow, type Window, type WindowOptions } from './one-sided/window.ts';
 
 export interface RecvOptions {
   /** Reject with DS_ERR_TIMEOUT if nothing matches within this many milliseconds. */
@@ -38,6 +45,7 @@ export class Communicator {
     this.rank = group.indexOf(engine.rank);
     this.clock = engine.clock;
     this.matcher = engine.openContext(context, isWorld(group, engine.size) ? undefined : group);
+    this.collective = new CollectiveState(this); // opens context + 1 (runtime/collectives.ts)
   }
 
   /** A float in [0, 1) from this rank's seeded stream (replays with the job seed). */
@@ -47,7 +55,11 @@ export class Communicator {
 
   /** Sends `data` to `dest` with `tag`. Resolves once the message is handed to the network. */
   send(data: unknown, dest: number, tag = 0): Promise<void> {
-    return this.isend(data, dest, tag).then(noop);
+    const what = `send to rank ${dest} with tag ${tag}`;
+    this.checkRank(dest, what, false);
+    this.checkTag(tag, what, false);
+    if (dest === PROC_NULL) return Promise.resolve();
+    return this.engine.send(this.group[dest], Kind.Message, this.context, tag, data, what) ?? Promise.resolve();
   }
 
   /** Non-blocking send (MPI_Isend). Argument errors throw at once, before anything is sent. */
@@ -75,8 +87,18 @@ export class Communicator {
   }
 
   /** Receives a message matching `source` and `tag` (wildcards ANY_SOURCE, ANY_TAG). */
-  recv<T = unknown>(source = ANY_SOURCE, tag = ANY_TAG, options: RecvOptions = {}): Request<Message<T>> {
-    return this.irecv<T>(source, tag, options);
+  recv<T = unknown>(source = ANY_SOURCE, tag = ANY_TAG, options: RecvOptions = {}): Promise<Message<T>> {
+    const what = `recv(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
+    this.checkRank(source, what, true);
+    this.checkTag(tag, what, true);
+    if (source === PROC_NULL) return Promise.resolve({ source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
+    const ready = this.matcher.take(source, tag);
+    if (ready) return Promise.resolve(ready as Message<T>);
+    // A bare promise rather than a Request: the common blocking case stays on V8's fast await path.
+    return new Promise((resolve, reject) => {
+      const op = { description: what, startedAt: this.clock.now(), resolve, reject };
+      this.postReceive(source, tag, op as Completion<Message>, options.timeoutMs, what);
+    });
   }
 
   /** Non-blocking receive (MPI_Irecv): an awaitable request that can be tested or cancelled. */
@@ -91,17 +113,16 @@ export class Communicator {
     const ready = this.matcher.take(source, tag);
     if (ready) return Request.resolved(what, now, ready as Message<T>);
     const request: Request<Message<T>> = new Request(what, now, () => this.matcher.withdraw(request));
-    if (source !== ANY_SOURCE && this.engine.dead.has(this.group[source])) {
-      request.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${source} is dead`));
-      return request;
-    }
-    this.matcher.post({
-      source,
-      tag,
-      request: request as Request<Message>,
-      clearTimer: this.timer(request, options.timeoutMs, what),
-    });
+    this.postReceive(source, tag, request as Request<Message>, options.timeoutMs, what);
     return request;
+  }
+
+  private postReceive(source: number, tag: number, op: Completion<Message>, timeoutMs: number | undefined, what: string): void {
+    if (source !== ANY_SOURCE && this.engine.dead.has(this.group[source])) {
+      op.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${source} is dead`));
+      return;
+    }
+    this.matcher.post({ source, tag, request: op, clearTimer: this.timer(op, timeoutMs, what) });
   }
 
   /** Waits until a matching message is available, without receiving it (MPI_Probe). */
@@ -146,6 +167,44 @@ export class Communicator {
     this.engine.abort(code, `rank ${this.rank}: ${reason}`);
   }
 
+  // ---- BEGIN failures and durable storage (simulator owner: runtime/sim/) ----
+
+  /** Ranks of this communicator known to be dead (crashed or cut off for good), ascending. */
+  failed(): number[] {
+    const dead: number[] = [];
+    this.group.forEach((world, local) => {
+      if (this.engine.dead.has(world)) dead.push(local);
+    });
+    return dead;
+  }
+
+  /**
+   * Calls `callback(rank, reason)` when a member of this communicator is lost (its pending receives
+   * then reject with DS_ERR_PEER_LOST). Returns a function that stops the calls.
+   */
+  onFailure(callback: (rank: number, reason: string) => void): () => void {
+    let active = true;
+    this.engine.onPeerLost((world, reason) => {
+      const local = this.group.indexOf(world);
+      if (!active || local < 0) return;
+      try {
+        callback(local, reason);
+      } catch (err) {
+        this.engine.report(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    return () => {
+      active = false;
+    };
+  }
+
+  /** This rank's durable storage: plain data by key that survives a crash and restart of the rank. */
+  get storage(): DurableStorage {
+    return this.engine.storage;
+  }
+
+  // ---- END failures and durable storage ----
+
   /** Starts a timeout timer for a pending request; returns its canceller. */
   private timer(request: PendingOperation & { reject(err: unknown): void }, timeoutMs: number | undefined, what: string): (() => void) | undefined {
     if (timeoutMs === undefined) return undefined;
@@ -177,6 +236,129 @@ export class Communicator {
       `${what}: tag ${String(tag)} is not valid; tags are integers 0..${TAG_UB}${wildcard ? ' or ANY_TAG' : ''}`,
     );
   }
+
+  // --- collectives, communicators and one-sided (runtime/collectives.ts, runtime/split.ts, runtime/one-sided/) ---
+  // Collectives: every member calls them in the same order. Argument errors throw at once.
+
+  /** @internal the collective context (`context + 1`) and its call sequence. */
+  readonly collective: CollectiveState;
+
+  /** Waits until every member has called barrier (MPI_Barrier). */
+  barrier(): Promise<void> {
+    return coll.ibarrier(this).then();
+  }
+
+  /** `root`'s data, on every rank (MPI_Bcast). */
+  bcast<T>(data: T, root = 0): Promise<T> {
+    return coll.ibcast(this, data, root).then();
+  }
+
+  /** Rank i gets `chunks[i]` of root's array of `size` chunks (MPI_Scatter); others pass anything. */
+  scatter<T>(chunks: readonly T[] | undefined, root = 0): Promise<T> {
+    return coll.iscatter(this, chunks, root).then();
+  }
+
+  /** Every rank's data in rank order at root; undefined elsewhere (MPI_Gather). */
+  gather<T>(data: T, root = 0): Promise<T[] | undefined> {
+    return coll.igather(this, data, root).then();
+  }
+
+  /** Every rank's data in rank order, on every rank (MPI_Allgather). */
+  allgather<T>(data: T): Promise<T[]> {
+    return coll.iallgather(this, data).then();
+  }
+
+  /** Combines every rank's data with `op` in rank order; the result at root, undefined elsewhere (MPI_Reduce). */
+  reduce<T>(data: T, op: ReduceOp<T> = 'sum', root = 0): Promise<T | undefined> {
+    return coll.ireduce(this, data, op, root).then();
+  }
+
+  /** Combines every rank's data with `op` in rank order; the result on every rank (MPI_Allreduce). */
+  allreduce<T>(data: T, op: ReduceOp<T> = 'sum'): Promise<T> {
+    return coll.iallreduce(this, data, op).then();
+  }
+
+  /** Rank i sends `chunks[j]` to rank j and gets back every rank's chunk i, in rank order (MPI_Alltoall). */
+  alltoall<T>(chunks: readonly T[]): Promise<T[]> {
+    return coll.ialltoall(this, chunks).then();
+  }
+
+  /** Inclusive prefix reduction: rank i gets data of ranks 0..i combined (MPI_Scan). */
+  scan<T>(data: T, op: ReduceOp<T> = 'sum'): Promise<T> {
+    return coll.iscan(this, data, op).then();
+  }
+
+  /** Exclusive prefix reduction: rank i gets data of ranks 0..i-1 combined; undefined at rank 0 (MPI_Exscan). */
+  exscan<T>(data: T, op: ReduceOp<T> = 'sum'): Promise<T | undefined> {
+    return coll.iexscan(this, data, op).then();
+  }
+
+  /** Non-blocking barrier (MPI_Ibarrier). */
+  ibarrier(): Request<void> {
+    return coll.ibarrier(this);
+  }
+
+  /** Non-blocking bcast (MPI_Ibcast). */
+  ibcast<T>(data: T, root = 0): Request<T> {
+    return coll.ibcast(this, data, root);
+  }
+
+  /** Non-blocking allreduce (MPI_Iallreduce). */
+  iallreduce<T>(data: T, op: ReduceOp<T> = 'sum'): Request<T> {
+    return coll.iallreduce(this, data, op);
+  }
+
+  /** Non-blocking reduce (MPI_Ireduce). */
+  ireduce<T>(data: T, op: ReduceOp<T> = 'sum', root = 0): Request<T | undefined> {
+    return coll.ireduce(this, data, op, root);
+  }
+
+  /** Non-blocking gather (MPI_Igather). */
+  igather<T>(data: T, root = 0): Request<T[] | undefined> {
+    return coll.igather(this, data, root);
+  }
+
+  /** Non-blocking scatter (MPI_Iscatter). */
+  iscatter<T>(chunks: readonly T[] | undefined, root = 0): Request<T> {
+    return coll.iscatter(this, chunks, root);
+  }
+
+  /** Non-blocking allgather (MPI_Iallgather). */
+  iallgather<T>(data: T): Request<T[]> {
+    return coll.iallgather(this, data);
+  }
+
+  /** Non-blocking alltoall (MPI_Ialltoall). */
+  ialltoall<T>(chunks: readonly T[]): Request<T[]> {
+    return coll.ialltoall(this, chunks);
+  }
+
+  /** Collective: sub-communicators by `color`, ranks ordered by `key` then rank; UNDEFINED gives undefined (MPI_Comm_split). */
+  split(color: number, key: number = this.rank): Promise<Communicator | undefined> {
+    return comms.split(this, color, key).then();
+  }
+
+  /** Collective: the same ranks on new contexts (MPI_Comm_dup). */
+  dup(): Promise<Communicator> {
+    return comms.dup(this).then();
+  }
+
+  /** Frees the communicator on this rank, once its operations are done (MPI_Comm_free). */
+  free(): void {
+    comms.free(this);
+  }
+
+  /** Collective: a shared counter hosted by `root`, updated atomically by every member (docs/one-sided.md). */
+  counter(options: CounterOptions = {}): Promise<Counter> {
+    return createCounter(this, options).then();
+  }
+
+  /** Collective: a window of `length` slots hosted by `root` (docs/one-sided.md). */
+  window<T = number>(options: WindowOptions<T>): Promise<Window<T>> {
+    return createWindow<T>(this, options).then();
+  }
+
+  // --- end of collectives, communicators and one-sided ---
 }
 
 function isWorld(group: readonly number[], worldSize: number): boolean {

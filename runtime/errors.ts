@@ -27,8 +27,14 @@ export const ErrorCode = {
   Aborted: 'DS_ERR_ABORTED',
   /** The communicator was freed or the runtime shut down. Definite. */
   Closed: 'DS_ERR_CLOSED',
+  /** A reduction or one-sided operator failed on the data (arrays of different lengths, a user op threw). Definite. */
+  OpFailed: 'DS_ERR_OP_FAILED',
   /** run() was started without the environment dsrun provides. */
   NoLauncher: 'DS_ERR_NO_LAUNCHER',
+  /** Simulation: no event is left to run, but ranks still wait (their operations are listed). */
+  Deadlock: 'DS_ERR_DEADLOCK',
+  /** Simulation: the run went past its limit of virtual time (timeLimitMs) or of events (maxSteps). */
+  TimeLimit: 'DS_ERR_TIME_LIMIT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,5 @@
 import { ANY_SOURCE, ANY_TAG } from './constants.ts';
-import type { PendingOperation, Request } from './request.ts';
+import type { Completion, PendingOperation } from './request.ts';
 
 /** A received message: who sent it (rank in the communicator), its tag, and the payload. */
 export interface Message<T = unknown> {
@@ -20,13 +20,13 @@ interface Pattern {
 }
 
 export interface PostedReceive extends Pattern {
-  request: Request<Message>;
+  request: Completion<Message>;
   /** Cancels the receive's timeout timer, if it has one. */
   clearTimer?: () => void;
 }
 
 interface PostedProbe extends Pattern {
-  request: Request<Status>;
+  request: Completion<Status>;
   clearTimer?: () => void;
 }
 

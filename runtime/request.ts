@@ -6,6 +6,12 @@ export interface PendingOperation {
   readonly startedAt: number;
 }
 
+/** Something waiting for a value: a Request, or the bare promise callbacks of a blocking call. */
+export interface Completion<T> extends PendingOperation {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
 export type TestResult<T> = { done: true; value: T } | { done: false };
 
 /**
@@ -13,7 +19,7 @@ export type TestResult<T> = { done: true; value: T } | { done: false };
  * it if it has not completed. A request that fails and is never awaited raises no unhandled
  * rejection: the promise is made only when someone asks for it.
  */
-export class Request<T> implements PromiseLike<T>, PendingOperation {
+export class Request<T> implements PromiseLike<T>, Completion<T> {
   /** What the operation is, e.g. `recv(source=2, tag=5)`: shown in --timeout reports. */
   readonly description: string;
   /** When it started, in the rank's clock milliseconds. */

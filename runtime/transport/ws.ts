@@ -29,6 +29,8 @@ export const Header = {
 
 /** Close code and reason of a rank that ends normally: not a failure. */
 const FINISHED = { code: 1000, reason: 'finished' };
+/** A frame is sent as soon as this many bytes are queued, so a long send loop streams. */
+const FRAME_TARGET = 64 * 1024;
 /** An outgoing buffer over this many bytes makes send() wait (backpressure). */
 const HIGH_WATER = 8 * 1024 * 1024;
 
@@ -120,7 +122,10 @@ export class WsTransport implements Transport {
     link.queue.push(message);
     link.queuedBytes += message.length;
     if (link.state === 'idle') void this.dial(peer);
-    if (link.state === 'open') this.scheduleFlush(peer);
+    if (link.state === 'open') {
+      if (link.queuedBytes >= FRAME_TARGET) this.flushLink(peer);
+      else this.scheduleFlush(peer);
+    }
     if (link.queuedBytes + link.unwritten > HIGH_WATER) {
       return new Promise((resolve) => link.drainWaiters.push(resolve));
     }

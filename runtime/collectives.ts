@@ -1,0 +1,491 @@
+import type { Communicator } from './communicator.ts';
+import type { Engine } from './engine.ts';
+import { DsError, ErrorCode, isDsError } from './errors.ts';
+import type { Matcher, Message } from './matching.ts';
+import { assertPlainData } from './payload.ts';
+import { checkOperand, resolveOp, type ReduceOp } from './reduce-ops.ts';
+import { Request } from './request.ts';
+import { Kind } from './transport/codec.ts';
+
+/**
+ * Collective operations. They run on the communicator's collective context (`context + 1`), so they
+ * never match point-to-point traffic, wildcard receives included. Ranks call collectives in the same
+ * order, so each call takes the next number of a per-communicator sequence; the tag of every message
+ * is `seq * STEPS + step`, which keeps consecutive (and concurrent non-blocking) calls apart.
+ * All algorithms take O(log p) rounds except alltoall (one round of p - 1 messages).
+ */
+
+const STEPS = 64;
+const SEQ_SPAN = 1 << 24; // STEPS * SEQ_SPAN <= 2^30, a valid tag
+const FOLD_IN = 0;
+const FOLD_OUT = STEPS - 1;
+const FORWARD = STEPS - 2;
+
+/** Collective state of one communicator: its context's matcher and the call sequence. */
+export class CollectiveState {
+  readonly comm: Communicator;
+  readonly context: number;
+  readonly matcher: Matcher;
+  readonly active = new Set<CollectiveOp>();
+  freed = false;
+  private seq = 0;
+
+  constructor(comm: Communicator) {
+    this.comm = comm;
+    this.context = comm.context + 1;
+    const world = comm.group.length === comm.engine.size && comm.group.every((w, i) => w === i);
+    this.matcher = comm.engine.openContext(this.context, world ? undefined : comm.group);
+    statesOf(comm.engine).add(this);
+  }
+
+  /**
+   * Starts one collective call: takes the next sequence number now (so the call order is the order
+   * of the calls, not of their completion) and runs `body`. Throws DS_ERR_CLOSED at once on a freed
+   * communicator; rejects with DS_ERR_PEER_LOST if a member is dead or dies meanwhile.
+   */
+  start<T>(what: string, body: (op: CollectiveOp) => Promise<T>): Request<T> {
+    const engine = this.comm.engine;
+    if (this.freed) throw new DsError(ErrorCode.Closed, `${what}: the communicator was freed`);
+    const seq = this.seq;
+    this.seq = (this.seq + 1) % SEQ_SPAN;
+    const request = new Request<T>(what, engine.clock.now());
+    const deadMember = this.comm.group.findIndex((w) => engine.dead.has(w));
+    if (deadMember >= 0) {
+      request.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${deadMember} of the communicator is dead`));
+      return request;
+    }
+    const op = new CollectiveOp(this, seq, what);
+    this.active.add(op);
+    engine.inflight.add(request);
+    const done = (): void => {
+      this.active.delete(op);
+      engine.inflight.delete(request);
+    };
+    const run = async (): Promise<T> => {
+      const value = await body(op);
+      await op.flushed();
+      return value;
+    };
+    run().then(
+      (value) => {
+        done();
+        request.resolve(value);
+      },
+      (err: unknown) => {
+        done();
+        op.fail(err instanceof Error ? err : new Error(String(err)));
+        request.reject(err);
+      },
+    );
+    return request;
+  }
+
+  /** Fails every collective in progress (a member died, or the communicator was freed). */
+  failAll(error: (what: string) => Error): void {
+    for (const op of this.active) op.fail(error(op.what));
+  }
+}
+
+/** One collective call in progress: sends and receives of its own tags. */
+export class CollectiveOp {
+  readonly state: CollectiveState;
+  readonly seq: number;
+  readonly what: string;
+  readonly rank: number;
+  readonly size: number;
+  private readonly posted = new Set<Request<Message>>();
+  private readonly sends: Promise<void>[] = [];
+  private failure: Error | undefined;
+
+  constructor(state: CollectiveState, seq: number, what: string) {
+    this.state = state;
+    this.seq = seq;
+    this.what = what;
+    this.rank = state.comm.rank;
+    this.size = state.comm.size;
+  }
+
+  send(dest: number, step: number, data: unknown): void {
+    if (this.failure) throw this.failure;
+    const { comm, context } = this.state;
+    const sent = comm.engine.send(comm.group[dest], Kind.Message, context, this.seq * STEPS + step, data, this.what);
+    if (sent) this.sends.push(sent);
+  }
+
+  recv(source: number, step: number): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const { comm, matcher } = this.state;
+    const tag = this.seq * STEPS + step;
+    const ready = matcher.take(source, tag);
+    if (ready) return Promise.resolve(ready.data);
+    const request = new Request<Message>(`${this.what}: waiting for rank ${source}`, comm.clock.now());
+    if (comm.engine.dead.has(comm.group[source])) {
+      return Promise.reject(new DsError(ErrorCode.PeerLost, `${this.what}: rank ${source} is dead`));
+    }
+    this.posted.add(request);
+    matcher.post({ source, tag, request });
+    return request.then(
+      (m) => {
+        this.posted.delete(request);
+        return m.data;
+      },
+      (err: unknown) => {
+        this.posted.delete(request);
+        throw err;
+      },
+    );
+  }
+
+  /** Waits for sends held by backpressure. */
+  async flushed(): Promise<void> {
+    await Promise.all(this.sends);
+  }
+
+  /** Withdraws every receive still posted and makes the call fail with `err`. */
+  fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const r of this.posted) {
+      this.state.matcher.withdraw(r);
+      r.reject(err);
+    }
+    this.posted.clear();
+    for (const s of this.sends) s.catch(() => {});
+  }
+}
+
+// --- per-engine registry: fails collectives of communicators that lose a member ---
+
+const registry = new WeakMap<Engine, Set<CollectiveState>>();
+
+function statesOf(engine: Engine): Set<CollectiveState> {
+  let states = registry.get(engine);
+  if (!states) {
+    const created = new Set<CollectiveState>();
+    states = created;
+    registry.set(engine, created);
+    engine.onPeerLost((world, reason) => {
+      for (const s of created) {
+        const local = s.comm.group.indexOf(world);
+        if (local < 0) continue;
+        s.failAll((what) => new DsError(ErrorCode.PeerLost, `${what}: rank ${local} of the communicator was lost (${reason})`));
+      }
+    });
+  }
+  return states;
+}
+
+/** Frees the collective side of a communicator (communicator.free()). */
+export function freeCollectives(state: CollectiveState): void {
+  if (state.freed) return;
+  state.freed = true;
+  state.failAll((what) => new DsError(ErrorCode.Closed, `${what}: the communicator was freed`));
+  statesOf(state.comm.engine).delete(state);
+  state.comm.engine.closeContext(state.context);
+}
+
+// --- argument checks (programmer errors throw at once, before any I/O) ---
+
+function checkRoot(comm: Communicator, root: number, what: string): void {
+  if (Number.isInteger(root) && root >= 0 && root < comm.size) return;
+  throw new DsError(
+    ErrorCode.InvalidRank,
+    `${what}: root ${String(root)} is not a rank of this communicator; size is ${comm.size} (ranks 0..${comm.size - 1})`,
+  );
+}
+
+function checkChunks(comm: Communicator, chunks: unknown, what: string): asserts chunks is unknown[] {
+  if (Array.isArray(chunks) && chunks.length === comm.size) return;
+  const got = Array.isArray(chunks) ? `${chunks.length} chunks` : describe(chunks);
+  throw new DsError(ErrorCode.InvalidArgument, `${what}: needs an array of exactly ${comm.size} chunks (one per rank), got ${got}`);
+}
+
+function opName(op: unknown): string {
+  return typeof op === 'function' ? 'function' : String(op);
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+// --- reduction values travel wrapped, so a failed op reaches every rank instead of hanging it ---
+
+type Wrapped = [0, unknown] | [1, string];
+
+function combiner(combine: (a: unknown, b: unknown) => unknown): (a: Wrapped, b: Wrapped) => Wrapped {
+  return (a, b) => {
+    if (a[0] === 1) return a;
+    if (b[0] === 1) return b;
+    try {
+      return [0, combine(a[1], b[1])];
+    } catch (err) {
+      return [1, isDsError(err) ? err.message : `the reduction function threw: ${(err as Error)?.message ?? String(err)}`];
+    }
+  };
+}
+
+function unwrap(what: string, w: Wrapped): unknown {
+  if (w[0] === 1) throw new DsError(ErrorCode.OpFailed, `${what}: ${w[1]}`);
+  return w[1];
+}
+
+// --- algorithms, on ranks of the communicator ---
+
+/** Dissemination barrier: ceil(log2 p) rounds. */
+export async function barrierAlgo(op: CollectiveOp): Promise<void> {
+  const { rank: r, size: p } = op;
+  for (let d = 1, k = 0; d < p; d <<= 1, k++) {
+    op.send((r + d) % p, k, null);
+    await op.recv((r - d + p) % p, k);
+  }
+}
+
+/** Binomial-tree broadcast from `root`. */
+export async function bcastAlgo<T>(op: CollectiveOp, data: T, root: number): Promise<T> {
+  const { rank: r, size: p } = op;
+  const v = (r - root + p) % p;
+  let mask = 1;
+  while (mask < p) {
+    if (v & mask) {
+      data = (await op.recv((v - mask + root) % p, 0)) as T;
+      break;
+    }
+    mask <<= 1;
+  }
+  for (mask >>= 1; mask > 0; mask >>= 1) {
+    if (v + mask < p) op.send((v + mask + root) % p, 0, data);
+  }
+  return data;
+}
+
+/**
+ * Binomial-tree reduction to virtual rank 0 (rank `root` after rotation). Each node's value covers a
+ * contiguous run of virtual ranks and children lie to its right, so `acc ∘ child` keeps rank order.
+ */
+async function reduceTree(op: CollectiveOp, value: Wrapped, root: number, f: (a: Wrapped, b: Wrapped) => Wrapped): Promise<Wrapped | undefined> {
+  const { rank: r, size: p } = op;
+  const v = (r - root + p) % p;
+  let acc = value;
+  for (let mask = 1; mask < p; mask <<= 1) {
+    if (v & mask) {
+      op.send((v - mask + root) % p, 0, acc);
+      return undefined;
+    }
+    if (v + mask < p) acc = f(acc, (await op.recv((v + mask + root) % p, 0)) as Wrapped);
+  }
+  return acc;
+}
+
+export async function reduceAlgo(op: CollectiveOp, data: unknown, reduceOp: ReduceOp, root: number): Promise<unknown> {
+  const f = combiner(resolveOp(reduceOp, op.what));
+  if (typeof reduceOp !== 'function' || root === 0) {
+    // Built-in ops are commutative: the rotated tree's order does not matter.
+    const acc = await reduceTree(op, [0, data], root, f);
+    return acc === undefined ? undefined : unwrap(op.what, acc);
+  }
+  // A user function may not be commutative: reduce in rank order at rank 0, then forward to root.
+  const acc = await reduceTree(op, [0, data], 0, f);
+  if (op.rank === 0) {
+    op.send(root, FORWARD, acc);
+    return undefined;
+  }
+  if (op.rank === root) return unwrap(op.what, (await op.recv(0, FORWARD)) as Wrapped);
+  return undefined;
+}
+
+/**
+ * Recursive-doubling allreduce. With p not a power of two, the first 2·rem ranks fold pairwise
+ * (even into odd) before and unfold after, so pof2 ranks double (MPICH's scheme). Partners' values
+ * cover contiguous rank runs, combined lower-first, so non-commutative functions are right.
+ */
+export async function allreduceAlgo(op: CollectiveOp, data: unknown, reduceOp: ReduceOp): Promise<unknown> {
+  const f = combiner(resolveOp(reduceOp, op.what));
+  const { rank: r, size: p } = op;
+  let pof2 = 1;
+  while (pof2 * 2 <= p) pof2 *= 2;
+  const rem = p - pof2;
+  let acc: Wrapped = [0, data];
+  let newrank: number;
+  if (r < 2 * rem) {
+    if (r % 2 === 0) {
+      op.send(r + 1, FOLD_IN, acc);
+      newrank = -1;
+    } else {
+      acc = f((await op.recv(r - 1, FOLD_IN)) as Wrapped, acc);
+      newrank = r >> 1;
+    }
+  } else {
+    newrank = r - rem;
+  }
+  if (newrank >= 0) {
+    for (let mask = 1, k = 1; mask < pof2; mask <<= 1, k++) {
+      const partner = newrank ^ mask;
+      const dest = partner < rem ? partner * 2 + 1 : partner + rem;
+      op.send(dest, k, acc);
+      const got = (await op.recv(dest, k)) as Wrapped;
+      acc = partner < newrank ? f(got, acc) : f(acc, got);
+    }
+  }
+  if (r < 2 * rem) {
+    if (r % 2 === 1) op.send(r - 1, FOLD_OUT, acc);
+    else acc = (await op.recv(r + 1, FOLD_OUT)) as Wrapped;
+  }
+  return unwrap(op.what, acc);
+}
+
+/** Binomial-tree gather: each node forwards its subtree's items, already in rank order. */
+export async function gatherAlgo(op: CollectiveOp, data: unknown, root: number): Promise<unknown[] | undefined> {
+  const { rank: r, size: p } = op;
+  const v = (r - root + p) % p;
+  const items: unknown[] = [data];
+  for (let mask = 1; mask < p; mask <<= 1) {
+    if (v & mask) {
+      op.send((v - mask + root) % p, 0, items);
+      return undefined;
+    }
+    if (v + mask < p) items.push(...((await op.recv((v + mask + root) % p, 0)) as unknown[]));
+  }
+  const out = new Array<unknown>(p);
+  for (let i = 0; i < p; i++) out[(i + root) % p] = items[i];
+  return out;
+}
+
+/** Binomial-tree scatter: each node receives its subtree's chunks and hands halves down. */
+export async function scatterAlgo(op: CollectiveOp, chunks: unknown[] | undefined, root: number): Promise<unknown> {
+  const { rank: r, size: p } = op;
+  const v = (r - root + p) % p;
+  let blocks: unknown[];
+  let mask = 1;
+  if (v === 0) {
+    blocks = Array.from({ length: p }, (_, i) => chunks![(i + root) % p]);
+    while (mask < p) mask <<= 1;
+  } else {
+    while (!(v & mask)) mask <<= 1;
+    blocks = (await op.recv((v - mask + root) % p, 0)) as unknown[];
+  }
+  for (mask >>= 1; mask > 0; mask >>= 1) {
+    if (v + mask < p) op.send((v + mask + root) % p, 0, blocks.slice(mask, 2 * mask));
+  }
+  return blocks[0];
+}
+
+/** Bruck's allgather: ceil(log2 p) rounds for any p. */
+export async function allgatherAlgo(op: CollectiveOp, data: unknown): Promise<unknown[]> {
+  const { rank: r, size: p } = op;
+  const blocks: unknown[] = [data];
+  for (let d = 1, k = 0; d < p; d <<= 1, k++) {
+    op.send((r - d + p) % p, k, blocks.slice(0, Math.min(d, p - d)));
+    blocks.push(...((await op.recv((r + d) % p, k)) as unknown[]));
+  }
+  const out = new Array<unknown>(p);
+  for (let i = 0; i < p; i++) out[(r + i) % p] = blocks[i];
+  return out;
+}
+
+/** Alltoall: one round, a message to every other rank. */
+export async function alltoallAlgo(op: CollectiveOp, chunks: unknown[]): Promise<unknown[]> {
+  const { rank: r, size: p } = op;
+  for (let j = 1; j < p; j++) op.send((r + j) % p, 0, chunks[(r + j) % p]);
+  const out = new Array<unknown>(p);
+  out[r] = chunks[r];
+  const got = await Promise.all(Array.from({ length: p - 1 }, (_, j) => op.recv((r - 1 - j + p) % p, 0)));
+  for (let j = 0; j < p - 1; j++) out[(r - 1 - j + p) % p] = got[j];
+  return out;
+}
+
+/** Recursive-doubling (exclusive) prefix reduction, in rank order (MPICH's scan). */
+export async function scanAlgo(op: CollectiveOp, data: unknown, reduceOp: ReduceOp, inclusive: boolean): Promise<unknown> {
+  const f = combiner(resolveOp(reduceOp, op.what));
+  const { rank: r, size: p } = op;
+  let partial: Wrapped = [0, data];
+  let result: Wrapped | undefined = inclusive ? partial : undefined;
+  for (let mask = 1, k = 0; mask < p; mask <<= 1, k++) {
+    const partner = r ^ mask;
+    if (partner >= p) continue;
+    op.send(partner, k, partial);
+    const got = (await op.recv(partner, k)) as Wrapped;
+    if (partner < r) {
+      partial = f(got, partial);
+      result = result === undefined ? got : f(got, result);
+    } else {
+      partial = f(partial, got);
+    }
+  }
+  return result === undefined ? undefined : unwrap(op.what, result);
+}
+
+// --- the public calls (Communicator delegates here) ---
+
+export function ibarrier(comm: Communicator): Request<void> {
+  return comm.collective.start('barrier()', (op) => barrierAlgo(op));
+}
+
+export function ibcast<T>(comm: Communicator, data: T, root = 0): Request<T> {
+  const what = `bcast(root=${root})`;
+  checkRoot(comm, root, what);
+  if (comm.rank === root) assertPlainData(data, what);
+  return comm.collective.start(what, (op) => bcastAlgo(op, data, root));
+}
+
+export function ireduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum', root = 0): Request<T | undefined> {
+  const what = `reduce(op=${opName(reduceOp)}, root=${root})`;
+  checkRoot(comm, root, what);
+  resolveOp(reduceOp, what);
+  checkOperand(reduceOp, data, what);
+  assertPlainData(data, what);
+  return comm.collective.start(what, (op) => reduceAlgo(op, data, reduceOp, root) as Promise<T | undefined>);
+}
+
+export function iallreduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T> {
+  const what = `allreduce(op=${opName(reduceOp)})`;
+  resolveOp(reduceOp, what);
+  checkOperand(reduceOp, data, what);
+  assertPlainData(data, what);
+  return comm.collective.start(what, (op) => allreduceAlgo(op, data, reduceOp) as Promise<T>);
+}
+
+export function igather<T>(comm: Communicator, data: T, root = 0): Request<T[] | undefined> {
+  const what = `gather(root=${root})`;
+  checkRoot(comm, root, what);
+  assertPlainData(data, what);
+  return comm.collective.start(what, (op) => gatherAlgo(op, data, root) as Promise<T[] | undefined>);
+}
+
+export function iscatter<T>(comm: Communicator, chunks: readonly T[] | undefined, root = 0): Request<T> {
+  const what = `scatter(root=${root})`;
+  checkRoot(comm, root, what);
+  if (comm.rank === root) {
+    checkChunks(comm, chunks, what);
+    assertPlainData(chunks, what);
+  }
+  return comm.collective.start(what, (op) => scatterAlgo(op, chunks as unknown[] | undefined, root) as Promise<T>);
+}
+
+export function iallgather<T>(comm: Communicator, data: T): Request<T[]> {
+  const what = 'allgather()';
+  assertPlainData(data, what);
+  return comm.collective.start(what, (op) => allgatherAlgo(op, data) as Promise<T[]>);
+}
+
+export function ialltoall<T>(comm: Communicator, chunks: readonly T[]): Request<T[]> {
+  const what = 'alltoall()';
+  checkChunks(comm, chunks, what);
+  assertPlainData(chunks, what);
+  return comm.collective.start(what, (op) => alltoallAlgo(op, chunks as unknown[]) as Promise<T[]>);
+}
+
+export function iscan<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T> {
+  const what = `scan(op=${opName(reduceOp)})`;
+  resolveOp(reduceOp, what);
+  checkOperand(reduceOp, data, what);
+  assertPlainData(data, what);
+  return comm.collective.start(what, (op) => scanAlgo(op, data, reduceOp, true) as Promise<T>);
+}
+
+export function iexscan<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T | undefined> {
+  const what = `exscan(op=${opName(reduceOp)})`;
+  resolveOp(reduceOp, what);
+  checkOperand(reduceOp, data, what);
+  assertPlainData(data, what);
+  return comm.collective.start(what, (op) => scanAlgo(op, data, reduceOp, false) as Promise<T | undefined>);
+}

@@ -1,0 +1,94 @@
+import { EventQueue, type SimEvent } from './event-queue.ts';
+
+/**
+ * The simulation's one source of time and order: a queue of events in virtual time. Time moves only
+ * when an event runs, straight to that event's time, so long timeouts cost nothing. Events at one
+ * time run in the order they were scheduled; all randomness is drawn by callers from the seed.
+ */
+export class Scheduler {
+  /** Current virtual time in microseconds. */
+  nowUs = 0;
+  /** Events run so far. */
+  steps = 0;
+  private seq = 0;
+  private readonly queue = new EventQueue();
+  private readonly paused = new Set<number>();
+  private readonly held = new Map<number, SimEvent[]>();
+
+  get nowMs(): number {
+    return this.nowUs / 1000;
+  }
+
+  /** Schedules `run` at virtual time `timeUs` (never in the past). */
+  at(timeUs: number, run: () => void, heldByPauseOf?: number): SimEvent {
+    const event: SimEvent = { timeUs: Math.max(timeUs, this.nowUs), seq: this.seq++, heldByPauseOf, run };
+    this.queue.push(event);
+    return event;
+  }
+
+  after(delayUs: number, run: () => void, heldByPauseOf?: number): SimEvent {
+    return this.at(this.nowUs + delayUs, run, heldByPauseOf);
+  }
+
+  isPaused(rank: number): boolean {
+    return this.paused.has(rank);
+  }
+
+  /** From now on the rank's timers and deliveries wait until resume(). */
+  pause(rank: number): void {
+    this.paused.add(rank);
+  }
+
+  /** Puts everything held for the rank back, at the current time and in its original order. */
+  resume(rank: number): void {
+    this.paused.delete(rank);
+    const held = this.held.get(rank);
+    this.held.delete(rank);
+    for (const e of held ?? []) {
+      // The same object, so a timer cancelled while held stays cancelled.
+      e.timeUs = this.nowUs;
+      e.seq = this.seq++;
+      this.queue.push(e);
+    }
+  }
+
+  /** Time of the next event that will run, or undefined if there is none. */
+  nextTimeUs(): number | undefined {
+    for (;;) {
+      const e = this.queue.peek();
+      if (!e) return undefined;
+      if (e.cancelled) {
+        this.queue.pop();
+        continue;
+      }
+      return e.timeUs;
+    }
+  }
+
+  /** Runs the next event (holding back those of paused ranks); false when the queue is empty. */
+  step(): boolean {
+    for (;;) {
+      const e = this.queue.pop();
+      if (!e) return false;
+      if (e.cancelled) continue;
+      this.nowUs = e.timeUs;
+      if (e.heldByPauseOf !== undefined && this.paused.has(e.heldByPauseOf)) {
+        const list = this.held.get(e.heldByPauseOf) ?? [];
+        list.push(e);
+        this.held.set(e.heldByPauseOf, list);
+        continue;
+      }
+      this.steps++;
+      e.run();
+      return true;
+    }
+  }
+}
+
+/**
+ * Lets every promise job queued so far (and those they queue) run: ranks' async code continues in
+ * microtasks, and must finish reacting to one event before the next is chosen.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

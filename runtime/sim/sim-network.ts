@@ -1,0 +1,253 @@
+import { DsError, ErrorCode } from '../errors.ts';
+import type { Random } from '../random.ts';
+import { decodeFrame } from '../transport/codec.ts';
+import type { Transport, TransportEvents } from '../transport/transport.ts';
+import { drawLatencyUs, msToUs, type FaultOptions, type PlannedPartition } from './faults.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { TraceRecorder } from './trace.ts';
+
+/** What the network asks of the simulation about ranks. */
+export interface RankHooks {
+  /** Whether incarnation `inc` of `rank` is the current one and running. */
+  isAlive(rank: number, inc: number): boolean;
+  /** The current incarnation of `rank`. */
+  incarnation(rank: number): number;
+  /** Called after each message a rank sends to another rank (crash-after-k-sends). */
+  afterSend(rank: number): void;
+  /** Called after each message handed to a rank (crash-after-k-deliveries). */
+  afterDelivery(rank: number): void;
+}
+
+const NEVER = new Promise<void>(() => {});
+
+interface InFlight {
+  from: number;
+  to: number;
+  /** Incarnation of the receiver when sent: a restarted receiver does not get the old one's mail. */
+  toInc: number;
+  bytes: Uint8Array;
+  lamport: number;
+  msg: number;
+  kind: number;
+  ctx: number;
+  tag: number;
+}
+
+/**
+ * The simulated network: every message becomes a scheduler event at a latency drawn from the seed,
+ * and drops, duplicates, reordering and partitions are applied here. Messages from one rank to
+ * another arrive in send order (the transport's FIFO contract) unless `breakFifo` is set.
+ */
+export class SimNetwork {
+  readonly maxPayload: number;
+  /** Each rank's Lamport clock (the trace's; it lives on across restarts). */
+  readonly lamport: number[];
+  private readonly n: number;
+  private readonly scheduler: Scheduler;
+  private readonly random: Random;
+  private readonly faults: FaultOptions;
+  private readonly trace: TraceRecorder;
+  private readonly hooks: RankHooks;
+  private readonly sent: number[];
+  private readonly current: Array<SimEndpoint | undefined>;
+  /** Per link (from * n + to): latest scheduled delivery time, and messages in flight in order. */
+  private readonly lastUs = new Map<number, number>();
+  private readonly links = new Map<number, InFlight[]>();
+  private readonly partitions: PlannedPartition[] = [];
+
+  constructor(
+    n: number,
+    scheduler: Scheduler,
+    random: Random,
+    faults: FaultOptions,
+    trace: TraceRecorder,
+    hooks: RankHooks,
+    maxPayload = 64 * 1024 * 1024,
+  ) {
+    this.n = n;
+    this.scheduler = scheduler;
+    this.random = random;
+    this.faults = faults;
+    this.trace = trace;
+    this.hooks = hooks;
+    this.maxPayload = maxPayload;
+    this.lamport = new Array(n).fill(0);
+    this.sent = new Array(n).fill(0);
+    this.current = new Array(n).fill(undefined);
+  }
+
+  /** A transport for incarnation `inc` of `rank`; it replaces the previous incarnation's. */
+  endpoint(rank: number, inc: number): Transport {
+    const ep = new SimEndpoint(this, rank, inc);
+    this.current[rank] = ep;
+    return ep;
+  }
+
+  startPartition(p: PlannedPartition): void {
+    this.partitions.push(p);
+    this.trace.record({
+      t: this.scheduler.nowMs,
+      ev: 'partition',
+      from: p.from,
+      to: p.to,
+      oneWay: p.oneWay || undefined,
+      untilMs: p.untilUs / 1000,
+    });
+  }
+
+  healPartition(p: PlannedPartition): void {
+    const i = this.partitions.indexOf(p);
+    if (i >= 0) this.partitions.splice(i, 1);
+    this.trace.record({ t: this.scheduler.nowMs, ev: 'heal', from: p.from, to: p.to, oneWay: p.oneWay || undefined });
+  }
+
+  /** Whether a partition now cuts messages from `from` to `to`. */
+  blocked(from: number, to: number): boolean {
+    for (const p of this.partitions) {
+      if (p.from.includes(from) && p.to.includes(to)) return true;
+      if (!p.oneWay && p.to.includes(from) && p.from.includes(to)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Runs `tell` at `peer` once `delayUs` has passed and every message `lost` sent it before has
+   * arrived: news of a loss comes after the data, as a closed connection does.
+   */
+  afterInFlight(lost: number, peer: number, delayUs: number, tell: () => void): void {
+    const lastUs = this.lastUs.get(lost * this.n + peer) ?? 0;
+    this.scheduler.at(Math.max(this.scheduler.nowUs + delayUs, lastUs), tell, peer);
+  }
+
+  /** @internal a send from incarnation `inc` of `from`. */
+  send(from: number, inc: number, to: number, bytes: Uint8Array): void | Promise<void> {
+    // A crashed incarnation's code may still be finishing a promise job: what it sends is lost, and
+    // the send never completes, so that code stops here instead of running on.
+    if (!this.hooks.isAlive(from, inc)) return NEVER;
+    if (!Number.isInteger(to) || to < 0 || to >= this.n || to === from) {
+      throw new DsError(ErrorCode.InvalidRank, `simulated transport: send from rank ${from} to rank ${to}`);
+    }
+    let kind = -1;
+    let ctx = -1;
+    let tag = -1;
+    try {
+      [kind, ctx, tag] = decodeFrame(bytes)[0];
+    } catch {
+      // Raw bytes (protocol tests): traced without a header.
+    }
+    const lamport = ++this.lamport[from];
+    const m: InFlight = {
+      from,
+      to,
+      toInc: this.hooks.incarnation(to),
+      bytes,
+      lamport,
+      msg: ++this.sent[from],
+      kind,
+      ctx,
+      tag,
+    };
+    const latencyUs = drawLatencyUs(this.faults.delay, this.random);
+    this.record('send', m, from, { delayMs: latencyUs / 1000 });
+    const f = this.faults;
+    if (f.drop && this.random() < f.drop) {
+      this.record('drop', m, from, { reason: 'random' });
+    } else {
+      let extraUs = 0;
+      if (f.reorder && this.random() < f.reorder.probability) {
+        extraUs = Math.floor(this.random() * (msToUs(f.reorder.maxMs) + 1));
+        this.record('reorder', m, from, { delayMs: extraUs / 1000 });
+      }
+      this.schedule(m, latencyUs + extraUs);
+      if (f.duplicate && this.random() < f.duplicate) {
+        const againUs = drawLatencyUs(f.delay, this.random);
+        this.record('duplicate', m, from, { delayMs: againUs / 1000 });
+        this.schedule(m, latencyUs + extraUs + againUs);
+      }
+    }
+    this.hooks.afterSend(from);
+    if (!this.hooks.isAlive(from, inc)) return NEVER;
+  }
+
+  private schedule(m: InFlight, latencyUs: number): void {
+    const link = m.from * this.n + m.to;
+    let timeUs = this.scheduler.nowUs + latencyUs;
+    const fifo = !this.faults.breakFifo;
+    const lastUs = this.lastUs.get(link) ?? 0;
+    if (fifo) timeUs = Math.max(timeUs, lastUs);
+    this.lastUs.set(link, Math.max(timeUs, lastUs));
+    if (fifo) {
+      const queue = this.links.get(link) ?? [];
+      queue.push(m);
+      this.links.set(link, queue);
+    }
+    // In FIFO mode the event delivers whatever heads the link, so a pause that holds events back and
+    // puts them in again cannot swap two messages of one link.
+    this.scheduler.at(timeUs, () => this.deliver(fifo ? this.links.get(link)!.shift()! : m), m.to);
+  }
+
+  private deliver(m: InFlight): void {
+    if (!this.hooks.isAlive(m.to, m.toInc)) {
+      this.record('drop', m, m.from, { reason: 'crashed' });
+      return;
+    }
+    if (this.blocked(m.from, m.to)) {
+      this.record('drop', m, m.from, { reason: 'partition' });
+      return;
+    }
+    this.lamport[m.to] = Math.max(this.lamport[m.to], m.lamport) + 1;
+    this.record('deliver', m, m.to, {});
+    this.current[m.to]?.events?.onFrame(m.from, m.bytes);
+    this.hooks.afterDelivery(m.to);
+  }
+
+  private record(ev: 'send' | 'deliver' | 'drop' | 'duplicate' | 'reorder', m: InFlight, at: number, extra: { delayMs?: number; reason?: string }): void {
+    this.trace.record({
+      t: this.scheduler.nowMs,
+      ev,
+      rank: at,
+      lamport: this.lamport[at],
+      from: ev === 'deliver' ? m.from : undefined,
+      to: ev === 'deliver' ? undefined : m.to,
+      msg: m.msg,
+      kind: m.kind,
+      ctx: m.ctx,
+      tag: m.tag,
+      bytes: m.bytes.length,
+      delayMs: extra.delayMs,
+      reason: extra.reason,
+    });
+  }
+}
+
+class SimEndpoint implements Transport {
+  events: TransportEvents | undefined;
+  private readonly network: SimNetwork;
+  private readonly rank: number;
+  private readonly inc: number;
+
+  constructor(network: SimNetwork, rank: number, inc: number) {
+    this.network = network;
+    this.rank = rank;
+    this.inc = inc;
+  }
+
+  get maxPayload(): number {
+    return this.network.maxPayload;
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+  }
+
+  send(peer: number, message: Uint8Array): void | Promise<void> {
+    return this.network.send(this.rank, this.inc, peer, message);
+  }
+
+  /** No link to drop: the engine has already discarded the bad frame. */
+  drop(): void {}
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

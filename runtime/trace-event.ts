@@ -1,0 +1,118 @@
+/**
+ * The trace contract: one JSON object per line (JSONL), written by the simulator and by
+ * `dsrun --trace`. docs/traces.md describes every field; keep the two in step and only add fields.
+ */
+
+/** What happened. Message events carry the message fields; the others are faults and lifecycle. */
+export type TraceEventType =
+  /** A rank handed a message to the network. */
+  | 'send'
+  /** A message reached its destination's runtime (before matching). */
+  | 'deliver'
+  /** The network lost a message (`reason`: `random`, `partition`, `crashed`). */
+  | 'drop'
+  /** The network will deliver one more copy of a message. */
+  | 'duplicate'
+  /** The network holds a message back by `delayMs` more (reorder across senders). */
+  | 'reorder'
+  /** A rank stopped (crash-stop, or crash-recovery when a `restart` follows). */
+  | 'crash'
+  /** `rank` was told that rank `from` is lost (its receives from it reject with DS_ERR_PEER_LOST). */
+  | 'detect'
+  /** A crashed rank started its program again with its durable storage. */
+  | 'restart'
+  /** A partition began: `from` ranks cannot reach `to` ranks (and back unless `oneWay`). */
+  | 'partition'
+  /** A partition ended. */
+  | 'heal'
+  /** A rank stopped taking events until a `resume`. */
+  | 'pause'
+  | 'resume'
+  /** A rank's program returned (`reason` holds an error message if it threw). */
+  | 'exit';
+
+export interface TraceEvent {
+  /** Milliseconds since the start of the job (virtual time in the simulator). */
+  t: number;
+  ev: TraceEventType;
+  /** The rank where it happened: the sender of send/drop/duplicate/reorder, the receiver of deliver. */
+  rank?: number;
+  /** That rank's Lamport clock after the event. */
+  lamport?: number;
+  /** Sender (deliver), the lost rank (detect), or source group of a partition. */
+  from?: number | number[];
+  /** Destination (send, drop, ...), or target group of a partition. */
+  to?: number | number[];
+  /** The message's number at its sender, 1, 2, ...: (sender, msg) names one message. */
+  msg?: number;
+  /** Message kind (codec.ts Kind: 0 point-to-point, 1 one-sided request, 2 one-sided reply). */
+  kind?: number;
+  /** Communicator context (even: point-to-point, odd: collectives). */
+  ctx?: number;
+  tag?: number;
+  /** Encoded size of the message in bytes. */
+  bytes?: number;
+  /** Network latency given to a sent message, or the extra hold of a reorder. */
+  delayMs?: number;
+  /** Why (drop, crash, exit with error). */
+  reason?: string;
+  /** Partition direction: only `from` → `to` is cut. */
+  oneWay?: boolean;
+  /** End of a pause, partition or crash-recovery downtime, when scheduled. */
+  untilMs?: number;
+}
+
+/** Field order of a written line, so equal runs give equal bytes. */
+const KEY_ORDER: ReadonlyArray<keyof TraceEvent> = [
+  't',
+  'ev',
+  'rank',
+  'lamport',
+  'from',
+  'to',
+  'msg',
+  'kind',
+  'ctx',
+  'tag',
+  'bytes',
+  'delayMs',
+  'reason',
+  'oneWay',
+  'untilMs',
+];
+
+/** One JSONL line (without the newline), fields in the documented order. */
+export function formatTraceEvent(event: TraceEvent): string {
+  const ordered: Record<string, unknown> = {};
+  for (const key of KEY_ORDER) if (event[key] !== undefined) ordered[key] = event[key];
+  return JSON.stringify(ordered);
+}
+
+/** A whole trace as JSONL text (a newline after every line). */
+export function formatTrace(events: readonly TraceEvent[]): string {
+  let out = '';
+  for (const e of events) out += formatTraceEvent(e) + '\n';
+  return out;
+}
+
+/** Reads JSONL text back; blank lines are skipped. */
+export function parseTrace(text: string): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      throw new Error(`trace line ${i + 1}: not JSON: ${(err as Error).message}`);
+    }
+    const e = value as TraceEvent;
+    if (typeof e !== 'object' || e === null || typeof e.t !== 'number' || typeof e.ev !== 'string') {
+      throw new Error(`trace line ${i + 1}: expected an object with numeric "t" and string "ev"`);
+    }
+    events.push(e);
+  }
+  return events;
+}
