@@ -6,6 +6,7 @@ import type { Matcher, Message, Status } from './matching.ts';
 import { Request, type Completion, type PendingOperation } from './request.ts';
 import type { DurableStorage } from './storage.ts';
 import { Kind } from './transport/codec.ts';
+import { describe, type Describe } from './payload.ts';
 import * as coll from './collectives.ts';
 import { CollectiveState } from './collectives.ts';
 import type { ReduceOp } from './reduce-ops.ts';
@@ -55,7 +56,7 @@ export class Communicator {
 
   /** Sends `data` to `dest` with `tag`. Resolves once the message is handed to the network. */
   send(data: unknown, dest: number, tag = 0): Promise<void> {
-    const what = `send to rank ${dest} with tag ${tag}`;
+    const what = (): string => `send to rank ${dest} with tag ${tag}`;
     this.checkRank(dest, what, false);
     this.checkTag(tag, what, false);
     if (dest === PROC_NULL) return Promise.resolve();
@@ -64,14 +65,13 @@ export class Communicator {
 
   /** Non-blocking send (MPI_Isend). Argument errors throw at once, before anything is sent. */
   isend(data: unknown, dest: number, tag = 0): Request<void> {
-    const what = `send to rank ${dest} with tag ${tag}`;
+    const what = (): string => `send to rank ${dest} with tag ${tag}`;
     this.checkRank(dest, what, false);
     this.checkTag(tag, what, false);
-    const now = this.clock.now();
-    if (dest === PROC_NULL) return Request.resolved<void>(what, now, undefined);
+    if (dest === PROC_NULL) return SENT;
     const sent = this.engine.send(this.group[dest], Kind.Message, this.context, tag, data, what);
-    if (sent === undefined) return Request.resolved<void>(what, now, undefined);
-    const request = new Request<void>(`send(dest=${dest}, tag=${tag}) held by backpressure`, now);
+    if (sent === undefined) return SENT;
+    const request = new Request<void>(`send(dest=${dest}, tag=${tag}) held by backpressure`, this.clock.now());
     this.engine.inflight.add(request);
     sent.then(
       () => {
@@ -88,12 +88,13 @@ export class Communicator {
 
   /** Receives a message matching `source` and `tag` (wildcards ANY_SOURCE, ANY_TAG). */
   recv<T = unknown>(source = ANY_SOURCE, tag = ANY_TAG, options: RecvOptions = {}): Promise<Message<T>> {
-    const what = `recv(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
-    this.checkRank(source, what, true);
-    this.checkTag(tag, what, true);
+    const describeRecv = (): string => `recv(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
+    this.checkRank(source, describeRecv, true);
+    this.checkTag(tag, describeRecv, true);
     if (source === PROC_NULL) return Promise.resolve({ source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
     const ready = this.matcher.take(source, tag);
     if (ready) return Promise.resolve(ready as Message<T>);
+    const what = describeRecv();
     // A bare promise rather than a Request: the common blocking case stays on V8's fast await path.
     return new Promise((resolve, reject) => {
       const op = { description: what, startedAt: this.clock.now(), resolve, reject };
@@ -218,22 +219,22 @@ export class Communicator {
     });
   }
 
-  private checkRank(rank: number, what: string, wildcard: boolean): void {
+  private checkRank(rank: number, what: Describe, wildcard: boolean): void {
     if (Number.isInteger(rank) && ((rank >= 0 && rank < this.size) || rank === PROC_NULL)) return;
     if (wildcard && rank === ANY_SOURCE) return;
     throw new DsError(
       ErrorCode.InvalidRank,
-      `${what}: rank ${String(rank)} is not valid; size is ${this.size} (ranks 0..${this.size - 1}` +
+      `${describe(what)}: rank ${String(rank)} is not valid; size is ${this.size} (ranks 0..${this.size - 1}` +
         `${wildcard ? ', ANY_SOURCE' : ''} or PROC_NULL)`,
     );
   }
 
-  private checkTag(tag: number, what: string, wildcard: boolean): void {
+  private checkTag(tag: number, what: Describe, wildcard: boolean): void {
     if (Number.isInteger(tag) && tag >= 0 && tag <= TAG_UB) return;
     if (wildcard && tag === ANY_TAG) return;
     throw new DsError(
       ErrorCode.InvalidArgument,
-      `${what}: tag ${String(tag)} is not valid; tags are integers 0..${TAG_UB}${wildcard ? ' or ANY_TAG' : ''}`,
+      `${describe(what)}: tag ${String(tag)} is not valid; tags are integers 0..${TAG_UB}${wildcard ? ' or ANY_TAG' : ''}`,
     );
   }
 
@@ -361,6 +362,9 @@ export class Communicator {
   // --- end of collectives, communicators and one-sided ---
 }
 
+/** What every send that went straight to the network returns: a request already complete. */
+const SENT = Request.resolved<void>('send', 0, undefined);
+
 function isWorld(group: readonly number[], worldSize: number): boolean {
   return group.length === worldSize && group.every((w, i) => w === i);
 }
@@ -373,4 +377,3 @@ function fmtTag(tag: number): string {
   return tag === ANY_TAG ? 'ANY_TAG' : String(tag);
 }
 
-function noop(): void {}

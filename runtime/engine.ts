@@ -1,7 +1,7 @@
 import type { Clock } from './clock.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import { Matcher } from './matching.ts';
-import { assertPlainData } from './payload.ts';
+import { assertPlainData, describe, type Describe } from './payload.ts';
 import { seededRandom, type Random } from './random.ts';
 import { MemoryStorage, type DurableStorage } from './storage.ts';
 import type { PendingOperation } from './request.ts';
@@ -119,23 +119,23 @@ export class Engine {
    * Encodes and sends one message to a world rank. Throws at once (before any I/O) for a payload that
    * is not plain data or is too large. Resolves when the message is buffered for the network.
    */
-  send(worldDest: number, kind: number, context: number, tag: number, data: unknown, what: string): void | Promise<void> {
+  send(worldDest: number, kind: number, context: number, tag: number, data: unknown, what: Describe): void | Promise<void> {
     assertPlainData(data, what);
     const bytes = encodeMessage(kind, context, tag, data);
     if (bytes.length > this.transport.maxPayload) {
       throw new DsError(
         ErrorCode.PayloadTooLarge,
-        `${what}: message is ${bytes.length} bytes, over the limit of ${this.transport.maxPayload} (maxPayload)`,
+        `${describe(what)}: message is ${bytes.length} bytes, over the limit of ${this.transport.maxPayload} (maxPayload)`,
       );
     }
-    if (this.closed) throw new DsError(ErrorCode.Closed, `${what}: the runtime has shut down`);
+    if (this.closed) throw new DsError(ErrorCode.Closed, `${describe(what)}: the runtime has shut down`);
     if (worldDest === this.rank) {
       // To oneself: through the codec all the same, so the receiver gets a copy.
       for (const env of decodeFrame(bytes)) this.dispatch(this.rank, env);
       return;
     }
     if (this.dead.has(worldDest)) {
-      return Promise.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${worldDest} is dead`));
+      return Promise.reject(new DsError(ErrorCode.PeerLost, `${describe(what)}: rank ${worldDest} is dead`));
     }
     return this.transport.send(worldDest, bytes);
   }

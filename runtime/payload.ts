@@ -6,12 +6,17 @@ import { DsError, ErrorCode } from './errors.ts';
  * (a function, a symbol, a Map or Set, a class instance, a typed array other than bytes, a cycle) is
  * refused with DS_ERR_UNENCODABLE rather than silently flattened.
  */
-export function assertPlainData(value: unknown, what: string): void {
+/** What an operation is, for error messages; a function when building the text would cost on a hot path. */
+export type Describe = string | (() => string);
+
+export const describe = (what: Describe): string => (typeof what === 'string' ? what : what());
+
+export function assertPlainData(value: unknown, what: Describe): void {
   const problem = findProblem(value, new Set(), '');
   if (problem !== undefined) {
     throw new DsError(
       ErrorCode.Unencodable,
-      `${what}: payload${problem} cannot be sent; payloads are plain data ` +
+      `${describe(what)}: payload${problem} cannot be sent; payloads are plain data ` +
         `(numbers, strings, booleans, null, arrays, plain objects, Uint8Array)`,
     );
   }

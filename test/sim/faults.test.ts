@@ -61,7 +61,7 @@ t.test('delay: every latency is within the distribution', async (t) => {
 });
 
 t.test('reorder: senders overtake each other, but never their own messages', async (t) => {
-  let interleavings = new Set<string>();
+  const interleavings = new Set<string>();
   for (let seed = 1; seed <= 5; seed++) {
     const r = await simulate({ n: 4, seed, faults: { reorder: { probability: 0.5, maxMs: 10 } } }, fanIn);
     t.ok(of(r.trace, 'reorder').length > 0, `seed ${seed}: reorders traced`);

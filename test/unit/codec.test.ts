@@ -16,7 +16,7 @@ t.test('frames carry several messages back to back and round-trip plain data', a
 t.test('malformed, truncated and unexpected frames are reported and never crash the rank', async (t) => {
   const reports: Array<{ rank: number; code: string; message: string }> = [];
   const job = startLocal(
-    { n: 2, report: (rank, err) => reports.push({ rank, code: (err as { code: string }).code, message: err.message }) },
+    { n: 2, report: (rank, err) => reports.push({ rank, code: (err as unknown as { code: string }).code, message: err.message }) },
     async (c) => {
       if (c.rank === 0) {
         const good = encodeMessage(0, 0, 1, { hello: 'world' });

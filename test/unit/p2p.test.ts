@@ -87,7 +87,7 @@ t.test('requests: test(), cancel(), timeouts, waitAll and waitAny', async (t) =>
     const r = c.irecv(1, 1);
     t.same(r.test(), { done: false });
     t.equal(r.cancel(), true);
-    await t.rejects(r, { code: 'DS_ERR_CANCELLED' });
+    await t.rejects(Promise.resolve(r), { code: 'DS_ERR_CANCELLED' });
     t.equal(r.cancel(), false, 'a finished request cannot be cancelled');
 
     const start = c.clock.now();

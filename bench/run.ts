@@ -1,0 +1,113 @@
+// npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
+// measured side by side in one run. Prints medians over repetitions and their ratios.
+//   npm run bench -- [--reps 5] [--only p2p,startup,collectives]
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { median } from './stats.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, only: { type: 'string' } } });
+const reps = Number(values.reps);
+const only = values.only?.split(',');
+const want = (group: string): boolean => !only || only.includes(group);
+
+/** Runs a command to its end (killing it after `limitMs`); returns stdout, or throws. */
+function runCommand(cmd: string, args: string[], limitMs = 120_000): Promise<{ stdout: string; ms: number }> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const start = performance.now();
+  const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, ms: performance.now() - start });
+      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr}`));
+    });
+  });
+}
+
+const json = async (cmd: string, args: string[]): Promise<Record<string, number>> =>
+  JSON.parse((await runCommand(cmd, args)).stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+const dsrun = (n: number, program: string, ...args: string[]): [string, string[]] => [
+  process.execPath,
+  ['launcher/dsrun.mjs', '-n', String(n), '--quiet', program, ...args],
+];
+const tsx = (file: string, ...args: string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', file, ...args]];
+
+interface Row {
+  what: string;
+  dsmpi: number[];
+  baseline: number[];
+  unit: string;
+  /** How the target reads: ratio dsmpi/baseline must be <= or >= target. */
+  target: { cmp: '<=' | '>='; value: number };
+  baselineName: string;
+}
+
+const rows: Row[] = [];
+const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+if (want('p2p')) {
+  const rtt: Row = { what: 'small-message round trip', unit: 'µs', dsmpi: [], baseline: [], target: { cmp: '<=', value: 1.2 }, baselineName: 'raw ws + msgpackr' };
+  const stream: Row = { what: 'one-way streaming, small messages', unit: 'msgs/s', dsmpi: [], baseline: [], target: { cmp: '>=', value: 3 }, baselineName: 'raw ws, 1 msg/frame' };
+  for (let r = 0; r < reps; r++) {
+    // Repetition is the outer loop, so a noisy moment hits both sides alike.
+    rtt.baseline.push((await json(...tsx('bench/raw-ws.ts', 'pingpong', '20000'))).rttUs);
+    rtt.dsmpi.push((await json(...dsrun(2, 'bench/programs/pingpong.ts', '20000'))).rttUs);
+    stream.baseline.push((await json(...tsx('bench/raw-ws.ts', 'stream', '500000'))).msgsPerSec);
+    stream.dsmpi.push((await json(...dsrun(2, 'bench/programs/stream.ts', '1000000'))).msgsPerSec);
+    process.stderr.write(`p2p repetition ${r + 1}/${reps} done\n`);
+  }
+  rows.push(rtt, stream);
+}
+
+if (want('startup')) {
+  const mpirun = spawnSync('which', ['mpirun']).status === 0 && spawnSync('/usr/bin/python3', ['-c', 'import mpi4py']).status === 0;
+  const start: Row = {
+    what: 'start-up + teardown, 16 ranks of hello',
+    unit: 's',
+    dsmpi: [],
+    baseline: [],
+    target: { cmp: '<=', value: 2 },
+    baselineName: mpirun ? 'mpirun -n 16 python3 hello (mpi4py)' : 'mpirun not installed (apt-get install openmpi-bin python3-mpi4py)',
+  };
+  for (let r = 0; r < reps; r++) {
+    start.dsmpi.push((await runCommand(...dsrun(16, 'examples/hello.ts'))).ms / 1000);
+    if (mpirun) {
+      const args = ['--allow-run-as-root', '--oversubscribe', '-n', '16', '/usr/bin/python3', 'bench/programs/hello.py'];
+      start.baseline.push((await runCommand('mpirun', args)).ms / 1000);
+    }
+  }
+  rows.push(start);
+}
+
+console.log(`\n## dsmpi benchmark (${reps} repetitions; medians, ratio = dsmpi / baseline)\n`);
+console.log('| measure | dsmpi | baseline | ratio | target | met |');
+console.log('|---|---|---|---|---|---|');
+for (const row of rows) {
+  const d = median(row.dsmpi);
+  const b = row.baseline.length ? median(row.baseline) : NaN;
+  const ratios = row.baseline.length ? row.dsmpi.map((x, i) => x / row.baseline[i]) : [];
+  const ratio = ratios.length ? median(ratios) : NaN;
+  const met = Number.isNaN(ratio) ? 'n/a' : (row.target.cmp === '<=' ? ratio <= row.target.value : ratio >= row.target.value) ? 'yes' : 'NO';
+  console.log(
+    `| ${row.what} (${row.unit}) | ${fmt(d)} | ${Number.isNaN(b) ? 'n/a' : fmt(b)} (${row.baselineName}) | ${Number.isNaN(ratio) ? 'n/a' : `${ratio.toFixed(2)}×`} | ${row.target.cmp} ${row.target.value}× | ${met} |`,
+  );
+}
+const streamRow = rows.find((r) => r.what.startsWith('one-way'));
+if (streamRow) console.log(`\ndsmpi streaming median: ${fmt(median(streamRow.dsmpi))} msgs/s (target >= 1,000,000)`);
+
+if (want('collectives')) {
+  try {
+    const { benchCollectives, formatCollectives } = await import('./collectives.ts');
+    console.log('\n' + formatCollectives(await benchCollectives(Math.min(reps, 3))));
+  } catch (err) {
+    console.log(`\ncollectives: not measured (${(err as Error).message.split('\n')[0]})`);
+  }
+}
