@@ -34,7 +34,12 @@ const FRAME_TARGET = 64 * 1024;
 /** An outgoing buffer over this many bytes makes send() wait (backpressure). */
 const HIGH_WATER = 8 * 1024 * 1024;
 
-type LinkState = 'idle' | 'connecting' | 'accepting' | 'open' | 'gone';
+/**
+ * idle: no connection yet; connecting: this rank is dialling; accepting: the peer's dial passed the
+ * handshake and its socket is about to open; awaiting: this rank's dial lost the race to the peer's,
+ * which it waits for; open; gone.
+ */
+type LinkState = 'idle' | 'connecting' | 'accepting' | 'awaiting' | 'open' | 'gone';
 
 interface Link {
   state: LinkState;
@@ -227,7 +232,7 @@ export class WsTransport implements Transport {
       socket.terminate();
       if (res.statusCode === 409) {
         // The peer dialled us too and its connection wins; it will arrive (or has arrived).
-        if (link.state === 'connecting') link.state = 'accepting';
+        if (link.state === 'connecting') link.state = 'awaiting';
         return;
       }
       this.lost(peer, `rank ${peer} refused the connection (HTTP ${res.statusCode})`);
