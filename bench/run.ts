@@ -1,6 +1,6 @@
 // npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
 // measured side by side in one run. Prints medians over repetitions and their ratios.
-//   npm run bench -- [--reps 5] [--only p2p,startup,collectives]
+//   npm run bench -- [--reps 5] [--only p2p,startup]
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -103,11 +103,3 @@ for (const row of rows) {
 const streamRow = rows.find((r) => r.what.startsWith('one-way'));
 if (streamRow) console.log(`\ndsmpi streaming median: ${fmt(median(streamRow.dsmpi))} msgs/s (target >= 1,000,000)`);
 
-if (want('collectives')) {
-  try {
-    const { benchCollectives, formatCollectives } = await import('./collectives.ts');
-    console.log('\n' + formatCollectives(await benchCollectives(Math.min(reps, 3))));
-  } catch (err) {
-    console.log(`\ncollectives: not measured (${(err as Error).message.split('\n')[0]})`);
-  }
-}
