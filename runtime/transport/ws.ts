@@ -155,16 +155,21 @@ export class WsTransport implements Transport {
     await this.flush();
     this.closing = true;
     const closed = this.links
-      .filter((l) => l.socket && l.socket.readyState === WebSocket.OPEN)
+      .map((l) => l.socket)
+      .filter((socket): socket is WebSocket => socket?.readyState === WebSocket.OPEN)
       .map(
-        (l) =>
+        (socket) =>
           new Promise<void>((resolve) => {
-            l.socket!.once('close', () => resolve());
-            l.socket!.close(FINISHED.code, FINISHED.reason);
-            setTimeout(() => {
-              l.socket!.terminate();
+            // A peer that does not answer the closing handshake within a second is cut off.
+            const timer = setTimeout(() => {
+              socket.terminate();
               resolve();
-            }, 1000).unref();
+            }, 1000);
+            socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            socket.close(FINISHED.code, FINISHED.reason);
           }),
       );
     await Promise.all(closed);

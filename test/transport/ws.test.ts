@@ -1,6 +1,7 @@
 import t from 'tap';
 import { WsTransport } from '../../runtime/transport/ws.ts';
 import { conformance } from './conformance.ts';
+import { decodeFrame, encodeMessage } from '../../runtime/transport/codec.ts';
 
 conformance(t, 'ws', async (n) => {
   const addresses: string[] = [];
@@ -17,4 +18,49 @@ conformance(t, 'ws', async (n) => {
       await Promise.all(transports.map((tr) => tr.close()));
     },
   };
+});
+
+t.test('ws: both ranks dial at once while the lower rank is still looking up the address', async (t) => {
+  // Rank 0's address lookup is held back, so rank 1's dial reaches rank 0 first and is refused
+  // (the lower rank's own dial wins); rank 1 must then accept rank 0's dial when it comes.
+  const addresses: string[] = [];
+  let releaseLookup: () => void = () => {};
+  const lookupHeld = new Promise<void>((resolve) => (releaseLookup = resolve));
+  const transports = await Promise.all(
+    [0, 1].map((rank) =>
+      WsTransport.listen({
+        rank,
+        size: 2,
+        jobId: 'race',
+        token: 'secret-token',
+        resolve: async (p) => {
+          if (rank === 0) await lookupHeld;
+          return addresses[p];
+        },
+      }),
+    ),
+  );
+  transports.forEach((tr, r) => (addresses[r] = tr.address));
+  t.teardown(() => Promise.all(transports.map((tr) => tr.close())));
+  const got: unknown[][] = [[], []];
+  const arrived = transports.map(
+    (tr, r) =>
+      new Promise<void>((resolve) =>
+        tr.start({
+          onFrame: (_from, frame) => {
+            got[r].push(...decodeFrame(frame).map((e) => e[3]));
+            if (got[r].length === 3) resolve();
+          },
+          onPeerLost: (peer, reason) => t.fail(`rank ${r} lost rank ${peer}: ${reason}`),
+          onError: () => {},
+        }),
+      ),
+  );
+  for (let i = 0; i < 3; i++) {
+    void transports[0].send(1, encodeMessage(0, 0, 0, `a${i}`));
+    void transports[1].send(0, encodeMessage(0, 0, 0, `b${i}`));
+  }
+  setTimeout(releaseLookup, 200);
+  await Promise.race([Promise.all(arrived), new Promise((_, reject) => setTimeout(() => reject(new Error('messages did not arrive within 5 s')), 5000))]);
+  t.same(got, [['b0', 'b1', 'b2'], ['a0', 'a1', 'a2']]);
 });
