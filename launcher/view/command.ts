@@ -1,0 +1,35 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseTrace } from '../../runtime/trace-event.ts';
+import { renderHtml } from './space-time-html.ts';
+import { renderText } from './space-time-text.ts';
+
+export interface ViewOptions {
+  /** Where to write the HTML page (default: the trace's name with .html). */
+  out?: string;
+  /** Print the plain-text form instead. */
+  text?: boolean;
+  /** A JSON file mapping tag names to numbers (an algorithm's Tag table) or numbers to names. */
+  tags?: string;
+}
+
+/** Reads `{ "Prepare": 1, … }` or `{ "1": "Prepare", … }` into number → name. */
+function readTagNames(file: string): Record<number, string> {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | number>;
+  const names: Record<number, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'number') names[v] = k;
+    else names[Number(k)] = v;
+  }
+  return names;
+}
+
+/** `dsrun view`: renders a trace file; returns the path written (HTML) or the text. */
+export function view(traceFile: string, options: ViewOptions = {}): { written?: string; text?: string } {
+  const events = parseTrace(readFileSync(traceFile, 'utf8'));
+  const tagNames = options.tags ? readTagNames(options.tags) : {};
+  if (options.text) return { text: renderText(events, tagNames) };
+  const out = options.out ?? traceFile.replace(/(\.jsonl)?$/, '.html');
+  writeFileSync(out, renderHtml(events, { title: basename(traceFile), tagNames }));
+  return { written: out };
+}

@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { simulate, type TraceEvent } from 'dsmpi';
+import { indexMessages } from '../../launcher/view/message-index.ts';
+import { renderHtml } from '../../launcher/view/space-time-html.ts';
+import { renderText } from '../../launcher/view/space-time-text.ts';
+
+// r0 → r1 (msg 1), then r1 → r2 (msg 1, sent after r1 got r0's), r2 → r0 lost.
+const small: TraceEvent[] = [
+  { t: 0, ev: 'send', rank: 0, lamport: 1, to: 1, msg: 1, tag: 7, bytes: 9 },
+  { t: 1, ev: 'deliver', rank: 1, lamport: 2, from: 0, msg: 1, tag: 7, bytes: 9 },
+  { t: 2, ev: 'send', rank: 1, lamport: 3, to: 2, msg: 1, tag: 8, bytes: 9 },
+  { t: 3, ev: 'deliver', rank: 2, lamport: 4, from: 1, msg: 1, tag: 8, bytes: 9 },
+  { t: 4, ev: 'send', rank: 2, lamport: 5, to: 0, msg: 1, tag: 9, bytes: 9 },
+  { t: 4.5, ev: 'drop', rank: 2, to: 0, msg: 1, tag: 9, reason: 'partition' },
+  { t: 5, ev: 'crash', rank: 2 },
+];
+
+t.test('messages are paired with their fate, with vector times', async (t) => {
+  const m = indexMessages(small);
+  t.equal(m.length, 3);
+  t.same(m[0].sendVector, [1, 0, 0]);
+  t.same(m[0].deliveries.map((d) => d.vector), [[1, 1, 0]]);
+  t.same(m[1].sendVector, [1, 2, 0]);
+  t.same(m[1].deliveries.map((d) => d.vector), [[1, 2, 1]]);
+  t.same(m[2].sendVector, [1, 2, 2], 'causally after both earlier messages');
+  t.same(m[2].dropped, { t: 4.5, reason: 'partition' });
+});
+
+t.test('text form: a column per rank, one line per event', async (t) => {
+  const text = renderText(small, { 7: 'Prepare' });
+  const lines = text.trimEnd().split('\n');
+  t.equal(lines.length, small.length + 1);
+  t.match(lines[0], /t \(ms\) │ +r0 +r1 +r2 │ event/);
+  t.match(lines[1], /0\.000 │ +● +· +· │ rank 0 sends Prepare to rank 1 \(9 B\)/);
+  t.match(lines[6], /✗ │ lost: tag 9 from rank 2 to rank 0 \(partition\)/);
+  t.match(lines[7], /✖ │ rank 2 crashes/);
+});
+
+t.test('the page is self-contained: no fetches, data cannot close its script', async (t) => {
+  const html = renderHtml([...small, { t: 6, ev: 'exit', rank: 0, reason: '</script><script>alert(1)</script>' }]);
+  t.notMatch(html, /<script[^>]+src=|<link[^>]+href=|@import|url\(http/i);
+  t.notMatch(html, /<\/script><script>alert/, 'a payload cannot end the data script');
+  t.match(html, /3 ranks · 3 messages · 1 dropped/);
+});
+
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+function dumpDom(file: string, hash = ''): Promise<string> {
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=${mkdtempSync(join(tmpdir(), 'dsmpi-chromium-'))}`,
+    '--window-size=1400,800',
+    '--dump-dom',
+    `file://${file}${hash}`,
+  ];
+  return new Promise((resolve, reject) =>
+    execFile(chromium!, args, { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+}
+
+t.test('the diagram renders in a headless browser', { skip: chromium ? false : 'chromium is not installed (apt-get install chromium)' }, async (t) => {
+  const run = await simulate(
+    {
+      n: 4,
+      seed: 5,
+      faults: { drop: 0.1, partitions: [{ from: [0], to: [3], atMs: 1, untilMs: 4 }], crashes: [{ rank: 2, atMs: 6 }] },
+      rankErrors: 'record',
+    },
+    async (c) => {
+      for (let i = 0; i < 6; i++) {
+        await c.send(i, (c.rank + 1) % c.size, 5);
+        await c.recv(undefined, undefined, { timeoutMs: 2 }).catch(() => {});
+      }
+    },
+  );
+  const messages = indexMessages(run.trace);
+  const arrows = messages.reduce((s, m) => s + m.deliveries.length, 0);
+  const drops = messages.filter((m) => m.dropped).length;
+  t.ok(drops > 0 && arrows > 0, `the run has ${arrows} deliveries and ${drops} drops`);
+  const file = join(mkdtempSync(join(tmpdir(), 'dsmpi-view-')), 'run.html');
+  writeFileSync(file, renderHtml(run.trace, { title: 'test run', tagNames: { 5: 'Token' } }));
+  const page = await dumpDom(file);
+  // Only the drawn diagram (the page's own script contains the same class names).
+  const dom = /<svg id="diagram"[\s\S]*<\/svg>/.exec(page)?.[0] ?? '';
+  const count = (re: RegExp): number => dom.match(re)?.length ?? 0;
+  t.equal(count(/class="lane-label"/g), 4, 'one lane per rank');
+  t.equal(count(/class="msg( selected)?"/g), arrows, 'an arrow per delivery');
+  t.equal(count(/class="msg dropped/g), drops, 'a dashed line per drop');
+  t.equal(count(/class="crash"/g), 1, 'the crash is marked');
+  t.equal(count(/class="partition"/g), 1, 'the partition is shaded');
+  t.match(dom, /class="msg-label"[^>]*>Token</, 'messages are labelled by tag name');
+  const selected = await dumpDom(file, '#msg=0');
+  t.match(selected, /<th>sent at<\/th><td>[\d.]+ ms, Lamport 1, vector \[/, 'a selected message shows its Lamport and vector time');
+});
