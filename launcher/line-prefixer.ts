@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream';
  */
 export function pipeLines(from: Readable, out: Writable, prefix: string): Promise<void> {
   let partial = '';
+  ignoreClosedPipe(out);
   from.setEncoding('utf8');
   from.on('data', (chunk: string) => {
     const text = partial + chunk;
@@ -23,5 +24,20 @@ export function pipeLines(from: Readable, out: Writable, prefix: string): Promis
       if (partial) out.write(prefix + partial + '\n');
       resolve();
     });
+  });
+}
+
+const guarded = new WeakSet<Writable>();
+
+/**
+ * `dsrun … | head` closes dsrun's stdout early: the rest of the output is dropped (the job still
+ * runs to its end and exits with its own code) instead of crashing the launcher with EPIPE.
+ */
+function ignoreClosedPipe(out: Writable): void {
+  if (guarded.has(out)) return;
+  guarded.add(out);
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    out.write = () => true;
   });
 }

@@ -30,7 +30,8 @@ export class VirtualClock implements Clock {
   setTimer(ms: number, fn: () => void): () => void {
     // An infinite wait never fires; NaN and negatives fire at once, as setTimeout does.
     if (!this.alive() || ms === Infinity) return noop;
-    const delayUs = ms > 0 ? Math.round(ms * 1000) : 0;
+    // Rounded up, so a positive wait always lets time move on (a deadline loop cannot spin).
+    const delayUs = ms > 0 ? Math.ceil(ms * 1000) : 0;
     const event = this.scheduler.after(
       delayUs,
       () => {
