@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from './bundle.ts';
+import { checkRanks, parseDelay, parseKill, parsePartition, parsePause, parseProbability, type KillSpec, type PartitionSpec, type PauseSpec } from './fault-spec.ts';
 import { ExitCode, runJob } from './job.ts';
 
 const version = (JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as { version: string }).version;
@@ -27,6 +28,40 @@ function envExport(value: string, previous: Record<string, string>): Record<stri
   return val === undefined ? previous : { ...previous, [name]: val };
 }
 
+/** Wraps a fault-spec parser for commander: its error becomes a usage error (exit 2). */
+function spec<T>(parse: (text: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message + '.');
+    }
+  };
+}
+
+function repeatable<T>(parse: (text: string) => T) {
+  const one = spec(parse);
+  return (value: string, previous: T[] | undefined): T[] => [...(previous ?? []), one(value)];
+}
+
+function wholeOrZero(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number >= 0, got '${value}'.`);
+    return n;
+  };
+}
+
+const FAULT_HELP = `
+Fault injection (docs/faults.md); times count from the start of the ranks, TIME is e.g. 200ms or 1.5s:
+  --kill R@TIME               kill -9 rank R at TIME                      --kill 2@1.5s
+  --pause R@TIME+DURATION     SIGSTOP rank R at TIME, SIGCONT after DURATION  --pause 3@1s+2s
+  --drop P                    lose each message with probability P       --drop 0.1
+  --delay MIN[..MAX]          hold each message a uniform MIN..MAX (per-pair order kept)  --delay 5ms..50ms
+  --partition A|B[@T1[..T2]]  drop messages between rank lists A and B from T1 to T2  --partition 0,1|2,3,4@2s..5s
+  --partition A>B[@T1[..T2]]  one way: only messages from A to B are dropped          --partition 0,1>2,3
+Random choices derive from --seed (the same seed gives the same drops and delays per message).`;
+
 /** Parses dsrun's command line and runs the job; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -42,6 +77,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-bundle', 'load TypeScript in each rank with tsx instead of compiling the program once')
     .option('--max-payload <bytes>', 'largest message in bytes (default 64 MiB)', positiveInt('--max-payload'))
     .option('--verbose', 'print the job id, seed and timings to stderr')
+    .option('--heartbeat-ms <ms>', 'ping every rank this often; in jobs that survive failures, one silent for --heartbeat-misses pings is declared lost (0: off)', wholeOrZero('--heartbeat-ms'), 1000)
+    .option('--heartbeat-misses <n>', 'missed heartbeats before a rank is declared lost', positiveInt('--heartbeat-misses'), 5)
+    .option('--kill <R@TIME>', 'kill -9 rank R at TIME (repeatable)', repeatable(parseKill))
+    .option('--pause <R@TIME+DURATION>', 'stop rank R (SIGSTOP) at TIME for DURATION (repeatable)', repeatable(parsePause))
+    .option('--drop <P>', 'lose each message with probability P', spec(parseProbability))
+    .option('--delay <MIN..MAX>', 'hold each message a uniform time in MIN..MAX', spec(parseDelay))
+    .option('--partition <A|B@T1..T2>', 'drop messages between two rank lists (A>B: one way) in a time window (repeatable)', repeatable(parsePartition))
+    .option('--trace <file>', 'write every send, delivery, drop and fault to file (JSONL, docs/traces.md)')
+    .option('--summary', 'at the end, print messages and bytes per rank and per tag')
+    .addHelpText('after', FAULT_HELP)
     .argument('<program>', 'the program to run (.ts or .js)')
     .argument('[args...]', 'arguments passed to every rank')
     .passThroughOptions()
@@ -53,6 +98,17 @@ export async function main(argv: string[]): Promise<number> {
       } catch {
         program.error(`dsrun: cannot find program '${file}'`, { exitCode: ExitCode.usage });
       }
+      const kill = (opts.kill as KillSpec[] | undefined) ?? [];
+      const pause = (opts.pause as PauseSpec[] | undefined) ?? [];
+      const partition = (opts.partition as PartitionSpec[] | undefined) ?? [];
+      try {
+        checkRanks(opts.np as number, { kill, pause, partition });
+      } catch (err) {
+        program.error(`error: ${(err as Error).message}`, { exitCode: ExitCode.usage });
+      }
+      const drop = opts.drop as number | undefined;
+      const delay = opts.delay as { minMs: number; maxMs: number } | undefined;
+      const network = drop || delay || partition.length > 0 ? { drop, delay, partitions: partition.length > 0 ? partition : undefined } : undefined;
       const seed = (opts.seed as number | undefined) ?? Math.floor(Math.random() * 2 ** 31);
       if (opts.verbose) process.stderr.write(`dsrun: ${opts.np} ranks of ${file}, seed ${seed}\n`);
       exitCode = await runJob({
@@ -65,6 +121,13 @@ export async function main(argv: string[]): Promise<number> {
         quiet: !!opts.quiet,
         bundle: opts.bundle !== false,
         maxPayload: opts.maxPayload as number | undefined,
+        heartbeatMs: opts.heartbeatMs as number,
+        heartbeatMisses: opts.heartbeatMisses as number,
+        kill,
+        pause,
+        network,
+        tracePath: opts.trace as string | undefined,
+        summary: !!opts.summary,
       });
     });
   try {

@@ -8,6 +8,8 @@ export interface CoordinatorEvents {
   hello(rank: number, survive: boolean): void;
   done(rank: number): void;
   abort(rank: number, code: number, reason: string): void;
+  /** A rank answered no heartbeat for `silentMs` (stopped, or stuck in a synchronous loop). */
+  hung?(rank: number, silentMs: number): void;
   /** A connection refused or a bad frame: reported, never fatal to the job. */
   warn(message: string): void;
 }
@@ -22,13 +24,31 @@ export class Coordinator {
   private readonly sockets = new Map<number, WebSocket>();
   private readonly addresses = new Map<number, string>();
   private readonly statusWaiters = new Map<number, (waiting: Array<{ what: string; forMs: number }>) => void>();
+  /** When each connected rank last answered a heartbeat (or sent anything). */
+  private readonly lastSeen = new Map<number, number>();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Ranks that will take no part in a shrink: lost, exited, or with their program done. */
+  private readonly absent = new Set<number>();
+  private readonly shrinks = new Map<string, { members: number[]; arrived: Map<number, number> }>();
 
   private constructor(server: WebSocketServer, url: string) {
     this.server = server;
     this.url = url;
   }
 
-  static async start(options: { jobId: string; token: string; size: number; host?: string }, events: CoordinatorEvents): Promise<Coordinator> {
+  static async start(
+    options: {
+      jobId: string;
+      token: string;
+      size: number;
+      host?: string;
+      /** Ping every rank this often (0: no heartbeats). */
+      heartbeatMs?: number;
+      /** A rank that has not answered for this many intervals is reported as hung. */
+      heartbeatMisses?: number;
+    },
+    events: CoordinatorEvents,
+  ): Promise<Coordinator> {
     const host = options.host ?? '127.0.0.1';
     const server = new WebSocketServer({
       host,
@@ -58,7 +78,11 @@ export class Coordinator {
     server.on('connection', (socket, req) => {
       const rank = Number(req.headers[Header.rank]);
       coordinator.sockets.set(rank, socket);
+      coordinator.lastSeen.set(rank, Date.now());
+      // ws answers a ping from the rank's event loop: no pong means the process is stopped or busy.
+      socket.on('pong', () => coordinator.lastSeen.set(rank, Date.now()));
       socket.on('message', (data: Buffer) => {
+        coordinator.lastSeen.set(rank, Date.now());
         let msg: RankToCoordinator;
         try {
           msg = decodeValue(data) as RankToCoordinator;
@@ -70,13 +94,44 @@ export class Coordinator {
       });
       socket.on('error', (err) => events.warn(`control connection of rank ${rank}: ${err.message}`));
     });
+    const heartbeatMs = options.heartbeatMs ?? 0;
+    if (heartbeatMs > 0) {
+      const limitMs = heartbeatMs * (options.heartbeatMisses ?? 5);
+      coordinator.heartbeatTimer = setInterval(() => {
+        const now = Date.now();
+        for (const [rank, socket] of coordinator.sockets) {
+          const silentMs = now - (coordinator.lastSeen.get(rank) ?? now);
+          if (silentMs > limitMs) {
+            coordinator.lastSeen.set(rank, now); // reported once; the launcher ends the rank
+            events.hung?.(rank, silentMs);
+          } else if (socket.readyState === socket.OPEN) {
+            socket.ping();
+          }
+        }
+      }, heartbeatMs);
+      coordinator.heartbeatTimer.unref();
+    }
     return coordinator;
   }
 
   /** Tells every connected rank that `rank` died. */
   announceLost(rank: number, reason: string): void {
     this.sockets.delete(rank);
+    this.lastSeen.delete(rank);
     this.broadcast({ t: 'lost', rank, reason });
+    this.markAbsent(rank);
+  }
+
+  /** A rank's process has ended: it will take no part in a shrink. */
+  markAbsent(rank: number): void {
+    if (this.absent.has(rank)) return;
+    this.absent.add(rank);
+    for (const key of [...this.shrinks.keys()]) this.checkShrink(key);
+  }
+
+  /** Every rank has registered: tells them the job's time 0 (epoch ms). */
+  start(t0: number): void {
+    this.broadcast({ t: 'start', t0 });
   }
 
   finish(): void {
@@ -101,6 +156,7 @@ export class Coordinator {
   }
 
   close(): Promise<void> {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     for (const s of this.sockets.values()) s.terminate();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -117,7 +173,19 @@ export class Coordinator {
       }
       case 'done':
         events.done(rank);
+        this.markAbsent(rank);
         break;
+      case 'shrink': {
+        const members = Array.isArray(msg.members) ? msg.members.map(Number) : [];
+        let call = this.shrinks.get(String(msg.key));
+        if (!call) {
+          call = { members, arrived: new Map() };
+          this.shrinks.set(String(msg.key), call);
+        }
+        call.arrived.set(rank, Number(msg.nextContext) || 0);
+        this.checkShrink(String(msg.key));
+        break;
+      }
       case 'abort':
         events.abort(rank, Number(msg.code) || 1, String(msg.reason));
         break;
@@ -127,6 +195,20 @@ export class Coordinator {
         break;
       default:
         events.warn(`unknown control message from rank ${rank}`);
+    }
+  }
+
+  /** A shrink is decided once every member has called it or is absent; the callers get the result. */
+  private checkShrink(key: string): void {
+    const call = this.shrinks.get(key)!;
+    if (!call.members.every((r) => call.arrived.has(r) || this.absent.has(r))) return;
+    this.shrinks.delete(key);
+    const alive = call.members.filter((r) => call.arrived.has(r) && !this.absent.has(r));
+    let context = Math.max(...call.arrived.values());
+    if (context % 2 === 1) context++;
+    for (const r of alive) {
+      const socket = this.sockets.get(r);
+      if (socket) this.sendTo(socket, { t: 'shrunk', key, alive, context });
     }
   }
 

@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nanoid } from 'nanoid';
-import { Env } from '../runtime/transport/rendezvous.ts';
+import { epochMs } from '../runtime/transport/faulty.ts';
+import { Env, type NetworkFaults } from '../runtime/transport/rendezvous.ts';
+import type { TraceEvent } from '../runtime/trace-event.ts';
+import type { KillSpec, PauseSpec } from './fault-spec.ts';
+import { mergeTraces, printSummary } from './trace-merge.ts';
 import { bundleProgram } from './bundle.ts';
 import { Coordinator } from './coordinator.ts';
 import { pipeLines } from './line-prefixer.ts';
@@ -20,6 +26,18 @@ export interface JobOptions {
   /** Compile once with esbuild (default) instead of loading TypeScript in every rank. */
   bundle: boolean;
   maxPayload?: number;
+  /** Heartbeat interval in ms (0: none); a rank silent for `heartbeatMisses` intervals is declared lost. */
+  heartbeatMs?: number;
+  heartbeatMisses?: number;
+  /** --kill and --pause: carried out by dsrun with signals. */
+  kill?: KillSpec[];
+  pause?: PauseSpec[];
+  /** --drop, --delay, --partition: applied by each rank's transport to what it sends. */
+  network?: NetworkFaults;
+  /** --trace: the merged JSONL trace is written here. */
+  tracePath?: string;
+  /** --summary: print messages and bytes per rank and per tag at the end (traces the job). */
+  summary?: boolean;
 }
 
 /** Exit codes of dsrun itself (a failing rank's own code is passed through). Documented in docs/dsrun.md. */
@@ -38,6 +56,8 @@ interface RankState {
   done: boolean;
   exited: boolean;
   survive: boolean;
+  /** The launcher has already traced this rank's end (--kill, heartbeat). */
+  crashTraced?: boolean;
   /** Reason sent by the rank itself (uncaught error or abort()). */
   abortReason?: string;
   abortCode?: number;
@@ -67,6 +87,21 @@ export async function runJob(options: JobOptions): Promise<number> {
 
   const ranks: RankState[] = [];
   let failure: { rank: number; code: number; reason: string } | undefined;
+  /** Deaths the survivors asked to survive (run(main, { surviveFailures: true })). */
+  const survived: Array<{ rank: number; reason: string }> = [];
+  const tracing = options.tracePath !== undefined || !!options.summary;
+  const traceDir = tracing ? mkdtempSync(join(tmpdir(), 'dsmpi-trace-')) : undefined;
+  /** Events seen by the launcher (kills, pauses, deaths), timed in epoch ms like the ranks' files. */
+  const launcherEvents: TraceEvent[] = [];
+  /**
+   * The job's time 0 (epoch ms): when every rank has registered, so start-up time does not shift
+   * the faults. Until then, the time the ranks were started.
+   */
+  let t0 = epochMs();
+  let started = false;
+  let registered = 0;
+  const now = epochMs;
+  const timers: NodeJS.Timeout[] = [];
   let ending = false;
   let resolveEnd: (code: number) => void = () => {};
   const ended = new Promise<number>((resolve) => {
@@ -83,18 +118,52 @@ export async function runJob(options: JobOptions): Promise<number> {
   /** Records the first failure; aborts the job unless it is a death every survivor asked to survive. */
   const fail = (rank: number, code: number, reason: string, deathOnly: boolean): void => {
     if (ending) return;
-    failure ??= { rank, code, reason };
     const survivors = live().filter((r) => r !== rank);
-    if (deathOnly && survivors.length > 0 && survivors.every((r) => ranks[r].survive)) return;
+    if (deathOnly && survivors.length > 0 && survivors.every((r) => ranks[r].survive)) {
+      survived.push({ rank, reason });
+      return;
+    }
+    failure ??= { rank, code, reason };
     ending = true;
     killAll();
   };
 
   const coordinator = await Coordinator.start(
-    { jobId, token, size: options.np },
     {
+      jobId,
+      token,
+      size: options.np,
+      heartbeatMs: options.heartbeatMs,
+      heartbeatMisses: options.heartbeatMisses,
+    },
+    {
+      hung: (rank, silentMs) => {
+        const state = ranks[rank];
+        if (state.exited || ending) return;
+        // Only ranks that survive failures act on a lost peer; without them a silent rank may just
+        // be computing, and --timeout is the tool for a job that hangs.
+        if (!ranks.some((r, i) => i !== rank && !r.exited && r.survive)) return;
+        const reason = `no heartbeat for ${(silentMs / 1000).toFixed(1)} s (stopped, or busy in a synchronous loop)`;
+        log(`rank ${rank}: ${reason}; declared lost`);
+        state.abortReason = reason;
+        state.crashTraced = true;
+        launcherEvents.push({
+          t: now(),
+          ev: 'crash',
+          rank,
+          reason: `declared lost: ${reason}`,
+        });
+        coordinator.announceLost(rank, reason);
+        state.child.kill('SIGKILL');
+      },
       hello: (rank, survive) => {
         ranks[rank].survive = survive;
+        if (++registered === options.np && !ending) {
+          started = true;
+          t0 = epochMs();
+          coordinator.start(t0);
+          scheduleFaults();
+        }
       },
       done: (rank) => {
         ranks[rank].done = true;
@@ -109,7 +178,7 @@ export async function runJob(options: JobOptions): Promise<number> {
     },
   );
 
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...options.env,
     [Env.size]: String(options.np),
@@ -118,17 +187,31 @@ export async function runJob(options: JobOptions): Promise<number> {
     [Env.rendezvous]: coordinator.url,
     [Env.seed]: String(options.seed),
     ...(options.maxPayload ? { [Env.maxPayload]: String(options.maxPayload) } : {}),
+    ...(options.network ? { [Env.faults]: JSON.stringify(options.network) } : {}),
   };
+  t0 = epochMs();
   const nodeArgs = options.bundle ? ['--enable-source-maps', entry] : ['--import', 'tsx', entry];
 
   for (let rank = 0; rank < options.np; rank++) {
     const child = spawn(process.execPath, [...nodeArgs, ...options.args], {
-      env: { ...env, [Env.rank]: String(rank) },
+      env: {
+        ...env,
+        [Env.rank]: String(rank),
+        ...(traceDir ? { [Env.trace]: join(traceDir, `rank-${rank}.jsonl`) } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const prefix = options.quiet ? '' : `[rank ${rank}] `;
-    const output = Promise.all([pipeLines(child.stdout!, process.stdout, prefix), pipeLines(child.stderr!, process.stderr, prefix)]).then(() => {});
-    const state: RankState = { child, done: false, exited: false, survive: false, output };
+    const output = Promise.all([pipeLines(child.stdout!, process.stdout, prefix), pipeLines(child.stderr!, process.stderr, prefix)]).then(
+      () => {},
+    );
+    const state: RankState = {
+      child,
+      done: false,
+      exited: false,
+      survive: false,
+      output,
+    };
     ranks.push(state);
     child.on('error', (err) => {
       log(`cannot start rank ${rank}: ${err.message}`);
@@ -140,15 +223,67 @@ export async function runJob(options: JobOptions): Promise<number> {
       const exitCode = code ?? 128 + (osConstants.signals[signal as keyof typeof osConstants.signals] ?? 1);
       if (exitCode !== 0 && !ending) {
         const reason = state.abortReason ?? (signal ? `killed by ${signal}` : `exited with code ${exitCode}`);
+        if (!state.crashTraced && state.abortReason === undefined) launcherEvents.push({ t: now(), ev: 'crash', rank, reason });
+        state.crashTraced = true;
         coordinator.announceLost(rank, reason);
         fail(rank, state.abortCode ?? exitCode, reason, true);
       } else if (!state.done && !ending) {
         // Ended without telling the coordinator (a program that never called run()): count it done.
         state.done = true;
-        if (ranks.every((r) => r.done || r.exited)) coordinator.finish();
       }
+      // The survivors may all be done already (a lost rank's exit can come after their `done`).
+      if (!ending && ranks.every((r) => r.done || r.exited)) coordinator.finish();
       if (ranks.every((r) => r.exited)) resolveEnd(0);
     });
+  }
+
+  // --kill and --pause, timed from t0 (once every rank has registered).
+  const at = (ms: number, fn: () => void): void => {
+    // Node timers may fire a fraction of a millisecond early: never act before the due time.
+    const fire = (): void => {
+      const left = t0 + ms - epochMs();
+      if (left > 0) timers.push(setTimeout(fire, Math.ceil(left)));
+      else fn();
+    };
+    fire();
+  };
+  function scheduleFaults(): void {
+    for (const k of options.kill ?? []) {
+      at(k.atMs, () => {
+        const state = ranks[k.rank];
+        if (state.exited || ending) return;
+        state.abortReason = `killed by SIGKILL (--kill ${k.rank}@${k.atMs}ms)`;
+        state.crashTraced = true;
+        launcherEvents.push({
+          t: now(),
+          ev: 'crash',
+          rank: k.rank,
+          reason: 'kill',
+        });
+        state.child.kill('SIGKILL');
+      });
+    }
+    for (const p of options.pause ?? []) {
+      at(p.atMs, () => {
+        const state = ranks[p.rank];
+        if (state.exited || ending) return;
+        const pausedAt = now();
+        launcherEvents.push({
+          t: pausedAt,
+          ev: 'pause',
+          rank: p.rank,
+          untilMs: Math.round(pausedAt - t0 + p.forMs),
+        });
+        state.child.kill('SIGSTOP');
+        timers.push(
+          setTimeout(() => {
+            if (state.exited) return;
+            launcherEvents.push({ t: now(), ev: 'resume', rank: p.rank });
+            state.child.kill('SIGCONT');
+          }, p.forMs),
+        );
+      });
+    }
   }
 
   let timedOut = false;
@@ -175,19 +310,66 @@ export async function runJob(options: JobOptions): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping the job`);
     ending = true;
-    failure ??= { rank: -1, code: 128 + (osConstants.signals[signal] ?? 1), reason: signal };
+    failure ??= {
+      rank: -1,
+      code: 128 + (osConstants.signals[signal] ?? 1),
+      reason: signal,
+    };
     killAll();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   await ended;
+  const endedAt = now() - t0;
+  for (const timer of timers) clearTimeout(timer);
   if (timeoutTimer) clearTimeout(timeoutTimer);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await Promise.all(ranks.map((r) => r.output));
   await coordinator.close();
   await removeBundle();
+
+  if (traceDir) {
+    for (const p of options.network?.partitions ?? []) {
+      if (!started) break;
+      launcherEvents.push({
+        t: t0 + p.atMs,
+        ev: 'partition',
+        from: p.from,
+        to: p.to,
+        oneWay: p.oneWay || undefined,
+        untilMs: p.untilMs,
+      });
+      if (p.untilMs !== undefined && p.untilMs <= endedAt) {
+        launcherEvents.push({
+          t: t0 + p.untilMs,
+          ev: 'heal',
+          from: p.from,
+          to: p.to,
+          oneWay: p.oneWay || undefined,
+        });
+      }
+    }
+    const texts: string[] = [];
+    for (let r = 0; r < options.np; r++) {
+      try {
+        texts.push(readFileSync(join(traceDir, `rank-${r}.jsonl`), 'utf8'));
+      } catch {
+        // A rank that died before it opened its trace file.
+      }
+    }
+    const events = mergeTraces(texts, launcherEvents, t0);
+    rmSync(traceDir, { recursive: true, force: true });
+    if (options.tracePath) {
+      try {
+        writeFileSync(options.tracePath, events.text);
+      } catch (err) {
+        log(`cannot write the trace to ${options.tracePath}: ${(err as Error).message}`);
+      }
+    }
+    if (options.summary) printSummary(events.events, options.np, (line) => process.stderr.write(line + '\n'));
+  }
 
   if (timedOut) return ExitCode.timeout;
   if (failure) {
@@ -198,5 +380,6 @@ export async function runJob(options: JobOptions): Promise<number> {
     }
     return failure.code === 0 ? 1 : failure.code;
   }
+  for (const d of survived) log(`rank ${d.rank} was lost (${d.reason.split('\n')[0]}); the survivors finished`);
   return ExitCode.ok;
 }

@@ -11,6 +11,7 @@ import * as coll from './collectives.ts';
 import { CollectiveState } from './collectives.ts';
 import type { ReduceOp } from './reduce-ops.ts';
 import * as comms from './split.ts';
+import { shrink as shrinkComm } from './shrink.ts';
 import { createCounter, type Counter, type CounterOptions } from './one-sided/counter.ts';
 import { createWindow, type Window, type WindowOptions } from './one-sided/window.ts';
 
@@ -342,6 +343,14 @@ export class Communicator {
   /** Collective: the same ranks on new contexts (MPI_Comm_dup). */
   dup(): Promise<Communicator> {
     return comms.dup(this).then();
+  }
+
+  /**
+   * Collective over the live members: a new communicator of the members still alive, in their old
+   * order (ULFM's shrink; under dsrun the coordinator decides who is alive). See docs/faults.md.
+   */
+  shrink(): Promise<Communicator> {
+    return shrinkComm(this);
   }
 
   /** Frees the communicator on this rank, once its operations are done (MPI_Comm_free). */

@@ -3,8 +3,12 @@ import { Communicator } from './communicator.ts';
 import { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import { runLocal } from './local.ts';
+import { setMembershipService } from './shrink.ts';
 import { ControlChannel } from './transport/control-channel.ts';
-import { Env, type CoordinatorToRank } from './transport/rendezvous.ts';
+import { FaultyTransport } from './transport/faulty.ts';
+import { Env, type CoordinatorToRank, type NetworkFaults } from './transport/rendezvous.ts';
+import { TraceFile } from './transport/trace-file.ts';
+import type { Transport } from './transport/transport.ts';
 import { WsTransport } from './transport/ws.ts';
 
 export interface RunOptions {
@@ -47,7 +51,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     finish = resolve;
   });
 
-  const transport = await WsTransport.listen({
+  const ws = await WsTransport.listen({
     rank,
     size,
     jobId,
@@ -61,8 +65,21 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     },
   });
 
+  // dsrun --trace / --drop / --delay / --partition: a wrapper applies the faults and traces messages.
+  const faultsJson = env[Env.faults];
+  const tracePath = env[Env.trace];
+  const faults = faultsJson ? (JSON.parse(faultsJson) as NetworkFaults) : undefined;
+  const traceFile = tracePath ? new TraceFile(tracePath) : undefined;
+  const faulty =
+    faults || traceFile
+      ? new FaultyTransport(ws, { rank, seed, faults: faults ?? {}, trace: traceFile })
+      : undefined;
+  const transport: Transport = faulty ?? ws;
+
   let control: ControlChannel | undefined;
   const abortJob = async (code: number, reason: string): Promise<never> => {
+    faulty?.record({ ev: 'exit', reason: reason.split('\n')[0] });
+    traceFile?.close();
     await control?.send({ t: 'abort', code, reason });
     process.exit(code);
   };
@@ -73,6 +90,15 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     clock: realClock,
     seed,
     abort: (code, reason) => void abortJob(code, reason),
+  });
+  if (faulty) engine.onPeerLost((peer) => faulty.record({ ev: 'detect', from: peer }));
+  const shrinkWaiters = new Map<string, (outcome: { alive: number[]; context: number }) => void>();
+  setMembershipService(engine, {
+    shrink: (key, members, nextContext) =>
+      new Promise((resolve) => {
+        shrinkWaiters.set(key, resolve);
+        void control?.send({ t: 'shrink', key, members: [...members], nextContext });
+      }),
   });
   const onMessage = (msg: CoordinatorToRank): void => {
     switch (msg.t) {
@@ -93,6 +119,13 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
       case 'finish':
         finish();
         break;
+      case 'start':
+        faulty?.setStart(msg.t0);
+        break;
+      case 'shrunk':
+        shrinkWaiters.get(msg.key)?.({ alive: msg.alive, context: msg.context });
+        shrinkWaiters.delete(msg.key);
+        break;
     }
   };
   control = await ControlChannel.connect({
@@ -104,13 +137,12 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     onLost: () => process.exit(1),
   });
 
-
   const onUncaught = (err: unknown): void => {
     void abortJob(1, describe(err));
   };
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onUncaught);
-  await control.send({ t: 'hello', rank, pid: process.pid, address: transport.address, survive: !!options.surviveFailures });
+  await control.send({ t: 'hello', rank, pid: process.pid, address: ws.address, survive: !!options.surviveFailures });
   const world = new Communicator(engine, 0, Array.from({ length: size }, (_, i) => i));
 
   try {
@@ -118,10 +150,12 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   } catch (err) {
     await abortJob(1, describe(err));
   }
+  faulty?.record({ ev: 'exit' });
   await transport.flush();
   await control.send({ t: 'done' });
   await finished;
   await engine.shutdown();
+  traceFile?.close();
   control.close();
   process.exit(0);
 }

@@ -16,7 +16,24 @@ export const Env = {
   /** Address the rank listens on for its peers. */
   bind: 'DSMPI_BIND',
   maxPayload: 'DSMPI_MAX_PAYLOAD',
+  /** JSON of `NetworkFaults`: faults the rank's transport applies to its own sends (docs/faults.md). */
+  faults: 'DSMPI_FAULTS',
+  /** File the rank writes its trace events to (JSONL); dsrun merges them at the end. */
+  trace: 'DSMPI_TRACE',
 } as const;
+
+/**
+ * Network faults a rank applies to the messages it sends (dsrun --drop, --delay, --partition). Times
+ * are milliseconds since the job's time 0 (the `start` message).
+ */
+export interface NetworkFaults {
+  /** Probability that a message is lost. */
+  drop?: number;
+  /** Extra latency, uniform in [minMs, maxMs]; a message never overtakes an earlier one to the same peer. */
+  delay?: { minMs: number; maxMs: number };
+  /** Messages from `from` to `to` (and back unless `oneWay`) are dropped in [atMs, untilMs). */
+  partitions?: Array<{ from: number[]; to: number[]; oneWay: boolean; atMs: number; untilMs?: number }>;
+}
 
 /** Rank → coordinator. */
 export type RankToCoordinator =
@@ -27,7 +44,12 @@ export type RankToCoordinator =
   /** The rank aborts the job: uncaught error or abort(); `code` is its exit code. */
   | { t: 'abort'; code: number; reason: string }
   /** Answer to `status`: what the rank waits on, and for how long. */
-  | { t: 'status'; waiting: Array<{ what: string; forMs: number }> };
+  | { t: 'status'; waiting: Array<{ what: string; forMs: number }> }
+  /**
+   * The rank takes part in `comm.shrink()`: `key` names the call (communicator and call number),
+   * `members` are the communicator's world ranks, `nextContext` this rank's next free context id.
+   */
+  | { t: 'shrink'; key: string; members: number[]; nextContext: number };
 
 /** Coordinator → rank. */
 export type CoordinatorToRank =
@@ -38,4 +60,11 @@ export type CoordinatorToRank =
   /** Every rank is done: close and exit. */
   | { t: 'finish' }
   /** Report what you wait on (for --timeout). */
-  | { t: 'status?' };
+  | { t: 'status?' }
+  /**
+   * Every rank has registered: the job's time 0, as epoch milliseconds (performance.timeOrigin +
+   * performance.now()). Fault times (--kill, --partition, ...) and trace times count from it.
+   */
+  | { t: 'start'; t0: number }
+  /** Outcome of a shrink: the members that took part (world ranks, in communicator order) and the new context. */
+  | { t: 'shrunk'; key: string; alive: number[]; context: number };

@@ -28,7 +28,7 @@ t.test('abort(code) ends the job with that code', async (t) => {
 });
 
 t.test('--timeout reports what each rank is blocked on, then exits 124', async (t) => {
-  const r = await dsrun(['-n', '3', '--timeout', '1', 'test/fixtures/stuck.ts']);
+  const r = await dsrun(['-n', '3', '--timeout', '3', 'test/fixtures/stuck.ts']);
   t.equal(r.code, 124);
   for (let i = 0; i < 3; i++) t.match(r.stderr, new RegExp(`rank ${i}: recv\\(source=${(i + 1) % 3}, tag=5\\) for \\d+\\.\\d s`));
 });

@@ -1,0 +1,278 @@
+import { DsError, ErrorCode } from '../errors.ts';
+import { seededRandom, type Random } from '../random.ts';
+import type { TraceEvent } from '../trace-event.ts';
+import { encodeValue, readHeader, readIntArray } from './codec.ts';
+import type { NetworkFaults } from './rendezvous.ts';
+import type { Transport, TransportEvents } from './transport.ts';
+
+/** Where trace events go (a TraceFile in real runs). */
+export interface TraceSink {
+  record(event: TraceEvent): void;
+}
+
+export interface FaultyTransportOptions {
+  rank: number;
+  /** Job seed: the drop and delay draws of this rank replay from it (stream: the rank). */
+  seed: number;
+  faults: NetworkFaults;
+  /** Records send, deliver and drop events, and stamps every message with the sender's Lamport time. */
+  trace?: TraceSink;
+}
+
+/** Epoch milliseconds with sub-millisecond resolution. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** A message held back by --delay. */
+interface Held {
+  releaseAt: number;
+  wire: Uint8Array;
+  info: MessageInfo;
+}
+
+interface MessageInfo {
+  msg: number;
+  kind?: number;
+  ctx?: number;
+  tag?: number;
+  bytes: number;
+}
+
+/** Random stream of the fault draws: apart from the program's own comm.random() stream. */
+const FAULT_STREAM = 0x5eed;
+
+/**
+ * A Transport around another (WebSockets in real runs) that applies dsrun's network faults to the
+ * messages this rank sends, and traces them:
+ *
+ * - drop: each message is lost with probability p, decided when it is sent (`drop`, reason `random`);
+ * - delay: each message is held for a uniform time in [minMs, maxMs], but never released before an
+ *   earlier message to the same peer, so per-pair FIFO (MPI's non-overtaking rule) still holds;
+ * - partitions: a message is dropped (reason `partition`) if, when it leaves this rank (after its
+ *   delay), a partition cuts this rank from its destination.
+ *
+ * Faults act on the sender only, so a receiver needs no configuration. With tracing on, every message
+ * travels behind a small stamp, the MessagePack array `[lamport, msg, bytes]` (the sender's Lamport
+ * time, the message's number at its sender, the length of the envelope that follows); every rank of
+ * a traced job stamps, and the receiving side strips the stamps before the engine sees the frame.
+ * Without tracing nothing is added to the wire.
+ */
+export class FaultyTransport implements Transport {
+  readonly maxPayload: number;
+  private readonly inner: Transport;
+  private readonly options: FaultyTransportOptions;
+  private readonly random: Random;
+  private readonly trace: TraceSink | undefined;
+  private events: TransportEvents | undefined;
+  private lamport = 0;
+  private msgCount = 0;
+  private readonly held = new Map<number, Held[]>();
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly lastRelease = new Map<number, number>();
+  private idleWaiters: Array<() => void> = [];
+  /** The job's time 0 (epoch ms), once every rank has registered. */
+  private t0: number | undefined;
+  /** With partitions, messages sent before time 0 wait for it (a partition may start at 0). */
+  private beforeStart: Array<{ peer: number; wire: Uint8Array; info: MessageInfo }> = [];
+  private startWaiters: Array<() => void> = [];
+
+  constructor(inner: Transport, options: FaultyTransportOptions) {
+    this.inner = inner;
+    this.options = options;
+    this.trace = options.trace;
+    this.maxPayload = inner.maxPayload;
+    this.random = seededRandom(options.seed, options.rank * 65_537 + FAULT_STREAM);
+  }
+
+  /** This rank's Lamport time (for events recorded outside the transport, like `detect` and `exit`). */
+  get lamportTime(): number {
+    return this.lamport;
+  }
+
+  /** The job has started (every rank registered): partition windows count from `t0`. */
+  setStart(t0: number): void {
+    this.t0 = t0;
+    for (const m of this.beforeStart.splice(0)) this.forwardLater(m.peer, m.wire, m.info);
+    for (const w of this.startWaiters.splice(0)) w();
+  }
+
+  /** Records an event of this rank that is not a message (detect, exit), with the current Lamport time. */
+  record(event: Omit<TraceEvent, 't' | 'rank' | 'lamport'>): void {
+    this.trace?.record({ t: this.now(), rank: this.options.rank, lamport: this.lamport, ...event } as TraceEvent);
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    this.inner.start({
+      onFrame: (peer, frame) => this.onFrame(peer, frame),
+      onPeerLost: (peer, reason) => events.onPeerLost(peer, reason),
+      onError: (err) => events.onError(err),
+    });
+  }
+
+  send(peer: number, message: Uint8Array): void | Promise<void> {
+    const { faults } = this.options;
+    const info: MessageInfo = { msg: ++this.msgCount, bytes: message.length };
+    let wire = message;
+    if (this.trace) {
+      this.lamport++;
+      const header = readHeader(message);
+      info.kind = header?.kind;
+      info.ctx = header?.context;
+      info.tag = header?.tag;
+      const stamp = encodeValue([this.lamport, info.msg, message.length]);
+      wire = Buffer.concat([stamp, message]);
+    }
+    const delayMs = faults.delay ? faults.delay.minMs + this.random() * (faults.delay.maxMs - faults.delay.minMs) : undefined;
+    this.recordMessage('send', peer, info, delayMs !== undefined ? { delayMs: round(delayMs) } : {});
+    if (faults.drop && this.random() < faults.drop) {
+      this.recordMessage('drop', peer, info, { reason: 'random' });
+      return;
+    }
+    if (delayMs === undefined) return this.forward(peer, wire, info);
+    const releaseAt = Math.max(epochMs() + delayMs, this.lastRelease.get(peer) ?? 0);
+    this.lastRelease.set(peer, releaseAt);
+    const queue = this.held.get(peer) ?? [];
+    queue.push({ releaseAt, wire, info });
+    this.held.set(peer, queue);
+    if (!this.timers.has(peer)) this.arm(peer);
+  }
+
+  drop(peer: number, reason: string): void {
+    this.inner.drop(peer, reason);
+  }
+
+  async flush(): Promise<void> {
+    if (this.beforeStart.length > 0) await new Promise<void>((resolve) => this.startWaiters.push(resolve));
+    if (this.held.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.inner.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.inner.close();
+  }
+
+  /**
+   * Trace times are written as epoch milliseconds (microsecond resolution); dsrun subtracts the
+   * job's time 0 when it merges the ranks' files, so events before it are negative.
+   */
+  private now(): number {
+    return round(epochMs());
+  }
+
+  /** Hands a message to the real network unless a partition cuts it off now. */
+  private forward(peer: number, wire: Uint8Array, info: MessageInfo): void | Promise<void> {
+    if (this.options.faults.partitions && this.t0 === undefined) {
+      this.beforeStart.push({ peer, wire, info });
+      return;
+    }
+    if (this.t0 !== undefined && this.partitioned(this.options.rank, peer, epochMs() - this.t0)) {
+      this.recordMessage('drop', peer, info, { reason: 'partition' });
+      return;
+    }
+    return this.inner.send(peer, wire);
+  }
+
+  /** Forwards a message its sender is no longer waiting on (released from a hold). */
+  private forwardLater(peer: number, wire: Uint8Array, info: MessageInfo): void {
+    try {
+      const sent = this.forward(peer, wire, info);
+      if (sent) sent.catch(() => {});
+    } catch (err) {
+      // The peer is gone: the engine has been told (onPeerLost); later sends to it reject there.
+      if (!(err instanceof DsError && err.code === ErrorCode.PeerLost)) this.events?.onError(err as Error);
+    }
+  }
+
+  private partitioned(from: number, to: number, t: number): boolean {
+    for (const p of this.options.faults.partitions ?? []) {
+      if (t < p.atMs || (p.untilMs !== undefined && t >= p.untilMs)) continue;
+      if (p.from.includes(from) && p.to.includes(to)) return true;
+      if (!p.oneWay && p.to.includes(from) && p.from.includes(to)) return true;
+    }
+    return false;
+  }
+
+  private arm(peer: number): void {
+    const queue = this.held.get(peer)!;
+    const wait = Math.max(0, queue[0].releaseAt - epochMs());
+    this.timers.set(peer, setTimeout(() => this.release(peer), wait));
+  }
+
+  private release(peer: number): void {
+    this.timers.delete(peer);
+    const queue = this.held.get(peer)!;
+    const now = epochMs();
+    while (queue.length > 0 && queue[0].releaseAt <= now + 0.5) {
+      const h = queue.shift()!;
+      this.forwardLater(peer, h.wire, h.info);
+    }
+    if (queue.length > 0) {
+      this.arm(peer);
+      return;
+    }
+    this.held.delete(peer);
+    if (this.held.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private onFrame(peer: number, frame: Uint8Array): void {
+    if (!this.trace) {
+      this.events?.onFrame(peer, frame);
+      return;
+    }
+    const messages: Uint8Array[] = [];
+    let pos = 0;
+    while (pos < frame.length) {
+      const stamp = readIntArray(frame, pos, 3);
+      const end = stamp ? stamp[1] + stamp[0][2] : -1;
+      if (!stamp || end > frame.length) {
+        this.events?.onError(new DsError(ErrorCode.Decode, `from rank ${peer}: a traced frame without a valid stamp; connection dropped`));
+        this.inner.drop(peer, 'malformed frame');
+        return;
+      }
+      const [lamport, msg] = stamp[0];
+      const message = frame.subarray(stamp[1], end);
+      this.lamport = Math.max(this.lamport, lamport) + 1;
+      const header = readHeader(message);
+      this.trace.record({
+        t: this.now(),
+        ev: 'deliver',
+        rank: this.options.rank,
+        lamport: this.lamport,
+        from: peer,
+        msg,
+        kind: header?.kind,
+        ctx: header?.context,
+        tag: header?.tag,
+        bytes: message.length,
+      });
+      messages.push(message);
+      pos = end;
+    }
+    if (messages.length > 0) this.events?.onFrame(peer, messages.length === 1 ? messages[0] : Buffer.concat(messages));
+  }
+
+  private recordMessage(ev: 'send' | 'drop', to: number, info: MessageInfo, extra: { delayMs?: number; reason?: string }): void {
+    if (!this.trace) return;
+    this.trace.record({
+      t: this.now(),
+      ev,
+      rank: this.options.rank,
+      lamport: this.lamport,
+      to,
+      msg: info.msg,
+      kind: info.kind,
+      ctx: info.ctx,
+      tag: info.tag,
+      bytes: info.bytes,
+      ...extra,
+    });
+  }
+}
+
+/** Microsecond resolution, as the simulator writes times. */
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
