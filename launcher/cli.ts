@@ -62,8 +62,40 @@ Fault injection (docs/faults.md); times count from the start of the ranks, TIME 
   --partition A>B[@T1[..T2]]  one way: only messages from A to B are dropped          --partition 0,1>2,3
 Random choices derive from --seed (the same seed gives the same drops and delays per message).`;
 
-/** Parses dsrun's command line and runs the job; resolves to the exit code. */
+/** `dsrun view run.jsonl [-o run.html] [--text] [--tags tags.json]`: draws a trace. */
+async function viewMain(argv: string[]): Promise<number> {
+  const command = new Command('dsrun view')
+    .description('Draw a trace (from dsrun --trace or the simulator) as a space-time diagram (docs/viewer.md).')
+    .argument('<trace>', 'the trace file (JSONL)')
+    .option('-o, --out <file>', 'where to write the HTML page (default: the trace name with .html)')
+    .option('--text', 'print the run as text instead')
+    .option('--tags <file>', 'JSON names for tags, e.g. {"Prepare": 1, "Promise": 2}')
+    .showHelpAfterError('(run dsrun view --help for usage)')
+    .exitOverride()
+    .action((trace: string, opts: { out?: string; text?: boolean; tags?: string }) => {
+      const { view } = viewModule!;
+      try {
+        const result = view(trace, opts);
+        if (result.text !== undefined) process.stdout.write(result.text);
+        else process.stderr.write(`dsrun: wrote ${result.written}\n`);
+      } catch (err) {
+        command.error(`dsrun view: ${(err as Error).message}`, { exitCode: ExitCode.usage });
+      }
+    });
+  const viewModule = await import('./view/command.ts');
+  try {
+    await command.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed') return 0;
+    return ExitCode.usage;
+  }
+  return ExitCode.ok;
+}
+
+/** Parses dsrun's command line and runs the job (or a subcommand); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'view') return viewMain(argv.slice(1));
   let exitCode: number = ExitCode.ok;
   const program = new Command('dsrun')
     .description('Run an SPMD dsmpi program as N ranks (processes) that talk over WebSockets.')
@@ -86,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--partition <A|B@T1..T2>', 'drop messages between two rank lists (A>B: one way) in a time window (repeatable)', repeatable(parsePartition))
     .option('--trace <file>', 'write every send, delivery, drop and fault to file (JSONL, docs/traces.md)')
     .option('--summary', 'at the end, print messages and bytes per rank and per tag')
-    .addHelpText('after', FAULT_HELP)
+    .addHelpText('after', `${FAULT_HELP}\n\nOther commands:\n  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram`)
     .argument('<program>', 'the program to run (.ts or .js)')
     .argument('[args...]', 'arguments passed to every rank')
     .passThroughOptions()

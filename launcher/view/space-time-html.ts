@@ -39,7 +39,11 @@ function marks(events: readonly TraceEvent[]): Mark[] {
 const page = (): string => readFileSync(new URL('./space-time-page.js', import.meta.url), 'utf8');
 
 /** A self-contained HTML page (no network fetches) showing the trace as a space-time diagram. */
-export function renderHtml(events: readonly TraceEvent[], options: HtmlOptions = {}): string {
+export function renderHtml(traced: readonly TraceEvent[], options: HtmlOptions = {}): string {
+  // Real runs count time from the moment every rank registered, so the first sends can come before
+  // 0: the diagram starts at the earliest event.
+  const start = traced.reduce((min, e) => Math.min(min, e.t), 0);
+  const events = start < 0 ? traced.map((e) => ({ ...e, t: e.t - start })) : traced;
   const messages = indexMessages(events);
   const run = {
     ranks: rankCount(events),
