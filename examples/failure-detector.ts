@@ -1,0 +1,19 @@
+// Heartbeat failure detector (book 3.3; the book's failure-detector.c, bounded and fixed): every
+// rank sends heartbeats to all, suspects a peer silent past its timeout, revises a false suspicion
+// with a longer timeout. After the run each rank prints `suspects [...]`: the ranks it thinks dead.
+// Usage: dsrun -n 4 examples/failure-detector.ts [run time in ms, default 2000]
+//        dsrun -n 4 --kill 2@1s examples/failure-detector.ts     (then everyone suspects 2)
+import { run } from 'dsmpi';
+import { detectorMain } from '../algorithms/failure-detector.ts';
+
+const runMs = Number(process.argv[2] ?? 2000);
+
+await run(
+  async (world) => {
+    await world.barrier(); // start the clocks together
+    const report = await detectorMain(world, runMs, { periodMs: 50, timeoutMs: 200, backoffMs: 100 });
+    if (report.falseSuspicions > 0) console.log(`revised ${report.falseSuspicions} false suspicion(s)`);
+    console.log(`suspects ${JSON.stringify(report.suspects)}`);
+  },
+  { surviveFailures: true },
+);

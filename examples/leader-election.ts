@@ -1,0 +1,26 @@
+// Ballot-based bully election (book 4.2; the book's leader-election3.c, made to work): ranks stand
+// after a jittered timeout with a ballot (counter, rank), vote, and a majority makes a Coordinator.
+// The ranks keep watching the leader for a while (run time), then agree and each prints
+// `leader <rank>`, the same on every rank. Kill the leader and the survivors elect another.
+// Usage: dsrun -n 5 examples/leader-election.ts [run time in ms, default 1500]
+import { run } from 'dsmpi';
+import { defaultElectionOptions, leaderElectionMain } from '../algorithms/leader-election.ts';
+
+const runMs = Number(process.argv[2] ?? 1500);
+
+await run(
+  async (world) => {
+    await world.barrier();
+    const o = await leaderElectionMain(world, {
+      ...defaultElectionOptions,
+      runMs,
+      timeoutMs: 150,
+      candidacyMs: 200,
+      periodMs: 50,
+      detector: { periodMs: 50, timeoutMs: 250, backoffMs: 100 },
+    });
+    for (const h of o.history) console.log(`follows ${h.leader} (ballot ${h.ballot})`);
+    console.log(`leader ${o.leader}`);
+  },
+  { surviveFailures: true },
+);
