@@ -1,0 +1,33 @@
+// Three-phase commit (book 4.6.1, exercise 2 of 8.6): rank 0 coordinates. Each rank prints its state
+// transitions (INIT → WAIT → PRECOMMITTED → COMMITTED, or ABORTED); its last line is `rank r:
+// COMMITTED` or `rank r: ABORTED`. When the coordinator stops after PreCommit, the participants do
+// not block: they time out PRECOMMITTED and commit.
+// Usage: dsrun -n 4 examples/three-phase-commit.ts [scenario]
+//   all-yes (default) | one-no | silent | coordinator-crash-after-precommit
+import { run } from 'dsmpi';
+import { threePhaseCommit, type ThreePhaseCommitOptions } from '../algorithms/commit/three-phase-commit.ts';
+
+const scenario = process.argv[2] ?? 'all-yes';
+const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-after-precommit'];
+if (!scenarios.includes(scenario)) throw new Error(`unknown scenario '${scenario}': one of ${scenarios.join(', ')}`);
+
+await run(async (world) => {
+  const r = world.rank;
+  const last = world.size - 1;
+  const options: ThreePhaseCommitOptions = {
+    vote: (rank) => !(scenario === 'one-no' && rank === last),
+    // Real processes start some way apart: timeouts generous enough for a loaded machine.
+    voteTimeoutMs: 2000,
+    ackTimeoutMs: 1000,
+    canCommitTimeoutMs: 4000,
+    preCommitTimeoutMs: 4000,
+    commitTimeoutMs: 6000,
+    haveCommittedTimeoutMs: 1000,
+    silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
+    coordinatorStops: scenario === 'coordinator-crash-after-precommit' ? 'after-precommit' : undefined,
+    onTransition: (s) => console.log(`rank ${r} -> ${s}`),
+  };
+  const result = await threePhaseCommit(world, options);
+  if (result.outcome === 'CRASHED') console.log(`rank ${r}: CRASHED (the coordinator stopped after PreCommit; silent from here on)`);
+  else console.log(`rank ${r}: ${result.outcome}`);
+});
