@@ -1,6 +1,6 @@
 // npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
 // measured side by side in one run. Prints medians over repetitions and their ratios.
-//   npm run bench -- [--reps 5] [--only p2p,startup]
+//   npm run bench -- [--reps 5] [--only p2p,startup,collectives,paxos]
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -103,3 +103,24 @@ for (const row of rows) {
 const streamRow = rows.find((r) => r.what.startsWith('one-way'));
 if (streamRow) console.log(`\ndsmpi streaming median: ${fmt(median(streamRow.dsmpi))} msgs/s (target >= 1,000,000)`);
 
+if (want('collectives')) {
+  const { benchCollectives, formatCollectives } = await import('./collectives.ts');
+  console.log('\n' + formatCollectives(await benchCollectives(Math.min(reps, 3))));
+}
+
+if (want('paxos')) {
+  // Sequence Paxos, 5 ranks, stable leader: one value in flight per client, then 8 (pipelined).
+  console.log('\n## Sequence Paxos under dsrun, 5 ranks (medians over repetitions)\n');
+  console.log('| values in flight per client | decisions/s | median latency (ms) | p99 (ms) | protocol messages per decision | ideal 2(n−1) + (n−1) |');
+  console.log('|---|---|---|---|---|---|');
+  for (const window of [1, 8]) {
+    const runs: Array<Record<string, number>> = [];
+    for (let r = 0; r < Math.min(reps, 3); r++) {
+      runs.push(await json(...dsrun(5, 'bench/programs/sequence-paxos.ts', window === 1 ? '200' : '400', String(window))));
+    }
+    const m = (k: string): number => median(runs.map((x) => x[k]));
+    console.log(
+      `| ${window} | ${fmt(m('decisionsPerSec'))} | ${fmt(m('medianLatencyMs'))} | ${fmt(m('p99LatencyMs'))} | ${m('protocolMessagesPerDecision').toFixed(2)} | ${runs[0].idealPerDecision} |`,
+    );
+  }
+}
