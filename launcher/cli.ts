@@ -69,10 +69,11 @@ async function viewMain(argv: string[]): Promise<number> {
     .argument('<trace>', 'the trace file (JSONL)')
     .option('-o, --out <file>', 'where to write the HTML page (default: the trace name with .html)')
     .option('--text', 'print the run as text instead')
+    .option('--report', 'print the run report instead: traffic per rank and tag, marked operations')
     .option('--tags <file>', 'JSON names for tags, e.g. {"Prepare": 1, "Promise": 2}')
     .showHelpAfterError('(run dsrun view --help for usage)')
     .exitOverride()
-    .action((trace: string, opts: { out?: string; text?: boolean; tags?: string }) => {
+    .action((trace: string, opts: { out?: string; text?: boolean; report?: boolean; tags?: string }) => {
       const { view } = viewModule!;
       try {
         const result = view(trace, opts);

@@ -1,4 +1,4 @@
-import { summarizeTrace } from '../runtime/sim/trace.ts';
+import { computeReport, formatReport } from './view/run-report.ts';
 import { formatTrace, type TraceEvent } from '../runtime/trace-event.ts';
 
 /**
@@ -36,21 +36,9 @@ export function mergeTraces(texts: readonly string[], launcherEvents: readonly T
   return { events, text: formatTrace(events) };
 }
 
-/** Prints messages and bytes per rank and per tag (dsrun --summary). */
+/** Prints messages and bytes per rank and per tag, and marked operations (dsrun --summary). */
 export function printSummary(events: readonly TraceEvent[], size: number, print: (line: string) => void): void {
-  const s = summarizeTrace(events, size);
-  const pad = (v: string | number, w: number): string => String(v).padStart(w);
-  print(
-    `dsrun: summary: ${s.total.messages} messages, ${s.total.bytes} bytes sent; ` +
-      `${s.delivered} delivered, ${s.dropped} dropped`,
-  );
-  print(`  ${pad('rank', 6)} ${pad('sent', 8)} ${pad('bytes', 10)} ${pad('received', 9)} ${pad('bytes', 10)}`);
-  for (const r of s.perRank) {
-    print(`  ${pad(r.rank, 6)} ${pad(r.sent, 8)} ${pad(r.bytesSent, 10)} ${pad(r.received, 9)} ${pad(r.bytesReceived, 10)}`);
-  }
-  print(`  ${pad('tag', 11)} ${pad('messages', 8)} ${pad('bytes', 10)}`);
-  const tags = Object.keys(s.perTag).sort((a, b) => Number(a) - Number(b));
-  for (const tag of tags) print(`  ${pad(tag, 11)} ${pad(s.perTag[tag].messages, 8)} ${pad(s.perTag[tag].bytes, 10)}`);
-  print(`  ${pad('collectives', 11)} ${pad(s.collective.messages, 8)} ${pad(s.collective.bytes, 10)}`);
-  print(`  ${pad('one-sided', 11)} ${pad(s.oneSided.messages, 8)} ${pad(s.oneSided.bytes, 10)}`);
+  const lines = formatReport(computeReport(events, size)).trimEnd().split('\n');
+  print(`dsrun: ${lines[0]}`);
+  for (const line of lines.slice(1)) print(line);
 }

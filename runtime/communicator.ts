@@ -12,6 +12,7 @@ import { CollectiveState } from './collectives.ts';
 import type { ReduceOp } from './reduce-ops.ts';
 import * as comms from './split.ts';
 import { shrink as shrinkComm } from './shrink.ts';
+import { parentOf, retireRank, spawnRanks, type Intercomm, type SpawnOptions } from './spawn.ts';
 import { createCounter, type Counter, type CounterOptions } from './one-sided/counter.ts';
 import { createWindow, type Window, type WindowOptions } from './one-sided/window.ts';
 
@@ -124,6 +125,10 @@ export class Communicator {
       op.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${source} is dead`));
       return;
     }
+    if (source !== ANY_SOURCE && this.engine.retired.has(this.group[source])) {
+      op.reject(new DsError(ErrorCode.Retired, `${what}: rank ${source} has retired`));
+      return;
+    }
     this.matcher.post({ source, tag, request: op, clearTimer: this.timer(op, timeoutMs, what) });
   }
 
@@ -167,6 +172,26 @@ export class Communicator {
   /** Ends the whole job at once with exit `code` (MPI_Abort). */
   abort(code = 1, reason = 'abort() called'): void {
     this.engine.abort(code, `rank ${this.rank}: ${reason}`);
+  }
+
+  /**
+   * Marks the start of an operation of the program (a client request, a decision) in the job's
+   * trace; call `end()` when it completes. Run reports give each name's count, latency percentiles
+   * and messages per operation. Costs nothing when the job is not traced.
+   */
+  beginOperation(name: string): { end(): void } {
+    const trace = this.engine.trace;
+    if (!trace) return NO_OPERATION;
+    const op = ++this.engine.operations;
+    trace({ ev: 'op', name, phase: 'begin', op });
+    let ended = false;
+    return {
+      end: () => {
+        if (ended) return;
+        ended = true;
+        trace({ ev: 'op', name, phase: 'end', op });
+      },
+    };
   }
 
   // ---- BEGIN failures and durable storage (simulator owner: runtime/sim/) ----
@@ -238,6 +263,33 @@ export class Communicator {
       `${describe(what)}: tag ${String(tag)} is not valid; tags are integers 0..${TAG_UB}${wildcard ? ' or ANY_TAG' : ''}`,
     );
   }
+
+  // ---- BEGIN dynamic processes (runtime/spawn.ts, docs/dynamic-processes.md) ----
+
+  /**
+   * Starts `n` new ranks running `options.program` (default: this job's program) and resolves to an
+   * intercommunicator to them (MPI_Comm_spawn from this rank alone: not a collective). The children's
+   * `world` holds the ranks spawned together; their `world.parent` leads back here.
+   */
+  spawn(n: number, options: SpawnOptions = {}): Promise<Intercomm> {
+    return spawnRanks(this, n, options);
+  }
+
+  /** For a spawned rank, the intercommunicator to the rank that spawned it (index 0); else undefined. */
+  get parent(): Intercomm | undefined {
+    return parentOf(this.engine);
+  }
+
+  /**
+   * Leaves the job for good and normally (not a failure): flushes what this rank has sent, then the
+   * others are told; their sends to it and receives from it reject with DS_ERR_RETIRED. The returned
+   * promise never settles: make it the last thing the program does.
+   */
+  retire(): Promise<never> {
+    return retireRank(this.engine);
+  }
+
+  // ---- END dynamic processes ----
 
   // --- collectives, communicators and one-sided (runtime/collectives.ts, runtime/split.ts, runtime/one-sided/) ---
   // Collectives: every member calls them in the same order. Argument errors throw at once.
@@ -370,6 +422,8 @@ export class Communicator {
 
   // --- end of collectives, communicators and one-sided ---
 }
+
+const NO_OPERATION = { end(): void {} };
 
 /** What every send that went straight to the network returns: a request already complete. */
 const SENT = Request.resolved<void>('send', 0, undefined);

@@ -7,6 +7,10 @@ import { MemoryStorage, type DurableStorage } from './storage.ts';
 import type { PendingOperation } from './request.ts';
 import { decodeFrame, encodeMessage, Kind, type Envelope } from './transport/codec.ts';
 import type { Transport } from './transport/transport.ts';
+import type { TraceEvent } from './trace-event.ts';
+
+/** A trace event as a rank records it: the owner of the trace adds `t`, `rank` and `lamport`. */
+export type LocalTraceEvent = Omit<TraceEvent, 't' | 'rank' | 'lamport'>;
 
 export interface EngineOptions {
   rank: number;
@@ -19,6 +23,8 @@ export interface EngineOptions {
   abort: (code: number, reason: string) => void;
   /** Reports an error that does not stop the rank (bad frame, refused connection). */
   report?: (err: Error) => void;
+  /** Records an event of this rank in the job's trace, when the job is traced (time, rank and Lamport time are added). */
+  trace?: (event: LocalTraceEvent) => void;
   /** The rank's durable storage (comm.storage); default: in memory, lost with the process. */
   storage?: DurableStorage;
 }
@@ -53,6 +59,8 @@ export class Engine {
   readonly storage: DurableStorage;
   /** World ranks known to be dead. */
   readonly dead = new Set<number>();
+  /** World ranks that have retired: left the job normally (runtime/spawn.ts). */
+  readonly retired = new Set<number>();
   /** Operations in progress other than receives (sends held by backpressure, collectives). */
   readonly inflight = new Set<PendingOperation>();
   /** Context ids are allocated in blocks: even = point-to-point, odd = collectives. World is 0/1. */
@@ -62,6 +70,10 @@ export class Engine {
   private earlyCount = 0;
   private readonly handlers = new Map<number, KindHandler>();
   private readonly peerLostListeners: Array<(rank: number, reason: string) => void> = [];
+  /** Operations marked so far by beginOperation (their numbers in the trace). */
+  operations = 0;
+  /** Records into the job's trace; undefined when the job is not traced. */
+  readonly trace: ((event: LocalTraceEvent) => void) | undefined;
   private readonly abortImpl: (code: number, reason: string) => void;
   private readonly reportImpl: (err: Error) => void;
   private closed = false;
@@ -75,6 +87,7 @@ export class Engine {
     this.transport = options.transport;
     this.storage = options.storage ?? new MemoryStorage();
     this.abortImpl = options.abort;
+    this.trace = options.trace;
     this.reportImpl = options.report ?? ((err) => console.error(`dsmpi: rank ${this.rank}: ${err.message}`));
     this.transport.start({
       onFrame: (peer, frame) => this.onFrame(peer, frame),
@@ -134,10 +147,24 @@ export class Engine {
       for (const env of decodeFrame(bytes)) this.dispatch(this.rank, env);
       return;
     }
+    if (this.retired.has(worldDest)) {
+      return Promise.reject(new DsError(ErrorCode.Retired, `${describe(what)}: rank ${worldDest} has retired (left the job)`));
+    }
     if (this.dead.has(worldDest)) {
       return Promise.reject(new DsError(ErrorCode.PeerLost, `${describe(what)}: rank ${worldDest} is dead`));
     }
     return this.transport.send(worldDest, bytes);
+  }
+
+  /** A world rank left the job normally: what waits on it or is sent to it fails with DS_ERR_RETIRED. */
+  peerRetired(peer: number): void {
+    if (this.retired.has(peer) || peer === this.rank) return;
+    this.retired.add(peer);
+    for (const ctx of this.contexts.values()) {
+      const local = ctx.toLocal ? ctx.toLocal.get(peer) : peer;
+      if (local === undefined) continue;
+      ctx.matcher.failSource(local, (d) => new DsError(ErrorCode.Retired, `${d}: rank ${peer} has retired (left the job)`));
+    }
   }
 
   /** Marks a world rank dead and fails everything waiting on it. */

@@ -90,6 +90,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     clock: realClock,
     seed,
     abort: (code, reason) => void abortJob(code, reason),
+    trace: traceFile && faulty ? (event) => faulty.record(event) : undefined,
   });
   if (faulty) engine.onPeerLost((peer) => faulty.record({ ev: 'detect', from: peer }));
   const shrinkWaiters = new Map<string, (outcome: { alive: number[]; context: number }) => void>();

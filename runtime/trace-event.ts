@@ -29,7 +29,9 @@ export type TraceEventType =
   | 'pause'
   | 'resume'
   /** A rank's program returned (`reason` holds an error message if it threw). */
-  | 'exit';
+  | 'exit'
+  /** A user-marked operation began or ended (`comm.beginOperation(name)`): `name`, `phase`, `op`. */
+  | 'op';
 
 export interface TraceEvent {
   /** Milliseconds since the start of the job (virtual time in the simulator). */
@@ -60,6 +62,12 @@ export interface TraceEvent {
   oneWay?: boolean;
   /** End of a pause, partition or crash-recovery downtime, when scheduled. */
   untilMs?: number;
+  /** `op`: the operation's name (e.g. `decide`). */
+  name?: string;
+  /** `op`: whether it began or ended. */
+  phase?: 'begin' | 'end';
+  /** `op`: its number at its rank, 1, 2, ...: (rank, op) names one operation. */
+  op?: number;
 }
 
 /** Field order of a written line, so equal runs give equal bytes. */
@@ -79,6 +87,9 @@ const KEY_ORDER: ReadonlyArray<keyof TraceEvent> = [
   'reason',
   'oneWay',
   'untilMs',
+  'name',
+  'phase',
+  'op',
 ];
 
 /** One JSONL line (without the newline), fields in the documented order. */

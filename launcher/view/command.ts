@@ -3,12 +3,15 @@ import { basename } from 'node:path';
 import { parseTrace } from '../../runtime/trace-event.ts';
 import { renderHtml } from './space-time-html.ts';
 import { renderText } from './space-time-text.ts';
+import { computeReport, formatReport } from './run-report.ts';
 
 export interface ViewOptions {
   /** Where to write the HTML page (default: the trace's name with .html). */
   out?: string;
   /** Print the plain-text form instead. */
   text?: boolean;
+  /** Print the run report (traffic per rank and tag, marked operations) instead. */
+  report?: boolean;
   /** A JSON file mapping tag names to numbers (an algorithm's Tag table) or numbers to names. */
   tags?: string;
 }
@@ -28,6 +31,7 @@ function readTagNames(file: string): Record<number, string> {
 export function view(traceFile: string, options: ViewOptions = {}): { written?: string; text?: string } {
   const events = parseTrace(readFileSync(traceFile, 'utf8'));
   const tagNames = options.tags ? readTagNames(options.tags) : {};
+  if (options.report) return { text: formatReport(computeReport(events)) };
   if (options.text) return { text: renderText(events, tagNames) };
   const out = options.out ?? traceFile.replace(/(\.jsonl)?$/, '.html');
   writeFileSync(out, renderHtml(events, { title: basename(traceFile), tagNames }));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TraceEvent } from '../../runtime/trace-event.ts';
 import { indexMessages, rankCount } from './message-index.ts';
+import { computeReport, formatReport, throughputSvg } from './run-report.ts';
 
 export interface HtmlOptions {
   title?: string;
@@ -68,8 +69,8 @@ export function renderHtml(traced: readonly TraceEvent[], options: HtmlOptions =
   header h1 { font-size: 16px; margin: 0; }
   header .summary { color: #555; }
   button { font: inherit; padding: 2px 10px; }
-  #chart { overflow: auto; height: calc(100vh - 190px); min-height: 200px; }
-  #details { border-top: 1px solid #ddd; padding: 8px 16px; height: 120px; overflow: auto; color: #333; }
+  #chart { overflow: auto; max-height: calc(100vh - 200px); }
+  #details { border-top: 1px solid #ddd; padding: 8px 16px; min-height: 40px; max-height: 160px; overflow: auto; color: #333; }
   #details th { text-align: left; padding-right: 12px; font-weight: 600; vertical-align: top; }
   .lane line { stroke: #999; stroke-width: 1; }
   .lane-label { font-weight: 600; fill: #333; }
@@ -86,6 +87,8 @@ export function renderHtml(traced: readonly TraceEvent[], options: HtmlOptions =
   .pause { fill: #868e96; fill-opacity: 0.35; }
   .partition-label { font-size: 11px; fill: #b35c00; }
   .legend span { margin-right: 12px; }
+  #report { border-top: 1px solid #ddd; padding: 8px 16px 24px; }
+  #report h2 { font-size: 15px; margin: 4px 0; }
 </style>
 </head>
 <body>
@@ -98,6 +101,11 @@ export function renderHtml(traced: readonly TraceEvent[], options: HtmlOptions =
 </header>
 <div id="chart"></div>
 <div id="details">No message selected.</div>
+<section id="report">
+  <h2>Report</h2>
+  <pre>${esc(formatReport(computeReport(events, run.ranks)))}</pre>
+  ${throughputSvg(events)}
+</section>
 <script>window.DSMPI_RUN = ${data};</script>
 <script>
 ${page()}

@@ -9,6 +9,8 @@ import { msToUs, planFaults, type FaultOptions, type PlannedCrash } from './faul
 import { settle, Scheduler } from './scheduler.ts';
 import { SimNetwork } from './sim-network.ts';
 import { SimStorage } from './storage.ts';
+import { simSpawnService, type SimSpawnContext, type SpawnSlot } from './sim-spawn.ts';
+import { joinAsChild, setSpawnService } from '../spawn.ts';
 import { summarizeTrace, TraceRecorder, type TraceSummary } from './trace.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
@@ -30,6 +32,8 @@ export interface SimulateOptions {
    * uncaught error aborts a real job; 'record' keeps it in `errors` and lets the others go on.
    */
   rankErrors?: 'fail' | 'record';
+  /** Programs that comm.spawn(n, { program: name }) can start (docs/dynamic-processes.md); default: `main`. */
+  programs?: Record<string, (comm: Communicator) => unknown>;
 }
 
 export interface SimulationResult<T> {
@@ -87,7 +91,7 @@ export class SimulationError extends DsError {
 const NETWORK_STREAM = 0x7ffffff0;
 const FAULT_STREAM = 0x7ffffff1;
 
-interface Slot {
+interface Slot extends SpawnSlot {
   rank: number;
   /** Incarnation: 0 at the start, +1 per restart. */
   inc: number;
@@ -195,7 +199,7 @@ export async function simulate<T>(
     const alive = (): boolean => slot.alive && slot.inc === inc;
     const engine = new Engine({
       rank,
-      size: n,
+      size: slots.length,
       transport: network.endpoint(rank, inc),
       clock: new VirtualClock(scheduler, rank, alive),
       // A restarted rank draws a fresh random stream, still fixed by the seed.
@@ -206,13 +210,18 @@ export async function simulate<T>(
       report: (err) => {
         if (alive()) reports.push({ rank, message: err.message });
       },
-      storage: storage.view(rank, alive),
+      trace: (event) => {
+        if (alive()) trace.record({ t: scheduler.nowMs, rank, lamport: network.lamport[rank], ...event });
+      },
+      storage: rank < n ? storage.view(rank, alive) : undefined,
     });
     for (const d of stopped) engine.peerLost(d, 'crashed');
+    for (const s of slots) if (s.retired) engine.peerRetired(s.rank);
+    setSpawnService(engine, simSpawnService(spawning, slot, alive));
     slot.engine = engine;
     slot.done = false;
-    const comm = new Communicator(engine, 0, world);
-    (async () => main(comm))().then(
+    const comm = slot.spawn ? joinAsChild(engine, slot.spawn) : new Communicator(engine, 0, world);
+    (async () => (slot.main ?? main)(comm))().then(
       (value) => {
         if (!alive()) return;
         slot.done = true;
@@ -228,6 +237,29 @@ export async function simulate<T>(
         else fail(err instanceof DsError ? err.code : ErrorCode.Aborted, `rank ${rank} threw`, message, rank, err);
       },
     );
+  };
+
+  const spawning: SimSpawnContext<Slot> = {
+    slots,
+    network,
+    scheduler,
+    record: (event) => trace.record(event),
+    newSlot: (rank) => ({
+      rank,
+      inc: 0,
+      alive: true,
+      stopped: false,
+      done: false,
+      result: undefined,
+      engine: undefined,
+      sends: 0,
+      deliveries: 0,
+      restarts: 0,
+      triggers: [],
+    }),
+    start,
+    main,
+    programs: options.programs,
   };
 
   const crash = (rank: number, restartAfterUs: number | undefined, reason: string): void => {
@@ -288,7 +320,7 @@ export async function simulate<T>(
   for (;;) {
     await settle();
     if (failure) break;
-    if (slots.every((s) => s.stopped || (s.alive && s.done))) break;
+    if (slots.every((s) => s.stopped || s.retired || (s.alive && s.done))) break;
     const next = scheduler.nextTimeUs();
     if (next === undefined) {
       fail(ErrorCode.Deadlock, 'deadlock', 'no event is left to run, yet ranks wait');
@@ -316,7 +348,7 @@ export async function simulate<T>(
     steps: scheduler.steps,
     trace: trace.events,
     jsonl: () => trace.jsonl(),
-    summary: summarizeTrace(trace.events, n),
+    summary: summarizeTrace(trace.events, slots.length),
     crashed: slots.filter((s) => s.stopped).map((s) => s.rank),
     restarts: slots.map((s) => s.restarts),
     storage: (rank) => storage.of(rank),
