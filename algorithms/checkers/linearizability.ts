@@ -30,6 +30,8 @@ export interface Model<S, I, O> {
   key(state: S): string;
   /** Splits a history into independent ones (e.g. per key); linearizability is local. */
   partition?(history: Operation<I, O>[]): Operation<I, O>[][];
+  /** Whether an operation left the state unchanged (a read, a failed cas): only those are dropped from witnesses. */
+  readOnly?(op: Operation<I, O>): boolean;
   describe?(op: Operation<I, O>): string;
 }
 
@@ -42,7 +44,12 @@ export interface CheckOptions {
 
 export interface CheckResult<I, O> {
   verdict: 'linearizable' | 'not-linearizable' | 'unknown';
-  /** For a violation: a 1-minimal illegal sub-history (drop any one operation and it becomes legal). */
+  /**
+   * For a violation: a small illegal sub-history. It is the shortest illegal prefix of the history
+   * (operations still running at the cut become indefinite) with every read-only operation dropped
+   * that is not needed: drop any one of the reads left and it becomes legal. Writes up to the
+   * violation are kept, since dropping one could create a violation of its own.
+   */
   illegal?: Operation<I, O>[];
   /** The partition the violation was found in. */
   partitionIndex?: number;
@@ -156,11 +163,7 @@ export function checkLinearizability<S, I, O>(
   return { verdict: unknown ? 'unknown' : 'linearizable', partitions: partitions.length };
 }
 
-/**
- * Narrows an illegal history: first to the shortest illegal prefix (operations invoked before some
- * time, later returns made indefinite), then by dropping operations one at a time while it stays
- * illegal. Stops improving when the time budget runs out.
- */
+/** Narrows an illegal history to the witness described on CheckResult.illegal. */
 function shrink<S, I, O>(ops: Operation<I, O>[], model: Model<S, I, O>, deadline: number): Operation<I, O>[] {
   const byCall = [...ops].sort((a, b) => a.call - b.call);
   const prefix = (k: number): Operation<I, O>[] => {
@@ -175,10 +178,12 @@ function shrink<S, I, O>(ops: Operation<I, O>[], model: Model<S, I, O>, deadline
     else lo = mid + 1;
   }
   let current = search(prefix(hi), model, deadline) === false ? prefix(hi) : ops;
-  // Drop operations while it stays illegal, until a whole pass drops none (then it is 1-minimal).
+  if (!model.readOnly) return current;
+  // Drop reads while it stays illegal, until a whole pass drops none.
   for (let dropped = true; dropped && performance.now() < deadline; ) {
     dropped = false;
     for (let i = current.length - 1; i >= 0 && performance.now() < deadline; i--) {
+      if (!model.readOnly(current[i])) continue;
       const without = current.filter((_, j) => j !== i);
       if (search(without, model, deadline) === false) {
         current = without;

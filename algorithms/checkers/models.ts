@@ -25,6 +25,7 @@ export function registerModel(initial: unknown = null): Model<unknown, RegisterI
       }
     },
     key: (state) => JSON.stringify(state) ?? 'undefined',
+    readOnly: (op) => op.input.f === 'read' || (op.input.f === 'cas' && op.output === false),
     describe: (op) =>
       op.input.f === 'read'
         ? `read → ${op.output === undefined ? '?' : JSON.stringify(op.output)}`
@@ -52,6 +53,7 @@ export function kvModel(): Model<string, KvInput, string> {
       }
     },
     key: (state) => state,
+    readOnly: (op) => op.input.f === 'get',
     partition(history: Operation<KvInput, string>[]) {
       const byKey = new Map<string, Operation<KvInput, string>[]>();
       for (const op of history) byKey.set(op.input.key, [...(byKey.get(op.input.key) ?? []), op]);

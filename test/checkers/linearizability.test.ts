@@ -8,13 +8,15 @@ import { kvModel, registerModel, type RegisterInput } from '../../algorithms/che
 const fixtures = new URL('../fixtures/linearizability/', import.meta.url).pathname;
 type RegOp = Operation<RegisterInput, unknown>;
 
-/** Checks that a reported violation is illegal, and legal again without any one of its operations. */
+/** Checks that a reported violation is illegal, and legal again without any one of its reads. */
 function assertMinimalWitness<S, I, O>(t: Test, witness: Operation<I, O>[] | undefined, model: Model<S, I, O>): void {
   t.ok(witness && witness.length > 0, 'a witness is given');
   if (!witness) return;
   t.equal(checkLinearizability(witness, model, { explain: false }).verdict, 'not-linearizable', 'the witness is illegal');
-  const shrinkable = witness.some((_, i) => checkLinearizability(witness.filter((_, j) => j !== i), model, { explain: false }).verdict === 'not-linearizable');
-  t.notOk(shrinkable, 'dropping any one operation makes it legal');
+  const shrinkable = witness.some(
+    (op, i) => model.readOnly!(op) && checkLinearizability(witness.filter((_, j) => j !== i), model, { explain: false }).verdict === 'not-linearizable',
+  );
+  t.notOk(shrinkable, 'dropping any one of its reads makes it legal');
 }
 
 t.test('Jepsen etcd histories (compare-and-set register): every known verdict', async (t) => {
