@@ -94,9 +94,42 @@ async function viewMain(argv: string[]): Promise<number> {
   return ExitCode.ok;
 }
 
+/** `dsrun check history --model register|kv [-o out.html]`: checks a client history for linearizability. */
+async function checkMain(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const { checkCommand } = await import('./view/check-command.ts');
+  const command = new Command('dsrun check')
+    .description('Check a client history for linearizability (docs/checkers.md). Exit 0: linearizable, 1: not, 3: gave up.')
+    .argument('<history>', 'a JSON array of operations, or a Jepsen log')
+    .addOption(new Option('--model <model>', 'the object the clients used').choices(['register', 'kv']).default('register'))
+    .option('-o, --out <file>', 'where to draw a violation (default: the history name with .html)')
+    .option('--timeout <seconds>', 'give up after this long (exit 3)', seconds)
+    .showHelpAfterError('(run dsrun check --help for usage)')
+    .exitOverride()
+    .action((file: string, opts: { model: 'register' | 'kv'; out?: string; timeout?: number }) => {
+      try {
+        exitCode = checkCommand(file, { model: opts.model, out: opts.out, timeoutMs: opts.timeout ? opts.timeout * 1000 : undefined }, (line) =>
+          process.stdout.write(line + '\n'),
+        );
+      } catch (err) {
+        command.error(`dsrun check: ${(err as Error).message}`, { exitCode: ExitCode.usage });
+      }
+    });
+  try {
+    await command.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    return (err as { code?: string }).code === 'commander.helpDisplayed' ? 0 : ExitCode.usage;
+  }
+  return exitCode;
+}
+
 /** Parses dsrun's command line and runs the job (or a subcommand); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'view') return viewMain(argv.slice(1));
+  // Multi-host code loads only when used, so a job on one machine starts as fast as before.
+  if (argv[0] === 'agent') return (await import('./multi-host-cli.ts')).agentMain(argv.slice(1));
+  if (argv[0] === 'rendezvous') return (await import('./multi-host-cli.ts')).rendezvousMain(argv.slice(1));
+  if (argv[0] === 'check') return checkMain(argv.slice(1));
   let exitCode: number = ExitCode.ok;
   const program = new Command('dsrun')
     .description('Run an SPMD dsmpi program as N ranks (processes) that talk over WebSockets.')
@@ -119,7 +152,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--partition <A|B@T1..T2>', 'drop messages between two rank lists (A>B: one way) in a time window (repeatable)', repeatable(parsePartition))
     .option('--trace <file>', 'write every send, delivery, drop and fault to file (JSONL, docs/traces.md)')
     .option('--summary', 'at the end, print messages and bytes per rank and per tag')
-    .addHelpText('after', `${FAULT_HELP}\n\nOther commands:\n  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram`)
+    .option('--hosts <list>', 'run on the agents of these hosts: host[:port]:slots,... (docs/multi-host.md)')
+    .option('--hostfile <file>', 'hosts one a line: host[:port] slots=N (# comments)')
+    .option('--oversubscribe', 'allow more ranks than slots')
+    .option('--no-ship', 'do not send the program to the hosts: run the same path on each')
+    .option('--tag-host', 'prefix output lines with [rank r@host]')
+    .option('--iface <name|address>', 'interface or address the ranks bind and advertise on each host')
+    .option('--secret-file <file>', 'file holding the agents\' shared secret (default: $DSMPI_SECRET)')
+    .option('--tls', 'talk to the agents over wss:// (agents started with --tls-cert/--tls-key)')
+    .option('--tls-ca <file>', 'trust this CA (PEM) for the agents\' certificates (implies --tls)')
+    .addHelpText('after', `${FAULT_HELP}\n\nOther commands:\n  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram\n  dsrun check history --model register|kv       check a client history for linearizability`)
     .argument('<program>', 'the program to run (.ts or .js)')
     .argument('[args...]', 'arguments passed to every rank')
     .passThroughOptions()
@@ -142,17 +184,24 @@ export async function main(argv: string[]): Promise<number> {
       const drop = opts.drop as number | undefined;
       const delay = opts.delay as { minMs: number; maxMs: number } | undefined;
       const network = drop || delay || partition.length > 0 ? { drop, delay, partitions: partition.length > 0 ? partition : undefined } : undefined;
+      const multiHost = opts.hosts !== undefined || opts.hostfile !== undefined ? await import('./multi-host-cli.ts') : undefined;
+      let spawner;
+      try {
+        spawner = multiHost?.remoteSpawnerFrom(opts, opts.np as number, (line) => process.stderr.write(`dsrun: ${line}\n`));
+      } catch (err) {
+        program.error(`error: ${(err as Error).message}`, { exitCode: ExitCode.usage });
+      }
       const seed = (opts.seed as number | undefined) ?? Math.floor(Math.random() * 2 ** 31);
       if (opts.verbose) process.stderr.write(`dsrun: ${opts.np} ranks of ${file}, seed ${seed}\n`);
       exitCode = await runJob({
         np: opts.np as number,
-        program: file,
+        program: spawner && multiHost ? multiHost.programPathFor(file, opts) : file,
         args,
         timeoutSec: opts.timeout as number | undefined,
         seed,
         env: opts.export as Record<string, string>,
         quiet: !!opts.quiet,
-        bundle: opts.bundle !== false,
+        bundle: opts.bundle !== false && !(spawner && opts.ship === false),
         maxPayload: opts.maxPayload as number | undefined,
         heartbeatMs: opts.heartbeatMs as number,
         heartbeatMisses: opts.heartbeatMisses as number,
@@ -161,6 +210,7 @@ export async function main(argv: string[]): Promise<number> {
         network,
         tracePath: opts.trace as string | undefined,
         summary: !!opts.summary,
+        spawner,
       });
     });
   try {

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
 import type { CoordinatorToRank, RankToCoordinator } from '../runtime/transport/rendezvous.ts';
-import { Header, sameSecret } from '../runtime/transport/ws.ts';
+import { AuthHeader, checkHandshake, hardenServer, innerServer, replyProof } from '../runtime/transport/auth.ts';
+import { Header } from '../runtime/transport/ws.ts';
 
 export interface CoordinatorEvents {
   hello(rank: number, survive: boolean): void;
@@ -12,6 +13,10 @@ export interface CoordinatorEvents {
   hung?(rank: number, silentMs: number): void;
   /** A connection refused or a bad frame: reported, never fatal to the job. */
   warn(message: string): void;
+  /** comm.spawn() on `rank` (docs/dynamic-processes.md): start the ranks, resolve to their world ranks. */
+  spawn?(rank: number, request: { n: number; context: number; program?: string; args?: string[] }): Promise<number[]>;
+  /** `rank` called comm.retire(): it leaves the job normally. */
+  retire?(rank: number): void;
 }
 
 /**
@@ -29,6 +34,12 @@ export class Coordinator {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   /** Ranks that will take no part in a shrink: lost, exited, or with their program done. */
   private readonly absent = new Set<number>();
+  /** Ranks may register up to this world rank (exclusive): grows as ranks are spawned. */
+  private rankLimit = 0;
+  /** The job's time 0 once started, for ranks that register later (spawned ranks). */
+  private t0: number | undefined;
+  /** Ranks that retired, told to ranks that register later. */
+  private readonly retiredRanks = new Set<number>();
   private readonly shrinks = new Map<string, { members: number[]; arrived: Map<number, number> }>();
 
   private constructor(server: WebSocketServer, url: string) {
@@ -42,6 +53,8 @@ export class Coordinator {
       token: string;
       size: number;
       host?: string;
+      /** Port to listen on (default 0: any free port). */
+      port?: number;
       /** Ping every rank this often (0: no heartbeats). */
       heartbeatMs?: number;
       /** A rank that has not answered for this many intervals is reported as hung. */
@@ -52,17 +65,17 @@ export class Coordinator {
     const host = options.host ?? '127.0.0.1';
     const server = new WebSocketServer({
       host,
-      port: 0,
+      port: options.port ?? 0,
       perMessageDeflate: false,
       maxPayload: 1024 * 1024,
       verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, msg?: string) => void) => {
         const rank = Number(req.headers[Header.rank]);
-        const token = req.headers[Header.token];
-        if (req.headers[Header.job] !== options.jobId || !sameSecret(typeof token === 'string' ? token : undefined, options.token)) {
-          events.warn(`refused a connection from ${req.socket.remoteAddress}: wrong or missing job token`);
+        const refused = checkHandshake('control', req.headers, options.jobId, options.token);
+        if (refused) {
+          events.warn(`refused a connection from ${req.socket.remoteAddress}: ${refused}`);
           return done(false, 401, 'wrong job or token');
         }
-        if (!Number.isInteger(rank) || rank < 0 || rank >= options.size || coordinator.sockets.has(rank)) {
+        if (!Number.isInteger(rank) || rank < 0 || rank >= coordinator.rankLimit || coordinator.sockets.has(rank)) {
           events.warn(`refused a connection claiming rank ${req.headers[Header.rank]}`);
           return done(false, 409, 'bad or duplicate rank');
         }
@@ -73,8 +86,11 @@ export class Coordinator {
       server.once('listening', resolve);
       server.once('error', reject);
     });
+    hardenServer(innerServer(server), 2 * options.size + 64);
+    server.on('headers', (headers, req) => headers.push(`${AuthHeader.reply}: ${replyProof('control', options.token, req.headers)}`));
     const { port } = server.address() as { port: number };
     const coordinator = new Coordinator(server, `ws://${host}:${port}`);
+    coordinator.rankLimit = options.size;
     server.on('connection', (socket, req) => {
       const rank = Number(req.headers[Header.rank]);
       coordinator.sockets.set(rank, socket);
@@ -116,6 +132,8 @@ export class Coordinator {
 
   /** Tells every connected rank that `rank` died. */
   announceLost(rank: number, reason: string): void {
+    // Cut its control connection too: a rank cut off by the network would otherwise hold it open.
+    this.sockets.get(rank)?.terminate();
     this.sockets.delete(rank);
     this.lastSeen.delete(rank);
     this.broadcast({ t: 'lost', rank, reason });
@@ -129,8 +147,14 @@ export class Coordinator {
     for (const key of [...this.shrinks.keys()]) this.checkShrink(key);
   }
 
+  /** Lets ranks up to `total - 1` register (ranks spawned during the job). */
+  allowRanks(total: number): void {
+    this.rankLimit = Math.max(this.rankLimit, total);
+  }
+
   /** Every rank has registered: tells them the job's time 0 (epoch ms). */
   start(t0: number): void {
+    this.t0 = t0;
     this.broadcast({ t: 'start', t0 });
   }
 
@@ -168,9 +192,37 @@ export class Coordinator {
         for (const [r, address] of this.addresses) this.sendTo(socket, { t: 'peer', rank: r, address });
         this.addresses.set(rank, msg.address);
         this.broadcast({ t: 'peer', rank, address: msg.address });
+        // A rank spawned during the job: the job has started, and some ranks may have retired.
+        if (this.t0 !== undefined) this.sendTo(socket, { t: 'start', t0: this.t0 });
+        for (const r of this.retiredRanks) this.sendTo(socket, { t: 'retired', rank: r });
         events.hello(rank, !!msg.survive);
         break;
       }
+      case 'spawn': {
+        const socket = this.sockets.get(rank);
+        const reply = (answer: { ranks?: number[]; error?: string }): void => {
+          if (socket) this.sendTo(socket, { t: 'spawned', id: Number(msg.id), ...answer });
+        };
+        const n = Number(msg.n);
+        if (!events.spawn) reply({ error: 'this launcher cannot spawn ranks' });
+        else if (!Number.isInteger(n) || n < 1) reply({ error: `bad number of ranks ${String(msg.n)}` });
+        else {
+          events.spawn(rank, { n, context: Number(msg.context), program: msg.program, args: msg.args }).then(
+            (ranks) => reply({ ranks }),
+            (err: Error) => reply({ error: err.message }),
+          );
+        }
+        break;
+      }
+      case 'retire':
+        this.retiredRanks.add(rank);
+        this.addresses.delete(rank);
+        this.sockets.delete(rank);
+        this.lastSeen.delete(rank);
+        events.retire?.(rank);
+        this.broadcast({ t: 'retired', rank });
+        this.markAbsent(rank);
+        break;
       case 'done':
         events.done(rank);
         this.markAbsent(rank);

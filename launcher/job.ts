@@ -11,6 +11,8 @@ import { mergeTraces, printSummary } from './trace-merge.ts';
 import { bundleProgram } from './bundle.ts';
 import { Coordinator } from './coordinator.ts';
 import { pipeLines } from './line-prefixer.ts';
+import { DynamicRanks } from './dynamic-ranks.ts';
+import type { RankSpawner } from './spawner.ts';
 
 export interface JobOptions {
   np: number;
@@ -38,6 +40,8 @@ export interface JobOptions {
   tracePath?: string;
   /** --summary: print messages and bytes per rank and per tag at the end (traces the job). */
   summary?: boolean;
+  /** Multi-host runs: ranks are started through agents (launcher/remote-job.ts) instead of as local children. */
+  spawner?: RankSpawner;
 }
 
 /** Exit codes of dsrun itself (a failing rank's own code is passed through). Documented in docs/dsrun.md. */
@@ -66,8 +70,8 @@ interface RankState {
 
 /** Runs a job to its end and returns dsrun's exit code. Never leaves a child behind. */
 export async function runJob(options: JobOptions): Promise<number> {
-  const jobId = nanoid(12);
-  const token = nanoid(32);
+  const jobId = options.spawner?.jobId ?? nanoid(12);
+  const token = options.spawner?.token ?? nanoid(32);
   const log = (line: string): void => {
     process.stderr.write(`dsrun: ${line}\n`);
   };
@@ -81,6 +85,16 @@ export async function runJob(options: JobOptions): Promise<number> {
       removeBundle = bundled.remove;
     } catch (err) {
       log(`cannot compile ${options.program}:\n${(err as Error).message}`);
+      return ExitCode.launchFailed;
+    }
+  }
+  if (options.spawner) {
+    try {
+      await options.spawner.start(entry, options.args, options.env);
+    } catch (err) {
+      log((err as Error).message);
+      await options.spawner.close();
+      await removeBundle();
       return ExitCode.launchFailed;
     }
   }
@@ -133,6 +147,7 @@ export async function runJob(options: JobOptions): Promise<number> {
       jobId,
       token,
       size: options.np,
+      host: options.spawner?.coordinatorHost,
       heartbeatMs: options.heartbeatMs,
       heartbeatMisses: options.heartbeatMisses,
     },
@@ -158,7 +173,7 @@ export async function runJob(options: JobOptions): Promise<number> {
       },
       hello: (rank, survive) => {
         ranks[rank].survive = survive;
-        if (++registered === options.np && !ending) {
+        if (rank < options.np && ++registered === options.np && !ending) {
           started = true;
           t0 = epochMs();
           coordinator.start(t0);
@@ -175,6 +190,12 @@ export async function runJob(options: JobOptions): Promise<number> {
         fail(rank, code, reason, false);
       },
       warn: (message) => log(message),
+      // comm.spawn() and comm.retire() (launcher/dynamic-ranks.ts, docs/dynamic-processes.md).
+      spawn: (rank, request) => dynamicRanks.spawn(rank, request),
+      retire: (rank) => {
+        ranks[rank].done = true;
+        if (ranks.every((r) => r.done || r.exited)) coordinator.finish();
+      },
     },
   );
 
@@ -192,16 +213,17 @@ export async function runJob(options: JobOptions): Promise<number> {
   t0 = epochMs();
   const nodeArgs = options.bundle ? ['--enable-source-maps', entry] : ['--import', 'tsx', entry];
 
-  for (let rank = 0; rank < options.np; rank++) {
-    const child = spawn(process.execPath, [...nodeArgs, ...options.args], {
-      env: {
-        ...env,
-        [Env.rank]: String(rank),
-        ...(traceDir ? { [Env.trace]: join(traceDir, `rank-${rank}.jsonl`) } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const prefix = options.quiet ? '' : `[rank ${rank}] `;
+  const startRank = (rank: number, extraEnv: NodeJS.ProcessEnv = {}, argv = [...nodeArgs, ...options.args]): void => {
+    const rankEnv = {
+      ...env,
+      ...extraEnv,
+      [Env.rank]: String(rank),
+      ...(traceDir ? { [Env.trace]: join(traceDir, `rank-${rank}.jsonl`) } : {}),
+    };
+    const child = options.spawner
+      ? options.spawner.spawn(rank, rankEnv)
+      : spawn(process.execPath, argv, { env: rankEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const prefix = options.spawner ? options.spawner.prefix(rank) : options.quiet ? '' : `[rank ${rank}] `;
     const output = Promise.all([pipeLines(child.stdout!, process.stdout, prefix), pipeLines(child.stderr!, process.stderr, prefix)]).then(
       () => {},
     );
@@ -212,7 +234,7 @@ export async function runJob(options: JobOptions): Promise<number> {
       survive: false,
       output,
     };
-    ranks.push(state);
+    ranks[rank] = state;
     child.on('error', (err) => {
       log(`cannot start rank ${rank}: ${err.message}`);
       state.exited = true;
@@ -235,7 +257,20 @@ export async function runJob(options: JobOptions): Promise<number> {
       if (!ending && ranks.every((r) => r.done || r.exited)) coordinator.finish();
       if (ranks.every((r) => r.exited)) resolveEnd(0);
     });
-  }
+  };
+  for (let rank = 0; rank < options.np; rank++) startRank(rank);
+  const dynamicRanks = new DynamicRanks({
+    np: options.np,
+    jobId,
+    program: options.program,
+    args: options.args,
+    bundle: options.bundle,
+    entry,
+    nodeArgs: (file) => (options.bundle && file !== options.program ? ['--enable-source-maps', file] : ['--import', 'tsx', file]),
+    start: startRank,
+    allow: (total) => coordinator.allowRanks(total),
+    ending: () => ending,
+  });
 
   // --kill and --pause, timed from t0 (once every rank has registered).
   const at = (ms: number, fn: () => void): void => {
@@ -328,7 +363,9 @@ export async function runJob(options: JobOptions): Promise<number> {
   process.off('SIGTERM', onSignal);
   await Promise.all(ranks.map((r) => r.output));
   await coordinator.close();
+  await options.spawner?.close();
   await removeBundle();
+  await dynamicRanks.close();
 
   if (traceDir) {
     for (const p of options.network?.partitions ?? []) {

@@ -25,6 +25,8 @@ export const ErrorCode = {
   Auth: 'DS_ERR_AUTH',
   /** The job was aborted (by a rank's uncaught error, abort(), or the launcher). */
   Aborted: 'DS_ERR_ABORTED',
+  /** The peer retired: it left the job normally (runtime/spawn.ts). Definite for sends: it was not sent. */
+  Retired: 'DS_ERR_RETIRED',
   /** The communicator was freed or the runtime shut down. Definite. */
   Closed: 'DS_ERR_CLOSED',
   /** A reduction or one-sided operator failed on the data (arrays of different lengths, a user op threw). Definite. */

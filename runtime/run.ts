@@ -4,8 +4,11 @@ import { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import { runLocal } from './local.ts';
 import { setMembershipService } from './shrink.ts';
+import { dsrunSpawnService } from './dsrun-spawn.ts';
+import { joinAsChild, setSpawnService, type SpawnInfo } from './spawn.ts';
 import { ControlChannel } from './transport/control-channel.ts';
 import { FaultyTransport } from './transport/faulty.ts';
+import { launchEnv } from './transport/launch-env.ts';
 import { Env, type CoordinatorToRank, type NetworkFaults } from './transport/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
 import type { Transport } from './transport/transport.ts';
@@ -25,7 +28,8 @@ export interface RunOptions {
  * job with that rank's message and stack. When every rank's `main` has returned, the process exits 0.
  */
 export async function run(main: (world: Communicator) => Promise<unknown> | unknown, options: RunOptions = {}): Promise<void> {
-  const env = process.env;
+  // Under mpirun or srun: rank and size from their variables (runtime/transport/launch-env.ts).
+  const env = await launchEnv(process.env);
   if (!env[Env.rendezvous]) {
     try {
       await runLocal({ n: 1, seed: Number(env[Env.seed] ?? 1) }, main);
@@ -94,6 +98,19 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   });
   if (faulty) engine.onPeerLost((peer) => faulty.record({ ev: 'detect', from: peer }));
   const shrinkWaiters = new Map<string, (outcome: { alive: number[]; context: number }) => void>();
+  // Dynamic processes (runtime/spawn.ts): comm.spawn() asks the coordinator; comm.retire() leaves.
+  const dynamic = dsrunSpawnService(
+    engine,
+    (msg) => control?.send(msg) ?? Promise.resolve(),
+    async () => {
+      faulty?.record({ ev: 'exit', reason: 'retired' });
+      traceFile?.close();
+      control?.close();
+      process.exit(0);
+    },
+  );
+  setSpawnService(engine, dynamic.service);
+  const childWorld = env[Env.spawn] ? joinAsChild(engine, JSON.parse(env[Env.spawn]!) as SpawnInfo) : undefined;
   setMembershipService(engine, {
     shrink: (key, members, nextContext) =>
       new Promise((resolve) => {
@@ -110,6 +127,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
         break;
       case 'lost':
         engine.peerLost(msg.rank, msg.reason);
+        ws.forget(msg.rank, msg.reason);
         break;
       case 'status?': {
         const now = realClock.now();
@@ -122,6 +140,10 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
         break;
       case 'start':
         faulty?.setStart(msg.t0);
+        break;
+      case 'spawned':
+      case 'retired':
+        dynamic.onMessage(msg);
         break;
       case 'shrunk':
         shrinkWaiters.get(msg.key)?.({ alive: msg.alive, context: msg.context });
@@ -144,7 +166,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onUncaught);
   await control.send({ t: 'hello', rank, pid: process.pid, address: ws.address, survive: !!options.surviveFailures });
-  const world = new Communicator(engine, 0, Array.from({ length: size }, (_, i) => i));
+  const world = childWorld ?? new Communicator(engine, 0, Array.from({ length: size }, (_, i) => i));
 
   try {
     await main(world);

@@ -19,6 +19,8 @@ export interface RankHooks {
 }
 
 const NEVER = new Promise<void>(() => {});
+/** Links are keyed from * LINK_STRIDE + to, so that ranks spawned later get keys of their own. */
+const LINK_STRIDE = 1 << 20;
 
 interface InFlight {
   from: number;
@@ -42,7 +44,7 @@ export class SimNetwork {
   readonly maxPayload: number;
   /** Each rank's Lamport clock (the trace's; it lives on across restarts). */
   readonly lamport: number[];
-  private readonly n: number;
+  private n: number;
   private readonly scheduler: Scheduler;
   private readonly random: Random;
   private readonly faults: FaultOptions;
@@ -83,6 +85,16 @@ export class SimNetwork {
     return ep;
   }
 
+  /** Makes room for ranks spawned during the run (runtime/spawn.ts): the network now has `n` ranks. */
+  grow(n: number): void {
+    while (this.n < n) {
+      this.lamport.push(0);
+      this.sent.push(0);
+      this.current.push(undefined);
+      this.n++;
+    }
+  }
+
   startPartition(p: PlannedPartition): void {
     this.partitions.push(p);
     this.trace.record({
@@ -115,7 +127,7 @@ export class SimNetwork {
    * arrived: news of a loss comes after the data, as a closed connection does.
    */
   afterInFlight(lost: number, peer: number, delayUs: number, tell: () => void): void {
-    const lastUs = this.lastUs.get(lost * this.n + peer) ?? 0;
+    const lastUs = this.lastUs.get(lost * LINK_STRIDE + peer) ?? 0;
     this.scheduler.at(Math.max(this.scheduler.nowUs + delayUs, lastUs), tell, peer);
   }
 
@@ -170,7 +182,7 @@ export class SimNetwork {
   }
 
   private schedule(m: InFlight, latencyUs: number): void {
-    const link = m.from * this.n + m.to;
+    const link = m.from * LINK_STRIDE + m.to;
     let timeUs = this.scheduler.nowUs + latencyUs;
     const fifo = !this.faults.breakFifo;
     const lastUs = this.lastUs.get(link) ?? 0;

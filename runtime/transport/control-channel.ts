@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { CoordinatorToRank, RankToCoordinator } from './rendezvous.ts';
-import { Header } from './ws.ts';
+import { AuthHeader, checkReply, handshakeHeaders } from './auth.ts';
 
 export interface ControlChannelOptions {
   url: string;
@@ -23,13 +23,11 @@ export class ControlChannel {
   }
 
   static connect(options: ControlChannelOptions): Promise<ControlChannel> {
-    const socket = new WebSocket(options.url, {
-      headers: {
-        [Header.job]: options.jobId,
-        [Header.token]: options.token,
-        [Header.rank]: String(options.rank),
-      },
-      perMessageDeflate: false,
+    const headers = handshakeHeaders('control', options.jobId, options.token, options.rank);
+    const socket = new WebSocket(options.url, { headers, perMessageDeflate: false });
+    // The rendezvous proves it holds the job token too: a rank never registers with an impostor.
+    socket.on('upgrade', (res) => {
+      if (!checkReply('control', options.token, headers, res.headers[AuthHeader.reply])) socket.terminate();
     });
     const channel = new ControlChannel(socket);
     socket.on('message', (data: Buffer) => {

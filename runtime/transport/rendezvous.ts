@@ -20,6 +20,8 @@ export const Env = {
   faults: 'DSMPI_FAULTS',
   /** File the rank writes its trace events to (JSONL); dsrun merges them at the end. */
   trace: 'DSMPI_TRACE',
+  /** JSON of `SpawnInfo` (runtime/spawn.ts): set for a rank started by comm.spawn(). */
+  spawn: 'DSMPI_SPAWN',
 } as const;
 
 /**
@@ -49,7 +51,11 @@ export type RankToCoordinator =
    * The rank takes part in `comm.shrink()`: `key` names the call (communicator and call number),
    * `members` are the communicator's world ranks, `nextContext` this rank's next free context id.
    */
-  | { t: 'shrink'; key: string; members: number[]; nextContext: number };
+  | { t: 'shrink'; key: string; members: number[]; nextContext: number }
+  /** comm.spawn(): start `n` ranks whose parent intercomm uses `context`; answered by `spawned` with the same id. */
+  | { t: 'spawn'; id: number; n: number; context: number; program?: string; args?: string[] }
+  /** comm.retire(): this rank leaves the job normally (its links are already closed). */
+  | { t: 'retire' };
 
 /** Coordinator → rank. */
 export type CoordinatorToRank =
@@ -67,4 +73,8 @@ export type CoordinatorToRank =
    */
   | { t: 'start'; t0: number }
   /** Outcome of a shrink: the members that took part (world ranks, in communicator order) and the new context. */
-  | { t: 'shrunk'; key: string; alive: number[]; context: number };
+  | { t: 'shrunk'; key: string; alive: number[]; context: number }
+  /** Answer to `spawn`: the world ranks of the new ranks, or why they could not be started. */
+  | { t: 'spawned'; id: number; ranks?: number[]; error?: string }
+  /** A rank retired (left the job normally): sends to it now fail with DS_ERR_RETIRED. */
+  | { t: 'retired'; rank: number };

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import { DsError, ErrorCode } from '../errors.ts';
+import { AuthHeader, checkHandshake, checkReply, handshakeHeaders, hardenServer, innerServer, replyProof } from './auth.ts';
 import { joinFrame } from './codec.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
@@ -29,6 +30,8 @@ export const Header = {
 
 /** Close code and reason of a rank that ends normally: not a failure. */
 const FINISHED = { code: 1000, reason: 'finished' };
+/** Highest world rank a link is made for, plus one (ranks spawned during a job go past the initial size). */
+const MAX_RANKS = 1 << 16;
 /** A frame is sent as soon as this many bytes are queued, so a long send loop streams. */
 const FRAME_TARGET = 64 * 1024;
 /** An outgoing buffer over this many bytes makes send() wait (backpressure). */
@@ -94,6 +97,14 @@ export class WsTransport implements Transport {
     }));
   }
 
+  /** The link to `peer`, made on first use: ranks spawned during the job come after `size` (runtime/spawn.ts). */
+  private link(peer: number): Link {
+    while (this.links.length <= peer) {
+      this.links.push({ state: 'idle', queue: [], queuedBytes: 0, unwritten: 0, drainWaiters: [], idleWaiters: [] });
+    }
+    return this.links[peer];
+  }
+
   /** Starts listening on an ephemeral port. */
   static async listen(options: WsTransportOptions): Promise<WsTransport> {
     const host = options.host ?? '127.0.0.1';
@@ -109,6 +120,10 @@ export class WsTransport implements Transport {
       server.once('listening', resolve);
       server.once('error', reject);
     });
+    // Connection limits and handshake timeouts (a flood of bogus connections must not stop the job).
+    hardenServer(innerServer(server), 4 * options.size + 64);
+    // Mutual authentication: the 101 answer proves this rank holds the job token too (auth.ts).
+    server.on('headers', (headers, req) => headers.push(`${AuthHeader.reply}: ${replyProof('rank', options.token, req.headers)}`));
     const { port } = server.address() as { port: number };
     const advertised = options.advertiseHost ?? host;
     transport = new WsTransport(options, server, `ws://${advertised.includes(':') ? `[${advertised}]` : advertised}:${port}`);
@@ -122,7 +137,7 @@ export class WsTransport implements Transport {
   }
 
   send(peer: number, message: Uint8Array): void | Promise<void> {
-    const link = this.links[peer];
+    const link = this.link(peer);
     if (link.state === 'gone') throw new DsError(ErrorCode.PeerLost, `send to rank ${peer}: connection lost`);
     link.queue.push(message);
     link.queuedBytes += message.length;
@@ -137,7 +152,7 @@ export class WsTransport implements Transport {
   }
 
   drop(peer: number, reason: string): void {
-    const link = this.links[peer];
+    const link = this.link(peer);
     link.socket?.close(1002, reason.slice(0, 100));
   }
 
@@ -176,6 +191,19 @@ export class WsTransport implements Transport {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /**
+   * The launcher declared `peer` dead (it may be cut off by the network rather than gone, so its
+   * socket would never close by itself): cut the link, so flush() and sends stop waiting on it.
+   */
+  forget(peer: number, reason: string): void {
+    const link = this.links[peer];
+    if (!link || link.state === 'gone') return;
+    const socket = link.socket;
+    link.socket = undefined;
+    socket?.terminate();
+    this.lost(peer, reason);
+  }
+
   /** Cuts every connection at once, as a crash would (abort, tests). */
   terminate(): void {
     this.closing = true;
@@ -186,19 +214,18 @@ export class WsTransport implements Transport {
   /** Decides on an incoming handshake before the upgrade: job, token, rank, and the dial race. */
   private verify(req: IncomingMessage, done: (ok: boolean, code?: number, message?: string) => void): void {
     const who = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const job = req.headers[Header.job];
-    const token = req.headers[Header.token];
     const peer = Number(req.headers[Header.rank]);
     if (this.closing) return done(false, 503, 'shutting down');
-    if (job !== this.options.jobId || !sameSecret(typeof token === 'string' ? token : undefined, this.options.token)) {
-      this.events?.onError(new DsError(ErrorCode.Auth, `refused a connection from ${who}: wrong or missing job token`));
+    const refused = checkHandshake('rank', req.headers, this.options.jobId, this.options.token);
+    if (refused) {
+      this.events?.onError(new DsError(ErrorCode.Auth, `refused a connection from ${who}: ${refused}`));
       return done(false, 401, 'wrong job or token');
     }
-    if (!Number.isInteger(peer) || peer < 0 || peer >= this.options.size || peer === this.options.rank) {
+    if (!Number.isInteger(peer) || peer < 0 || peer >= MAX_RANKS || peer === this.options.rank) {
       this.events?.onError(new DsError(ErrorCode.Protocol, `refused a connection from ${who}: bad rank header`));
       return done(false, 400, 'bad rank');
     }
-    const link = this.links[peer];
+    const link = this.link(peer);
     const lowerDialsToo = link.state === 'connecting' && this.options.rank < peer;
     if (link.state === 'open' || link.state === 'accepting' || link.state === 'gone' || lowerDialsToo) {
       return done(false, 409, 'duplicate connection');
@@ -213,7 +240,7 @@ export class WsTransport implements Transport {
   }
 
   private async dial(peer: number): Promise<void> {
-    const link = this.links[peer];
+    const link = this.link(peer);
     link.state = 'connecting';
     let url: string;
     try {
@@ -222,12 +249,9 @@ export class WsTransport implements Transport {
       return this.lost(peer, `cannot find rank ${peer}: ${(err as Error).message}`);
     }
     if (link.state !== 'connecting') return;
+    const headers = handshakeHeaders('rank', this.options.jobId, this.options.token, this.options.rank);
     const socket = new WebSocket(url, {
-      headers: {
-        [Header.job]: this.options.jobId,
-        [Header.token]: this.options.token,
-        [Header.rank]: String(this.options.rank),
-      },
+      headers,
       maxPayload: this.maxPayload + 1024,
       perMessageDeflate: false,
       // Ranks talk over authenticated links, not through proxies: a zero mask lets ws skip masking.
@@ -242,6 +266,11 @@ export class WsTransport implements Transport {
       }
       this.lost(peer, `rank ${peer} refused the connection (HTTP ${res.statusCode})`);
     });
+    socket.on('upgrade', (res) => {
+      if (checkReply('rank', this.options.token, headers, res.headers[AuthHeader.reply])) return;
+      socket.terminate();
+      this.lost(peer, `rank ${peer}'s address did not prove it holds the job token`);
+    });
     socket.on('open', () => {
       if (link.state !== 'connecting') {
         socket.close(FINISHED.code, 'duplicate');
@@ -255,7 +284,7 @@ export class WsTransport implements Transport {
   }
 
   private attach(peer: number, socket: WebSocket): void {
-    const link = this.links[peer];
+    const link = this.link(peer);
     link.state = 'open';
     link.socket = socket;
     socket.binaryType = 'nodebuffer';
@@ -291,7 +320,7 @@ export class WsTransport implements Transport {
   }
 
   private lost(peer: number, reason: string): void {
-    const link = this.links[peer];
+    const link = this.link(peer);
     if (link.state === 'gone') return;
     link.state = 'gone';
     link.queue = [];
@@ -313,7 +342,7 @@ export class WsTransport implements Transport {
 
   /** Sends what is queued for a peer as frames of at most maxPayload bytes. */
   private flushLink(peer: number): void {
-    const link = this.links[peer];
+    const link = this.link(peer);
     const socket = link.socket;
     if (link.state !== 'open' || !socket || link.queue.length === 0) return;
     let batch: Uint8Array[] = [];

@@ -1,0 +1,32 @@
+/**
+ * The protocol between dsrun (the launcher) and a `dsrun agent` on each host (docs/multi-host.md).
+ * One WebSocket per job, authenticated in its handshake (runtime/transport/auth.ts, purpose
+ * 'agent'); every frame one MessagePack object.
+ */
+
+/** Launcher → agent. */
+export type LauncherToAgent =
+  /**
+   * The program, once, before any `spawn`: the bundle itself (`code`, with its source map), or with
+   * --no-ship a path that exists on every host (`path`, run with tsx).
+   */
+  | { t: 'program'; name: string; code?: Uint8Array; map?: Uint8Array; path?: string; args: string[]; iface?: string }
+  /** Start one rank with this environment (only DSMPI_* variables and -x ones). */
+  | { t: 'spawn'; rank: number; env: Record<string, string> }
+  /** Send a signal to a rank (--kill, --pause, the job's end). */
+  | { t: 'signal'; rank: number; signal: NodeJS.Signals };
+
+/** Agent → launcher. */
+export type AgentToLauncher =
+  /** The program is in place; ranks will bind `bind` (the address the others dial). */
+  | { t: 'ready'; hostname: string; bind: string }
+  | { t: 'spawned'; rank: number; pid: number }
+  /** Output of a rank: fd 1 (stdout) or 2 (stderr). */
+  | { t: 'out'; rank: number; fd: 1 | 2; data: Uint8Array }
+  /** A rank's process ended (after its output). `error`: it could not be started. */
+  | { t: 'exit'; rank: number; code: number | null; signal: NodeJS.Signals | null; error?: string }
+  /** The agent refuses the request (bad program, bad interface, ...). */
+  | { t: 'error'; message: string };
+
+/** Environment variable holding the shared secret (or use --secret-file). */
+export const SECRET_ENV = 'DSMPI_SECRET';

@@ -1,0 +1,279 @@
+/**
+ * The launcher's side of multi-host runs: connects to the `dsrun agent` of each host (authenticated
+ * both ways with the shared secret), ships the program, starts each rank on its host and brings its
+ * output and exit back, so that job.ts runs the job as it does on one machine (docs/multi-host.md).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { nanoid } from 'nanoid';
+import { WebSocket } from 'ws';
+import { AuthHeader, checkReply, handshakeHeaders, jobToken } from '../runtime/transport/auth.ts';
+import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
+import { Env } from '../runtime/transport/rendezvous.ts';
+import type { AgentToLauncher, LauncherToAgent } from './agent-protocol.ts';
+import type { HostEntry } from './hosts.ts';
+import type { RankSpawner } from './spawner.ts';
+
+export interface RemoteOptions {
+  hosts: HostEntry[];
+  /** Host index of each rank (hosts.ts placeRanks). */
+  placement: number[];
+  secret: string;
+  /** Ship the bundle (default); false: run the same path on every host (--no-ship). */
+  ship: boolean;
+  /** The entry is a bundle (false: --no-bundle, which implies running the path with tsx). */
+  bundled: boolean;
+  tagHost: boolean;
+  quiet: boolean;
+  /** Interface name or address the ranks bind on each host (--iface). */
+  iface?: string;
+  /** wss:// to the agents, trusting this CA (PEM) in addition to the system's. */
+  tlsCa?: string | Buffer;
+  tls?: boolean;
+  log: (line: string) => void;
+}
+
+/** How often the launcher pings each agent, and how long without an answer means the host is lost. */
+const PING_MS = 1000;
+const LOST_AFTER_MS = 6000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** A rank on another host, seen by job.ts as a child process. */
+class RemoteChild extends EventEmitter {
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
+  pid: number | undefined;
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  ended = false;
+
+  constructor(private readonly signal: (signal: NodeJS.Signals) => void) {
+    super();
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
+    if (this.ended) return false;
+    this.signal(signal);
+    return true;
+  }
+
+  finish(code: number | null, signal: NodeJS.Signals | null, error?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.exitCode = code;
+    this.signalCode = signal;
+    this.stdout.end();
+    this.stderr.end();
+    if (error !== undefined) this.emit('error', new Error(error));
+    this.emit('exit', code ?? (signal ? null : 125), signal);
+  }
+}
+
+interface AgentLink {
+  index: number;
+  entry: HostEntry;
+  socket: WebSocket;
+  /** This launcher's address as the agent's network sees it (for the rendezvous URL). */
+  localAddress: string;
+  children: Map<number, RemoteChild>;
+  lost: boolean;
+  lastPong: number;
+  hostname?: string;
+  ready: Promise<void>;
+  /** Fails `ready` (the agent went away before it was ready). */
+  notReady: (err: Error) => void;
+}
+
+function bracket(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+export class RemoteSpawner implements RankSpawner {
+  readonly jobId = nanoid(12);
+  readonly token: string;
+  readonly coordinatorHost: string;
+  private readonly links = new Map<number, AgentLink>();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(private readonly options: RemoteOptions) {
+    this.token = jobToken(options.secret, this.jobId);
+    // Every interface: each agent's ranks get the launcher address their own network reaches.
+    this.coordinatorHost = '0.0.0.0';
+  }
+
+  async start(entry: string, args: string[], exported: Record<string, string>): Promise<void> {
+    this.exported = exported;
+    const used = [...new Set(this.options.placement)];
+    let program: LauncherToAgent;
+    if (this.options.ship && this.options.bundled) {
+      const [code, map] = await Promise.all([readFile(entry), readFile(`${entry}.map`).catch(() => undefined)]);
+      program = { t: 'program', name: basename(entry), code, map, args, iface: this.options.iface };
+    } else {
+      program = { t: 'program', name: basename(entry), path: entry, args, iface: this.options.iface };
+    }
+    await Promise.all(used.map((i) => this.connect(i)));
+    for (const link of this.links.values()) link.socket.send(encodeValue(program));
+    await Promise.all([...this.links.values()].map((l) => l.ready));
+    this.pingTimer = setInterval(() => this.checkAgents(), PING_MS);
+    this.pingTimer.unref();
+  }
+
+  private exported: Record<string, string> = {};
+
+  spawn(rank: number, env: NodeJS.ProcessEnv): ChildProcess {
+    const link = this.links.get(this.options.placement[rank])!;
+    const child = new RemoteChild((signal) => this.sendTo(link, { t: 'signal', rank, signal }));
+    link.children.set(rank, child);
+    const remoteEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) {
+      if (v !== undefined && (k.startsWith('DSMPI_') || k in this.exported)) remoteEnv[k] = v;
+    }
+    delete remoteEnv.DSMPI_SECRET;
+    const rendezvous = env[Env.rendezvous];
+    if (rendezvous) {
+      const url = new URL(rendezvous);
+      remoteEnv[Env.rendezvous] = `ws://${bracket(link.localAddress)}:${url.port}`;
+    }
+    if (link.lost) setImmediate(() => child.finish(null, 'SIGKILL'));
+    else this.sendTo(link, { t: 'spawn', rank, env: remoteEnv });
+    return child as unknown as ChildProcess;
+  }
+
+  prefix(rank: number): string {
+    if (this.options.quiet) return '';
+    if (!this.options.tagHost) return `[rank ${rank}] `;
+    return `[rank ${rank}@${this.options.hosts[this.options.placement[rank]].host}] `;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    for (const link of this.links.values()) link.socket.close(1000, 'job done');
+  }
+
+  private describe(link: AgentLink): string {
+    return `host ${link.entry.host}:${link.entry.port}`;
+  }
+
+  private sendTo(link: AgentLink, msg: LauncherToAgent): void {
+    if (link.socket.readyState === WebSocket.OPEN) link.socket.send(encodeValue(msg));
+  }
+
+  private connect(index: number): Promise<void> {
+    const entry = this.options.hosts[index];
+    const url = `${this.options.tls ? 'wss' : 'ws'}://${bracket(entry.host)}:${entry.port}`;
+    const headers = handshakeHeaders('agent', this.jobId, this.token, -1);
+    const socket = new WebSocket(url, {
+      headers,
+      perMessageDeflate: false,
+      handshakeTimeout: CONNECT_TIMEOUT_MS,
+      maxPayload: 64 * 1024 * 1024,
+      ...(this.options.tlsCa ? { ca: this.options.tlsCa } : {}),
+    });
+    let readyResolve: () => void = () => {};
+    let readyReject: (err: Error) => void = () => {};
+    const ready = new Promise<void>((resolve, reject) => {
+      readyResolve = resolve;
+      readyReject = reject;
+    });
+    ready.catch(() => {});
+    return new Promise<void>((resolve, reject) => {
+      const fail = (why: string): void => {
+        socket.terminate();
+        reject(new Error(`cannot use the agent at ${url}: ${why}`));
+      };
+      socket.on('upgrade', (res) => {
+        if (!checkReply('agent', this.token, headers, res.headers[AuthHeader.reply])) {
+          fail('it did not prove it holds the shared secret');
+        }
+      });
+      socket.on('unexpected-response', (_req, res) =>
+        fail(res.statusCode === 401 ? 'refused (HTTP 401): not the same shared secret?' : `HTTP ${res.statusCode}`),
+      );
+      socket.once('error', (err) => fail(err.message));
+      socket.once('open', () => {
+        const link: AgentLink = {
+          index,
+          entry,
+          socket,
+          localAddress: (socket as unknown as { _socket: { localAddress?: string } })._socket.localAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+          children: new Map(),
+          lost: false,
+          lastPong: Date.now(),
+          ready,
+          notReady: readyReject,
+        };
+        this.links.set(index, link);
+        socket.on('pong', () => (link.lastPong = Date.now()));
+        socket.on('message', (data: Buffer) => {
+          link.lastPong = Date.now();
+          let msg: AgentToLauncher;
+          try {
+            msg = decodeValue(data) as AgentToLauncher;
+          } catch {
+            this.options.log(`${this.describe(link)}: malformed frame ignored`);
+            return;
+          }
+          this.onMessage(link, msg, readyResolve, readyReject);
+        });
+        socket.on('error', (err) => this.options.log(`${this.describe(link)}: ${err.message}`));
+        socket.on('close', () => this.agentLost(link, 'agent connection closed'));
+        resolve();
+      });
+    });
+  }
+
+  private onMessage(link: AgentLink, msg: AgentToLauncher, ready: () => void, notReady: (err: Error) => void): void {
+    switch (msg?.t) {
+      case 'ready':
+        link.hostname = msg.hostname;
+        ready();
+        break;
+      case 'error':
+        this.options.log(`${this.describe(link)}: ${msg.message}`);
+        notReady(new Error(`${this.describe(link)}: ${msg.message}`));
+        break;
+      case 'spawned': {
+        const child = link.children.get(msg.rank);
+        if (child) child.pid = msg.pid;
+        break;
+      }
+      case 'out': {
+        const child = link.children.get(msg.rank);
+        if (child && !child.ended) (msg.fd === 2 ? child.stderr : child.stdout).write(msg.data);
+        break;
+      }
+      case 'exit':
+        link.children.get(msg.rank)?.finish(msg.code, msg.signal, msg.error);
+        break;
+    }
+  }
+
+  private checkAgents(): void {
+    const now = Date.now();
+    for (const link of this.links.values()) {
+      if (link.lost) continue;
+      if (now - link.lastPong > LOST_AFTER_MS) {
+        link.socket.terminate();
+        this.agentLost(link, `no answer for ${((now - link.lastPong) / 1000).toFixed(1)} s`);
+      } else if (link.socket.readyState === WebSocket.OPEN) {
+        link.socket.ping();
+      }
+    }
+  }
+
+  /** The host is unreachable or its agent died: its ranks count as killed. */
+  private agentLost(link: AgentLink, why: string): void {
+    if (link.lost) return;
+    link.lost = true;
+    link.notReady(new Error(`${this.describe(link)}: ${why} before the program was ready (a frame over the agent's --max-frame?)`));
+    const running = [...link.children.entries()].filter(([, c]) => !c.ended).map(([r]) => r);
+    if (this.closing && running.length === 0) return;
+    if (running.length > 0) this.options.log(`${this.describe(link)} lost (${why}); its rank(s) ${running.join(', ')} are lost`);
+    for (const r of running) link.children.get(r)!.finish(null, 'SIGKILL');
+  }
+}

@@ -1,0 +1,20 @@
+import type { ChildProcess } from 'node:child_process';
+
+/**
+ * Where a job's ranks run when they are not local child processes (multi-host runs through agents,
+ * launcher/remote-job.ts). job.ts drives what `spawn` returns exactly as a local child: `kill`,
+ * 'exit' and 'error' events, `stdout`/`stderr`.
+ */
+export interface RankSpawner {
+  readonly jobId: string;
+  /** The job token every rank presents (derived from the shared secret). */
+  readonly token: string;
+  /** Address the rendezvous coordinator listens on (one the remote ranks can reach). */
+  readonly coordinatorHost: string;
+  /** Connects to the hosts and hands them the program (`entry`: the bundle, or the source with --no-ship). */
+  start(entry: string, args: string[], exported: Record<string, string>): Promise<void>;
+  spawn(rank: number, env: NodeJS.ProcessEnv): ChildProcess;
+  /** The output prefix of a rank (`[rank r] `, or `[rank r@host] ` with --tag-host). */
+  prefix(rank: number): string;
+  close(): Promise<void>;
+}

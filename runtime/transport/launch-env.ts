@@ -1,0 +1,71 @@
+/**
+ * Starting under another launcher (docs/multi-host.md): OpenMPI's `mpirun` (OMPI_COMM_WORLD_RANK,
+ * OMPI_COMM_WORLD_SIZE) or Slurm's `srun` (SLURM_PROCID, SLURM_NTASKS). Rank and size come from
+ * that launcher; the rendezvous is a `dsrun rendezvous` server named by DSMPI_RENDEZVOUS; the job
+ * token derives from DSMPI_SECRET and the job id DSMPI_JOB (default `dsmpi`), as the server's does.
+ */
+import { createSocket } from 'node:dgram';
+import { DsError, ErrorCode } from '../errors.ts';
+import { jobToken } from './auth.ts';
+import { Env } from './rendezvous.ts';
+
+/** Job id of a `dsrun rendezvous` server unless DSMPI_JOB / --job say otherwise. */
+export const DEFAULT_RENDEZVOUS_JOB = 'dsmpi';
+
+function external(env: NodeJS.ProcessEnv): { rank: string; size: string; by: string } | undefined {
+  if (env.OMPI_COMM_WORLD_RANK !== undefined && env.OMPI_COMM_WORLD_SIZE !== undefined) {
+    return { rank: env.OMPI_COMM_WORLD_RANK, size: env.OMPI_COMM_WORLD_SIZE, by: 'mpirun' };
+  }
+  if (env.PMIX_RANK !== undefined && env.OMPI_COMM_WORLD_SIZE !== undefined) {
+    return { rank: env.PMIX_RANK, size: env.OMPI_COMM_WORLD_SIZE, by: 'mpirun' };
+  }
+  if (env.SLURM_PROCID !== undefined && env.SLURM_NTASKS !== undefined) {
+    return { rank: env.SLURM_PROCID, size: env.SLURM_NTASKS, by: 'srun' };
+  }
+  return undefined;
+}
+
+/** The local address this host uses to reach `host` (no packet is sent: a UDP socket is only connected). */
+function localAddressToward(host: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    socket.on('error', () => {
+      socket.close();
+      resolve('0.0.0.0');
+    });
+    socket.connect(9, host, () => {
+      const { address } = socket.address();
+      socket.close();
+      resolve(address);
+    });
+  });
+}
+
+/**
+ * The environment run() reads: unchanged under dsrun (or with no launcher at all); under mpirun or
+ * srun, a copy with DSMPI_RANK, DSMPI_SIZE, DSMPI_JOB, DSMPI_TOKEN and DSMPI_BIND filled in.
+ */
+export async function launchEnv(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  if (env[Env.rank] !== undefined) return env;
+  const ext = external(env);
+  if (!ext) return env;
+  const size = Number(ext.size);
+  if (!env[Env.rendezvous]) {
+    if (size <= 1) return env;
+    throw new DsError(
+      ErrorCode.NoLauncher,
+      `run(): started by ${ext.by} as rank ${ext.rank} of ${ext.size}, but ${Env.rendezvous} is not set; start \`dsrun rendezvous -n ${ext.size}\` and pass its address (e.g. mpirun -x ${Env.rendezvous}=ws://host:port)`,
+    );
+  }
+  const jobId = env[Env.jobId] || DEFAULT_RENDEZVOUS_JOB;
+  const rendezvousHost = new URL(env[Env.rendezvous]!).hostname.replace(/^\[|\]$/g, '');
+  const loopback = rendezvousHost === 'localhost' || rendezvousHost === '::1' || rendezvousHost.startsWith('127.');
+  return {
+    ...env,
+    [Env.rank]: ext.rank,
+    [Env.size]: ext.size,
+    [Env.jobId]: jobId,
+    [Env.token]: env[Env.token] || jobToken(env.DSMPI_SECRET ?? '', jobId),
+    [Env.bind]: env[Env.bind] || (loopback ? '127.0.0.1' : await localAddressToward(rendezvousHost)),
+  };
+}
