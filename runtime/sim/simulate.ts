@@ -135,7 +135,7 @@ export async function simulate<T>(
   const world = Array.from({ length: n }, (_, r) => r);
   /** Crash-stopped ranks: a restarted rank is told of them at once. */
   const stopped = new Set<number>();
-  const slots: Slot[] = world.map((rank) => ({
+  const newSlot = (rank: number, triggers: Slot['triggers']): Slot => ({
     rank,
     inc: 0,
     alive: true,
@@ -146,8 +146,9 @@ export async function simulate<T>(
     sends: 0,
     deliveries: 0,
     restarts: 0,
-    triggers: plan.crashes.filter((c) => c.rank === rank && c.atUs === undefined),
-  }));
+    triggers,
+  });
+  const slots: Slot[] = world.map((rank) => newSlot(rank, plan.crashes.filter((c) => c.rank === rank && c.atUs === undefined)));
   let failure: SimulationError | undefined;
 
   const describe = (): string[] =>
@@ -244,19 +245,7 @@ export async function simulate<T>(
     network,
     scheduler,
     record: (event) => trace.record(event),
-    newSlot: (rank) => ({
-      rank,
-      inc: 0,
-      alive: true,
-      stopped: false,
-      done: false,
-      result: undefined,
-      engine: undefined,
-      sends: 0,
-      deliveries: 0,
-      restarts: 0,
-      triggers: [],
-    }),
+    newSlot: (rank) => newSlot(rank, []),
     start,
     main,
     programs: options.programs,
