@@ -61,6 +61,7 @@ export class Communicator {
     const what = (): string => `send to rank ${dest} with tag ${tag}`;
     this.checkRank(dest, what, false);
     this.checkTag(tag, what, false);
+    this.checkOpen(what);
     if (dest === PROC_NULL) return Promise.resolve();
     return this.engine.send(this.group[dest], Kind.Message, this.context, tag, data, what) ?? Promise.resolve();
   }
@@ -70,6 +71,7 @@ export class Communicator {
     const what = (): string => `send to rank ${dest} with tag ${tag}`;
     this.checkRank(dest, what, false);
     this.checkTag(tag, what, false);
+    this.checkOpen(what);
     if (dest === PROC_NULL) return SENT;
     const sent = this.engine.send(this.group[dest], Kind.Message, this.context, tag, data, what);
     if (sent === undefined) return SENT;
@@ -93,6 +95,7 @@ export class Communicator {
     const describeRecv = (): string => `recv(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
     this.checkRank(source, describeRecv, true);
     this.checkTag(tag, describeRecv, true);
+    this.checkOpen(describeRecv);
     if (source === PROC_NULL) return Promise.resolve({ source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
     const ready = this.matcher.take(source, tag);
     if (ready) return Promise.resolve(ready as Message<T>);
@@ -109,6 +112,7 @@ export class Communicator {
     const what = `recv(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
     this.checkRank(source, what, true);
     this.checkTag(tag, what, true);
+    this.checkOpen(what);
     const now = this.clock.now();
     if (source === PROC_NULL) {
       return Request.resolved(what, now, { source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
@@ -137,6 +141,7 @@ export class Communicator {
     const what = `probe(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
     this.checkRank(source, what, true);
     this.checkTag(tag, what, true);
+    this.checkOpen(what);
     const now = this.clock.now();
     const ready = this.iprobe(source, tag);
     if (ready) return Request.resolved(what, now, ready);
@@ -150,6 +155,7 @@ export class Communicator {
     const what = `iprobe(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
     this.checkRank(source, what, true);
     this.checkTag(tag, what, true);
+    this.checkOpen(what);
     const m = this.matcher.peek(source, tag);
     return m ? { source: m.source, tag: m.tag } : undefined;
   }
@@ -243,6 +249,10 @@ export class Communicator {
         request.reject(new DsError(ErrorCode.Timeout, `${what} timed out after ${timeoutMs} ms`));
       }
     });
+  }
+
+  private checkOpen(what: Describe): void {
+    if (this.collective.freed) throw new DsError(ErrorCode.Closed, `${describe(what)}: the communicator was freed`);
   }
 
   private checkRank(rank: number, what: Describe, wildcard: boolean): void {

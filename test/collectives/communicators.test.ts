@@ -66,7 +66,7 @@ t.test('a fast rank may use the new communicator before a slow one has made it',
   for (const res of results) t.same(res, Array.from({ length: 10 }, (_, r) => [r, 4, `r${r}`]).flat());
 });
 
-t.test('free: pending operations reject and later collectives throw DS_ERR_CLOSED', async (t) => {
+t.test('free: pending operations reject; later collectives and point-to-point calls throw DS_ERR_CLOSED', async (t) => {
   const results = await runLocal(3, async (c) => {
     const d = await c.dup();
     await d.barrier();
@@ -82,9 +82,18 @@ t.test('free: pending operations reject and later collectives throw DS_ERR_CLOSE
     } catch (err) {
       thrown = isDsError(err) ? err.code : String(err);
     }
-    return { pendingCode, thrown, world: await c.allreduce(1) };
+    const p2p = [() => d.send(1, 0), () => d.isend(1, 0), () => d.recv(), () => d.irecv(), () => d.probe(), () => d.iprobe()].map((op) => {
+      try {
+        op();
+        return 'no error';
+      } catch (err) {
+        return isDsError(err) ? err.code : String(err);
+      }
+    });
+    return { pendingCode, thrown, p2p, world: await c.allreduce(1) };
   });
-  for (const res of results) t.same(res, { pendingCode: ErrorCode.Closed, thrown: ErrorCode.Closed, world: 3 });
+  const closed = new Array(6).fill(ErrorCode.Closed);
+  for (const res of results) t.same(res, { pendingCode: ErrorCode.Closed, thrown: ErrorCode.Closed, p2p: closed, world: 3 });
 });
 
 t.test('split argument errors throw at once', async (t) => {
