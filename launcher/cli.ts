@@ -142,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-q, --quiet', 'no [rank r] prefixes on output lines')
     .option('--no-bundle', 'load TypeScript in each rank with tsx instead of compiling the program once')
     .option('--max-payload <bytes>', 'largest message in bytes (default 64 MiB)', positiveInt('--max-payload'))
-    .option('--verbose', 'print the job id, seed and timings to stderr')
+    .option('--verbose', 'print the number of ranks and the seed to stderr')
     .option('--heartbeat-ms <ms>', 'ping every rank this often; in jobs that survive failures, one silent for --heartbeat-misses pings is declared lost (0: off)', wholeOrZero('--heartbeat-ms'), 1000)
     .option('--heartbeat-misses <n>', 'missed heartbeats before a rank is declared lost', positiveInt('--heartbeat-misses'), 5)
     .option('--kill <R@TIME>', 'kill -9 rank R at TIME (repeatable)', repeatable(parseKill))

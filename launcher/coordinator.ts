@@ -3,7 +3,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
 import type { CoordinatorToRank, RankToCoordinator } from '../runtime/transport/rendezvous.ts';
 import { AuthHeader, checkHandshake, hardenServer, innerServer, replyProof } from '../runtime/transport/auth.ts';
-import { Header } from '../runtime/transport/ws.ts';
 
 export interface CoordinatorEvents {
   hello(rank: number, survive: boolean): void;
@@ -69,14 +68,14 @@ export class Coordinator {
       perMessageDeflate: false,
       maxPayload: 1024 * 1024,
       verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, msg?: string) => void) => {
-        const rank = Number(req.headers[Header.rank]);
+        const rank = Number(req.headers[AuthHeader.rank]);
         const refused = checkHandshake('control', req.headers, options.jobId, options.token);
         if (refused) {
           events.warn(`refused a connection from ${req.socket.remoteAddress}: ${refused}`);
           return done(false, 401, 'wrong job or token');
         }
         if (!Number.isInteger(rank) || rank < 0 || rank >= coordinator.rankLimit || coordinator.sockets.has(rank)) {
-          events.warn(`refused a connection claiming rank ${req.headers[Header.rank]}`);
+          events.warn(`refused a connection claiming rank ${req.headers[AuthHeader.rank]}`);
           return done(false, 409, 'bad or duplicate rank');
         }
         done(true);
@@ -92,7 +91,7 @@ export class Coordinator {
     const coordinator = new Coordinator(server, `ws://${host}:${port}`);
     coordinator.rankLimit = options.size;
     server.on('connection', (socket, req) => {
-      const rank = Number(req.headers[Header.rank]);
+      const rank = Number(req.headers[AuthHeader.rank]);
       coordinator.sockets.set(rank, socket);
       coordinator.lastSeen.set(rank, Date.now());
       // ws answers a ping from the rank's event loop: no pong means the process is stopped or busy.

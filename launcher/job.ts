@@ -370,23 +370,9 @@ export async function runJob(options: JobOptions): Promise<number> {
   if (traceDir) {
     for (const p of options.network?.partitions ?? []) {
       if (!started) break;
-      launcherEvents.push({
-        t: t0 + p.atMs,
-        ev: 'partition',
-        from: p.from,
-        to: p.to,
-        oneWay: p.oneWay || undefined,
-        untilMs: p.untilMs,
-      });
-      if (p.untilMs !== undefined && p.untilMs <= endedAt) {
-        launcherEvents.push({
-          t: t0 + p.untilMs,
-          ev: 'heal',
-          from: p.from,
-          to: p.to,
-          oneWay: p.oneWay || undefined,
-        });
-      }
+      const sides = { from: p.from, to: p.to, oneWay: p.oneWay || undefined };
+      launcherEvents.push({ t: t0 + p.atMs, ev: 'partition', ...sides, untilMs: p.untilMs });
+      if (p.untilMs !== undefined && p.untilMs <= endedAt) launcherEvents.push({ t: t0 + p.untilMs, ev: 'heal', ...sides });
     }
     const texts: string[] = [];
     for (let r = 0; r < options.np; r++) {

@@ -196,7 +196,7 @@ function checkRoot(comm: Communicator, root: number, what: string): void {
 
 function checkChunks(comm: Communicator, chunks: unknown, what: string): asserts chunks is unknown[] {
   if (Array.isArray(chunks) && chunks.length === comm.size) return;
-  const got = Array.isArray(chunks) ? `${chunks.length} chunks` : describe(chunks);
+  const got = Array.isArray(chunks) ? `${chunks.length} chunks` : kindOf(chunks);
   throw new DsError(ErrorCode.InvalidArgument, `${what}: needs an array of exactly ${comm.size} chunks (one per rank), got ${got}`);
 }
 
@@ -204,7 +204,7 @@ function opName(op: unknown): string {
   return typeof op === 'function' ? 'function' : String(op);
 }
 
-function describe(value: unknown): string {
+function kindOf(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 

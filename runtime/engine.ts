@@ -160,23 +160,23 @@ export class Engine {
   peerRetired(peer: number): void {
     if (this.retired.has(peer) || peer === this.rank) return;
     this.retired.add(peer);
-    for (const ctx of this.contexts.values()) {
-      const local = ctx.toLocal ? ctx.toLocal.get(peer) : peer;
-      if (local === undefined) continue;
-      ctx.matcher.failSource(local, (d) => new DsError(ErrorCode.Retired, `${d}: rank ${peer} has retired (left the job)`));
-    }
+    this.failWaitingOn(peer, (d) => new DsError(ErrorCode.Retired, `${d}: rank ${peer} has retired (left the job)`));
   }
 
   /** Marks a world rank dead and fails everything waiting on it. */
   peerLost(peer: number, reason: string): void {
     if (this.dead.has(peer) || peer === this.rank) return;
     this.dead.add(peer);
+    this.failWaitingOn(peer, (d) => new DsError(ErrorCode.PeerLost, `${d}: rank ${peer} was lost (${reason})`));
+    for (const l of this.peerLostListeners) l(peer, reason);
+  }
+
+  /** Rejects every receive and probe, in every context, that names world rank `peer` as its source. */
+  private failWaitingOn(peer: number, error: (description: string) => Error): void {
     for (const ctx of this.contexts.values()) {
       const local = ctx.toLocal ? ctx.toLocal.get(peer) : peer;
-      if (local === undefined) continue;
-      ctx.matcher.failSource(local, (d) => new DsError(ErrorCode.PeerLost, `${d}: rank ${peer} was lost (${reason})`));
+      if (local !== undefined) ctx.matcher.failSource(local, error);
     }
-    for (const l of this.peerLostListeners) l(peer, reason);
   }
 
   abort(code: number, reason: string): void {

@@ -161,7 +161,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   });
 
   const onUncaught = (err: unknown): void => {
-    void abortJob(1, describe(err));
+    void abortJob(1, errorText(err));
   };
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onUncaught);
@@ -171,7 +171,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   try {
     await main(world);
   } catch (err) {
-    await abortJob(1, describe(err));
+    await abortJob(1, errorText(err));
   }
   faulty?.record({ ev: 'exit' });
   await transport.flush();
@@ -183,7 +183,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   process.exit(0);
 }
 
-function describe(err: unknown): string {
+function errorText(err: unknown): string {
   if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
   return `uncaught value: ${String(err)}`;
 }

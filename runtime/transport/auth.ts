@@ -14,7 +14,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 
-/** Handshake headers (the job and rank names are the same as ws.ts's `Header`). */
+/** Handshake headers of every dsmpi connection. */
 export const AuthHeader = {
   job: 'x-dsmpi-job',
   rank: 'x-dsmpi-rank',

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import { DsError, ErrorCode } from '../errors.ts';
@@ -20,13 +19,6 @@ export interface WsTransportOptions {
   /** Finds the listening address (ws://host:port) of a peer; may wait until the peer has registered. */
   resolve: (peer: number) => Promise<string>;
 }
-
-/** Headers of the handshake, checked before the WebSocket upgrade. */
-export const Header = {
-  job: 'x-dsmpi-job',
-  token: 'x-dsmpi-token',
-  rank: 'x-dsmpi-rank',
-} as const;
 
 /** Close code and reason of a rank that ends normally: not a failure. */
 const FINISHED = { code: 1000, reason: 'finished' };
@@ -55,14 +47,6 @@ interface Link {
   drainWaiters: Array<() => void>;
   /** flush() callers waiting for everything queued to be written. */
   idleWaiters: Array<() => void>;
-}
-
-/** Compares secrets in constant time. */
-export function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
@@ -214,7 +198,7 @@ export class WsTransport implements Transport {
   /** Decides on an incoming handshake before the upgrade: job, token, rank, and the dial race. */
   private verify(req: IncomingMessage, done: (ok: boolean, code?: number, message?: string) => void): void {
     const who = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const peer = Number(req.headers[Header.rank]);
+    const peer = Number(req.headers[AuthHeader.rank]);
     if (this.closing) return done(false, 503, 'shutting down');
     const refused = checkHandshake('rank', req.headers, this.options.jobId, this.options.token);
     if (refused) {
@@ -235,7 +219,7 @@ export class WsTransport implements Transport {
   }
 
   private accepted(socket: WebSocket, req: IncomingMessage): void {
-    const peer = Number(req.headers[Header.rank]);
+    const peer = Number(req.headers[AuthHeader.rank]);
     this.attach(peer, socket);
   }
 
