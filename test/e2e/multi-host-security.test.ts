@@ -91,10 +91,8 @@ t.test('after authentication: malformed frames are ignored, an oversized frame c
 
 t.test('a flood of idle connections does not stop the agent; a job then runs', async (t) => {
   const flood = Array.from({ length: 100 }, () => connect(port, '127.0.0.1'));
-  flood.forEach((s) => s.on('error', () => {}));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  for (const s of flood) s.destroy();
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await Promise.all(flood.map((s) => new Promise((resolve) => s.once('connect', resolve).once('error', resolve))));
+  await Promise.all(flood.map((s) => new Promise((resolve) => s.once('close', resolve).destroy())));
   process.env.DSMPI_SECRET = SECRET;
   const r = await dsrun(['-n', '3', '--hosts', `127.0.0.1:${port}:3`, 'examples/hello.ts']);
   t.equal(r.code, 0, r.stderr);

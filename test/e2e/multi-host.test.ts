@@ -44,11 +44,10 @@ if (why) {
   });
 
   t.test('a partitioned minority host: the majority finishes', async (t) => {
-    const job = hosts.dsrun(0, ['-n', '8', '--hosts', hostList, '--heartbeat-ms', '500', 'examples/sequence-paxos.ts', '400'], env);
+    const job = hosts.dsrun(0, ['-n', '8', '--hosts', hostList, '--heartbeat-ms', '500', 'test/fixtures/sequence-paxos-ready.ts', '400'], env);
     const result = collect(job, 90_000);
-    // Once the ranks are up, cut host 3's link (ranks 6 and 7).
-    await waitForLine(agents[2], /job \S+ from/);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Once every rank is past the opening barrier, cut host 3's link (ranks 6 and 7).
+    await waitForLine(job, /\] ready$/, 60_000, 8);
     hosts.exec(2, ['ip', 'link', 'set', 'eth0', 'down']);
     const r = await result;
     hosts.exec(2, ['ip', 'link', 'set', 'eth0', 'up']);
@@ -65,10 +64,9 @@ if (why) {
     const doomed = hosts.dsrun(2, ['agent', '--listen', `${hosts.addresses[2]}:7412`], env);
     await waitForLine(doomed, /listening on/);
     const list = `${hosts.addresses[0]}:3,${hosts.addresses[1]}:3,${hosts.addresses[2]}:7412:2`;
-    const job = hosts.dsrun(0, ['-n', '8', '--hosts', list, 'examples/sequence-paxos.ts', '400'], env);
+    const job = hosts.dsrun(0, ['-n', '8', '--hosts', list, 'test/fixtures/sequence-paxos-ready.ts', '400'], env);
     const result = collect(job, 90_000);
-    await waitForLine(doomed, /job \S+ from/);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await waitForLine(job, /\] ready$/, 60_000, 8);
     process.kill(-doomed.pid!, 'SIGKILL');
     const r = await result;
     t.match(r.stderr, new RegExp(`host ${hosts.addresses[2].replace(/\./g, '\\.')}:7412 lost \\(agent connection closed\\); its rank\\(s\\) 6, 7 are lost`));

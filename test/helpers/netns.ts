@@ -120,17 +120,25 @@ export function collect(child: ChildProcess, limitMs: number): Promise<{ code: n
   });
 }
 
-/** Resolves with the first line of the child's output (stdout or stderr) that matches. */
-export function waitForLine(child: ChildProcess, pattern: RegExp, limitMs = 15_000): Promise<string> {
+/** Resolves with the `count`-th line of the child's output (stdout or stderr) that matches. */
+export function waitForLine(child: ChildProcess, pattern: RegExp, limitMs = 15_000, count = 1): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${limitMs} ms:\n${text}`)), limitMs);
-    const onData = (d: Buffer): void => {
+    const stop = (): void => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.stderr!.off('data', onData);
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`fewer than ${count} line(s) matching ${pattern} within ${limitMs} ms:\n${text}`));
+    }, limitMs);
+    const onData = (d: Buffer | string): void => {
       text += String(d);
-      const m = text.split('\n').find((l) => pattern.test(l));
-      if (m !== undefined) {
-        clearTimeout(timer);
-        resolve(m);
+      const matches = text.split('\n').filter((l) => pattern.test(l));
+      if (matches.length >= count) {
+        stop();
+        resolve(matches[count - 1]);
       }
     };
     child.stdout!.on('data', onData);
