@@ -128,6 +128,11 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, limitMs = 15_0
       clearTimeout(timer);
       child.stdout!.off('data', onData);
       child.stderr!.off('data', onData);
+      child.off('close', onClose);
+    };
+    const onClose = (code: number | null): void => {
+      stop();
+      reject(new Error(`exited (code ${code}) before ${count} line(s) matching ${pattern}:\n${text}`));
     };
     const timer = setTimeout(() => {
       stop();
@@ -143,5 +148,6 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, limitMs = 15_0
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
+    child.on('close', onClose);
   });
 }
