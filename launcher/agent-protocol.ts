@@ -10,11 +10,19 @@ export type LauncherToAgent =
    * The program, once, before any `spawn`: the bundle itself (`code`, with its source map), or with
    * --no-ship a path that exists on every host (`path`, run with tsx).
    */
-  | { t: 'program'; name: string; code?: Uint8Array; map?: Uint8Array; path?: string; args: string[]; iface?: string }
+  | { t: 'program'; name: string; code?: Uint8Array; map?: Uint8Array; path?: string; args: string[]; iface?: string; tls?: RankTlsRequest }
   /** Start one rank with this environment (only DSMPI_* variables and -x ones). */
   | { t: 'spawn'; rank: number; env: Record<string, string> }
   /** Send a signal to a rank (--kill, --pause, the job's end). */
   | { t: 'signal'; rank: number; signal: NodeJS.Signals };
+
+/**
+ * The job uses TLS on every link: the agent hands its ranks its own certificate and key, and `ca`
+ * (PEM; absent: the system's CAs) to verify the coordinator and the other ranks.
+ */
+export interface RankTlsRequest {
+  ca?: Uint8Array;
+}
 
 /** Agent → launcher. */
 export type AgentToLauncher =

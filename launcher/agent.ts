@@ -14,7 +14,8 @@ import { nanoid } from 'nanoid';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthHeader, checkHandshake, hardenServer, jobToken, replyProof } from '../runtime/transport/auth.ts';
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
-import type { AgentToLauncher, LauncherToAgent } from './agent-protocol.ts';
+import { Env } from '../runtime/transport/rendezvous.ts';
+import type { AgentToLauncher, LauncherToAgent, RankTlsRequest } from './agent-protocol.ts';
 import { packageRoot } from './bundle.ts';
 
 export interface AgentOptions {
@@ -28,6 +29,7 @@ export interface AgentOptions {
   maxFrameBytes?: number;
   /** At most this many open connections (authenticated or not). */
   maxConnections?: number;
+  /** Serve wss://; a job that asks for TLS gives its ranks this certificate too (docs/security.md). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   log?: (line: string) => void;
 }
@@ -123,6 +125,8 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
   let program: Extract<LauncherToAgent, { t: 'program' }> | undefined;
   let nodeArgs: string[] = [];
   let bind = '';
+  /** DSMPI_TLS_* of the job's ranks when it uses TLS. */
+  let tlsEnv: Record<string, string> = {};
   let closed = false;
   /** Spawns that arrived while the program was still being written. */
   const pending: Array<[number, Record<string, string>]> = [];
@@ -132,8 +136,20 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
     if (socket.readyState === socket.OPEN) socket.send(encodeValue(msg));
   };
 
+  /** Writes the TLS files of the job's ranks: this agent's certificate and key, and the launcher's CA. */
+  const prepareTls = async (request: RankTlsRequest): Promise<void> => {
+    if (!options.tls) throw new Error('the job uses TLS, but this agent has no certificate (start it with --tls-cert F --tls-key F)');
+    await mkdir(dir, { recursive: true });
+    const files = { cert: join(dir, 'tls-cert.pem'), key: join(dir, 'tls-key.pem'), ca: join(dir, 'tls-ca.pem') };
+    await writeFile(files.cert, options.tls.cert);
+    await writeFile(files.key, options.tls.key, { mode: 0o600 });
+    if (request.ca) await writeFile(files.ca, request.ca);
+    tlsEnv = { [Env.tlsCert]: files.cert, [Env.tlsKey]: files.key, [Env.tlsCa]: request.ca ? files.ca : '' };
+  };
+
   const prepare = async (msg: Extract<LauncherToAgent, { t: 'program' }>): Promise<void> => {
     bind = resolveInterface(msg.iface ?? options.advertise ?? plainAddress(req.socket.localAddress));
+    if (msg.tls) await prepareTls(msg.tls);
     if (msg.code) {
       await mkdir(dir, { recursive: true });
       const name = msg.name.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -158,7 +174,7 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
       return;
     }
     const child = spawn(process.execPath, [...nodeArgs, ...program.args], {
-      env: { ...process.env, ...env, DSMPI_BIND: bind },
+      env: { ...process.env, ...env, DSMPI_BIND: bind, ...tlsEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.set(rank, child);

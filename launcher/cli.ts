@@ -159,8 +159,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tag-host', 'prefix output lines with [rank r@host]')
     .option('--iface <name|address>', 'interface or address the ranks bind and advertise on each host')
     .option('--secret-file <file>', 'file holding the agents\' shared secret (default: $DSMPI_SECRET)')
-    .option('--tls', 'talk to the agents over wss:// (agents started with --tls-cert/--tls-key)')
-    .option('--tls-ca <file>', 'trust this CA (PEM) for the agents\' certificates (implies --tls)')
+    .option('--tls', 'TLS on every link of a --hosts job: agents (started with --tls-cert/--tls-key), coordinator, ranks; needs --tls-cert/--tls-key')
+    .option('--tls-ca <file>', 'the CA (PEM) every certificate of the job must chain to (implies --tls)')
+    .option('--tls-cert <file>', 'certificate (PEM) of the rendezvous coordinator on this machine (implies --tls)')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .addHelpText('after', `${FAULT_HELP}\n\nOther commands:\n  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram\n  dsrun check history --model register|kv       check a client history for linearizability`)
     .argument('<program>', 'the program to run (.ts or .js)')
     .argument('[args...]', 'arguments passed to every rank')
@@ -185,6 +187,9 @@ export async function main(argv: string[]): Promise<number> {
       const delay = opts.delay as { minMs: number; maxMs: number } | undefined;
       const network = drop || delay || partition.length > 0 ? { drop, delay, partitions: partition.length > 0 ? partition : undefined } : undefined;
       const multiHost = opts.hosts !== undefined || opts.hostfile !== undefined ? await import('./multi-host-cli.ts') : undefined;
+      if (!multiHost && [opts.tls, opts.tlsCa, opts.tlsCert, opts.tlsKey].some((o) => o !== undefined)) {
+        program.error('error: --tls, --tls-ca, --tls-cert and --tls-key apply to jobs on several hosts (--hosts/--hostfile)', { exitCode: ExitCode.usage });
+      }
       let spawner;
       try {
         spawner = multiHost?.remoteSpawnerFrom(opts, opts.np as number, (line) => process.stderr.write(`dsrun: ${line}\n`));

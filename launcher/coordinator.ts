@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
 import type { CoordinatorToRank, RankToCoordinator } from '../runtime/transport/rendezvous.ts';
-import { AuthHeader, checkHandshake, hardenServer, innerServer, replyProof } from '../runtime/transport/auth.ts';
+import { AuthHeader, checkHandshake, replyProof } from '../runtime/transport/auth.ts';
+import { listenWebSocketServer, type ListeningServer, type ServerTls } from '../runtime/transport/ws-server.ts';
 
 export interface CoordinatorEvents {
   hello(rank: number, survive: boolean): void;
@@ -24,7 +25,7 @@ export interface CoordinatorEvents {
  */
 export class Coordinator {
   readonly url: string;
-  private readonly server: WebSocketServer;
+  private readonly server: ListeningServer;
   private readonly sockets = new Map<number, WebSocket>();
   private readonly addresses = new Map<number, string>();
   private readonly statusWaiters = new Map<number, (waiting: Array<{ what: string; forMs: number }>) => void>();
@@ -41,7 +42,7 @@ export class Coordinator {
   private readonly retiredRanks = new Set<number>();
   private readonly shrinks = new Map<string, { members: number[]; arrived: Map<number, number> }>();
 
-  private constructor(server: WebSocketServer, url: string) {
+  private constructor(server: ListeningServer, url: string) {
     this.server = server;
     this.url = url;
   }
@@ -58,13 +59,17 @@ export class Coordinator {
       heartbeatMs?: number;
       /** A rank that has not answered for this many intervals is reported as hung. */
       heartbeatMisses?: number;
+      /** Serve wss:// with this certificate (the ranks then use TLS on every link). */
+      tls?: ServerTls;
     },
     events: CoordinatorEvents,
   ): Promise<Coordinator> {
     const host = options.host ?? '127.0.0.1';
-    const server = new WebSocketServer({
+    const server = await listenWebSocketServer({
       host,
       port: options.port ?? 0,
+      maxConnections: 2 * options.size + 64,
+      tls: options.tls,
       perMessageDeflate: false,
       maxPayload: 1024 * 1024,
       verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, msg?: string) => void) => {
@@ -81,16 +86,10 @@ export class Coordinator {
         done(true);
       },
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-    hardenServer(innerServer(server), 2 * options.size + 64);
-    server.on('headers', (headers, req) => headers.push(`${AuthHeader.reply}: ${replyProof('control', options.token, req.headers)}`));
-    const { port } = server.address() as { port: number };
-    const coordinator = new Coordinator(server, `ws://${host}:${port}`);
+    server.wss.on('headers', (headers, req) => headers.push(`${AuthHeader.reply}: ${replyProof('control', options.token, req.headers)}`));
+    const coordinator = new Coordinator(server, server.url(host));
     coordinator.rankLimit = options.size;
-    server.on('connection', (socket, req) => {
+    server.wss.on('connection', (socket, req) => {
       const rank = Number(req.headers[AuthHeader.rank]);
       coordinator.sockets.set(rank, socket);
       coordinator.lastSeen.set(rank, Date.now());
@@ -181,7 +180,7 @@ export class Coordinator {
   close(): Promise<void> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     for (const s of this.sockets.values()) s.terminate();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.server.close();
   }
 
   private onMessage(rank: number, msg: RankToCoordinator, events: CoordinatorEvents): void {

@@ -148,6 +148,7 @@ export async function runJob(options: JobOptions): Promise<number> {
       token,
       size: options.np,
       host: options.spawner?.coordinatorHost,
+      tls: options.spawner?.coordinatorTls,
       heartbeatMs: options.heartbeatMs,
       heartbeatMisses: options.heartbeatMisses,
     },

@@ -7,6 +7,7 @@ import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { jobToken } from '../runtime/transport/auth.ts';
 import { DEFAULT_RENDEZVOUS_JOB } from '../runtime/transport/launch-env.ts';
+import type { ServerTls } from '../runtime/transport/ws-server.ts';
 import { SECRET_ENV } from './agent-protocol.ts';
 import { isLoopback, startAgent } from './agent.ts';
 import { Coordinator } from './coordinator.ts';
@@ -23,6 +24,12 @@ export function readSecret(file: string | undefined): string {
     return secret;
   }
   return process.env[SECRET_ENV] ?? '';
+}
+
+/** A server's certificate and key from --tls-cert/--tls-key (both or neither). */
+function readServerTls(certFile: string | undefined, keyFile: string | undefined): ServerTls | undefined {
+  if (!certFile !== !keyFile) throw new Error('--tls-cert and --tls-key go together');
+  return certFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile!) } : undefined;
 }
 
 function listenAddress(text: string, defaultPort: number): { host: string; port: number } {
@@ -103,8 +110,9 @@ export async function agentMain(argv: string[]): Promise<number> {
 }
 
 /**
- * `dsrun rendezvous -n N [--listen host:port] [--job ID]`: the rendezvous of one job started by
- * another launcher (mpirun, srun). Ends when every rank is done (exit 0) or one aborts (its code).
+ * `dsrun rendezvous -n N [--listen host:port] [--job ID] [--tls-cert F --tls-key F]`: the rendezvous
+ * of one job started by another launcher (mpirun, srun). Ends when every rank is done (exit 0) or one
+ * aborts (its code).
  */
 export async function rendezvousMain(argv: string[]): Promise<number> {
   let opts: Record<string, string | undefined> = {};
@@ -114,6 +122,8 @@ export async function rendezvousMain(argv: string[]): Promise<number> {
     .option('--listen <host:port>', 'where to listen (default 127.0.0.1:0, any free port)')
     .option('--job <id>', `job id, the same as the ranks' $DSMPI_JOB (default ${DEFAULT_RENDEZVOUS_JOB})`)
     .option('--secret-file <file>', `file holding the shared secret (default: $${SECRET_ENV})`)
+    .option('--tls-cert <file>', 'serve wss:// with this certificate (PEM); the ranks then need DSMPI_TLS_CERT/KEY/CA')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .action((o: Record<string, string | undefined>) => {
       opts = o;
     });
@@ -126,9 +136,11 @@ export async function rendezvousMain(argv: string[]): Promise<number> {
   }
   let listen: { host: string; port: number };
   let secret: string;
+  let tls: ServerTls | undefined;
   try {
     listen = listenAddress(opts.listen ?? '127.0.0.1:0', 0);
     secret = readSecret(opts.secretFile);
+    tls = readServerTls(opts.tlsCert, opts.tlsKey);
   } catch (err) {
     process.stderr.write(`dsrun rendezvous: ${(err as Error).message}\n`);
     return USAGE;
@@ -144,7 +156,7 @@ export async function rendezvousMain(argv: string[]): Promise<number> {
   const ended = new Promise<number>((resolve) => (resolveEnd = resolve));
   const log = (line: string): void => void process.stderr.write(`dsrun rendezvous: ${line}\n`);
   const coordinator: Coordinator = await Coordinator.start(
-    { jobId, token: jobToken(secret, jobId), size: np, host: listen.host, port: listen.port },
+    { jobId, token: jobToken(secret, jobId), size: np, host: listen.host, port: listen.port, tls },
     {
       hello: () => {
         if (++registered === np) coordinator.start(Date.now());
@@ -190,6 +202,13 @@ export function remoteSpawnerFrom(opts: Record<string, unknown>, np: number, log
     throw new Error(`remote hosts need the agents' shared secret: pass --secret-file or set $${SECRET_ENV}`);
   }
   const ship = opts.ship !== false;
+  const tlsAsked = !!opts.tls || [opts.tlsCa, opts.tlsCert, opts.tlsKey].some((o) => o !== undefined);
+  const coordinatorTls = readServerTls(opts.tlsCert as string | undefined, opts.tlsKey as string | undefined);
+  if (tlsAsked && !coordinatorTls) {
+    throw new Error(
+      'TLS covers every link of the job, so the rendezvous coordinator on this machine needs a certificate too: add --tls-cert FILE --tls-key FILE (naming the addresses the hosts reach this machine by)',
+    );
+  }
   return new RemoteSpawner({
     hosts,
     placement,
@@ -199,8 +218,7 @@ export function remoteSpawnerFrom(opts: Record<string, unknown>, np: number, log
     tagHost: !!opts.tagHost,
     quiet: !!opts.quiet,
     iface: opts.iface as string | undefined,
-    tls: !!opts.tls || opts.tlsCa !== undefined,
-    tlsCa: opts.tlsCa ? readFileSync(opts.tlsCa as string) : undefined,
+    tls: coordinatorTls && { ...coordinatorTls, ca: opts.tlsCa ? readFileSync(opts.tlsCa as string) : undefined },
     log,
   });
 }

@@ -13,6 +13,7 @@ import { WebSocket } from 'ws';
 import { AuthHeader, checkReply, handshakeHeaders, jobToken } from '../runtime/transport/auth.ts';
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
 import { Env } from '../runtime/transport/rendezvous.ts';
+import type { ServerTls } from '../runtime/transport/ws-server.ts';
 import type { AgentToLauncher, LauncherToAgent } from './agent-protocol.ts';
 import type { HostEntry } from './hosts.ts';
 import type { RankSpawner } from './spawner.ts';
@@ -30,9 +31,11 @@ export interface RemoteOptions {
   quiet: boolean;
   /** Interface name or address the ranks bind on each host (--iface). */
   iface?: string;
-  /** wss:// to the agents, trusting this CA (PEM) in addition to the system's. */
-  tlsCa?: string | Buffer;
-  tls?: boolean;
+  /**
+   * TLS on every link of the job (docs/security.md): wss:// to the agents, the coordinator and
+   * between ranks, verified against `ca` (PEM; absent: the system's CAs). `cert`/`key`: the coordinator's.
+   */
+  tls?: ServerTls & { ca?: Buffer };
   log: (line: string) => void;
 }
 
@@ -95,6 +98,7 @@ export class RemoteSpawner implements RankSpawner {
   readonly jobId = nanoid(12);
   readonly token: string;
   readonly coordinatorHost: string;
+  readonly coordinatorTls: ServerTls | undefined;
   private readonly links = new Map<number, AgentLink>();
   private pingTimer: NodeJS.Timeout | undefined;
   private closing = false;
@@ -103,17 +107,19 @@ export class RemoteSpawner implements RankSpawner {
     this.token = jobToken(options.secret, this.jobId);
     // Every interface: each agent's ranks get the launcher address their own network reaches.
     this.coordinatorHost = '0.0.0.0';
+    this.coordinatorTls = options.tls && { cert: options.tls.cert, key: options.tls.key };
   }
 
   async start(entry: string, args: string[], exported: Record<string, string>): Promise<void> {
     this.exported = exported;
     const used = [...new Set(this.options.placement)];
     let program: LauncherToAgent;
+    const tls = this.options.tls ? { ca: this.options.tls.ca } : undefined;
     if (this.options.ship && this.options.bundled) {
       const [code, map] = await Promise.all([readFile(entry), readFile(`${entry}.map`).catch(() => undefined)]);
-      program = { t: 'program', name: basename(entry), code, map, args, iface: this.options.iface };
+      program = { t: 'program', name: basename(entry), code, map, args, iface: this.options.iface, tls };
     } else {
-      program = { t: 'program', name: basename(entry), path: entry, args, iface: this.options.iface };
+      program = { t: 'program', name: basename(entry), path: entry, args, iface: this.options.iface, tls };
     }
     await Promise.all(used.map((i) => this.connect(i)));
     for (const link of this.links.values()) link.socket.send(encodeValue(program));
@@ -133,10 +139,12 @@ export class RemoteSpawner implements RankSpawner {
       if (v !== undefined && (k.startsWith('DSMPI_') || k in this.exported)) remoteEnv[k] = v;
     }
     delete remoteEnv.DSMPI_SECRET;
+    // Paths on this machine: the agent gives its ranks its own TLS files.
+    for (const name of [Env.tlsCert, Env.tlsKey, Env.tlsCa]) delete remoteEnv[name];
     const rendezvous = env[Env.rendezvous];
     if (rendezvous) {
       const url = new URL(rendezvous);
-      remoteEnv[Env.rendezvous] = `ws://${bracket(link.localAddress)}:${url.port}`;
+      remoteEnv[Env.rendezvous] = `${url.protocol}//${bracket(link.localAddress)}:${url.port}`;
     }
     if (link.lost) setImmediate(() => child.finish(null, 'SIGKILL'));
     else this.sendTo(link, { t: 'spawn', rank, env: remoteEnv });
@@ -172,7 +180,7 @@ export class RemoteSpawner implements RankSpawner {
       perMessageDeflate: false,
       handshakeTimeout: CONNECT_TIMEOUT_MS,
       maxPayload: 64 * 1024 * 1024,
-      ...(this.options.tlsCa ? { ca: this.options.tlsCa } : {}),
+      ...(this.options.tls?.ca ? { ca: this.options.tls.ca } : {}),
     });
     let readyResolve: () => void = () => {};
     let readyReject: (err: Error) => void = () => {};
@@ -194,7 +202,9 @@ export class RemoteSpawner implements RankSpawner {
       socket.on('unexpected-response', (_req, res) =>
         fail(res.statusCode === 401 ? 'refused (HTTP 401): not the same shared secret?' : `HTTP ${res.statusCode}`),
       );
-      socket.once('error', (err) => fail(err.message));
+      socket.once('error', (err) =>
+        fail(/wrong version number/.test(err.message) ? `it does not serve TLS (start it with --tls-cert F --tls-key F): ${err.message}` : err.message),
+      );
       socket.once('open', () => {
         const link: AgentLink = {
           index,

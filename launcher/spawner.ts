@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { ServerTls } from '../runtime/transport/ws-server.ts';
 
 /**
  * Where a job's ranks run when they are not local child processes (multi-host runs through agents,
@@ -11,6 +12,8 @@ export interface RankSpawner {
   readonly token: string;
   /** Address the rendezvous coordinator listens on (one the remote ranks can reach). */
   readonly coordinatorHost: string;
+  /** The coordinator's certificate when the job uses TLS (it then serves wss://). */
+  readonly coordinatorTls?: ServerTls;
   /** Connects to the hosts and hands them the program (`entry`: the bundle, or the source with --no-ship). */
   start(entry: string, args: string[], exported: Record<string, string>): Promise<void>;
   spawn(rank: number, env: NodeJS.ProcessEnv): ChildProcess;

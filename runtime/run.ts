@@ -9,6 +9,7 @@ import { joinAsChild, setSpawnService, type SpawnInfo } from './spawn.ts';
 import { ControlChannel } from './transport/control-channel.ts';
 import { FaultyTransport } from './transport/faulty.ts';
 import { launchEnv } from './transport/launch-env.ts';
+import { rankTlsFromEnv } from './transport/rank-tls.ts';
 import { Env, type CoordinatorToRank, type NetworkFaults } from './transport/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
 import type { Transport } from './transport/transport.ts';
@@ -48,6 +49,8 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     throw new DsError(ErrorCode.NoLauncher, `run(): bad ${Env.rank}/${Env.size} in the environment`);
   }
 
+  // A wss:// rendezvous: TLS on every link of this rank (docs/security.md).
+  const tls = rankTlsFromEnv(env);
   const addresses = new Map<number, string>();
   const addressWaiters = new Map<number, Array<(address: string) => void>>();
   let finish: () => void = () => {};
@@ -62,6 +65,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     token,
     host: env[Env.bind] || '127.0.0.1',
     maxPayload: env[Env.maxPayload] ? Number(env[Env.maxPayload]) : undefined,
+    tls,
     resolve: (peer) => {
       const known = addresses.get(peer);
       if (known) return Promise.resolve(known);
@@ -156,6 +160,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     jobId,
     token,
     rank,
+    ca: tls?.ca,
     onMessage,
     onLost: () => process.exit(1),
   });

@@ -129,8 +129,3 @@ export function hardenServer(server: Server | undefined, maxConnections: number)
   server.requestTimeout = 10_000;
   server.maxHeadersCount = 32;
 }
-
-/** The http.Server inside a `ws` WebSocketServer started with { port } (ws keeps it private). */
-export function innerServer(wss: object): Server | undefined {
-  return (wss as { _server?: Server })._server;
-}

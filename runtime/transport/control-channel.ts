@@ -2,12 +2,15 @@ import { WebSocket } from 'ws';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { CoordinatorToRank, RankToCoordinator } from './rendezvous.ts';
 import { AuthHeader, checkReply, handshakeHeaders } from './auth.ts';
+import { describeConnectError } from './rank-tls.ts';
 
 export interface ControlChannelOptions {
   url: string;
   jobId: string;
   token: string;
   rank: number;
+  /** For a wss:// url: the CA (PEM) the rendezvous's certificate must chain to (default: the system's). */
+  ca?: Buffer;
   onMessage: (msg: CoordinatorToRank) => void;
   /** The coordinator went away without `finish`: the launcher is gone, so the rank must stop. */
   onLost: (reason: string) => void;
@@ -24,7 +27,7 @@ export class ControlChannel {
 
   static connect(options: ControlChannelOptions): Promise<ControlChannel> {
     const headers = handshakeHeaders('control', options.jobId, options.token, options.rank);
-    const socket = new WebSocket(options.url, { headers, perMessageDeflate: false });
+    const socket = new WebSocket(options.url, { headers, perMessageDeflate: false, ...(options.ca ? { ca: options.ca } : {}) });
     // The rendezvous proves it holds the job token too: a rank never registers with an impostor.
     socket.on('upgrade', (res) => {
       if (!checkReply('control', options.token, headers, res.headers[AuthHeader.reply])) socket.terminate();
@@ -42,7 +45,7 @@ export class ControlChannel {
         });
         resolve(channel);
       });
-      socket.once('error', reject);
+      socket.once('error', (err) => reject(new Error(`cannot reach the rendezvous at ${options.url}: ${describeConnectError(err)}`)));
       socket.once('unexpected-response', (_req, res) =>
         reject(new Error(`the launcher refused this rank (HTTP ${res.statusCode})`)),
       );

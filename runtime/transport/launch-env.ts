@@ -3,10 +3,12 @@
  * OMPI_COMM_WORLD_SIZE) or Slurm's `srun` (SLURM_PROCID, SLURM_NTASKS). Rank and size come from
  * that launcher; the rendezvous is a `dsrun rendezvous` server named by DSMPI_RENDEZVOUS; the job
  * token derives from DSMPI_SECRET and the job id DSMPI_JOB (default `dsmpi`), as the server's does.
+ * A wss:// rendezvous needs DSMPI_TLS_CERT/KEY (rank-tls.ts); those set with a ws:// one are refused.
  */
 import { createSocket } from 'node:dgram';
 import { DsError, ErrorCode } from '../errors.ts';
 import { jobToken } from './auth.ts';
+import { isTlsUrl } from './rank-tls.ts';
 import { Env } from './rendezvous.ts';
 
 /** Job id of a `dsrun rendezvous` server unless DSMPI_JOB / --job say otherwise. */
@@ -55,6 +57,12 @@ export async function launchEnv(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessE
     throw new DsError(
       ErrorCode.NoLauncher,
       `run(): started by ${ext.by} as rank ${ext.rank} of ${ext.size}, but ${Env.rendezvous} is not set; start \`dsrun rendezvous -n ${ext.size}\` and pass its address (e.g. mpirun -x ${Env.rendezvous}=ws://host:port)`,
+    );
+  }
+  if (env[Env.tlsCert] && !isTlsUrl(env[Env.rendezvous]!)) {
+    throw new DsError(
+      ErrorCode.NoLauncher,
+      `run(): ${Env.tlsCert} is set, but ${Env.rendezvous} is ${env[Env.rendezvous]}: start \`dsrun rendezvous\` with --tls-cert/--tls-key and pass its wss:// address`,
     );
   }
   const jobId = env[Env.jobId] || DEFAULT_RENDEZVOUS_JOB;

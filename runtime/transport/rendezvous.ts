@@ -10,7 +10,7 @@ export const Env = {
   size: 'DSMPI_SIZE',
   jobId: 'DSMPI_JOB',
   token: 'DSMPI_TOKEN',
-  /** ws://host:port of the coordinator. */
+  /** ws://host:port of the coordinator; wss:// makes every link of the rank TLS (rank-tls.ts). */
   rendezvous: 'DSMPI_RENDEZVOUS',
   seed: 'DSMPI_SEED',
   /** Address the rank listens on for its peers. */
@@ -22,6 +22,10 @@ export const Env = {
   trace: 'DSMPI_TRACE',
   /** JSON of `SpawnInfo` (runtime/spawn.ts): set for a rank started by comm.spawn(). */
   spawn: 'DSMPI_SPAWN',
+  /** With a wss:// rendezvous: PEM files of the rank's certificate and key, and of the CA it trusts. */
+  tlsCert: 'DSMPI_TLS_CERT',
+  tlsKey: 'DSMPI_TLS_KEY',
+  tlsCa: 'DSMPI_TLS_CA',
 } as const;
 
 /**

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { DsError, ErrorCode } from '../errors.ts';
-import { AuthHeader, checkHandshake, checkReply, handshakeHeaders, hardenServer, innerServer, replyProof } from './auth.ts';
+import { AuthHeader, checkHandshake, checkReply, handshakeHeaders, replyProof } from './auth.ts';
 import { joinFrame } from './codec.ts';
+import { describeConnectError, isTlsUrl, type RankTls } from './rank-tls.ts';
+import { listenWebSocketServer, type ListeningServer } from './ws-server.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 export interface WsTransportOptions {
@@ -16,6 +18,8 @@ export interface WsTransportOptions {
   /** Address to advertise to the other ranks (default: host). */
   advertiseHost?: string;
   maxPayload?: number;
+  /** Serve wss:// and dial peers over wss:// only, verifying their certificates (rank-tls.ts). */
+  tls?: RankTls;
   /** Finds the listening address (ws://host:port) of a peer; may wait until the peer has registered. */
   resolve: (peer: number) => Promise<string>;
 }
@@ -56,17 +60,17 @@ interface Link {
  */
 export class WsTransport implements Transport {
   readonly maxPayload: number;
-  /** The address peers dial, ws://host:port. */
+  /** The address peers dial, ws://host:port (wss:// with TLS). */
   readonly address: string;
   private readonly options: WsTransportOptions;
-  private readonly server: WebSocketServer;
+  private readonly server: ListeningServer;
   private readonly links: Link[];
   private events: TransportEvents | undefined;
   private flushScheduled = false;
   private readonly dirty = new Set<number>();
   private closing = false;
 
-  private constructor(options: WsTransportOptions, server: WebSocketServer, address: string) {
+  private constructor(options: WsTransportOptions, server: ListeningServer, address: string) {
     this.options = options;
     this.server = server;
     this.address = address;
@@ -93,26 +97,21 @@ export class WsTransport implements Transport {
   static async listen(options: WsTransportOptions): Promise<WsTransport> {
     const host = options.host ?? '127.0.0.1';
     let transport: WsTransport | undefined;
-    const server = new WebSocketServer({
+    const server = await listenWebSocketServer({
       host,
       port: 0,
+      // Connection limits and handshake timeouts (a flood of bogus connections must not stop the job).
+      maxConnections: 4 * options.size + 64,
+      tls: options.tls,
       maxPayload: (options.maxPayload ?? 64 * 1024 * 1024) + 1024,
       perMessageDeflate: false,
       verifyClient: (info, done) => transport!.verify(info.req, done),
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-    // Connection limits and handshake timeouts (a flood of bogus connections must not stop the job).
-    hardenServer(innerServer(server), 4 * options.size + 64);
     // Mutual authentication: the 101 answer proves this rank holds the job token too (auth.ts).
-    server.on('headers', (headers, req) => headers.push(`${AuthHeader.reply}: ${replyProof('rank', options.token, req.headers)}`));
-    const { port } = server.address() as { port: number };
-    const advertised = options.advertiseHost ?? host;
-    transport = new WsTransport(options, server, `ws://${advertised.includes(':') ? `[${advertised}]` : advertised}:${port}`);
-    server.on('connection', (socket, req) => transport!.accepted(socket, req));
-    server.on('error', (err) => transport!.events?.onError(err));
+    server.wss.on('headers', (headers, req) => headers.push(`${AuthHeader.reply}: ${replyProof('rank', options.token, req.headers)}`));
+    transport = new WsTransport(options, server, server.url(options.advertiseHost ?? host));
+    server.wss.on('connection', (socket, req) => transport!.accepted(socket, req));
+    server.wss.on('error', (err) => transport!.events?.onError(err));
     return transport;
   }
 
@@ -172,7 +171,7 @@ export class WsTransport implements Transport {
           }),
       );
     await Promise.all(closed);
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   /**
@@ -192,7 +191,7 @@ export class WsTransport implements Transport {
   terminate(): void {
     this.closing = true;
     for (const l of this.links) l.socket?.terminate();
-    this.server.close();
+    void this.server.close();
   }
 
   /** Decides on an incoming handshake before the upgrade: job, token, rank, and the dial race. */
@@ -233,6 +232,9 @@ export class WsTransport implements Transport {
       return this.lost(peer, `cannot find rank ${peer}: ${(err as Error).message}`);
     }
     if (link.state !== 'connecting') return;
+    const tls = this.options.tls;
+    // No downgrade: a rank with TLS never talks to a peer in the clear.
+    if (tls && !isTlsUrl(url)) return this.lost(peer, `rank ${peer} listens at ${url}, not wss://: every rank of a TLS job needs TLS`);
     const headers = handshakeHeaders('rank', this.options.jobId, this.options.token, this.options.rank);
     const socket = new WebSocket(url, {
       headers,
@@ -240,6 +242,7 @@ export class WsTransport implements Transport {
       perMessageDeflate: false,
       // Ranks talk over authenticated links, not through proxies: a zero mask lets ws skip masking.
       generateMask: (mask: Buffer) => mask.fill(0),
+      ...(tls?.ca ? { ca: tls.ca } : {}),
     });
     socket.on('unexpected-response', (_req, res) => {
       socket.terminate();
@@ -263,7 +266,7 @@ export class WsTransport implements Transport {
       this.attach(peer, socket);
     });
     socket.on('error', (err) => {
-      if (link.state === 'connecting') this.lost(peer, `cannot connect to rank ${peer}: ${err.message}`);
+      if (link.state === 'connecting') this.lost(peer, `cannot connect to rank ${peer}: ${describeConnectError(err)}`);
     });
   }
 
