@@ -3,6 +3,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from './bundle.ts';
 import { checkRanks, parseDelay, parseKill, parsePartition, parsePause, parseProbability, type KillSpec, type PartitionSpec, type PauseSpec } from './fault-spec.ts';
 import { ExitCode, runJob } from './job.ts';
+import { parseRadix } from '../runtime/knomial.ts';
+import { Env } from '../runtime/transport/rendezvous.ts';
 
 const version = (JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as { version: string }).version;
 
@@ -180,6 +182,7 @@ export async function main(argv: string[]): Promise<number> {
       const partition = (opts.partition as PartitionSpec[] | undefined) ?? [];
       try {
         checkRanks(opts.np as number, { kill, pause, partition });
+        parseRadix({ ...process.env, ...(opts.export as Record<string, string> | undefined) }[Env.collectiveRadix]);
       } catch (err) {
         program.error(`error: ${(err as Error).message}`, { exitCode: ExitCode.usage });
       }

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { epochMs } from '../runtime/transport/faulty.ts';
 import { Env, type NetworkFaults } from '../runtime/transport/rendezvous.ts';
 import type { TraceEvent } from '../runtime/trace-event.ts';
 import type { KillSpec, PauseSpec } from './fault-spec.ts';
-import { mergeTraces, printSummary } from './trace-merge.ts';
+import { mergeTraces, printSummary, type RankTrace } from './trace-merge.ts';
 import { bundleProgram } from './bundle.ts';
 import { Coordinator } from './coordinator.ts';
 import { pipeLines } from './line-prefixer.ts';
@@ -211,6 +211,11 @@ export async function runJob(options: JobOptions): Promise<number> {
     ...(options.maxPayload ? { [Env.maxPayload]: String(options.maxPayload) } : {}),
     ...(options.network ? { [Env.faults]: JSON.stringify(options.network) } : {}),
   };
+  // Ranks outnumbering this machine's cores: collectives on k-nomial trees (runtime/knomial.ts).
+  if (!options.spawner && env[Env.collectiveRadix] === undefined) {
+    const cores = availableParallelism();
+    if (options.np > cores) env[Env.collectiveRadix] = String(Math.ceil(options.np / cores));
+  }
   t0 = epochMs();
   const nodeArgs = options.bundle ? ['--enable-source-maps', entry] : ['--import', 'tsx', entry];
 

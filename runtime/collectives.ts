@@ -3,6 +3,7 @@ import type { Engine } from './engine.ts';
 import { DsError, ErrorCode, isDsError } from './errors.ts';
 import type { Matcher, Message } from './matching.ts';
 import { assertPlainData } from './payload.ts';
+import { knomialNode } from './knomial.ts';
 import { checkOperand, resolveOp, type ReduceOp } from './reduce-ops.ts';
 import { Request } from './request.ts';
 import { Kind } from './transport/codec.ts';
@@ -12,7 +13,9 @@ import { Kind } from './transport/codec.ts';
  * never match point-to-point traffic, wildcard receives included. Ranks call collectives in the same
  * order, so each call takes the next number of a per-communicator sequence; the tag of every message
  * is `seq * STEPS + step`, which keeps consecutive (and concurrent non-blocking) calls apart.
- * All algorithms take O(log p) rounds except alltoall (one round of p - 1 messages).
+ * All algorithms take O(log p) rounds except alltoall (one round of p - 1 messages). With a
+ * collective radix k (engine.collectiveRadix, set when ranks outnumber cores), barrier, bcast,
+ * reduce and allreduce use k-nomial trees instead, which send the fewest messages (knomial.ts).
  */
 
 const STEPS = 64;
@@ -276,21 +279,63 @@ async function reduceTree(op: CollectiveOp, value: Wrapped, root: number, f: (a:
   return acc;
 }
 
-export async function reduceAlgo(op: CollectiveOp, data: unknown, reduceOp: ReduceOp, root: number): Promise<unknown> {
+/** k-nomial reduction to virtual rank 0 (rank `root` after rotation); children's runs keep rank order. */
+async function reduceKnomial(op: CollectiveOp, value: Wrapped, root: number, f: (a: Wrapped, b: Wrapped) => Wrapped, k: number): Promise<Wrapped | undefined> {
+  const { rank: r, size: p } = op;
+  const { parent, children } = knomialNode((r - root + p) % p, p, k);
+  const got = await Promise.all(children.map((c) => op.recv((c + root) % p, 0)));
+  let acc = value;
+  for (const g of got) acc = f(acc, g as Wrapped);
+  if (parent < 0) return acc;
+  op.send((parent + root) % p, 0, acc);
+  return undefined;
+}
+
+/** k-nomial broadcast from `root`, the farthest subtree first. */
+async function bcastKnomial<T>(op: CollectiveOp, data: T, root: number, k: number, step: number): Promise<T> {
+  const { rank: r, size: p } = op;
+  const { parent, children } = knomialNode((r - root + p) % p, p, k);
+  if (parent >= 0) data = (await op.recv((parent + root) % p, step)) as T;
+  for (let i = children.length - 1; i >= 0; i--) op.send((children[i] + root) % p, step, data);
+  return data;
+}
+
+/** Tree barrier: everyone reports to rank 0 up a k-nomial tree, then rank 0 releases them down it. */
+export async function barrierKnomial(op: CollectiveOp, k: number): Promise<void> {
+  const { rank: r, size: p } = op;
+  const { parent, children } = knomialNode(r, p, k);
+  await Promise.all(children.map((c) => op.recv(c, 0)));
+  if (parent >= 0) {
+    op.send(parent, 0, null);
+    await op.recv(parent, 1);
+  }
+  for (let i = children.length - 1; i >= 0; i--) op.send(children[i], 1, null);
+}
+
+/** Reduction on a binomial tree, or a k-nomial one given a radix k. */
+export async function reduceAlgo(op: CollectiveOp, data: unknown, reduceOp: ReduceOp, root: number, k?: number): Promise<unknown> {
   const f = combiner(resolveOp(reduceOp, op.what));
+  const tree = (value: Wrapped, at: number): Promise<Wrapped | undefined> => (k ? reduceKnomial(op, value, at, f, k) : reduceTree(op, value, at, f));
   if (typeof reduceOp !== 'function' || root === 0) {
     // Built-in ops are commutative: the rotated tree's order does not matter.
-    const acc = await reduceTree(op, [0, data], root, f);
+    const acc = await tree([0, data], root);
     return acc === undefined ? undefined : unwrap(op.what, acc);
   }
   // A user function may not be commutative: reduce in rank order at rank 0, then forward to root.
-  const acc = await reduceTree(op, [0, data], 0, f);
+  const acc = await tree([0, data], 0);
   if (op.rank === 0) {
     op.send(root, FORWARD, acc);
     return undefined;
   }
   if (op.rank === root) return unwrap(op.what, (await op.recv(0, FORWARD)) as Wrapped);
   return undefined;
+}
+
+/** Allreduce as a k-nomial reduce to rank 0 and a k-nomial broadcast back: 2(p − 1) messages. */
+export async function allreduceKnomial(op: CollectiveOp, data: unknown, reduceOp: ReduceOp, k: number): Promise<unknown> {
+  const f = combiner(resolveOp(reduceOp, op.what));
+  const acc = await reduceKnomial(op, [0, data], 0, f, k);
+  return unwrap(op.what, await bcastKnomial(op, acc as Wrapped, 0, k, 1));
 }
 
 /**
@@ -417,14 +462,16 @@ export async function scanAlgo(op: CollectiveOp, data: unknown, reduceOp: Reduce
 // --- the public calls (Communicator delegates here) ---
 
 export function ibarrier(comm: Communicator): Request<void> {
-  return comm.collective.start('barrier()', (op) => barrierAlgo(op));
+  const k = comm.engine.collectiveRadix;
+  return comm.collective.start('barrier()', (op) => (k ? barrierKnomial(op, k) : barrierAlgo(op)));
 }
 
 export function ibcast<T>(comm: Communicator, data: T, root = 0): Request<T> {
   const what = `bcast(root=${root})`;
   checkRoot(comm, root, what);
   if (comm.rank === root) assertPlainData(data, what);
-  return comm.collective.start(what, (op) => bcastAlgo(op, data, root));
+  const k = comm.engine.collectiveRadix;
+  return comm.collective.start(what, (op) => (k ? bcastKnomial(op, data, root, k, 0) : bcastAlgo(op, data, root)));
 }
 
 export function ireduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum', root = 0): Request<T | undefined> {
@@ -433,7 +480,8 @@ export function ireduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 
   resolveOp(reduceOp, what);
   checkOperand(reduceOp, data, what);
   assertPlainData(data, what);
-  return comm.collective.start(what, (op) => reduceAlgo(op, data, reduceOp, root) as Promise<T | undefined>);
+  const k = comm.engine.collectiveRadix;
+  return comm.collective.start(what, (op) => reduceAlgo(op, data, reduceOp, root, k) as Promise<T | undefined>);
 }
 
 export function iallreduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T> {
@@ -441,7 +489,8 @@ export function iallreduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T>
   resolveOp(reduceOp, what);
   checkOperand(reduceOp, data, what);
   assertPlainData(data, what);
-  return comm.collective.start(what, (op) => allreduceAlgo(op, data, reduceOp) as Promise<T>);
+  const k = comm.engine.collectiveRadix;
+  return comm.collective.start(what, (op) => (k ? allreduceKnomial(op, data, reduceOp, k) : allreduceAlgo(op, data, reduceOp)) as Promise<T>);
 }
 
 export function igather<T>(comm: Communicator, data: T, root = 0): Request<T[] | undefined> {

@@ -27,6 +27,11 @@ export interface EngineOptions {
   trace?: (event: LocalTraceEvent) => void;
   /** The rank's durable storage (comm.storage); default: in memory, lost with the process. */
   storage?: DurableStorage;
+  /**
+   * Radix of the k-nomial trees that barrier, bcast, reduce and allreduce use instead of their
+   * latency-optimal algorithms (collectives.ts); undefined: those. The same on every rank.
+   */
+  collectiveRadix?: number;
 }
 
 /** Handler of a non-Message kind (one-sided requests and replies), by world rank of the sender. */
@@ -72,6 +77,7 @@ export class Engine {
   private readonly peerLostListeners: Array<(rank: number, reason: string) => void> = [];
   /** Operations marked so far by beginOperation (their numbers in the trace). */
   operations = 0;
+  readonly collectiveRadix: number | undefined;
   /** Records into the job's trace; undefined when the job is not traced. */
   readonly trace: ((event: LocalTraceEvent) => void) | undefined;
   private readonly abortImpl: (code: number, reason: string) => void;
@@ -88,6 +94,7 @@ export class Engine {
     this.storage = options.storage ?? new MemoryStorage();
     this.abortImpl = options.abort;
     this.trace = options.trace;
+    this.collectiveRadix = options.collectiveRadix;
     this.reportImpl = options.report ?? ((err) => console.error(`dsmpi: rank ${this.rank}: ${err.message}`));
     this.transport.start({
       onFrame: (peer, frame) => this.onFrame(peer, frame),

@@ -12,6 +12,8 @@ export interface LocalOptions extends MemoryNetworkOptions {
   clock?: Clock;
   /** Receives non-fatal reports (bad frames...) instead of stderr. */
   report?: (rank: number, err: Error) => void;
+  /** Radix of the collectives' k-nomial trees (dsrun's DSMPI_COLL_RADIX); default: latency-optimal algorithms. */
+  collectiveRadix?: number;
 }
 
 export interface LocalJob<T> {
@@ -39,6 +41,7 @@ export function startLocal<T>(options: LocalOptions, main: (comm: Communicator) 
       transport: network.endpoint(rank),
       clock: options.clock ?? realClock,
       seed: options.seed ?? 1,
+      collectiveRadix: options.collectiveRadix,
       abort: (code, reason) => abortJob(new DsError(ErrorCode.Aborted, `job aborted with code ${code}: ${reason}`)),
       report: options.report ? (err) => options.report!(rank, err) : undefined,
     });

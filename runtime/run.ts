@@ -9,6 +9,7 @@ import { joinAsChild, setSpawnService, type SpawnInfo } from './spawn.ts';
 import { ControlChannel } from './transport/control-channel.ts';
 import { FaultyTransport } from './transport/faulty.ts';
 import { launchEnv } from './transport/launch-env.ts';
+import { parseRadix } from './knomial.ts';
 import { rankTlsFromEnv } from './transport/rank-tls.ts';
 import { Env, type CoordinatorToRank, type NetworkFaults } from './transport/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
@@ -49,6 +50,12 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     throw new DsError(ErrorCode.NoLauncher, `run(): bad ${Env.rank}/${Env.size} in the environment`);
   }
 
+  let collectiveRadix: number | undefined;
+  try {
+    collectiveRadix = parseRadix(env[Env.collectiveRadix]);
+  } catch (err) {
+    throw new DsError(ErrorCode.InvalidArgument, `run(): ${(err as Error).message}`);
+  }
   // A wss:// rendezvous: TLS on every link of this rank (docs/security.md).
   const tls = rankTlsFromEnv(env);
   const addresses = new Map<number, string>();
@@ -97,6 +104,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     transport,
     clock: realClock,
     seed,
+    collectiveRadix,
     abort: (code, reason) => void abortJob(code, reason),
     trace: traceFile && faulty ? (event) => faulty.record(event) : undefined,
   });

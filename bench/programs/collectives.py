@@ -1,7 +1,9 @@
-# mpi4py collective latencies (OSU style), the counterpart of bench/programs/collectives.ts:
-# barrier, bcast of the small dict from rank 0, allreduce of a float with SUM. Every call is timed
-# on every rank after 100 warm-up calls; timed bcast/allreduce calls are separated by an untimed
-# barrier. Each figure is the average over ranks of each rank's median; rank 0 prints JSON.
+# mpi4py collective latencies, the counterpart of bench/programs/collectives.ts (same method):
+# barrier, bcast of the small dict from a turning root, allreduce of a float with SUM. After 100 warm-up
+# iterations every rank times, in turn, a barrier alone and the op followed by a barrier. The
+# barrier figure is the median barrier; an op's figure is its median (op + barrier) minus the
+# median barrier of the same loop, which does not depend on how staggered ranks leave the barrier.
+# Each figure is the average over ranks; rank 0 prints JSON.
 # Usage: mpirun -n N python3 bench/programs/collectives.py [iterations]
 import json
 import statistics
@@ -20,32 +22,46 @@ fixed = int(sys.argv[1]) if len(sys.argv) > 1 else None
 now = time.perf_counter
 
 
-def time_op(call, separate):
+def time_iterations(call):
+    """Medians (µs) of a barrier alone and of `call` followed by a barrier, interleaved."""
+
+    def iteration(i):
+        comm.barrier()
+        if call:
+            call(i)
+            comm.barrier()
+
     w0 = now()
     for i in range(WARMUP):
-        call(i)
-        if separate:
-            comm.barrier()
-    per_call = (now() - w0) / WARMUP
-    iters = comm.bcast(fixed or min(MAX_ITERS, max(MIN_ITERS, round(TARGET_S / per_call))), root=0)
-    times = []
+        iteration(i)
+    per_iteration = (now() - w0) / WARMUP
+    iters = comm.bcast(fixed or min(MAX_ITERS, max(MIN_ITERS, round(TARGET_S / per_iteration))), root=0)
+    alone, with_call = [], []
     for i in range(iters):
-        start = now()
-        call(i)
-        times.append(now() - start)
-        if separate:
+        t0 = now()
+        comm.barrier()
+        t1 = now()
+        if call:
+            call(i)
             comm.barrier()
-    return statistics.median(times) * 1e6
+        alone.append(t1 - t0)
+        with_call.append(now() - t1)
+    return statistics.median(alone) * 1e6, statistics.median(with_call) * 1e6
 
 
-barrier_us = time_op(lambda i: comm.barrier(), False)
-comm.barrier()
-bcast_us = time_op(
-    lambda i: comm.bcast({"tag": "accept", "value": 123456789, "round": i} if rank == 0 else None, root=0), True
+def cost_of(call):
+    """What `call` adds to a barrier-separated loop; the interleaved barriers see the same noise."""
+    alone, with_call = time_iterations(call)
+    return with_call - alone
+
+
+barrier_us = time_iterations(None)[0]
+# The root turns, as in the TypeScript program.
+bcast_us = cost_of(
+    lambda i: comm.bcast({"tag": "accept", "value": 123456789, "round": i} if rank == i % size else None, root=i % size)
 )
-comm.barrier()
 value = float(rank)
-allreduce_us = time_op(lambda i: comm.allreduce(value, op=MPI.SUM), True)
+allreduce_us = cost_of(lambda i: comm.allreduce(value, op=MPI.SUM))
 
 rows = comm.gather([barrier_us, bcast_us, allreduce_us], root=0)
 if rank == 0:

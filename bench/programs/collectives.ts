@@ -1,7 +1,10 @@
-// dsmpi collective latencies (OSU style): barrier, bcast of the small object from rank 0, allreduce
-// of 8 numbers with 'sum', plus counter.fetchAndOp latency from the non-root ranks. Every call is
-// timed on every rank after 100 warm-up calls; timed bcast/allreduce calls are separated by an
-// untimed barrier. Each figure is the average over ranks of each rank's median; rank 0 prints JSON.
+// dsmpi collective latencies: barrier, bcast of the small object from a turning root, allreduce of 8
+// numbers with 'sum', plus counter.fetchAndOp latency from the non-root ranks. After 100 warm-up
+// iterations every rank times, in turn, a barrier alone and the op followed by a barrier. The
+// barrier figure is the median barrier; an op's figure is its median (op + barrier) minus the
+// median barrier of the same loop, which does not depend on how staggered ranks leave the barrier
+// (a tree barrier releases rank 0 first). Each figure is the average over ranks; rank 0 prints JSON.
+// bench/programs/collectives.py measures mpi4py the same way.
 // Usage: dsrun -n N --quiet bench/programs/collectives.ts [iterations]
 // (default: calibrated on the warm-up calls to about 0.5 s per op)
 import { run, type Communicator } from "dsmpi";
@@ -21,44 +24,65 @@ await run(async (world) => {
     );
   }
 
-  /** Runs WARMUP untimed calls, agrees on the iteration count, then times every call. */
-  async function timeOp(
-    call: (i: number) => Promise<unknown>,
-    separate: boolean,
-  ): Promise<number> {
+  /**
+   * Runs WARMUP untimed iterations, agrees on the iteration count, then times every iteration: a
+   * barrier alone, then (with `call`) the call followed by a barrier. Returns the medians, µs.
+   */
+  async function timeIterations(
+    call: ((i: number) => Promise<unknown>) | undefined,
+  ): Promise<{ alone: number; withCall: number }> {
+    const iteration = async (i: number): Promise<void> => {
+      await world.barrier();
+      if (call) {
+        await call(i);
+        await world.barrier();
+      }
+    };
     const w0 = performance.now();
-    for (let i = 0; i < WARMUP; i++) {
-      await call(i);
-      if (separate) await world.barrier();
-    }
-    const perCall = (performance.now() - w0) / WARMUP;
+    for (let i = 0; i < WARMUP; i++) await iteration(i);
+    const perIteration = (performance.now() - w0) / WARMUP;
     // Rank 0's estimate decides for everyone: every rank must make the same number of calls.
     const iters = await world.bcast(
       fixed ??
         Math.min(
           MAX_ITERS,
-          Math.max(MIN_ITERS, Math.round(TARGET_MS / perCall)),
+          Math.max(MIN_ITERS, Math.round(TARGET_MS / perIteration)),
         ),
     );
-    const times = new Array<number>(iters);
+    const alone = new Array<number>(iters);
+    const withCall = new Array<number>(iters);
     for (let i = 0; i < iters; i++) {
-      const start = performance.now();
-      await call(i);
-      times[i] = performance.now() - start;
-      if (separate) await world.barrier();
+      const t0 = performance.now();
+      await world.barrier();
+      const t1 = performance.now();
+      if (call) {
+        await call(i);
+        await world.barrier();
+      }
+      alone[i] = t1 - t0;
+      withCall[i] = performance.now() - t1;
     }
-    return median(times) * 1000;
+    return {
+      alone: median(alone) * 1000,
+      withCall: call ? median(withCall) * 1000 : NaN,
+    };
+  }
+  /** What `call` adds to a barrier-separated loop; the interleaved barriers see the same noise. */
+  async function costOf(
+    call: (i: number) => Promise<unknown>,
+  ): Promise<number> {
+    const { alone, withCall } = await timeIterations(call);
+    return withCall - alone;
   }
 
-  const barrierUs = await timeOp(() => world.barrier(), false);
-  await world.barrier();
-  const bcastUs = await timeOp(
-    (i) => world.bcast(world.rank === 0 ? smallMessage(i) : undefined, 0),
-    true,
-  );
-  await world.barrier();
+  const barrierUs = (await timeIterations(undefined)).alone;
+  // The root turns, so a bcast cannot ride on the release of a barrier rooted at rank 0.
+  const bcastUs = await costOf((i) => {
+    const root = i % world.size;
+    return world.bcast(world.rank === root ? smallMessage(i) : undefined, root);
+  });
   const vector = Array.from({ length: 8 }, (_, k) => world.rank + k);
-  const allreduceUs = await timeOp(() => world.allreduce(vector, "sum"), true);
+  const allreduceUs = await costOf(() => world.allreduce(vector, "sum"));
   await world.barrier();
   const counterUs = await counterLatency(world, fixed);
 

@@ -26,6 +26,8 @@ export const Env = {
   tlsCert: 'DSMPI_TLS_CERT',
   tlsKey: 'DSMPI_TLS_KEY',
   tlsCa: 'DSMPI_TLS_CA',
+  /** Radix k ≥ 2 of the k-nomial trees of barrier, bcast, reduce, allreduce (unset: latency-optimal algorithms); the same on every rank. */
+  collectiveRadix: 'DSMPI_COLL_RADIX',
 } as const;
 
 /**

@@ -27,12 +27,27 @@ function expected(r: number, n: number): Record<string, unknown> {
   };
 }
 
-for (const n of [1, 3, 4]) {
+// The last case runs on k-nomial trees (what dsrun picks on its own when ranks outnumber cores).
+const CASES: Array<[number, string[]]> = [
+  [1, []],
+  [3, []],
+  [4, []],
+  [5, ["-x", "DSMPI_COLL_RADIX=3"]],
+];
+
+for (const [n, extra] of CASES) {
   t.test(
-    `examples/collectives.ts at n = ${n}: every rank's results are right`,
+    `examples/collectives.ts at n = ${n} ${extra.join(" ")}: every rank's results are right`,
     async (t) => {
       const r = await dsrun(
-        ["-n", String(n), "--timeout", "20", "examples/collectives.ts"],
+        [
+          "-n",
+          String(n),
+          ...extra,
+          "--timeout",
+          "20",
+          "examples/collectives.ts",
+        ],
         { limitMs: 30000 },
       );
       t.equal(r.code, 0, r.stderr);
@@ -63,3 +78,15 @@ for (const n of [1, 3, 4]) {
     },
   );
 }
+
+t.test("a bad DSMPI_COLL_RADIX is a usage error", async (t) => {
+  const r = await dsrun([
+    "-n",
+    "2",
+    "-x",
+    "DSMPI_COLL_RADIX=1",
+    "examples/hello.ts",
+  ]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /DSMPI_COLL_RADIX must be an integer >= 2, got '1'/);
+});
