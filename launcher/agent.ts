@@ -4,6 +4,7 @@
  * this host are ended and its files removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, mkdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -14,8 +15,9 @@ import { nanoid } from 'nanoid';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthHeader, checkHandshake, hardenServer, jobToken, replyProof } from '../runtime/transport/auth.ts';
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
+import { epochMs } from '../runtime/transport/faulty.ts';
 import { Env } from '../runtime/transport/rendezvous.ts';
-import type { AgentToLauncher, LauncherToAgent, RankTlsRequest } from './agent-protocol.ts';
+import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from './agent-protocol.ts';
 import { packageRoot } from './bundle.ts';
 
 export interface AgentOptions {
@@ -129,11 +131,29 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
   let tlsEnv: Record<string, string> = {};
   let closed = false;
   /** Spawns that arrived while the program was still being written. */
-  const pending: Array<[number, Record<string, string>]> = [];
+  const pending: Array<[number, Record<string, string>, boolean]> = [];
   log(`job ${jobId} from ${from}`);
 
   const send = (msg: AgentToLauncher): void => {
     if (socket.readyState === socket.OPEN) socket.send(encodeValue(msg));
+  };
+  /** Sends and waits until the frame is written out (so a large trace is not all buffered at once). */
+  const sendWritten = (msg: AgentToLauncher): Promise<void> =>
+    new Promise((resolve) => {
+      if (socket.readyState === socket.OPEN) socket.send(encodeValue(msg), () => resolve());
+      else resolve();
+    });
+
+  /** Sends a traced rank's trace file to the launcher in pieces; nothing if the rank never opened it. */
+  const sendTrace = async (rank: number, file: string): Promise<void> => {
+    try {
+      for await (const data of createReadStream(file, { highWaterMark: TRACE_CHUNK_BYTES })) {
+        if (closed) return;
+        await sendWritten({ t: 'trace', rank, data: data as Buffer });
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log(`job ${jobId}: trace of rank ${rank}: ${(err as Error).message}`);
+    }
   };
 
   /** Writes the TLS files of the job's ranks: this agent's certificate and key, and the launcher's CA. */
@@ -164,17 +184,20 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
     }
     program = msg;
     send({ t: 'ready', hostname: hostname(), bind });
-    for (const [rank, env] of pending.splice(0)) startRank(rank, env);
+    for (const [rank, env, trace] of pending.splice(0)) startRank(rank, env, trace);
   };
 
-  const startRank = (rank: number, env: Record<string, string>): void => {
+  const startRank = (rank: number, env: Record<string, string>, trace: boolean): void => {
     if (closed) return;
     if (!program) {
-      pending.push([rank, env]);
+      pending.push([rank, env, trace]);
       return;
     }
+    // The trace file's place is this host's choice, not the launcher's.
+    const traceFile = trace ? join(dir, `trace-rank-${rank}.jsonl`) : undefined;
+    if (traceFile) mkdirSync(dir, { recursive: true });
     const child = spawn(process.execPath, [...nodeArgs, ...program.args], {
-      env: { ...process.env, ...env, DSMPI_BIND: bind, ...tlsEnv },
+      env: { ...process.env, ...env, [Env.trace]: traceFile ?? '', DSMPI_BIND: bind, ...tlsEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.set(rank, child);
@@ -185,10 +208,11 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
       children.delete(rank);
       send({ t: 'exit', rank, code: null, signal: null, error: err.message });
     });
-    // 'close': after the output, so the launcher has every line before the exit.
+    // 'close': after the output, so the launcher has every line (and the trace) before the exit.
     child.on('close', (code, signal) => {
       children.delete(rank);
-      send({ t: 'exit', rank, code, signal });
+      const traced = traceFile ? sendTrace(rank, traceFile) : Promise.resolve();
+      void traced.then(() => send({ t: 'exit', rank, code, signal }));
     });
   };
 
@@ -207,7 +231,10 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
         prepare(msg).catch((err: Error) => send({ t: 'error', message: `cannot prepare the program: ${err.message}` }));
         break;
       case 'spawn':
-        if (Number.isInteger(msg.rank) && msg.env && typeof msg.env === 'object') startRank(msg.rank, msg.env);
+        if (Number.isInteger(msg.rank) && msg.env && typeof msg.env === 'object') startRank(msg.rank, msg.env, msg.trace === true);
+        break;
+      case 'clock':
+        send({ t: 'clock', id: msg.id, ms: epochMs() });
         break;
       case 'signal':
         try {

@@ -62,6 +62,8 @@ interface RankState {
   survive: boolean;
   /** The launcher has already traced this rank's end (--kill, heartbeat). */
   crashTraced?: boolean;
+  /** When the launcher saw the process end (epoch ms). */
+  exitedAt?: number;
   /** Reason sent by the rank itself (uncaught error or abort()). */
   abortReason?: string;
   abortCode?: number;
@@ -248,10 +250,11 @@ export async function runJob(options: JobOptions): Promise<number> {
     });
     child.on('exit', (code, signal) => {
       state.exited = true;
+      state.exitedAt = now();
       const exitCode = code ?? 128 + (osConstants.signals[signal as keyof typeof osConstants.signals] ?? 1);
       if (exitCode !== 0 && !ending) {
-        const reason = state.abortReason ?? (signal ? `killed by ${signal}` : `exited with code ${exitCode}`);
-        if (!state.crashTraced && state.abortReason === undefined) launcherEvents.push({ t: now(), ev: 'crash', rank, reason });
+        const reason = state.abortReason ?? options.spawner?.lostReason?.(rank) ?? (signal ? `killed by ${signal}` : `exited with code ${exitCode}`);
+        if (!state.crashTraced && state.abortReason === undefined) launcherEvents.push({ t: state.exitedAt, ev: 'crash', rank, reason });
         state.crashTraced = true;
         coordinator.announceLost(rank, reason);
         fail(rank, state.abortCode ?? exitCode, reason, true);
@@ -380,15 +383,17 @@ export async function runJob(options: JobOptions): Promise<number> {
       launcherEvents.push({ t: t0 + p.atMs, ev: 'partition', ...sides, untilMs: p.untilMs });
       if (p.untilMs !== undefined && p.untilMs <= endedAt) launcherEvents.push({ t: t0 + p.untilMs, ev: 'heal', ...sides });
     }
-    const texts: string[] = [];
+    const traces: RankTrace[] = [];
     for (let r = 0; r < options.np; r++) {
       try {
-        texts.push(readFileSync(join(traceDir, `rank-${r}.jsonl`), 'utf8'));
+        traces.push({ text: readFileSync(join(traceDir, `rank-${r}.jsonl`), 'utf8'), clockOffsetMs: options.spawner?.clockOffsetMs?.(r) });
       } catch {
-        // A rank that died before it opened its trace file.
+        const lost = options.spawner?.lostReason?.(r);
+        const reason = lost ? `${lost} before the rank's trace came back` : 'the rank ended before it opened its trace file';
+        launcherEvents.push({ t: ranks[r]?.exitedAt ?? now(), ev: 'untraced', rank: r, reason });
       }
     }
-    const events = mergeTraces(texts, launcherEvents, t0);
+    const events = mergeTraces(traces, launcherEvents, t0);
     rmSync(traceDir, { recursive: true, force: true });
     if (options.tracePath) {
       try {

@@ -194,7 +194,6 @@ export function remoteSpawnerFrom(opts: Record<string, unknown>, np: number, log
   const file = opts.hostfile as string | undefined;
   if (list === undefined && file === undefined) return undefined;
   if (list !== undefined && file !== undefined) throw new Error('give --hosts or --hostfile, not both');
-  if (opts.trace !== undefined || opts.summary) throw new Error('--trace and --summary are not yet supported with --hosts/--hostfile');
   const hosts = list !== undefined ? parseHostList(list) : parseHostfile(readFileSync(file!, 'utf8'), file);
   const placement = placeRanks(hosts, np, !!opts.oversubscribe);
   const secret = readSecret(opts.secretFile as string | undefined);
@@ -219,6 +218,7 @@ export function remoteSpawnerFrom(opts: Record<string, unknown>, np: number, log
     quiet: !!opts.quiet,
     iface: opts.iface as string | undefined,
     tls: coordinatorTls && { ...coordinatorTls, ca: opts.tlsCa ? readFileSync(opts.tlsCa as string) : undefined },
+    trace: opts.trace !== undefined || !!opts.summary,
     log,
   });
 }

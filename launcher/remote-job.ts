@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { appendFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,6 +13,7 @@ import { nanoid } from 'nanoid';
 import { WebSocket } from 'ws';
 import { AuthHeader, checkReply, handshakeHeaders, jobToken } from '../runtime/transport/auth.ts';
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
+import { epochMs } from '../runtime/transport/faulty.ts';
 import { Env } from '../runtime/transport/rendezvous.ts';
 import type { ServerTls } from '../runtime/transport/ws-server.ts';
 import type { AgentToLauncher, LauncherToAgent } from './agent-protocol.ts';
@@ -36,6 +38,8 @@ export interface RemoteOptions {
    * between ranks, verified against `ca` (PEM; absent: the system's CAs). `cert`/`key`: the coordinator's.
    */
   tls?: ServerTls & { ca?: Buffer };
+  /** The job is traced (--trace, --summary): measure each host's clock before the ranks start. */
+  trace?: boolean;
   log: (line: string) => void;
 }
 
@@ -43,6 +47,9 @@ export interface RemoteOptions {
 const PING_MS = 1000;
 const LOST_AFTER_MS = 6000;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Clock probes per host; the one with the shortest round trip gives the offset. */
+const CLOCK_PROBES = 8;
+const CLOCK_PROBE_TIMEOUT_MS = 2000;
 
 /** A rank on another host, seen by job.ts as a child process. */
 class RemoteChild extends EventEmitter {
@@ -85,6 +92,11 @@ interface AgentLink {
   lost: boolean;
   lastPong: number;
   hostname?: string;
+  /** How far the host's clock is ahead of this machine's (ms), measured when the job is traced. */
+  clockOffsetMs: number;
+  clockAnswers: Map<number, (agentMs: number) => void>;
+  /** Why the host was lost, once it is. */
+  lostReason?: string;
   ready: Promise<void>;
   /** Fails `ready` (the agent went away before it was ready). */
   notReady: (err: Error) => void;
@@ -100,6 +112,9 @@ export class RemoteSpawner implements RankSpawner {
   readonly coordinatorHost: string;
   readonly coordinatorTls: ServerTls | undefined;
   private readonly links = new Map<number, AgentLink>();
+  /** Where this machine keeps the trace of each traced rank (the path job.ts gave it). */
+  private readonly tracePaths = new Map<number, string>();
+  private nextClockProbe = 1;
   private pingTimer: NodeJS.Timeout | undefined;
   private closing = false;
 
@@ -124,6 +139,7 @@ export class RemoteSpawner implements RankSpawner {
     await Promise.all(used.map((i) => this.connect(i)));
     for (const link of this.links.values()) link.socket.send(encodeValue(program));
     await Promise.all([...this.links.values()].map((l) => l.ready));
+    if (this.options.trace) await Promise.all([...this.links.values()].map((l) => this.measureClock(l)));
     this.pingTimer = setInterval(() => this.checkAgents(), PING_MS);
     this.pingTimer.unref();
   }
@@ -139,16 +155,29 @@ export class RemoteSpawner implements RankSpawner {
       if (v !== undefined && (k.startsWith('DSMPI_') || k in this.exported)) remoteEnv[k] = v;
     }
     delete remoteEnv.DSMPI_SECRET;
-    // Paths on this machine: the agent gives its ranks its own TLS files.
-    for (const name of [Env.tlsCert, Env.tlsKey, Env.tlsCa]) delete remoteEnv[name];
+    // Paths on this machine: the agent gives its ranks its own TLS and trace files.
+    for (const name of [Env.tlsCert, Env.tlsKey, Env.tlsCa, Env.trace]) delete remoteEnv[name];
+    const tracePath = env[Env.trace];
+    if (tracePath) this.tracePaths.set(rank, tracePath);
     const rendezvous = env[Env.rendezvous];
     if (rendezvous) {
       const url = new URL(rendezvous);
       remoteEnv[Env.rendezvous] = `${url.protocol}//${bracket(link.localAddress)}:${url.port}`;
     }
     if (link.lost) setImmediate(() => child.finish(null, 'SIGKILL'));
-    else this.sendTo(link, { t: 'spawn', rank, env: remoteEnv });
+    else this.sendTo(link, { t: 'spawn', rank, env: remoteEnv, trace: tracePath ? true : undefined });
     return child as unknown as ChildProcess;
+  }
+
+  /** How far the clock of the rank's host is ahead of this machine's (0 until measured). */
+  clockOffsetMs(rank: number): number {
+    return this.links.get(this.options.placement[rank])?.clockOffsetMs ?? 0;
+  }
+
+  /** Why the rank's host was lost (`host a:7411 lost (...)`), if it was. */
+  lostReason(rank: number): string | undefined {
+    const link = this.links.get(this.options.placement[rank]);
+    return link?.lostReason && `${this.describe(link)} lost (${link.lostReason})`;
   }
 
   prefix(rank: number): string {
@@ -169,6 +198,33 @@ export class RemoteSpawner implements RankSpawner {
 
   private sendTo(link: AgentLink, msg: LauncherToAgent): void {
     if (link.socket.readyState === WebSocket.OPEN) link.socket.send(encodeValue(msg));
+  }
+
+  /**
+   * The host's clock offset, NTP-style: the agent reads its clock between our send and receive, so
+   * offset = agent time - midpoint, off by at most half the round trip; the shortest round trip wins.
+   */
+  private async measureClock(link: AgentLink): Promise<void> {
+    let best: { rttMs: number; offsetMs: number } | undefined;
+    for (let i = 0; i < CLOCK_PROBES; i++) {
+      const id = this.nextClockProbe++;
+      const sentAt = epochMs();
+      const agentMs = await new Promise<number | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), CLOCK_PROBE_TIMEOUT_MS);
+        link.clockAnswers.set(id, (ms) => {
+          clearTimeout(timer);
+          resolve(ms);
+        });
+        this.sendTo(link, { t: 'clock', id });
+      });
+      link.clockAnswers.delete(id);
+      if (agentMs === undefined) break;
+      const receivedAt = epochMs();
+      const rttMs = receivedAt - sentAt;
+      if (!best || rttMs < best.rttMs) best = { rttMs, offsetMs: agentMs - (sentAt + receivedAt) / 2 };
+    }
+    if (best) link.clockOffsetMs = best.offsetMs;
+    else this.options.log(`${this.describe(link)}: no answer to clock probes; its trace times are taken as they are`);
   }
 
   private connect(index: number): Promise<void> {
@@ -214,6 +270,8 @@ export class RemoteSpawner implements RankSpawner {
           children: new Map(),
           lost: false,
           lastPong: Date.now(),
+          clockOffsetMs: 0,
+          clockAnswers: new Map(),
           ready,
           notReady: readyReject,
         };
@@ -257,6 +315,15 @@ export class RemoteSpawner implements RankSpawner {
         if (child && !child.ended) (msg.fd === 2 ? child.stderr : child.stdout).write(msg.data);
         break;
       }
+      case 'clock':
+        link.clockAnswers.get(msg.id)?.(msg.ms);
+        break;
+      case 'trace': {
+        const path = this.tracePaths.get(msg.rank);
+        const child = link.children.get(msg.rank);
+        if (path && child && !child.ended) appendFileSync(path, msg.data);
+        break;
+      }
       case 'exit':
         link.children.get(msg.rank)?.finish(msg.code, msg.signal, msg.error);
         break;
@@ -283,7 +350,13 @@ export class RemoteSpawner implements RankSpawner {
     link.notReady(new Error(`${this.describe(link)}: ${why} before the program was ready (a frame over the agent's --max-frame?)`));
     const running = [...link.children.entries()].filter(([, c]) => !c.ended).map(([r]) => r);
     if (this.closing && running.length === 0) return;
+    link.lostReason = why;
     if (running.length > 0) this.options.log(`${this.describe(link)} lost (${why}); its rank(s) ${running.join(', ')} are lost`);
-    for (const r of running) link.children.get(r)!.finish(null, 'SIGKILL');
+    for (const r of running) {
+      // A trace cut off mid-way is dropped whole: the merged trace marks the rank untraced instead.
+      const tracePath = this.tracePaths.get(r);
+      if (tracePath) rmSync(tracePath, { force: true });
+      link.children.get(r)!.finish(null, 'SIGKILL');
+    }
   }
 }

@@ -19,5 +19,9 @@ export interface RankSpawner {
   spawn(rank: number, env: NodeJS.ProcessEnv): ChildProcess;
   /** The output prefix of a rank (`[rank r] `, or `[rank r@host] ` with --tag-host). */
   prefix(rank: number): string;
+  /** How far the clock of the rank's host is ahead of this machine's, in ms (for merging traces). */
+  clockOffsetMs?(rank: number): number;
+  /** Why the rank's host was lost (`host a:7411 lost (...)`), if it was. */
+  lostReason?(rank: number): string | undefined;
   close(): Promise<void>;
 }

@@ -31,7 +31,9 @@ export type TraceEventType =
   /** A rank's program returned (`reason` holds an error message if it threw). */
   | 'exit'
   /** A user-marked operation began or ended (`comm.beginOperation(name)`): `name`, `phase`, `op`. */
-  | 'op';
+  | 'op'
+  /** dsrun: the trace holds no event of this rank (its host was lost, or it never opened its trace file); `reason` says which. */
+  | 'untraced';
 
 export interface TraceEvent {
   /** Milliseconds since the start of the job (virtual time in the simulator). */

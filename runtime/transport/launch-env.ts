@@ -54,9 +54,10 @@ export async function launchEnv(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessE
   const size = Number(ext.size);
   if (!env[Env.rendezvous]) {
     if (size <= 1) return env;
+    const example = ext.by === 'srun' ? `srun --export=ALL,${Env.rendezvous}=ws://host:port` : `mpirun -x ${Env.rendezvous}=ws://host:port`;
     throw new DsError(
       ErrorCode.NoLauncher,
-      `run(): started by ${ext.by} as rank ${ext.rank} of ${ext.size}, but ${Env.rendezvous} is not set; start \`dsrun rendezvous -n ${ext.size}\` and pass its address (e.g. mpirun -x ${Env.rendezvous}=ws://host:port)`,
+      `run(): started by ${ext.by} as rank ${ext.rank} of ${ext.size}, but ${Env.rendezvous} is not set; start \`dsrun rendezvous -n ${ext.size}\` and pass its address (e.g. ${example})`,
     );
   }
   if (env[Env.tlsCert] && !isTlsUrl(env[Env.rendezvous]!)) {
