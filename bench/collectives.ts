@@ -1,5 +1,6 @@
 // Collective latencies of dsmpi (bench/programs/collectives.ts under dsrun) against mpi4py
-// (bench/programs/collectives.py under Open MPI's mpirun) at n = 2, 4, 8, 16.
+// (bench/programs/collectives.py under Open MPI's mpirun) at n = 2, 4, 8, 16, and for the barrier
+// the floor of n Node.js processes over raw ws (bench/raw-ws-barrier.ts).
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { median } from "./stats.ts";
@@ -16,6 +17,8 @@ export interface Row {
   dsmpiUs: number | undefined;
   mpi4pyUs: number | undefined;
   ratio: number | undefined;
+  /** Raw ws star barrier of n processes: what Node.js and WebSockets alone cost. */
+  floorUs?: number;
 }
 
 type Figures = Record<string, number>;
@@ -90,6 +93,14 @@ function dsmpiRun(n: number): Promise<Figures | undefined> {
   );
 }
 
+function rawWsBarrierRun(n: number): Promise<Figures | undefined> {
+  return runJson(
+    process.execPath,
+    ["--import", "tsx", "bench/raw-ws-barrier.ts", String(n)],
+    childEnv(),
+  );
+}
+
 function mpi4pyRun(n: number): Promise<Figures | undefined> {
   const args = [
     "--allow-run-as-root",
@@ -156,9 +167,11 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
   for (const n of SIZES) {
     const ds: Array<Figures | undefined> = [];
     const mp: Array<Figures | undefined> = [];
+    const raw: Array<Figures | undefined> = [];
     for (let r = 0; r < reps; r++) {
       ds.push(await dsmpiRun(n));
       if (withMpi) mp.push(await mpi4pyRun(n));
+      raw.push(await rawWsBarrierRun(n));
     }
     for (const op of OPS) {
       const dsmpiUs = medianOf(ds, `${op}Us`);
@@ -167,7 +180,8 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
         dsmpiUs !== undefined && mpi4pyUs !== undefined
           ? dsmpiUs / mpi4pyUs
           : undefined;
-      rows.push({ op, n, dsmpiUs, mpi4pyUs, ratio });
+      const floorUs = op === "barrier" ? medianOf(raw, "barrierUs") : undefined;
+      rows.push({ op, n, dsmpiUs, mpi4pyUs, ratio, floorUs });
     }
     counterRows.push({
       op: "counter.fetchAndOp",
@@ -185,12 +199,15 @@ const fmt = (x: number | undefined, digits = 1): string =>
 
 export function formatCollectives(rows: Row[]): string {
   const lines = [
-    "| op | n | dsmpi (µs) | mpi4py (µs) | dsmpi / mpi4py |",
-    "|---|---:|---:|---:|---:|",
+    "| op | n | dsmpi (µs) | mpi4py (µs) | dsmpi / mpi4py | raw ws floor (µs) | dsmpi / floor |",
+    "|---|---:|---:|---:|---:|---:|---:|",
     ...rows.map(
       (r) =>
-        `| ${r.op} | ${r.n} | ${fmt(r.dsmpiUs)} | ${fmt(r.mpi4pyUs)} | ${fmt(r.ratio, 2)} |`,
+        `| ${r.op} | ${r.n} | ${fmt(r.dsmpiUs)} | ${fmt(r.mpi4pyUs)} | ${fmt(r.ratio, 2)} | ${fmt(r.floorUs)} | ${fmt(r.dsmpiUs !== undefined && r.floorUs !== undefined ? r.dsmpiUs / r.floorUs : undefined, 2)} |`,
     ),
+    "",
+    "bcast and allreduce: what the call adds to a barrier-separated loop (bcast from a turning root).",
+    "Raw ws floor: n Node.js processes over plain ws, a star barrier, none of dsmpi.",
     "",
     "Growth from n=2 to n=16 (t16/t2; log p would give 4, p would give 8):",
   ];

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { DsError, ErrorCode } from '../errors.ts';
 import { AuthHeader, checkHandshake, checkReply, handshakeHeaders, replyProof } from './auth.ts';
@@ -337,7 +338,7 @@ export class WsTransport implements Transport {
     const sendBatch = (): void => {
       const frame = joinFrame(batch);
       link.unwritten += frame.length;
-      socket.send(frame, { binary: true }, () => {
+      writeBinaryFrame(socket, frame, () => {
         link.unwritten -= frame.length;
         if (link.unwritten + link.queuedBytes <= HIGH_WATER / 2) {
           for (const w of link.drainWaiters.splice(0)) w();
@@ -358,4 +359,34 @@ export class WsTransport implements Transport {
     link.queue = [];
     link.queuedBytes = 0;
   }
+}
+
+/** Frames from this size on go through ws.send (see writeBinaryFrame). */
+const DIRECT_FRAME_LIMIT = 16 * 1024;
+
+/**
+ * Writes one small binary WebSocket frame straight to the connection's TCP socket as a single buffer:
+ * ws's own sender would write the header and the payload as two (a writev through a corked
+ * stream), which costs about 15% more CPU per message. Frames are whole and written in order, so
+ * they never interleave with ws's own (close, pong). A dialler's frames carry the mask bit and a
+ * zero key (see generateMask). Relies on ws 8's `_socket` and `_isServer`.
+ */
+function writeBinaryFrame(ws: WebSocket, payload: Uint8Array, done: () => void): void {
+  // As ws.send does on a connection that is closing: the frame is not sent.
+  if (ws.readyState !== WebSocket.OPEN) return done();
+  // Large payloads: ws's two writes avoid copying the payload.
+  if (payload.length >= DIRECT_FRAME_LIMIT) return ws.send(payload, { binary: true }, () => done());
+  const internals = ws as unknown as { _socket: Socket; _isServer: boolean };
+  const masked = !internals._isServer;
+  const n = payload.length;
+  const lengthBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
+  const headerBytes = 2 + lengthBytes + (masked ? 4 : 0);
+  const out = Buffer.allocUnsafe(headerBytes + n);
+  out[0] = 0x82; // FIN, binary
+  out[1] = (masked ? 0x80 : 0) | (lengthBytes === 0 ? n : lengthBytes === 2 ? 126 : 127);
+  if (lengthBytes === 2) out.writeUInt16BE(n, 2);
+  else if (lengthBytes === 8) out.writeBigUInt64BE(BigInt(n), 2);
+  if (masked) out.writeUInt32BE(0, 2 + lengthBytes);
+  out.set(payload, headerBytes);
+  internals._socket.write(out, done);
 }
