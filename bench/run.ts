@@ -87,9 +87,11 @@ if (want('startup')) {
   rows.push(start);
 }
 
-console.log(`\n## dsmpi benchmark (${reps} repetitions; medians, ratio = dsmpi / baseline)\n`);
-console.log('| measure | dsmpi | baseline | ratio | target | met |');
-console.log('|---|---|---|---|---|---|');
+if (rows.length > 0) {
+  console.log(`\n## dsmpi benchmark (${reps} repetitions; medians, ratio = dsmpi / baseline)\n`);
+  console.log('| measure | dsmpi | baseline | ratio | target | met |');
+  console.log('|---|---|---|---|---|---|');
+}
 for (const row of rows) {
   const d = median(row.dsmpi);
   const b = row.baseline.length ? median(row.baseline) : NaN;

@@ -44,6 +44,12 @@ export interface JobOptions {
   spawner?: RankSpawner;
 }
 
+/**
+ * Radix of the collectives' trees when ranks outnumber cores: every wake-up of a rank then costs
+ * more than a round, so wide trees win (a star up to 64 ranks; measured in bench/collectives.ts).
+ */
+const OVERSUBSCRIBED_RADIX = 64;
+
 /** Exit codes of dsrun itself (a failing rank's own code is passed through). Documented in docs/dsrun.md. */
 export const ExitCode = {
   ok: 0,
@@ -213,10 +219,9 @@ export async function runJob(options: JobOptions): Promise<number> {
     ...(options.maxPayload ? { [Env.maxPayload]: String(options.maxPayload) } : {}),
     ...(options.network ? { [Env.faults]: JSON.stringify(options.network) } : {}),
   };
-  // Ranks outnumbering this machine's cores: collectives on k-nomial trees (runtime/knomial.ts).
-  if (!options.spawner && env[Env.collectiveRadix] === undefined) {
-    const cores = availableParallelism();
-    if (options.np > cores) env[Env.collectiveRadix] = String(Math.ceil(options.np / cores));
+  // Ranks outnumbering this machine's cores: collectives on wide k-nomial trees (runtime/knomial.ts).
+  if (!options.spawner && env[Env.collectiveRadix] === undefined && options.np > availableParallelism()) {
+    env[Env.collectiveRadix] = String(OVERSUBSCRIBED_RADIX);
   }
   t0 = epochMs();
   const nodeArgs = options.bundle ? ['--enable-source-maps', entry] : ['--import', 'tsx', entry];
