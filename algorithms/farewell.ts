@@ -42,7 +42,13 @@ export function farewellHeard(f: Farewell, from: number): void {
  * At a tick: whether to announce now (to every other rank), and whether the rank may leave. `failed`
  * are ranks the runtime reports dead (they will never announce).
  */
-export function farewellTick(f: Farewell, rank: number, nowMs: number, failed: readonly number[], o: FarewellOptions): { announce: boolean } {
+export function farewellTick(
+  f: Farewell,
+  rank: number,
+  nowMs: number,
+  failed: readonly number[],
+  o: FarewellOptions,
+): { announce: boolean } {
   if (f.done) return { announce: false };
   const everyone = f.heard.every((h, r) => h || failed.includes(r));
   if (everyone && f.allHeardAtMs === undefined) f.allHeardAtMs = nowMs;

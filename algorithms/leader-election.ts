@@ -16,9 +16,37 @@
  * farewell of farewell.ts); a rank adopts the first Final it gets. Every rank then prints that leader.
  */
 import type { Communicator } from 'dsmpi';
-import { defaultFarewell, farewellHeard, farewellTick, farewellWakeAt, others, startFarewell, type Farewell, type FarewellOptions } from './farewell.ts';
-import { defaultDetector, detectorWakeAt, heardFrom, isDetectorTag, startDetector, stepDetector, type DetectorOptions, type DetectorState } from './failure-detector.ts';
-import { ballotAbove, Bottom, compareBallots, formatBallot, majority, maxBallot, nextBallot, sameBallot, type Ballot } from './paxos/ballot.ts';
+import {
+  defaultFarewell,
+  farewellHeard,
+  farewellTick,
+  farewellWakeAt,
+  others,
+  startFarewell,
+  type Farewell,
+  type FarewellOptions,
+} from './farewell.ts';
+import {
+  defaultDetector,
+  detectorWakeAt,
+  heardFrom,
+  isDetectorTag,
+  startDetector,
+  stepDetector,
+  type DetectorOptions,
+  type DetectorState,
+} from './failure-detector.ts';
+import {
+  ballotAbove,
+  Bottom,
+  compareBallots,
+  formatBallot,
+  majority,
+  maxBallot,
+  nextBallot,
+  sameBallot,
+  type Ballot,
+} from './paxos/ballot.ts';
 import { range, serve, toAll, type Input, type Machine, type Out } from './serve-loop.ts';
 
 /** Appended only. 10, 20, 30 are the failure detector's. */

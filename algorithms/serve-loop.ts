@@ -61,7 +61,8 @@ export async function serve<S>(comm: Communicator, machine: Machine<S>, state: S
     const now = comm.clock.now();
     if (wake !== undefined && wake <= now) {
       // A machine whose tick never moves its deadline would spin here without yielding.
-      if (++ticksInARow > 10_000) throw new Error(`serve(): rank ${comm.rank}'s machine asks for a tick at ${wake} ms again and again (now ${now} ms)`);
+      if (++ticksInARow > 10_000)
+        throw new Error(`serve(): rank ${comm.rank}'s machine asks for a tick at ${wake} ms again and again (now ${now} ms)`);
       deliver({ type: 'tick', nowMs: now, random: comm.random(), failed: comm.failed() });
       continue;
     }

@@ -45,7 +45,12 @@ export interface StabilizationResult {
 }
 
 /** One rank's step: pure. Returns the next value and whether it moved. */
-export function stabilizationStep(value: number, mean: number, threshold: number, rate: number): { next: number; adjusted: boolean; diff: number } {
+export function stabilizationStep(
+  value: number,
+  mean: number,
+  threshold: number,
+  rate: number,
+): { next: number; adjusted: boolean; diff: number } {
   const diff = Math.abs(value - mean);
   if (diff <= threshold) return { next: value, adjusted: false, diff };
   return { next: value + rate * (mean - value), adjusted: true, diff };

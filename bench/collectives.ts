@@ -1,15 +1,15 @@
 // Collective latencies of dsmpi (bench/programs/collectives.ts under dsrun) against mpi4py
 // (bench/programs/collectives.py under Open MPI's mpirun) at n = 2, 4, 8, 16, and for the barrier
 // the floor of n Node.js processes over raw ws (bench/raw-ws-barrier.ts).
-import { spawn, spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { median } from "./stats.ts";
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { median } from './stats.ts';
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const SIZES = [2, 4, 8, 16] as const;
-const OPS = ["barrier", "bcast", "allreduce"] as const;
+const OPS = ['barrier', 'bcast', 'allreduce'] as const;
 const LIMIT_MS = 90_000;
-const PYTHON = "/usr/bin/python3";
+const PYTHON = '/usr/bin/python3';
 
 export interface Row {
   op: string;
@@ -24,49 +24,39 @@ export interface Row {
 type Figures = Record<string, number>;
 
 /** Runs a command with a hard time limit; the JSON object on its last stdout line, or undefined if it failed. */
-function runJson(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  limitMs = LIMIT_MS,
-): Promise<Figures | undefined> {
+function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv, limitMs = LIMIT_MS): Promise<Figures | undefined> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, {
       cwd: root,
       env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     let timedOut = false;
     const limit = setTimeout(() => {
       timedOut = true;
       try {
-        process.kill(-child.pid!, "SIGKILL"); // the whole process group: launcher and ranks
+        process.kill(-child.pid!, 'SIGKILL'); // the whole process group: launcher and ranks
       } catch {
-        child.kill("SIGKILL");
+        child.kill('SIGKILL');
       }
     }, limitMs);
-    child.on("error", () => {
+    child.on('error', () => {
       clearTimeout(limit);
       resolve(undefined);
     });
-    child.on("close", (code) => {
+    child.on('close', (code) => {
       clearTimeout(limit);
-      const line = stdout.trim().split("\n").pop() ?? "";
+      const line = stdout.trim().split('\n').pop() ?? '';
       try {
-        if (timedOut || code !== 0)
-          throw new Error(
-            timedOut ? `killed after ${limitMs} ms` : `exit code ${code}`,
-          );
+        if (timedOut || code !== 0) throw new Error(timedOut ? `killed after ${limitMs} ms` : `exit code ${code}`);
         resolve(JSON.parse(line) as Figures);
       } catch (err) {
-        process.stderr.write(
-          `bench collectives: ${cmd} ${args.join(" ")} failed: ${String(err)}\n${stderr.slice(-2000)}\n`,
-        );
+        process.stderr.write(`bench collectives: ${cmd} ${args.join(' ')} failed: ${String(err)}\n${stderr.slice(-2000)}\n`);
         resolve(undefined);
       }
     });
@@ -80,88 +70,63 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 function dsmpiRun(n: number): Promise<Figures | undefined> {
-  return runJson(
-    process.execPath,
-    [
-      "launcher/dsrun.mjs",
-      "-n",
-      String(n),
-      "--quiet",
-      "bench/programs/collectives.ts",
-    ],
-    childEnv(),
-  );
+  return runJson(process.execPath, ['launcher/dsrun.mjs', '-n', String(n), '--quiet', 'bench/programs/collectives.ts'], childEnv());
 }
 
 function rawWsBarrierRun(n: number): Promise<Figures | undefined> {
-  return runJson(
-    process.execPath,
-    ["--import", "tsx", "bench/raw-ws-barrier.ts", String(n)],
-    childEnv(),
-  );
+  return runJson(process.execPath, ['--import', 'tsx', 'bench/raw-ws-barrier.ts', String(n)], childEnv());
 }
 
 function mpi4pyRun(n: number): Promise<Figures | undefined> {
   const args = [
-    "--allow-run-as-root",
-    "--oversubscribe",
-    "--mca",
-    "btl",
-    "tcp,self",
-    "--mca",
-    "pml",
-    "ob1",
-    "-n",
+    '--allow-run-as-root',
+    '--oversubscribe',
+    '--mca',
+    'btl',
+    'tcp,self',
+    '--mca',
+    'pml',
+    'ob1',
+    '-n',
     String(n),
     PYTHON,
-    "bench/programs/collectives.py",
+    'bench/programs/collectives.py',
   ];
   return runJson(
-    "mpirun",
+    'mpirun',
     args,
     childEnv({
-      OMPI_MCA_btl_tcp_if_include: "lo",
-      OMPI_MCA_oob_tcp_if_include: "lo",
+      OMPI_MCA_btl_tcp_if_include: 'lo',
+      OMPI_MCA_oob_tcp_if_include: 'lo',
     }),
   );
 }
 
 /** True if mpirun runs and /usr/bin/python3 imports mpi4py. */
 function mpi4pyAvailable(): boolean {
-  const mpirun = spawnSync("mpirun", ["--version"], {
-    stdio: "ignore",
+  const mpirun = spawnSync('mpirun', ['--version'], {
+    stdio: 'ignore',
     timeout: 10_000,
   });
   if (mpirun.error || mpirun.status !== 0) return false;
-  const py = spawnSync(PYTHON, ["-c", "import mpi4py"], {
-    stdio: "ignore",
+  const py = spawnSync(PYTHON, ['-c', 'import mpi4py'], {
+    stdio: 'ignore',
     timeout: 10_000,
   });
   return !py.error && py.status === 0;
 }
 
 /** Median over the successful repetitions of `key`; undefined if none succeeded. */
-function medianOf(
-  results: Array<Figures | undefined>,
-  key: string,
-): number | undefined {
+function medianOf(results: Array<Figures | undefined>, key: string): number | undefined {
   const v = results
-    .filter(
-      (r): r is Figures =>
-        r !== undefined &&
-        typeof r[key] === "number" &&
-        Number.isFinite(r[key]),
-    )
+    .filter((r): r is Figures => r !== undefined && typeof r[key] === 'number' && Number.isFinite(r[key]))
     .map((r) => r[key]);
   return v.length ? median(v) : undefined;
 }
 
 export async function benchCollectives(reps: number): Promise<Row[]> {
   const withMpi = mpi4pyAvailable();
-  if (!withMpi)
-    process.stderr.write(
-      "bench collectives: mpirun or mpi4py not available; dsmpi only\n",
-    );
+  if (!withMpi) process.stderr.write('bench collectives: mpirun or mpi4py not available; dsmpi only\n');
   const rows: Row[] = [];
   const counterRows: Row[] = [];
   for (const n of SIZES) {
@@ -176,17 +141,14 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
     for (const op of OPS) {
       const dsmpiUs = medianOf(ds, `${op}Us`);
       const mpi4pyUs = withMpi ? medianOf(mp, `${op}Us`) : undefined;
-      const ratio =
-        dsmpiUs !== undefined && mpi4pyUs !== undefined
-          ? dsmpiUs / mpi4pyUs
-          : undefined;
-      const floorUs = op === "barrier" ? medianOf(raw, "barrierUs") : undefined;
+      const ratio = dsmpiUs !== undefined && mpi4pyUs !== undefined ? dsmpiUs / mpi4pyUs : undefined;
+      const floorUs = op === 'barrier' ? medianOf(raw, 'barrierUs') : undefined;
       rows.push({ op, n, dsmpiUs, mpi4pyUs, ratio, floorUs });
     }
     counterRows.push({
-      op: "counter.fetchAndOp",
+      op: 'counter.fetchAndOp',
       n,
-      dsmpiUs: medianOf(ds, "counterFetchAndOpUs"),
+      dsmpiUs: medianOf(ds, 'counterFetchAndOpUs'),
       mpi4pyUs: undefined,
       ratio: undefined,
     });
@@ -194,46 +156,34 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
   return [...rows, ...counterRows];
 }
 
-const fmt = (x: number | undefined, digits = 1): string =>
-  x === undefined ? "—" : x.toFixed(digits);
+const fmt = (x: number | undefined, digits = 1): string => (x === undefined ? '—' : x.toFixed(digits));
 
 export function formatCollectives(rows: Row[]): string {
   const lines = [
-    "| op | n | dsmpi (µs) | mpi4py (µs) | dsmpi / mpi4py | raw ws floor (µs) | dsmpi / floor |",
-    "|---|---:|---:|---:|---:|---:|---:|",
+    '| op | n | dsmpi (µs) | mpi4py (µs) | dsmpi / mpi4py | raw ws floor (µs) | dsmpi / floor |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
         `| ${r.op} | ${r.n} | ${fmt(r.dsmpiUs)} | ${fmt(r.mpi4pyUs)} | ${fmt(r.ratio, 2)} | ${fmt(r.floorUs)} | ${fmt(r.dsmpiUs !== undefined && r.floorUs !== undefined ? r.dsmpiUs / r.floorUs : undefined, 2)} |`,
     ),
-    "",
-    "bcast and allreduce: what the call adds to a barrier-separated loop (bcast from a turning root).",
-    "Raw ws floor: n Node.js processes over plain ws, a star barrier, none of dsmpi.",
-    "",
-    "Growth from n=2 to n=16 (t16/t2; log p would give 4, p would give 8):",
+    '',
+    'bcast and allreduce: what the call adds to a barrier-separated loop (bcast from a turning root).',
+    'Raw ws floor: n Node.js processes over plain ws, a star barrier, none of dsmpi.',
+    '',
+    'Growth from n=2 to n=16 (t16/t2; log p would give 4, p would give 8):',
   ];
   const ops = [...new Set(rows.map((r) => r.op))];
   for (const op of ops) {
-    for (const impl of ["dsmpiUs", "mpi4pyUs"] as const) {
+    for (const impl of ['dsmpiUs', 'mpi4pyUs'] as const) {
       const t2 = rows.find((r) => r.op === op && r.n === 2)?.[impl];
       const t16 = rows.find((r) => r.op === op && r.n === 16)?.[impl];
       if (t2 === undefined || t16 === undefined) continue;
       const g = t16 / t2;
       // Geometric midpoint of 4 and 8 as the boundary; below 4 is sub-logarithmic.
-      const verdict =
-        g <= 4 * Math.SQRT2
-          ? g < 2
-            ? "flatter than log p"
-            : "like log p"
-          : g < 12
-            ? "like p"
-            : "worse than p";
-      lines.push(
-        `- ${op} (${impl === "dsmpiUs" ? "dsmpi" : "mpi4py"}): ×${g.toFixed(2)} — ${verdict}`,
-      );
+      const verdict = g <= 4 * Math.SQRT2 ? (g < 2 ? 'flatter than log p' : 'like log p') : g < 12 ? 'like p' : 'worse than p';
+      lines.push(`- ${op} (${impl === 'dsmpiUs' ? 'dsmpi' : 'mpi4py'}): ×${g.toFixed(2)} — ${verdict}`);
     }
   }
-  lines.push(
-    "(16 ranks share the machine's cores, so oversubscription inflates the growth at large n.)",
-  );
-  return lines.join("\n");
+  lines.push("(16 ranks share the machine's cores, so oversubscription inflates the growth at large n.)");
+  return lines.join('\n');
 }

@@ -48,7 +48,8 @@ if (role === 'server') {
     const acked = new Promise((resolve) => ws.once('message', resolve));
     const start = performance.now();
     for (let i = 0; i < count; i++) {
-      if (ws.bufferedAmount > 1 << 20) await new Promise((resolve) => (ws as unknown as { _socket: NodeJS.EventEmitter })._socket.once('drain', resolve));
+      if (ws.bufferedAmount > 1 << 20)
+        await new Promise((resolve) => (ws as unknown as { _socket: NodeJS.EventEmitter })._socket.once('drain', resolve));
       ws.send(pack(smallMessage(i)));
     }
     await acked;

@@ -54,8 +54,22 @@ const rows: Row[] = [];
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 if (want('p2p')) {
-  const rtt: Row = { what: 'small-message round trip', unit: 'µs', dsmpi: [], baseline: [], target: { cmp: '<=', value: 1.2 }, baselineName: 'raw ws + msgpackr' };
-  const stream: Row = { what: 'one-way streaming, small messages', unit: 'msgs/s', dsmpi: [], baseline: [], target: { cmp: '>=', value: 3 }, baselineName: 'raw ws, 1 msg/frame' };
+  const rtt: Row = {
+    what: 'small-message round trip',
+    unit: 'µs',
+    dsmpi: [],
+    baseline: [],
+    target: { cmp: '<=', value: 1.2 },
+    baselineName: 'raw ws + msgpackr',
+  };
+  const stream: Row = {
+    what: 'one-way streaming, small messages',
+    unit: 'msgs/s',
+    dsmpi: [],
+    baseline: [],
+    target: { cmp: '>=', value: 3 },
+    baselineName: 'raw ws, 1 msg/frame',
+  };
   for (let r = 0; r < reps; r++) {
     // Repetition is the outer loop, so a noisy moment hits both sides alike.
     rtt.baseline.push((await json(...tsx('bench/raw-ws.ts', 'pingpong', '20000'))).rttUs);
@@ -97,7 +111,11 @@ for (const row of rows) {
   const b = row.baseline.length ? median(row.baseline) : NaN;
   const ratios = row.baseline.length ? row.dsmpi.map((x, i) => x / row.baseline[i]) : [];
   const ratio = ratios.length ? median(ratios) : NaN;
-  const met = Number.isNaN(ratio) ? 'n/a' : (row.target.cmp === '<=' ? ratio <= row.target.value : ratio >= row.target.value) ? 'yes' : 'NO';
+  const met = Number.isNaN(ratio)
+    ? 'n/a'
+    : (row.target.cmp === '<=' ? ratio <= row.target.value : ratio >= row.target.value)
+      ? 'yes'
+      : 'NO';
   console.log(
     `| ${row.what} (${row.unit}) | ${fmt(d)} | ${Number.isNaN(b) ? 'n/a' : fmt(b)} (${row.baselineName}) | ${Number.isNaN(ratio) ? 'n/a' : `${ratio.toFixed(2)}×`} | ${row.target.cmp} ${row.target.value}× | ${met} |`,
   );
@@ -113,7 +131,9 @@ if (want('collectives')) {
 if (want('paxos')) {
   // Sequence Paxos, 5 ranks, stable leader: one value in flight per client, then 8 (pipelined).
   console.log('\n## Sequence Paxos under dsrun, 5 ranks (medians over repetitions)\n');
-  console.log('| values in flight per client | decisions/s | median latency (ms) | p99 (ms) | protocol messages per decision | ideal 2(n−1) + (n−1) |');
+  console.log(
+    '| values in flight per client | decisions/s | median latency (ms) | p99 (ms) | protocol messages per decision | ideal 2(n−1) + (n−1) |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const window of [1, 8]) {
     const runs: Array<Record<string, number>> = [];

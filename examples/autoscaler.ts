@@ -6,18 +6,15 @@
 //
 // Options: --tasks N (default 60), --task-ms MS (50), --sample-ms MS (200), --max N (6), --min N (1),
 // --load a,b,c (synthetic load in %, the last value repeats; the run lasts at least that many samples).
-import { run } from "dsmpi";
-import { runManager, runWorker } from "../algorithms/autoscaler/autoscaler.ts";
-import {
-  hostCpuSampler,
-  scriptedSampler,
-} from "../algorithms/autoscaler/load-sampler.ts";
+import { run } from 'dsmpi';
+import { runManager, runWorker } from '../algorithms/autoscaler/autoscaler.ts';
+import { hostCpuSampler, scriptedSampler } from '../algorithms/autoscaler/load-sampler.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 };
-const taskMs = Number(arg("task-ms", "50"));
+const taskMs = Number(arg('task-ms', '50'));
 
 await run(async (world) => {
   if (world.parent) {
@@ -28,26 +25,23 @@ await run(async (world) => {
     });
   }
   if (world.rank !== 0) return;
-  const script = arg("load", "");
-  const load = script ? script.split(",").map(Number) : undefined;
+  const script = arg('load', '');
+  const load = script ? script.split(',').map(Number) : undefined;
   const report = await runManager(world, {
-    tasks: Array.from({ length: Number(arg("tasks", "60")) }, (_, i) => i),
+    tasks: Array.from({ length: Number(arg('tasks', '60')) }, (_, i) => i),
     sampler: load ? scriptedSampler(load) : hostCpuSampler(),
-    sampleMs: Number(arg("sample-ms", "200")),
+    sampleMs: Number(arg('sample-ms', '200')),
     minSamples: load?.length,
     policy: {
-      minWorkers: Number(arg("min", "1")),
-      maxWorkers: Number(arg("max", "6")),
+      minWorkers: Number(arg('min', '1')),
+      maxWorkers: Number(arg('max', '6')),
     },
   });
   const perWorker = new Map<number, number>();
-  for (const c of report.completions)
-    perWorker.set(c.worker, (perWorker.get(c.worker) ?? 0) + 1);
+  for (const c of report.completions) perWorker.set(c.worker, (perWorker.get(c.worker) ?? 0) + 1);
   console.log(
-    `tasks done=${report.completions.length} duplicates=${report.duplicates.length} spawned=${report.spawned.join(",")} ` +
-      `retired=${report.retired.join(",")} peak=${report.peak}`,
+    `tasks done=${report.completions.length} duplicates=${report.duplicates.length} spawned=${report.spawned.join(',')} ` +
+      `retired=${report.retired.join(',')} peak=${report.peak}`,
   );
-  console.log(
-    `per worker: ${[...perWorker].map(([w, k]) => `${w}:${k}`).join(" ")}`,
-  );
+  console.log(`per worker: ${[...perWorker].map(([w, k]) => `${w}:${k}`).join(' ')}`);
 });

@@ -8,7 +8,9 @@ import { printSkew, sharedTrueNow } from '../algorithms/classic/clock-report.ts'
 await run(async (world) => {
   if (world.rank === 0) {
     const v = berkeleyAverage([0, -10, 25, 120], 30);
-    console.log(`notes' vector 3:00 2:50 3:25 5:00 (tolerance 30 min): average +${v.averageMs} min, adjustments ${v.adjustmentsMs.join(' ')}, 5:00 ${v.included[3] ? 'kept' : 'left out'}`);
+    console.log(
+      `notes' vector 3:00 2:50 3:25 5:00 (tolerance 30 min): average +${v.averageMs} min, adjustments ${v.adjustmentsMs.join(' ')}, 5:00 ${v.included[3] ? 'kept' : 'left out'}`,
+    );
   }
   const trueNow = await sharedTrueNow(world, () => performance.timeOrigin + performance.now());
   const clock = randomDriftingClock(world, { trueNow });

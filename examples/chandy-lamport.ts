@@ -8,12 +8,17 @@ import { chandyLamport, snapshotTotal } from '../algorithms/classic/chandy-lampo
 await run(async (world) => {
   const r = await chandyLamport(world, { initialBalance: 100, transfers: 20 });
   const inFlight = r.channels.flat();
-  console.log(`recorded balance ${r.recordedBalance}, in flight to me ${inFlight.reduce((s, t) => s + t.amount, 0)} (${inFlight.length} transfers)`);
+  console.log(
+    `recorded balance ${r.recordedBalance}, in flight to me ${inFlight.reduce((s, t) => s + t.amount, 0)} (${inFlight.length} transfers)`,
+  );
   const all = await world.gather(r);
   if (world.rank !== 0) return;
   const total = 100 * world.size;
   const shown = snapshotTotal(all!);
-  const cut = checkCut(all!.map((x) => x.events), all!.map((x) => x.cutIndex));
+  const cut = checkCut(
+    all!.map((x) => x.events),
+    all!.map((x) => x.cutIndex),
+  );
   const recorded = all!.flatMap((x) => x.channels.flat().map((t) => t.id)).sort();
   const exact = JSON.stringify(recorded) === JSON.stringify(cut.inTransit.map((m) => m.id));
   console.log(`CHECK conservation ${total}: ${shown === total ? 'OK' : `FAIL (${shown})`}`);

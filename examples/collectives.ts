@@ -2,41 +2,33 @@
 // scan, exscan, a split into even and odd ranks, and a shared counter. Each rank prints one line:
 // "results <JSON>" (undefined results print as null).
 // Usage: dsrun -n 4 examples/collectives.ts
-import { run } from "dsmpi";
+import { run } from 'dsmpi';
 
 await run(async (world) => {
   const { rank, size } = world;
 
   await world.barrier();
-  const bcast = await world.bcast<{ answer: number } | undefined>(
-    rank === 0 ? { answer: 42 } : undefined,
-    0,
-  );
-  const scatter = await world.scatter(
-    rank === 0 ? Array.from({ length: size }, (_, i) => i * 10) : undefined,
-    0,
-  );
+  const bcast = await world.bcast<{ answer: number } | undefined>(rank === 0 ? { answer: 42 } : undefined, 0);
+  const scatter = await world.scatter(rank === 0 ? Array.from({ length: size }, (_, i) => i * 10) : undefined, 0);
   const gather = await world.gather(rank * rank, 0);
   const allgather = await world.allgather(rank + 1);
-  const reduce = await world.reduce(rank + 1, "sum", 0);
-  const allreduce = await world.allreduce(rank, "max");
-  const alltoall = await world.alltoall(
-    Array.from({ length: size }, (_, j) => rank * 100 + j),
-  );
-  const scan = await world.scan(rank + 1, "sum");
-  const exscan = await world.exscan(rank + 1, "sum");
+  const reduce = await world.reduce(rank + 1, 'sum', 0);
+  const allreduce = await world.allreduce(rank, 'max');
+  const alltoall = await world.alltoall(Array.from({ length: size }, (_, j) => rank * 100 + j));
+  const scan = await world.scan(rank + 1, 'sum');
+  const exscan = await world.exscan(rank + 1, 'sum');
 
   const half = (await world.split(rank % 2, rank))!;
   const split = {
     color: rank % 2,
     rank: half.rank,
     size: half.size,
-    sum: await half.allreduce(rank, "sum"),
+    sum: await half.allreduce(rank, 'sum'),
   };
   half.free();
 
   const counter = await world.counter({ root: 0 });
-  const ticket = await counter.fetchAndOp(1, "sum");
+  const ticket = await counter.fetchAndOp(1, 'sum');
   await world.barrier();
   const total = await counter.get();
   await counter.free();
@@ -44,7 +36,7 @@ await run(async (world) => {
   const results = {
     rank,
     size,
-    barrier: "ok",
+    barrier: 'ok',
     bcast: bcast?.answer,
     scatter,
     gather: gather ?? null,

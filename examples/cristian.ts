@@ -8,12 +8,17 @@ import { printSkew, sharedTrueNow } from '../algorithms/classic/clock-report.ts'
 await run(async (world) => {
   if (world.rank === 0) {
     const v = cristianEstimate(100, 150, 152, 110);
-    console.log(`notes' vector T1=100 T2=150 T3=152 T4=110: rtt ${v.rttMs}, offset +${v.offsetMs}, new time ${v.newTimeMs}, error ±${v.errorMs}`);
+    console.log(
+      `notes' vector T1=100 T2=150 T3=152 T4=110: rtt ${v.rttMs}, offset +${v.offsetMs}, new time ${v.newTimeMs}, error ±${v.errorMs}`,
+    );
   }
   const trueNow = await sharedTrueNow(world, () => performance.timeOrigin + performance.now());
   const clock = randomDriftingClock(world, { trueNow });
   const r = await cristian(world, {}, clock);
-  if (r.best) console.log(`offset ${r.best.offsetMs >= 0 ? '+' : ''}${r.best.offsetMs.toFixed(3)} ms, rtt ${r.best.rttMs.toFixed(3)} ms, error ±${r.best.errorMs.toFixed(3)} ms`);
+  if (r.best)
+    console.log(
+      `offset ${r.best.offsetMs >= 0 ? '+' : ''}${r.best.offsetMs.toFixed(3)} ms, rtt ${r.best.rttMs.toFixed(3)} ms, error ±${r.best.errorMs.toFixed(3)} ms`,
+    );
   const reports = await world.gather(r.report);
   if (world.rank === 0 && !printSkew(reports!)) process.exitCode = 1;
 });

@@ -11,6 +11,8 @@ await run(async (world) => {
   const viaCollective = await world.allreduce(local, gcounterMerge);
   const gossip = await gossipUntilConverged(world, { merge: gcounterMerge, canonical: gcounterCanonical }, local);
   if (!gossip.converged) throw new Error(`rank ${world.rank}: gossip did not converge in ${gossip.rounds} rounds`);
-  console.log(`Rank ${world.rank} gossip: ${gossip.rounds} rounds, allreduce agrees: ${gcounterCanonical(viaCollective) === gcounterCanonical(gossip.state)}`);
+  console.log(
+    `Rank ${world.rank} gossip: ${gossip.rounds} rounds, allreduce agrees: ${gcounterCanonical(viaCollective) === gcounterCanonical(gossip.state)}`,
+  );
   console.log(`Rank ${world.rank} sees global counter value = ${gcounterValue(gossip.state)}`);
 });

@@ -7,7 +7,9 @@ await run(async (world) => {
   const r = await gossip(world);
   if (world.rank !== 0) return;
   console.log(`informed after each round: ${r.informedPerRound.join(' ')}`);
-  console.log(`rounds to reach all ${world.size}: ${r.rounds} (log2 N = ${Math.log2(world.size).toFixed(1)}, log2 N + ln N = ${expectedGossipRounds(world.size).toFixed(1)})`);
+  console.log(
+    `rounds to reach all ${world.size}: ${r.rounds} (log2 N = ${Math.log2(world.size).toFixed(1)}, log2 N + ln N = ${expectedGossipRounds(world.size).toFixed(1)})`,
+  );
   const ok = r.informedPerRound[r.rounds] === world.size;
   console.log(`CHECK everyone informed: ${ok ? 'OK' : 'FAIL'}`);
 });

@@ -9,7 +9,12 @@ await run(async (world) => {
   const sets = gridVotingSets(world.size);
   if (world.rank === 0) console.log(`voting sets: ${sets.map((s, i) => `V${i}={${s.join(',')}}`).join(' ')}`);
   const k = sets[0].length;
-  await runMutexExample(world, 'Maekawa', maekawa, { entries }, (e, m) =>
-    `messages per entry: ${(m / e).toFixed(1)} (uncontended 3(K-1) = ${maekawaMessagesPerEntry(k)} for K = ${k}; contention adds Inquire/Failed/Relinquish)`,
+  await runMutexExample(
+    world,
+    'Maekawa',
+    maekawa,
+    { entries },
+    (e, m) =>
+      `messages per entry: ${(m / e).toFixed(1)} (uncontended 3(K-1) = ${maekawaMessagesPerEntry(k)} for K = ${k}; contention adds Inquire/Failed/Relinquish)`,
   );
 });

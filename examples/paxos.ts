@@ -20,7 +20,10 @@ await run(
     if (role === 'client') console.log(`client ${world.rank} proposes ${JSON.stringify(clientValue(world.rank))}`);
     const o = await singlePaxosMain(world, clientValue, { ...defaultPaxosOptions, retryMs: 100 });
     if (role === 'proposer') console.log(`proposer ${world.rank}: last ballot ${o.ballot}, ${o.attempts} attempt(s), ${o.nacks} nack(s)`);
-    if (role === 'telemetry') console.log(`telemetry ${world.rank}: ${o.snapshots!.length} snapshot(s) stored: ${JSON.stringify(o.snapshots!.map((s) => [s.status, s.value]))}`);
+    if (role === 'telemetry')
+      console.log(
+        `telemetry ${world.rank}: ${o.snapshots!.length} snapshot(s) stored: ${JSON.stringify(o.snapshots!.map((s) => [s.status, s.value]))}`,
+      );
     console.log(`decided ${JSON.stringify(o.decided)}`);
   },
   { surviveFailures: true },

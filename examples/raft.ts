@@ -4,27 +4,20 @@
 // the last leader and term it knew, and last `log [...]`: the commands it applied, in order, the
 // same on every rank. Kill the leader (dsrun --kill R@0.8s) and the others elect another and go on.
 // Usage: dsrun -n 5 examples/raft.ts [commands per client, default 3]
-import { run } from "dsmpi";
-import { defaultRaftOptions, raftMain } from "../algorithms/raft/raft.ts";
+import { run } from 'dsmpi';
+import { defaultRaftOptions, raftMain } from '../algorithms/raft/raft.ts';
 
 const perClient = Number(process.argv[2] ?? 3);
 
 await run(
   async (world) => {
     await world.barrier();
-    const o = await raftMain(
-      world,
-      (r) => Array.from({ length: perClient }, (_, i) => `c${r}-${i}`),
-      {
-        ...defaultRaftOptions,
-        window: 1,
-      },
-    );
-    for (const l of o.led)
-      console.log(
-        `term ${l.term}: rank ${world.rank} became leader (votes ${l.votes.join(",")})`,
-      );
-    console.log(`leader ${o.leader ?? "?"} term ${o.term}`);
+    const o = await raftMain(world, (r) => Array.from({ length: perClient }, (_, i) => `c${r}-${i}`), {
+      ...defaultRaftOptions,
+      window: 1,
+    });
+    for (const l of o.led) console.log(`term ${l.term}: rank ${world.rank} became leader (votes ${l.votes.join(',')})`);
+    console.log(`leader ${o.leader ?? '?'} term ${o.term}`);
     console.log(`log ${JSON.stringify(o.log)}`);
   },
   { surviveFailures: true },

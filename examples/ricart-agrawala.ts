@@ -7,7 +7,11 @@ import { runMutexExample } from '../algorithms/classic/mutex-report.ts';
 await run(async (world) => {
   const entries = Number(process.argv[2] ?? 3);
   const formula = raMessagesPerEntry(world.size);
-  await runMutexExample(world, 'Ricart-Agrawala', ricartAgrawala, { entries }, (e, m) =>
-    `CHECK messages per entry = ${m / e} (formula 2(N-1) = ${formula}): ${m === formula * e ? 'OK' : 'FAIL'}`,
+  await runMutexExample(
+    world,
+    'Ricart-Agrawala',
+    ricartAgrawala,
+    { entries },
+    (e, m) => `CHECK messages per entry = ${m / e} (formula 2(N-1) = ${formula}): ${m === formula * e ? 'OK' : 'FAIL'}`,
   );
 });

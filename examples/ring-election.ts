@@ -14,5 +14,7 @@ await run(async (world) => {
   const formula = ringElectionMessages(world.size, initiator);
   const agree = all!.every((x) => x.leader === world.size - 1);
   console.log(`CHECK all agree on leader ${world.size - 1}: ${agree ? 'OK' : 'FAIL'}`);
-  console.log(`CHECK messages = ${messages} (formula from rank ${initiator}: ${formula}; worst case 3N-1 = ${3 * world.size - 1}): ${messages === formula ? 'OK' : 'FAIL'}`);
+  console.log(
+    `CHECK messages = ${messages} (formula from rank ${initiator}: ${formula}; worst case 3N-1 = ${3 * world.size - 1}): ${messages === formula ? 'OK' : 'FAIL'}`,
+  );
 });

@@ -6,7 +6,11 @@ import { runMutexExample } from '../algorithms/classic/mutex-report.ts';
 
 await run(async (world) => {
   const entries = Number(process.argv[2] ?? 3);
-  await runMutexExample(world, 'token ring', tokenRing, { entries }, (e, m) =>
-    `messages per entry: ${(m / e).toFixed(1)} (not bounded: the token moves while nobody wants it; it varies from run to run)`,
+  await runMutexExample(
+    world,
+    'token ring',
+    tokenRing,
+    { entries },
+    (e, m) => `messages per entry: ${(m / e).toFixed(1)} (not bounded: the token moves while nobody wants it; it varies from run to run)`,
   );
 });

@@ -29,6 +29,7 @@ await run(async (world) => {
   };
   const result = await twoPhaseCommit(world, options);
   if (result.outcome === 'BLOCKED') console.log(`rank ${r}: BLOCKED (uncertain: voted yes, and no rank it can reach knows the decision)`);
-  else if (result.outcome === 'CRASHED') console.log(`rank ${r}: CRASHED (the coordinator stopped ${options.coordinatorStops}; silent from here on)`);
+  else if (result.outcome === 'CRASHED')
+    console.log(`rank ${r}: CRASHED (the coordinator stopped ${options.coordinatorStops}; silent from here on)`);
   else console.log(`rank ${r}: ${result.outcome}`);
 });

@@ -30,7 +30,9 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
     external: EXTERNAL,
     logLevel: 'silent',
     // CommonJS dependencies inside an ES module bundle still need a real require().
-    banner: { js: "import { createRequire as __dsmpiCreateRequire } from 'node:module'; const require = __dsmpiCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __dsmpiCreateRequire } from 'node:module'; const require = __dsmpiCreateRequire(import.meta.url);",
+    },
   });
   return { file, remove: () => Promise.all([rm(file, { force: true }), rm(`${file}.map`, { force: true })]).then(() => {}) };
 }

@@ -1,7 +1,17 @@
 import { readFileSync, statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from './bundle.ts';
-import { checkRanks, parseDelay, parseKill, parsePartition, parsePause, parseProbability, type KillSpec, type PartitionSpec, type PauseSpec } from './fault-spec.ts';
+import {
+  checkRanks,
+  parseDelay,
+  parseKill,
+  parsePartition,
+  parsePause,
+  parseProbability,
+  type KillSpec,
+  type PartitionSpec,
+  type PauseSpec,
+} from './fault-spec.ts';
 import { ExitCode, runJob } from './job.ts';
 import { parseRadix } from '../runtime/knomial.ts';
 import { Env } from '../runtime/transport/rendezvous.ts';
@@ -110,8 +120,10 @@ async function checkMain(argv: string[]): Promise<number> {
     .exitOverride()
     .action((file: string, opts: { model: 'register' | 'kv'; out?: string; timeout?: number }) => {
       try {
-        exitCode = checkCommand(file, { model: opts.model, out: opts.out, timeoutMs: opts.timeout ? opts.timeout * 1000 : undefined }, (line) =>
-          process.stdout.write(line + '\n'),
+        exitCode = checkCommand(
+          file,
+          { model: opts.model, out: opts.out, timeoutMs: opts.timeout ? opts.timeout * 1000 : undefined },
+          (line) => process.stdout.write(line + '\n'),
         );
       } catch (err) {
         command.error(`dsrun check: ${(err as Error).message}`, { exitCode: ExitCode.usage });
@@ -139,19 +151,28 @@ export async function main(argv: string[]): Promise<number> {
     .usage('-n N [options] program.ts [args...]')
     .addOption(new Option('-n, --np <N>', 'number of ranks').argParser(positiveInt('-n')).makeOptionMandatory())
     .option('--timeout <seconds>', 'kill the job after this long, reporting what each rank waits on (exit 124)', seconds)
-    .option('--seed <n>', 'job seed for every rank\'s comm.random() (default: random, printed with --verbose)', positiveIntOrZero)
+    .option('--seed <n>', "job seed for every rank's comm.random() (default: random, printed with --verbose)", positiveIntOrZero)
     .option('-x, --export <VAR[=value]>', 'set or pass an environment variable to every rank (repeatable)', envExport, {})
     .option('-q, --quiet', 'no [rank r] prefixes on output lines')
     .option('--no-bundle', 'load TypeScript in each rank with tsx instead of compiling the program once')
     .option('--max-payload <bytes>', 'largest message in bytes (default 64 MiB)', positiveInt('--max-payload'))
     .option('--verbose', 'print the number of ranks and the seed to stderr')
-    .option('--heartbeat-ms <ms>', 'ping every rank this often; in jobs that survive failures, one silent for --heartbeat-misses pings is declared lost (0: off)', wholeOrZero('--heartbeat-ms'), 1000)
+    .option(
+      '--heartbeat-ms <ms>',
+      'ping every rank this often; in jobs that survive failures, one silent for --heartbeat-misses pings is declared lost (0: off)',
+      wholeOrZero('--heartbeat-ms'),
+      1000,
+    )
     .option('--heartbeat-misses <n>', 'missed heartbeats before a rank is declared lost', positiveInt('--heartbeat-misses'), 5)
     .option('--kill <R@TIME>', 'kill -9 rank R at TIME (repeatable)', repeatable(parseKill))
     .option('--pause <R@TIME+DURATION>', 'stop rank R (SIGSTOP) at TIME for DURATION (repeatable)', repeatable(parsePause))
     .option('--drop <P>', 'lose each message with probability P', spec(parseProbability))
     .option('--delay <MIN..MAX>', 'hold each message a uniform time in MIN..MAX', spec(parseDelay))
-    .option('--partition <A|B@T1..T2>', 'drop messages between two rank lists (A>B: one way) in a time window (repeatable)', repeatable(parsePartition))
+    .option(
+      '--partition <A|B@T1..T2>',
+      'drop messages between two rank lists (A>B: one way) in a time window (repeatable)',
+      repeatable(parsePartition),
+    )
     .option('--trace <file>', 'write every send, delivery, drop and fault to file (JSONL, docs/traces.md)')
     .option('--summary', 'at the end, print messages and bytes per rank and per tag')
     .option('--hosts <list>', 'run on the agents of these hosts: host[:port]:slots,... (docs/multi-host.md)')
@@ -160,12 +181,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-ship', 'do not send the program to the hosts: run the same path on each')
     .option('--tag-host', 'prefix output lines with [rank r@host]')
     .option('--iface <name|address>', 'interface or address the ranks bind and advertise on each host')
-    .option('--secret-file <file>', 'file holding the agents\' shared secret (default: $DSMPI_SECRET)')
-    .option('--tls', 'TLS on every link of a --hosts job: agents (started with --tls-cert/--tls-key), coordinator, ranks; needs --tls-cert/--tls-key')
+    .option('--secret-file <file>', "file holding the agents' shared secret (default: $DSMPI_SECRET)")
+    .option(
+      '--tls',
+      'TLS on every link of a --hosts job: agents (started with --tls-cert/--tls-key), coordinator, ranks; needs --tls-cert/--tls-key',
+    )
     .option('--tls-ca <file>', 'the CA (PEM) every certificate of the job must chain to (implies --tls)')
     .option('--tls-cert <file>', 'certificate (PEM) of the rendezvous coordinator on this machine (implies --tls)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
-    .addHelpText('after', `${FAULT_HELP}\n\nOther commands:\n  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram\n  dsrun check history --model register|kv       check a client history for linearizability`)
+    .addHelpText(
+      'after',
+      `${FAULT_HELP}\n\nOther commands:\n  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram\n  dsrun check history --model register|kv       check a client history for linearizability`,
+    )
     .argument('<program>', 'the program to run (.ts or .js)')
     .argument('[args...]', 'arguments passed to every rank')
     .passThroughOptions()
@@ -188,10 +215,13 @@ export async function main(argv: string[]): Promise<number> {
       }
       const drop = opts.drop as number | undefined;
       const delay = opts.delay as { minMs: number; maxMs: number } | undefined;
-      const network = drop || delay || partition.length > 0 ? { drop, delay, partitions: partition.length > 0 ? partition : undefined } : undefined;
+      const network =
+        drop || delay || partition.length > 0 ? { drop, delay, partitions: partition.length > 0 ? partition : undefined } : undefined;
       const multiHost = opts.hosts !== undefined || opts.hostfile !== undefined ? await import('./multi-host-cli.ts') : undefined;
       if (!multiHost && [opts.tls, opts.tlsCa, opts.tlsCert, opts.tlsKey].some((o) => o !== undefined)) {
-        program.error('error: --tls, --tls-ca, --tls-cert and --tls-key apply to jobs on several hosts (--hosts/--hostfile)', { exitCode: ExitCode.usage });
+        program.error('error: --tls, --tls-ca, --tls-cert and --tls-key apply to jobs on several hosts (--hosts/--hostfile)', {
+          exitCode: ExitCode.usage,
+        });
       }
       let spawner;
       try {

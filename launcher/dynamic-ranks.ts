@@ -1,5 +1,5 @@
-import { Env } from "../runtime/transport/rendezvous.ts";
-import { bundleProgram } from "./bundle.ts";
+import { Env } from '../runtime/transport/rendezvous.ts';
+import { bundleProgram } from './bundle.ts';
 
 /** Most ranks one spawn may ask for, and most ranks a job may reach (spawned ones included). */
 const MAX_PER_SPAWN = 1024;
@@ -33,47 +33,29 @@ export interface DynamicRanksOptions {
 export class DynamicRanks {
   private next: number;
   private readonly options: DynamicRanksOptions;
-  private readonly bundles = new Map<
-    string,
-    Promise<{ file: string; remove: () => Promise<void> }>
-  >();
+  private readonly bundles = new Map<string, Promise<{ file: string; remove: () => Promise<void> }>>();
 
   constructor(options: DynamicRanksOptions) {
     this.options = options;
     this.next = options.np;
   }
 
-  async spawn(
-    parent: number,
-    request: { n: number; context: number; program?: string; args?: string[] },
-  ): Promise<number[]> {
+  async spawn(parent: number, request: { n: number; context: number; program?: string; args?: string[] }): Promise<number[]> {
     const o = this.options;
-    if (o.ending()) throw new Error("the job is ending");
-    if (request.n > MAX_PER_SPAWN)
-      throw new Error(
-        `${request.n} ranks asked for at once; at most ${MAX_PER_SPAWN}`,
-      );
-    if (this.next + request.n > MAX_RANKS)
-      throw new Error(`the job would pass ${MAX_RANKS} ranks`);
-    if (!Number.isInteger(request.context) || request.context < 2)
-      throw new Error(`bad intercomm context ${request.context}`);
+    if (o.ending()) throw new Error('the job is ending');
+    if (request.n > MAX_PER_SPAWN) throw new Error(`${request.n} ranks asked for at once; at most ${MAX_PER_SPAWN}`);
+    if (this.next + request.n > MAX_RANKS) throw new Error(`the job would pass ${MAX_RANKS} ranks`);
+    if (!Number.isInteger(request.context) || request.context < 2) throw new Error(`bad intercomm context ${request.context}`);
     let entry = o.entry;
-    if (request.program !== undefined && request.program !== o.program)
-      entry = await this.entryOf(request.program);
-    if (o.ending()) throw new Error("the job is ending");
-    const args = Array.isArray(request.args)
-      ? request.args.map(String)
-      : o.args;
+    if (request.program !== undefined && request.program !== o.program) entry = await this.entryOf(request.program);
+    if (o.ending()) throw new Error('the job is ending');
+    const args = Array.isArray(request.args) ? request.args.map(String) : o.args;
     const first = this.next;
     this.next += request.n;
     const group = Array.from({ length: request.n }, (_, i) => first + i);
     o.allow(this.next);
     const info = JSON.stringify({ parent, context: request.context, group });
-    for (const rank of group)
-      o.start(rank, { [Env.spawn]: info, [Env.size]: String(this.next) }, [
-        ...o.nodeArgs(entry),
-        ...args,
-      ]);
+    for (const rank of group) o.start(rank, { [Env.spawn]: info, [Env.size]: String(this.next) }, [...o.nodeArgs(entry), ...args]);
     return group;
   }
 
@@ -90,18 +72,13 @@ export class DynamicRanks {
     if (!this.options.bundle) return program;
     let bundle = this.bundles.get(program);
     if (!bundle) {
-      bundle = bundleProgram(
-        program,
-        `${this.options.jobId}-${this.bundles.size + 1}`,
-      );
+      bundle = bundleProgram(program, `${this.options.jobId}-${this.bundles.size + 1}`);
       this.bundles.set(program, bundle);
     }
     try {
       return (await bundle).file;
     } catch (err) {
-      throw new Error(
-        `cannot compile ${program}: ${(err as Error).message.split("\n")[0]}`,
-      );
+      throw new Error(`cannot compile ${program}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
 }

@@ -40,7 +40,10 @@ function parseSlots(text: string, where: string): number {
 
 /** `a:4,b:7411:4,[fe80::1]:7411:2,c` (slots default to 1). */
 export function parseHostList(text: string): HostEntry[] {
-  const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error('--hosts: no hosts given');
   return entries.map((entry) => {
     const where = `--hosts entry '${entry}'`;

@@ -258,7 +258,8 @@ export async function runJob(options: JobOptions): Promise<number> {
       state.exitedAt = now();
       const exitCode = code ?? 128 + (osConstants.signals[signal as keyof typeof osConstants.signals] ?? 1);
       if (exitCode !== 0 && !ending) {
-        const reason = state.abortReason ?? options.spawner?.lostReason?.(rank) ?? (signal ? `killed by ${signal}` : `exited with code ${exitCode}`);
+        const reason =
+          state.abortReason ?? options.spawner?.lostReason?.(rank) ?? (signal ? `killed by ${signal}` : `exited with code ${exitCode}`);
         if (!state.crashTraced && state.abortReason === undefined) launcherEvents.push({ t: state.exitedAt, ev: 'crash', rank, reason });
         state.crashTraced = true;
         coordinator.announceLost(rank, reason);

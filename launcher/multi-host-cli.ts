@@ -77,7 +77,9 @@ export async function agentMain(argv: string[]): Promise<number> {
     return USAGE;
   }
   if (!secret && !isLoopback(listen.host)) {
-    process.stderr.write(`dsrun agent: refusing to listen on ${listen.host} without a shared secret: pass --secret-file or set $${SECRET_ENV}\n`);
+    process.stderr.write(
+      `dsrun agent: refusing to listen on ${listen.host} without a shared secret: pass --secret-file or set $${SECRET_ENV}\n`,
+    );
     return USAGE;
   }
   if (!!opts.tlsCert !== !!opts.tlsKey) {
@@ -146,7 +148,9 @@ export async function rendezvousMain(argv: string[]): Promise<number> {
     return USAGE;
   }
   if (!secret && !isLoopback(listen.host)) {
-    process.stderr.write(`dsrun rendezvous: refusing to listen on ${listen.host} without a shared secret: pass --secret-file or set $${SECRET_ENV}\n`);
+    process.stderr.write(
+      `dsrun rendezvous: refusing to listen on ${listen.host} without a shared secret: pass --secret-file or set $${SECRET_ENV}\n`,
+    );
     return USAGE;
   }
   const jobId = opts.job ?? DEFAULT_RENDEZVOUS_JOB;

@@ -259,14 +259,19 @@ export class RemoteSpawner implements RankSpawner {
         fail(res.statusCode === 401 ? 'refused (HTTP 401): not the same shared secret?' : `HTTP ${res.statusCode}`),
       );
       socket.once('error', (err) =>
-        fail(/wrong version number/.test(err.message) ? `it does not serve TLS (start it with --tls-cert F --tls-key F): ${err.message}` : err.message),
+        fail(
+          /wrong version number/.test(err.message)
+            ? `it does not serve TLS (start it with --tls-cert F --tls-key F): ${err.message}`
+            : err.message,
+        ),
       );
       socket.once('open', () => {
         const link: AgentLink = {
           index,
           entry,
           socket,
-          localAddress: (socket as unknown as { _socket: { localAddress?: string } })._socket.localAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+          localAddress:
+            (socket as unknown as { _socket: { localAddress?: string } })._socket.localAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
           children: new Map(),
           lost: false,
           lastPong: Date.now(),

@@ -21,7 +21,11 @@ export interface RankTrace {
  * first; at equal times a send comes before a delivery, and both before other events. A line cut
  * short by a rank's death (SIGKILL mid-write) is skipped.
  */
-export function mergeTraces(traces: readonly RankTrace[], launcherEvents: readonly TraceEvent[], t0: number): { events: TraceEvent[]; text: string } {
+export function mergeTraces(
+  traces: readonly RankTrace[],
+  launcherEvents: readonly TraceEvent[],
+  t0: number,
+): { events: TraceEvent[]; text: string } {
   const atMs = (t: number, shift: number): number => Math.round((t - shift) * 1000) / 1000;
   const launcher = launcherEvents.map((e) => ({ ...e, t: atMs(e.t, t0) })).sort((a, b) => a.t - b.t);
   const ranks = traces.map((trace) => parseLines(trace.text).map((e) => ({ ...e, t: atMs(e.t, t0 + (trace.clockOffsetMs ?? 0)) })));

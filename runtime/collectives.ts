@@ -265,7 +265,12 @@ export async function bcastAlgo<T>(op: CollectiveOp, data: T, root: number): Pro
  * Binomial-tree reduction to virtual rank 0 (rank `root` after rotation). Each node's value covers a
  * contiguous run of virtual ranks and children lie to its right, so `acc ∘ child` keeps rank order.
  */
-async function reduceTree(op: CollectiveOp, value: Wrapped, root: number, f: (a: Wrapped, b: Wrapped) => Wrapped): Promise<Wrapped | undefined> {
+async function reduceTree(
+  op: CollectiveOp,
+  value: Wrapped,
+  root: number,
+  f: (a: Wrapped, b: Wrapped) => Wrapped,
+): Promise<Wrapped | undefined> {
   const { rank: r, size: p } = op;
   const v = (r - root + p) % p;
   let acc = value;
@@ -280,7 +285,13 @@ async function reduceTree(op: CollectiveOp, value: Wrapped, root: number, f: (a:
 }
 
 /** k-nomial reduction to virtual rank 0 (rank `root` after rotation); children's runs keep rank order. */
-async function reduceKnomial(op: CollectiveOp, value: Wrapped, root: number, f: (a: Wrapped, b: Wrapped) => Wrapped, k: number): Promise<Wrapped | undefined> {
+async function reduceKnomial(
+  op: CollectiveOp,
+  value: Wrapped,
+  root: number,
+  f: (a: Wrapped, b: Wrapped) => Wrapped,
+  k: number,
+): Promise<Wrapped | undefined> {
   const { rank: r, size: p } = op;
   const { parent, children } = knomialNode((r - root + p) % p, p, k);
   const got = await Promise.all(children.map((c) => op.recv((c + root) % p, 0)));
@@ -315,7 +326,8 @@ export async function barrierKnomial(op: CollectiveOp, k: number): Promise<void>
 /** Reduction on a binomial tree, or a k-nomial one given a radix k. */
 export async function reduceAlgo(op: CollectiveOp, data: unknown, reduceOp: ReduceOp, root: number, k?: number): Promise<unknown> {
   const f = combiner(resolveOp(reduceOp, op.what));
-  const tree = (value: Wrapped, at: number): Promise<Wrapped | undefined> => (k ? reduceKnomial(op, value, at, f, k) : reduceTree(op, value, at, f));
+  const tree = (value: Wrapped, at: number): Promise<Wrapped | undefined> =>
+    k ? reduceKnomial(op, value, at, f, k) : reduceTree(op, value, at, f);
   if (typeof reduceOp !== 'function' || root === 0) {
     // Built-in ops are commutative: the rotated tree's order does not matter.
     const acc = await tree([0, data], root);
@@ -490,7 +502,10 @@ export function iallreduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T>
   checkOperand(reduceOp, data, what);
   assertPlainData(data, what);
   const k = comm.engine.collectiveRadix;
-  return comm.collective.start(what, (op) => (k ? allreduceKnomial(op, data, reduceOp, k) : allreduceAlgo(op, data, reduceOp)) as Promise<T>);
+  return comm.collective.start(
+    what,
+    (op) => (k ? allreduceKnomial(op, data, reduceOp, k) : allreduceAlgo(op, data, reduceOp)) as Promise<T>,
+  );
 }
 
 export function igather<T>(comm: Communicator, data: T, root = 0): Request<T[] | undefined> {

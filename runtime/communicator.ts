@@ -239,7 +239,11 @@ export class Communicator {
   // ---- END failures and durable storage ----
 
   /** Starts a timeout timer for a pending request; returns its canceller. */
-  private timer(request: PendingOperation & { reject(err: unknown): void }, timeoutMs: number | undefined, what: string): (() => void) | undefined {
+  private timer(
+    request: PendingOperation & { reject(err: unknown): void },
+    timeoutMs: number | undefined,
+    what: string,
+  ): (() => void) | undefined {
     if (timeoutMs === undefined) return undefined;
     if (!(timeoutMs >= 0)) {
       throw new DsError(ErrorCode.InvalidArgument, `${what}: timeoutMs must be a number >= 0, got ${timeoutMs}`);
@@ -449,4 +453,3 @@ function fmtSource(source: number): string {
 function fmtTag(tag: number): string {
   return tag === ANY_TAG ? 'ANY_TAG' : String(tag);
 }
-

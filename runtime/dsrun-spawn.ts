@@ -1,10 +1,7 @@
-import type { Engine } from "./engine.ts";
-import { DsError, ErrorCode } from "./errors.ts";
-import type { SpawnService } from "./spawn.ts";
-import type {
-  CoordinatorToRank,
-  RankToCoordinator,
-} from "./transport/rendezvous.ts";
+import type { Engine } from './engine.ts';
+import { DsError, ErrorCode } from './errors.ts';
+import type { SpawnService } from './spawn.ts';
+import type { CoordinatorToRank, RankToCoordinator } from './transport/rendezvous.ts';
 
 /**
  * The dsrun side of dynamic processes (runtime/spawn.ts): spawn asks the launcher's coordinator,
@@ -18,10 +15,7 @@ export function dsrunSpawnService(
   leave: () => Promise<void>,
 ): { service: SpawnService; onMessage(msg: CoordinatorToRank): void } {
   let nextId = 1;
-  const waiters = new Map<
-    number,
-    { resolve(ranks: number[]): void; reject(err: Error): void }
-  >();
+  const waiters = new Map<number, { resolve(ranks: number[]): void; reject(err: Error): void }>();
   return {
     service: {
       spawn: (n, context, options) =>
@@ -29,7 +23,7 @@ export function dsrunSpawnService(
           const id = nextId++;
           waiters.set(id, { resolve, reject });
           void send({
-            t: "spawn",
+            t: 'spawn',
             id,
             n,
             context,
@@ -39,24 +33,18 @@ export function dsrunSpawnService(
         }),
       retire: async () => {
         await engine.shutdown();
-        await send({ t: "retire" });
+        await send({ t: 'retire' });
         await leave();
       },
     },
     onMessage(msg) {
-      if (msg.t === "retired") engine.peerRetired(msg.rank);
-      if (msg.t !== "spawned") return;
+      if (msg.t === 'retired') engine.peerRetired(msg.rank);
+      if (msg.t !== 'spawned') return;
       const w = waiters.get(msg.id);
       waiters.delete(msg.id);
       if (!w) return;
       if (msg.ranks) w.resolve(msg.ranks);
-      else
-        w.reject(
-          new DsError(
-            ErrorCode.InvalidArgument,
-            `spawn(): ${msg.error ?? "the launcher could not start the ranks"}`,
-          ),
-        );
+      else w.reject(new DsError(ErrorCode.InvalidArgument, `spawn(): ${msg.error ?? 'the launcher could not start the ranks'}`));
     },
   };
 }

@@ -45,7 +45,11 @@ export function startLocal<T>(options: LocalOptions, main: (comm: Communicator) 
       abort: (code, reason) => abortJob(new DsError(ErrorCode.Aborted, `job aborted with code ${code}: ${reason}`)),
       report: options.report ? (err) => options.report!(rank, err) : undefined,
     });
-    return new Communicator(engine, 0, Array.from({ length: options.n }, (_, i) => i));
+    return new Communicator(
+      engine,
+      0,
+      Array.from({ length: options.n }, (_, i) => i),
+    );
   });
   // Mains start on a later turn, so the caller holds the returned job before any rank runs.
   const started = Promise.resolve();
@@ -54,10 +58,7 @@ export function startLocal<T>(options: LocalOptions, main: (comm: Communicator) 
 }
 
 /** Runs `n` ranks of `main` in this process and resolves to their results in rank order. */
-export async function runLocal<T>(
-  options: LocalOptions | number,
-  main: (comm: Communicator) => Promise<T> | T,
-): Promise<T[]> {
+export async function runLocal<T>(options: LocalOptions | number, main: (comm: Communicator) => Promise<T> | T): Promise<T[]> {
   const job = startLocal(typeof options === 'number' ? { n: options } : options, main);
   try {
     return await job.results;

@@ -85,10 +85,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   const tracePath = env[Env.trace];
   const faults = faultsJson ? (JSON.parse(faultsJson) as NetworkFaults) : undefined;
   const traceFile = tracePath ? new TraceFile(tracePath) : undefined;
-  const faulty =
-    faults || traceFile
-      ? new FaultyTransport(ws, { rank, seed, faults: faults ?? {}, trace: traceFile })
-      : undefined;
+  const faulty = faults || traceFile ? new FaultyTransport(ws, { rank, seed, faults: faults ?? {}, trace: traceFile }) : undefined;
   const transport: Transport = faulty ?? ws;
 
   let control: ControlChannel | undefined;
@@ -179,7 +176,13 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onUncaught);
   await control.send({ t: 'hello', rank, pid: process.pid, address: ws.address, survive: !!options.surviveFailures });
-  const world = childWorld ?? new Communicator(engine, 0, Array.from({ length: size }, (_, i) => i));
+  const world =
+    childWorld ??
+    new Communicator(
+      engine,
+      0,
+      Array.from({ length: size }, (_, i) => i),
+    );
 
   try {
     await main(world);

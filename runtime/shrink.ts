@@ -38,7 +38,10 @@ export async function shrink(comm: Communicator): Promise<Communicator> {
   const service = services.get(engine);
   if (!service) {
     if (comm.size === 1) return new Communicator(engine, evenAtLeast(engine.nextContextId), comm.group);
-    throw new DsError(ErrorCode.InvalidArgument, 'shrink(): needs dsrun (its coordinator agrees on the survivors); not available in runLocal or simulate');
+    throw new DsError(
+      ErrorCode.InvalidArgument,
+      'shrink(): needs dsrun (its coordinator agrees on the survivors); not available in runLocal or simulate',
+    );
   }
   const key = `${comm.context}:${n}`;
   const { alive, context } = await service.shrink(key, comm.group, engine.nextContextId);

@@ -1,11 +1,11 @@
-import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from "./constants.ts";
-import { Communicator, type RecvOptions } from "./communicator.ts";
-import type { Engine } from "./engine.ts";
-import { DsError, ErrorCode } from "./errors.ts";
-import type { Matcher, Message, Status } from "./matching.ts";
-import type { Completion } from "./request.ts";
-import { Kind } from "./transport/codec.ts";
-import type { Clock } from "./clock.ts";
+import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.ts';
+import { Communicator, type RecvOptions } from './communicator.ts';
+import type { Engine } from './engine.ts';
+import { DsError, ErrorCode } from './errors.ts';
+import type { Matcher, Message, Status } from './matching.ts';
+import type { Completion } from './request.ts';
+import { Kind } from './transport/codec.ts';
+import type { Clock } from './clock.ts';
 
 /**
  * Dynamic processes (MPI_Comm_spawn's idea, kept small; docs/dynamic-processes.md): a rank starts
@@ -65,14 +65,10 @@ export function parentOf(engine: Engine): Intercomm | undefined {
 }
 
 /** @internal Communicator.spawn: starts `n` children of this rank (not a collective). */
-export async function spawnRanks(
-  comm: Communicator,
-  n: number,
-  options: SpawnOptions = {},
-): Promise<Intercomm> {
+export async function spawnRanks(comm: Communicator, n: number, options: SpawnOptions = {}): Promise<Intercomm> {
   const engine = comm.engine;
   checkCount(n);
-  const service = serviceOf(engine, "spawn");
+  const service = serviceOf(engine, 'spawn');
   let context = engine.nextContextId;
   if (context % 2 === 1) context++;
   engine.nextContextId = context + 2;
@@ -83,7 +79,7 @@ export async function spawnRanks(
 
 /** @internal Communicator.retire: leaves the job for good; never resolves. */
 export async function retireRank(engine: Engine): Promise<never> {
-  const service = serviceOf(engine, "retire");
+  const service = serviceOf(engine, 'retire');
   await service.retire();
   return NEVER;
 }
@@ -101,10 +97,7 @@ function serviceOf(engine: Engine, what: string): SpawnService {
 
 function checkCount(n: number): void {
   if (!Number.isInteger(n) || n < 1)
-    throw new DsError(
-      ErrorCode.InvalidArgument,
-      `spawn(${String(n)}): the number of ranks must be an integer >= 1`,
-    );
+    throw new DsError(ErrorCode.InvalidArgument, `spawn(${String(n)}): the number of ranks must be an integer >= 1`);
 }
 
 /**
@@ -152,9 +145,7 @@ export class Intercomm {
 
   /** Remote indices of members that have retired, ascending. */
   retired(): number[] {
-    return this.remote.flatMap((w, i) =>
-      this.engine.retired.has(w) ? [i] : [],
-    );
+    return this.remote.flatMap((w, i) => (this.engine.retired.has(w) ? [i] : []));
   }
 
   /** Remote indices of members that are dead (crashed), ascending. */
@@ -169,16 +160,9 @@ export class Intercomm {
   async spawn(n: number, options: SpawnOptions = {}): Promise<number[]> {
     checkCount(n);
     if (parents.get(this.engine) === this) {
-      throw new DsError(
-        ErrorCode.InvalidArgument,
-        "spawn(): only the parent side of an intercomm can add children",
-      );
+      throw new DsError(ErrorCode.InvalidArgument, 'spawn(): only the parent side of an intercomm can add children');
     }
-    const ranks = await serviceOf(this.engine, "spawn").spawn(
-      n,
-      this.context,
-      options,
-    );
+    const ranks = await serviceOf(this.engine, 'spawn').spawn(n, this.context, options);
     const first = this.remote.length;
     this.addMembers(ranks);
     return ranks.map((_, i) => first + i);
@@ -194,34 +178,20 @@ export class Intercomm {
 
   /** Sends `data` to remote member `dest`. Rejects with DS_ERR_RETIRED if it has retired. */
   send(data: unknown, dest: number, tag = 0): Promise<void> {
-    const what = (): string =>
-      `intercomm send to remote rank ${dest} with tag ${tag}`;
+    const what = (): string => `intercomm send to remote rank ${dest} with tag ${tag}`;
     this.checkRank(dest, what, false);
     this.checkTag(tag, what, false);
     if (dest === PROC_NULL) return Promise.resolve();
     try {
-      return (
-        this.engine.send(
-          this.remote[dest],
-          Kind.Message,
-          this.context,
-          tag,
-          data,
-          what,
-        ) ?? Promise.resolve()
-      );
+      return this.engine.send(this.remote[dest], Kind.Message, this.context, tag, data, what) ?? Promise.resolve();
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** Receives from remote member `source` (or ANY_SOURCE); the message's `source` is a remote index. */
-  recv<T = unknown>(
-    source = ANY_SOURCE,
-    tag = ANY_TAG,
-    options: RecvOptions = {},
-  ): Promise<Message<T>> {
-    const what = `intercomm recv(source=${source === ANY_SOURCE ? "ANY_SOURCE" : source}, tag=${tag === ANY_TAG ? "ANY_TAG" : tag})`;
+  recv<T = unknown>(source = ANY_SOURCE, tag = ANY_TAG, options: RecvOptions = {}): Promise<Message<T>> {
+    const what = `intercomm recv(source=${source === ANY_SOURCE ? 'ANY_SOURCE' : source}, tag=${tag === ANY_TAG ? 'ANY_TAG' : tag})`;
     this.checkRank(source, () => what, true);
     this.checkTag(tag, () => what, true);
     if (source === PROC_NULL)
@@ -230,25 +200,14 @@ export class Intercomm {
         tag: ANY_TAG,
         data: undefined as T,
       });
-    const worldSource =
-      source === ANY_SOURCE ? ANY_SOURCE : this.remote[source];
+    const worldSource = source === ANY_SOURCE ? ANY_SOURCE : this.remote[source];
     const ready = this.matcher.take(worldSource, tag);
     if (ready) return Promise.resolve(this.translate(ready) as Message<T>);
     if (source !== ANY_SOURCE && this.engine.dead.has(worldSource)) {
-      return Promise.reject(
-        new DsError(
-          ErrorCode.PeerLost,
-          `${what}: remote rank ${source} is dead`,
-        ),
-      );
+      return Promise.reject(new DsError(ErrorCode.PeerLost, `${what}: remote rank ${source} is dead`));
     }
     if (source !== ANY_SOURCE && this.engine.retired.has(worldSource)) {
-      return Promise.reject(
-        new DsError(
-          ErrorCode.Retired,
-          `${what}: remote rank ${source} has retired`,
-        ),
-      );
+      return Promise.reject(new DsError(ErrorCode.Retired, `${what}: remote rank ${source} has retired`));
     }
     return new Promise((resolve, reject) => {
       const op: Completion<Message> = {
@@ -260,19 +219,10 @@ export class Intercomm {
       let clearTimer: (() => void) | undefined;
       if (options.timeoutMs !== undefined) {
         if (!(options.timeoutMs >= 0)) {
-          throw new DsError(
-            ErrorCode.InvalidArgument,
-            `${what}: timeoutMs must be a number >= 0, got ${options.timeoutMs}`,
-          );
+          throw new DsError(ErrorCode.InvalidArgument, `${what}: timeoutMs must be a number >= 0, got ${options.timeoutMs}`);
         }
         clearTimer = this.clock.setTimer(options.timeoutMs, () => {
-          if (this.matcher.withdraw(op))
-            reject(
-              new DsError(
-                ErrorCode.Timeout,
-                `${what} timed out after ${options.timeoutMs} ms`,
-              ),
-            );
+          if (this.matcher.withdraw(op)) reject(new DsError(ErrorCode.Timeout, `${what} timed out after ${options.timeoutMs} ms`));
         });
       }
       this.matcher.post({ source: worldSource, tag, request: op, clearTimer });
@@ -283,13 +233,8 @@ export class Intercomm {
   iprobe(source = ANY_SOURCE, tag = ANY_TAG): Status | undefined {
     this.checkRank(source, () => `intercomm iprobe(source=${source})`, true);
     this.checkTag(tag, () => `intercomm iprobe(tag=${tag})`, true);
-    const m = this.matcher.peek(
-      source === ANY_SOURCE ? ANY_SOURCE : this.remote[source],
-      tag,
-    );
-    return m
-      ? { source: this.index.get(m.source) ?? -1, tag: m.tag }
-      : undefined;
+    const m = this.matcher.peek(source === ANY_SOURCE ? ANY_SOURCE : this.remote[source], tag);
+    return m ? { source: this.index.get(m.source) ?? -1, tag: m.tag } : undefined;
   }
 
   private translate(m: Message): Message {
@@ -297,11 +242,7 @@ export class Intercomm {
   }
 
   private checkRank(rank: number, what: () => string, wildcard: boolean): void {
-    if (
-      Number.isInteger(rank) &&
-      ((rank >= 0 && rank < this.size) || rank === PROC_NULL)
-    )
-      return;
+    if (Number.isInteger(rank) && ((rank >= 0 && rank < this.size) || rank === PROC_NULL)) return;
     if (wildcard && rank === ANY_SOURCE) return;
     throw new DsError(
       ErrorCode.InvalidRank,
@@ -312,9 +253,6 @@ export class Intercomm {
   private checkTag(tag: number, what: () => string, wildcard: boolean): void {
     if (Number.isInteger(tag) && tag >= 0 && tag <= TAG_UB) return;
     if (wildcard && tag === ANY_TAG) return;
-    throw new DsError(
-      ErrorCode.InvalidArgument,
-      `${what()}: tag ${String(tag)} is not valid; tags are integers 0..${TAG_UB}`,
-    );
+    throw new DsError(ErrorCode.InvalidArgument, `${what()}: tag ${String(tag)} is not valid; tags are integers 0..${TAG_UB}`);
   }
 }

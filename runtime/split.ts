@@ -36,7 +36,11 @@ export function split(comm: Communicator, color: number, key: number = comm.rank
       .map(([c, k], rank) => ({ c, k, rank }))
       .filter((m) => m.c === color)
       .sort((a, b) => a.k - b.k || a.rank - b.rank);
-    return new Communicator(engine, context, members.map((m) => comm.group[m.rank]));
+    return new Communicator(
+      engine,
+      context,
+      members.map((m) => comm.group[m.rank]),
+    );
   });
 }
 

@@ -12,24 +12,9 @@
  * when it next asks, i.e. after its result is in. The worker answers Bye and retires. A worker that
  * is lost (crash) gives its task back to the queue.
  */
-import {
-  ANY_SOURCE,
-  ANY_TAG,
-  ErrorCode,
-  isDsError,
-  type Communicator,
-  type Intercomm,
-  type SpawnOptions,
-} from "dsmpi";
-import {
-  checkPolicy,
-  decide,
-  defaultPolicy,
-  formatDecision,
-  initialScaleState,
-  type ScalePolicy,
-} from "./decision.ts";
-import { meanLoad, type LoadSampler } from "./load-sampler.ts";
+import { ANY_SOURCE, ANY_TAG, ErrorCode, isDsError, type Communicator, type Intercomm, type SpawnOptions } from 'dsmpi';
+import { checkPolicy, decide, defaultPolicy, formatDecision, initialScaleState, type ScalePolicy } from './decision.ts';
+import { meanLoad, type LoadSampler } from './load-sampler.ts';
 
 export const Tag = {
   /** worker → manager: give me a task; carries the result of the previous one, if any. */
@@ -90,15 +75,12 @@ export interface AutoscalerReport {
 
 type WorkerState = {
   world: number;
-  status: "busy" | "idle" | "retiring" | "gone";
+  status: 'busy' | 'idle' | 'retiring' | 'gone';
   task?: Task;
 };
 
 /** The manager (rank 0 of the job): spawns and retires workers, hands out tasks, returns a report. */
-export async function runManager(
-  world: Communicator,
-  options: AutoscalerOptions,
-): Promise<AutoscalerReport> {
+export async function runManager(world: Communicator, options: AutoscalerOptions): Promise<AutoscalerReport> {
   const policy = checkPolicy({ ...defaultPolicy, ...options.policy });
   const log = options.log ?? ((line: string) => console.log(line));
   const clock = world.clock;
@@ -114,8 +96,7 @@ export async function runManager(
     peak: 0,
   };
   const workers: WorkerState[] = [];
-  const active = (): number =>
-    workers.filter((w) => w.status === "busy" || w.status === "idle").length;
+  const active = (): number => workers.filter((w) => w.status === 'busy' || w.status === 'idle').length;
 
   let pool: Intercomm | undefined;
   const grow = async (k: number): Promise<void> => {
@@ -123,43 +104,35 @@ export async function runManager(
     if (pool) await pool.spawn(k, options.spawn);
     else pool = await world.spawn(k, options.spawn);
     for (let i = first; i < pool.size; i++) {
-      workers[i] = { world: pool.worldRank(i), status: "busy" }; // busy until its first Request
+      workers[i] = { world: pool.worldRank(i), status: 'busy' }; // busy until its first Request
       report.spawned.push(pool.worldRank(i));
     }
     report.peak = Math.max(report.peak, active());
   };
   const assign = async (i: number): Promise<void> => {
     const w = workers[i];
-    if (w.status === "retiring") {
+    if (w.status === 'retiring') {
       await pool!.send(null, i, Tag.Retire);
       return;
     }
     const task = queue.shift();
     w.task = task;
-    w.status = task ? "busy" : "idle";
+    w.status = task ? 'busy' : 'idle';
     if (task) await pool!.send(task, i, Tag.Task);
   };
   const shrink = async (k: number): Promise<void> => {
     // Idle workers first (they retire at once), then the newest busy ones (after their task).
     const order = workers
       .map((w, i) => ({ w, i }))
-      .filter(({ w }) => w.status === "idle" || w.status === "busy")
-      .sort(
-        (a, b) =>
-          Number(b.w.status === "idle") - Number(a.w.status === "idle") ||
-          b.i - a.i,
-      );
+      .filter(({ w }) => w.status === 'idle' || w.status === 'busy')
+      .sort((a, b) => Number(b.w.status === 'idle') - Number(a.w.status === 'idle') || b.i - a.i);
     for (const { w, i } of order.slice(0, k)) {
-      const wasIdle = w.status === "idle";
-      w.status = "retiring";
+      const wasIdle = w.status === 'idle';
+      w.status = 'retiring';
       if (wasIdle) await pool!.send(null, i, Tag.Retire);
     }
   };
-  const handle = async (
-    source: number,
-    tag: number,
-    data: unknown,
-  ): Promise<void> => {
+  const handle = async (source: number, tag: number, data: unknown): Promise<void> => {
     const w = workers[source];
     if (tag === Tag.Request) {
       const c = (data as { done?: Completion } | null)?.done;
@@ -171,19 +144,19 @@ export async function runManager(
         }
       }
       w.task = undefined;
-      if (w.status === "busy" || w.status === "retiring") await assign(source);
+      if (w.status === 'busy' || w.status === 'retiring') await assign(source);
     } else if (tag === Tag.Bye) {
-      w.status = "gone";
+      w.status = 'gone';
       report.retired.push(w.world);
     }
   };
   /** A lost worker gives its task back. */
   const lost = (i: number): void => {
     const w = workers[i];
-    if (w.status === "gone") return;
+    if (w.status === 'gone') return;
     if (w.task && !done.has(w.task.id)) queue.unshift(w.task);
     w.task = undefined;
-    w.status = "gone";
+    w.status = 'gone';
   };
 
   let state = initialScaleState;
@@ -193,8 +166,7 @@ export async function runManager(
   let nextSampleAt = clock.now() + options.sampleMs;
   while (done.size < total || samples < minSamples) {
     // Work that waits (tasks queued) goes to idle workers, e.g. tasks given back by a lost worker.
-    for (let i = 0; i < workers.length && queue.length > 0; i++)
-      if (workers[i].status === "idle") await assign(i);
+    for (let i = 0; i < workers.length && queue.length > 0; i++) if (workers[i].status === 'idle') await assign(i);
     const waitMs = nextSampleAt - clock.now();
     if (waitMs > 0) {
       try {
@@ -224,7 +196,7 @@ export async function runManager(
   }
   // Every task is done: retire the whole pool, and wait for each Bye.
   await shrink(workers.length);
-  while (workers.some((w) => w.status === "retiring")) {
+  while (workers.some((w) => w.status === 'retiring')) {
     const m = await pool!.recv(ANY_SOURCE, ANY_TAG);
     await handle(m.source, m.tag, m.data);
   }
@@ -240,10 +212,7 @@ export async function runWorker(
   work: (task: Task, world: Communicator) => Promise<unknown> | unknown,
 ): Promise<never> {
   const manager = world.parent;
-  if (!manager)
-    throw new Error(
-      "runWorker: this rank was not spawned (world.parent is undefined)",
-    );
+  if (!manager) throw new Error('runWorker: this rank was not spawned (world.parent is undefined)');
   const me = manager.selfWorldRank;
   let previous: Completion | undefined;
   for (;;) {

@@ -37,7 +37,7 @@ export const defaultPolicy: ScalePolicy = {
   cooldown: 1,
 };
 
-export type Band = "low" | "hold" | "high";
+export type Band = 'low' | 'hold' | 'high';
 
 export interface ScaleState {
   /** Band of the last sample and how many samples in a row fell in it. */
@@ -48,7 +48,7 @@ export interface ScaleState {
 }
 
 export const initialScaleState: ScaleState = {
-  band: "hold",
+  band: 'hold',
   streak: 0,
   cooling: 0,
 };
@@ -61,9 +61,9 @@ export interface Decision {
 
 /** The band of a load sample, in percent busy. */
 export function bandOf(loadPercent: number, policy: ScalePolicy): Band {
-  if (loadPercent >= policy.highPercent) return "high";
-  if (loadPercent < policy.lowPercent) return "low";
-  return "hold";
+  if (loadPercent >= policy.highPercent) return 'high';
+  if (loadPercent < policy.lowPercent) return 'low';
+  return 'hold';
 }
 
 /** Checks a policy once, before any sample: programmer errors throw at once. */
@@ -90,12 +90,7 @@ export function checkPolicy(policy: ScalePolicy): ScalePolicy {
 }
 
 /** One step of the autoscaler: the new state and how many workers to add or remove. */
-export function decide(
-  state: ScaleState,
-  loadPercent: number,
-  active: number,
-  policy: ScalePolicy,
-): Decision {
+export function decide(state: ScaleState, loadPercent: number, active: number, policy: ScalePolicy): Decision {
   if (Number.isNaN(loadPercent)) return { state, delta: 0 };
   const band = bandOf(loadPercent, policy);
   const streak = band === state.band ? state.streak + 1 : 1;
@@ -105,25 +100,18 @@ export function decide(
       delta: policy.minWorkers - active,
     };
   }
-  if (state.cooling > 0)
-    return { state: { band, streak, cooling: state.cooling - 1 }, delta: 0 };
+  if (state.cooling > 0) return { state: { band, streak, cooling: state.cooling - 1 }, delta: 0 };
   let delta = 0;
   if (streak >= policy.patience) {
-    if (band === "high")
-      delta = Math.min(policy.step, policy.maxWorkers - active);
-    if (band === "low")
-      delta = -Math.min(policy.step, active - policy.minWorkers);
+    if (band === 'high') delta = Math.min(policy.step, policy.maxWorkers - active);
+    if (band === 'low') delta = -Math.min(policy.step, active - policy.minWorkers);
   }
   if (delta === 0) return { state: { band, streak, cooling: 0 }, delta: 0 };
   return { state: { band, streak: 0, cooling: policy.cooldown }, delta };
 }
 
 /** The log line of one decision: `load=x active=n decision=+k/-k/hold`. */
-export function formatDecision(
-  loadPercent: number,
-  active: number,
-  delta: number,
-): string {
-  const decision = delta > 0 ? `+${delta}` : delta < 0 ? `${delta}` : "hold";
+export function formatDecision(loadPercent: number, active: number, delta: number): string {
+  const decision = delta > 0 ? `+${delta}` : delta < 0 ? `${delta}` : 'hold';
   return `load=${loadPercent.toFixed(1)} active=${active} decision=${decision}`;
 }

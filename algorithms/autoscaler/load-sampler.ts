@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { cpus, hostname, loadavg } from "node:os";
+import { readFileSync } from 'node:fs';
+import { cpus, hostname, loadavg } from 'node:os';
 
 /**
  * Load measurement for the autoscaler, kept apart from the workload (the book's cpu-stats.c measured
@@ -24,10 +24,8 @@ export function meanLoad(hosts: readonly HostLoad[]): number {
 }
 
 /** CPU counters of /proc/stat's `cpu` line: [busy, total] jiffies; undefined where there is none. */
-export function parseProcStat(
-  text: string,
-): [busy: number, total: number] | undefined {
-  const line = text.split("\n").find((l) => l.startsWith("cpu "));
+export function parseProcStat(text: string): [busy: number, total: number] | undefined {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) return undefined;
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   if (v.length < 4 || v.some((x) => !Number.isFinite(x))) return undefined;
@@ -42,9 +40,7 @@ export function parseProcStat(
  * time since the sampler was made), from /proc/stat; where there is no /proc/stat, the one-minute
  * load average per CPU (capped at 100 %).
  */
-export function hostCpuSampler(
-  readStat: () => string = () => readFileSync("/proc/stat", "utf8"),
-): LoadSampler {
+export function hostCpuSampler(readStat: () => string = () => readFileSync('/proc/stat', 'utf8')): LoadSampler {
   const host = hostname();
   const read = (): [number, number] | undefined => {
     try {
@@ -58,13 +54,8 @@ export function hostCpuSampler(
     sample() {
       const now = read();
       let busyPercent: number;
-      if (now && last && now[1] > last[1])
-        busyPercent = (100 * (now[0] - last[0])) / (now[1] - last[1]);
-      else
-        busyPercent = Math.min(
-          100,
-          (100 * loadavg()[0]) / Math.max(1, cpus().length),
-        );
+      if (now && last && now[1] > last[1]) busyPercent = (100 * (now[0] - last[0])) / (now[1] - last[1]);
+      else busyPercent = Math.min(100, (100 * loadavg()[0]) / Math.max(1, cpus().length));
       last = now ?? last;
       return [{ host, busyPercent }];
     },
@@ -72,16 +63,10 @@ export function hostCpuSampler(
 }
 
 /** Synthetic load for tests and demos: the given percentages in turn, then the last one forever. */
-export function scriptedSampler(
-  percents: readonly number[],
-  host = "synthetic",
-): LoadSampler {
-  if (percents.length === 0)
-    throw new RangeError("scriptedSampler: needs at least one value");
+export function scriptedSampler(percents: readonly number[], host = 'synthetic'): LoadSampler {
+  if (percents.length === 0) throw new RangeError('scriptedSampler: needs at least one value');
   let i = 0;
   return {
-    sample: () => [
-      { host, busyPercent: percents[Math.min(i++, percents.length - 1)] },
-    ],
+    sample: () => [{ host, busyPercent: percents[Math.min(i++, percents.length - 1)] }],
   };
 }

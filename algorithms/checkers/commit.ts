@@ -13,7 +13,11 @@ export function checkAtomicity(outcomes: Array<CommitOutcome | undefined>): void
 }
 
 /** Validity: COMMITTED only if every participant voted yes. `votes[r]` is rank r's vote (undefined for the coordinator or a rank that never voted). */
-export function checkCommitValidity(outcomes: Array<CommitOutcome | undefined>, votes: Array<'yes' | 'no' | undefined>, coordinator = 0): void {
+export function checkCommitValidity(
+  outcomes: Array<CommitOutcome | undefined>,
+  votes: Array<'yes' | 'no' | undefined>,
+  coordinator = 0,
+): void {
   if (!outcomes.includes('COMMITTED')) return;
   const missing = votes.flatMap((v, r) => (r !== coordinator && v !== 'yes' ? [r] : []));
   if (missing.length > 0) throw new Error(`validity violated: committed without a yes vote from rank(s) ${missing.join(', ')}`);

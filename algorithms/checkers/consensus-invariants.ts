@@ -18,7 +18,11 @@ export class InvariantError extends Error {
  * crashed). Agreement: all decisions are equal. Validity: the decision is one of `proposed`.
  * With `requireAll`, every rank listed must have decided (termination).
  */
-export function checkConsensus(decided: ReadonlyArray<unknown>, proposed: ReadonlyArray<unknown>, options: { requireAll?: readonly number[] } = {}): void {
+export function checkConsensus(
+  decided: ReadonlyArray<unknown>,
+  proposed: ReadonlyArray<unknown>,
+  options: { requireAll?: readonly number[] } = {},
+): void {
   const values = new Map<string, number[]>();
   decided.forEach((v, r) => {
     if (v === undefined) return;
@@ -28,8 +32,10 @@ export function checkConsensus(decided: ReadonlyArray<unknown>, proposed: Readon
     throw new InvariantError('agreement', [...values].map(([v, ranks]) => `ranks ${ranks.join(',')} decided ${v}`).join('; '));
   }
   const allowed = new Set(proposed.map(text));
-  for (const v of values.keys()) if (!allowed.has(v)) throw new InvariantError('validity', `decided ${v}, which nobody proposed (${[...allowed].join(', ')})`);
-  for (const r of options.requireAll ?? []) if (decided[r] === undefined) throw new InvariantError('termination', `rank ${r} decided nothing`);
+  for (const v of values.keys())
+    if (!allowed.has(v)) throw new InvariantError('validity', `decided ${v}, which nobody proposed (${[...allowed].join(', ')})`);
+  for (const r of options.requireAll ?? [])
+    if (decided[r] === undefined) throw new InvariantError('termination', `rank ${r} decided nothing`);
 }
 
 function isPrefix(a: ReadonlyArray<unknown>, b: ReadonlyArray<unknown>): boolean {
@@ -61,7 +67,10 @@ export function checkPrefixInvariant(observations: ReadonlyArray<LogObservation>
   }
   for (const o of observations) {
     if (!isPrefix(o.log, longest!.log)) {
-      throw new InvariantError('prefix', `rank ${o.rank} decided ${text(o.log)}${o.atMs !== undefined ? ` at ${o.atMs} ms` : ''}, rank ${longest!.rank} decided ${text(longest!.log)}`);
+      throw new InvariantError(
+        'prefix',
+        `rank ${o.rank} decided ${text(o.log)}${o.atMs !== undefined ? ` at ${o.atMs} ms` : ''}, rank ${longest!.rank} decided ${text(longest!.log)}`,
+      );
     }
   }
 }
@@ -90,7 +99,10 @@ export function checkOneLeaderPerBallot(claims: Iterable<{ ballot: string; leade
   for (const c of claims) {
     const first = byBallot.get(c.ballot);
     if (first && first.leader !== c.leader) {
-      throw new InvariantError('one leader per ballot', `ballot ${c.ballot} has leader ${first.leader} (seen by ${first.seenBy ?? '?'}) and ${c.leader} (seen by ${c.seenBy ?? '?'})`);
+      throw new InvariantError(
+        'one leader per ballot',
+        `ballot ${c.ballot} has leader ${first.leader} (seen by ${first.seenBy ?? '?'}) and ${c.leader} (seen by ${c.seenBy ?? '?'})`,
+      );
     }
     if (!first) byBallot.set(c.ballot, c);
   }
@@ -101,12 +113,19 @@ export function checkOneLeaderPerBallot(claims: Iterable<{ ballot: string; leade
  * correct rank. Accuracy (eventual, checked at the end of a run whose faults have healed): no correct
  * rank suspects a correct rank. `suspects[r]` is undefined for a crashed rank.
  */
-export function checkDetector(suspects: ReadonlyArray<readonly number[] | undefined>, crashed: readonly number[], options: { accuracy?: boolean } = {}): void {
+export function checkDetector(
+  suspects: ReadonlyArray<readonly number[] | undefined>,
+  crashed: readonly number[],
+  options: { accuracy?: boolean } = {},
+): void {
   suspects.forEach((list, r) => {
     if (list === undefined || crashed.includes(r)) return;
-    for (const c of crashed) if (!list.includes(c)) throw new InvariantError('completeness', `rank ${r} does not suspect crashed rank ${c} (suspects ${text(list)})`);
+    for (const c of crashed)
+      if (!list.includes(c))
+        throw new InvariantError('completeness', `rank ${r} does not suspect crashed rank ${c} (suspects ${text(list)})`);
     if (options.accuracy ?? true) {
-      for (const s of list) if (!crashed.includes(s)) throw new InvariantError('eventual accuracy', `rank ${r} still suspects correct rank ${s}`);
+      for (const s of list)
+        if (!crashed.includes(s)) throw new InvariantError('eventual accuracy', `rank ${r} still suspects correct rank ${s}`);
     }
   });
 }

@@ -180,7 +180,7 @@ function shrink<S, I, O>(ops: Operation<I, O>[], model: Model<S, I, O>, deadline
   let current = search(prefix(hi), model, deadline) === false ? prefix(hi) : ops;
   if (!model.readOnly) return current;
   // Drop reads while it stays illegal, until a whole pass drops none.
-  for (let dropped = true; dropped && performance.now() < deadline; ) {
+  for (let dropped = true; dropped && performance.now() < deadline;) {
     dropped = false;
     for (let i = current.length - 1; i >= 0 && performance.now() < deadline; i--) {
       if (!model.readOnly(current[i])) continue;
@@ -199,6 +199,9 @@ export function formatHistory<I, O>(ops: Operation<I, O>[], model: Model<unknown
   const fmt = (t: number): string => (t === Infinity ? '∞' : String(t));
   return [...ops]
     .sort((a, b) => a.call - b.call)
-    .map((op) => `  client ${op.client} [${fmt(op.call)}, ${fmt(op.ret)}] ${model.describe ? model.describe(op) : JSON.stringify(op.input) + ' → ' + JSON.stringify(op.output)}`)
+    .map(
+      (op) =>
+        `  client ${op.client} [${fmt(op.call)}, ${fmt(op.ret)}] ${model.describe ? model.describe(op) : JSON.stringify(op.input) + ' → ' + JSON.stringify(op.output)}`,
+    )
     .join('\n');
 }

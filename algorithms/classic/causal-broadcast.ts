@@ -105,7 +105,7 @@ export async function causalBroadcast(comm: Communicator, options: CausalOptions
         continue;
       }
       held.push(m);
-      for (let i = 0; i < held.length; ) {
+      for (let i = 0; i < held.length;) {
         if (deliverable(held[i], v)) {
           deliver(held.splice(i, 1)[0]);
           i = 0;

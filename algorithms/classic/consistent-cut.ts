@@ -33,13 +33,16 @@ export function checkCut(events: readonly (readonly CutEvent[])[], cut: readonly
   const sentInside = new Map<string, InTransit>();
   const receivedInside = new Set<string>();
   events.forEach((evs, r) => {
-    if (!(Number.isInteger(cut[r]) && cut[r] >= 0 && cut[r] <= evs.length)) throw new RangeError(`checkCut: cut[${r}] = ${cut[r]} outside 0..${evs.length}`);
+    if (!(Number.isInteger(cut[r]) && cut[r] >= 0 && cut[r] <= evs.length))
+      throw new RangeError(`checkCut: cut[${r}] = ${cut[r]} outside 0..${evs.length}`);
     for (const e of evs.slice(0, cut[r])) {
       if (e.kind === 'send') sentInside.set(e.id, { id: e.id, from: r, to: e.peer });
       else receivedInside.add(e.id);
     }
   });
   const orphans = [...receivedInside].filter((id) => !sentInside.has(id)).sort();
-  const inTransit = [...sentInside.values()].filter((m) => !receivedInside.has(m.id)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const inTransit = [...sentInside.values()]
+    .filter((m) => !receivedInside.has(m.id))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { consistent: orphans.length === 0, orphans, inTransit };
 }

@@ -35,7 +35,11 @@ export async function runMutexExample(
   const messages = sumCounts(counts);
   const bad = all!.reduce((s, x) => s + x.violations, 0);
   console.log(`${name}: ${world.size} ranks, ${entries} entries`);
-  console.log(`messages: ${messages} (${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  console.log(
+    `messages: ${messages} (${Object.entries(counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
+  );
   console.log(formula(entries, messages));
   console.log(`CHECK never two in the critical section: ${bad === 0 ? 'OK' : `FAIL (${bad} entries found it occupied)`}`);
   if (bad !== 0) process.exitCode = 1;

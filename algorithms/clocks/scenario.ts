@@ -21,9 +21,7 @@ export interface EventClock<T> {
 }
 
 export type ScenarioStep =
-  | { kind: 'local'; name: string }
-  | { kind: 'send'; name: string; to: number }
-  | { kind: 'recv'; name: string; from: number };
+  { kind: 'local'; name: string } | { kind: 'send'; name: string; to: number } | { kind: 'recv'; name: string; from: number };
 
 export interface ScenarioEvent<T> {
   rank: number;

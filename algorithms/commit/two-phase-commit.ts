@@ -99,7 +99,12 @@ async function coordinator(comm: Communicator, o: TwoPhaseCommitOptions): Promis
       const deadline = comm.clock.now() + voteTimeoutMs;
       enter('WAIT');
       while (!no && yes.size < participants.length && comm.clock.now() < deadline) {
-        await sendAll(comm, null, participants.filter((p) => !yes.has(p)), Tag.CanCommit);
+        await sendAll(
+          comm,
+          null,
+          participants.filter((p) => !yes.has(p)),
+          Tag.CanCommit,
+        );
         const until = Math.min(deadline, comm.clock.now() + retryMs);
         while (!no && yes.size < participants.length) {
           const m = await recvWithin(comm, until - comm.clock.now());
@@ -131,7 +136,12 @@ async function coordinator(comm: Communicator, o: TwoPhaseCommitOptions): Promis
   const tag = decision === 'COMMIT' ? Tag.DoCommit : Tag.DoAbort;
   const deadline = comm.clock.now() + ackTimeoutMs;
   while (acked.size < participants.length && comm.clock.now() < deadline) {
-    await sendAll(comm, null, participants.filter((p) => !acked.has(p)), tag);
+    await sendAll(
+      comm,
+      null,
+      participants.filter((p) => !acked.has(p)),
+      tag,
+    );
     const until = Math.min(deadline, comm.clock.now() + retryMs);
     while (acked.size < participants.length) {
       const m = await recvWithin(comm, until - comm.clock.now());
@@ -190,7 +200,8 @@ async function participant(comm: Communicator, o: TwoPhaseCommitOptions): Promis
       }
       if (m.tag === Tag.CanCommit) await castVote();
       else if (m.tag === Tag.DoAbort) decide('ABORT');
-      else if (m.tag === Tag.GetDecision) decide('ABORT'); // answered below, in the linger loop
+      else if (m.tag === Tag.GetDecision)
+        decide('ABORT'); // answered below, in the linger loop
       else if (m.tag === Tag.DecisionReply) decide(m.data as Decision);
     }
   }

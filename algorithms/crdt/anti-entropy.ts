@@ -95,7 +95,9 @@ export async function gossipUntilConverged<S>(
       let m: GossipMessage<S>;
       let from: number;
       try {
-        const got = await comm.recv<GossipMessage<S>>(ANY_SOURCE, tag, { timeoutMs: Math.ceil(left * 1000) / 1000 /* whole µs: see commit/common.ts */ });
+        const got = await comm.recv<GossipMessage<S>>(ANY_SOURCE, tag, {
+          timeoutMs: Math.ceil(left * 1000) / 1000 /* whole µs: see commit/common.ts */,
+        });
         m = got.data;
         from = got.source;
       } catch (err) {

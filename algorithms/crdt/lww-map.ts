@@ -76,5 +76,9 @@ export function lwwMaxTs<V>(m: LwwMap<V>): number {
 
 /** One canonical text per state (keys sorted): equal texts, equal states. */
 export function lwwCanonical<V>(m: LwwMap<V>): string {
-  return JSON.stringify(Object.keys(m).sort().map((k) => [k, m[k].value, m[k].tomb, m[k].ts, m[k].node]));
+  return JSON.stringify(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, m[k].value, m[k].tomb, m[k].ts, m[k].node]),
+  );
 }

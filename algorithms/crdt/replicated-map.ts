@@ -15,7 +15,20 @@
 import { ANY_SOURCE, ErrorCode, isDsError, type Communicator, type Request, type Message } from 'dsmpi';
 import { LamportClock } from '../clocks/lamport-clock.ts';
 import { gossipUntilConverged, type GossipOptions, type GossipResult, type StateCrdt } from './anti-entropy.ts';
-import { compareStamps, lwwCanonical, lwwDelete, lwwEmpty, lwwGet, lwwMaxTs, lwwMerge, lwwPut, lwwVisible, type LwwEntry, type LwwMap, type Stamp } from './lww-map.ts';
+import {
+  compareStamps,
+  lwwCanonical,
+  lwwDelete,
+  lwwEmpty,
+  lwwGet,
+  lwwMaxTs,
+  lwwMerge,
+  lwwPut,
+  lwwVisible,
+  type LwwEntry,
+  type LwwMap,
+  type Stamp,
+} from './lww-map.ts';
 import { Tag } from './tags.ts';
 
 export function lwwCrdt<V>(): StateCrdt<LwwMap<V>> {
@@ -158,7 +171,9 @@ export async function majorityRead<V>(
       const left = until - comm.clock.now();
       if (left <= 0) break;
       try {
-        const m = await comm.recv<ReadReply<V>>(ANY_SOURCE, Tag.ReadReply, { timeoutMs: Math.ceil(left * 1000) / 1000 /* whole µs: see commit/common.ts */ });
+        const m = await comm.recv<ReadReply<V>>(ANY_SOURCE, Tag.ReadReply, {
+          timeoutMs: Math.ceil(left * 1000) / 1000 /* whole µs: see commit/common.ts */,
+        });
         if (m.data.id !== id || answered.has(m.source)) continue; // a stale or duplicated reply
         answered.add(m.source);
         const e = m.data.entry;

@@ -196,7 +196,12 @@ async function aggregator(comm: Communicator, o: FedAvgOptions, onRound?: (r: Ro
 }
 
 /** Rounds with bcast and reduce: every rank takes part in every round (no dropout tolerance). */
-async function collectiveRounds(comm: Communicator, data: Sample[], o: FedAvgOptions, onRound?: (r: RoundReport) => void): Promise<FedAvgResult | undefined> {
+async function collectiveRounds(
+  comm: Communicator,
+  data: Sample[],
+  o: FedAvgOptions,
+  onRound?: (r: RoundReport) => void,
+): Promise<FedAvgResult | undefined> {
   let model: Model = { w: o.truth.w.map(() => 0), b: 0 };
   const rounds: RoundReport[] = [];
   const d = model.w.length;

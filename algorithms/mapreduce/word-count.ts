@@ -59,7 +59,12 @@ export interface WordCountResult {
  * Counts the words of `text` (an array of lines: all of it on rank 0 for `scatter`, this rank's own
  * lines for `spread`). Collective over `comm`.
  */
-export async function wordCount(comm: Communicator, mode: 'scatter' | 'spread', mine: readonly string[], groupSize = 2): Promise<WordCountResult> {
+export async function wordCount(
+  comm: Communicator,
+  mode: 'scatter' | 'spread',
+  mine: readonly string[],
+  groupSize = 2,
+): Promise<WordCountResult> {
   if (!Number.isInteger(groupSize) || groupSize < 1) throw new Error(`wordCount: groupSize must be a positive integer, got ${groupSize}`);
   const lines = mode === 'scatter' ? await comm.scatter(comm.rank === 0 ? chunk(mine, comm.size) : undefined) : [...mine];
   const partial = countWords(lines);

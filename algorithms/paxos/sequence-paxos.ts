@@ -19,8 +19,26 @@
  * announces its log (Farewell) and leaves as farewell.ts describes.
  */
 import type { Communicator, DurableStorage } from 'dsmpi';
-import { defaultFarewell, farewellHeard, farewellTick, farewellWakeAt, others, startFarewell, type Farewell, type FarewellOptions } from '../farewell.ts';
-import { defaultDetector, detectorWakeAt, heardFrom, isDetectorTag, startDetector, stepDetector, type DetectorOptions, type DetectorState } from '../failure-detector.ts';
+import {
+  defaultFarewell,
+  farewellHeard,
+  farewellTick,
+  farewellWakeAt,
+  others,
+  startFarewell,
+  type Farewell,
+  type FarewellOptions,
+} from '../farewell.ts';
+import {
+  defaultDetector,
+  detectorWakeAt,
+  heardFrom,
+  isDetectorTag,
+  startDetector,
+  stepDetector,
+  type DetectorOptions,
+  type DetectorState,
+} from '../failure-detector.ts';
 import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
 import { ballotAbove, Bottom, compareBallots, formatBallot, majority, maxBallot, nextBallot, sameBallot, type Ballot } from './ballot.ts';
 
@@ -122,7 +140,14 @@ export function decidedLog(s: SequenceState): Value[] {
   return s.final ?? s.va.slice(0, s.ld);
 }
 
-export function startSequence(rank: number, size: number, nowMs: number, values: Value[][], options = defaultSequenceOptions, storage?: DurableStorage): SequenceState {
+export function startSequence(
+  rank: number,
+  size: number,
+  nowMs: number,
+  values: Value[][],
+  options = defaultSequenceOptions,
+  storage?: DurableStorage,
+): SequenceState {
   const s: SequenceState = {
     rank,
     size,
@@ -167,7 +192,13 @@ export function persistSequence(s: SequenceState, storage: DurableStorage): void
   for (let i = Math.min(s.dirtyFrom, s.savedLength); i < s.va.length; i++) storage.set(`sequence-paxos.${i}`, s.va[i]);
   s.dirtyFrom = Infinity;
   s.savedLength = s.va.length;
-  storage.set('sequence-paxos', { promised: s.promised, na: s.na, length: s.va.length, ld: s.ld, final: s.final && s.final.length > s.ld ? s.final : null });
+  storage.set('sequence-paxos', {
+    promised: s.promised,
+    na: s.na,
+    length: s.va.length,
+    ld: s.ld,
+    final: s.final && s.final.length > s.ld ? s.final : null,
+  });
 }
 
 /** The rank this one trusts as leader: the lowest it does not suspect. */

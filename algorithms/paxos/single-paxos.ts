@@ -17,7 +17,16 @@
  * ranks have announced it: every rank ends, and prints `decided <value>` last.
  */
 import { DsError, ErrorCode, type Communicator, type DurableStorage } from 'dsmpi';
-import { defaultFarewell, farewellHeard, farewellTick, farewellWakeAt, others, startFarewell, type Farewell, type FarewellOptions } from '../farewell.ts';
+import {
+  defaultFarewell,
+  farewellHeard,
+  farewellTick,
+  farewellWakeAt,
+  others,
+  startFarewell,
+  type Farewell,
+  type FarewellOptions,
+} from '../farewell.ts';
 import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
 import { ballotAbove, Bottom, compareBallots, formatBallot, majority, maxBallot, nextBallot, sameBallot, type Ballot } from './ballot.ts';
 
@@ -54,7 +63,10 @@ export interface PaxosLayout {
  */
 export function paxosLayout(n: number): PaxosLayout {
   if (!Number.isInteger(n) || n < 5) {
-    throw new DsError(ErrorCode.InvalidArgument, `single-decree Paxos needs at least 5 ranks (client, proposer, acceptor, learner, telemetry), got ${n}`);
+    throw new DsError(
+      ErrorCode.InvalidArgument,
+      `single-decree Paxos needs at least 5 ranks (client, proposer, acceptor, learner, telemetry), got ${n}`,
+    );
   }
   const k = Math.floor(n / 5);
   const extra = n - 5 * k;
@@ -150,7 +162,14 @@ export interface PaxosState<V> {
   nowMs: number;
 }
 
-export function startPaxos<V>(rank: number, size: number, nowMs: number, clientValue: V | undefined, options = defaultPaxosOptions, storage?: DurableStorage): [PaxosState<V>, Out[]] {
+export function startPaxos<V>(
+  rank: number,
+  size: number,
+  nowMs: number,
+  clientValue: V | undefined,
+  options = defaultPaxosOptions,
+  storage?: DurableStorage,
+): [PaxosState<V>, Out[]] {
   const layout = paxosLayout(size);
   const s: PaxosState<V> = {
     rank,
@@ -160,7 +179,18 @@ export function startPaxos<V>(rank: number, size: number, nowMs: number, clientV
     options,
     clientValue,
     nextSendMs: nowMs,
-    proposer: { value: undefined, ballot: Bottom, seen: Bottom, phase: 'idle', promises: new Map(), accepts: new Set(), proposal: undefined, deadlineMs: Infinity, attempts: 0, nacks: 0 },
+    proposer: {
+      value: undefined,
+      ballot: Bottom,
+      seen: Bottom,
+      phase: 'idle',
+      promises: new Map(),
+      accepts: new Set(),
+      proposal: undefined,
+      deadlineMs: Infinity,
+      attempts: 0,
+      nacks: 0,
+    },
     acceptor: { promised: Bottom, accepted: null },
     votes: new Map(),
     snapshots: [],
@@ -171,7 +201,9 @@ export function startPaxos<V>(rank: number, size: number, nowMs: number, clientV
   };
   const out: Out[] = [];
   // Crash-recovery: what this rank made durable before.
-  const saved = storage?.get<{ seen?: Ballot; acceptor?: AcceptorState<V>; decided?: { value: V }; snapshots?: Snapshot<V>[] }>('single-paxos');
+  const saved = storage?.get<{ seen?: Ballot; acceptor?: AcceptorState<V>; decided?: { value: V }; snapshots?: Snapshot<V>[] }>(
+    'single-paxos',
+  );
   if (saved?.seen) s.proposer.seen = saved.seen;
   if (saved?.acceptor) s.acceptor = saved.acceptor;
   if (saved?.snapshots) s.snapshots = saved.snapshots;
@@ -389,14 +421,19 @@ export interface PaxosOutcome<V> {
  * Runs this rank's role until everyone knows the decision. `clientValue(rank)` is the value a client
  * rank proposes. Returns the rank's outcome; prints nothing.
  */
-export async function singlePaxosMain<V>(comm: Communicator, clientValue: (rank: number) => V, options = defaultPaxosOptions): Promise<PaxosOutcome<V>> {
+export async function singlePaxosMain<V>(
+  comm: Communicator,
+  clientValue: (rank: number) => V,
+  options = defaultPaxosOptions,
+): Promise<PaxosOutcome<V>> {
   const layout = paxosLayout(comm.size);
   const mine = layout.clients.includes(comm.rank) ? clientValue(comm.rank) : undefined;
   const [state, first] = startPaxos<V>(comm.rank, comm.size, comm.clock.now(), mine, options, comm.storage);
   for (const m of first) void comm.isend(m.data, m.to, m.tag).then(undefined, () => undefined);
   const s = await serve(comm, paxosMachine<V>(), state);
   const outcome: PaxosOutcome<V> = { rank: s.rank, role: s.role, decided: s.decided?.value };
-  if (s.role === 'proposer') Object.assign(outcome, { ballot: formatBallot(s.proposer.ballot), attempts: s.proposer.attempts, nacks: s.proposer.nacks });
+  if (s.role === 'proposer')
+    Object.assign(outcome, { ballot: formatBallot(s.proposer.ballot), attempts: s.proposer.attempts, nacks: s.proposer.nacks });
   if (s.role === 'telemetry') outcome.snapshots = s.snapshots;
   if (s.role === 'learner' && s.restoredFrom !== undefined) outcome.restoredFrom = s.restoredFrom;
   return outcome;

@@ -28,7 +28,7 @@
  * When a rank has applied every client's commands it announces its applied log (Farewell) and
  * leaves as farewell.ts describes.
  */
-import type { Communicator, DurableStorage } from "dsmpi";
+import type { Communicator, DurableStorage } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
@@ -38,15 +38,8 @@ import {
   startFarewell,
   type Farewell,
   type FarewellOptions,
-} from "../farewell.ts";
-import {
-  range,
-  serve,
-  toAll,
-  type Input,
-  type Machine,
-  type Out,
-} from "../serve-loop.ts";
+} from '../farewell.ts';
+import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
 
 /** Appended only. */
 export const Tag = {
@@ -67,7 +60,7 @@ export interface Entry {
   command: Command | null;
 }
 
-export type Role = "follower" | "candidate" | "leader";
+export type Role = 'follower' | 'candidate' | 'leader';
 
 export interface RaftOptions {
   /** Election timeout, uniform in [minMs, maxMs) (the paper's 150-300 ms). */
@@ -170,14 +163,12 @@ export interface RaftState {
 }
 
 export const lastLogIndex = (s: RaftState): number => s.log.length;
-export const termAt = (s: RaftState, index: number): number =>
-  index <= 0 ? 0 : (s.log[index - 1]?.term ?? -1);
+export const termAt = (s: RaftState, index: number): number => (index <= 0 ? 0 : (s.log[index - 1]?.term ?? -1));
 export const majority = (size: number): number => Math.floor(size / 2) + 1;
 
 function electionTimeout(s: RaftState, nowMs: number, random: number): void {
   const o = s.options;
-  s.electionDeadlineMs =
-    nowMs + o.electionMinMs + random * (o.electionMaxMs - o.electionMinMs);
+  s.electionDeadlineMs = nowMs + o.electionMinMs + random * (o.electionMaxMs - o.electionMinMs);
 }
 
 export function startRaft(
@@ -196,7 +187,7 @@ export function startRaft(
     currentTerm: 0,
     votedFor: null,
     log: [],
-    role: "follower",
+    role: 'follower',
     commitIndex: 0,
     lastApplied: 0,
     applied: [],
@@ -227,15 +218,13 @@ export function startRaft(
     currentTerm: number;
     votedFor: number | null;
     length: number;
-  }>("raft");
+  }>('raft');
   if (saved) {
     s.currentTerm = saved.currentTerm;
     s.votedFor = saved.votedFor;
-    s.log = range(0, saved.length).map((i) =>
-      storage!.get<Entry>(`raft.${i}`)!,
-    );
+    s.log = range(0, saved.length).map((i) => storage!.get<Entry>(`raft.${i}`)!);
   }
-  const final = storage?.get<Command[]>("raft.final");
+  const final = storage?.get<Command[]>('raft.final');
   if (final) {
     s.final = final;
     s.finalSaved = true;
@@ -248,18 +237,17 @@ export function startRaft(
 
 /** Writes currentTerm, votedFor and the log (entries from the first one changed, one key each). */
 export function persistRaft(s: RaftState, storage: DurableStorage): void {
-  for (let i = Math.min(s.dirtyFrom, s.savedLength); i < s.log.length; i++)
-    storage.set(`raft.${i}`, s.log[i]);
+  for (let i = Math.min(s.dirtyFrom, s.savedLength); i < s.log.length; i++) storage.set(`raft.${i}`, s.log[i]);
   s.dirtyFrom = Infinity;
   s.savedLength = s.log.length;
-  storage.set("raft", {
+  storage.set('raft', {
     currentTerm: s.currentTerm,
     votedFor: s.votedFor,
     length: s.log.length,
   });
   if (s.farewell && !s.finalSaved) {
     // Finished: a restart after the others have left must still end, with this log.
-    storage.set("raft.final", appliedLog(s));
+    storage.set('raft.final', appliedLog(s));
     s.finalSaved = true;
   }
 }
@@ -292,7 +280,7 @@ function adoptTerm(s: RaftState, term: number): void {
   if (term <= s.currentTerm) return;
   s.currentTerm = term;
   s.votedFor = null;
-  s.role = "follower";
+  s.role = 'follower';
   s.leaderId = null;
   s.votes.clear();
 }
@@ -313,10 +301,7 @@ function applyCommitted(s: RaftState, nowMs: number): void {
 
 function appendEntriesTo(s: RaftState, peer: number, nowMs: number): Out {
   const prevLogIndex = s.nextIndex[peer] - 1;
-  const entries = s.log.slice(
-    prevLogIndex,
-    prevLogIndex + s.options.maxEntries,
-  );
+  const entries = s.log.slice(prevLogIndex, prevLogIndex + s.options.maxEntries);
   s.nextSendMs[peer] = nowMs + s.options.heartbeatMs;
   // Pipelining (as etcd raft's replicate state): assume it arrives; a refusal moves nextIndex back.
   s.nextIndex[peer] = prevLogIndex + entries.length + 1;
@@ -335,15 +320,14 @@ function appendEntriesTo(s: RaftState, peer: number, nowMs: number): Out {
 function replicate(s: RaftState, nowMs: number, all: boolean): Out[] {
   const out: Out[] = [];
   for (const p of others(s.rank, s.size)) {
-    if (all || nowMs >= s.nextSendMs[p] || s.nextIndex[p] <= s.log.length)
-      out.push(appendEntriesTo(s, p, nowMs));
+    if (all || nowMs >= s.nextSendMs[p] || s.nextIndex[p] <= s.log.length) out.push(appendEntriesTo(s, p, nowMs));
   }
   return out;
 }
 
 function startElection(s: RaftState, nowMs: number, random: number): Out[] {
   s.currentTerm++;
-  s.role = "candidate";
+  s.role = 'candidate';
   s.votedFor = s.rank;
   s.leaderId = null;
   s.votes = new Set([s.rank]);
@@ -359,8 +343,8 @@ function startElection(s: RaftState, nowMs: number, random: number): Out[] {
 }
 
 function maybeWin(s: RaftState, nowMs: number): Out[] {
-  if (s.role !== "candidate" || s.votes.size < majority(s.size)) return [];
-  s.role = "leader";
+  if (s.role !== 'candidate' || s.votes.size < majority(s.size)) return [];
+  s.role = 'leader';
   s.leaderId = s.rank;
   s.led.push({
     term: s.currentTerm,
@@ -368,9 +352,7 @@ function maybeWin(s: RaftState, nowMs: number): Out[] {
   });
   s.nextIndex.fill(s.log.length + 1);
   s.matchIndex.fill(0);
-  s.inLog = new Set(
-    s.log.flatMap((e) => (e.command === null ? [] : [e.command])),
-  );
+  s.inLog = new Set(s.log.flatMap((e) => (e.command === null ? [] : [e.command])));
   appendEntry(s, { term: s.currentTerm, command: null }); // the no-op that commits earlier terms' entries
   s.matchIndex[s.rank] = s.log.length;
   advanceCommit(s, nowMs);
@@ -405,7 +387,7 @@ function leaderAppend(s: RaftState, commands: Command[], nowMs: number): Out[] {
 export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
   const out: Out[] = [];
   const now = input.nowMs;
-  if (input.type === "tick") {
+  if (input.type === 'tick') {
     onTick(s, input, out);
     return [s, out];
   }
@@ -414,8 +396,7 @@ export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
   if (input.tag === Tag.Farewell) {
     const log = d.log as Command[];
     if (log.length > appliedLog(s).length) s.final = log;
-    if (!s.farewell && appliedLog(s).length >= s.total)
-      s.farewell = startFarewell(s.rank, s.size, now);
+    if (!s.farewell && appliedLog(s).length >= s.total) s.farewell = startFarewell(s.rank, s.size, now);
     if (s.farewell) farewellHeard(s.farewell, from);
     return [s, out];
   }
@@ -426,13 +407,8 @@ export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
       const m = d as unknown as RequestVote;
       adoptTerm(s, m.term);
       const myLastTerm = termAt(s, lastLogIndex(s));
-      const upToDate =
-        m.lastLogTerm > myLastTerm ||
-        (m.lastLogTerm === myLastTerm && m.lastLogIndex >= lastLogIndex(s));
-      const grant =
-        m.term === s.currentTerm &&
-        (s.votedFor === null || s.votedFor === m.candidateId) &&
-        upToDate;
+      const upToDate = m.lastLogTerm > myLastTerm || (m.lastLogTerm === myLastTerm && m.lastLogIndex >= lastLogIndex(s));
+      const grant = m.term === s.currentTerm && (s.votedFor === null || s.votedFor === m.candidateId) && upToDate;
       if (grant) {
         s.votedFor = m.candidateId;
         electionTimeout(s, now, input.random);
@@ -448,14 +424,13 @@ export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
       const m = d as unknown as RequestVoteReply;
       adoptTerm(s, m.term);
       if (m.term !== s.currentTerm || !m.voteGranted) break;
-      if (s.role === "candidate") {
+      if (s.role === 'candidate') {
         s.votes.add(from);
         out.push(...maybeWin(s, now));
-      } else if (s.role === "leader") {
+      } else if (s.role === 'leader') {
         // A vote after the win: noted, for the record of who voted.
         const won = s.led[s.led.length - 1];
-        if (!won.votes.includes(from))
-          won.votes = [...won.votes, from].sort((a, b) => a - b);
+        if (!won.votes.includes(from)) won.votes = [...won.votes, from].sort((a, b) => a - b);
       }
       break;
     }
@@ -474,21 +449,17 @@ export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
         break;
       }
       // The leader of our term: a candidate steps down (E7), and the election timer restarts.
-      s.role = "follower";
+      s.role = 'follower';
       s.leaderId = m.leaderId;
       electionTimeout(s, now, input.random);
-      if (
-        m.prevLogIndex > lastLogIndex(s) ||
-        termAt(s, m.prevLogIndex) !== m.prevLogTerm
-      ) {
+      if (m.prevLogIndex > lastLogIndex(s) || termAt(s, m.prevLogIndex) !== m.prevLogTerm) {
         out.push({ to: from, tag: Tag.AppendEntriesReply, data: reply });
         break;
       }
       // Figure 2, receiver rule 3-4: delete a conflicting entry and all after it; append new ones.
       m.entries.forEach((e, k) => {
         const index = m.prevLogIndex + 1 + k;
-        if (index <= s.log.length && s.log[index - 1].term !== e.term)
-          truncate(s, index - 1);
+        if (index <= s.log.length && s.log[index - 1].term !== e.term) truncate(s, index - 1);
         if (index > s.log.length) appendEntry(s, e);
       });
       const matchIndex = m.prevLogIndex + m.entries.length;
@@ -512,30 +483,24 @@ export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
     case Tag.AppendEntriesReply: {
       const m = d as unknown as AppendEntriesReply;
       adoptTerm(s, m.term);
-      if (s.role !== "leader" || m.term !== s.currentTerm) break;
+      if (s.role !== 'leader' || m.term !== s.currentTerm) break;
       if (m.success) {
-        if (m.matchIndex > s.matchIndex[from])
-          s.matchIndex[from] = m.matchIndex;
+        if (m.matchIndex > s.matchIndex[from]) s.matchIndex[from] = m.matchIndex;
         s.nextIndex[from] = Math.max(s.nextIndex[from], m.matchIndex + 1);
         if (advanceCommit(s, now))
           out.push(...replicate(s, now, true)); // tell the followers at once
-        else if (s.nextIndex[from] <= s.log.length)
-          out.push(appendEntriesTo(s, from, now));
+        else if (s.nextIndex[from] <= s.log.length) out.push(appendEntriesTo(s, from, now));
       } else {
         // E6: back off by one from the refused request (or to just past the follower's last entry),
         // never below what it is known to hold, and retry at once.
-        s.nextIndex[from] = Math.max(
-          1,
-          s.matchIndex[from] + 1,
-          Math.min(m.prevLogIndex, m.lastLogIndex + 1),
-        );
+        s.nextIndex[from] = Math.max(1, s.matchIndex[from] + 1, Math.min(m.prevLogIndex, m.lastLogIndex + 1));
         out.push(appendEntriesTo(s, from, now));
       }
       break;
     }
     case Tag.Submit: {
       const commands = d.commands as Command[];
-      if (s.role === "leader") out.push(...leaderAppend(s, commands, now));
+      if (s.role === 'leader') out.push(...leaderAppend(s, commands, now));
       else if (s.leaderId !== null && s.leaderId !== s.rank)
         out.push({
           to: from,
@@ -547,12 +512,7 @@ export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
     case Tag.Redirect: {
       // A client sent to a server that is not the leader: try the one it names.
       const leader = d.leader as number;
-      if (leader === s.rank)
-        out.push(
-          ...(s.role === "leader"
-            ? leaderAppend(s, d.commands as Command[], now)
-            : []),
-        );
+      if (leader === s.rank) out.push(...(s.role === 'leader' ? leaderAppend(s, d.commands as Command[], now) : []));
       else
         out.push({
           to: leader,
@@ -571,8 +531,7 @@ function pump(s: RaftState, nowMs: number, out: Out[]): void {
   if (s.farewell || s.leaderId === null) return;
   const batch: Command[] = [];
   let inFlight = 0;
-  while (s.mineFrom < s.mine.length && s.appliedSet.has(s.mine[s.mineFrom]))
-    s.mineFrom++;
+  while (s.mineFrom < s.mine.length && s.appliedSet.has(s.mine[s.mineFrom])) s.mineFrom++;
   for (let i = s.mineFrom; i < s.mine.length; i++) {
     const c = s.mine[i];
     if (s.appliedSet.has(c)) continue;
@@ -588,27 +547,14 @@ function pump(s: RaftState, nowMs: number, out: Out[]): void {
   else out.push({ to: s.leaderId, tag: Tag.Submit, data: { commands: batch } });
 }
 
-function onTick(
-  s: RaftState,
-  input: Extract<Input, { type: "tick" }>,
-  out: Out[],
-): void {
+function onTick(s: RaftState, input: Extract<Input, { type: 'tick' }>, out: Out[]): void {
   const now = input.nowMs;
   if (s.farewell) {
-    const { announce } = farewellTick(
-      s.farewell,
-      s.rank,
-      now,
-      input.failed,
-      s.options.farewell,
-    );
-    if (announce)
-      out.push(
-        ...toAll(others(s.rank, s.size), Tag.Farewell, { log: appliedLog(s) }),
-      );
+    const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
+    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: appliedLog(s) }));
     return;
   }
-  if (s.role === "leader") {
+  if (s.role === 'leader') {
     out.push(...replicate(s, now, false));
   } else if (now >= s.electionDeadlineMs) {
     out.push(...startElection(s, now, input.random));
@@ -617,12 +563,8 @@ function onTick(
     s.nextClientMs = now + s.options.retryMs / 2;
     // The lowest live rank also submits the commands of clients the runtime reports dead.
     const live = range(0, s.size).filter((r) => !input.failed.includes(r));
-    const adopted =
-      live[0] === s.rank ? input.failed.flatMap((r) => s.values[r] ?? []) : [];
-    if (
-      adopted.length > 0 &&
-      s.mine.length !== s.values[s.rank].length + adopted.length
-    ) {
+    const adopted = live[0] === s.rank ? input.failed.flatMap((r) => s.values[r] ?? []) : [];
+    if (adopted.length > 0 && s.mine.length !== s.values[s.rank].length + adopted.length) {
       s.mine = [...s.values[s.rank], ...adopted];
       s.mineFrom = 0;
     }
@@ -632,10 +574,7 @@ function onTick(
 
 export function raftWakeAt(s: RaftState): number {
   if (s.farewell) return farewellWakeAt(s.farewell, s.options.farewell);
-  const protocol =
-    s.role === "leader"
-      ? Math.min(...others(s.rank, s.size).map((p) => s.nextSendMs[p]))
-      : s.electionDeadlineMs;
+  const protocol = s.role === 'leader' ? Math.min(...others(s.rank, s.size).map((p) => s.nextSendMs[p])) : s.electionDeadlineMs;
   return Math.min(protocol, s.nextClientMs);
 }
 
@@ -649,16 +588,16 @@ export const raftMachine: Machine<RaftState> = {
 /** What a test sees during a run (for the invariants of checkers/raft-invariants.ts). */
 export type RaftEvent =
   | {
-      type: "leader";
+      type: 'leader';
       rank: number;
       term: number;
       votes: number[];
       log: Entry[];
       atMs: number;
     }
-  | { type: "log"; rank: number; log: Entry[]; atMs: number }
+  | { type: 'log'; rank: number; log: Entry[]; atMs: number }
   | {
-      type: "commit";
+      type: 'commit';
       rank: number;
       term: number;
       index: number;
@@ -666,7 +605,7 @@ export type RaftEvent =
       atMs: number;
     }
   | {
-      type: "apply";
+      type: 'apply';
       rank: number;
       index: number;
       command: Command;
@@ -683,9 +622,7 @@ export interface RaftOutcome {
 }
 
 /** Wraps the machine so `observe` sees every election won, log change, commit and apply. */
-export function observedMachine(
-  observe: (e: RaftEvent) => void,
-): Machine<RaftState> {
+export function observedMachine(observe: (e: RaftEvent) => void): Machine<RaftState> {
   let version = -1;
   return {
     ...raftMachine,
@@ -697,13 +634,13 @@ export function observedMachine(
       const at = input.nowMs;
       if (st.logVersion !== version) {
         version = st.logVersion;
-        observe({ type: "log", rank: st.rank, log: st.log.slice(), atMs: at });
+        observe({ type: 'log', rank: st.rank, log: st.log.slice(), atMs: at });
       }
       if (st.led.length > led) {
         const w = st.led[st.led.length - 1];
         // The log it had when it won (the no-op it appends is its own term's).
         observe({
-          type: "leader",
+          type: 'leader',
           rank: st.rank,
           term: w.term,
           votes: w.votes,
@@ -713,7 +650,7 @@ export function observedMachine(
       }
       for (let i = commit + 1; i <= st.commitIndex; i++)
         observe({
-          type: "commit",
+          type: 'commit',
           rank: st.rank,
           term: st.currentTerm,
           index: i,
@@ -722,7 +659,7 @@ export function observedMachine(
         });
       for (let k = applied; k < st.applied.length; k++)
         observe({
-          type: "apply",
+          type: 'apply',
           rank: st.rank,
           index: st.appliedAt[k],
           command: st.applied[k],
@@ -744,24 +681,9 @@ export async function raftMain(
   observe?: (e: RaftEvent) => void,
 ): Promise<RaftOutcome> {
   const all = range(0, comm.size).map(values);
-  if (all.every((v) => v.length === 0))
-    throw new Error(
-      "raftMain(): no client has a command, so the run would never end",
-    );
-  const state = startRaft(
-    comm.rank,
-    comm.size,
-    comm.clock.now(),
-    comm.random(),
-    all,
-    options,
-    comm.storage,
-  );
-  const s = await serve(
-    comm,
-    observe ? observedMachine(observe) : raftMachine,
-    state,
-  );
+  if (all.every((v) => v.length === 0)) throw new Error('raftMain(): no client has a command, so the run would never end');
+  const state = startRaft(comm.rank, comm.size, comm.clock.now(), comm.random(), all, options, comm.storage);
+  const s = await serve(comm, observe ? observedMachine(observe) : raftMachine, state);
   return {
     rank: s.rank,
     log: appliedLog(s),

@@ -457,7 +457,8 @@ export interface PrimaryBackupOutcome {
  */
 export async function primaryBackupMain(comm: Communicator, options: Partial<PrimaryBackupOptions> = {}): Promise<PrimaryBackupOutcome> {
   const o = { ...defaultPrimaryBackupOptions, ...options };
-  if (comm.size < o.replicas + 1) throw new Error(`primary-backup with ${o.replicas} replicas needs at least ${o.replicas + 1} ranks, got ${comm.size}`);
+  if (comm.size < o.replicas + 1)
+    throw new Error(`primary-backup with ${o.replicas} replicas needs at least ${o.replicas + 1} ranks, got ${comm.size}`);
   if (comm.rank >= o.replicas)
     return {
       rank: comm.rank,
@@ -476,7 +477,11 @@ export async function primaryBackupMain(comm: Communicator, options: Partial<Pri
 }
 
 /** Clients send their histories to the last client, which returns them all (others: undefined). */
-export async function collectHistories(comm: Communicator, outcome: PrimaryBackupOutcome, replicas: number): Promise<HistoryEvent[] | undefined> {
+export async function collectHistories(
+  comm: Communicator,
+  outcome: PrimaryBackupOutcome,
+  replicas: number,
+): Promise<HistoryEvent[] | undefined> {
   const collector = comm.size - 1;
   if (outcome.role !== 'client') return undefined;
   if (comm.rank !== collector) {

@@ -66,7 +66,13 @@ export interface Instrumented {
  * Wraps `comm` (which must be `channel`'s parent or a sibling) so that its traffic is reported to
  * `telemetryRank` of `channel`. `t0` is the time origin (take it right after a barrier).
  */
-export function instrument(comm: Communicator, channel: Communicator, telemetryRank: number, t0: number, classify?: Classify): Instrumented {
+export function instrument(
+  comm: Communicator,
+  channel: Communicator,
+  telemetryRank: number,
+  t0: number,
+  classify?: Classify,
+): Instrumented {
   let depth = 0;
   let lastPhase: string | undefined;
   let decided = false;
@@ -129,7 +135,8 @@ export function instrument(comm: Communicator, channel: Communicator, telemetryR
         case 'isend':
           return (data: unknown, dest: number, tag = 0) => target.isend(wrap(data, dest, tag), dest, tag);
         case 'recv':
-          return <T>(source = ANY_SOURCE, tag?: number, options?: RecvOptions) => target.recv<T>(source, tag, options).then(unwrap, timedOut);
+          return <T>(source = ANY_SOURCE, tag?: number, options?: RecvOptions) =>
+            target.recv<T>(source, tag, options).then(unwrap, timedOut);
       }
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
@@ -147,7 +154,8 @@ export function instrument(comm: Communicator, channel: Communicator, telemetryR
 export async function collectTelemetry(channel: Communicator, pollMs = 50): Promise<TelemetryEvent[]> {
   const events: TelemetryEvent[] = [];
   const ended = new Set<number>();
-  const waiting = (): boolean => Array.from({ length: channel.size }, (_, r) => r).some((r) => !ended.has(r) && !channel.failed().includes(r));
+  const waiting = (): boolean =>
+    Array.from({ length: channel.size }, (_, r) => r).some((r) => !ended.has(r) && !channel.failed().includes(r));
   while (waiting()) {
     try {
       const m = await channel.recv<TelemetryEvent | null>(ANY_SOURCE, undefined, { timeoutMs: pollMs });

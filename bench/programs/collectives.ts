@@ -7,8 +7,8 @@
 // bench/programs/collectives.py measures mpi4py the same way.
 // Usage: dsrun -n N --quiet bench/programs/collectives.ts [iterations]
 // (default: calibrated on the warm-up calls to about 0.5 s per op)
-import { run, type Communicator } from "dsmpi";
-import { median, smallMessage } from "../stats.ts";
+import { run, type Communicator } from 'dsmpi';
+import { median, smallMessage } from '../stats.ts';
 
 const WARMUP = 100;
 const TARGET_MS = 500;
@@ -16,21 +16,16 @@ const MIN_ITERS = 50;
 const MAX_ITERS = 200000;
 
 await run(async (world) => {
-  const fixed =
-    process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  const fixed = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
   if (fixed !== undefined && !(Number.isInteger(fixed) && fixed > 0)) {
-    throw new Error(
-      `iterations must be a positive integer, got ${process.argv[2]}`,
-    );
+    throw new Error(`iterations must be a positive integer, got ${process.argv[2]}`);
   }
 
   /**
    * Runs WARMUP untimed iterations, agrees on the iteration count, then times every iteration: a
    * barrier alone, then (with `call`) the call followed by a barrier. Returns the medians, µs.
    */
-  async function timeIterations(
-    call: ((i: number) => Promise<unknown>) | undefined,
-  ): Promise<{ alone: number; withCall: number }> {
+  async function timeIterations(call: ((i: number) => Promise<unknown>) | undefined): Promise<{ alone: number; withCall: number }> {
     const iteration = async (i: number): Promise<void> => {
       await world.barrier();
       if (call) {
@@ -42,13 +37,7 @@ await run(async (world) => {
     for (let i = 0; i < WARMUP; i++) await iteration(i);
     const perIteration = (performance.now() - w0) / WARMUP;
     // Rank 0's estimate decides for everyone: every rank must make the same number of calls.
-    const iters = await world.bcast(
-      fixed ??
-        Math.min(
-          MAX_ITERS,
-          Math.max(MIN_ITERS, Math.round(TARGET_MS / perIteration)),
-        ),
-    );
+    const iters = await world.bcast(fixed ?? Math.min(MAX_ITERS, Math.max(MIN_ITERS, Math.round(TARGET_MS / perIteration))));
     const alone = new Array<number>(iters);
     const withCall = new Array<number>(iters);
     for (let i = 0; i < iters; i++) {
@@ -68,9 +57,7 @@ await run(async (world) => {
     };
   }
   /** What `call` adds to a barrier-separated loop; the interleaved barriers see the same noise. */
-  async function costOf(
-    call: (i: number) => Promise<unknown>,
-  ): Promise<number> {
+  async function costOf(call: (i: number) => Promise<unknown>): Promise<number> {
     const { alone, withCall } = await timeIterations(call);
     return withCall - alone;
   }
@@ -82,15 +69,14 @@ await run(async (world) => {
     return world.bcast(world.rank === root ? smallMessage(i) : undefined, root);
   });
   const vector = Array.from({ length: 8 }, (_, k) => world.rank + k);
-  const allreduceUs = await costOf(() => world.allreduce(vector, "sum"));
+  const allreduceUs = await costOf(() => world.allreduce(vector, 'sum'));
   await world.barrier();
   const counterUs = await counterLatency(world, fixed);
 
   const all = await world.gather([barrierUs, bcastUs, allreduceUs, counterUs]);
   if (world.rank === 0) {
     const rows = all!;
-    const avg = (k: number, from: number[][]): number =>
-      from.reduce((s, r) => s + r[k], 0) / from.length;
+    const avg = (k: number, from: number[][]): number => from.reduce((s, r) => s + r[k], 0) / from.length;
     const counterRows = world.size === 1 ? rows : rows.slice(1);
     console.log(
       JSON.stringify({
@@ -108,26 +94,17 @@ await run(async (world) => {
  * Median latency of counter.fetchAndOp(1, 'sum') on a counter hosted by rank 0. The non-root
  * ranks (all at once) measure it; with one rank, the root measures its own. Others return NaN.
  */
-async function counterLatency(
-  world: Communicator,
-  fixed: number | undefined,
-): Promise<number> {
+async function counterLatency(world: Communicator, fixed: number | undefined): Promise<number> {
   const counter = await world.counter({ root: 0 });
   let us = NaN;
   if (world.rank !== 0 || world.size === 1) {
-    for (let i = 0; i < WARMUP; i++) await counter.fetchAndOp(1, "sum");
+    for (let i = 0; i < WARMUP; i++) await counter.fetchAndOp(1, 'sum');
     const times: number[] = [];
     const begin = performance.now();
     // A fixed count if given, else about TARGET_MS of calls (one-sided: ranks need not agree).
-    for (
-      let i = 0;
-      fixed !== undefined
-        ? i < fixed
-        : performance.now() - begin < TARGET_MS || i < MIN_ITERS;
-      i++
-    ) {
+    for (let i = 0; fixed !== undefined ? i < fixed : performance.now() - begin < TARGET_MS || i < MIN_ITERS; i++) {
       const start = performance.now();
-      await counter.fetchAndOp(1, "sum");
+      await counter.fetchAndOp(1, 'sum');
       times.push(performance.now() - start);
       if (times.length >= MAX_ITERS) break;
     }

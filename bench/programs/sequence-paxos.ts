@@ -4,7 +4,14 @@
 // detector heartbeats and the final farewell counted apart) against the ideal 2(n-1) + (n-1).
 // Usage: dsrun -n 5 bench/programs/sequence-paxos.ts [perClient=400] [window=8]
 import { run } from 'dsmpi';
-import { defaultSequenceOptions, sequenceMachine, startSequence, Tag, type SequenceState, type Value } from '../../algorithms/paxos/sequence-paxos.ts';
+import {
+  defaultSequenceOptions,
+  sequenceMachine,
+  startSequence,
+  Tag,
+  type SequenceState,
+  type Value,
+} from '../../algorithms/paxos/sequence-paxos.ts';
 import { isDetectorTag } from '../../algorithms/failure-detector.ts';
 import { range, serve, type Machine } from '../../algorithms/serve-loop.ts';
 

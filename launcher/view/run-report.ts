@@ -71,7 +71,9 @@ export function formatReport(report: RunReport): string {
     `summary: ${s.total.messages} messages, ${s.total.bytes} bytes sent; ${s.delivered} delivered, ${s.dropped} dropped` +
       `${s.duplicated ? `, ${s.duplicated} duplicated` : ''} in ${ms(report.durationMs)} ms`,
     `  ${pad('rank', 6)} ${pad('sent', 8)} ${pad('bytes', 10)} ${pad('received', 9)} ${pad('bytes', 10)}`,
-    ...s.perRank.map((r) => `  ${pad(r.rank, 6)} ${pad(r.sent, 8)} ${pad(r.bytesSent, 10)} ${pad(r.received, 9)} ${pad(r.bytesReceived, 10)}`),
+    ...s.perRank.map(
+      (r) => `  ${pad(r.rank, 6)} ${pad(r.sent, 8)} ${pad(r.bytesSent, 10)} ${pad(r.received, 9)} ${pad(r.bytesReceived, 10)}`,
+    ),
     `  ${pad('tag', 11)} ${pad('messages', 8)} ${pad('bytes', 10)}`,
     ...Object.keys(s.perTag)
       .sort((a, b) => Number(a) - Number(b))
@@ -80,7 +82,9 @@ export function formatReport(report: RunReport): string {
     `  ${pad('one-sided', 11)} ${pad(s.oneSided.messages, 8)} ${pad(s.oneSided.bytes, 10)}`,
   ];
   if (report.operations.length > 0) {
-    lines.push(`  ${'operation'.padEnd(14)} ${pad('begun', 6)} ${pad('completed', 9)} ${pad('p50 ms', 8)} ${pad('p90 ms', 8)} ${pad('p99 ms', 8)} ${pad('max ms', 8)} ${pad('messages/op', 11)}`);
+    lines.push(
+      `  ${'operation'.padEnd(14)} ${pad('begun', 6)} ${pad('completed', 9)} ${pad('p50 ms', 8)} ${pad('p90 ms', 8)} ${pad('p99 ms', 8)} ${pad('max ms', 8)} ${pad('messages/op', 11)}`,
+    );
     for (const o of report.operations) {
       lines.push(
         `  ${o.name.padEnd(14)} ${pad(o.begun, 6)} ${pad(o.completed, 9)} ${pad(ms(o.p50), 8)} ${pad(ms(o.p90), 8)} ${pad(ms(o.p99), 8)} ${pad(ms(o.max), 8)} ${pad(ms(o.messagesPerOperation), 11)}`,
@@ -114,16 +118,21 @@ export function throughputSvg(events: readonly TraceEvent[], buckets = 60): stri
   const peak = Math.max(1, ...delivered, ...completed);
   const x = (t: number): number => L + ((t - start) / span) * (W - L - 10);
   const y = (v: number): number => H - B - (v / peak) * (H - B - 10);
-  const line = (series: number[]): string => series.map((v, i) => `${i ? 'L' : 'M'}${x(start + (i + 0.5) * width).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+  const line = (series: number[]): string =>
+    series.map((v, i) => `${i ? 'L' : 'M'}${x(start + (i + 0.5) * width).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
   const shades: string[] = [];
   for (const e of events) {
     if (e.ev === 'partition' || e.ev === 'pause') {
       const stop = events.find((h) => h.t >= e.t && (e.ev === 'partition' ? h.ev === 'heal' : h.ev === 'resume' && h.rank === e.rank));
       const until = stop?.t ?? e.untilMs ?? end;
       const color = e.ev === 'partition' ? '#f08c00' : '#868e96';
-      shades.push(`<rect x="${x(e.t).toFixed(1)}" y="10" width="${Math.max(1, x(until) - x(e.t)).toFixed(1)}" height="${H - B - 10}" fill="${color}" fill-opacity="0.15"><title>${e.ev}</title></rect>`);
+      shades.push(
+        `<rect x="${x(e.t).toFixed(1)}" y="10" width="${Math.max(1, x(until) - x(e.t)).toFixed(1)}" height="${H - B - 10}" fill="${color}" fill-opacity="0.15"><title>${e.ev}</title></rect>`,
+      );
     } else if (e.ev === 'crash') {
-      shades.push(`<line x1="${x(e.t).toFixed(1)}" x2="${x(e.t).toFixed(1)}" y1="10" y2="${H - B}" stroke="#cc0000" stroke-dasharray="3 2"><title>rank ${e.rank} crashed</title></line>`);
+      shades.push(
+        `<line x1="${x(e.t).toFixed(1)}" x2="${x(e.t).toFixed(1)}" y1="10" y2="${H - B}" stroke="#cc0000" stroke-dasharray="3 2"><title>rank ${e.rank} crashed</title></line>`,
+      );
     }
   }
   const hasOps = completed.some((v) => v > 0);

@@ -24,20 +24,30 @@
     const width = x(duration) + 40;
     const height = TOP + run.ranks * LANE;
     const parts = [];
-    parts.push('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#3366cc"/></marker>');
-    parts.push('<marker id="arrow-sel" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#e67700"/></marker></defs>');
+    parts.push(
+      '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#3366cc"/></marker>',
+    );
+    parts.push(
+      '<marker id="arrow-sel" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#e67700"/></marker></defs>',
+    );
     for (const f of run.faults) {
       if (f.ev === 'partition') {
         const end = f.until ?? duration;
-        parts.push(`<rect class="partition" x="${x(f.t)}" y="${TOP - 20}" width="${Math.max(1, x(end) - x(f.t))}" height="${run.ranks * LANE}"><title>partition ${esc(f.label)}</title></rect>`);
+        parts.push(
+          `<rect class="partition" x="${x(f.t)}" y="${TOP - 20}" width="${Math.max(1, x(end) - x(f.t))}" height="${run.ranks * LANE}"><title>partition ${esc(f.label)}</title></rect>`,
+        );
         parts.push(`<text class="partition-label" x="${x(f.t) + 4}" y="${TOP - 24}">partition ${esc(f.label)}</text>`);
       } else if (f.ev === 'pause') {
         const end = f.until ?? duration;
-        parts.push(`<rect class="pause" x="${x(f.t)}" y="${y(f.rank) - 10}" width="${Math.max(1, x(end) - x(f.t))}" height="20"><title>rank ${f.rank} paused</title></rect>`);
+        parts.push(
+          `<rect class="pause" x="${x(f.t)}" y="${y(f.rank) - 10}" width="${Math.max(1, x(end) - x(f.t))}" height="20"><title>rank ${f.rank} paused</title></rect>`,
+        );
       }
     }
     for (let r = 0; r < run.ranks; r++) {
-      parts.push(`<g class="lane"><text class="lane-label" x="10" y="${y(r) + 4}">rank ${r}</text><line x1="${LEFT}" y1="${y(r)}" x2="${width - 20}" y2="${y(r)}"/></g>`);
+      parts.push(
+        `<g class="lane"><text class="lane-label" x="10" y="${y(r) + 4}">rank ${r}</text><line x1="${LEFT}" y1="${y(r)}" x2="${width - 20}" y2="${y(r)}"/></g>`,
+      );
     }
     run.messages.forEach((m, i) => {
       const x1 = x(m.sentAt);
@@ -46,7 +56,9 @@
       for (const d of m.deliveries) {
         const x2 = x(d.t);
         const y2 = y(m.to);
-        parts.push(`<line class="msg${cls}" data-i="${i}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" marker-end="url(#${i === selected ? 'arrow-sel' : 'arrow'})"/>`);
+        parts.push(
+          `<line class="msg${cls}" data-i="${i}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" marker-end="url(#${i === selected ? 'arrow-sel' : 'arrow'})"/>`,
+        );
         parts.push(`<line class="hit" data-i="${i}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`);
         if (Math.hypot(x2 - x1, y2 - y1) > 70) {
           parts.push(`<text class="msg-label" x="${(x1 + x2) / 2 + 4}" y="${(y1 + y2) / 2 - 4}">${esc(tagName(m))}</text>`);
@@ -61,9 +73,16 @@
       }
     });
     for (const f of run.faults) {
-      if (f.ev === 'crash') parts.push(`<text class="crash" x="${x(f.t) - 7}" y="${y(f.rank) + 7}">✖<title>rank ${f.rank} crashed${f.reason ? ` (${esc(f.reason)})` : ''}</title></text>`);
-      if (f.ev === 'restart') parts.push(`<text class="restart" x="${x(f.t) - 6}" y="${y(f.rank) + 6}">↻<title>rank ${f.rank} restarted</title></text>`);
-      if (f.ev === 'exit') parts.push(`<circle class="exit" cx="${x(f.t)}" cy="${y(f.rank)}" r="4"><title>rank ${f.rank} returned${f.reason ? `: ${esc(f.reason)}` : ''}</title></circle>`);
+      if (f.ev === 'crash')
+        parts.push(
+          `<text class="crash" x="${x(f.t) - 7}" y="${y(f.rank) + 7}">✖<title>rank ${f.rank} crashed${f.reason ? ` (${esc(f.reason)})` : ''}</title></text>`,
+        );
+      if (f.ev === 'restart')
+        parts.push(`<text class="restart" x="${x(f.t) - 6}" y="${y(f.rank) + 6}">↻<title>rank ${f.rank} restarted</title></text>`);
+      if (f.ev === 'exit')
+        parts.push(
+          `<circle class="exit" cx="${x(f.t)}" cy="${y(f.rank)}" r="4"><title>rank ${f.rank} returned${f.reason ? `: ${esc(f.reason)}` : ''}</title></circle>`,
+        );
     }
     const svg = document.createElementNS(svgNs, 'svg');
     svg.setAttribute('id', 'diagram');
@@ -83,7 +102,10 @@
       ['communicator context', m.ctx ?? ''],
       ['size', m.bytes === undefined ? '' : `${m.bytes} bytes`],
       ['sent at', `${m.sentAt} ms, Lamport ${m.sendLamport ?? '?'}, vector [${m.sendVector.join(', ')}]`],
-      ...m.deliveries.map((d, k) => [m.deliveries.length > 1 ? `delivered (copy ${k + 1})` : 'delivered', `${d.t} ms, Lamport ${d.lamport ?? '?'}, vector [${d.vector.join(', ')}]`]),
+      ...m.deliveries.map((d, k) => [
+        m.deliveries.length > 1 ? `delivered (copy ${k + 1})` : 'delivered',
+        `${d.t} ms, Lamport ${d.lamport ?? '?'}, vector [${d.vector.join(', ')}]`,
+      ]),
       ...(m.dropped ? [['dropped', `${m.dropped.t} ms (${m.dropped.reason ?? 'lost'})`]] : []),
       ...(m.data === undefined ? [] : [['payload', JSON.stringify(m.data)]]),
     ];

@@ -34,7 +34,12 @@ export function renderText(events: readonly TraceEvent[], tagNames: Record<numbe
       default: {
         if (typeof e.rank === 'number') cols[e.rank] = '◆';
         const who = typeof e.rank === 'number' ? `rank ${e.rank} ` : '';
-        const extra = e.ev === 'partition' || e.ev === 'heal' ? ` ${JSON.stringify(e.from)} ${e.oneWay ? '→' : '↮'} ${JSON.stringify(e.to)}` : e.ev === 'detect' ? ` rank ${e.from} lost` : '';
+        const extra =
+          e.ev === 'partition' || e.ev === 'heal'
+            ? ` ${JSON.stringify(e.from)} ${e.oneWay ? '→' : '↮'} ${JSON.stringify(e.to)}`
+            : e.ev === 'detect'
+              ? ` rank ${e.from} lost`
+              : '';
         text = `${who}${e.ev}${extra}${e.reason ? `: ${e.reason}` : ''}`;
       }
     }

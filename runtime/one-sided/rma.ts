@@ -135,7 +135,11 @@ export class RmaEndpoint {
   private onPeerLost(rank: number, reason: string): void {
     for (const [reqId, p] of [...this.pending]) {
       if (p.host !== rank) continue;
-      this.settle(reqId, undefined, new DsError(ErrorCode.PeerLost, `${p.request.description}: the host, world rank ${rank}, was lost (${reason})`));
+      this.settle(
+        reqId,
+        undefined,
+        new DsError(ErrorCode.PeerLost, `${p.request.description}: the host, world rank ${rank}, was lost (${reason})`),
+      );
     }
     for (const obj of this.hosted.values()) obj.originLost(rank);
   }

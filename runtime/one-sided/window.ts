@@ -136,7 +136,10 @@ export class Window<T = number> {
     if (code <= RmaCode.CompareAndSwap) {
       const i = args[0];
       if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= this.length) {
-        throw new DsError(ErrorCode.InvalidArgument, `${full}: slot ${String(i)} is out of range; the window has slots 0..${this.length - 1}`);
+        throw new DsError(
+          ErrorCode.InvalidArgument,
+          `${full}: slot ${String(i)} is out of range; the window has slots 0..${this.length - 1}`,
+        );
       }
     }
     assertPlainData(args, full);

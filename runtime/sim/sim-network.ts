@@ -213,7 +213,12 @@ export class SimNetwork {
     this.hooks.afterDelivery(m.to);
   }
 
-  private record(ev: 'send' | 'deliver' | 'drop' | 'duplicate' | 'reorder', m: InFlight, at: number, extra: { delayMs?: number; reason?: string }): void {
+  private record(
+    ev: 'send' | 'deliver' | 'drop' | 'duplicate' | 'reorder',
+    m: InFlight,
+    at: number,
+    extra: { delayMs?: number; reason?: string },
+  ): void {
     this.trace.record({
       t: this.scheduler.nowMs,
       ev,

@@ -1,10 +1,10 @@
-import type { Communicator } from "../communicator.ts";
-import type { Engine } from "../engine.ts";
-import { DsError, ErrorCode } from "../errors.ts";
-import type { SpawnInfo, SpawnService } from "../spawn.ts";
-import type { TraceEvent } from "../trace-event.ts";
-import type { Scheduler } from "./scheduler.ts";
-import type { SimNetwork } from "./sim-network.ts";
+import type { Communicator } from '../communicator.ts';
+import type { Engine } from '../engine.ts';
+import { DsError, ErrorCode } from '../errors.ts';
+import type { SpawnInfo, SpawnService } from '../spawn.ts';
+import type { TraceEvent } from '../trace-event.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { SimNetwork } from './sim-network.ts';
 
 /** What the simulator keeps per rank that spawning and retiring need (a view of simulate's Slot). */
 export interface SpawnSlot {
@@ -41,23 +41,13 @@ const NEVER = new Promise<never>(() => {});
  * spawn adds ranks (new slots, started at once, in the same virtual instant); retire takes the rank
  * out, and each other rank is told after the messages the retiring rank had sent it have arrived.
  */
-export function simSpawnService<S extends SpawnSlot>(
-  ctx: SimSpawnContext<S>,
-  slot: S,
-  alive: () => boolean,
-): SpawnService {
+export function simSpawnService<S extends SpawnSlot>(ctx: SimSpawnContext<S>, slot: S, alive: () => boolean): SpawnService {
   return {
     spawn: async (count, context, options) => {
       if (!alive()) return NEVER;
-      const program =
-        options.program === undefined
-          ? ctx.main
-          : ctx.programs?.[options.program];
+      const program = options.program === undefined ? ctx.main : ctx.programs?.[options.program];
       if (!program) {
-        throw new DsError(
-          ErrorCode.InvalidArgument,
-          `spawn(): simulate() has no program '${options.program}' in options.programs`,
-        );
+        throw new DsError(ErrorCode.InvalidArgument, `spawn(): simulate() has no program '${options.program}' in options.programs`);
       }
       const first = ctx.slots.length;
       const group = Array.from({ length: count }, (_, i) => first + i);
@@ -79,10 +69,10 @@ export function simSpawnService<S extends SpawnSlot>(
       const rank = slot.rank;
       ctx.record({
         t: ctx.scheduler.nowMs,
-        ev: "exit",
+        ev: 'exit',
         rank,
         lamport: ctx.network.lamport[rank],
-        reason: "retired",
+        reason: 'retired',
       });
       for (const peer of ctx.slots) {
         if (peer.rank === rank) continue;

@@ -114,10 +114,7 @@ interface Slot extends SpawnSlot {
  * delivery whenever the ranks have nothing left to do, so long timeouts cost no real time. Rejects
  * with a SimulationError on deadlock, on the time limit, or when a rank throws.
  */
-export async function simulate<T>(
-  options: SimulateOptions,
-  main: (comm: Communicator) => Promise<T> | T,
-): Promise<SimulationResult<T>> {
+export async function simulate<T>(options: SimulateOptions, main: (comm: Communicator) => Promise<T> | T): Promise<SimulationResult<T>> {
   const { n, seed } = options;
   if (!Number.isInteger(n) || n < 1) invalid(`n must be an integer >= 1, got ${String(n)}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) invalid(`seed must be an integer 0..2^32-1, got ${String(seed)}`);
@@ -148,7 +145,12 @@ export async function simulate<T>(
     restarts: 0,
     triggers,
   });
-  const slots: Slot[] = world.map((rank) => newSlot(rank, plan.crashes.filter((c) => c.rank === rank && c.atUs === undefined)));
+  const slots: Slot[] = world.map((rank) =>
+    newSlot(
+      rank,
+      plan.crashes.filter((c) => c.rank === rank && c.atUs === undefined),
+    ),
+  );
   let failure: SimulationError | undefined;
 
   const describe = (): string[] =>

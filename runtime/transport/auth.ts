@@ -70,7 +70,10 @@ export function handshakeHeaders(purpose: Purpose, jobId: string, token: string,
 
 /** The server's answer to a handshake: proves it holds the token too. */
 export function replyProof(purpose: Purpose, token: string, headers: IncomingHttpHeaders): string {
-  return hmac(token, `reply|${proofText(purpose, String(headers[AuthHeader.job]), String(headers[AuthHeader.rank]), String(headers[AuthHeader.nonce]))}`);
+  return hmac(
+    token,
+    `reply|${proofText(purpose, String(headers[AuthHeader.job]), String(headers[AuthHeader.rank]), String(headers[AuthHeader.nonce]))}`,
+  );
 }
 
 /** Checks the server's answer against the headers the client sent. */

@@ -17,7 +17,7 @@ export const Kind = {
 
 export type Envelope = [kind: number, context: number, tag: number, data: unknown];
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true});
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 export function encodeMessage(kind: number, context: number, tag: number, data: unknown): Uint8Array {
   return packr.pack([kind, context, tag, data]);
@@ -45,13 +45,7 @@ export function decodeFrame(frame: Uint8Array): Envelope[] {
     throw new DsError(ErrorCode.Decode, `malformed frame (${frame.length} bytes): ${(err as Error).message}`);
   }
   for (const v of values) {
-    if (
-      !Array.isArray(v) ||
-      v.length !== 4 ||
-      !Number.isInteger(v[0]) ||
-      !Number.isInteger(v[1]) ||
-      !Number.isInteger(v[2])
-    ) {
+    if (!Array.isArray(v) || v.length !== 4 || !Number.isInteger(v[0]) || !Number.isInteger(v[1]) || !Number.isInteger(v[2])) {
       throw new DsError(ErrorCode.Decode, `malformed message in frame: expected [kind, context, tag, data]`);
     }
   }
@@ -71,15 +65,24 @@ export function readInt(b: Uint8Array, pos: number): [number, number] | undefine
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const need = (n: number): boolean => pos + 1 + n <= b.length;
   switch (x) {
-    case 0xcc: return need(1) ? [view.getUint8(pos + 1), pos + 2] : undefined;
-    case 0xcd: return need(2) ? [view.getUint16(pos + 1), pos + 3] : undefined;
-    case 0xce: return need(4) ? [view.getUint32(pos + 1), pos + 5] : undefined;
-    case 0xcf: return need(8) ? [Number(view.getBigUint64(pos + 1)), pos + 9] : undefined;
-    case 0xd0: return need(1) ? [view.getInt8(pos + 1), pos + 2] : undefined;
-    case 0xd1: return need(2) ? [view.getInt16(pos + 1), pos + 3] : undefined;
-    case 0xd2: return need(4) ? [view.getInt32(pos + 1), pos + 5] : undefined;
-    case 0xd3: return need(8) ? [Number(view.getBigInt64(pos + 1)), pos + 9] : undefined;
-    default: return undefined;
+    case 0xcc:
+      return need(1) ? [view.getUint8(pos + 1), pos + 2] : undefined;
+    case 0xcd:
+      return need(2) ? [view.getUint16(pos + 1), pos + 3] : undefined;
+    case 0xce:
+      return need(4) ? [view.getUint32(pos + 1), pos + 5] : undefined;
+    case 0xcf:
+      return need(8) ? [Number(view.getBigUint64(pos + 1)), pos + 9] : undefined;
+    case 0xd0:
+      return need(1) ? [view.getInt8(pos + 1), pos + 2] : undefined;
+    case 0xd1:
+      return need(2) ? [view.getInt16(pos + 1), pos + 3] : undefined;
+    case 0xd2:
+      return need(4) ? [view.getInt32(pos + 1), pos + 5] : undefined;
+    case 0xd3:
+      return need(8) ? [Number(view.getBigInt64(pos + 1)), pos + 9] : undefined;
+    default:
+      return undefined;
   }
 }
 

@@ -46,9 +46,7 @@ export class ControlChannel {
         resolve(channel);
       });
       socket.once('error', (err) => reject(new Error(`cannot reach the rendezvous at ${options.url}: ${describeConnectError(err)}`)));
-      socket.once('unexpected-response', (_req, res) =>
-        reject(new Error(`the launcher refused this rank (HTTP ${res.statusCode})`)),
-      );
+      socket.once('unexpected-response', (_req, res) => reject(new Error(`the launcher refused this rank (HTTP ${res.statusCode})`)));
     });
   }
 

@@ -198,7 +198,10 @@ export class FaultyTransport implements Transport {
   private arm(peer: number): void {
     const queue = this.held.get(peer)!;
     const wait = Math.max(0, queue[0].releaseAt - epochMs());
-    this.timers.set(peer, setTimeout(() => this.release(peer), wait));
+    this.timers.set(
+      peer,
+      setTimeout(() => this.release(peer), wait),
+    );
   }
 
   private release(peer: number): void {

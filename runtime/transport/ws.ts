@@ -298,9 +298,7 @@ export class WsTransport implements Transport {
         return;
       }
       if (code === 1009) {
-        this.events?.onError(
-          new DsError(ErrorCode.PayloadTooLarge, `rank ${peer} closed the connection: a frame was over its maxPayload`),
-        );
+        this.events?.onError(new DsError(ErrorCode.PayloadTooLarge, `rank ${peer} closed the connection: a frame was over its maxPayload`));
       }
       this.lost(peer, `connection closed (${code}${why ? ` ${why}` : ''})`);
     });

@@ -22,16 +22,46 @@ t.test('Lamport rules: tick on events and sends, max then tick on receive (3.2.1
 
 t.test('the book scenario, Lamport: correct values (book: P1.C 5, P2 3..6, P3 5..7)', async (t) => {
   const [p1, p2, p3] = replayScenario(3, () => new LamportClock());
-  t.same(labels(p1), [['A', 1], ['B', 2], ['Send(m)', 3], ['C', 4]]);
-  t.same(labels(p2), [['Recv(m)', 4], ['B', 5], ['Send(n)', 6], ['C', 7]]);
-  t.same(labels(p3), [['A', 1], ['Recv(n)', 7], ['B', 8], ['C', 9]]);
+  t.same(labels(p1), [
+    ['A', 1],
+    ['B', 2],
+    ['Send(m)', 3],
+    ['C', 4],
+  ]);
+  t.same(labels(p2), [
+    ['Recv(m)', 4],
+    ['B', 5],
+    ['Send(n)', 6],
+    ['C', 7],
+  ]);
+  t.same(labels(p3), [
+    ['A', 1],
+    ['Recv(n)', 7],
+    ['B', 8],
+    ['C', 9],
+  ]);
 });
 
 t.test('the book scenario, vector clocks: correct values (book: P2 Recv [4,0,0], P3 Recv [4,2,1])', async (t) => {
   const [p1, p2, p3] = replayScenario(3, (r) => new VectorClock(r, 3));
-  t.same(labels(p1), [['A', [1, 0, 0]], ['B', [2, 0, 0]], ['Send(m)', [3, 0, 0]], ['C', [4, 0, 0]]]);
-  t.same(labels(p2), [['Recv(m)', [3, 1, 0]], ['B', [3, 2, 0]], ['Send(n)', [3, 3, 0]], ['C', [3, 4, 0]]]);
-  t.same(labels(p3), [['A', [0, 0, 1]], ['Recv(n)', [3, 3, 2]], ['B', [3, 3, 3]], ['C', [3, 3, 4]]]);
+  t.same(labels(p1), [
+    ['A', [1, 0, 0]],
+    ['B', [2, 0, 0]],
+    ['Send(m)', [3, 0, 0]],
+    ['C', [4, 0, 0]],
+  ]);
+  t.same(labels(p2), [
+    ['Recv(m)', [3, 1, 0]],
+    ['B', [3, 2, 0]],
+    ['Send(n)', [3, 3, 0]],
+    ['C', [3, 4, 0]],
+  ]);
+  t.same(labels(p3), [
+    ['A', [0, 0, 1]],
+    ['Recv(n)', [3, 3, 2]],
+    ['B', [3, 3, 3]],
+    ['C', [3, 3, 4]],
+  ]);
   t.ok(happensBefore([3, 0, 0], [3, 1, 0]), 'Send(m) → Recv(m)');
   t.ok(concurrent([4, 0, 0], [3, 1, 0]), 'P1.C ∥ P2.Recv(m)');
   t.ok(concurrent([1, 0, 0], [0, 0, 1]), 'P1.A ∥ P3.A');

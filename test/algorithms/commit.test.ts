@@ -16,8 +16,16 @@ t.test('2PC scenarios (n = 4)', async (t) => {
     ['all yes', {}, ['COMMITTED', 'COMMITTED', 'COMMITTED', 'COMMITTED']],
     ['one no', { vote: (r) => r !== 3 }, ['ABORTED', 'ABORTED', 'ABORTED', 'ABORTED']],
     ['a silent participant', (r) => ({ silentMs: r === 3 ? 1000 : 0 }), ['ABORTED', 'ABORTED', 'ABORTED', 'ABORTED']],
-    ['the coordinator stops before deciding: 2PC blocks', { coordinatorStops: 'before-decision' }, ['CRASHED', 'BLOCKED', 'BLOCKED', 'BLOCKED']],
-    ['the coordinator stops after deciding: 2PC blocks', { coordinatorStops: 'after-decision' }, ['CRASHED', 'BLOCKED', 'BLOCKED', 'BLOCKED']],
+    [
+      'the coordinator stops before deciding: 2PC blocks',
+      { coordinatorStops: 'before-decision' },
+      ['CRASHED', 'BLOCKED', 'BLOCKED', 'BLOCKED'],
+    ],
+    [
+      'the coordinator stops after deciding: 2PC blocks',
+      { coordinatorStops: 'after-decision' },
+      ['CRASHED', 'BLOCKED', 'BLOCKED', 'BLOCKED'],
+    ],
   ];
   for (const [name, opts, expected] of cases) {
     const r = await runRanks(4, (c: Communicator) => twoPhaseCommit(c, typeof opts === 'function' ? opts(c.rank) : opts));
@@ -30,7 +38,9 @@ t.test('2PC scenarios (n = 4)', async (t) => {
 t.test('2PC: the decision is recorded before it is sent; a restarted coordinator resends it', async (t) => {
   // Rank 0 crashes right after its 3 CanCommit sends + ... : crash it after deciding (on its 4th send,
   // the first DoCommit), restart it: it reads the recorded decision and the participants commit.
-  const r = await runRanks(4, (c: Communicator) => twoPhaseCommit(c), { faults: { crashes: [{ rank: 0, afterSends: 4, restartAfterMs: 400 }] } });
+  const r = await runRanks(4, (c: Communicator) => twoPhaseCommit(c), {
+    faults: { crashes: [{ rank: 0, afterSends: 4, restartAfterMs: 400 }] },
+  });
   t.equal(r.storage(0).get('2pc/decision'), 'COMMIT');
   t.same(outcomes(r), ['COMMITTED', 'COMMITTED', 'COMMITTED', 'COMMITTED']);
   t.same(r.results[0]!.history, ['RECOVERED', 'COMMITTED']);
@@ -75,13 +85,22 @@ t.test('3PC scenarios (n = 4)', async (t) => {
     ['all yes', () => ({}), ['COMMITTED', 'COMMITTED', 'COMMITTED', 'COMMITTED']],
     ['one no', () => ({ vote: (r) => r !== 3 }), ['ABORTED', 'ABORTED', 'ABORTED', 'ABORTED']],
     ['a silent participant', (r) => ({ silentMs: r === 3 ? 800 : 0 }), ['ABORTED', 'ABORTED', 'ABORTED', 'ABORTED']],
-    ['the coordinator stops after PreCommit: no blocking, all commit', () => ({ coordinatorStops: 'after-precommit' }), ['CRASHED', 'COMMITTED', 'COMMITTED', 'COMMITTED']],
-    ['the coordinator stops before deciding: all abort', () => ({ coordinatorStops: 'before-decision' }), ['CRASHED', 'ABORTED', 'ABORTED', 'ABORTED']],
+    [
+      'the coordinator stops after PreCommit: no blocking, all commit',
+      () => ({ coordinatorStops: 'after-precommit' }),
+      ['CRASHED', 'COMMITTED', 'COMMITTED', 'COMMITTED'],
+    ],
+    [
+      'the coordinator stops before deciding: all abort',
+      () => ({ coordinatorStops: 'before-decision' }),
+      ['CRASHED', 'ABORTED', 'ABORTED', 'ABORTED'],
+    ],
   ];
   for (const [name, opts, expected] of cases) {
     const r = await runRanks(4, (c: Communicator) => threePhaseCommit(c, opts(c.rank)));
     t.same(outcomes(r), expected, name);
-    for (const x of r.results) if (x?.outcome === 'COMMITTED' && x.role === 'participant') t.same(x.history.slice(0, 3), ['INIT', 'WAIT', 'PRECOMMITTED']);
+    for (const x of r.results)
+      if (x?.outcome === 'COMMITTED' && x.role === 'participant') t.same(x.history.slice(0, 3), ['INIT', 'WAIT', 'PRECOMMITTED']);
   }
 });
 
@@ -91,7 +110,13 @@ t.test('3PC atomicity within its assumptions: 100 seeds, participants crash, the
     100,
     5,
     (c: Communicator) => threePhaseCommit(c, { coordinatorStops: stops[Math.floor(c.random() * 3)] }),
-    { faults: { delay: { minMs: 0.1, maxMs: 20 }, reorder: { probability: 0.2, maxMs: 10 }, randomCrashes: { count: 2, withinMs: 500, ranks: [1, 2, 3, 4] } } },
+    {
+      faults: {
+        delay: { minMs: 0.1, maxMs: 20 },
+        reorder: { probability: 0.2, maxMs: 10 },
+        randomCrashes: { count: 2, withinMs: 500, ranks: [1, 2, 3, 4] },
+      },
+    },
     (r) => {
       checkAtomicity(outcomes(r));
       assert.ok(!outcomes(r).includes('BLOCKED'));

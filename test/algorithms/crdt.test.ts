@@ -3,7 +3,14 @@
 import t from 'tap';
 import assert from 'node:assert/strict';
 import type { Communicator, FaultOptions } from 'dsmpi';
-import { gcounterCanonical, gcounterEmpty, gcounterIncrement, gcounterMerge, gcounterValue, type GCounter } from '../../algorithms/crdt/gcounter.ts';
+import {
+  gcounterCanonical,
+  gcounterEmpty,
+  gcounterIncrement,
+  gcounterMerge,
+  gcounterValue,
+  type GCounter,
+} from '../../algorithms/crdt/gcounter.ts';
 import { lwwCanonical, lwwDelete, lwwEmpty, lwwMerge, lwwPut, lwwVisible, type LwwMap } from '../../algorithms/crdt/lww-map.ts';
 import { gossipUntilConverged } from '../../algorithms/crdt/anti-entropy.ts';
 import { ReplicatedMap, majority, majorityRead, serveReads } from '../../algorithms/crdt/replicated-map.ts';
@@ -41,8 +48,16 @@ function randomLww(r: () => number): LwwMap<string> {
 t.test('merge laws: commutative, associative, idempotent (seeded random states)', async (t) => {
   await forEachSeed(40, {}, (seed) => {
     const r = rng(seed);
-    checkMergeLaws(Array.from({ length: 5 }, () => randomCounter(r)), gcounterMerge, gcounterCanonical);
-    checkMergeLaws(Array.from({ length: 5 }, () => randomLww(r)), lwwMerge, lwwCanonical);
+    checkMergeLaws(
+      Array.from({ length: 5 }, () => randomCounter(r)),
+      gcounterMerge,
+      gcounterCanonical,
+    );
+    checkMergeLaws(
+      Array.from({ length: 5 }, () => randomLww(r)),
+      lwwMerge,
+      lwwCanonical,
+    );
   });
   t.pass('40 seeds × 125 triples for each type');
 });
@@ -64,7 +79,10 @@ t.test('G-Counter and LWW map basics, and the book lww-map script', async (t) =>
   t.same(merged(3), { a: 'v2@r1', c: 'v1@r2' });
   t.same(merged(2), { a: 'v2@r1' });
   t.same(merged(1), { a: 'v1@r0', b: 'v1@r0' });
-  const revived = lwwMerge(lwwDelete(lwwEmpty<string>(), 'k', { ts: 5, node: 0 }), lwwPut(lwwEmpty<string>(), 'k', 'old', { ts: 4, node: 9 }));
+  const revived = lwwMerge(
+    lwwDelete(lwwEmpty<string>(), 'k', { ts: 5, node: 0 }),
+    lwwPut(lwwEmpty<string>(), 'k', 'old', { ts: 4, node: 9 }),
+  );
   t.same(lwwVisible(revived), {}, 'a tombstone beats an older put that arrives later');
   t.same([1, 2, 3, 4, 5, 9].map(majority), [1, 2, 2, 3, 3, 5]);
 });
@@ -92,7 +110,10 @@ t.test('G-Counter anti-entropy converges to the sum under drops, duplicates, reo
       { faults: faults(n) },
       (r) => {
         const expected = r.results.map((x) => x!.mine).reduce(gcounterMerge, gcounterEmpty());
-        checkConverged(r.results.map((x) => x?.canonical), gcounterCanonical(expected));
+        checkConverged(
+          r.results.map((x) => x?.canonical),
+          gcounterCanonical(expected),
+        );
       },
     );
     t.pass(`n = ${n}`);
@@ -113,7 +134,8 @@ t.test('the distributed hashmap: every replica ends with the same map, the lates
           writes.push({ key, value, ...s });
         };
         w('KEN', 100 + comm.rank);
-        for (let i = Math.floor(comm.random() * 4); i > 0; i--) w('k' + Math.floor(comm.random() * 3), comm.random() < 0.3 ? null : comm.rank);
+        for (let i = Math.floor(comm.random() * 4); i > 0; i--)
+          w('k' + Math.floor(comm.random() * 3), comm.random() < 0.3 ? null : comm.rank);
         const first = await map.sync(comm, { epoch: 0 });
         // A second phase: a write after seeing everything beats every earlier stamp, whatever the rank.
         if (comm.rank === 0) w('KEN', -1);

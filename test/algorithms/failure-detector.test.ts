@@ -1,13 +1,28 @@
 // Failure detector (book 3.3): pure steps, then completeness and eventual accuracy over many seeds.
 import t from 'tap';
 import { checkDetector } from '../../algorithms/checkers/consensus-invariants.ts';
-import { defaultDetector, detectorMain, detectorWakeAt, startDetector, stepDetector, suspects, Tag } from '../../algorithms/failure-detector.ts';
+import {
+  defaultDetector,
+  detectorMain,
+  detectorWakeAt,
+  startDetector,
+  stepDetector,
+  suspects,
+  Tag,
+} from '../../algorithms/failure-detector.ts';
 import type { Input } from '../../algorithms/serve-loop.ts';
 import { forEachSeed, runRanks } from '../helpers/run-ranks.ts';
 import { simulate } from 'dsmpi';
 
 const tick = (nowMs: number): Input => ({ type: 'tick', nowMs, random: 0.5, failed: [] });
-const msg = (source: number, tag: number, data: unknown, nowMs: number): Input => ({ type: 'message', source, tag, data, nowMs, random: 0.5 });
+const msg = (source: number, tag: number, data: unknown, nowMs: number): Input => ({
+  type: 'message',
+  source,
+  tag,
+  data,
+  nowMs,
+  random: 0.5,
+});
 
 t.test('step: heartbeats to all others each period; a silent peer is suspected and announced', async (t) => {
   const s = startDetector(0, 3, 0);
@@ -71,7 +86,10 @@ t.test(`simulation, ${SEEDS} seeds: crash of a minority under delay, reorder and
       },
       (c) => detectorMain(c, 400),
     );
-    checkDetector(r.results.map((x) => x?.suspects), r.crashed);
+    checkDetector(
+      r.results.map((x) => x?.suspects),
+      r.crashed,
+    );
   });
   t.ok(ran.length > 0);
 });
@@ -79,7 +97,11 @@ t.test(`simulation, ${SEEDS} seeds: crash of a minority under delay, reorder and
 t.test(`simulation, ${SEEDS} seeds: completeness under 10% message loss`, async (t) => {
   await forEachSeed(SEEDS, { first: 1000 }, async (seed) => {
     const r = await simulate({ n: 5, seed, faults: { drop: 0.1, crashes: [{ rank: seed % 5, atMs: 50 }] } }, (c) => detectorMain(c, 300));
-    checkDetector(r.results.map((x) => x?.suspects), r.crashed, { accuracy: false });
+    checkDetector(
+      r.results.map((x) => x?.suspects),
+      r.crashed,
+      { accuracy: false },
+    );
   });
   t.pass();
 });

@@ -3,7 +3,16 @@
 import t from 'tap';
 import assert from 'node:assert/strict';
 import { simulate } from 'dsmpi';
-import { defaultFedAvgOptions, fedAvg, fedAvgMain, generate, mse, sgd, type FedAvgResult, type Model } from '../../algorithms/federated/fedavg.ts';
+import {
+  defaultFedAvgOptions,
+  fedAvg,
+  fedAvgMain,
+  generate,
+  mse,
+  sgd,
+  type FedAvgResult,
+  type Model,
+} from '../../algorithms/federated/fedavg.ts';
 import { forEachSeed } from '../helpers/run-ranks.ts';
 
 const truth = defaultFedAvgOptions.truth;
@@ -67,7 +76,12 @@ t.test('bcast + reduce rounds give the same kind of model (everyone in every rou
 
 t.test('dropout: a crashed client and a straggler are left out after the timeout; training still converges', async (t) => {
   await forEachSeed(3, { first: 10 }, async (seed) => {
-    const r = await run(seed, 6, { rounds: 8, stragglers: [2], roundTimeoutMs: 50 }, { crashes: [{ rank: 4, atMs: 60 }], delay: { minMs: 0.1, maxMs: 2 } });
+    const r = await run(
+      seed,
+      6,
+      { rounds: 8, stragglers: [2], roundTimeoutMs: 50 },
+      { crashes: [{ rank: 4, atMs: 60 }], delay: { minMs: 0.1, maxMs: 2 } },
+    );
     assert.ok(close(r.model), JSON.stringify(r.model));
     const odd = r.rounds.filter((x) => x.round % 2 === 1);
     assert.ok(

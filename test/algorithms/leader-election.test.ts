@@ -3,7 +3,14 @@
 import t from 'tap';
 import { simulate, type FaultOptions } from 'dsmpi';
 import { checkOneLeaderPerBallot } from '../../algorithms/checkers/consensus-invariants.ts';
-import { defaultElectionOptions, leaderElectionMain, startElection, stepElection, Tag, type ElectionOutcome } from '../../algorithms/leader-election.ts';
+import {
+  defaultElectionOptions,
+  leaderElectionMain,
+  startElection,
+  stepElection,
+  Tag,
+  type ElectionOutcome,
+} from '../../algorithms/leader-election.ts';
 import type { Input } from '../../algorithms/serve-loop.ts';
 import { forEachSeed, runRanks } from '../helpers/run-ranks.ts';
 
@@ -13,14 +20,23 @@ const options = { ...defaultElectionOptions, runMs: 200 };
 t.test('step: a candidate stands with a ballot above all it saw; a majority of votes makes it Coordinator', async (t) => {
   const s = startElection(2, 5, 0, 0.5);
   const [, none] = stepElection(s, { type: 'tick', nowMs: 10, random: 0.5, failed: [] });
-  t.notOk(none.some((m) => m.tag === Tag.Election), 'waits its jittered timeout first');
+  t.notOk(
+    none.some((m) => m.tag === Tag.Election),
+    'waits its jittered timeout first',
+  );
   stepElection(s, msg(4, Tag.Election, { ballot: [3, 4] }));
   const [, el] = stepElection(s, { type: 'tick', nowMs: 200, random: 0.5, failed: [] });
-  t.same(el.filter((m) => m.tag === Tag.Election).map((m) => m.data), [0, 1, 2, 3, 4].map(() => ({ ballot: [4, 2] })));
+  t.same(
+    el.filter((m) => m.tag === Tag.Election).map((m) => m.data),
+    [0, 1, 2, 3, 4].map(() => ({ ballot: [4, 2] })),
+  );
   stepElection(s, msg(2, Tag.Vote, { ballot: [4, 2] }));
   stepElection(s, msg(0, Tag.Vote, { ballot: [4, 2] }));
   const [, coord] = stepElection(s, msg(1, Tag.Vote, { ballot: [4, 2] }));
-  t.same(coord.map((m) => m.to), [0, 1, 3, 4]);
+  t.same(
+    coord.map((m) => m.to),
+    [0, 1, 3, 4],
+  );
   t.ok(coord.every((m) => m.tag === Tag.Coordinator));
   t.same(s.leader, { leader: 2, ballot: [4, 2] });
   t.same(s.won, ['(4,2)']);
@@ -36,7 +52,9 @@ t.test('step: one vote per ballot, never for a lower one, none while the leader 
 });
 
 function check(results: Array<ElectionOutcome | undefined>, crashed: readonly number[]): void {
-  const claims = results.flatMap((o, r) => (o ? [...o.history.map((h) => ({ ...h, seenBy: r })), ...o.won.map((b) => ({ ballot: b, leader: r, seenBy: r }))] : []));
+  const claims = results.flatMap((o, r) =>
+    o ? [...o.history.map((h) => ({ ...h, seenBy: r })), ...o.won.map((b) => ({ ballot: b, leader: r, seenBy: r }))] : [],
+  );
   checkOneLeaderPerBallot(claims);
   const finals = new Set(results.filter((o) => o).map((o) => `${o!.leader}@${o!.ballot}`));
   if (finals.size !== 1) throw new Error(`live ranks end with different leaders: ${[...finals].join(', ')}`);
@@ -53,7 +71,11 @@ const scenarios: Array<{ name: string; n: number; faults: (seed: number) => Faul
   {
     name: 'n = 5, crash of a minority, healed partitions, delays',
     n: 5,
-    faults: () => ({ randomCrashes: { count: 2, withinMs: 150 }, randomPartitions: { count: 2, withinMs: 100, minMs: 10, maxMs: 50 }, delay: { minMs: 0.1, maxMs: 4 } }),
+    faults: () => ({
+      randomCrashes: { count: 2, withinMs: 150 },
+      randomPartitions: { count: 2, withinMs: 100, minMs: 10, maxMs: 50 },
+      delay: { minMs: 0.1, maxMs: 4 },
+    }),
   },
 ];
 for (const sc of scenarios) {

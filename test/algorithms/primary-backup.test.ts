@@ -73,7 +73,9 @@ t.test('primary: a write is answered only after every live backup acknowledged i
 
 t.test('backup: refuses clients, ignores a replaced primary, takes over when the primary is lost', async (t) => {
   const b = startReplica(1, 5, 0, o);
-  t.same(stepReplica(b, msg(3, Tag.Request, { seq: 1, op: { f: 'get', key: 'x' } }))[1], [{ to: 3, tag: Tag.NotPrimary, data: { seq: 1, primary: 0 } }]);
+  t.same(stepReplica(b, msg(3, Tag.Request, { seq: 1, op: { f: 'get', key: 'x' } }))[1], [
+    { to: 3, tag: Tag.NotPrimary, data: { seq: 1, primary: 0 } },
+  ]);
   stepReplica(
     b,
     msg(0, Tag.Update, {
@@ -218,7 +220,11 @@ t.test('linearizable with two replicas crashing one after the other (5 clients)'
 });
 
 const broken: Array<[string, Partial<PrimaryBackupOptions>, (seed: number) => FaultOptions]> = [
-  ['ack-before-replicate (asynchronous replication) loses acknowledged writes when the primary crashes', { ackBeforeReplicate: true }, crashPrimary],
+  [
+    'ack-before-replicate (asynchronous replication) loses acknowledged writes when the primary crashes',
+    { ackBeforeReplicate: true },
+    crashPrimary,
+  ],
   [
     'read-from-backups returns a value older than one already read (a new-old inversion during a write)',
     { readFromBackups: true, keys: ['x'], opsPerClient: 30, thinkMs: 1 },

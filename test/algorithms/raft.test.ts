@@ -2,16 +2,16 @@
 // runs of the pure step functions, the paper's figures 7 and 8, persistence, and the four safety
 // properties plus liveness over many simulated seeds with loss, partitions, crashes of the leader
 // and crash-recovery.
-import t from "tap";
-import { simulate, type FaultOptions, type SimulationResult } from "dsmpi";
-import { checkCompleteLog } from "../../algorithms/checkers/consensus-invariants.ts";
+import t from 'tap';
+import { simulate, type FaultOptions, type SimulationResult } from 'dsmpi';
+import { checkCompleteLog } from '../../algorithms/checkers/consensus-invariants.ts';
 import {
   checkElectionSafety,
   checkLeaderCompleteness,
   checkLogMatching,
   checkRaftEvents,
   checkStateMachineSafety,
-} from "../../algorithms/checkers/raft-invariants.ts";
+} from '../../algorithms/checkers/raft-invariants.ts';
 import {
   defaultRaftOptions,
   persistRaft,
@@ -25,10 +25,10 @@ import {
   type RaftEvent,
   type RaftOutcome,
   type RaftState,
-} from "../../algorithms/raft/raft.ts";
-import type { Input, Out } from "../../algorithms/serve-loop.ts";
-import { MemoryStorage } from "../../runtime/storage.ts";
-import { forEachSeed } from "../helpers/run-ranks.ts";
+} from '../../algorithms/raft/raft.ts';
+import type { Input, Out } from '../../algorithms/serve-loop.ts';
+import { MemoryStorage } from '../../runtime/storage.ts';
+import { forEachSeed } from '../helpers/run-ranks.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A scripted cluster of pure step functions: messages take `latency(from, to)` ms and arrive in
@@ -84,7 +84,7 @@ class Cluster {
   /** Delivers a message as if `from` had sent it now. */
   inject(from: number, to: number, tag: number, data: unknown): void {
     this.input(to, {
-      type: "message",
+      type: 'message',
       source: from,
       tag,
       data,
@@ -111,7 +111,7 @@ class Cluster {
         if (this.down.has(m.to)) continue;
         this.delivered.push(m);
         this.input(m.to, {
-          type: "message",
+          type: 'message',
           source: m.from,
           tag: m.tag,
           data: m.data,
@@ -120,7 +120,7 @@ class Cluster {
         });
       } else {
         this.input(tickRank, {
-          type: "tick",
+          type: 'tick',
           nowMs: this.now,
           random: this.rnd[tickRank],
           failed: [],
@@ -130,123 +130,93 @@ class Cluster {
     this.now = untilMs;
   }
   leaders(): { rank: number; term: number; votes: number[] }[] {
-    return this.states.flatMap((s) =>
-      s.led.map((l) => ({ rank: s.rank, ...l })),
-    );
+    return this.states.flatMap((s) => s.led.map((l) => ({ rank: s.rank, ...l })));
   }
 }
 
 const terms = (log: Entry[]): number[] => log.map((e) => e.term);
-const entries = (ts: number[]): Entry[] =>
-  ts.map((term, i) => ({ term, command: `t${term}i${i + 1}` }));
+const entries = (ts: number[]): Entry[] => ts.map((term, i) => ({ term, command: `t${term}i${i + 1}` }));
 
-t.test(
-  "catalog I1 scenario 1 (3 nodes): A times out first, B and C vote, A is leader of term 1",
-  async (t) => {
-    const c = new Cluster(3, [0, 0.5, 0.99]); // election timeouts 150, 225, ~298 ms
-    c.run(400);
-    t.same(c.leaders(), [{ rank: 0, term: 1, votes: [0, 1, 2] }]);
-    t.same(
-      c.states.map((s) => [s.role, s.currentTerm, s.leaderId]),
-      [
-        ["leader", 1, 0],
-        ["follower", 1, 0],
-        ["follower", 1, 0],
-      ],
-    );
-    t.same(
-      c.delivered
-        .filter((m) => m.tag === Tag.RequestVote)
-        .map((m) => [m.from, m.to]),
-      [
-        [0, 1],
-        [0, 2],
-      ],
-      "one election: heartbeats keep B and C from standing",
-    );
-    t.ok(
-      c.states.every((s) => s.commitIndex === 1 && terms(s.log).join() === "1"),
-      "the leader's no-op of term 1 is committed everywhere",
-    );
-  },
-);
+t.test('catalog I1 scenario 1 (3 nodes): A times out first, B and C vote, A is leader of term 1', async (t) => {
+  const c = new Cluster(3, [0, 0.5, 0.99]); // election timeouts 150, 225, ~298 ms
+  c.run(400);
+  t.same(c.leaders(), [{ rank: 0, term: 1, votes: [0, 1, 2] }]);
+  t.same(
+    c.states.map((s) => [s.role, s.currentTerm, s.leaderId]),
+    [
+      ['leader', 1, 0],
+      ['follower', 1, 0],
+      ['follower', 1, 0],
+    ],
+  );
+  t.same(
+    c.delivered.filter((m) => m.tag === Tag.RequestVote).map((m) => [m.from, m.to]),
+    [
+      [0, 1],
+      [0, 2],
+    ],
+    'one election: heartbeats keep B and C from standing',
+  );
+  t.ok(
+    c.states.every((s) => s.commitIndex === 1 && terms(s.log).join() === '1'),
+    "the leader's no-op of term 1 is committed everywhere",
+  );
+});
 
-t.test(
-  "catalog I1 scenario 2 (4 nodes): a split vote in term 1, then randomized timeouts elect D in term 2",
-  async (t) => {
-    // A and C time out together; A's RequestVote reaches B first, C's reaches D first.
-    const slow = new Set(["0>3", "2>1"]);
-    const c = new Cluster(4, [0, 0.99, 0, 0.99], (f, to) =>
-      slow.has(`${f}>${to}`) ? 5 : 1,
-    );
-    c.rnd = [0.5, 0.99, 0.5, 0]; // the draws after the first: D's next timeout is the shortest
-    c.run(300);
-    t.same(
-      c.states.map((s) => [s.role, s.currentTerm, s.votedFor]),
-      [
-        ["candidate", 1, 0],
-        ["follower", 1, 0],
-        ["candidate", 1, 2],
-        ["follower", 1, 2],
-      ],
-      "B voted A, D voted C: 2-2, and a majority of 4 is 3",
-    );
-    t.same(c.leaders(), [], "term 1 has no leader");
-    c.run(600);
-    t.same(
-      c.leaders(),
-      [{ rank: 3, term: 2, votes: [0, 1, 2, 3] }],
-      "D times out next, in term 2 everyone votes for it",
-    );
-    t.ok(c.states.every((s) => s.currentTerm === 2 && s.leaderId === 3));
-  },
-);
+t.test('catalog I1 scenario 2 (4 nodes): a split vote in term 1, then randomized timeouts elect D in term 2', async (t) => {
+  // A and C time out together; A's RequestVote reaches B first, C's reaches D first.
+  const slow = new Set(['0>3', '2>1']);
+  const c = new Cluster(4, [0, 0.99, 0, 0.99], (f, to) => (slow.has(`${f}>${to}`) ? 5 : 1));
+  c.rnd = [0.5, 0.99, 0.5, 0]; // the draws after the first: D's next timeout is the shortest
+  c.run(300);
+  t.same(
+    c.states.map((s) => [s.role, s.currentTerm, s.votedFor]),
+    [
+      ['candidate', 1, 0],
+      ['follower', 1, 0],
+      ['candidate', 1, 2],
+      ['follower', 1, 2],
+    ],
+    'B voted A, D voted C: 2-2, and a majority of 4 is 3',
+  );
+  t.same(c.leaders(), [], 'term 1 has no leader');
+  c.run(600);
+  t.same(c.leaders(), [{ rank: 3, term: 2, votes: [0, 1, 2, 3] }], 'D times out next, in term 2 everyone votes for it');
+  t.ok(c.states.every((s) => s.currentTerm === 2 && s.leaderId === 3));
+});
 
-t.test(
-  "catalog I2 (notes fig. 2.13): x<-5 sent to B is redirected to A, stored at index 2, committed and applied by all",
-  async (t) => {
-    const c = new Cluster(3, [0, 0.5, 0.99]);
-    c.run(200);
-    c.inject(2, 1, Tag.Submit, { commands: ["x=5"] }); // a client (at C) asks B
-    c.run(210);
-    const redirect = c.delivered.find((m) => m.tag === Tag.Redirect)!;
-    t.same(
-      [redirect.from, redirect.to, redirect.data],
-      [1, 2, { leader: 0, commands: ["x=5"] }],
-      "B redirects to A",
-    );
-    t.same(c.states[0].log, [
-      { term: 1, command: null },
-      { term: 1, command: "x=5" },
-    ]);
-    t.same(
-      c.states.map((s) => [s.commitIndex, s.applied]),
-      [
-        [2, ["x=5"]],
-        [2, ["x=5"]],
-        [2, ["x=5"]],
-      ],
-      "commitIndex 2 and x = 5 on all three",
-    );
-  },
-);
+t.test('catalog I2 (notes fig. 2.13): x<-5 sent to B is redirected to A, stored at index 2, committed and applied by all', async (t) => {
+  const c = new Cluster(3, [0, 0.5, 0.99]);
+  c.run(200);
+  c.inject(2, 1, Tag.Submit, { commands: ['x=5'] }); // a client (at C) asks B
+  c.run(210);
+  const redirect = c.delivered.find((m) => m.tag === Tag.Redirect)!;
+  t.same([redirect.from, redirect.to, redirect.data], [1, 2, { leader: 0, commands: ['x=5'] }], 'B redirects to A');
+  t.same(c.states[0].log, [
+    { term: 1, command: null },
+    { term: 1, command: 'x=5' },
+  ]);
+  t.same(
+    c.states.map((s) => [s.commitIndex, s.applied]),
+    [
+      [2, ['x=5']],
+      [2, ['x=5']],
+      [2, ['x=5']],
+    ],
+    'commitIndex 2 and x = 5 on all three',
+  );
+});
 
 /** A leader of `term` with `log`, in a cluster whose followers hold `followers[k]` (ranks 1..). */
-function withLog(
-  c: Cluster,
-  rank: number,
-  term: number,
-  log: Entry[],
-  role: "leader" | "follower",
-): void {
+function withLog(c: Cluster, rank: number, term: number, log: Entry[], role: 'leader' | 'follower'): void {
   const s = c.states[rank];
   Object.assign(s, {
     currentTerm: term,
     log: structuredClone(log),
     role,
-    leaderId: role === "leader" ? rank : null,
+    leaderId: role === 'leader' ? rank : null,
   });
-  if (role === "leader") {
+  if (role === 'leader') {
     s.nextIndex.fill(log.length + 1);
     s.matchIndex.fill(0);
     s.matchIndex[rank] = log.length;
@@ -255,54 +225,51 @@ function withLog(
   } else s.electionDeadlineMs = 1e9;
 }
 
-t.test(
-  "catalog I2 (notes fig. 2.14): C holds wrong entries; two rejections, then C overwrites and catches up",
-  async (t) => {
-    const c = new Cluster(3, [0.5, 0.5, 0.5]);
-    withLog(
-      c,
-      0,
-      4,
-      [
-        { term: 1, command: "x" },
-        { term: 3, command: "y" },
-        { term: 3, command: "z" },
-      ],
-      "leader",
-    );
-    withLog(
-      c,
-      1,
-      3,
-      [
-        { term: 1, command: "x" },
-        { term: 3, command: "y" },
-        { term: 3, command: "z" },
-      ],
-      "follower",
-    );
-    withLog(
-      c,
-      2,
-      2,
-      [
-        { term: 1, command: "x" },
-        { term: 2, command: "p" },
-        { term: 2, command: "q" },
-      ],
-      "follower",
-    );
-    c.run(20);
-    const toC = c.delivered
-      .filter((m) => m.from === 2 && m.tag === Tag.AppendEntriesReply)
-      .map((m) => (m.data as { success: boolean }).success);
-    t.same(toC, [false, false, true], "E6: nextIndex backs off one at a time");
-    t.same(c.states[2].log, c.states[0].log);
-  },
-);
+t.test('catalog I2 (notes fig. 2.14): C holds wrong entries; two rejections, then C overwrites and catches up', async (t) => {
+  const c = new Cluster(3, [0.5, 0.5, 0.5]);
+  withLog(
+    c,
+    0,
+    4,
+    [
+      { term: 1, command: 'x' },
+      { term: 3, command: 'y' },
+      { term: 3, command: 'z' },
+    ],
+    'leader',
+  );
+  withLog(
+    c,
+    1,
+    3,
+    [
+      { term: 1, command: 'x' },
+      { term: 3, command: 'y' },
+      { term: 3, command: 'z' },
+    ],
+    'follower',
+  );
+  withLog(
+    c,
+    2,
+    2,
+    [
+      { term: 1, command: 'x' },
+      { term: 2, command: 'p' },
+      { term: 2, command: 'q' },
+    ],
+    'follower',
+  );
+  c.run(20);
+  const toC = c.delivered
+    .filter((m) => m.from === 2 && m.tag === Tag.AppendEntriesReply)
+    .map((m) => (m.data as { success: boolean }).success);
+  t.same(toC, [false, false, true], 'E6: nextIndex backs off one at a time');
+  t.same(c.states[2].log, c.states[0].log);
+});
 
 t.test(
-  "the Raft paper figure 7: every follower ends with the leader of term 8 log (extra entries and divergent suffixes removed)",
+  'the Raft paper figure 7: every follower ends with the leader of term 8 log (extra entries and divergent suffixes removed)',
   async (t) => {
     const leader = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
     const followers = [
@@ -314,220 +281,178 @@ t.test(
       [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],
     ];
     const c = new Cluster(7, new Array<number>(7).fill(0.5));
-    withLog(c, 0, 8, entries(leader), "leader");
-    followers.forEach((f, k) =>
-      withLog(c, k + 1, Math.max(...f), entries(f), "follower"),
-    );
-    c.inject(0, 0, Tag.Submit, { commands: ["new"] });
+    withLog(c, 0, 8, entries(leader), 'leader');
+    followers.forEach((f, k) => withLog(c, k + 1, Math.max(...f), entries(f), 'follower'));
+    c.inject(0, 0, Tag.Submit, { commands: ['new'] });
     c.run(50);
-    const want = [...entries(leader), { term: 8, command: "new" }];
+    const want = [...entries(leader), { term: 8, command: 'new' }];
     t.same(c.states[0].log, want);
-    c.states
-      .slice(1)
-      .forEach((s, k) => t.same(s.log, want, `follower (${"abcdef"[k]})`));
-    t.equal(
-      c.states[0].commitIndex,
-      11,
-      "the term-8 entry commits, and the earlier ones with it",
-    );
+    c.states.slice(1).forEach((s, k) => t.same(s.log, want, `follower (${'abcdef'[k]})`));
+    t.equal(c.states[0].commitIndex, 11, 'the term-8 entry commits, and the earlier ones with it');
     checkLogMatching(c.states.map((s) => ({ rank: s.rank, log: s.log })));
   },
 );
 
-t.test(
-  "the Raft paper figure 8: an old-term entry on a majority is not committed until an entry of the current term is",
-  async (t) => {
-    const c = new Cluster(5, new Array<number>(5).fill(0.5));
-    // S1 (rank 0) leads term 4 with index 2 from term 2; S2 has it; S5 holds a term-3 entry there.
-    withLog(
-      c,
-      0,
-      4,
-      [
-        { term: 1, command: "a" },
-        { term: 2, command: "b" },
-      ],
-      "leader",
-    );
-    c.states[0].commitIndex = c.states[0].lastApplied = 1;
-    c.states[0].applied = ["a"];
-    const s1 = c.states[0];
-    stepRaft(s1, {
-      type: "message",
-      source: 1,
-      tag: Tag.AppendEntriesReply,
-      data: {
-        term: 4,
-        success: true,
-        matchIndex: 2,
-        lastLogIndex: 2,
-        prevLogIndex: 1,
-      },
-      nowMs: 1,
-      random: 0.5,
-    });
-    stepRaft(s1, {
-      type: "message",
-      source: 2,
-      tag: Tag.AppendEntriesReply,
-      data: {
-        term: 4,
-        success: true,
-        matchIndex: 2,
-        lastLogIndex: 2,
-        prevLogIndex: 1,
-      },
-      nowMs: 1,
-      random: 0.5,
-    });
-    t.equal(
-      s1.commitIndex,
-      1,
-      "index 2 (term 2) is on S1, S2, S3, a majority, but not committed: S5 could still be elected and overwrite it",
-    );
-    stepRaft(s1, {
-      type: "message",
-      source: 0,
-      tag: Tag.Submit,
-      data: { commands: ["d"] },
-      nowMs: 2,
-      random: 0.5,
-    });
-    stepRaft(s1, {
-      type: "message",
-      source: 1,
-      tag: Tag.AppendEntriesReply,
-      data: {
-        term: 4,
-        success: true,
-        matchIndex: 3,
-        lastLogIndex: 3,
-        prevLogIndex: 2,
-      },
-      nowMs: 3,
-      random: 0.5,
-    });
-    t.equal(s1.commitIndex, 1);
-    stepRaft(s1, {
-      type: "message",
-      source: 2,
-      tag: Tag.AppendEntriesReply,
-      data: {
-        term: 4,
-        success: true,
-        matchIndex: 3,
-        lastLogIndex: 3,
-        prevLogIndex: 2,
-      },
-      nowMs: 3,
-      random: 0.5,
-    });
-    t.equal(
-      s1.commitIndex,
-      3,
-      "a term-4 entry on a majority commits it, and index 2 with it",
-    );
-    t.same(s1.applied, ["a", "b", "d"]);
-    // S5 (log [1, 3]) cannot win now: S2 and S3 have a later last term.
-    const s3: RaftState = c.states[2];
-    Object.assign(s3, {
-      currentTerm: 4,
-      log: [
-        { term: 1, command: "a" },
-        { term: 2, command: "b" },
-        { term: 4, command: "d" },
-      ],
-    });
-    const [, reply] = stepRaft(s3, {
-      type: "message",
-      source: 4,
-      tag: Tag.RequestVote,
-      data: { term: 5, candidateId: 4, lastLogIndex: 2, lastLogTerm: 3 },
-      nowMs: 4,
-      random: 0.5,
-    });
-    t.same(
-      reply[0].data,
-      { term: 5, voteGranted: false },
-      "E21: a less up-to-date candidate gets no vote (but its term is adopted)",
-    );
-  },
-);
+t.test('the Raft paper figure 8: an old-term entry on a majority is not committed until an entry of the current term is', async (t) => {
+  const c = new Cluster(5, new Array<number>(5).fill(0.5));
+  // S1 (rank 0) leads term 4 with index 2 from term 2; S2 has it; S5 holds a term-3 entry there.
+  withLog(
+    c,
+    0,
+    4,
+    [
+      { term: 1, command: 'a' },
+      { term: 2, command: 'b' },
+    ],
+    'leader',
+  );
+  c.states[0].commitIndex = c.states[0].lastApplied = 1;
+  c.states[0].applied = ['a'];
+  const s1 = c.states[0];
+  stepRaft(s1, {
+    type: 'message',
+    source: 1,
+    tag: Tag.AppendEntriesReply,
+    data: {
+      term: 4,
+      success: true,
+      matchIndex: 2,
+      lastLogIndex: 2,
+      prevLogIndex: 1,
+    },
+    nowMs: 1,
+    random: 0.5,
+  });
+  stepRaft(s1, {
+    type: 'message',
+    source: 2,
+    tag: Tag.AppendEntriesReply,
+    data: {
+      term: 4,
+      success: true,
+      matchIndex: 2,
+      lastLogIndex: 2,
+      prevLogIndex: 1,
+    },
+    nowMs: 1,
+    random: 0.5,
+  });
+  t.equal(
+    s1.commitIndex,
+    1,
+    'index 2 (term 2) is on S1, S2, S3, a majority, but not committed: S5 could still be elected and overwrite it',
+  );
+  stepRaft(s1, {
+    type: 'message',
+    source: 0,
+    tag: Tag.Submit,
+    data: { commands: ['d'] },
+    nowMs: 2,
+    random: 0.5,
+  });
+  stepRaft(s1, {
+    type: 'message',
+    source: 1,
+    tag: Tag.AppendEntriesReply,
+    data: {
+      term: 4,
+      success: true,
+      matchIndex: 3,
+      lastLogIndex: 3,
+      prevLogIndex: 2,
+    },
+    nowMs: 3,
+    random: 0.5,
+  });
+  t.equal(s1.commitIndex, 1);
+  stepRaft(s1, {
+    type: 'message',
+    source: 2,
+    tag: Tag.AppendEntriesReply,
+    data: {
+      term: 4,
+      success: true,
+      matchIndex: 3,
+      lastLogIndex: 3,
+      prevLogIndex: 2,
+    },
+    nowMs: 3,
+    random: 0.5,
+  });
+  t.equal(s1.commitIndex, 3, 'a term-4 entry on a majority commits it, and index 2 with it');
+  t.same(s1.applied, ['a', 'b', 'd']);
+  // S5 (log [1, 3]) cannot win now: S2 and S3 have a later last term.
+  const s3: RaftState = c.states[2];
+  Object.assign(s3, {
+    currentTerm: 4,
+    log: [
+      { term: 1, command: 'a' },
+      { term: 2, command: 'b' },
+      { term: 4, command: 'd' },
+    ],
+  });
+  const [, reply] = stepRaft(s3, {
+    type: 'message',
+    source: 4,
+    tag: Tag.RequestVote,
+    data: { term: 5, candidateId: 4, lastLogIndex: 2, lastLogTerm: 3 },
+    nowMs: 4,
+    random: 0.5,
+  });
+  t.same(reply[0].data, { term: 5, voteGranted: false }, 'E21: a less up-to-date candidate gets no vote (but its term is adopted)');
+});
 
-t.test(
-  "votes: one per term, survives a restart; a higher term anywhere makes a leader step down (E7)",
-  async (t) => {
-    const storage = new MemoryStorage();
-    const none = [[], [], []];
-    const s = startRaft(1, 3, 0, 0.5, none, defaultRaftOptions, storage);
-    const rv = (candidateId: number, term: number) => ({
-      type: "message" as const,
-      source: candidateId,
-      tag: Tag.RequestVote,
-      data: { term, candidateId, lastLogIndex: 0, lastLogTerm: 0 },
-      nowMs: 1,
-      random: 0.5,
-    });
-    t.same(stepRaft(s, rv(0, 5))[1][0].data, { term: 5, voteGranted: true });
-    persistRaft(s, storage);
-    const again = startRaft(1, 3, 10, 0.5, none, defaultRaftOptions, storage);
-    t.same(
-      [again.currentTerm, again.votedFor, again.role],
-      [5, 0, "follower"],
-      "currentTerm and votedFor come back from storage",
-    );
-    t.same(
-      stepRaft(again, rv(2, 5))[1][0].data,
-      { term: 5, voteGranted: false },
-      "no second vote in term 5 after the restart",
-    );
-    t.same(
-      stepRaft(again, rv(0, 5))[1][0].data,
-      { term: 5, voteGranted: true },
-      "the same candidate again: granted (a lost reply)",
-    );
+t.test('votes: one per term, survives a restart; a higher term anywhere makes a leader step down (E7)', async (t) => {
+  const storage = new MemoryStorage();
+  const none = [[], [], []];
+  const s = startRaft(1, 3, 0, 0.5, none, defaultRaftOptions, storage);
+  const rv = (candidateId: number, term: number) => ({
+    type: 'message' as const,
+    source: candidateId,
+    tag: Tag.RequestVote,
+    data: { term, candidateId, lastLogIndex: 0, lastLogTerm: 0 },
+    nowMs: 1,
+    random: 0.5,
+  });
+  t.same(stepRaft(s, rv(0, 5))[1][0].data, { term: 5, voteGranted: true });
+  persistRaft(s, storage);
+  const again = startRaft(1, 3, 10, 0.5, none, defaultRaftOptions, storage);
+  t.same([again.currentTerm, again.votedFor, again.role], [5, 0, 'follower'], 'currentTerm and votedFor come back from storage');
+  t.same(stepRaft(again, rv(2, 5))[1][0].data, { term: 5, voteGranted: false }, 'no second vote in term 5 after the restart');
+  t.same(stepRaft(again, rv(0, 5))[1][0].data, { term: 5, voteGranted: true }, 'the same candidate again: granted (a lost reply)');
 
-    const log = new MemoryStorage();
-    const l = startRaft(0, 3, 0, 0.5, none, defaultRaftOptions, log);
-    Object.assign(l, {
-      currentTerm: 2,
-      role: "leader",
-      leaderId: 0,
-      log: [
-        { term: 1, command: "a" },
-        { term: 2, command: "b" },
-      ],
-      dirtyFrom: 0,
-    });
-    persistRaft(l, log);
-    t.same(
-      startRaft(0, 3, 0, 0.5, none, defaultRaftOptions, log).log,
-      l.log,
-      "the log comes back from storage",
-    );
-    stepRaft(l, {
-      type: "message",
-      source: 2,
-      tag: Tag.AppendEntriesReply,
-      data: {
-        term: 3,
-        success: false,
-        matchIndex: 0,
-        lastLogIndex: 0,
-        prevLogIndex: 0,
-      },
-      nowMs: 5,
-      random: 0.5,
-    });
-    t.same(
-      [l.role, l.currentTerm, l.votedFor],
-      ["follower", 3, null],
-      "a reply with a higher term: follower of term 3, no vote yet",
-    );
-  },
-);
+  const log = new MemoryStorage();
+  const l = startRaft(0, 3, 0, 0.5, none, defaultRaftOptions, log);
+  Object.assign(l, {
+    currentTerm: 2,
+    role: 'leader',
+    leaderId: 0,
+    log: [
+      { term: 1, command: 'a' },
+      { term: 2, command: 'b' },
+    ],
+    dirtyFrom: 0,
+  });
+  persistRaft(l, log);
+  t.same(startRaft(0, 3, 0, 0.5, none, defaultRaftOptions, log).log, l.log, 'the log comes back from storage');
+  stepRaft(l, {
+    type: 'message',
+    source: 2,
+    tag: Tag.AppendEntriesReply,
+    data: {
+      term: 3,
+      success: false,
+      matchIndex: 0,
+      lastLogIndex: 0,
+      prevLogIndex: 0,
+    },
+    nowMs: 5,
+    random: 0.5,
+  });
+  t.same([l.role, l.currentTerm, l.votedFor], ['follower', 3, null], 'a reply with a higher term: follower of term 3, no vote yet');
+});
 
-t.test("the checkers catch what they claim to", async (t) => {
+t.test('the checkers catch what they claim to', async (t) => {
   t.throws(
     () =>
       checkElectionSafety([
@@ -542,11 +467,7 @@ t.test("the checkers catch what they claim to", async (t) => {
         { rank: 0, log: entries([1, 1, 2]) },
         {
           rank: 1,
-          log: [
-            ...entries([1]),
-            { term: 3, command: "x" },
-            { term: 2, command: "t2i3" },
-          ],
+          log: [...entries([1]), { term: 3, command: 'x' }, { term: 2, command: 't2i3' }],
         },
       ]),
     /log matching/,
@@ -554,14 +475,14 @@ t.test("the checkers catch what they claim to", async (t) => {
   t.throws(
     () =>
       checkLeaderCompleteness(
-        [{ term: 2, index: 2, entry: { term: 2, command: "b" } }],
+        [{ term: 2, index: 2, entry: { term: 2, command: 'b' } }],
         [
           {
             term: 3,
             rank: 4,
             log: [
-              { term: 1, command: "a" },
-              { term: 3, command: "c" },
+              { term: 1, command: 'a' },
+              { term: 3, command: 'c' },
             ],
           },
         ],
@@ -571,8 +492,8 @@ t.test("the checkers catch what they claim to", async (t) => {
   t.throws(
     () =>
       checkStateMachineSafety([
-        { rank: 0, index: 2, command: "b" },
-        { rank: 4, index: 2, command: "c" },
+        { rank: 0, index: 2, command: 'b' },
+        { rank: 4, index: 2, command: 'c' },
       ]),
     /state machine safety/,
   );
@@ -599,28 +520,15 @@ async function simulateRaft(
   return { r, events };
 }
 
-function checkRun(
-  n: number,
-  perClient: number,
-  r: SimulationResult<RaftOutcome>,
-  events: RaftEvent[],
-): void {
+function checkRun(n: number, perClient: number, r: SimulationResult<RaftOutcome>, events: RaftEvent[]): void {
   checkRaftEvents(events);
-  const submitted = Array.from({ length: n }, (_, rank) =>
-    valuesOf(perClient)(rank),
-  ).flat();
+  const submitted = Array.from({ length: n }, (_, rank) => valuesOf(perClient)(rank)).flat();
   r.results.forEach((o, rank) => {
     if (o) checkCompleteLog(rank, o.log, submitted);
-    else if (!r.crashed.includes(rank))
-      throw new Error(`rank ${rank} has no outcome`);
+    else if (!r.crashed.includes(rank)) throw new Error(`rank ${rank} has no outcome`);
   });
-  const logs = new Set(
-    r.results.filter((o) => o).map((o) => JSON.stringify(o!.log)),
-  );
-  if (logs.size !== 1)
-    throw new Error(
-      `live ranks end with different logs: ${[...logs].join(" / ")}`,
-    );
+  const logs = new Set(r.results.filter((o) => o).map((o) => JSON.stringify(o!.log)));
+  if (logs.size !== 1) throw new Error(`live ranks end with different logs: ${[...logs].join(' / ')}`);
 }
 
 interface Scenario {
@@ -628,10 +536,7 @@ interface Scenario {
   n: number;
   perClient: number;
   count: number;
-  faults: (
-    seed: number,
-    firstLeader: { rank: number; atMs: number },
-  ) => FaultOptions;
+  faults: (seed: number, firstLeader: { rank: number; atMs: number }) => FaultOptions;
   /** Crash the first leader: a fault-free pass finds it. */
   needsLeader?: boolean;
 }
@@ -639,14 +544,14 @@ interface Scenario {
 const SEEDS = Number(process.env.DSMPI_RAFT_SEEDS ?? 60);
 const scenarios: Scenario[] = [
   {
-    name: "n = 3, 10% loss, reordering across senders",
+    name: 'n = 3, 10% loss, reordering across senders',
     n: 3,
     perClient: 3,
     count: SEEDS,
     faults: () => ({ drop: 0.1, reorder: { probability: 0.3, maxMs: 5 } }),
   },
   {
-    name: "n = 5, the first leader crashes for good",
+    name: 'n = 5, the first leader crashes for good',
     n: 5,
     perClient: 2,
     count: SEEDS,
@@ -657,7 +562,7 @@ const scenarios: Scenario[] = [
     }),
   },
   {
-    name: "n = 5, the first leader crashes and restarts (crash-recovery), another rank too",
+    name: 'n = 5, the first leader crashes and restarts (crash-recovery), another rank too',
     n: 5,
     perClient: 2,
     count: SEEDS,
@@ -679,7 +584,7 @@ const scenarios: Scenario[] = [
     }),
   },
   {
-    name: "n = 5, two random crash-stops and healed random partitions",
+    name: 'n = 5, two random crash-stops and healed random partitions',
     n: 5,
     perClient: 2,
     count: SEEDS,
@@ -690,7 +595,7 @@ const scenarios: Scenario[] = [
     }),
   },
   {
-    name: "n = 5, the old leader in a minority partition, then healed",
+    name: 'n = 5, the old leader in a minority partition, then healed',
     n: 5,
     perClient: 3,
     count: Math.ceil(SEEDS / 2),
@@ -711,7 +616,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    name: "n = 3, the whole cluster crashes and restarts",
+    name: 'n = 3, the whole cluster crashes and restarts',
     n: 3,
     perClient: 3,
     count: Math.ceil(SEEDS / 2),
@@ -731,39 +636,27 @@ for (const sc of scenarios) {
     `simulation, ${sc.count} seeds, ${sc.name}: election safety, log matching, leader completeness, state machine safety, and every live rank applies every command`,
     async (t) => {
       let elections = 0;
-      await forEachSeed(
-        sc.count,
-        { first: 7000 + sc.n * 100 + sc.perClient * 10 },
-        async (seed) => {
-          let first = { rank: 0, atMs: 0 };
-          if (sc.needsLeader) {
-            const clean = await simulateRaft(sc.n, sc.perClient, seed, {});
-            const won = clean.events.find((e) => e.type === "leader")!;
-            first = { rank: won.rank, atMs: won.atMs };
-          }
-          const { r, events } = await simulateRaft(
-            sc.n,
-            sc.perClient,
-            seed,
-            sc.faults(seed, first),
-          );
-          checkRun(sc.n, sc.perClient, r, events);
-          elections += events.filter((e) => e.type === "leader").length;
-        },
-      );
+      await forEachSeed(sc.count, { first: 7000 + sc.n * 100 + sc.perClient * 10 }, async (seed) => {
+        let first = { rank: 0, atMs: 0 };
+        if (sc.needsLeader) {
+          const clean = await simulateRaft(sc.n, sc.perClient, seed, {});
+          const won = clean.events.find((e) => e.type === 'leader')!;
+          first = { rank: won.rank, atMs: won.atMs };
+        }
+        const { r, events } = await simulateRaft(sc.n, sc.perClient, seed, sc.faults(seed, first));
+        checkRun(sc.n, sc.perClient, r, events);
+        elections += events.filter((e) => e.type === 'leader').length;
+      });
       t.ok(elections >= sc.count, `leaders elected: ${elections}`);
     },
   );
 }
 
-t.test(
-  "a stable run: one election, the leader of term 1 serves every command",
-  async (t) => {
-    const { r, events } = await simulateRaft(5, 4, 11, {});
-    checkRun(5, 4, r, events);
-    const wins = events.filter((e) => e.type === "leader");
-    t.equal(wins.length, 1, "one leader");
-    t.equal(wins[0].type === "leader" && wins[0].term, 1);
-    t.equal(r.results[0]!.log.length, 20);
-  },
-);
+t.test('a stable run: one election, the leader of term 1 serves every command', async (t) => {
+  const { r, events } = await simulateRaft(5, 4, 11, {});
+  checkRun(5, 4, r, events);
+  const wins = events.filter((e) => e.type === 'leader');
+  t.equal(wins.length, 1, 'one leader');
+  t.equal(wins[0].type === 'leader' && wins[0].term, 1);
+  t.equal(r.results[0]!.log.length, 20);
+});

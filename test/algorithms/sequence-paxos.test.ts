@@ -4,12 +4,22 @@
 import t from 'tap';
 import { simulate, type FaultOptions } from 'dsmpi';
 import { checkCompleteLog, checkPrefixInvariant, type LogObservation } from '../../algorithms/checkers/consensus-invariants.ts';
-import { defaultSequenceOptions, sequencePaxosMain, startSequence, stepSequence, Tag, type Value } from '../../algorithms/paxos/sequence-paxos.ts';
+import {
+  defaultSequenceOptions,
+  sequencePaxosMain,
+  startSequence,
+  stepSequence,
+  Tag,
+  type Value,
+} from '../../algorithms/paxos/sequence-paxos.ts';
 import type { Input } from '../../algorithms/serve-loop.ts';
 import { forEachSeed, runRanks } from '../helpers/run-ranks.ts';
 
 const msg = (source: number, tag: number, data: unknown, nowMs = 1): Input => ({ type: 'message', source, tag, data, nowMs, random: 0.5 });
-const valuesOf = (perClient: number) => (rank: number): Value[] => Array.from({ length: perClient }, (_, i) => `c${rank}-${i}`);
+const valuesOf =
+  (perClient: number) =>
+  (rank: number): Value[] =>
+    Array.from({ length: perClient }, (_, i) => `c${rank}-${i}`);
 
 t.test('acceptor (figure 4.5): Promise carries na and the suffix past the leader decided length; AcceptSync and Decide', async (t) => {
   const s = startSequence(2, 3, 0, [valuesOf(10)(2), [], []]);
@@ -31,17 +41,30 @@ t.test('acceptor (figure 4.5): Promise carries na and the suffix past the leader
 t.test('leader (figure 4.5): adopts the highest (na, length) suffix of a majority, then one round trip per value', async (t) => {
   const s = startSequence(0, 3, 0, [['v'], [], []]);
   const [, prep] = stepSequence(s, { type: 'tick', nowMs: 0, random: 0.5, failed: [] });
-  t.same(prep.filter((m) => m.tag === Tag.Prepare).map((m) => m.to), [0, 1, 2]);
+  t.same(
+    prep.filter((m) => m.tag === Tag.Prepare).map((m) => m.to),
+    [0, 1, 2],
+  );
   const ballot = s.leader!.ballot;
   stepSequence(s, msg(1, Tag.Promise, { ballot, na: [1, 2], suffix: ['p', 'q'], ld: 0 }));
   const [, sync] = stepSequence(s, msg(2, Tag.Promise, { ballot, na: [1, 1], suffix: ['r', 's', 't'], ld: 0 }));
   t.same(s.leader!.log, ['p', 'q'], 'the higher ballot wins over the longer log');
-  t.same(sync.filter((m) => m.tag === Tag.Accept).map((m) => m.to), [1, 2]);
+  t.same(
+    sync.filter((m) => m.tag === Tag.Accept).map((m) => m.to),
+    [1, 2],
+  );
   const [, one] = stepSequence(s, msg(1, Tag.Propose, { values: ['w'] }));
-  t.same(one.filter((m) => m.tag === Tag.Accept).map((m) => m.data), [1, 2].map(() => ({ ballot, start: 2, entries: ['w'], decided: 0 })), 'phase 2 only');
+  t.same(
+    one.filter((m) => m.tag === Tag.Accept).map((m) => m.data),
+    [1, 2].map(() => ({ ballot, start: 2, entries: ['w'], decided: 0 })),
+    'phase 2 only',
+  );
   stepSequence(s, msg(1, Tag.Accepted, { ballot, length: 3 }));
   const [, dec] = stepSequence(s, msg(2, Tag.Accepted, { ballot, length: 3 }));
-  t.same(dec.filter((m) => m.tag === Tag.Decide).map((m) => m.data), [0, 1, 2].map(() => ({ ballot, ld: 3 })));
+  t.same(
+    dec.filter((m) => m.tag === Tag.Decide).map((m) => m.data),
+    [0, 1, 2].map(() => ({ ballot, ld: 3 })),
+  );
 });
 
 interface Scenario {
@@ -53,17 +76,45 @@ interface Scenario {
 }
 const SEEDS = Number(process.env.DSMPI_PAXOS_SEEDS ?? 120);
 const scenarios: Scenario[] = [
-  { name: 'n = 3, 10% loss, reordering across senders', n: 3, perClient: 3, count: SEEDS, faults: () => ({ drop: 0.1, reorder: { probability: 0.3, maxMs: 5 } }) },
-  { name: 'n = 5, delays, no FIFO at all', n: 5, perClient: 2, count: SEEDS, faults: () => ({ delay: { minMs: 0.1, maxMs: 6 }, breakFifo: true, drop: 0.03 }) },
-  { name: 'n = 5, the first leader (rank 0) crashes mid-run', n: 5, perClient: 3, count: SEEDS, faults: (seed) => ({ drop: 0.03, crashes: [{ rank: 0, atMs: 2 + (seed % 25) }] }) },
+  {
+    name: 'n = 3, 10% loss, reordering across senders',
+    n: 3,
+    perClient: 3,
+    count: SEEDS,
+    faults: () => ({ drop: 0.1, reorder: { probability: 0.3, maxMs: 5 } }),
+  },
+  {
+    name: 'n = 5, delays, no FIFO at all',
+    n: 5,
+    perClient: 2,
+    count: SEEDS,
+    faults: () => ({ delay: { minMs: 0.1, maxMs: 6 }, breakFifo: true, drop: 0.03 }),
+  },
+  {
+    name: 'n = 5, the first leader (rank 0) crashes mid-run',
+    n: 5,
+    perClient: 3,
+    count: SEEDS,
+    faults: (seed) => ({ drop: 0.03, crashes: [{ rank: 0, atMs: 2 + (seed % 25) }] }),
+  },
   {
     name: 'n = 5, two random crashes and healed partitions',
     n: 5,
     perClient: 2,
     count: SEEDS,
-    faults: () => ({ randomCrashes: { count: 2, withinMs: 60 }, randomPartitions: { count: 2, withinMs: 80, minMs: 10, maxMs: 60 }, delay: { minMs: 0.1, maxMs: 3 } }),
+    faults: () => ({
+      randomCrashes: { count: 2, withinMs: 60 },
+      randomPartitions: { count: 2, withinMs: 80, minMs: 10, maxMs: 60 },
+      delay: { minMs: 0.1, maxMs: 3 },
+    }),
   },
-  { name: 'n = 4, crash-recovery of one rank', n: 4, perClient: 2, count: Math.ceil(SEEDS / 2), faults: (seed) => ({ drop: 0.03, crashes: [{ rank: seed % 4, atMs: 3 + (seed % 20), restartAfterMs: 15 }] }) },
+  {
+    name: 'n = 4, crash-recovery of one rank',
+    n: 4,
+    perClient: 2,
+    count: Math.ceil(SEEDS / 2),
+    faults: (seed) => ({ drop: 0.03, crashes: [{ rank: seed % 4, atMs: 3 + (seed % 20), restartAfterMs: 15 }] }),
+  },
 ];
 
 for (const sc of scenarios) {
@@ -91,7 +142,11 @@ t.test('a stable leader: one Prepare round, then one round trip per value, value
   const r = await runRanks(n, (c) => sequencePaxosMain(c, valuesOf(perClient)), { seed: 7 });
   const tags = r.summary.perTag;
   const count = (tag: number): number => tags[String(tag)]?.messages ?? 0;
-  t.same(r.results.map((o) => o!.led), [['(1,0)'], [], [], [], []], 'rank 0 leads, once');
+  t.same(
+    r.results.map((o) => o!.led),
+    [['(1,0)'], [], [], [], []],
+    'rank 0 leads, once',
+  );
   t.equal(count(Tag.Prepare), n - 1, 'phase 1 once (Prepare to the n - 1 others)');
   t.equal(count(Tag.Nack), 0);
   const decisions = n * perClient;

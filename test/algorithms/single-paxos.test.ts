@@ -21,9 +21,21 @@ t.test('acceptor (4.1): promises only above its promise, and the Promise carries
   const [a] = startPaxos<number>(4, 10, 0, undefined);
   t.same(stepPaxos(a, msg(2, Tag.Prepare, { ballot: [1, 2] }))[1], [{ to: 2, tag: Tag.Promise, data: { ballot: [1, 2], accepted: null } }]);
   const [, acc] = stepPaxos(a, msg(2, Tag.Accept, { ballot: [1, 2], value: 42 }));
-  t.same(acc.map((m) => [m.to, m.tag]), [[2, Tag.Accepted], [6, Tag.Accepted], [7, Tag.Accepted]], 'Accepted to the proposer and every learner');
+  t.same(
+    acc.map((m) => [m.to, m.tag]),
+    [
+      [2, Tag.Accepted],
+      [6, Tag.Accepted],
+      [7, Tag.Accepted],
+    ],
+    'Accepted to the proposer and every learner',
+  );
   t.same(stepPaxos(a, msg(3, Tag.Prepare, { ballot: [1, 3] }))[1][0].data, { ballot: [1, 3], accepted: { ballot: [1, 2], value: 42 } });
-  t.same(stepPaxos(a, msg(2, Tag.Prepare, { ballot: [1, 2] }))[1][0], { to: 2, tag: Tag.Nack, data: { ballot: [1, 2], promised: [1, 3] } }, 'equal ballots are refused (strict >)');
+  t.same(
+    stepPaxos(a, msg(2, Tag.Prepare, { ballot: [1, 2] }))[1][0],
+    { to: 2, tag: Tag.Nack, data: { ballot: [1, 2], promised: [1, 3] } },
+    'equal ballots are refused (strict >)',
+  );
   t.same(stepPaxos(a, msg(2, Tag.Accept, { ballot: [1, 2], value: 7 }))[1][0].tag, Tag.Nack);
 });
 
@@ -31,16 +43,29 @@ t.test('proposer (4.1): adopts the value of the highest accepted ballot in a maj
   // n = 15: acceptors 6, 7, 8; majority 2.
   const [p] = startPaxos<number>(3, 15, 0, undefined);
   const [, prep] = stepPaxos(p, msg(0, Tag.Propose, { value: 40 }));
-  t.same(prep.map((m) => m.to), [6, 7, 8]);
+  t.same(
+    prep.map((m) => m.to),
+    [6, 7, 8],
+  );
   const ballot = p.proposer.ballot;
   t.same(ballot, [1, 3]);
   stepPaxos(p, msg(6, Tag.Promise, { ballot, accepted: { ballot: [1, 4], value: 99 } }));
   const [, acc] = stepPaxos(p, msg(7, Tag.Promise, { ballot, accepted: null }));
-  t.same(acc.filter((m) => m.tag === Tag.Accept).map((m) => m.data), [0, 1, 2].map(() => ({ ballot, value: 99 })), 'not its own 40');
-  t.ok(acc.some((m) => m.tag === Tag.Snapshot && m.to === 12), 'snapshot of the proposal to telemetry');
+  t.same(
+    acc.filter((m) => m.tag === Tag.Accept).map((m) => m.data),
+    [0, 1, 2].map(() => ({ ballot, value: 99 })),
+    'not its own 40',
+  );
+  t.ok(
+    acc.some((m) => m.tag === Tag.Snapshot && m.to === 12),
+    'snapshot of the proposal to telemetry',
+  );
   const [, nack] = stepPaxos(p, msg(8, Tag.Nack, { ballot, promised: [5, 2] }));
   t.equal(p.proposer.phase, 'backoff');
-  t.ok(nack.some((m) => m.tag === Tag.Revert), 'Revert of the abandoned ballot');
+  t.ok(
+    nack.some((m) => m.tag === Tag.Revert),
+    'Revert of the abandoned ballot',
+  );
   const [, retry] = stepPaxos(p, { type: 'tick', nowMs: p.proposer.deadlineMs, random: 0.5, failed: [] });
   t.same(p.proposer.ballot, [6, 3], 'next ballot above the Nack');
   t.equal(retry.filter((m) => m.tag === Tag.Prepare).length, 3);
@@ -48,7 +73,14 @@ t.test('proposer (4.1): adopts the value of the highest accepted ballot in a maj
 
 t.test('learner and telemetry (4.4): a majority of Accepted decides; the snapshot is kept and restored', async (t) => {
   const [l, restore] = startPaxos<number>(9, 15, 0, undefined);
-  t.same(restore.map((m) => [m.to, m.tag]), [[12, Tag.Restore], [13, Tag.Restore], [14, Tag.Restore]]);
+  t.same(
+    restore.map((m) => [m.to, m.tag]),
+    [
+      [12, Tag.Restore],
+      [13, Tag.Restore],
+      [14, Tag.Restore],
+    ],
+  );
   stepPaxos(l, msg(6, Tag.Accepted, { ballot: [1, 3], value: 41 }));
   t.equal(l.decided, undefined);
   const [, snap] = stepPaxos(l, msg(7, Tag.Accepted, { ballot: [1, 3], value: 41 }));
@@ -64,13 +96,21 @@ t.test('learner and telemetry (4.4): a majority of Accepted decides; the snapsho
 
 function check(values: Array<{ decided: number | undefined } | undefined>, n: number, crashed: readonly number[]): void {
   const live = Array.from({ length: n }, (_, r) => r).filter((r) => !crashed.includes(r));
-  checkConsensus(values.map((v) => v?.decided), paxosLayout(n).clients.map(valueOf), { requireAll: live });
+  checkConsensus(
+    values.map((v) => v?.decided),
+    paxosLayout(n).clients.map(valueOf),
+    { requireAll: live },
+  );
 }
 
 const SEEDS = Number(process.env.DSMPI_PAXOS_SEEDS ?? 120);
 const scenarios: Array<{ name: string; n: number; faults: (seed: number) => FaultOptions }> = [
   { name: 'n = 5, 10% loss, delays', n: 5, faults: () => ({ drop: 0.1, delay: { minMs: 0.1, maxMs: 3 } }) },
-  { name: 'n = 10, two proposers with different values, loss and reordering', n: 10, faults: () => ({ drop: 0.05, reorder: { probability: 0.3, maxMs: 5 } }) },
+  {
+    name: 'n = 10, two proposers with different values, loss and reordering',
+    n: 10,
+    faults: () => ({ drop: 0.05, reorder: { probability: 0.3, maxMs: 5 } }),
+  },
   {
     name: 'n = 15, crash of a proposer and an acceptor (a minority), healed partitions',
     n: 15,
@@ -86,7 +126,13 @@ const scenarios: Array<{ name: string; n: number; faults: (seed: number) => Faul
   {
     name: 'n = 7 (default layout: 3 acceptors), crash-recovery of an acceptor and a learner',
     n: 7,
-    faults: (seed) => ({ drop: 0.05, crashes: [{ rank: 2 + (seed % 3), atMs: seed % 15, restartAfterMs: 20 }, { rank: 5, atMs: 5 + (seed % 30), restartAfterMs: 10 }] }),
+    faults: (seed) => ({
+      drop: 0.05,
+      crashes: [
+        { rank: 2 + (seed % 3), atMs: seed % 15, restartAfterMs: 20 },
+        { rank: 5, atMs: 5 + (seed % 30), restartAfterMs: 10 },
+      ],
+    }),
   },
 ];
 
@@ -108,6 +154,9 @@ t.test('one replayable run at n = 10: every rank decides one client value; telem
   t.ok([40, 41].includes(decided[0]!));
   for (const tel of [8, 9]) {
     const stored = r.storage(tel).get<{ snapshots: Array<{ status: string; value: number }> }>('single-paxos');
-    t.ok(stored?.snapshots.some((s) => s.status === 'decided' && s.value === decided[0]), `telemetry ${tel} stored the decision durably`);
+    t.ok(
+      stored?.snapshots.some((s) => s.status === 'decided' && s.value === decided[0]),
+      `telemetry ${tel} stored the decision durably`,
+    );
   }
 });

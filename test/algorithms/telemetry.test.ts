@@ -36,7 +36,10 @@ t.test('n = 5 without faults: one round, about five steps (Propose, Prepare, Pro
   const r = await simulate({ n: 5, seed: 1 }, main);
   const s = r.results[4]!.summary!;
   t.equal(s.rounds, 1);
-  t.ok(s.steps! >= 5 && s.steps! <= 6, `steps ${s.steps}: at least the 5 of the message chain, +1 when a later message reached the announcer first`);
+  t.ok(
+    s.steps! >= 5 && s.steps! <= 6,
+    `steps ${s.steps}: at least the 5 of the message chain, +1 when a later message reached the announcer first`,
+  );
   t.equal(s.decided, 5, 'every rank decided');
   t.equal(s.perTag.Prepare.messages, 1, 'one Prepare to the one acceptor');
   t.equal(

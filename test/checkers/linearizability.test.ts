@@ -14,7 +14,13 @@ function assertMinimalWitness<S, I, O>(t: Test, witness: Operation<I, O>[] | und
   if (!witness) return;
   t.equal(checkLinearizability(witness, model, { explain: false }).verdict, 'not-linearizable', 'the witness is illegal');
   const shrinkable = witness.some(
-    (op, i) => model.readOnly!(op) && checkLinearizability(witness.filter((_, j) => j !== i), model, { explain: false }).verdict === 'not-linearizable',
+    (op, i) =>
+      model.readOnly!(op) &&
+      checkLinearizability(
+        witness.filter((_, j) => j !== i),
+        model,
+        { explain: false },
+      ).verdict === 'not-linearizable',
   );
   t.notOk(shrinkable, 'dropping any one of its reads makes it legal');
 }
@@ -46,10 +52,16 @@ t.test('key-value histories, partitioned by key: every known verdict', async (t)
   }
 });
 
-const w = (client: number, value: number, call: number, ret: number): RegOp => ({ client, input: { f: 'write', value }, output: undefined, call, ret });
+const w = (client: number, value: number, call: number, ret: number): RegOp => ({
+  client,
+  input: { f: 'write', value },
+  output: undefined,
+  call,
+  ret,
+});
 const r = (client: number, output: unknown, call: number, ret: number): RegOp => ({ client, input: { f: 'read' }, output, call, ret });
 
-t.test('the course notes\' register histories (x starts at 0)', async (t) => {
+t.test("the course notes' register histories (x starts at 0)", async (t) => {
   const check = (ops: RegOp[]): string => checkLinearizability(ops, registerModel(0)).verdict;
   t.equal(check([w(1, 1, 0, 1), r(2, 0, 2, 3)]), 'not-linearizable', 'Fig 2.18: a read after an acknowledged write sees it');
   t.equal(check([w(1, 1, 0, 3), r(2, 1, 1, 4), w(3, 2, 2, 7), r(2, 2, 5, 8)]), 'linearizable', 'Fig 2.19/2.20: W1, R1, W2, R2');

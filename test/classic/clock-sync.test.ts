@@ -20,7 +20,11 @@ t.test('Berkeley, vector V5: 3:00, 2:50, 3:25 → 3:05; +5, +15, −20; a 5:00 o
   t.same(a, { averageMs: 5, included: [true, true, true], adjustmentsMs: [5, 15, -20] });
   const b = berkeleyAverage([0, -10, 25, 120], 30);
   t.same(b, { averageMs: 5, included: [true, true, true, false], adjustmentsMs: [5, 15, -20, -115] });
-  t.equal(b.adjustmentsMs.filter((_, i) => b.included[i]).reduce((x, y) => x + y, 0), 0, 'the mean is preserved');
+  t.equal(
+    b.adjustmentsMs.filter((_, i) => b.included[i]).reduce((x, y) => x + y, 0),
+    0,
+    'the mean is preserved',
+  );
 });
 
 function checkSkew(reports: ClockReport[], checkEach: boolean): void {
@@ -40,14 +44,20 @@ function checkSkew(reports: ClockReport[], checkEach: boolean): void {
 t.test('Cristian: every client within δ/2 of the server, under asymmetric random delays', async () => {
   await forEachSeed(10, {}, async (seed) => {
     const r = await simulate({ n: 5, seed, faults: { delay: { minMs: 0.1, maxMs: 5 } } }, (c) => cristian(c));
-    checkSkew(r.results.map((x) => x!.report), true);
+    checkSkew(
+      r.results.map((x) => x!.report),
+      true,
+    );
   });
 });
 
-t.test('Berkeley: all clocks within the bound of the master\'s corrected clock', async () => {
+t.test("Berkeley: all clocks within the bound of the master's corrected clock", async () => {
   await forEachSeed(10, {}, async (seed) => {
     const r = await simulate({ n: 5, seed, faults: { delay: { minMs: 0.1, maxMs: 5 } } }, (c) => berkeley(c, { toleranceMs: 5000 }));
-    checkSkew(r.results.map((x) => x!.report), true);
+    checkSkew(
+      r.results.map((x) => x!.report),
+      true,
+    );
     const avg = r.results[0]!.average!;
     assert.ok(Math.abs(avg.adjustmentsMs.filter((_, i) => avg.included[i]).reduce((a, b) => a + b, 0)) < 1e-6);
   });

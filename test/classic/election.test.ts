@@ -16,7 +16,11 @@ t.test('ring election: worst case 3N−1, best case 2N (14 and 10 at N = 5)', as
       const r = await simulate({ n, seed: n + initiator }, (c) => ringElection(c, { initiators: [initiator] }));
       const res = r.results.map((x) => x!);
       t.same(new Set(res.map((x) => x.leader)), new Set([n - 1]), `n=${n}, initiator ${initiator}: all choose ${n - 1}`);
-      t.equal(sumCounts(mergeCounts(res.map((x) => x.sent))), ringElectionMessages(n, initiator), `n=${n}, initiator ${initiator}: messages`);
+      t.equal(
+        sumCounts(mergeCounts(res.map((x) => x.sent))),
+        ringElectionMessages(n, initiator),
+        `n=${n}, initiator ${initiator}: messages`,
+      );
     }
   }
 });
@@ -31,9 +35,12 @@ t.test('ring election: random ids and concurrent initiators still agree on the l
   });
 });
 
-t.test('bully, the notes\' scenario: p4 is down, p3 crashes before announcing → p1 and p2 choose p2', async (t) => {
+t.test("bully, the notes' scenario: p4 is down, p3 crashes before announcing → p1 and p2 choose p2", async (t) => {
   const r = await simulate({ n: 4, seed: 1 }, (c) => bully(c, { down: [3], crashBeforeAnnouncing: [2] }));
-  t.same(r.results.map((x) => x!.leader), [1, 1, undefined, undefined]);
+  t.same(
+    r.results.map((x) => x!.leader),
+    [1, 1, undefined, undefined],
+  );
 });
 
 t.test('bully with real crash-stops: every live rank chooses the highest live rank', async () => {

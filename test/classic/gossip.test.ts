@@ -11,13 +11,20 @@ t.test('push gossip reaches all N ranks in O(log N) rounds', async (t) => {
   await forEachSeed(6, {}, async (seed) => {
     const r = await simulate({ n, seed }, (c) => gossip(c));
     const res = r.results.map((x) => x!);
-    assert.ok(res.every((x) => x.learntInRound >= 0), 'everyone learnt it');
+    assert.ok(
+      res.every((x) => x.learntInRound >= 0),
+      'everyone learnt it',
+    );
     const k = res[0].rounds;
     assert.equal(res[0].informedPerRound[k], n);
     assert.ok(k >= Math.ceil(Math.log2(n)), 'at least log2 N rounds: the informed at most double each round');
     assert.ok(k <= 2 * expectedGossipRounds(n), `${k} rounds > 2 (log2 N + ln N)`);
     for (let i = 1; i <= k; i++) assert.ok(res[0].informedPerRound[i] <= 2 * res[0].informedPerRound[i - 1]);
-    assert.equal(res.reduce((s, x) => s + x.pushes, 0), res[0].informedPerRound.slice(0, k).reduce((a, b) => a + b, 0), 'one push per informed rank per round');
+    assert.equal(
+      res.reduce((s, x) => s + x.pushes, 0),
+      res[0].informedPerRound.slice(0, k).reduce((a, b) => a + b, 0),
+      'one push per informed rank per round',
+    );
     rounds.push(k);
   });
   const mean = rounds.reduce((a, b) => a + b, 0) / rounds.length;

@@ -24,7 +24,11 @@ t.test('totally ordered multicast: identical delivery order everywhere, in (ts, 
     const order = res[0].delivered.map((d) => `${d.ts}:${d.sender}`);
     assert.equal(order.length, n * 3);
     for (const x of res) {
-      assert.deepEqual(x.delivered.map((d) => `${d.ts}:${d.sender}`), order, `rank ${x.rank} delivered in another order`);
+      assert.deepEqual(
+        x.delivered.map((d) => `${d.ts}:${d.sender}`),
+        order,
+        `rank ${x.rank} delivered in another order`,
+      );
       assert.equal(x.balance, res[0].balance, 'replicas agree');
     }
     for (let i = 1; i < res[0].delivered.length; i++) {

@@ -30,8 +30,19 @@ function checkRun(results: (MutexResult | undefined)[], entriesExpected: number)
 }
 
 t.test('findOverlap finds two sections that overlap, and not touching ones', async (t) => {
-  t.same(findOverlap([{ rank: 0, enterMs: 0, exitMs: 1 }, { rank: 1, enterMs: 1, exitMs: 2 }]), undefined);
-  t.ok(findOverlap([{ rank: 0, enterMs: 0, exitMs: 1.5 }, { rank: 1, enterMs: 1, exitMs: 2 }]));
+  t.same(
+    findOverlap([
+      { rank: 0, enterMs: 0, exitMs: 1 },
+      { rank: 1, enterMs: 1, exitMs: 2 },
+    ]),
+    undefined,
+  );
+  t.ok(
+    findOverlap([
+      { rank: 0, enterMs: 0, exitMs: 1.5 },
+      { rank: 1, enterMs: 1, exitMs: 2 },
+    ]),
+  );
 });
 
 t.test('central server: safe under delays and reordering; exactly 3 messages per entry', async (t) => {
@@ -59,11 +70,20 @@ t.test('Ricart-Agrawala: 41 vs 34 — the earlier stamp enters first (notes E3)'
   p[1].clock = 33;
   const [, req0] = stepRa(p[0], { type: 'want' });
   stepRa(p[1], { type: 'want' });
-  t.same(req0.map((o) => [o.to, o.data]), [[1, { ts: 41 }], [2, { ts: 41 }]]);
+  t.same(
+    req0.map((o) => [o.to, o.data]),
+    [
+      [1, { ts: 41 }],
+      [2, { ts: 41 }],
+    ],
+  );
   // p3 (rank 2) is idle and answers both; p1 (rank 0) answers p2 (34 < 41); p2 defers p1.
   const [, a] = stepRa(p[2], { type: 'message', source: 0, tag: RaTag.Request, data: { ts: 41 } });
   const [, b] = stepRa(p[2], { type: 'message', source: 1, tag: RaTag.Request, data: { ts: 34 } });
-  t.same([...a, ...b].map((o) => o.to), [0, 1]);
+  t.same(
+    [...a, ...b].map((o) => o.to),
+    [0, 1],
+  );
   const [, c] = stepRa(p[0], { type: 'message', source: 1, tag: RaTag.Request, data: { ts: 34 } });
   t.same(c, [{ to: 1, tag: RaTag.Ok, data: null }]);
   const [, d] = stepRa(p[1], { type: 'message', source: 0, tag: RaTag.Request, data: { ts: 41 } });
@@ -98,7 +118,11 @@ t.test('Maekawa: grid voting sets (notes vector V13) pairwise intersect', async 
     const s = gridVotingSets(n);
     for (let i = 0; i < n; i++) {
       assert.ok(s[i].includes(i));
-      for (let j = 0; j < n; j++) assert.ok(s[i].some((x) => s[j].includes(x)), `n=${n}: V${i} ∩ V${j} is empty`);
+      for (let j = 0; j < n; j++)
+        assert.ok(
+          s[i].some((x) => s[j].includes(x)),
+          `n=${n}: V${i} ∩ V${j} is empty`,
+        );
     }
   }
 });
@@ -138,7 +162,11 @@ t.test('Maekawa: safe and live under reordering; uncontended entries cost 3(K−
 });
 
 t.test('Maekawa: the naive rules deadlock on the cycle V0={0,1}, V1={1,2}, V2={2,0}; the fix does not', async (t) => {
-  const sets = [[0, 1], [1, 2], [2, 0]];
+  const sets = [
+    [0, 1],
+    [1, 2],
+    [2, 0],
+  ];
   let deadlocks = 0;
   for (let seed = 1; seed <= 10; seed++) {
     try {

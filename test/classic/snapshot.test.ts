@@ -8,7 +8,7 @@ import { forEachSeed } from '../helpers/run-ranks.ts';
 import { checkCut } from '../../algorithms/classic/consistent-cut.ts';
 import { chandyLamport, snapshotTotal, type SnapshotResult } from '../../algorithms/classic/chandy-lamport.ts';
 
-t.test('checkCut: the notes\' rule — a receive inside the cut needs its send inside', async (t) => {
+t.test("checkCut: the notes' rule — a receive inside the cut needs its send inside", async (t) => {
   // p0: a (send m1 to 1); p1: b (recv m1), c (send m2 to 0); p0: d (recv m2).
   const events = [
     [
@@ -29,8 +29,15 @@ t.test('checkCut: the notes\' rule — a receive inside the cut needs its send i
 
 function check(results: SnapshotResult[], total: number): void {
   assert.equal(snapshotTotal(results), total, 'conservation: the snapshot shows all the money');
-  assert.equal(results.reduce((s, r) => s + r.finalBalance, 0), total, 'the final balances too');
-  const cut = checkCut(results.map((r) => r.events), results.map((r) => r.cutIndex));
+  assert.equal(
+    results.reduce((s, r) => s + r.finalBalance, 0),
+    total,
+    'the final balances too',
+  );
+  const cut = checkCut(
+    results.map((r) => r.events),
+    results.map((r) => r.cutIndex),
+  );
   assert.ok(cut.consistent, `consistent cut; orphans ${cut.orphans.join(' ')}`);
   const recorded = results
     .flatMap((r) => r.channels.flatMap((ch, from) => ch.map((x) => ({ id: x.id, from, to: r.rank }))))
@@ -41,9 +48,8 @@ function check(results: SnapshotResult[], total: number): void {
 t.test('snapshot under delays and reordering: conserved, consistent, channel states exact', async (t) => {
   let inFlightSeen = 0;
   await forEachSeed(20, {}, async (seed) => {
-    const r = await simulate(
-      { n: 5, seed, faults: { delay: { minMs: 0.1, maxMs: 4 }, reorder: { probability: 0.3, maxMs: 4 } } },
-      (c) => chandyLamport(c, { initiator: seed % 5 }),
+    const r = await simulate({ n: 5, seed, faults: { delay: { minMs: 0.1, maxMs: 4 }, reorder: { probability: 0.3, maxMs: 4 } } }, (c) =>
+      chandyLamport(c, { initiator: seed % 5 }),
     );
     const res = r.results.map((x) => x!);
     check(res, 500);
@@ -55,17 +61,17 @@ t.test('snapshot under delays and reordering: conserved, consistent, channel sta
 t.test('snapshot with 1 and 2 ranks', async () => {
   for (const n of [1, 2]) {
     const r = await simulate({ n, seed: 3 }, (c) => chandyLamport(c));
-    check(r.results.map((x) => x!), 100 * n);
+    check(
+      r.results.map((x) => x!),
+      100 * n,
+    );
   }
 });
 
 t.test('without FIFO channels a Marker can overtake a Transfer and the snapshot loses money', async (t) => {
   let broken = 0;
   for (let seed = 1; seed <= 20; seed++) {
-    const r = await simulate(
-      { n: 5, seed, faults: { breakFifo: true, delay: { minMs: 0.1, maxMs: 4 } } },
-      (c) => chandyLamport(c),
-    );
+    const r = await simulate({ n: 5, seed, faults: { breakFifo: true, delay: { minMs: 0.1, maxMs: 4 } } }, (c) => chandyLamport(c));
     if (snapshotTotal(r.results.map((x) => x!)) !== 500) broken++;
   }
   t.ok(broken > 0, `${broken} of 20 snapshots were wrong without FIFO`);

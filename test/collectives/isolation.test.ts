@@ -50,7 +50,11 @@ t.test('pending user messages are not taken by collectives', async (t) => {
   });
   for (const [r, res] of results.entries()) {
     const from = (r + 2) % 3;
-    t.same(res.got, [0, 1, 64].map((tag) => ({ tag, from })), `rank ${r} receives its user messages, in order`);
+    t.same(
+      res.got,
+      [0, 1, 64].map((tag) => ({ tag, from })),
+      `rank ${r} receives its user messages, in order`,
+    );
     t.equal(res.coll[1], 3, 'allreduce is right');
   }
 });
@@ -62,8 +66,14 @@ t.test('consecutive and concurrent collectives do not mix', async (t) => {
     return { sums: await Promise.all(reqs.map((r) => r.then())), bc: await Promise.all(bc.map((r) => r.then())) };
   });
   for (const res of results) {
-    t.same(res.sums, Array.from({ length: 20 }, (_, i) => [10 * i, 5]));
-    t.same(res.bc, [0, 1, 2, 3, 4].map((r) => `root ${r}`));
+    t.same(
+      res.sums,
+      Array.from({ length: 20 }, (_, i) => [10 * i, 5]),
+    );
+    t.same(
+      res.bc,
+      [0, 1, 2, 3, 4].map((r) => `root ${r}`),
+    );
   }
 });
 
@@ -78,16 +88,56 @@ t.test('wrong use throws a DsError at once, before any I/O', async (t) => {
       return undefined;
     };
     if (c.rank === 0) {
-      t.equal(code(() => c.scatter([1, 2], 0)), ErrorCode.InvalidArgument, 'scatter with 2 chunks for 3 ranks');
-      t.equal(code(() => c.scatter(undefined, 0)), ErrorCode.InvalidArgument, 'scatter without chunks at root');
-      t.equal(code(() => c.alltoall([1])), ErrorCode.InvalidArgument, 'alltoall with 1 chunk');
-      t.equal(code(() => c.bcast(1, 3)), ErrorCode.InvalidRank, 'bcast root 3 of 3');
-      t.equal(code(() => c.reduce(1, 'sum', -1)), ErrorCode.InvalidRank, 'reduce root -1');
-      t.equal(code(() => c.gather(1, 1.5)), ErrorCode.InvalidRank, 'gather root 1.5');
-      t.equal(code(() => c.allreduce(1, 'avg' as 'sum')), ErrorCode.InvalidArgument, 'unknown op');
-      t.equal(code(() => c.allreduce(1.5, 'band')), ErrorCode.InvalidArgument, "'band' on a fraction");
-      t.equal(code(() => c.allreduce('x' as unknown as number, 'sum')), ErrorCode.InvalidArgument, "'sum' on a string");
-      t.equal(code(() => c.bcast(new Map(), 0)), ErrorCode.Unencodable, 'bcast of a Map');
+      t.equal(
+        code(() => c.scatter([1, 2], 0)),
+        ErrorCode.InvalidArgument,
+        'scatter with 2 chunks for 3 ranks',
+      );
+      t.equal(
+        code(() => c.scatter(undefined, 0)),
+        ErrorCode.InvalidArgument,
+        'scatter without chunks at root',
+      );
+      t.equal(
+        code(() => c.alltoall([1])),
+        ErrorCode.InvalidArgument,
+        'alltoall with 1 chunk',
+      );
+      t.equal(
+        code(() => c.bcast(1, 3)),
+        ErrorCode.InvalidRank,
+        'bcast root 3 of 3',
+      );
+      t.equal(
+        code(() => c.reduce(1, 'sum', -1)),
+        ErrorCode.InvalidRank,
+        'reduce root -1',
+      );
+      t.equal(
+        code(() => c.gather(1, 1.5)),
+        ErrorCode.InvalidRank,
+        'gather root 1.5',
+      );
+      t.equal(
+        code(() => c.allreduce(1, 'avg' as 'sum')),
+        ErrorCode.InvalidArgument,
+        'unknown op',
+      );
+      t.equal(
+        code(() => c.allreduce(1.5, 'band')),
+        ErrorCode.InvalidArgument,
+        "'band' on a fraction",
+      );
+      t.equal(
+        code(() => c.allreduce('x' as unknown as number, 'sum')),
+        ErrorCode.InvalidArgument,
+        "'sum' on a string",
+      );
+      t.equal(
+        code(() => c.bcast(new Map(), 0)),
+        ErrorCode.Unencodable,
+        'bcast of a Map',
+      );
     }
     // None of those took a sequence number: the ranks still agree.
     t.equal(await c.allreduce(1), 3);

@@ -47,7 +47,9 @@ t.test('sequence-paxos at n = 5: every rank prints the same complete log', async
   t.equal(new Set(got).size, 1);
   t.same(
     (JSON.parse(got[0]) as string[]).sort(),
-    upTo(5).flatMap((c) => [0, 1, 2].map((i) => `c${c}-${i}`)).sort(),
+    upTo(5)
+      .flatMap((c) => [0, 1, 2].map((i) => `c${c}-${i}`))
+      .sort(),
   );
 });
 
@@ -63,7 +65,9 @@ t.test('failure-detector at n = 4: nobody suspected; with rank 2 killed, everyon
   const ok = await dsrun(['-n', '4', '--timeout', '30', 'examples/failure-detector.ts', '1000'], { limitMs: 40_000 });
   t.equal(ok.code, 0, ok.stderr);
   t.same(outcomes(t, ok.stdout, upTo(4), /^suspects (.*)$/), ['[]', '[]', '[]', '[]']);
-  const killed = await dsrun(['-n', '4', '--timeout', '30', '--kill', '2@0.8s', 'examples/failure-detector.ts', '2000'], { limitMs: 40_000 });
+  const killed = await dsrun(['-n', '4', '--timeout', '30', '--kill', '2@0.8s', 'examples/failure-detector.ts', '2000'], {
+    limitMs: 40_000,
+  });
   t.same(outcomes(t, killed.stdout, [0, 1, 3], /^suspects (.*)$/), ['[2]', '[2]', '[2]']);
 });
 
@@ -74,7 +78,10 @@ t.test('leader-election at n = 5: one leader; killing it makes the survivors ele
   t.equal(new Set(leaders).size, 1, `one leader: ${leaders.join(' ')}`);
   const victim = Number(leaders[0]);
   // The same seed gives each rank the same election timeouts, so the same rank usually wins first.
-  const second = await dsrun(['-n', '5', '--seed', '7', '--timeout', '30', '--kill', `${victim}@0.8s`, 'examples/leader-election.ts', '1500'], { limitMs: 40_000 });
+  const second = await dsrun(
+    ['-n', '5', '--seed', '7', '--timeout', '30', '--kill', `${victim}@0.8s`, 'examples/leader-election.ts', '1500'],
+    { limitMs: 40_000 },
+  );
   t.match(second.stderr, new RegExp(`rank ${victim} was lost`));
   const after = outcomes(t, second.stdout, upTo(5, [victim]), /^leader (\d+)$/);
   t.equal(new Set(after).size, 1, `one leader among the survivors: ${after.join(' ')}`);

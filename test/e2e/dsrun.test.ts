@@ -14,7 +14,7 @@ t.test('ring: the token goes round k times; --quiet drops prefixes; arguments re
   t.equal(r.stdout, 'lap 1: token = 5\nlap 2: token = 10\n');
 });
 
-t.test('an uncaught error aborts the job with that rank\'s message, stack and exit code', async (t) => {
+t.test("an uncaught error aborts the job with that rank's message, stack and exit code", async (t) => {
   const r = await dsrun(['-n', '3', 'test/fixtures/throws.ts']);
   t.equal(r.code, 1);
   t.match(r.stderr, /dsrun: rank 1 failed \(exit code 1\): Error: boom on purpose/);
@@ -59,7 +59,12 @@ t.test('stray connections with a wrong token or garbage are refused; the job com
 });
 
 t.test('bad usage: one-line error and a usage hint, exit 2', async (t) => {
-  for (const args of [['-n', '0', 'examples/hello.ts'], ['-n', '2', 'no/such/file.ts'], ['--bogus', '-n', '2', 'examples/hello.ts'], ['examples/hello.ts']]) {
+  for (const args of [
+    ['-n', '0', 'examples/hello.ts'],
+    ['-n', '2', 'no/such/file.ts'],
+    ['--bogus', '-n', '2', 'examples/hello.ts'],
+    ['examples/hello.ts'],
+  ]) {
     const r = await dsrun(args);
     t.equal(r.code, 2, `exit 2 for ${args.join(' ')}`);
     t.match(r.stderr, /error|cannot find/i);

@@ -28,17 +28,26 @@ t.test('survive mode: a --kill of a minority is survived; shrink gives the survi
   t.equal(events.filter((e) => e.ev === 'exit').length, 3);
 });
 
-t.test('by default a --kill aborts the job with the killed rank\'s code', async (t) => {
+t.test("by default a --kill aborts the job with the killed rank's code", async (t) => {
   const r = await dsrun(['-n', '3', '--kill', '2@1s', 'test/fixtures/survivor.ts', 'no-survive']);
   t.equal(r.code, 137);
   t.match(r.stderr, /rank 2 failed \(exit code 137\): killed by SIGKILL \(--kill 2@1000ms\)/);
   t.notMatch(r.stdout, /shrunk/);
 });
 
-t.test('heartbeats: a --pause\'d rank is declared lost and the survivors go on', async (t) => {
+t.test("heartbeats: a --pause'd rank is declared lost and the survivors go on", async (t) => {
   const r = await dsrun([
-    '-n', '3', '--pause', '2@0.8s+30s', '--heartbeat-ms', '200', '--heartbeat-misses', '4',
-    '--trace', tracePath('hung'), 'test/fixtures/survivor.ts',
+    '-n',
+    '3',
+    '--pause',
+    '2@0.8s+30s',
+    '--heartbeat-ms',
+    '200',
+    '--heartbeat-misses',
+    '4',
+    '--trace',
+    tracePath('hung'),
+    'test/fixtures/survivor.ts',
   ]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, /rank 2: no heartbeat for \d\.\d s \(stopped, or busy in a synchronous loop\); declared lost/);
@@ -52,7 +61,17 @@ t.test('heartbeats: a --pause\'d rank is declared lost and the survivors go on',
 });
 
 t.test('pause, resume and kill all appear in the trace, in order', async (t) => {
-  const r = await dsrun(['-n', '3', '--pause', '2@0.8s+0.3s', '--kill', '2@1.5s', '--trace', tracePath('pause'), 'test/fixtures/survivor.ts']);
+  const r = await dsrun([
+    '-n',
+    '3',
+    '--pause',
+    '2@0.8s+0.3s',
+    '--kill',
+    '2@1.5s',
+    '--trace',
+    tracePath('pause'),
+    'test/fixtures/survivor.ts',
+  ]);
   t.equal(r.code, 0, r.stderr);
   const events = control(readTrace('pause')).filter((e) => e.rank === 2);
   t.same(
@@ -65,7 +84,19 @@ t.test('pause, resume and kill all appear in the trace, in order', async (t) => 
 t.test('--drop: drops are traced, counts add up, and the same seed drops the same messages', async (t) => {
   const drops: string[][] = [];
   for (const run of ['drop1', 'drop2']) {
-    const r = await dsrun(['-n', '3', '--drop', '0.3', '--seed', '42', '--trace', tracePath(run), 'test/fixtures/traffic.ts', '20', 'no-recv']);
+    const r = await dsrun([
+      '-n',
+      '3',
+      '--drop',
+      '0.3',
+      '--seed',
+      '42',
+      '--trace',
+      tracePath(run),
+      'test/fixtures/traffic.ts',
+      '20',
+      'no-recv',
+    ]);
     t.equal(r.code, 0, r.stderr);
     const events = readTrace(run);
     const s = summarizeTrace(events, 3);
@@ -74,7 +105,10 @@ t.test('--drop: drops are traced, counts add up, and the same seed drops the sam
     t.ok(events.filter((e) => e.ev === 'drop').every((e) => e.reason === 'random'));
     t.ok(s.delivered <= 120 - s.dropped);
     const dropped = new Set(events.filter((e) => e.ev === 'drop').map((e) => `${e.rank}:${e.msg}`));
-    t.ok(events.filter((e) => e.ev === 'deliver').every((e) => !dropped.has(`${e.from}:${e.msg}`)), 'no dropped message is delivered');
+    t.ok(
+      events.filter((e) => e.ev === 'deliver').every((e) => !dropped.has(`${e.from}:${e.msg}`)),
+      'no dropped message is delivered',
+    );
     drops.push([...dropped].sort());
   }
   t.same(drops[0], drops[1], 'the same seed drops the same messages');
@@ -87,11 +121,20 @@ t.test('--delay: messages are held back, per-pair order is kept', async (t) => {
   const events = readTrace('delay');
   const sends = new Map(events.filter((e) => e.ev === 'send').map((e) => [`${e.rank}:${e.msg}`, e]));
   t.equal(sends.size, 60);
-  t.ok([...sends.values()].every((e) => e.delayMs! >= 20 && e.delayMs! <= 40), 'delays within 20..40 ms');
+  t.ok(
+    [...sends.values()].every((e) => e.delayMs! >= 20 && e.delayMs! <= 40),
+    'delays within 20..40 ms',
+  );
   const delivers = events.filter((e) => e.ev === 'deliver');
   t.equal(delivers.length, 60);
-  t.ok(delivers.every((e) => e.t - sends.get(`${e.from}:${e.msg}`)!.t >= 19), 'each delivery at least 20 ms after its send');
-  t.ok(delivers.every((e) => e.lamport! > sends.get(`${e.from}:${e.msg}`)!.lamport!), 'Lamport time grows along each message');
+  t.ok(
+    delivers.every((e) => e.t - sends.get(`${e.from}:${e.msg}`)!.t >= 19),
+    'each delivery at least 20 ms after its send',
+  );
+  t.ok(
+    delivers.every((e) => e.lamport! > sends.get(`${e.from}:${e.msg}`)!.lamport!),
+    'Lamport time grows along each message',
+  );
 });
 
 t.test('a one-way partition delivers one way only', async (t) => {
@@ -99,13 +142,16 @@ t.test('a one-way partition delivers one way only', async (t) => {
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, '[rank 0] received 5 from rank 1\n');
   const events = readTrace('oneway');
-  t.match(events.find((e) => e.ev === 'partition'), { t: 0, ev: 'partition', from: [0], to: [1], oneWay: true });
+  t.match(
+    events.find((e) => e.ev === 'partition'),
+    { t: 0, ev: 'partition', from: [0], to: [1], oneWay: true },
+  );
   t.equal(events.filter((e) => e.ev === 'deliver' && e.rank === 1).length, 0, 'rank 1 gets nothing');
   t.equal(events.filter((e) => e.ev === 'drop' && e.rank === 0 && e.to === 1 && e.reason === 'partition').length, 5);
   t.equal(events.filter((e) => e.ev === 'deliver' && e.rank === 0 && e.from === 1).length, 5);
 });
 
-t.test('--summary: counts match the program\'s known traffic and the trace', async (t) => {
+t.test("--summary: counts match the program's known traffic and the trace", async (t) => {
   const r = await dsrun(['-n', '4', '--summary', '--trace', tracePath('summary'), 'test/fixtures/traffic.ts', '5']);
   t.equal(r.code, 0, r.stderr);
   const s = summarizeTrace(readTrace('summary'), 4);

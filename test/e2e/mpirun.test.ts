@@ -18,11 +18,29 @@ if (!mpirun) {
   t.test('mpirun -n 4 runs a dsmpi program through dsrun rendezvous', async (t) => {
     const env: NodeJS.ProcessEnv = { ...process.env, DSMPI_SECRET: 'mpirun-test-secret' };
     delete env.NODE_OPTIONS;
-    const rendezvous = spawn(process.execPath, [`${root}launcher/dsrun.mjs`, 'rendezvous', '-n', '4'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const rendezvous = spawn(process.execPath, [`${root}launcher/dsrun.mjs`, 'rendezvous', '-n', '4'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const line = await waitForLine(rendezvous, /^DSMPI_RENDEZVOUS=/);
     const ended = collect(rendezvous, 60_000);
     const url = line.slice('DSMPI_RENDEZVOUS='.length);
-    const args = ['--allow-run-as-root', '--oversubscribe', '-n', '4', '-x', `DSMPI_RENDEZVOUS=${url}`, '-x', 'DSMPI_SECRET', process.execPath, '--import', 'tsx', 'examples/hello.ts'];
+    const args = [
+      '--allow-run-as-root',
+      '--oversubscribe',
+      '-n',
+      '4',
+      '-x',
+      `DSMPI_RENDEZVOUS=${url}`,
+      '-x',
+      'DSMPI_SECRET',
+      process.execPath,
+      '--import',
+      'tsx',
+      'examples/hello.ts',
+    ];
     const job = spawn(mpirun, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const r = await collect(job, 60_000);
     t.equal(r.code, 0, r.stderr);
@@ -35,7 +53,11 @@ if (!mpirun) {
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
     delete env.DSMPI_RENDEZVOUS;
-    const job = spawn(mpirun, ['--allow-run-as-root', '--oversubscribe', '-n', '2', process.execPath, '--import', 'tsx', 'examples/hello.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const job = spawn(
+      mpirun,
+      ['--allow-run-as-root', '--oversubscribe', '-n', '2', process.execPath, '--import', 'tsx', 'examples/hello.ts'],
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
     const r = await collect(job, 60_000);
     t.not(r.code, 0);
     t.match(r.stderr, /DSMPI_RENDEZVOUS is not set; start `dsrun rendezvous -n 2`/);

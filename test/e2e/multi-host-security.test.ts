@@ -16,7 +16,14 @@ const logs: string[] = [];
 t.before(async () => {
   // The agent's ranks inherit its environment: not the test runner's hooks.
   delete process.env.NODE_OPTIONS;
-  agent = await startAgent({ host: '127.0.0.1', port: 0, secret: SECRET, maxFrameBytes: 8 * 1024 * 1024, maxConnections: 32, log: (l) => logs.push(l) });
+  agent = await startAgent({
+    host: '127.0.0.1',
+    port: 0,
+    secret: SECRET,
+    maxFrameBytes: 8 * 1024 * 1024,
+    maxConnections: 32,
+    log: (l) => logs.push(l),
+  });
   port = Number(new URL(agent.url).port);
 });
 t.teardown(() => agent.close());
@@ -43,19 +50,35 @@ function tryHeaders(headers: Record<string, string>): Promise<{ status: number; 
 t.test('garbage and oversized requests from a raw socket are refused', async (t) => {
   t.match(await raw('\x00\xffnot http at all\r\n\r\n'), /^HTTP\/1\.1 400/);
   t.match(await raw(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`), /^HTTP\/1\.1 (400|431)/);
-  t.match(await raw(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`), /^HTTP\/1\.1 401/);
+  t.match(
+    await raw(
+      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    ),
+    /^HTTP\/1\.1 401/,
+  );
 });
 
-t.test('wrong secret, replayed handshake, another job\'s handshake, a rank handshake: all refused', async (t) => {
+t.test("wrong secret, replayed handshake, another job's handshake, a rank handshake: all refused", async (t) => {
   t.equal((await tryHeaders(handshakeHeaders('agent', 'jobA', jobToken('not-the-secret', 'jobA'), -1))).status, 401, 'wrong secret');
   const good = handshakeHeaders('agent', 'jobA', jobToken(SECRET, 'jobA'), -1);
   const first = await tryHeaders(good);
   t.equal(first.status, 101, 'the genuine handshake is accepted');
   first.socket?.close();
   t.equal((await tryHeaders(good)).status, 401, 'the same handshake replayed is refused');
-  t.equal((await tryHeaders({ ...handshakeHeaders('agent', 'jobA', jobToken(SECRET, 'jobA'), -1), 'x-dsmpi-job': 'jobB' })).status, 401, 'a handshake of job A presented as job B');
-  t.equal((await tryHeaders(handshakeHeaders('rank', 'jobC', jobToken(SECRET, 'jobC'), 0))).status, 401, 'a rank handshake is not an agent handshake');
-  t.ok(logs.some((l) => /replayed handshake/.test(l)), 'the replay is logged');
+  t.equal(
+    (await tryHeaders({ ...handshakeHeaders('agent', 'jobA', jobToken(SECRET, 'jobA'), -1), 'x-dsmpi-job': 'jobB' })).status,
+    401,
+    'a handshake of job A presented as job B',
+  );
+  t.equal(
+    (await tryHeaders(handshakeHeaders('rank', 'jobC', jobToken(SECRET, 'jobC'), 0))).status,
+    401,
+    'a rank handshake is not an agent handshake',
+  );
+  t.ok(
+    logs.some((l) => /replayed handshake/.test(l)),
+    'the replay is logged',
+  );
 });
 
 t.test('checkHandshake: replay, stale nonce, other job', async (t) => {

@@ -50,12 +50,30 @@ if (why) {
 
   /** What a client in host i's namespace sees at each host:port (test/fixtures/tls-probe.ts). */
   function probeFrom(i: number, targets: string[]): Array<{ target: string; plain: string; trusted: string; other: string }> {
-    const out = execFileSync('ip', ['netns', 'exec', hosts.names[i], process.execPath, '--import', 'tsx', 'test/fixtures/tls-probe.ts', ca.cert, stranger.cert, ...targets], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    return out.trim().split('\n').map((line) => JSON.parse(line));
+    const out = execFileSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        hosts.names[i],
+        process.execPath,
+        '--import',
+        'tsx',
+        'test/fixtures/tls-probe.ts',
+        ca.cert,
+        stranger.cert,
+        ...targets,
+      ],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    return out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
   }
 
   t.test('a 6-rank job across three hosts runs with every link over TLS', async (t) => {
@@ -69,7 +87,10 @@ if (why) {
     // Host 2's two ranks, and the coordinator (every address of host 1), seen from host 3.
     const rankPorts = listeningPorts(1);
     t.equal(rankPorts.length, 2, `host 2 has its two ranks' ports (${rankPorts.join(' ')})`);
-    t.ok(rankPorts.every((p) => p.startsWith(`${hosts.addresses[1]}:`)), 'they listen on the host address');
+    t.ok(
+      rankPorts.every((p) => p.startsWith(`${hosts.addresses[1]}:`)),
+      'they listen on the host address',
+    );
     const coordinatorPorts = listeningPorts(0).filter((p) => p.startsWith('0.0.0.0:'));
     t.equal(coordinatorPorts.length, 1, `the coordinator listens on host 1 (${coordinatorPorts.join(' ')})`);
     const targets = [...rankPorts, coordinatorPorts[0].replace('0.0.0.0', hosts.addresses[0])];
@@ -92,8 +113,16 @@ if (why) {
     const plainAgent = hosts.dsrun(1, ['agent', '--listen', `${hosts.addresses[1]}:7412`], env);
     await waitForLine(plainAgent, /listening on ws:\/\//);
     const tls = ['--tls-ca', ca.cert, '--tls-cert', certs[0].cert, '--tls-key', certs[0].key];
-    const r = await collect(hosts.dsrun(0, ['-n', '2', ...tls, '--hosts', `${hosts.addresses[1]}:7412:2`, 'examples/hello.ts'], env), 30_000);
+    const r = await collect(
+      hosts.dsrun(0, ['-n', '2', ...tls, '--hosts', `${hosts.addresses[1]}:7412:2`, 'examples/hello.ts'], env),
+      30_000,
+    );
     t.equal(r.code, 125);
-    t.match(r.stderr, new RegExp(`cannot use the agent at wss://${hosts.addresses[1].replace(/\./g, '\\.')}:7412: it does not serve TLS \\(start it with --tls-cert`));
+    t.match(
+      r.stderr,
+      new RegExp(
+        `cannot use the agent at wss://${hosts.addresses[1].replace(/\./g, '\\.')}:7412: it does not serve TLS \\(start it with --tls-cert`,
+      ),
+    );
   });
 }

@@ -22,7 +22,8 @@ function causalityProblems(events: TraceEvent[]): string[] {
     if (e.ev === 'send') sends.set(`${e.rank}:${e.msg}`, { index, t: e.t });
     if (e.ev === 'deliver') {
       const send = sends.get(`${String(e.from)}:${e.msg}`);
-      if (!send) problems.push(`line ${index + 1}: rank ${e.rank} delivers message ${e.msg} of rank ${String(e.from)} with no send before it`);
+      if (!send)
+        problems.push(`line ${index + 1}: rank ${e.rank} delivers message ${e.msg} of rank ${String(e.from)} with no send before it`);
       else if (send.t > e.t) problems.push(`line ${index + 1}: delivered at ${e.t}, sent at ${send.t}`);
     }
   });
@@ -50,32 +51,57 @@ if (why) {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  t.test('a ring across three hosts: one merged trace with every host\'s sends and deliveries, a summary, a view', async (t) => {
+  t.test("a ring across three hosts: one merged trace with every host's sends and deliveries, a summary, a view", async (t) => {
     const tracePath = join(dir, 'ring.jsonl');
     const laps = 3;
-    const r = await collect(hosts.dsrun(0, ['-n', '6', '--hosts', hostList, '--trace', tracePath, '--summary', 'examples/ring.ts', String(laps)], env), 60_000);
+    const r = await collect(
+      hosts.dsrun(0, ['-n', '6', '--hosts', hostList, '--trace', tracePath, '--summary', 'examples/ring.ts', String(laps)], env),
+      60_000,
+    );
     t.equal(r.code, 0, r.stderr);
     t.match(r.stdout, `lap ${laps}: token = ${6 * laps}`);
     const events = parseTrace(readFileSync(tracePath, 'utf8'));
-    t.same(causalityProblems(events), [], 'every delivery after its send; each rank\'s times in order');
+    t.same(causalityProblems(events), [], "every delivery after its send; each rank's times in order");
     const tokens = events.filter((e) => e.ctx === 0 && e.tag === 1);
     for (let rank = 0; rank < 6; rank++) {
       const sent = tokens.filter((e) => e.ev === 'send' && e.rank === rank);
       const got = tokens.filter((e) => e.ev === 'deliver' && e.rank === rank);
-      t.same(sent.map((e) => e.to), new Array(laps).fill((rank + 1) % 6), `rank ${rank} (host ${Math.floor(rank / 2) + 1}) sends the token on ${laps} times`);
-      t.same(got.map((e) => e.from), new Array(laps).fill((rank + 5) % 6), `rank ${rank} gets it ${laps} times`);
-      t.ok(events.some((e) => e.ev === 'exit' && e.rank === rank), `rank ${rank}'s exit is traced`);
+      t.same(
+        sent.map((e) => e.to),
+        new Array(laps).fill((rank + 1) % 6),
+        `rank ${rank} (host ${Math.floor(rank / 2) + 1}) sends the token on ${laps} times`,
+      );
+      t.same(
+        got.map((e) => e.from),
+        new Array(laps).fill((rank + 5) % 6),
+        `rank ${rank} gets it ${laps} times`,
+      );
+      t.ok(
+        events.some((e) => e.ev === 'exit' && e.rank === rank),
+        `rank ${rank}'s exit is traced`,
+      );
     }
     // The token's path is one causal chain: its sends, in trace order, go round the ring.
     const path = tokens.filter((e) => e.ev === 'send').map((e) => e.rank);
-    t.same(path, Array.from({ length: 6 * laps }, (_, i) => i % 6), 'the token goes 0 → 1 → … → 5 → 0 in trace order');
-    t.notOk(events.some((e) => e.ev === 'untraced'), 'no rank is missing');
+    t.same(
+      path,
+      Array.from({ length: 6 * laps }, (_, i) => i % 6),
+      'the token goes 0 → 1 → … → 5 → 0 in trace order',
+    );
+    t.notOk(
+      events.some((e) => e.ev === 'untraced'),
+      'no rank is missing',
+    );
 
     const s = summarizeTrace(events, 6);
     t.match(r.stderr, `dsrun: summary: ${s.total.messages} messages, ${s.total.bytes} bytes sent; ${s.delivered} delivered, 0 dropped`);
     for (let rank = 0; rank < 6; rank++) {
       const row = s.perRank[rank];
-      t.match(r.stderr, new RegExp(`\\n\\s+${rank}\\s+${row.sent}\\s+${row.bytesSent}\\s+${row.received}\\s+${row.bytesReceived}\\n`), `rank ${rank}'s row`);
+      t.match(
+        r.stderr,
+        new RegExp(`\\n\\s+${rank}\\s+${row.sent}\\s+${row.bytesSent}\\s+${row.received}\\s+${row.bytesReceived}\\n`),
+        `rank ${rank}'s row`,
+      );
     }
 
     const text = await dsrun(['view', tracePath, '--text']);
@@ -93,14 +119,19 @@ if (why) {
     await waitForLine(doomed, /listening on/);
     const tracePath = join(dir, 'lost.jsonl');
     const list = `${hosts.addresses[0]}:3,${hosts.addresses[1]}:3,${hosts.addresses[2]}:7412:2`;
-    const job = hosts.dsrun(0, ['-n', '8', '--hosts', list, '--trace', tracePath, '--summary', 'test/fixtures/sequence-paxos-ready.ts', '400'], env);
+    const job = hosts.dsrun(
+      0,
+      ['-n', '8', '--hosts', list, '--trace', tracePath, '--summary', 'test/fixtures/sequence-paxos-ready.ts', '400'],
+      env,
+    );
     const result = collect(job, 90_000);
     await waitForLine(job, /\] ready$/, 60_000, 8);
     process.kill(-doomed.pid!, 'SIGKILL');
     const r = await result;
     // The killed agent could not remove its job directory (`ip netns exec` runs it under its own pid).
     const cache = join(root, 'node_modules', '.cache');
-    for (const name of readdirSync(cache)) if (name.startsWith(`dsmpi-agent-${doomed.pid}-`)) rmSync(join(cache, name), { recursive: true, force: true });
+    for (const name of readdirSync(cache))
+      if (name.startsWith(`dsmpi-agent-${doomed.pid}-`)) rmSync(join(cache, name), { recursive: true, force: true });
     t.equal(r.code, 0, `the survivors finish ${r.stderr}`);
     t.match(r.stderr, /dsrun: summary: /);
     const events = parseTrace(readFileSync(tracePath, 'utf8'));
@@ -110,14 +141,30 @@ if (why) {
       t.equal(untraced.length, 1, `rank ${rank} is marked untraced`);
       t.match(untraced[0]?.reason, hostLost);
       t.match(events.find((e) => e.ev === 'crash' && e.rank === rank)?.reason, hostLost, `rank ${rank}'s crash names its host`);
-      t.notOk(events.some((e) => e.rank === rank && e.ev !== 'untraced' && e.ev !== 'crash'), `no event of rank ${rank} itself`);
+      t.notOk(
+        events.some((e) => e.rank === rank && e.ev !== 'untraced' && e.ev !== 'crash'),
+        `no event of rank ${rank} itself`,
+      );
     }
     for (let rank = 0; rank < 6; rank++) {
-      t.ok(events.some((e) => e.ev === 'send' && e.rank === rank), `rank ${rank} has sends`);
-      t.ok(events.some((e) => e.ev === 'deliver' && e.rank === rank), `rank ${rank} has deliveries`);
-      t.ok(events.some((e) => e.ev === 'detect' && e.rank === rank && e.from === 6), `rank ${rank} detects rank 6's loss`);
+      t.ok(
+        events.some((e) => e.ev === 'send' && e.rank === rank),
+        `rank ${rank} has sends`,
+      );
+      t.ok(
+        events.some((e) => e.ev === 'deliver' && e.rank === rank),
+        `rank ${rank} has deliveries`,
+      );
+      t.ok(
+        events.some((e) => e.ev === 'detect' && e.rank === rank && e.from === 6),
+        `rank ${rank} detects rank 6's loss`,
+      );
     }
-    for (const lost of [6, 7]) t.ok(events.some((e) => e.ev === 'deliver' && e.from === lost), `messages of rank ${lost} are seen where they arrived`);
+    for (const lost of [6, 7])
+      t.ok(
+        events.some((e) => e.ev === 'deliver' && e.from === lost),
+        `messages of rank ${lost} are seen where they arrived`,
+      );
     const problems = causalityProblems(events.filter((e) => !(e.ev === 'deliver' && typeof e.from === 'number' && e.from >= 6)));
     t.same(problems, [], 'every delivery from a traced rank after its send');
     const text = await dsrun(['view', tracePath, '--text']);

@@ -23,7 +23,11 @@ if (why) {
   });
   t.teardown(() => hosts?.destroy());
 
-  const decided = (stdout: string): string[] => stdout.split('\n').filter((l) => /\] decided /.test(l)).sort();
+  const decided = (stdout: string): string[] =>
+    stdout
+      .split('\n')
+      .filter((l) => /\] decided /.test(l))
+      .sort();
 
   t.test('8-rank paxos across three hosts decides as on one host', async (t) => {
     const one = await dsrun(['-n', '8', '--seed', '7', 'examples/paxos.ts']);
@@ -44,7 +48,11 @@ if (why) {
   });
 
   t.test('a partitioned minority host: the majority finishes', async (t) => {
-    const job = hosts.dsrun(0, ['-n', '8', '--hosts', hostList, '--heartbeat-ms', '500', 'test/fixtures/sequence-paxos-ready.ts', '400'], env);
+    const job = hosts.dsrun(
+      0,
+      ['-n', '8', '--hosts', hostList, '--heartbeat-ms', '500', 'test/fixtures/sequence-paxos-ready.ts', '400'],
+      env,
+    );
     const result = collect(job, 90_000);
     // Once every rank is past the opening barrier, cut host 3's link (ranks 6 and 7).
     await waitForLine(job, /\] ready$/, 60_000, 8);
@@ -69,7 +77,10 @@ if (why) {
     await waitForLine(job, /\] ready$/, 60_000, 8);
     process.kill(-doomed.pid!, 'SIGKILL');
     const r = await result;
-    t.match(r.stderr, new RegExp(`host ${hosts.addresses[2].replace(/\./g, '\\.')}:7412 lost \\(agent connection closed\\); its rank\\(s\\) 6, 7 are lost`));
+    t.match(
+      r.stderr,
+      new RegExp(`host ${hosts.addresses[2].replace(/\./g, '\\.')}:7412 lost \\(agent connection closed\\); its rank\\(s\\) 6, 7 are lost`),
+    );
     t.equal(r.code, 0, 'the survivors finish');
     t.match(r.stderr, /rank 6 was lost/);
   });

@@ -15,11 +15,21 @@ function byRank(stdout: string, n: number): string[][] {
 const run = (n: number, file: string, ...args: string[]) => dsrun(['-n', String(n), '--timeout', '30', file, ...args], { limitMs: 40000 });
 
 t.test('lamport-clock and vector-clock print the correct timestamps of the book scenario', async (t) => {
-  const [l, v, one] = await Promise.all([run(3, 'examples/lamport-clock.ts'), run(3, 'examples/vector-clock.ts'), run(1, 'examples/vector-clock.ts')]);
+  const [l, v, one] = await Promise.all([
+    run(3, 'examples/lamport-clock.ts'),
+    run(3, 'examples/vector-clock.ts'),
+    run(1, 'examples/vector-clock.ts'),
+  ]);
   t.equal(l.code, 0, l.stderr);
   t.match(l.stdout, '[rank 0] timestamps P1: A=1 B=2 Send(m)=3 C=4 | P2: Recv(m)=4 B=5 Send(n)=6 C=7 | P3: A=1 Recv(n)=7 B=8 C=9');
   t.equal(v.code, 0, v.stderr);
-  for (const s of ['P2 Recv(m) VC=[3, 1, 0]', 'P3 Recv(n) VC=[3, 3, 2]', 'P3 C VC=[3, 3, 4]', 'P1.C [4, 0, 0] is concurrent with P2.Recv(m) [3, 1, 0]']) t.match(v.stdout, s);
+  for (const s of [
+    'P2 Recv(m) VC=[3, 1, 0]',
+    'P3 Recv(n) VC=[3, 3, 2]',
+    'P3 C VC=[3, 3, 4]',
+    'P1.C [4, 0, 0] is concurrent with P2.Recv(m) [3, 1, 0]',
+  ])
+    t.match(v.stdout, s);
   t.equal(one.code, 0, one.stderr);
   t.match(one.stdout, 'P1 Recv(m) VC=[5]');
 });
@@ -68,7 +78,9 @@ t.test('three-phase-commit: the coordinator stops after PreCommit and nobody blo
   for (const [i, [scenario, want]] of cases.entries()) {
     const r = runs[i];
     t.equal(r.code, 0, r.stderr);
-    byRank(r.stdout, 4).forEach((lines, rank) => t.match(lines.at(-1), rank === 0 && scenario.startsWith('coord') ? /CRASHED/ : want, `${scenario}: rank ${rank}`));
+    byRank(r.stdout, 4).forEach((lines, rank) =>
+      t.match(lines.at(-1), rank === 0 && scenario.startsWith('coord') ? /CRASHED/ : want, `${scenario}: rank ${rank}`),
+    );
   }
 });
 

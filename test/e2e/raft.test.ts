@@ -1,12 +1,12 @@
 // examples/raft.ts under dsrun on real processes: every rank's last line is `log [...]`, the same
 // log with every client's commands; killing the leader makes the others elect another and go on.
-import t, { type Test } from "tap";
-import { dsrun } from "../helpers/dsrun.ts";
+import t, { type Test } from 'tap';
+import { dsrun } from '../helpers/dsrun.ts';
 
 /** Each rank's output lines, by rank. */
 function linesByRank(stdout: string): Map<number, string[]> {
   const out = new Map<number, string[]>();
-  for (const line of stdout.split("\n")) {
+  for (const line of stdout.split('\n')) {
     const m = /^\[rank (\d+)\] (.*)$/.exec(line);
     if (m) out.set(Number(m[1]), [...(out.get(Number(m[1])) ?? []), m[2]]);
   }
@@ -14,78 +14,44 @@ function linesByRank(stdout: string): Map<number, string[]> {
 }
 
 const commands = (n: number, perClient: number): string[] =>
-  Array.from({ length: n }, (_, c) =>
-    Array.from({ length: perClient }, (_, i) => `c${c}-${i}`),
-  )
+  Array.from({ length: n }, (_, c) => Array.from({ length: perClient }, (_, i) => `c${c}-${i}`))
     .flat()
     .sort();
 
 /** Checks every listed rank ends with the same complete log; returns the leader each rank knew last. */
-function checkLogs(
-  t: Test,
-  stdout: string,
-  ranks: number[],
-  n: number,
-  perClient: number,
-): { leader: number; term: number }[] {
+function checkLogs(t: Test, stdout: string, ranks: number[], n: number, perClient: number): { leader: number; term: number }[] {
   const lines = linesByRank(stdout);
   const logs = ranks.map((r) => {
-    const last = lines.get(r)?.at(-1) ?? "";
+    const last = lines.get(r)?.at(-1) ?? '';
     t.match(last, /^log \[/, `rank ${r}'s last line is its log`);
     return last;
   });
-  t.equal(new Set(logs).size, 1, "state machine safety: one log on every rank");
-  t.same(
-    (JSON.parse(logs[0].slice(4)) as string[]).sort(),
-    commands(n, perClient),
-    "every client's commands, once each",
-  );
+  t.equal(new Set(logs).size, 1, 'state machine safety: one log on every rank');
+  t.same((JSON.parse(logs[0].slice(4)) as string[]).sort(), commands(n, perClient), "every client's commands, once each");
   return ranks.map((r) => {
-    const m = /^leader (\d+) term (\d+)$/.exec(lines.get(r)?.at(-2) ?? "");
+    const m = /^leader (\d+) term (\d+)$/.exec(lines.get(r)?.at(-2) ?? '');
     t.ok(m, `rank ${r} names its leader and term`);
     return { leader: Number(m?.[1]), term: Number(m?.[2]) };
   });
 }
 
-t.test(
-  "raft at n = 5, then with the leader killed mid-run: the survivors elect another and finish the same log",
-  async (t) => {
-    const plain = await dsrun(
-      ["-n", "5", "--seed", "7", "--timeout", "30", "examples/raft.ts", "300"],
-      { limitMs: 40_000 },
-    );
-    t.equal(plain.code, 0, plain.stderr);
-    const known = checkLogs(t, plain.stdout, [0, 1, 2, 3, 4], 5, 300);
-    t.equal(
-      new Set(known.map((k) => `${k.leader}@${k.term}`)).size,
-      1,
-      `one leader at the end: ${JSON.stringify(known)}`,
-    );
-    const won = /term (\d+): rank (\d+) became leader/.exec(plain.stdout);
-    t.ok(won, "a leader announced its term");
-    const victim = Number(won?.[2]);
-    // The same seed gives each rank the same election timeouts, so the same rank usually wins first.
-    const killed = await dsrun(
-      [
-        "-n",
-        "5",
-        "--seed",
-        "7",
-        "--timeout",
-        "30",
-        "--kill",
-        `${victim}@1.2s`,
-        "examples/raft.ts",
-        "300",
-      ],
-      { limitMs: 40_000 },
-    );
-    t.match(killed.stderr, new RegExp(`rank ${victim} was lost`));
-    const survivors = [0, 1, 2, 3, 4].filter((r) => r !== victim);
-    const after = checkLogs(t, killed.stdout, survivors, 5, 300);
-    t.ok(
-      after.every((k) => k.leader !== victim && k.term > 1),
-      `a new leader in a later term: ${JSON.stringify(after)}`,
-    );
-  },
-);
+t.test('raft at n = 5, then with the leader killed mid-run: the survivors elect another and finish the same log', async (t) => {
+  const plain = await dsrun(['-n', '5', '--seed', '7', '--timeout', '30', 'examples/raft.ts', '300'], { limitMs: 40_000 });
+  t.equal(plain.code, 0, plain.stderr);
+  const known = checkLogs(t, plain.stdout, [0, 1, 2, 3, 4], 5, 300);
+  t.equal(new Set(known.map((k) => `${k.leader}@${k.term}`)).size, 1, `one leader at the end: ${JSON.stringify(known)}`);
+  const won = /term (\d+): rank (\d+) became leader/.exec(plain.stdout);
+  t.ok(won, 'a leader announced its term');
+  const victim = Number(won?.[2]);
+  // The same seed gives each rank the same election timeouts, so the same rank usually wins first.
+  const killed = await dsrun(['-n', '5', '--seed', '7', '--timeout', '30', '--kill', `${victim}@1.2s`, 'examples/raft.ts', '300'], {
+    limitMs: 40_000,
+  });
+  t.match(killed.stderr, new RegExp(`rank ${victim} was lost`));
+  const survivors = [0, 1, 2, 3, 4].filter((r) => r !== victim);
+  const after = checkLogs(t, killed.stdout, survivors, 5, 300);
+  t.ok(
+    after.every((k) => k.leader !== victim && k.term > 1),
+    `a new leader in a later term: ${JSON.stringify(after)}`,
+  );
+});

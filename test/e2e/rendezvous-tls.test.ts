@@ -38,7 +38,11 @@ if (why) {
 
   /** Rank `rank` of `size` of examples/hello.ts, as mpirun would start it. */
   function rank(rank: number, size: number, env: NodeJS.ProcessEnv): ReturnType<typeof collect> {
-    const child = start(['--import', 'tsx', 'examples/hello.ts'], { OMPI_COMM_WORLD_RANK: String(rank), OMPI_COMM_WORLD_SIZE: String(size), ...env });
+    const child = start(['--import', 'tsx', 'examples/hello.ts'], {
+      OMPI_COMM_WORLD_RANK: String(rank),
+      OMPI_COMM_WORLD_SIZE: String(size),
+      ...env,
+    });
     return collect(child, 60_000);
   }
 
@@ -64,7 +68,10 @@ if (why) {
     const r = await rendezvous(1);
     const res = await rank(0, 1, { DSMPI_RENDEZVOUS: r.url, ...tlsEnv, DSMPI_TLS_CA: stranger.cert });
     t.not(res.code, 0);
-    t.match(res.stderr, /cannot reach the rendezvous at wss:\/\/127\.0\.0\.1:\d+: unable to verify the first certificate \(TLS: the certificate must chain to DSMPI_TLS_CA/);
+    t.match(
+      res.stderr,
+      /cannot reach the rendezvous at wss:\/\/127\.0\.0\.1:\d+: unable to verify the first certificate \(TLS: the certificate must chain to DSMPI_TLS_CA/,
+    );
     t.notMatch(res.stdout, /hello/);
     process.kill(-r.child.pid!, 'SIGTERM');
     t.equal((await r.ended).code, 130, 'the rendezvous still waits for its rank until stopped');
@@ -74,7 +81,10 @@ if (why) {
     const noCert = await rank(0, 2, { DSMPI_RENDEZVOUS: 'wss://127.0.0.1:9' });
     t.match(noCert.stderr, /DSMPI_RENDEZVOUS is wss:\/\/, so this rank needs DSMPI_TLS_CERT and DSMPI_TLS_KEY/);
     const plainRendezvous = await rank(0, 2, { DSMPI_RENDEZVOUS: 'ws://127.0.0.1:9', ...tlsEnv });
-    t.match(plainRendezvous.stderr, /DSMPI_TLS_CERT is set, but DSMPI_RENDEZVOUS is ws:\/\/127\.0\.0\.1:9: start `dsrun rendezvous` with --tls-cert\/--tls-key/);
+    t.match(
+      plainRendezvous.stderr,
+      /DSMPI_TLS_CERT is set, but DSMPI_RENDEZVOUS is ws:\/\/127\.0\.0\.1:9: start `dsrun rendezvous` with --tls-cert\/--tls-key/,
+    );
     const halfPair = await dsrun(['rendezvous', '-n', '1', '--tls-cert', server.cert]);
     t.equal(halfPair.code, 2);
     t.match(halfPair.stderr, /--tls-cert and --tls-key go together/);

@@ -98,7 +98,9 @@ t.test('a task without the right secret is refused, and the rendezvous keeps wai
   t.match(intruder.stderr, /refused this rank \(HTTP 401\)/);
   t.equal(rendezvous.exitCode, null, 'the rendezvous is still up');
   const ended = collect(rendezvous, 60_000);
-  const results = await Promise.all([0, 1].map((procid) => collect(startTask(procid, 2, { DSMPI_RENDEZVOUS: url, DSMPI_SECRET: SECRET }), 60_000)));
+  const results = await Promise.all(
+    [0, 1].map((procid) => collect(startTask(procid, 2, { DSMPI_RENDEZVOUS: url, DSMPI_SECRET: SECRET }), 60_000)),
+  );
   for (const r of results) t.equal(r.code, 0, r.stderr);
   t.match(results[0].stdout, 'sum of ranks = 1');
   t.equal((await ended).code, 0);

@@ -55,11 +55,7 @@ export async function runRanks<T>(
  * Checkers should throw (node:assert) rather than record tap assertions, so the seed is caught.
  * Returns the seeds run.
  */
-export async function forEachSeed(
-  count: number,
-  opts: SeedOptions,
-  fn: (seed: number) => Promise<void> | void,
-): Promise<number[]> {
+export async function forEachSeed(count: number, opts: SeedOptions, fn: (seed: number) => Promise<void> | void): Promise<number[]> {
   const only = replaySeed();
   const n = process.env.DSMPI_SEEDS ? Number(process.env.DSMPI_SEEDS) : count;
   const first = opts.first ?? 1;

@@ -39,16 +39,50 @@ const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-n
 export function createTestCa(dir: string, name: string): TestCa {
   const caCert = join(dir, `${name}.pem`);
   const caKey = join(dir, `${name}.key`);
-  openssl(['req', '-x509', ...EC_KEY, '-keyout', caKey, '-out', caCert, '-days', '1', '-subj', `/CN=${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  openssl([
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    caKey,
+    '-out',
+    caCert,
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  ]);
   return {
     cert: caCert,
     issue: (host, ips) => {
       const base = join(dir, `${name}-${host}`);
       const files = { cert: `${base}.pem`, key: `${base}.key` };
-      writeFileSync(`${base}.ext`, `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
+      writeFileSync(
+        `${base}.ext`,
+        `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+      );
       openssl(['req', ...EC_KEY, '-keyout', files.key, '-out', `${base}.csr`, '-subj', `/CN=${host}`]);
-      openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-out', files.cert, '-days', '1', '-extfile', `${base}.ext`]);
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        `${base}.csr`,
+        '-CA',
+        caCert,
+        '-CAkey',
+        caKey,
+        '-CAcreateserial',
+        '-out',
+        files.cert,
+        '-days',
+        '1',
+        '-extfile',
+        `${base}.ext`,
+      ]);
       return files;
     },
   };

@@ -16,8 +16,16 @@ for (const n of [2, 5]) {
     });
     const all = results.flatMap((r) => r.seen).sort((a, b) => a - b);
     t.equal(results[0].final, n * 1000, 'ends at exactly n × 1000');
-    t.same(all, Array.from({ length: n * 1000 }, (_, i) => i), 'every previous value is distinct: 0 .. n×1000-1');
-    for (const r of results) t.ok(r.seen.every((v, i) => i === 0 || v > r.seen[i - 1]), 'each rank sees increasing values');
+    t.same(
+      all,
+      Array.from({ length: n * 1000 }, (_, i) => i),
+      'every previous value is distinct: 0 .. n×1000-1',
+    );
+    for (const r of results)
+      t.ok(
+        r.seen.every((v, i) => i === 0 || v > r.seen[i - 1]),
+        'each rank sees increasing values',
+      );
   });
 }
 

@@ -45,7 +45,10 @@ t.test('fence: every put before the fence is seen by every rank after it', async
     return seen;
   });
   for (const seen of results) {
-    t.same(seen, [0, 1, 2].map((round) => Array.from({ length: n }, (_, i) => round * 10 + i)));
+    t.same(
+      seen,
+      [0, 1, 2].map((round) => Array.from({ length: n }, (_, i) => round * 10 + i)),
+    );
   }
 });
 

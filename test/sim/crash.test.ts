@@ -88,37 +88,34 @@ t.test('a crash after the k-th delivery', async (t) => {
 });
 
 t.test('crash-recovery: storage survives the restart, nothing else does', async (t) => {
-  const r = await simulate(
-    { n: 2, seed: 8, faults: { crashes: [{ rank: 1, afterSends: 1, restartAfterMs: 50 }] } },
-    async (c) => {
-      if (c.rank === 0) {
-        const first = await c.recv(1, 0);
-        const second = await c.recv(1, 0);
-        return [first.data, second.data];
-      }
-      const boots = (c.storage.get<number>('boots') ?? 0) + 1;
-      c.storage.set('boots', boots);
-      const local = { boots };
-      if (boots === 1) {
-        c.storage.set('kept', { list: [1, 2, 3] });
-        const pending = c.recv(0, 99);
-        await c.send('before crash', 0);
-        // The crash happened inside that send: this write is lost, and nothing below runs on.
-        c.storage.set('late', true);
-        await pending;
-        return 'old incarnation went on';
-      }
-      await c.send('after restart', 0);
-      return {
-        local,
-        kept: c.storage.get('kept'),
-        late: c.storage.get('late'),
-        keys: c.storage.keys(),
-        now: c.clock.now(),
-        dead: c.failed(),
-      };
-    },
-  );
+  const r = await simulate({ n: 2, seed: 8, faults: { crashes: [{ rank: 1, afterSends: 1, restartAfterMs: 50 }] } }, async (c) => {
+    if (c.rank === 0) {
+      const first = await c.recv(1, 0);
+      const second = await c.recv(1, 0);
+      return [first.data, second.data];
+    }
+    const boots = (c.storage.get<number>('boots') ?? 0) + 1;
+    c.storage.set('boots', boots);
+    const local = { boots };
+    if (boots === 1) {
+      c.storage.set('kept', { list: [1, 2, 3] });
+      const pending = c.recv(0, 99);
+      await c.send('before crash', 0);
+      // The crash happened inside that send: this write is lost, and nothing below runs on.
+      c.storage.set('late', true);
+      await pending;
+      return 'old incarnation went on';
+    }
+    await c.send('after restart', 0);
+    return {
+      local,
+      kept: c.storage.get('kept'),
+      late: c.storage.get('late'),
+      keys: c.storage.keys(),
+      now: c.clock.now(),
+      dead: c.failed(),
+    };
+  });
   t.same(r.results[0], ['before crash', 'after restart']);
   t.match(r.results[1], { local: { boots: 2 }, kept: { list: [1, 2, 3] }, late: undefined, keys: ['boots', 'kept'], dead: [] });
   t.same(r.restarts, [0, 1]);
@@ -132,26 +129,32 @@ t.test('crash-recovery: storage survives the restart, nothing else does', async 
 });
 
 t.test('messages to a rank while it is down are lost', async (t) => {
-  const r = await simulate(
-    { n: 2, seed: 2, faults: { crashes: [{ rank: 1, atMs: 5, restartAfterMs: 100 }] } },
-    async (c) => {
-      if (c.rank === 0) {
-        await c.clock.sleep(20);
-        await c.send('while down', 1);
-        await c.clock.sleep(200);
-        await c.send('after', 1);
-        return 'done';
-      }
-      return (await c.recv(0)).data;
-    },
-  );
+  const r = await simulate({ n: 2, seed: 2, faults: { crashes: [{ rank: 1, atMs: 5, restartAfterMs: 100 }] } }, async (c) => {
+    if (c.rank === 0) {
+      await c.clock.sleep(20);
+      await c.send('while down', 1);
+      await c.clock.sleep(200);
+      await c.send('after', 1);
+      return 'done';
+    }
+    return (await c.recv(0)).data;
+  });
   t.same(r.results, ['done', 'after']);
   t.match(of(r.trace, 'drop'), [{ rank: 0, to: 1, reason: 'crashed' }]);
 });
 
 t.test('a restarted rank learns of ranks that crashed for good', async (t) => {
   const r = await simulate(
-    { n: 3, seed: 2, faults: { crashes: [{ rank: 2, atMs: 1 }, { rank: 1, atMs: 2, restartAfterMs: 10 }] } },
+    {
+      n: 3,
+      seed: 2,
+      faults: {
+        crashes: [
+          { rank: 2, atMs: 1 },
+          { rank: 1, atMs: 2, restartAfterMs: 10 },
+        ],
+      },
+    },
     async (c) => {
       if (c.rank === 2) await c.clock.sleep(1e6);
       if (c.rank === 1 && c.storage.get('up') === undefined) {
@@ -167,13 +170,10 @@ t.test('a restarted rank learns of ranks that crashed for good', async (t) => {
 
 t.test('random crashes are drawn from the seed, among the ranks allowed', async (t) => {
   for (let seed = 1; seed <= 5; seed++) {
-    const r = await simulate(
-      { n: 5, seed, faults: { randomCrashes: { count: 2, withinMs: 30, ranks: [1, 2, 3] } } },
-      async (c) => {
-        for (let i = 0; i < 10; i++) await c.clock.sleep(5);
-        return c.failed();
-      },
-    );
+    const r = await simulate({ n: 5, seed, faults: { randomCrashes: { count: 2, withinMs: 30, ranks: [1, 2, 3] } } }, async (c) => {
+      for (let i = 0; i < 10; i++) await c.clock.sleep(5);
+      return c.failed();
+    });
     t.equal(r.crashed.length, 2);
     t.ok(r.crashed.every((x) => [1, 2, 3].includes(x)));
     t.same(r.results[0], r.crashed);

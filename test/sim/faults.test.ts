@@ -57,7 +57,10 @@ t.test('delay: every latency is within the distribution', async (t) => {
   }
   t.ok(of(r.trace, 'send').every((e) => e.delayMs! >= 20 && e.delayMs! <= 30));
   const exp = await simulate({ n: 3, seed: 5, faults: { delay: { meanMs: 10, maxMs: 40 } } }, fanIn);
-  t.ok(of(exp.trace, 'send').every((e) => e.delayMs! >= 0 && e.delayMs! <= 40), 'exponential, capped');
+  t.ok(
+    of(exp.trace, 'send').every((e) => e.delayMs! >= 0 && e.delayMs! <= 40),
+    'exponential, capped',
+  );
 });
 
 t.test('reorder: senders overtake each other, but never their own messages', async (t) => {

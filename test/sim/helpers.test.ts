@@ -68,9 +68,15 @@ t.test('runRanks: a failing run carries its replay command', async (t) => {
 
 t.test('runSeeds checks an invariant over many seeds, with faults', async (t) => {
   await withEnv({ DSMPI_SEED: undefined, DSMPI_SEEDS: undefined }, async () => {
-    const seeds = await runSeeds(30, 5, gather, { faults: { delay: { minMs: 0, maxMs: 50 }, reorder: { probability: 0.3, maxMs: 20 } } }, (r) => {
-      assert.equal(r.results[0], 10);
-    });
+    const seeds = await runSeeds(
+      30,
+      5,
+      gather,
+      { faults: { delay: { minMs: 0, maxMs: 50 }, reorder: { probability: 0.3, maxMs: 20 } } },
+      (r) => {
+        assert.equal(r.results[0], 10);
+      },
+    );
     t.equal(seeds.length, 30);
   });
 });
@@ -100,6 +106,8 @@ t.test('the trace option writes the JSONL file, also for a failed run', async (t
   const r = await simulate({ n: 3, seed: 4, trace: ok }, gather);
   t.equal(readFileSync(ok, 'utf8'), r.jsonl());
   const bad = join(dir, 'bad.jsonl');
-  const err = (await simulate({ n: 2, seed: 4, trace: bad }, async (c) => c.recv(1 - c.rank, 0)).catch((e: unknown) => e)) as SimulationError;
+  const err = (await simulate({ n: 2, seed: 4, trace: bad }, async (c) => c.recv(1 - c.rank, 0)).catch(
+    (e: unknown) => e,
+  )) as SimulationError;
   t.equal(readFileSync(bad, 'utf8'), formatTrace(err.trace));
 });

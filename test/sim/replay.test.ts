@@ -139,12 +139,27 @@ t.test('abort() ends the run', async (t) => {
 });
 
 t.test('bad options are refused', async (t) => {
-  await t.rejects(simulate({ n: 0, seed: 1 }, () => 0), { code: ErrorCode.InvalidArgument });
-  await t.rejects(simulate({ n: 2, seed: -1 }, () => 0), { code: ErrorCode.InvalidArgument });
-  await t.rejects(simulate({ n: 2, seed: 1, faults: { drop: 2 } }, () => 0), { code: ErrorCode.InvalidArgument, message: /drop/ });
-  await t.rejects(simulate({ n: 2, seed: 1, faults: { crashes: [{ rank: 5, atMs: 1 }] } }, () => 0), {
-    code: ErrorCode.InvalidArgument,
-    message: /crashes\[0\]\.rank/,
-  });
-  await t.rejects(simulate({ n: 2, seed: 1, faults: { crashes: [{ rank: 1 }] } }, () => 0), { message: /exactly one of/ });
+  await t.rejects(
+    simulate({ n: 0, seed: 1 }, () => 0),
+    { code: ErrorCode.InvalidArgument },
+  );
+  await t.rejects(
+    simulate({ n: 2, seed: -1 }, () => 0),
+    { code: ErrorCode.InvalidArgument },
+  );
+  await t.rejects(
+    simulate({ n: 2, seed: 1, faults: { drop: 2 } }, () => 0),
+    { code: ErrorCode.InvalidArgument, message: /drop/ },
+  );
+  await t.rejects(
+    simulate({ n: 2, seed: 1, faults: { crashes: [{ rank: 5, atMs: 1 }] } }, () => 0),
+    {
+      code: ErrorCode.InvalidArgument,
+      message: /crashes\[0\]\.rank/,
+    },
+  );
+  await t.rejects(
+    simulate({ n: 2, seed: 1, faults: { crashes: [{ rank: 1 }] } }, () => 0),
+    { message: /exactly one of/ },
+  );
 });

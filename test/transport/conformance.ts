@@ -67,7 +67,11 @@ export function conformance(t: Test, name: string, make: (n: number) => Promise<
     await until(inbox, () => inbox.messages.length === 3 * count);
     for (let r = 1; r < 4; r++) {
       const seq = inbox.messages.filter((m) => m.from === r).map((m) => (m.data as { i: number }).i);
-      t.same(seq, Array.from({ length: count }, (_, i) => i), `rank ${r}'s messages arrive in send order`);
+      t.same(
+        seq,
+        Array.from({ length: count }, (_, i) => i),
+        `rank ${r}'s messages arrive in send order`,
+      );
     }
   });
 
@@ -82,8 +86,14 @@ export function conformance(t: Test, name: string, make: (n: number) => Promise<
     }
     await until(a, () => a.messages.length === 100);
     await until(b, () => b.messages.length === 100);
-    t.same(a.messages.map((m) => m.data), Array.from({ length: 100 }, (_, i) => i));
-    t.same(b.messages.map((m) => m.data), Array.from({ length: 100 }, (_, i) => i));
+    t.same(
+      a.messages.map((m) => m.data),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+    t.same(
+      b.messages.map((m) => m.data),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     t.same([...a.lost, ...b.lost], [], 'no link reported lost');
   });
 

@@ -31,7 +31,14 @@ if (why) {
     const addresses: string[] = [];
     const transports = await Promise.all(
       tls.map((rankTls, rank) =>
-        WsTransport.listen({ rank, size: tls.length, jobId: 'tls', token: 'secret-token', tls: rankTls, resolve: async (p) => addresses[p] }),
+        WsTransport.listen({
+          rank,
+          size: tls.length,
+          jobId: 'tls',
+          token: 'secret-token',
+          tls: rankTls,
+          resolve: async (p) => addresses[p],
+        }),
       ),
     );
     transports.forEach((tr, r) => (addresses[r] = tr.address));
@@ -80,7 +87,10 @@ if (why) {
   t.test('wss: a rank that trusts another CA refuses its peer (no man in the middle)', async (t) => {
     const transports = await listen([read(ca.issue('r0', ['127.0.0.1']), stranger.cert), loopback]);
     t.teardown(() => Promise.all(transports.map((tr) => tr.close())));
-    t.match(await lostReason(transports), /cannot connect to rank 1: unable to verify the first certificate \(TLS: the certificate must chain to DSMPI_TLS_CA/);
+    t.match(
+      await lostReason(transports),
+      /cannot connect to rank 1: unable to verify the first certificate \(TLS: the certificate must chain to DSMPI_TLS_CA/,
+    );
   });
 
   t.test('wss: a certificate of the trusted CA for another address is refused', async (t) => {

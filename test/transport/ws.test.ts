@@ -61,6 +61,12 @@ t.test('ws: both ranks dial at once while the lower rank is still looking up the
     void transports[1].send(0, encodeMessage(0, 0, 0, `b${i}`));
   }
   setTimeout(releaseLookup, 200);
-  await Promise.race([Promise.all(arrived), new Promise((_, reject) => setTimeout(() => reject(new Error('messages did not arrive within 5 s')), 5000))]);
-  t.same(got, [['b0', 'b1', 'b2'], ['a0', 'a1', 'a2']]);
+  await Promise.race([
+    Promise.all(arrived),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('messages did not arrive within 5 s')), 5000)),
+  ]);
+  t.same(got, [
+    ['b0', 'b1', 'b2'],
+    ['a0', 'a1', 'a2'],
+  ]);
 });

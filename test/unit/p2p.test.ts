@@ -73,7 +73,8 @@ t.test('argument errors throw at once, before anything is sent', async (t) => {
 
 t.test('payload over maxPayload is refused with a clear error', async (t) => {
   await runLocal({ n: 2, maxPayload: 1000 }, async (c) => {
-    if (c.rank === 0) t.throws(() => c.send(new Uint8Array(2000), 1), { code: 'DS_ERR_PAYLOAD_TOO_LARGE', message: /over the limit of 1000/ });
+    if (c.rank === 0)
+      t.throws(() => c.send(new Uint8Array(2000), 1), { code: 'DS_ERR_PAYLOAD_TOO_LARGE', message: /over the limit of 1000/ });
   });
 });
 

@@ -52,17 +52,22 @@ t.test('a clock behind: a delivery takes its send time, and its rank keeps its o
 });
 
 t.test('a delivery whose sender left no trace, a cut-off last line, and inconsistent files still merge', async (t) => {
-  const r1 = file([
-    { t: at(3), ev: 'deliver', rank: 1, from: 0, msg: 1 },
-    { t: at(4), ev: 'deliver', rank: 1, from: 2, msg: 1 },
-  ]) + '{"t":1000005,"ev":"se';
+  const r1 =
+    file([
+      { t: at(3), ev: 'deliver', rank: 1, from: 0, msg: 1 },
+      { t: at(4), ev: 'deliver', rank: 1, from: 2, msg: 1 },
+    ]) + '{"t":1000005,"ev":"se';
   // Rank 2 claims to have delivered rank 1's message before sending the one rank 1 got: a cycle.
   const r2 = file([
     { t: at(1), ev: 'deliver', rank: 2, from: 1, msg: 9 },
     { t: at(2), ev: 'send', rank: 2, to: 1, msg: 1 },
   ]);
   const r1b = file([{ t: at(5), ev: 'send', rank: 1, to: 2, msg: 9 }]);
-  const { events } = mergeTraces([{ text: r1 + '\n' + r1b }, { text: r2 }], [{ t: at(0), ev: 'untraced', rank: 0, reason: 'host lost' }], T0);
+  const { events } = mergeTraces(
+    [{ text: r1 + '\n' + r1b }, { text: r2 }],
+    [{ t: at(0), ev: 'untraced', rank: 0, reason: 'host lost' }],
+    T0,
+  );
   t.equal(events.length, 6, 'every whole line is kept');
   t.same(events[0], { t: 0, ev: 'untraced', rank: 0, reason: 'host lost' });
   t.ok(events.findIndex((e) => e.ev === 'send' && e.rank === 2) < events.findIndex((e) => e.ev === 'deliver' && e.from === 2));

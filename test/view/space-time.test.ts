@@ -23,9 +23,15 @@ t.test('messages are paired with their fate, with vector times', async (t) => {
   const m = indexMessages(small);
   t.equal(m.length, 3);
   t.same(m[0].sendVector, [1, 0, 0]);
-  t.same(m[0].deliveries.map((d) => d.vector), [[1, 1, 0]]);
+  t.same(
+    m[0].deliveries.map((d) => d.vector),
+    [[1, 1, 0]],
+  );
   t.same(m[1].sendVector, [1, 2, 0]);
-  t.same(m[1].deliveries.map((d) => d.vector), [[1, 2, 1]]);
+  t.same(
+    m[1].deliveries.map((d) => d.vector),
+    [[1, 2, 1]],
+  );
   t.same(m[2].sendVector, [1, 2, 2], 'causally after both earlier messages');
   t.same(m[2].dropped, { t: 4.5, reason: 'partition' });
 });
@@ -69,37 +75,41 @@ function dumpDom(file: string, hash = ''): Promise<string> {
   );
 }
 
-t.test('the diagram renders in a headless browser', { skip: chromium ? false : 'chromium is not installed (apt-get install chromium)' }, async (t) => {
-  const run = await simulate(
-    {
-      n: 4,
-      seed: 5,
-      faults: { drop: 0.1, partitions: [{ from: [0], to: [3], atMs: 1, untilMs: 4 }], crashes: [{ rank: 2, atMs: 6 }] },
-      rankErrors: 'record',
-    },
-    async (c) => {
-      for (let i = 0; i < 6; i++) {
-        await c.send(i, (c.rank + 1) % c.size, 5);
-        await c.recv(undefined, undefined, { timeoutMs: 2 }).catch(() => {});
-      }
-    },
-  );
-  const messages = indexMessages(run.trace);
-  const arrows = messages.reduce((s, m) => s + m.deliveries.length, 0);
-  const drops = messages.filter((m) => m.dropped).length;
-  t.ok(drops > 0 && arrows > 0, `the run has ${arrows} deliveries and ${drops} drops`);
-  const file = join(mkdtempSync(join(tmpdir(), 'dsmpi-view-')), 'run.html');
-  writeFileSync(file, renderHtml(run.trace, { title: 'test run', tagNames: { 5: 'Token' } }));
-  const page = await dumpDom(file);
-  // Only the drawn diagram (the page's own script contains the same class names).
-  const dom = /<svg id="diagram"[\s\S]*<\/svg>/.exec(page)?.[0] ?? '';
-  const count = (re: RegExp): number => dom.match(re)?.length ?? 0;
-  t.equal(count(/class="lane-label"/g), 4, 'one lane per rank');
-  t.equal(count(/class="msg( selected)?"/g), arrows, 'an arrow per delivery');
-  t.equal(count(/class="msg dropped/g), drops, 'a dashed line per drop');
-  t.equal(count(/class="crash"/g), 1, 'the crash is marked');
-  t.equal(count(/class="partition"/g), 1, 'the partition is shaded');
-  t.match(dom, /class="msg-label"[^>]*>Token</, 'messages are labelled by tag name');
-  const selected = await dumpDom(file, '#msg=0');
-  t.match(selected, /<th>sent at<\/th><td>[\d.]+ ms, Lamport 1, vector \[/, 'a selected message shows its Lamport and vector time');
-});
+t.test(
+  'the diagram renders in a headless browser',
+  { skip: chromium ? false : 'chromium is not installed (apt-get install chromium)' },
+  async (t) => {
+    const run = await simulate(
+      {
+        n: 4,
+        seed: 5,
+        faults: { drop: 0.1, partitions: [{ from: [0], to: [3], atMs: 1, untilMs: 4 }], crashes: [{ rank: 2, atMs: 6 }] },
+        rankErrors: 'record',
+      },
+      async (c) => {
+        for (let i = 0; i < 6; i++) {
+          await c.send(i, (c.rank + 1) % c.size, 5);
+          await c.recv(undefined, undefined, { timeoutMs: 2 }).catch(() => {});
+        }
+      },
+    );
+    const messages = indexMessages(run.trace);
+    const arrows = messages.reduce((s, m) => s + m.deliveries.length, 0);
+    const drops = messages.filter((m) => m.dropped).length;
+    t.ok(drops > 0 && arrows > 0, `the run has ${arrows} deliveries and ${drops} drops`);
+    const file = join(mkdtempSync(join(tmpdir(), 'dsmpi-view-')), 'run.html');
+    writeFileSync(file, renderHtml(run.trace, { title: 'test run', tagNames: { 5: 'Token' } }));
+    const page = await dumpDom(file);
+    // Only the drawn diagram (the page's own script contains the same class names).
+    const dom = /<svg id="diagram"[\s\S]*<\/svg>/.exec(page)?.[0] ?? '';
+    const count = (re: RegExp): number => dom.match(re)?.length ?? 0;
+    t.equal(count(/class="lane-label"/g), 4, 'one lane per rank');
+    t.equal(count(/class="msg( selected)?"/g), arrows, 'an arrow per delivery');
+    t.equal(count(/class="msg dropped/g), drops, 'a dashed line per drop');
+    t.equal(count(/class="crash"/g), 1, 'the crash is marked');
+    t.equal(count(/class="partition"/g), 1, 'the partition is shaded');
+    t.match(dom, /class="msg-label"[^>]*>Token</, 'messages are labelled by tag name');
+    const selected = await dumpDom(file, '#msg=0');
+    t.match(selected, /<th>sent at<\/th><td>[\d.]+ ms, Lamport 1, vector \[/, 'a selected message shows its Lamport and vector time');
+  },
+);
