@@ -1,6 +1,6 @@
 // The floor for a barrier of n Node.js processes over WebSockets: raw ws, none of dsmpi, the
 // fewest messages (a star: n − 1 arrivals at the parent, n − 1 releases). Median iteration at the
-// parent after a warm-up; prints one JSON line {n, barrierUs}.
+// parent after a warm-up of 3,000 barriers; prints one JSON line {n, barrierUs}.
 //   node --import tsx bench/raw-ws-barrier.ts <n> [iterations]
 import { fork } from 'node:child_process';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -9,7 +9,7 @@ import { median } from './stats.ts';
 const [nArg = '16', itersArg = '2000', role, portArg] = process.argv.slice(2);
 const n = Number(nArg);
 const iterations = Number(itersArg);
-const WARMUP = 200;
+const WARMUP = 3000; // as long as the dsmpi side's warm-up: V8 compiles the hot paths
 const ARRIVE = Buffer.from([1]);
 const RELEASE = Buffer.from([2]);
 const STOP = Buffer.from([3]);

@@ -3,7 +3,8 @@
 # iterations every rank times, in turn, a barrier alone and the op followed by a barrier. The
 # barrier figure is the median barrier; an op's figure is its median (op + barrier) minus the
 # median barrier of the same loop, which does not depend on how staggered ranks leave the barrier.
-# Each figure is the average over ranks; rank 0 prints JSON.
+# Each figure is the average over ranks; rank 0 prints JSON. First, the same warm-up as the
+# TypeScript program's (Python has no JIT to warm, but both sides then run the same calls).
 # Usage: mpirun -n N python3 bench/programs/collectives.py [iterations]
 import json
 import statistics
@@ -15,6 +16,7 @@ from mpi4py import MPI
 WARMUP = 100
 TARGET_S = 0.5
 MIN_ITERS, MAX_ITERS = 50, 200000
+WARM_UP_ROUND, WARM_UP_LIMIT_S = 300, 20.0
 
 comm = MPI.COMM_WORLD
 rank, size = comm.Get_rank(), comm.Get_size()
@@ -55,6 +57,23 @@ def cost_of(call):
     return with_call - alone
 
 
+def warm_up():
+    """As warmUp in collectives.ts: rounds of all three until one is no more than 10% faster."""
+    begin, previous = now(), float("inf")
+    while True:
+        t0 = now()
+        for i in range(WARM_UP_ROUND):
+            comm.barrier()
+            comm.bcast({"tag": "accept", "value": 123456789, "round": i} if rank == i % size else None, root=i % size)
+            comm.allreduce(float(rank), op=MPI.SUM)
+        duration = now() - t0
+        steady = duration > 0.9 * previous or now() - begin > WARM_UP_LIMIT_S
+        previous = duration
+        if comm.bcast(steady if rank == 0 else None, root=0):
+            return
+
+
+warm_up()
 barrier_us = time_iterations(None)[0]
 # The root turns, as in the TypeScript program.
 bcast_us = cost_of(
