@@ -52,7 +52,7 @@ export class CollectiveState {
     const seq = this.seq;
     this.seq = (this.seq + 1) % SEQ_SPAN;
     const request = new Request<T>(what, engine.clock.now());
-    const deadMember = this.comm.group.findIndex((w) => engine.dead.has(w));
+    const deadMember = engine.dead.size === 0 ? -1 : this.comm.group.findIndex((w) => engine.dead.has(w));
     if (deadMember >= 0) {
       request.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${deadMember} of the communicator is dead`));
       return request;
@@ -66,7 +66,7 @@ export class CollectiveState {
     };
     const run = async (): Promise<T> => {
       const value = await body(op);
-      await op.flushed();
+      if (op.holdsSends) await op.flushed();
       return value;
     };
     run().then(
@@ -137,6 +137,11 @@ export class CollectiveOp {
         throw err;
       },
     );
+  }
+
+  /** True if a send is held by backpressure. */
+  get holdsSends(): boolean {
+    return this.sends.length > 0;
   }
 
   /** Waits for sends held by backpressure. */
@@ -315,7 +320,7 @@ async function bcastKnomial<T>(op: CollectiveOp, data: T, root: number, k: numbe
 export async function barrierKnomial(op: CollectiveOp, k: number): Promise<void> {
   const { rank: r, size: p } = op;
   const { parent, children } = knomialNode(r, p, k);
-  await Promise.all(children.map((c) => op.recv(c, 0)));
+  if (children.length > 0) await Promise.all(children.map((c) => op.recv(c, 0)));
   if (parent >= 0) {
     op.send(parent, 0, null);
     await op.recv(parent, 1);
