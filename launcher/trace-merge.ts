@@ -1,5 +1,6 @@
 import { computeReport, formatReport } from './view/run-report.ts';
 import { formatTrace, type TraceEvent } from '../runtime/trace-event.ts';
+import { MinHeap } from '../runtime/min-heap.ts';
 
 /** One rank's trace file (JSONL text) and how far the clock of the host that wrote it is ahead of the launcher's. */
 export interface RankTrace {
@@ -121,45 +122,6 @@ function releaseEarliestWaiter(streams: TraceEvent[][], next: number[], last: nu
   if (rest.length > 0) waiting.set(best!.key, rest);
   else waiting.delete(best!.key);
   return { t: best!.t, cls: 1, stream: best!.stream };
-}
-
-/** A binary min-heap. */
-class MinHeap<T> {
-  private readonly items: T[] = [];
-  constructor(private readonly before: (a: T, b: T) => number) {}
-
-  push(item: T): void {
-    const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (this.before(items[i], items[parent]) >= 0) break;
-      [items[i], items[parent]] = [items[parent], items[i]];
-      i = parent;
-    }
-  }
-
-  pop(): T | undefined {
-    const items = this.items;
-    const top = items[0];
-    const end = items.pop();
-    if (items.length > 0 && end !== undefined) {
-      items[0] = end;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && this.before(items[l], items[m]) < 0) m = l;
-        if (r < items.length && this.before(items[r], items[m]) < 0) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m], items[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
 }
 
 /** Prints messages and bytes per rank and per tag, and marked operations (dsrun --summary). */

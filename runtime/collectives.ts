@@ -248,48 +248,11 @@ export async function barrierAlgo(op: CollectiveOp): Promise<void> {
   }
 }
 
-/** Binomial-tree broadcast from `root`. */
-export async function bcastAlgo<T>(op: CollectiveOp, data: T, root: number): Promise<T> {
-  const { rank: r, size: p } = op;
-  const v = (r - root + p) % p;
-  let mask = 1;
-  while (mask < p) {
-    if (v & mask) {
-      data = (await op.recv((v - mask + root) % p, 0)) as T;
-      break;
-    }
-    mask <<= 1;
-  }
-  for (mask >>= 1; mask > 0; mask >>= 1) {
-    if (v + mask < p) op.send((v + mask + root) % p, 0, data);
-  }
-  return data;
-}
-
 /**
- * Binomial-tree reduction to virtual rank 0 (rank `root` after rotation). Each node's value covers a
- * contiguous run of virtual ranks and children lie to its right, so `acc ∘ child` keeps rank order.
+ * k-nomial reduction to virtual rank 0 (rank `root` after rotation); k = 2 is the binomial tree.
+ * Each node's value covers a contiguous run of virtual ranks and its children's runs follow in
+ * order (knomial.ts), so combining them in that order keeps rank order.
  */
-async function reduceTree(
-  op: CollectiveOp,
-  value: Wrapped,
-  root: number,
-  f: (a: Wrapped, b: Wrapped) => Wrapped,
-): Promise<Wrapped | undefined> {
-  const { rank: r, size: p } = op;
-  const v = (r - root + p) % p;
-  let acc = value;
-  for (let mask = 1; mask < p; mask <<= 1) {
-    if (v & mask) {
-      op.send((v - mask + root) % p, 0, acc);
-      return undefined;
-    }
-    if (v + mask < p) acc = f(acc, (await op.recv((v + mask + root) % p, 0)) as Wrapped);
-  }
-  return acc;
-}
-
-/** k-nomial reduction to virtual rank 0 (rank `root` after rotation); children's runs keep rank order. */
 async function reduceKnomial(
   op: CollectiveOp,
   value: Wrapped,
@@ -307,7 +270,7 @@ async function reduceKnomial(
   return undefined;
 }
 
-/** k-nomial broadcast from `root`, the farthest subtree first. */
+/** k-nomial broadcast from `root` (k = 2: binomial), the farthest subtree first. */
 async function bcastKnomial<T>(op: CollectiveOp, data: T, root: number, k: number, step: number): Promise<T> {
   const { rank: r, size: p } = op;
   const { parent, children } = knomialNode((r - root + p) % p, p, k);
@@ -328,18 +291,16 @@ export async function barrierKnomial(op: CollectiveOp, k: number): Promise<void>
   for (let i = children.length - 1; i >= 0; i--) op.send(children[i], 1, null);
 }
 
-/** Reduction on a binomial tree, or a k-nomial one given a radix k. */
-export async function reduceAlgo(op: CollectiveOp, data: unknown, reduceOp: ReduceOp, root: number, k?: number): Promise<unknown> {
+/** Reduction on a k-nomial tree (k = 2: binomial). */
+export async function reduceAlgo(op: CollectiveOp, data: unknown, reduceOp: ReduceOp, root: number, k: number): Promise<unknown> {
   const f = combiner(resolveOp(reduceOp, op.what));
-  const tree = (value: Wrapped, at: number): Promise<Wrapped | undefined> =>
-    k ? reduceKnomial(op, value, at, f, k) : reduceTree(op, value, at, f);
   if (typeof reduceOp !== 'function' || root === 0) {
     // Built-in ops are commutative: the rotated tree's order does not matter.
-    const acc = await tree([0, data], root);
+    const acc = await reduceKnomial(op, [0, data], root, f, k);
     return acc === undefined ? undefined : unwrap(op.what, acc);
   }
   // A user function may not be commutative: reduce in rank order at rank 0, then forward to root.
-  const acc = await tree([0, data], 0);
+  const acc = await reduceKnomial(op, [0, data], 0, f, k);
   if (op.rank === 0) {
     op.send(root, FORWARD, acc);
     return undefined;
@@ -488,7 +449,7 @@ export function ibcast<T>(comm: Communicator, data: T, root = 0): Request<T> {
   checkRoot(comm, root, what);
   if (comm.rank === root) assertPlainData(data, what);
   const k = comm.engine.collectiveRadix;
-  return comm.collective.start(what, (op) => (k ? bcastKnomial(op, data, root, k, 0) : bcastAlgo(op, data, root)));
+  return comm.collective.start(what, (op) => bcastKnomial(op, data, root, k ?? 2, 0));
 }
 
 export function ireduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum', root = 0): Request<T | undefined> {
@@ -498,7 +459,7 @@ export function ireduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 
   checkOperand(reduceOp, data, what);
   assertPlainData(data, what);
   const k = comm.engine.collectiveRadix;
-  return comm.collective.start(what, (op) => reduceAlgo(op, data, reduceOp, root, k) as Promise<T | undefined>);
+  return comm.collective.start(what, (op) => reduceAlgo(op, data, reduceOp, root, k ?? 2) as Promise<T | undefined>);
 }
 
 export function iallreduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T> {

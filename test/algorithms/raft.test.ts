@@ -309,34 +309,16 @@ t.test('the Raft paper figure 8: an old-term entry on a majority is not committe
   c.states[0].commitIndex = c.states[0].lastApplied = 1;
   c.states[0].applied = ['a'];
   const s1 = c.states[0];
-  stepRaft(s1, {
-    type: 'message',
-    source: 1,
-    tag: Tag.AppendEntriesReply,
-    data: {
-      term: 4,
-      success: true,
-      matchIndex: 2,
-      lastLogIndex: 2,
-      prevLogIndex: 1,
-    },
-    nowMs: 1,
-    random: 0.5,
-  });
-  stepRaft(s1, {
-    type: 'message',
-    source: 2,
-    tag: Tag.AppendEntriesReply,
-    data: {
-      term: 4,
-      success: true,
-      matchIndex: 2,
-      lastLogIndex: 2,
-      prevLogIndex: 1,
-    },
-    nowMs: 1,
-    random: 0.5,
-  });
+  for (const source of [1, 2]) {
+    stepRaft(s1, {
+      type: 'message',
+      source,
+      tag: Tag.AppendEntriesReply,
+      data: { term: 4, success: true, matchIndex: 2, lastLogIndex: 2, prevLogIndex: 1 },
+      nowMs: 1,
+      random: 0.5,
+    });
+  }
   t.equal(
     s1.commitIndex,
     1,
