@@ -13,6 +13,8 @@ import {
   type PauseSpec,
 } from './fault-spec.ts';
 import { ExitCode, runJob } from './job.ts';
+import type { RankSpawner } from './spawner.ts';
+import { ThreadSpawner } from './thread-ranks.ts';
 import { parseRadix } from '../runtime/knomial.ts';
 import { Env } from '../runtime/transport/rendezvous.ts';
 
@@ -173,6 +175,7 @@ export async function main(argv: string[]): Promise<number> {
       'drop messages between two rank lists (A>B: one way) in a time window (repeatable)',
       repeatable(parsePartition),
     )
+    .option('--threads', 'run the ranks as threads of one process, linked by shared memory instead of sockets (docs/threads.md)')
     .option('--trace <file>', 'write every send, delivery, drop and fault to file (JSONL, docs/traces.md)')
     .option('--summary', 'at the end, print messages and bytes per rank and per tag')
     .option('--hosts <list>', 'run on the agents of these hosts: host[:port]:slots,... (docs/multi-host.md)')
@@ -223,9 +226,13 @@ export async function main(argv: string[]): Promise<number> {
           exitCode: ExitCode.usage,
         });
       }
-      let spawner;
+      if (opts.threads) {
+        const clash = multiHost ? '--hosts/--hostfile' : pause.length > 0 ? '--pause' : opts.bundle === false ? '--no-bundle' : undefined;
+        if (clash) program.error(`error: --threads cannot be used with ${clash} (docs/threads.md)`, { exitCode: ExitCode.usage });
+      }
+      let spawner: RankSpawner | undefined = opts.threads ? new ThreadSpawner(opts.np as number, !!opts.quiet) : undefined;
       try {
-        spawner = multiHost?.remoteSpawnerFrom(opts, opts.np as number, (line) => process.stderr.write(`dsrun: ${line}\n`));
+        spawner ??= multiHost?.remoteSpawnerFrom(opts, opts.np as number, (line) => process.stderr.write(`dsrun: ${line}\n`));
       } catch (err) {
         program.error(`error: ${(err as Error).message}`, { exitCode: ExitCode.usage });
       }

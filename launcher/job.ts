@@ -40,7 +40,7 @@ export interface JobOptions {
   tracePath?: string;
   /** --summary: print messages and bytes per rank and per tag at the end (traces the job). */
   summary?: boolean;
-  /** Multi-host runs: ranks are started through agents (launcher/remote-job.ts) instead of as local children. */
+  /** Ranks started through agents (launcher/remote-job.ts) or as threads (thread-ranks.ts) instead of as local children. */
   spawner?: RankSpawner;
 }
 
@@ -220,7 +220,11 @@ export async function runJob(options: JobOptions): Promise<number> {
     ...(options.network ? { [Env.faults]: JSON.stringify(options.network) } : {}),
   };
   // Ranks outnumbering this machine's cores: collectives on wide k-nomial trees (runtime/knomial.ts).
-  if (!options.spawner && env[Env.collectiveRadix] === undefined && options.np > availableParallelism()) {
+  if (
+    (!options.spawner || options.spawner.onThisMachine) &&
+    env[Env.collectiveRadix] === undefined &&
+    options.np > availableParallelism()
+  ) {
     env[Env.collectiveRadix] = String(OVERSUBSCRIBED_RADIX);
   }
   t0 = epochMs();

@@ -2,14 +2,16 @@ import type { ChildProcess } from 'node:child_process';
 import type { ServerTls } from '../runtime/transport/ws-server.ts';
 
 /**
- * Where a job's ranks run when they are not local child processes (multi-host runs through agents,
- * launcher/remote-job.ts). job.ts drives what `spawn` returns exactly as a local child: `kill`,
+ * Where a job's ranks run when they are not local child processes: on other hosts through agents
+ * (launcher/remote-job.ts), or as threads of dsrun (launcher/thread-ranks.ts). job.ts drives what `spawn` returns exactly as a local child: `kill`,
  * 'exit' and 'error' events, `stdout`/`stderr`.
  */
 export interface RankSpawner {
   readonly jobId: string;
   /** The job token every rank presents (derived from the shared secret). */
   readonly token: string;
+  /** The ranks run on this machine (threads): the radix rule for ranks outnumbering cores applies. */
+  readonly onThisMachine?: boolean;
   /** Address the rendezvous coordinator listens on (one the remote ranks can reach). */
   readonly coordinatorHost: string;
   /** The coordinator's certificate when the job uses TLS (it then serves wss://). */

@@ -11,10 +11,12 @@ import { FaultyTransport } from './transport/faulty.ts';
 import { launchEnv } from './transport/launch-env.ts';
 import { parseRadix } from './knomial.ts';
 import { rankTlsFromEnv } from './transport/rank-tls.ts';
-import { Env, type CoordinatorToRank, type NetworkFaults } from './transport/rendezvous.ts';
+import { Env, threadLinksKey, type CoordinatorToRank, type NetworkFaults } from './transport/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
 import type { Transport } from './transport/transport.ts';
 import { WsTransport } from './transport/ws.ts';
+import { PortTransport } from './transport/port.ts';
+import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
 
 export interface RunOptions {
   /**
@@ -65,28 +67,33 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     finish = resolve;
   });
 
-  const ws = await WsTransport.listen({
-    rank,
-    size,
-    jobId,
-    token,
-    host: env[Env.bind] || '127.0.0.1',
-    maxPayload: env[Env.maxPayload] ? Number(env[Env.maxPayload]) : undefined,
-    tls,
-    resolve: (peer) => {
-      const known = addresses.get(peer);
-      if (known) return Promise.resolve(known);
-      return new Promise((resolve) => addressWaiters.set(peer, [...(addressWaiters.get(peer) ?? []), resolve]));
-    },
-  });
+  const maxPayload = env[Env.maxPayload] ? Number(env[Env.maxPayload]) : undefined;
+  // dsrun --threads: this rank is a worker thread, with a MessagePort to each other rank.
+  const threadLinks = isMainThread ? undefined : (workerData as Record<string, MessagePort[]> | undefined)?.[threadLinksKey];
+  const links = threadLinks
+    ? new PortTransport(threadLinks, maxPayload)
+    : await WsTransport.listen({
+        rank,
+        size,
+        jobId,
+        token,
+        host: env[Env.bind] || '127.0.0.1',
+        maxPayload,
+        tls,
+        resolve: (peer) => {
+          const known = addresses.get(peer);
+          if (known) return Promise.resolve(known);
+          return new Promise((resolve) => addressWaiters.set(peer, [...(addressWaiters.get(peer) ?? []), resolve]));
+        },
+      });
 
   // dsrun --trace / --drop / --delay / --partition: a wrapper applies the faults and traces messages.
   const faultsJson = env[Env.faults];
   const tracePath = env[Env.trace];
   const faults = faultsJson ? (JSON.parse(faultsJson) as NetworkFaults) : undefined;
   const traceFile = tracePath ? new TraceFile(tracePath) : undefined;
-  const faulty = faults || traceFile ? new FaultyTransport(ws, { rank, seed, faults: faults ?? {}, trace: traceFile }) : undefined;
-  const transport: Transport = faulty ?? ws;
+  const faulty = faults || traceFile ? new FaultyTransport(links, { rank, seed, faults: faults ?? {}, trace: traceFile }) : undefined;
+  const transport: Transport = faulty ?? links;
 
   let control: ControlChannel | undefined;
   const abortJob = async (code: number, reason: string): Promise<never> => {
@@ -118,8 +125,25 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
       process.exit(0);
     },
   );
-  setSpawnService(engine, dynamic.service);
+  setSpawnService(
+    engine,
+    threadLinks
+      ? {
+          spawn: () =>
+            Promise.reject(new DsError(ErrorCode.InvalidArgument, 'spawn(): not available when ranks are threads (dsrun --threads)')),
+          retire: dynamic.service.retire,
+        }
+      : dynamic.service,
+  );
   const childWorld = env[Env.spawn] ? joinAsChild(engine, JSON.parse(env[Env.spawn]!) as SpawnInfo) : undefined;
+  // The world exists before any peer can reach this rank (thread links are live from the start).
+  const world =
+    childWorld ??
+    new Communicator(
+      engine,
+      0,
+      Array.from({ length: size }, (_, i) => i),
+    );
   setMembershipService(engine, {
     shrink: (key, members, nextContext) =>
       new Promise((resolve) => {
@@ -136,7 +160,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
         break;
       case 'lost':
         engine.peerLost(msg.rank, msg.reason);
-        ws.forget(msg.rank, msg.reason);
+        links.forget(msg.rank, msg.reason);
         break;
       case 'status?': {
         const now = realClock.now();
@@ -175,14 +199,13 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   };
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onUncaught);
-  await control.send({ t: 'hello', rank, pid: process.pid, address: ws.address, survive: !!options.surviveFailures });
-  const world =
-    childWorld ??
-    new Communicator(
-      engine,
-      0,
-      Array.from({ length: size }, (_, i) => i),
-    );
+  await control.send({
+    t: 'hello',
+    rank,
+    pid: process.pid,
+    address: links instanceof WsTransport ? links.address : '',
+    survive: !!options.surviveFailures,
+  });
 
   try {
     await main(world);

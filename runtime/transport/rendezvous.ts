@@ -31,6 +31,12 @@ export const Env = {
 } as const;
 
 /**
+ * dsrun --threads: the key in a rank thread's `workerData` of its MessagePorts to the other ranks,
+ * indexed by rank (runtime/transport/port.ts).
+ */
+export const threadLinksKey = 'dsmpiThreadLinks';
+
+/**
  * Network faults a rank applies to the messages it sends (dsrun --drop, --delay, --partition). Times
  * are milliseconds since the job's time 0 (the `start` message).
  */

@@ -1,0 +1,95 @@
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { nanoid } from 'nanoid';
+import { threadLinksKey } from '../runtime/transport/rendezvous.ts';
+import type { RankSpawner } from './spawner.ts';
+
+/** A rank that is a worker thread of dsrun, seen by job.ts as a child process. */
+class ThreadChild extends EventEmitter {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly pid = process.pid;
+  private killedBy: NodeJS.Signals | undefined;
+  private ended = false;
+
+  constructor(private readonly worker: Worker) {
+    super();
+    this.stdout = worker.stdout;
+    this.stderr = worker.stderr;
+    // An error the program did not catch before run() took over (a bad import, a throw at the top
+    // level): reported on the rank's stderr with exit code 1, as a process would.
+    worker.on('error', (err) => {
+      if (!this.ended) process.stderr.write(`${err.stack ?? String(err)}\n`);
+    });
+    worker.on('exit', (code) => {
+      this.ended = true;
+      if (this.killedBy) this.emit('exit', null, this.killedBy);
+      else this.emit('exit', code, null);
+    });
+  }
+
+  /** Every signal ends the thread at once: a thread cannot be stopped and resumed, or asked to finish. */
+  kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
+    if (this.ended || this.killedBy) return false;
+    this.killedBy = signal;
+    void this.worker.terminate();
+    return true;
+  }
+}
+
+/**
+ * dsrun --threads: the job's ranks run as worker threads of the launcher's own process, joined by
+ * one MessageChannel per pair (runtime/transport/port.ts) instead of sockets. Each thread still
+ * registers with the coordinator over its control connection, so job.ts drives it like a process.
+ */
+export class ThreadSpawner implements RankSpawner {
+  readonly jobId = nanoid(12);
+  readonly token = nanoid(32);
+  readonly coordinatorHost = '127.0.0.1';
+  readonly onThisMachine = true;
+  private entry = '';
+  private args: string[] = [];
+  /** links[a][b]: rank a's end of the channel to rank b. */
+  private readonly links: Array<Array<MessagePort | undefined>>;
+
+  constructor(
+    private readonly np: number,
+    private readonly quiet: boolean,
+  ) {
+    this.links = Array.from({ length: np }, () => new Array<MessagePort | undefined>(np));
+    for (let a = 0; a < np; a++) {
+      for (let b = a + 1; b < np; b++) {
+        const { port1, port2 } = new MessageChannel();
+        this.links[a][b] = port1;
+        this.links[b][a] = port2;
+      }
+    }
+  }
+
+  async start(entry: string, args: string[]): Promise<void> {
+    this.entry = entry;
+    this.args = args;
+  }
+
+  spawn(rank: number, env: NodeJS.ProcessEnv): ChildProcess {
+    const ports = this.links[rank];
+    if (!ports) throw new Error(`rank ${rank} is past the job's ${this.np} threads`);
+    const worker = new Worker(this.entry, {
+      argv: this.args,
+      env,
+      stdout: true,
+      stderr: true,
+      workerData: { [threadLinksKey]: ports },
+      transferList: ports.filter((p): p is MessagePort => p !== undefined),
+    });
+    return new ThreadChild(worker) as unknown as ChildProcess;
+  }
+
+  prefix(rank: number): string {
+    return this.quiet ? '' : `[rank ${rank}] `;
+  }
+
+  async close(): Promise<void> {}
+}

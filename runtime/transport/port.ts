@@ -1,0 +1,121 @@
+import type { MessagePort } from 'node:worker_threads';
+import { DsError, ErrorCode } from '../errors.ts';
+import type { Transport, TransportEvents } from './transport.ts';
+
+/** Posted on a link by a rank that closes normally, so its peer does not take the close for a crash. */
+const GOODBYE = 'goodbye';
+
+interface PortLink {
+  port: MessagePort;
+  queue: Uint8Array[];
+  queuedBytes: number;
+  /** The peer said goodbye, or its thread ended. */
+  gone: boolean;
+}
+
+/**
+ * Links between ranks that are worker threads of one process (dsrun --threads): one MessageChannel
+ * per pair, made by the launcher. Messages sent in one event-loop turn to one peer travel as one
+ * frame, copied once into a buffer of their own whose memory is handed over, not cloned. A port
+ * that closes without the peer's goodbye means its thread ended: the peer is lost.
+ */
+export class PortTransport implements Transport {
+  readonly maxPayload: number;
+  private readonly links: Array<PortLink | undefined>;
+  private events: TransportEvents | undefined;
+  private readonly dirty = new Set<number>();
+  private flushScheduled = false;
+  private closing = false;
+
+  /** `ports[peer]` is this rank's end of the channel to `peer` (undefined for this rank itself). */
+  constructor(ports: ReadonlyArray<MessagePort | undefined>, maxPayload = 64 * 1024 * 1024) {
+    this.maxPayload = maxPayload;
+    this.links = ports.map((port) => port && { port, queue: [], queuedBytes: 0, gone: false });
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    this.links.forEach((link, peer) => {
+      if (!link) return;
+      link.port.on('message', (data: ArrayBuffer | string) => {
+        if (data === GOODBYE) link.gone = true;
+        else if (data instanceof ArrayBuffer) events.onFrame(peer, Buffer.from(data));
+      });
+      link.port.on('close', () => {
+        if (!link.gone && !this.closing) this.lost(peer, 'its thread ended');
+      });
+      // The rank's control connection keeps the thread alive; idle links need not.
+      link.port.unref();
+    });
+  }
+
+  send(peer: number, message: Uint8Array): void {
+    const link = this.links[peer];
+    if (!link)
+      throw new DsError(ErrorCode.InvalidRank, `send to rank ${peer}: no thread link to it (ranks started by spawn() are not threads)`);
+    if (link.gone) throw new DsError(ErrorCode.PeerLost, `send to rank ${peer}: its thread has ended`);
+    link.queue.push(message);
+    link.queuedBytes += message.length;
+    this.dirty.add(peer);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => this.flushDirty());
+  }
+
+  /** Frames between threads come from dsmpi itself: there is no connection to drop. */
+  drop(): void {}
+
+  async flush(): Promise<void> {
+    this.flushDirty();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.flushDirty();
+    this.closing = true;
+    for (const link of this.links) {
+      if (!link) continue;
+      if (!link.gone) link.port.postMessage(GOODBYE);
+      link.port.close();
+    }
+  }
+
+  /** The launcher declared `peer` dead: stop sending to it. */
+  forget(peer: number, reason: string): void {
+    const link = this.links[peer];
+    if (link && !link.gone) this.lost(peer, reason);
+  }
+
+  /** Ends every link without a goodbye, as a crash of this thread would (tests). */
+  terminate(): void {
+    this.closing = true;
+    for (const link of this.links) link?.port.close();
+  }
+
+  private lost(peer: number, reason: string): void {
+    const link = this.links[peer]!;
+    link.gone = true;
+    link.queue = [];
+    link.queuedBytes = 0;
+    this.events?.onPeerLost(peer, reason);
+  }
+
+  private flushDirty(): void {
+    this.flushScheduled = false;
+    for (const peer of this.dirty) {
+      const link = this.links[peer]!;
+      if (link.gone || link.queue.length === 0) continue;
+      // One exact-size copy: the message buffers may be views of larger pooled memory.
+      const frame = new Uint8Array(link.queuedBytes);
+      let at = 0;
+      for (const m of link.queue) {
+        frame.set(m, at);
+        at += m.length;
+      }
+      link.queue = [];
+      link.queuedBytes = 0;
+      link.port.postMessage(frame.buffer, [frame.buffer]);
+    }
+    this.dirty.clear();
+  }
+}

@@ -1,0 +1,89 @@
+// dsrun --threads: the ranks are worker threads of dsrun linked by MessagePorts (docs/threads.md).
+// The job behaves as with processes: output, exit codes, abort, --timeout, --kill, faults, traces.
+import t from 'tap';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dsrun } from '../helpers/dsrun.ts';
+
+t.test('paxos as threads: every learner decides the same value', async (t) => {
+  const r = await dsrun(['-n', '5', '--threads', 'examples/paxos.ts']);
+  t.equal(r.code, 0, r.stderr);
+  const decided = [...r.stdout.matchAll(/^\[rank (\d)\] decided (\d+)$/gm)];
+  t.equal(decided.length, 5, 'five ranks decide');
+  t.equal(new Set(decided.map((m) => m[2])).size, 1, 'on one value');
+});
+
+t.test('every collective, the counter and split as threads, on the latency-optimal algorithms and on a k-nomial tree', async (t) => {
+  for (const extra of [[], ['-x', 'DSMPI_COLL_RADIX=3']]) {
+    const r = await dsrun(['-n', '5', '--threads', ...extra, '--quiet', '--timeout', '20', 'examples/collectives.ts'], { limitMs: 30000 });
+    t.equal(r.code, 0, r.stderr);
+    const results = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('results '))
+      .map((l) => JSON.parse(l.slice('results '.length)) as { rank: number; allreduce: number; counter: { ticket: number } });
+    t.same(results.map((x) => x.rank).sort(), [0, 1, 2, 3, 4], `${extra.join(' ') || 'default'}: every rank reports`);
+    t.ok(
+      results.every((x) => x.allreduce === 4),
+      'allreduce of max rank',
+    );
+    t.same(results.map((x) => x.counter.ticket).sort(), [0, 1, 2, 3, 4], 'each counter ticket handed out once');
+  }
+});
+
+t.test("an uncaught error in a thread aborts the job with that rank's message and the TypeScript stack", async (t) => {
+  const r = await dsrun(['-n', '3', '--threads', 'test/fixtures/throws.ts']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /dsrun: rank 1 failed \(exit code 1\): Error: boom on purpose/);
+  t.match(r.stderr, /throws\.ts:\d+/);
+});
+
+t.test('abort(code) in a thread ends the job with that code', async (t) => {
+  const r = await dsrun(['-n', '3', '--threads', 'test/fixtures/aborts.ts']);
+  t.equal(r.code, 3);
+  t.match(r.stderr, /rank 2 failed \(exit code 3\): rank 2: giving up on purpose/);
+});
+
+t.test('--timeout reports what each thread waits on, then exits 124', async (t) => {
+  const r = await dsrun(['-n', '3', '--threads', '--timeout', '3', 'test/fixtures/stuck.ts']);
+  t.equal(r.code, 124);
+  for (let i = 0; i < 3; i++) t.match(r.stderr, new RegExp(`rank ${i}: recv\\(source=${(i + 1) % 3}, tag=5\\) for \\d+\\.\\d s`));
+});
+
+t.test('--kill ends a thread: the survivors see it lost and shrink, and the trace shows it', async (t) => {
+  const trace = join(tmpdir(), `dsmpi-threads-kill-${process.pid}.jsonl`);
+  t.teardown(() => rmSync(trace, { force: true }));
+  const r = await dsrun(['-n', '4', '--threads', '--kill', '3@1s', '--trace', trace, 'test/fixtures/survivor.ts']);
+  t.equal(r.code, 0, r.stderr);
+  for (let i = 0; i < 3; i++) {
+    t.match(r.stdout, `[rank ${i}] lost rank 3; recv from it: DS_ERR_PEER_LOST; failed() = [3]\n`);
+    t.match(r.stdout, `[rank ${i}] shrunk: rank ${i} of 3, sum of old ranks 3\n`);
+  }
+  t.match(r.stderr, /rank 3 was lost \(killed by SIGKILL \(--kill 3@1000ms\)\); the survivors finished/);
+  const events = readFileSync(trace, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { ev: string; rank?: number });
+  t.ok(
+    events.some((e) => e.ev === 'crash' && e.rank === 3),
+    'the kill is in the trace',
+  );
+  t.ok(
+    events.some((e) => e.ev === 'send'),
+    'and the messages',
+  );
+});
+
+t.test('spawn() is refused with a clear error when ranks are threads', async (t) => {
+  const r = await dsrun(['-n', '2', '--threads', 'test/fixtures/spawn-family.ts']);
+  t.not(r.code, 0);
+  t.match(r.stderr, /spawn\(\): not available when ranks are threads \(dsrun --threads\)/);
+});
+
+t.test('--threads with --pause, --hosts or --no-bundle is a usage error', async (t) => {
+  for (const extra of [['--pause', '0@1s+1s'], ['--hosts', '127.0.0.1:1'], ['--no-bundle']]) {
+    const r = await dsrun(['-n', '2', '--threads', ...extra, 'examples/hello.ts']);
+    t.equal(r.code, 2, extra.join(' '));
+    t.match(r.stderr, `--threads cannot be used with ${extra[0]}`);
+  }
+});
