@@ -1,6 +1,7 @@
-// Collective latencies of dsmpi (bench/programs/collectives.ts under dsrun) against mpi4py
-// (bench/programs/collectives.py under Open MPI's mpirun) at n = 2, 4, 8, 16, and for the barrier
-// the floor of n Node.js processes over raw ws (bench/raw-ws-barrier.ts).
+// Collective latencies of dsmpi (bench/programs/collectives.ts under dsrun, ranks as processes over
+// ws and as threads with --threads) against mpi4py (bench/programs/collectives.py under Open MPI's
+// mpirun, over TCP and over shared memory) at n = 2, 4, 8, 16, and for the barrier the floor of n
+// Node.js processes over raw ws (bench/raw-ws-barrier.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { median } from './stats.ts';
@@ -14,8 +15,14 @@ const PYTHON = '/usr/bin/python3';
 export interface Row {
   op: string;
   n: number;
+  /** Ranks as processes over ws. */
   dsmpiUs: number | undefined;
+  /** dsrun --threads. */
+  threadsUs?: number;
+  /** mpi4py over TCP (the target). */
   mpi4pyUs: number | undefined;
+  /** mpi4py over shared memory (Open MPI's default on one machine). */
+  mpi4pyShmUs?: number;
   ratio: number | undefined;
   /** Raw ws star barrier of n processes: what Node.js and WebSockets alone cost. */
   floorUs?: number;
@@ -69,24 +76,24 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-function dsmpiRun(n: number): Promise<Figures | undefined> {
-  return runJson(process.execPath, ['launcher/dsrun.mjs', '-n', String(n), '--quiet', 'bench/programs/collectives.ts'], childEnv());
+function dsmpiRun(n: number, threads = false): Promise<Figures | undefined> {
+  const mode = threads ? ['--threads'] : [];
+  return runJson(
+    process.execPath,
+    ['launcher/dsrun.mjs', '-n', String(n), ...mode, '--quiet', 'bench/programs/collectives.ts'],
+    childEnv(),
+  );
 }
 
 function rawWsBarrierRun(n: number): Promise<Figures | undefined> {
   return runJson(process.execPath, ['--import', 'tsx', 'bench/raw-ws-barrier.ts', String(n)], childEnv());
 }
 
-function mpi4pyRun(n: number): Promise<Figures | undefined> {
+function mpi4pyRun(n: number, transport: 'tcp' | 'shm' = 'tcp'): Promise<Figures | undefined> {
   const args = [
     '--allow-run-as-root',
     '--oversubscribe',
-    '--mca',
-    'btl',
-    'tcp,self',
-    '--mca',
-    'pml',
-    'ob1',
+    ...(transport === 'tcp' ? ['--mca', 'btl', 'tcp,self', '--mca', 'pml', 'ob1'] : []),
     '-n',
     String(n),
     PYTHON,
@@ -131,11 +138,16 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
   const counterRows: Row[] = [];
   for (const n of SIZES) {
     const ds: Array<Figures | undefined> = [];
+    const th: Array<Figures | undefined> = [];
     const mp: Array<Figures | undefined> = [];
+    const shm: Array<Figures | undefined> = [];
     const raw: Array<Figures | undefined> = [];
+    // Repetition outermost, so a noisy moment hits every column alike.
     for (let r = 0; r < reps; r++) {
       ds.push(await dsmpiRun(n));
+      th.push(await dsmpiRun(n, true));
       if (withMpi) mp.push(await mpi4pyRun(n));
+      if (withMpi) shm.push(await mpi4pyRun(n, 'shm'));
       raw.push(await rawWsBarrierRun(n));
     }
     for (const op of OPS) {
@@ -143,12 +155,22 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
       const mpi4pyUs = withMpi ? medianOf(mp, `${op}Us`) : undefined;
       const ratio = dsmpiUs !== undefined && mpi4pyUs !== undefined ? dsmpiUs / mpi4pyUs : undefined;
       const floorUs = op === 'barrier' ? medianOf(raw, 'barrierUs') : undefined;
-      rows.push({ op, n, dsmpiUs, mpi4pyUs, ratio, floorUs });
+      rows.push({
+        op,
+        n,
+        dsmpiUs,
+        threadsUs: medianOf(th, `${op}Us`),
+        mpi4pyUs,
+        mpi4pyShmUs: withMpi ? medianOf(shm, `${op}Us`) : undefined,
+        ratio,
+        floorUs,
+      });
     }
     counterRows.push({
       op: 'counter.fetchAndOp',
       n,
       dsmpiUs: medianOf(ds, 'counterFetchAndOpUs'),
+      threadsUs: medianOf(th, 'counterFetchAndOpUs'),
       mpi4pyUs: undefined,
       ratio: undefined,
     });
@@ -157,16 +179,19 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
 }
 
 const fmt = (x: number | undefined, digits = 1): string => (x === undefined ? '—' : x.toFixed(digits));
+const ratioOf = (a: number | undefined, b: number | undefined): string => fmt(a !== undefined && b !== undefined ? a / b : undefined, 2);
 
 export function formatCollectives(rows: Row[]): string {
   const lines = [
-    '| op | n | dsmpi (µs) | mpi4py (µs) | dsmpi / mpi4py | raw ws floor (µs) | dsmpi / floor |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| op | n | dsmpi ws (µs) | dsmpi threads (µs) | mpi4py TCP (µs) | mpi4py shm (µs) | ws / mpi4py TCP | threads / mpi4py TCP | threads / mpi4py shm | raw ws floor (µs) | ws / floor |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.op} | ${r.n} | ${fmt(r.dsmpiUs)} | ${fmt(r.mpi4pyUs)} | ${fmt(r.ratio, 2)} | ${fmt(r.floorUs)} | ${fmt(r.dsmpiUs !== undefined && r.floorUs !== undefined ? r.dsmpiUs / r.floorUs : undefined, 2)} |`,
+        `| ${r.op} | ${r.n} | ${fmt(r.dsmpiUs)} | ${fmt(r.threadsUs)} | ${fmt(r.mpi4pyUs)} | ${fmt(r.mpi4pyShmUs)} | ${fmt(r.ratio, 2)} | ${ratioOf(r.threadsUs, r.mpi4pyUs)} | ${ratioOf(r.threadsUs, r.mpi4pyShmUs)} | ${fmt(r.floorUs)} | ${ratioOf(r.dsmpiUs, r.floorUs)} |`,
     ),
     '',
+    'dsmpi ws: ranks are processes linked by WebSockets (dsrun default). dsmpi threads: dsrun --threads, ranks are',
+    'threads of one process linked by MessagePorts. mpi4py TCP: Open MPI forced onto its TCP transport; shm: its default.',
     'bcast and allreduce: what the call adds to a barrier-separated loop (bcast from a turning root).',
     'Raw ws floor: n Node.js processes over plain ws, a star barrier, none of dsmpi.',
     '',
@@ -174,14 +199,15 @@ export function formatCollectives(rows: Row[]): string {
   ];
   const ops = [...new Set(rows.map((r) => r.op))];
   for (const op of ops) {
-    for (const impl of ['dsmpiUs', 'mpi4pyUs'] as const) {
+    for (const impl of ['dsmpiUs', 'threadsUs', 'mpi4pyUs', 'mpi4pyShmUs'] as const) {
       const t2 = rows.find((r) => r.op === op && r.n === 2)?.[impl];
       const t16 = rows.find((r) => r.op === op && r.n === 16)?.[impl];
       if (t2 === undefined || t16 === undefined) continue;
       const g = t16 / t2;
       // Geometric midpoint of 4 and 8 as the boundary; below 4 is sub-logarithmic.
       const verdict = g <= 4 * Math.SQRT2 ? (g < 2 ? 'flatter than log p' : 'like log p') : g < 12 ? 'like p' : 'worse than p';
-      lines.push(`- ${op} (${impl === 'dsmpiUs' ? 'dsmpi' : 'mpi4py'}): ×${g.toFixed(2)} — ${verdict}`);
+      const name = { dsmpiUs: 'dsmpi ws', threadsUs: 'dsmpi threads', mpi4pyUs: 'mpi4py TCP', mpi4pyShmUs: 'mpi4py shm' }[impl];
+      lines.push(`- ${op} (${name}): ×${g.toFixed(2)} — ${verdict}`);
     }
   }
   lines.push("(16 ranks share the machine's cores, so oversubscription inflates the growth at large n.)");
