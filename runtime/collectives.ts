@@ -1,11 +1,11 @@
 import type { Communicator } from './communicator.ts';
 import type { Engine } from './engine.ts';
 import { DsError, ErrorCode, isDsError } from './errors.ts';
-import type { Matcher, Message } from './matching.ts';
+import type { Matcher, Message, PostedReceive } from './matching.ts';
 import { assertPlainData } from './payload.ts';
 import { knomialNode } from './knomial.ts';
 import { checkOperand, resolveOp, type ReduceOp } from './reduce-ops.ts';
-import { Request } from './request.ts';
+import { Request, type Completion } from './request.ts';
 import { Kind } from './transport/codec.ts';
 
 /**
@@ -60,26 +60,27 @@ export class CollectiveState {
     const op = new CollectiveOp(this, seq, what);
     this.active.add(op);
     engine.inflight.add(request);
-    const done = (): void => {
+    const succeed = (value: T): void => {
       this.active.delete(op);
       engine.inflight.delete(request);
+      request.resolve(value);
     };
-    const run = async (): Promise<T> => {
-      const value = await body(op);
-      if (op.holdsSends) await op.flushed();
-      return value;
+    const fail = (err: unknown): void => {
+      this.active.delete(op);
+      engine.inflight.delete(request);
+      op.fail(err instanceof Error ? err : new Error(String(err)));
+      request.reject(err);
     };
-    run().then(
-      (value) => {
-        done();
-        request.resolve(value);
-      },
-      (err: unknown) => {
-        done();
-        op.fail(err instanceof Error ? err : new Error(String(err)));
-        request.reject(err);
-      },
-    );
+    let running: Promise<T>;
+    try {
+      running = body(op);
+    } catch (err) {
+      running = Promise.reject(err);
+    }
+    running.then((value) => {
+      if (op.holdsSends) op.flushed().then(() => succeed(value), fail);
+      else succeed(value);
+    }, fail);
     return request;
   }
 
@@ -96,8 +97,8 @@ export class CollectiveOp {
   readonly what: string;
   readonly rank: number;
   readonly size: number;
-  private readonly posted = new Set<Request<Message>>();
-  private readonly sends: Promise<void>[] = [];
+  /** Sends held by backpressure (made on the first). */
+  private sends: Promise<void>[] | undefined;
   private failure: Error | undefined;
 
   constructor(state: CollectiveState, seq: number, what: string) {
@@ -112,7 +113,7 @@ export class CollectiveOp {
     if (this.failure) throw this.failure;
     const { comm, context } = this.state;
     const sent = comm.engine.send(comm.group[dest], Kind.Message, context, this.seq * STEPS + step, data, this.what);
-    if (sent) this.sends.push(sent);
+    if (sent) (this.sends ??= []).push(sent);
   }
 
   recv(source: number, step: number): Promise<unknown> {
@@ -121,44 +122,129 @@ export class CollectiveOp {
     const tag = this.seq * STEPS + step;
     const ready = matcher.take(source, tag);
     if (ready) return Promise.resolve(ready.data);
-    const request = new Request<Message>(`${this.what}: waiting for rank ${source}`, comm.clock.now());
     if (comm.engine.dead.has(comm.group[source])) {
       return Promise.reject(new DsError(ErrorCode.PeerLost, `${this.what}: rank ${source} is dead`));
     }
-    this.posted.add(request);
-    matcher.post({ source, tag, request });
-    return request.then(
-      (m) => {
-        this.posted.delete(request);
-        return m.data;
-      },
-      (err: unknown) => {
-        this.posted.delete(request);
-        throw err;
-      },
-    );
+    // A bare promise the matcher settles directly: no Request and no extra promise per message.
+    return new Promise((resolve, reject) => matcher.post(new PostedRecv(this, source, tag, comm.clock.now(), resolve, reject)));
+  }
+
+  /**
+   * Sends the same data to the children of this rank in a tree rooted at `root` (virtual ranks, as
+   * knomialNode gives them), the last (farthest subtree) first. The message is encoded once.
+   */
+  sendToChildren(children: readonly number[], root: number, step: number, data: unknown): void {
+    if (this.failure) throw this.failure;
+    if (children.length === 0) return;
+    const { comm, context } = this.state;
+    const bytes = comm.engine.encode(Kind.Message, context, this.seq * STEPS + step, data, this.what);
+    for (let i = children.length - 1; i >= 0; i--) {
+      const sent = comm.engine.deliver(comm.group[(children[i] + root) % this.size], bytes, this.what);
+      if (sent) (this.sends ??= []).push(sent);
+    }
+  }
+
+  /**
+   * Receives one message from each child of this rank in a tree rooted at `root` (virtual ranks):
+   * their data in the order of `children`. One promise for them all, settled by the last to arrive.
+   */
+  recvFromChildren(children: readonly number[], root: number, step: number): Promise<unknown[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const { comm, matcher } = this.state;
+    const tag = this.seq * STEPS + step;
+    const out = new Array<unknown>(children.length);
+    return new Promise((resolve, reject) => {
+      let missing = 0;
+      const arrived = (data: unknown, index: number): void => {
+        out[index] = data;
+        if (--missing === 0) resolve(out);
+      };
+      const now = comm.clock.now();
+      for (let i = 0; i < children.length; i++) {
+        const source = (children[i] + root) % this.size;
+        const ready = matcher.take(source, tag);
+        if (ready) {
+          out[i] = ready.data;
+          continue;
+        }
+        if (comm.engine.dead.has(comm.group[source])) {
+          // What is already posted is withdrawn when the call fails (fail()).
+          reject(new DsError(ErrorCode.PeerLost, `${this.what}: rank ${source} is dead`));
+          return;
+        }
+        missing++;
+        matcher.post(new PostedRecv(this, source, tag, now, arrived, reject, i));
+      }
+      if (missing === 0) resolve(out);
+    });
   }
 
   /** True if a send is held by backpressure. */
   get holdsSends(): boolean {
-    return this.sends.length > 0;
+    return this.sends !== undefined;
   }
 
   /** Waits for sends held by backpressure. */
   async flushed(): Promise<void> {
-    await Promise.all(this.sends);
+    await Promise.all(this.sends ?? []);
   }
 
   /** Withdraws every receive still posted and makes the call fail with `err`. */
   fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    for (const r of this.posted) {
-      this.state.matcher.withdraw(r);
-      r.reject(err);
+    const { matcher } = this.state;
+    for (const r of matcher.waiting()) {
+      if (r instanceof PostedRecv && r.op === this && matcher.withdraw(r)) r.reject(err);
     }
-    this.posted.clear();
-    for (const s of this.sends) s.catch(() => {});
+    for (const s of this.sends ?? []) s.catch(() => {});
+  }
+}
+
+/**
+ * A receive of a collective call waiting in the matcher: its own matcher entry (source, tag) and the
+ * completion the matcher settles, which hands the message's data to the call's promise.
+ */
+class PostedRecv implements PostedReceive, Completion<Message> {
+  readonly op: CollectiveOp;
+  readonly source: number;
+  readonly tag: number;
+  readonly startedAt: number;
+  readonly request: Completion<Message> = this;
+  private readonly onData: (data: unknown, index: number) => void;
+  private readonly onError: (err: unknown) => void;
+  /** Place of this receive among those of one recvFromChildren call. */
+  private readonly index: number;
+
+  constructor(
+    op: CollectiveOp,
+    source: number,
+    tag: number,
+    startedAt: number,
+    onData: (data: unknown, index: number) => void,
+    onError: (err: unknown) => void,
+    index = 0,
+  ) {
+    this.op = op;
+    this.source = source;
+    this.tag = tag;
+    this.startedAt = startedAt;
+    this.onData = onData;
+    this.onError = onError;
+    this.index = index;
+  }
+
+  /** Built only when a --timeout report or an error asks for it. */
+  get description(): string {
+    return `${this.op.what}: waiting for rank ${this.source}`;
+  }
+
+  resolve(m: Message): void {
+    this.onData(m.data, this.index);
+  }
+
+  reject(err: unknown): void {
+    this.onError(err);
   }
 }
 
@@ -262,7 +348,7 @@ async function reduceKnomial(
 ): Promise<Wrapped | undefined> {
   const { rank: r, size: p } = op;
   const { parent, children } = knomialNode((r - root + p) % p, p, k);
-  const got = await Promise.all(children.map((c) => op.recv((c + root) % p, 0)));
+  const got = children.length > 0 ? await op.recvFromChildren(children, root, 0) : [];
   let acc = value;
   for (const g of got) acc = f(acc, g as Wrapped);
   if (parent < 0) return acc;
@@ -275,7 +361,7 @@ async function bcastKnomial<T>(op: CollectiveOp, data: T, root: number, k: numbe
   const { rank: r, size: p } = op;
   const { parent, children } = knomialNode((r - root + p) % p, p, k);
   if (parent >= 0) data = (await op.recv((parent + root) % p, step)) as T;
-  for (let i = children.length - 1; i >= 0; i--) op.send((children[i] + root) % p, step, data);
+  op.sendToChildren(children, root, step, data);
   return data;
 }
 
@@ -283,12 +369,12 @@ async function bcastKnomial<T>(op: CollectiveOp, data: T, root: number, k: numbe
 export async function barrierKnomial(op: CollectiveOp, k: number): Promise<void> {
   const { rank: r, size: p } = op;
   const { parent, children } = knomialNode(r, p, k);
-  if (children.length > 0) await Promise.all(children.map((c) => op.recv(c, 0)));
+  if (children.length > 0) await op.recvFromChildren(children, 0, 0);
   if (parent >= 0) {
     op.send(parent, 0, null);
     await op.recv(parent, 1);
   }
-  for (let i = children.length - 1; i >= 0; i--) op.send(children[i], 1, null);
+  op.sendToChildren(children, 0, 1, null);
 }
 
 /** Reduction on a k-nomial tree (k = 2: binomial). */

@@ -140,7 +140,16 @@ export class Engine {
    * is not plain data or is too large. Resolves when the message is buffered for the network.
    */
   send(worldDest: number, kind: number, context: number, tag: number, data: unknown, what: Describe): void | Promise<void> {
-    assertPlainData(data, what);
+    return this.deliver(worldDest, this.encode(kind, context, tag, data, what), what);
+  }
+
+  /**
+   * Encodes one message, to hand to deliver() for one or more ranks. Throws at once for a payload
+   * that is not plain data or is too large, or when the runtime has shut down.
+   */
+  encode(kind: number, context: number, tag: number, data: unknown, what: Describe): Uint8Array {
+    // Only objects, functions and symbols can fail the check: no walk for the primitives of small messages.
+    if (typeof data === 'object' ? data !== null : typeof data === 'function' || typeof data === 'symbol') assertPlainData(data, what);
     const bytes = encodeMessage(kind, context, tag, data);
     if (bytes.length > this.transport.maxPayload) {
       throw new DsError(
@@ -149,6 +158,11 @@ export class Engine {
       );
     }
     if (this.closed) throw new DsError(ErrorCode.Closed, `${describe(what)}: the runtime has shut down`);
+    return bytes;
+  }
+
+  /** Sends a message encoded by encode() to a world rank (see send()). The bytes are not changed. */
+  deliver(worldDest: number, bytes: Uint8Array, what: Describe): void | Promise<void> {
     if (worldDest === this.rank) {
       // To oneself: through the codec all the same, so the receiver gets a copy.
       for (const env of decodeFrame(bytes)) this.dispatch(this.rank, env);

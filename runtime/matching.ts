@@ -59,7 +59,7 @@ export class Matcher {
     for (let i = 0; i < this.posted.length; i++) {
       const p = this.posted[i];
       if (matches(p, msg)) {
-        this.posted.splice(i, 1);
+        removeAt(this.posted, i);
         p.clearTimer?.();
         p.request.resolve(msg);
         return;
@@ -84,7 +84,7 @@ export class Matcher {
         this.head = 0;
       }
     } else {
-      this.unexpected.splice(i, 1);
+      removeAt(this.unexpected, i);
     }
     return msg;
   }
@@ -152,10 +152,20 @@ export class Matcher {
   }
 
   private find(source: number, tag: number): number {
-    const p = { source, tag };
     for (let i = this.head; i < this.unexpected.length; i++) {
-      if (matches(p, this.unexpected[i])) return i;
+      const m = this.unexpected[i];
+      if ((source === ANY_SOURCE || source === m.source) && (tag === ANY_TAG || tag === m.tag)) return i;
     }
     return -1;
   }
+}
+
+/** Removes the item at `i`, keeping the order (splice would allocate an array of what it removes). */
+function removeAt<T>(list: T[], i: number): void {
+  if (i === 0) {
+    list.shift();
+    return;
+  }
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j];
+  list.pop();
 }

@@ -20,7 +20,69 @@ export type Envelope = [kind: number, context: number, tag: number, data: unknow
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 export function encodeMessage(kind: number, context: number, tag: number, data: unknown): Uint8Array {
+  // A message whose data is null, a boolean or a 32-bit integer (barriers, acknowledgements, counts)
+  // is written here, in the very bytes msgpackr writes: a few bytes do not need the encoder set up.
+  const dataBytes = data === null || typeof data === 'boolean' ? 1 : intBytes(data);
+  if (dataBytes > 0 && kind >>> 0 === kind && context >>> 0 === context && tag >>> 0 === tag) {
+    const out = Buffer.allocUnsafe(1 + intBytes(kind) + intBytes(context) + intBytes(tag) + dataBytes);
+    out[0] = 0x94; // an array of 4
+    let at = writeInt(out, 1, kind);
+    at = writeInt(out, at, context);
+    at = writeInt(out, at, tag);
+    if (data === null) out[at] = 0xc0;
+    else if (typeof data === 'boolean') out[at] = data ? 0xc3 : 0xc2;
+    else writeInt(out, at, data as number);
+    return out;
+  }
   return packr.pack([kind, context, tag, data]);
+}
+
+/** Bytes of a 32-bit integer as msgpackr writes it (useRecords: false); 0 if `v` is no such integer. */
+function intBytes(v: unknown): number {
+  if (typeof v !== 'number') return 0;
+  if (v >>> 0 === v) return v < 0x80 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : 5;
+  if (v >> 0 === v) return v >= -0x20 ? 1 : v >= -0x80 ? 2 : v >= -0x8000 ? 3 : 5;
+  return 0;
+}
+
+/** Writes a 32-bit integer at `at` as msgpackr does; returns the position after it. */
+function writeInt(out: Buffer, at: number, v: number): number {
+  if (v >>> 0 === v) {
+    if (v < 0x80) {
+      out[at] = v;
+      return at + 1;
+    }
+    if (v < 0x100) {
+      out[at] = 0xcc;
+      out[at + 1] = v;
+      return at + 2;
+    }
+    if (v < 0x10000) {
+      out[at] = 0xcd;
+      out.writeUInt16BE(v, at + 1);
+      return at + 3;
+    }
+    out[at] = 0xce;
+    out.writeUInt32BE(v, at + 1);
+    return at + 5;
+  }
+  if (v >= -0x20) {
+    out[at] = 0x100 + v;
+    return at + 1;
+  }
+  if (v >= -0x80) {
+    out[at] = 0xd0;
+    out.writeInt8(v, at + 1);
+    return at + 2;
+  }
+  if (v >= -0x8000) {
+    out[at] = 0xd1;
+    out.writeInt16BE(v, at + 1);
+    return at + 3;
+  }
+  out[at] = 0xd2;
+  out.writeInt32BE(v, at + 1);
+  return at + 5;
 }
 
 export function encodeValue(value: unknown): Uint8Array {
@@ -38,6 +100,8 @@ export function joinFrame(messages: Uint8Array[]): Uint8Array {
 
 /** Splits a frame into envelopes; throws DS_ERR_DECODE on anything malformed or truncated. */
 export function decodeFrame(frame: Uint8Array): Envelope[] {
+  const simple = decodeSimpleFrame(frame);
+  if (simple) return simple;
   let values: unknown[];
   try {
     values = packr.unpackMultiple(frame as Buffer) as unknown[];
@@ -50,6 +114,64 @@ export function decodeFrame(frame: Uint8Array): Envelope[] {
     }
   }
   return values as Envelope[];
+}
+
+/**
+ * A frame whose messages all carry null, a boolean or a 32-bit integer (what encodeMessage writes
+ * itself), read without msgpackr; undefined for any other frame, which msgpackr then reads.
+ */
+function decodeSimpleFrame(b: Uint8Array): Envelope[] | undefined {
+  const out: Envelope[] = [];
+  cursor = 0;
+  while (cursor < b.length) {
+    if (b[cursor++] !== 0x94) return undefined;
+    const kind = readInt32(b);
+    const context = readInt32(b);
+    const tag = readInt32(b);
+    if (Number.isNaN(kind) || Number.isNaN(context) || Number.isNaN(tag) || cursor >= b.length) return undefined;
+    const x = b[cursor];
+    let data: number | boolean | null;
+    if (x === 0xc0 || x === 0xc2 || x === 0xc3) {
+      cursor++;
+      data = x === 0xc0 ? null : x === 0xc3;
+    } else {
+      data = readInt32(b);
+      if (Number.isNaN(data)) return undefined;
+    }
+    out.push([kind, context, tag, data]);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/** Position of readInt32 in the bytes it reads. */
+let cursor = 0;
+
+/** The MessagePack integer of at most 32 bits at `cursor`, which moves past it; NaN if there is none. */
+function readInt32(b: Uint8Array): number {
+  const at = cursor;
+  if (at >= b.length) return NaN;
+  const x = b[at];
+  if (x <= 0x7f || x >= 0xe0) {
+    cursor = at + 1;
+    return x <= 0x7f ? x : x - 0x100;
+  }
+  const size = x === 0xcc || x === 0xd0 ? 1 : x === 0xcd || x === 0xd1 ? 2 : x === 0xce || x === 0xd2 ? 4 : 0;
+  if (size === 0 || at + 1 + size > b.length) return NaN;
+  cursor = at + 1 + size;
+  switch (x) {
+    case 0xcc:
+      return b[at + 1];
+    case 0xcd:
+      return (b[at + 1] << 8) | b[at + 2];
+    case 0xce:
+      return ((b[at + 1] << 24) | (b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4]) >>> 0;
+    case 0xd0:
+      return (b[at + 1] << 24) >> 24;
+    case 0xd1:
+      return (((b[at + 1] << 8) | b[at + 2]) << 16) >> 16;
+    default:
+      return (b[at + 1] << 24) | (b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4];
+  }
 }
 
 /**

@@ -56,8 +56,9 @@ interface Link {
 
 /**
  * The WebSocket transport: one socket per pair of ranks, opened on first use by whichever side
- * sends first (if both dial at once, the connection dialled by the lower rank wins). Messages sent
- * in one event-loop turn to one peer travel as one frame.
+ * sends first (if both dial at once, the connection dialled by the lower rank wins). A message to a
+ * peer with nothing in flight is written at once; messages sent to it while a write is in flight
+ * (in the rest of the event-loop turn, or while the socket is slow) travel together as one frame.
  */
 export class WsTransport implements Transport {
   readonly maxPayload: number;
@@ -127,7 +128,9 @@ export class WsTransport implements Transport {
     link.queuedBytes += message.length;
     if (link.state === 'idle') void this.dial(peer);
     if (link.state === 'open') {
-      if (link.queuedBytes >= FRAME_TARGET) this.flushLink(peer);
+      // A message to an idle link goes at once: no wait for the end of the turn (a barrier's lone
+      // message). While a write is in flight, messages gather into frames at the end of the turn.
+      if (link.queuedBytes >= FRAME_TARGET || (link.unwritten === 0 && link.queue.length === 1)) this.flushLink(peer);
       else this.scheduleFlush(peer);
     }
     if (link.queuedBytes + link.unwritten > HIGH_WATER) {
@@ -331,6 +334,10 @@ export class WsTransport implements Transport {
     const link = this.link(peer);
     const socket = link.socket;
     if (link.state !== 'open' || !socket || link.queue.length === 0) return;
+    // Taken off the link first: a write to a closing socket completes at once, and must find the queue empty.
+    const queue = link.queue;
+    link.queue = [];
+    link.queuedBytes = 0;
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
     const sendBatch = (): void => {
@@ -348,14 +355,12 @@ export class WsTransport implements Transport {
       batch = [];
       batchBytes = 0;
     };
-    for (const m of link.queue) {
+    for (const m of queue) {
       if (batchBytes + m.length > this.maxPayload && batch.length > 0) sendBatch();
       batch.push(m);
       batchBytes += m.length;
     }
     sendBatch();
-    link.queue = [];
-    link.queuedBytes = 0;
   }
 }
 
