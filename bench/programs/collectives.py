@@ -16,7 +16,7 @@ from mpi4py import MPI
 WARMUP = 100
 TARGET_S = 0.5
 MIN_ITERS, MAX_ITERS = 50, 200000
-WARM_UP_ROUND, WARM_UP_LIMIT_S = 300, 20.0
+WARM_UP_ROUND, WARM_UP_LIMIT_S = 300, 30.0
 
 comm = MPI.COMM_WORLD
 rank, size = comm.Get_rank(), comm.Get_size()
@@ -58,17 +58,18 @@ def cost_of(call):
 
 
 def warm_up():
-    """As warmUp in collectives.ts: rounds of all three until one is no more than 10% faster."""
-    begin, previous = now(), float("inf")
+    """As warmUp in collectives.ts: rounds of all three until the best of the last three is no
+    more than 5% faster than the best before them."""
+    begin, rounds = now(), []
     while True:
         t0 = now()
         for i in range(WARM_UP_ROUND):
             comm.barrier()
             comm.bcast({"tag": "accept", "value": 123456789, "round": i} if rank == i % size else None, root=i % size)
             comm.allreduce(float(rank), op=MPI.SUM)
-        duration = now() - t0
-        steady = duration > 0.9 * previous or now() - begin > WARM_UP_LIMIT_S
-        previous = duration
+        rounds.append(now() - t0)
+        k = len(rounds) - 3
+        steady = (k >= 1 and min(rounds[k:]) > 0.95 * min(rounds[:k])) or now() - begin > WARM_UP_LIMIT_S
         if comm.bcast(steady if rank == 0 else None, root=0):
             return
 

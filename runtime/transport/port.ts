@@ -11,26 +11,29 @@ interface PortLink {
   queuedBytes: number;
   /** The peer said goodbye, or its thread ended. */
   gone: boolean;
+  /** A frame went to the peer in this event-loop turn: what follows in the turn is gathered. */
+  postedThisTurn: boolean;
 }
 
 /**
  * Links between ranks that are worker threads of one process (dsrun --threads): one MessageChannel
- * per pair, made by the launcher. Messages sent in one event-loop turn to one peer travel as one
- * frame, copied once into a buffer of their own whose memory is handed over, not cloned. A port
+ * per pair, made by the launcher. The first message of an event-loop turn to a peer is posted at
+ * once, the rest of the turn's messages to it as one frame at the end of the turn. A port
  * that closes without the peer's goodbye means its thread ended: the peer is lost.
  */
 export class PortTransport implements Transport {
   readonly maxPayload: number;
   private readonly links: Array<PortLink | undefined>;
   private events: TransportEvents | undefined;
-  private readonly dirty = new Set<number>();
+  /** Links that posted in this turn or have messages queued, handled at the end of the turn. */
+  private readonly touched = new Set<number>();
   private flushScheduled = false;
   private closing = false;
 
   /** `ports[peer]` is this rank's end of the channel to `peer` (undefined for this rank itself). */
   constructor(ports: ReadonlyArray<MessagePort | undefined>, maxPayload = 64 * 1024 * 1024) {
     this.maxPayload = maxPayload;
-    this.links = ports.map((port) => port && { port, queue: [], queuedBytes: 0, gone: false });
+    this.links = ports.map((port) => port && { port, queue: [], queuedBytes: 0, gone: false, postedThisTurn: false });
   }
 
   start(events: TransportEvents): void {
@@ -54,24 +57,31 @@ export class PortTransport implements Transport {
     if (!link)
       throw new DsError(ErrorCode.InvalidRank, `send to rank ${peer}: no thread link to it (ranks started by spawn() are not threads)`);
     if (link.gone) throw new DsError(ErrorCode.PeerLost, `send to rank ${peer}: its thread has ended`);
-    link.queue.push(message);
-    link.queuedBytes += message.length;
-    this.dirty.add(peer);
+    // The turn's first message to a peer goes at once (a lone message waits for nothing); the
+    // rest of the turn's messages to it follow as one frame at the end of the turn.
+    if (link.postedThisTurn) {
+      link.queue.push(message);
+      link.queuedBytes += message.length;
+    } else {
+      link.postedThisTurn = true;
+      post(link.port, [message], message.length);
+    }
+    this.touched.add(peer);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    process.nextTick(() => this.flushDirty());
+    process.nextTick(() => this.flushTouched());
   }
 
   /** Frames between threads come from dsmpi itself: there is no connection to drop. */
   drop(): void {}
 
   async flush(): Promise<void> {
-    this.flushDirty();
+    this.flushTouched();
   }
 
   async close(): Promise<void> {
     if (this.closing) return;
-    this.flushDirty();
+    this.flushTouched();
     this.closing = true;
     for (const link of this.links) {
       if (!link) continue;
@@ -100,22 +110,28 @@ export class PortTransport implements Transport {
     this.events?.onPeerLost(peer, reason);
   }
 
-  private flushDirty(): void {
+  private flushTouched(): void {
     this.flushScheduled = false;
-    for (const peer of this.dirty) {
+    for (const peer of this.touched) {
       const link = this.links[peer]!;
+      link.postedThisTurn = false;
       if (link.gone || link.queue.length === 0) continue;
-      // One exact-size copy: the message buffers may be views of larger pooled memory.
-      const frame = new Uint8Array(link.queuedBytes);
-      let at = 0;
-      for (const m of link.queue) {
-        frame.set(m, at);
-        at += m.length;
-      }
+      post(link.port, link.queue, link.queuedBytes);
       link.queue = [];
       link.queuedBytes = 0;
-      link.port.postMessage(frame.buffer, [frame.buffer]);
     }
-    this.dirty.clear();
+    this.touched.clear();
   }
+}
+
+/** Posts messages as one frame, copied once into memory of its own that is handed over, not cloned. */
+function post(port: MessagePort, messages: Uint8Array[], bytes: number): void {
+  // An exact-size copy: the message buffers may be views of larger pooled memory.
+  const frame = new Uint8Array(bytes);
+  let at = 0;
+  for (const m of messages) {
+    frame.set(m, at);
+    at += m.length;
+  }
+  port.postMessage(frame.buffer, [frame.buffer]);
 }
