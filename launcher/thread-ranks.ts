@@ -14,14 +14,19 @@ class ThreadChild extends EventEmitter {
   private killedBy: NodeJS.Signals | undefined;
   private ended = false;
 
-  constructor(private readonly worker: Worker) {
+  constructor(
+    private readonly worker: Worker,
+    prefix: string,
+  ) {
     super();
     this.stdout = worker.stdout;
     this.stderr = worker.stderr;
     // An error the program did not catch before run() took over (a bad import, a throw at the top
     // level): reported on the rank's stderr with exit code 1, as a process would.
     worker.on('error', (err) => {
-      if (!this.ended) process.stderr.write(`${err.stack ?? String(err)}\n`);
+      if (this.ended) return;
+      const lines = (err.stack ?? String(err)).split('\n');
+      process.stderr.write(lines.map((line) => `${prefix}${line}\n`).join(''));
     });
     worker.on('exit', (code) => {
       this.ended = true;
@@ -78,13 +83,14 @@ export class ThreadSpawner implements RankSpawner {
     if (!ports) throw new Error(`rank ${rank} is past the job's ${this.np} threads`);
     const worker = new Worker(this.entry, {
       argv: this.args,
+      execArgv: ['--enable-source-maps'],
       env,
       stdout: true,
       stderr: true,
       workerData: { [threadLinksKey]: ports },
       transferList: ports.filter((p): p is MessagePort => p !== undefined),
     });
-    return new ThreadChild(worker) as unknown as ChildProcess;
+    return new ThreadChild(worker, this.prefix(rank)) as unknown as ChildProcess;
   }
 
   prefix(rank: number): string {

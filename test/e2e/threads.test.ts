@@ -38,6 +38,14 @@ t.test("an uncaught error in a thread aborts the job with that rank's message an
   t.match(r.stderr, /throws\.ts:\d+/);
 });
 
+t.test('a thread that throws while its program loads: the error on its prefixed stderr, exit code 1', async (t) => {
+  const r = await dsrun(['-n', '3', '--threads', 'test/fixtures/throws-at-load.ts']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^\[rank 1\] Error: broken at load time$/m);
+  t.match(r.stderr, /^\[rank 1\] .*throws-at-load\.ts:\d+/m, 'the stack points into the TypeScript source');
+  t.match(r.stderr, /dsrun: rank 1 failed \(exit code 1\)/);
+});
+
 t.test('abort(code) in a thread ends the job with that code', async (t) => {
   const r = await dsrun(['-n', '3', '--threads', 'test/fixtures/aborts.ts']);
   t.equal(r.code, 3);
