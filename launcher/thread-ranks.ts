@@ -11,7 +11,6 @@ class ThreadChild extends EventEmitter {
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly pid = process.pid;
-  private killedBy: NodeJS.Signals | undefined;
   private ended = false;
 
   constructor(
@@ -27,20 +26,27 @@ class ThreadChild extends EventEmitter {
       if (this.ended) return;
       const lines = (err.stack ?? String(err)).split('\n');
       process.stderr.write(lines.map((line) => `${prefix}${line}\n`).join(''));
+      this.finish(1, null);
     });
-    worker.on('exit', (code) => {
-      this.ended = true;
-      if (this.killedBy) this.emit('exit', null, this.killedBy);
-      else this.emit('exit', code, null);
-    });
+    worker.on('exit', (code) => this.finish(code, null));
   }
 
   /** Every signal ends the thread at once: a thread cannot be stopped and resumed, or asked to finish. */
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
-    if (this.ended || this.killedBy) return false;
-    this.killedBy = signal;
+    if (this.ended) return false;
     void this.worker.terminate();
+    this.finish(null, signal);
     return true;
+  }
+
+  /**
+   * Reports the end of the rank as soon as it is certain, before the thread has quite stopped: its
+   * peers see their links close then, and dsrun must already know which rank failed first.
+   */
+  private finish(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    process.nextTick(() => this.emit('exit', code, signal));
   }
 }
 

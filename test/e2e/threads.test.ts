@@ -4,6 +4,7 @@ import t from 'tap';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseTrace } from '../../runtime/index.ts';
 import { dsrun } from '../helpers/dsrun.ts';
 
 t.test('paxos as threads: every learner decides the same value', async (t) => {
@@ -80,6 +81,48 @@ t.test('--kill ends a thread: the survivors see it lost and shrink, and the trac
     events.some((e) => e.ev === 'send'),
     'and the messages',
   );
+});
+
+t.test("by default a --kill of a thread aborts the job with the killed rank's code", async (t) => {
+  const r = await dsrun(['-n', '3', '--threads', '--kill', '2@1s', 'test/fixtures/survivor.ts', 'no-survive']);
+  t.equal(r.code, 137);
+  t.match(r.stderr, /rank 2 failed \(exit code 137\): killed by SIGKILL \(--kill 2@1000ms\)/);
+});
+
+t.test('--drop and --delay apply between threads as between processes: the same seed drops the same messages', async (t) => {
+  const dropped: string[][] = [];
+  for (const mode of [['--threads'], []]) {
+    const trace = join(tmpdir(), `dsmpi-threads-drop-${process.pid}-${mode.length}.jsonl`);
+    t.teardown(() => rmSync(trace, { force: true }));
+    const r = await dsrun([
+      '-n',
+      '3',
+      ...mode,
+      '--drop',
+      '0.3',
+      '--seed',
+      '42',
+      '--trace',
+      trace,
+      'test/fixtures/traffic.ts',
+      '20',
+      'no-recv',
+    ]);
+    t.equal(r.code, 0, r.stderr);
+    const events = parseTrace(readFileSync(trace, 'utf8'));
+    t.equal(events.filter((e) => e.ev === 'send').length, 120, 'every send is traced');
+    dropped.push(
+      events
+        .filter((e) => e.ev === 'drop')
+        .map((e) => `${e.rank}:${e.msg}`)
+        .sort(),
+    );
+  }
+  t.ok(dropped[0].length > 10 && dropped[0].length < 70, `${dropped[0].length} dropped of 120 at p = 0.3`);
+  t.same(dropped[0], dropped[1], 'threads drop exactly the messages processes drop');
+  const r = await dsrun(['-n', '3', '--threads', '--delay', '5ms..20ms', '--quiet', 'test/fixtures/traffic.ts', '10']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.split('\n').filter((l) => l === 'received 20 in order').length, 3, 'delayed messages keep their per-pair order');
 });
 
 t.test('spawn() is refused with a clear error when ranks are threads', async (t) => {
