@@ -4,6 +4,8 @@ import type { Transport, TransportEvents } from './transport.ts';
 
 /** Posted on a link by a rank that closes normally, so its peer does not take the close for a crash. */
 const GOODBYE = 'goodbye';
+/** A frame is posted as soon as this many bytes are queued, so a long send loop streams. */
+const FRAME_TARGET = 64 * 1024;
 
 interface PortLink {
   port: MessagePort;
@@ -11,21 +13,22 @@ interface PortLink {
   queuedBytes: number;
   /** The peer said goodbye, or its thread ended. */
   gone: boolean;
-  /** A frame went to the peer in this event-loop turn: what follows in the turn is gathered. */
-  postedThisTurn: boolean;
+  /** A frame went to the peer in this burst: the rest of the burst's messages to it are gathered. */
+  postedInBurst: boolean;
 }
 
 /**
  * Links between ranks that are worker threads of one process (dsrun --threads): one MessageChannel
- * per pair, made by the launcher. The first message of an event-loop turn to a peer is posted at
- * once, the rest of the turn's messages to it as one frame at the end of the turn. A port
+ * per pair, made by the launcher. In a burst (what a rank sends before its code next yields), the
+ * first message to a peer is posted at once and the rest to it follow as one frame (of at most
+ * FRAME_TARGET bytes) when the burst ends. A port
  * that closes without the peer's goodbye means its thread ended: the peer is lost.
  */
 export class PortTransport implements Transport {
   readonly maxPayload: number;
   private readonly links: Array<PortLink | undefined>;
   private events: TransportEvents | undefined;
-  /** Links that posted in this turn or have messages queued, handled at the end of the turn. */
+  /** Links that posted in this burst or have messages queued, handled when it ends. */
   private readonly touched = new Set<number>();
   private flushScheduled = false;
   private closing = false;
@@ -33,7 +36,7 @@ export class PortTransport implements Transport {
   /** `ports[peer]` is this rank's end of the channel to `peer` (undefined for this rank itself). */
   constructor(ports: ReadonlyArray<MessagePort | undefined>, maxPayload = 64 * 1024 * 1024) {
     this.maxPayload = maxPayload;
-    this.links = ports.map((port) => port && { port, queue: [], queuedBytes: 0, gone: false, postedThisTurn: false });
+    this.links = ports.map((port) => port && { port, queue: [], queuedBytes: 0, gone: false, postedInBurst: false });
   }
 
   start(events: TransportEvents): void {
@@ -57,19 +60,24 @@ export class PortTransport implements Transport {
     if (!link)
       throw new DsError(ErrorCode.InvalidRank, `send to rank ${peer}: no thread link to it (ranks started by spawn() are not threads)`);
     if (link.gone) throw new DsError(ErrorCode.PeerLost, `send to rank ${peer}: its thread has ended`);
-    // The turn's first message to a peer goes at once (a lone message waits for nothing); the
-    // rest of the turn's messages to it follow as one frame at the end of the turn.
-    if (link.postedThisTurn) {
+    // A lone message waits for nothing; the rest of a burst goes as one frame when it ends.
+    if (link.postedInBurst) {
       link.queue.push(message);
       link.queuedBytes += message.length;
+      if (link.queuedBytes >= FRAME_TARGET) {
+        post(link.port, link.queue, link.queuedBytes);
+        link.queue = [];
+        link.queuedBytes = 0;
+      }
     } else {
-      link.postedThisTurn = true;
+      link.postedInBurst = true;
       post(link.port, [message], message.length);
     }
     this.touched.add(peer);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    process.nextTick(() => this.flushTouched());
+    // The burst ends at the next microtask: cheaper than process.nextTick on a rank that wakes for every message.
+    queueMicrotask(() => this.flushTouched());
   }
 
   /** Frames between threads come from dsmpi itself: there is no connection to drop. */
@@ -114,7 +122,7 @@ export class PortTransport implements Transport {
     this.flushScheduled = false;
     for (const peer of this.touched) {
       const link = this.links[peer]!;
-      link.postedThisTurn = false;
+      link.postedInBurst = false;
       if (link.gone || link.queue.length === 0) continue;
       post(link.port, link.queue, link.queuedBytes);
       link.queue = [];
