@@ -148,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'check') return checkMain(argv.slice(1));
   let exitCode: number = ExitCode.ok;
   const program = new Command('dsrun')
-    .description('Run an SPMD dsmpi program as N ranks (processes) that talk over WebSockets.')
+    .description('Run an SPMD dsmpi program as N ranks: processes that talk over WebSockets, or threads (--threads).')
     .version(version, '-v, --version')
     .usage('-n N [options] program.ts [args...]')
     .addOption(new Option('-n, --np <N>', 'number of ranks').argParser(positiveInt('-n')).makeOptionMandatory())
@@ -175,7 +175,10 @@ export async function main(argv: string[]): Promise<number> {
       'drop messages between two rank lists (A>B: one way) in a time window (repeatable)',
       repeatable(parsePartition),
     )
-    .option('--threads', 'run the ranks as threads of one process, linked by shared memory instead of sockets (docs/threads.md)')
+    .option(
+      '--threads',
+      'run the ranks as threads of one process, linked by in-process message channels instead of sockets (docs/threads.md)',
+    )
     .option('--trace <file>', 'write every send, delivery, drop and fault to file (JSONL, docs/traces.md)')
     .option('--summary', 'at the end, print messages and bytes per rank and per tag')
     .option('--hosts <list>', 'run on the agents of these hosts: host[:port]:slots,... (docs/multi-host.md)')
