@@ -20,9 +20,9 @@ interface PortLink {
 /**
  * Links between ranks that are worker threads of one process (dsrun --threads): one MessageChannel
  * per pair, made by the launcher. In a burst (what a rank sends before its code next yields), the
- * first message to a peer is posted at once and the rest to it follow as one frame (of at most
- * FRAME_TARGET bytes) when the burst ends. A port
- * that closes without the peer's goodbye means its thread ended: the peer is lost.
+ * first message to a peer is posted at once and the rest to it follow as one frame when the burst
+ * ends, or earlier once FRAME_TARGET bytes are queued. A port that closes without the peer's
+ * goodbye means its thread ended: the peer is lost.
  */
 export class PortTransport implements Transport {
   readonly maxPayload: number;
