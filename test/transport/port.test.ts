@@ -1,6 +1,7 @@
 import t from 'tap';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { PortTransport } from '../../runtime/transport/port.ts';
+import { decodeFrame, encodeMessage } from '../../runtime/transport/codec.ts';
 import { conformance } from './conformance.ts';
 
 /** n transports joined by one MessageChannel per pair, as dsrun --threads joins its worker threads. */
@@ -39,4 +40,33 @@ t.test('port: sending to an ended peer is DS_ERR_PEER_LOST; a rank without a lin
   t.throws(() => a.send(1, new Uint8Array([1])), { code: 'DS_ERR_PEER_LOST' });
   t.throws(() => a.send(5, new Uint8Array([1])), { code: 'DS_ERR_INVALID_RANK' });
   await a.close();
+});
+
+t.test('port: every byte value survives a small frame (sent as a string) and a large one (memory handed over)', async (t) => {
+  const [a, b] = mesh(2);
+  const got: Uint8Array[] = [];
+  const arrived = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('frames not delivered within 5 s')), 5000);
+    b.start({
+      onFrame: (_from, frame) => {
+        for (const [, , , data] of decodeFrame(frame)) got.push(data as Uint8Array);
+        if (got.length === 2) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+      onPeerLost: () => {},
+      onError: () => {},
+    });
+  });
+  a.start({ onFrame: () => {}, onPeerLost: () => {}, onError: () => {} });
+  const small = Uint8Array.from({ length: 256 }, (_, i) => i);
+  const large = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7) % 256);
+  a.send(1, encodeMessage(0, 0, 1, small));
+  await Promise.resolve();
+  a.send(1, encodeMessage(0, 0, 2, large));
+  await arrived;
+  t.ok(Buffer.from(got[0]).equals(Buffer.from(small)), 'the small frame');
+  t.ok(Buffer.from(got[1]).equals(Buffer.from(large)), 'the large frame, after it');
+  await Promise.all([a.close(), b.close()]);
 });
