@@ -8,6 +8,8 @@ const GOODBYE = null;
 const STRING_FRAME_LIMIT = 16 * 1024;
 /** A frame is posted as soon as this many bytes are queued, so a long send loop streams. */
 const FRAME_TARGET = 64 * 1024;
+/** Bursts end in a promise reaction: a plain microtask, without the async context queueMicrotask keeps. */
+const resolved = Promise.resolve();
 
 interface PortLink {
   port: MessagePort;
@@ -33,6 +35,7 @@ export class PortTransport implements Transport {
   /** Links that posted in this burst or have messages queued, handled when it ends. */
   private readonly touched = new Set<number>();
   private flushScheduled = false;
+  private readonly endBurst = (): void => this.flushTouched();
   private closing = false;
 
   /** `ports[peer]` is this rank's end of the channel to `peer` (undefined for this rank itself). */
@@ -80,7 +83,7 @@ export class PortTransport implements Transport {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     // The burst ends at the next microtask: cheaper than process.nextTick on a rank that wakes for every message.
-    queueMicrotask(() => this.flushTouched());
+    resolved.then(this.endBurst);
   }
 
   /** Frames between threads come from dsmpi itself: there is no connection to drop. */
