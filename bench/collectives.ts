@@ -23,7 +23,6 @@ export interface Row {
   mpi4pyUs: number | undefined;
   /** mpi4py over shared memory (Open MPI's default on one machine). */
   mpi4pyShmUs?: number;
-  ratio: number | undefined;
   /** Raw ws star barrier of n processes: what Node.js and WebSockets alone cost. */
   floorUs?: number;
 }
@@ -153,7 +152,6 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
     for (const op of OPS) {
       const dsmpiUs = medianOf(ds, `${op}Us`);
       const mpi4pyUs = withMpi ? medianOf(mp, `${op}Us`) : undefined;
-      const ratio = dsmpiUs !== undefined && mpi4pyUs !== undefined ? dsmpiUs / mpi4pyUs : undefined;
       const floorUs = op === 'barrier' ? medianOf(raw, 'barrierUs') : undefined;
       rows.push({
         op,
@@ -162,7 +160,6 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
         threadsUs: medianOf(th, `${op}Us`),
         mpi4pyUs,
         mpi4pyShmUs: withMpi ? medianOf(shm, `${op}Us`) : undefined,
-        ratio,
         floorUs,
       });
     }
@@ -172,7 +169,6 @@ export async function benchCollectives(reps: number): Promise<Row[]> {
       dsmpiUs: medianOf(ds, 'counterFetchAndOpUs'),
       threadsUs: medianOf(th, 'counterFetchAndOpUs'),
       mpi4pyUs: undefined,
-      ratio: undefined,
     });
   }
   return [...rows, ...counterRows];
@@ -187,7 +183,7 @@ export function formatCollectives(rows: Row[]): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.op} | ${r.n} | ${fmt(r.dsmpiUs)} | ${fmt(r.threadsUs)} | ${fmt(r.mpi4pyUs)} | ${fmt(r.mpi4pyShmUs)} | ${fmt(r.ratio, 2)} | ${ratioOf(r.threadsUs, r.mpi4pyUs)} | ${ratioOf(r.threadsUs, r.mpi4pyShmUs)} | ${fmt(r.floorUs)} | ${ratioOf(r.dsmpiUs, r.floorUs)} |`,
+        `| ${r.op} | ${r.n} | ${fmt(r.dsmpiUs)} | ${fmt(r.threadsUs)} | ${fmt(r.mpi4pyUs)} | ${fmt(r.mpi4pyShmUs)} | ${ratioOf(r.dsmpiUs, r.mpi4pyUs)} | ${ratioOf(r.threadsUs, r.mpi4pyUs)} | ${ratioOf(r.threadsUs, r.mpi4pyShmUs)} | ${fmt(r.floorUs)} | ${ratioOf(r.dsmpiUs, r.floorUs)} |`,
     ),
     '',
     'dsmpi ws: ranks are processes linked by WebSockets (dsrun default). dsmpi threads: dsrun --threads, ranks are',

@@ -117,60 +117,69 @@ export function decodeFrame(frame: Uint8Array): Envelope[] {
 }
 
 /**
- * A frame whose messages all carry null, a boolean or a 32-bit integer (what encodeMessage writes
+ * A frame whose messages all carry null, a boolean or an integer (what encodeMessage writes
  * itself), read without msgpackr; undefined for any other frame, which msgpackr then reads.
  */
 function decodeSimpleFrame(b: Uint8Array): Envelope[] | undefined {
   const out: Envelope[] = [];
-  cursor = 0;
-  while (cursor < b.length) {
-    if (b[cursor++] !== 0x94) return undefined;
-    const kind = readInt32(b);
-    const context = readInt32(b);
-    const tag = readInt32(b);
-    if (Number.isNaN(kind) || Number.isNaN(context) || Number.isNaN(tag) || cursor >= b.length) return undefined;
-    const x = b[cursor];
+  let at = 0;
+  while (at < b.length) {
+    if (b[at] !== 0x94) return undefined;
+    const kind = readIntAt(b, at + 1);
+    const context = readIntAt(b, afterInt);
+    const tag = readIntAt(b, afterInt);
+    if (Number.isNaN(kind) || Number.isNaN(context) || Number.isNaN(tag) || afterInt >= b.length) return undefined;
+    const x = b[afterInt];
     let data: number | boolean | null;
     if (x === 0xc0 || x === 0xc2 || x === 0xc3) {
-      cursor++;
+      at = afterInt + 1;
       data = x === 0xc0 ? null : x === 0xc3;
     } else {
-      data = readInt32(b);
+      data = readIntAt(b, afterInt);
       if (Number.isNaN(data)) return undefined;
+      at = afterInt;
     }
     out.push([kind, context, tag, data]);
   }
   return out.length > 0 ? out : undefined;
 }
 
-/** Position of readInt32 in the bytes it reads. */
-let cursor = 0;
+/** Where the integer read by the last readIntAt ends. */
+let afterInt = 0;
 
-/** The MessagePack integer of at most 32 bits at `cursor`, which moves past it; NaN if there is none. */
-function readInt32(b: Uint8Array): number {
-  const at = cursor;
-  if (at >= b.length) return NaN;
-  const x = b[at];
+/**
+ * The MessagePack integer at `pos`, as msgpackr reads it, and its end in `afterInt`; NaN if the
+ * bytes there are not a whole integer. No allocation: it runs for every message of a small frame.
+ */
+function readIntAt(b: Uint8Array, pos: number): number {
+  if (pos >= b.length) return NaN;
+  const x = b[pos];
   if (x <= 0x7f || x >= 0xe0) {
-    cursor = at + 1;
+    afterInt = pos + 1;
     return x <= 0x7f ? x : x - 0x100;
   }
-  const size = x === 0xcc || x === 0xd0 ? 1 : x === 0xcd || x === 0xd1 ? 2 : x === 0xce || x === 0xd2 ? 4 : 0;
-  if (size === 0 || at + 1 + size > b.length) return NaN;
-  cursor = at + 1 + size;
+  const size =
+    x === 0xcc || x === 0xd0 ? 1 : x === 0xcd || x === 0xd1 ? 2 : x === 0xce || x === 0xd2 ? 4 : x === 0xcf || x === 0xd3 ? 8 : 0;
+  if (size === 0 || pos + 1 + size > b.length) return NaN;
+  afterInt = pos + 1 + size;
+  const p = pos + 1;
   switch (x) {
     case 0xcc:
-      return b[at + 1];
+      return b[p];
     case 0xcd:
-      return (b[at + 1] << 8) | b[at + 2];
+      return (b[p] << 8) | b[p + 1];
     case 0xce:
-      return ((b[at + 1] << 24) | (b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4]) >>> 0;
+      return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
     case 0xd0:
-      return (b[at + 1] << 24) >> 24;
+      return (b[p] << 24) >> 24;
     case 0xd1:
-      return (((b[at + 1] << 8) | b[at + 2]) << 16) >> 16;
-    default:
-      return (b[at + 1] << 24) | (b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4];
+      return (((b[p] << 8) | b[p + 1]) << 16) >> 16;
+    case 0xd2:
+      return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+    default: {
+      const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      return x === 0xcf ? Number(view.getBigUint64(p)) : Number(view.getBigInt64(p));
+    }
   }
 }
 
@@ -180,32 +189,8 @@ function readInt32(b: Uint8Array): number {
  * undefined if the bytes there are not an integer.
  */
 export function readInt(b: Uint8Array, pos: number): [number, number] | undefined {
-  if (pos >= b.length) return undefined;
-  const x = b[pos];
-  if (x <= 0x7f) return [x, pos + 1];
-  if (x >= 0xe0) return [x - 0x100, pos + 1];
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const need = (n: number): boolean => pos + 1 + n <= b.length;
-  switch (x) {
-    case 0xcc:
-      return need(1) ? [view.getUint8(pos + 1), pos + 2] : undefined;
-    case 0xcd:
-      return need(2) ? [view.getUint16(pos + 1), pos + 3] : undefined;
-    case 0xce:
-      return need(4) ? [view.getUint32(pos + 1), pos + 5] : undefined;
-    case 0xcf:
-      return need(8) ? [Number(view.getBigUint64(pos + 1)), pos + 9] : undefined;
-    case 0xd0:
-      return need(1) ? [view.getInt8(pos + 1), pos + 2] : undefined;
-    case 0xd1:
-      return need(2) ? [view.getInt16(pos + 1), pos + 3] : undefined;
-    case 0xd2:
-      return need(4) ? [view.getInt32(pos + 1), pos + 5] : undefined;
-    case 0xd3:
-      return need(8) ? [Number(view.getBigInt64(pos + 1)), pos + 9] : undefined;
-    default:
-      return undefined;
-  }
+  const value = readIntAt(b, pos);
+  return Number.isNaN(value) ? undefined : [value, afterInt];
 }
 
 /** Reads a fixed array of `count` integers at `pos` (a `[a, b, c]` written by encodeValue). */

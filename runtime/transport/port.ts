@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { DsError, ErrorCode } from '../errors.ts';
+import { joinFrame } from './codec.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 /** Posted on a link by a rank that closes normally, so its peer does not take the close for a crash. */
@@ -144,7 +145,7 @@ export class PortTransport implements Transport {
  */
 function post(port: MessagePort, messages: Uint8Array[], bytes: number): void {
   if (bytes < STRING_FRAME_LIMIT) {
-    const frame = messages.length === 1 ? messages[0] : Buffer.concat(messages, bytes);
+    const frame = joinFrame(messages);
     port.postMessage(Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('latin1'));
     return;
   }

@@ -332,35 +332,19 @@ t.test('the Raft paper figure 8: an old-term entry on a majority is not committe
     nowMs: 2,
     random: 0.5,
   });
-  stepRaft(s1, {
-    type: 'message',
-    source: 1,
-    tag: Tag.AppendEntriesReply,
-    data: {
-      term: 4,
-      success: true,
-      matchIndex: 3,
-      lastLogIndex: 3,
-      prevLogIndex: 2,
-    },
-    nowMs: 3,
-    random: 0.5,
-  });
+  const acknowledgeIndex3 = (source: number): void => {
+    stepRaft(s1, {
+      type: 'message',
+      source,
+      tag: Tag.AppendEntriesReply,
+      data: { term: 4, success: true, matchIndex: 3, lastLogIndex: 3, prevLogIndex: 2 },
+      nowMs: 3,
+      random: 0.5,
+    });
+  };
+  acknowledgeIndex3(1);
   t.equal(s1.commitIndex, 1);
-  stepRaft(s1, {
-    type: 'message',
-    source: 2,
-    tag: Tag.AppendEntriesReply,
-    data: {
-      term: 4,
-      success: true,
-      matchIndex: 3,
-      lastLogIndex: 3,
-      prevLogIndex: 2,
-    },
-    nowMs: 3,
-    random: 0.5,
-  });
+  acknowledgeIndex3(2);
   t.equal(s1.commitIndex, 3, 'a term-4 entry on a majority commits it, and index 2 with it');
   t.same(s1.applied, ['a', 'b', 'd']);
   // S5 (log [1, 3]) cannot win now: S2 and S3 have a later last term.

@@ -28,6 +28,8 @@ const INTS = [
   -0x8001,
   -(2 ** 31),
   -(2 ** 31) - 1,
+  2 ** 40,
+  -(2 ** 40),
 ];
 const DATA = [null, true, false, undefined, 'x', [1], { a: 1 }, -0, 1.5, NaN, Infinity, 2 ** 53, ...INTS];
 
