@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { nanoid } from 'nanoid';
-import { threadLinksKey } from '../runtime/transport/rendezvous.ts';
+import { threadArrivalsKey, threadLinksKey } from '../runtime/transport/rendezvous.ts';
 import type { RankSpawner } from './spawner.ts';
 
 /** A rank that is a worker thread of dsrun, seen by job.ts as a child process. */
@@ -64,6 +64,8 @@ export class ThreadSpawner implements RankSpawner {
   private args: string[] = [];
   /** links[a][b]: rank a's end of the channel to rank b. */
   private readonly links: Array<Array<MessagePort | undefined>>;
+  /** The world's barrier arrival counter, in memory every rank thread shares. */
+  private readonly arrivals = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
 
   constructor(
     private readonly np: number,
@@ -93,7 +95,7 @@ export class ThreadSpawner implements RankSpawner {
       env,
       stdout: true,
       stderr: true,
-      workerData: { [threadLinksKey]: ports },
+      workerData: { [threadLinksKey]: ports, [threadArrivalsKey]: this.arrivals },
       transferList: ports.filter((p): p is MessagePort => p !== undefined),
     });
     return new ThreadChild(worker, this.prefix(rank)) as unknown as ChildProcess;

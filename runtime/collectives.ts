@@ -1,4 +1,5 @@
 import type { Communicator } from './communicator.ts';
+import { ANY_SOURCE } from './constants.ts';
 import type { Engine } from './engine.ts';
 import { DsError, ErrorCode, isDsError } from './errors.ts';
 import type { Matcher, Message, PostedReceive } from './matching.ts';
@@ -31,6 +32,10 @@ export class CollectiveState {
   readonly matcher: Matcher;
   readonly active = new Set<CollectiveOp>();
   freed = false;
+  /** The world's barrier arrival counter in shared memory (dsrun --threads), for barrierShared. */
+  readonly arrivals: Int32Array | undefined;
+  /** The last barrier this rank started, when barriers use `arrivals`. */
+  lastBarrier: Request<void> | undefined;
   private seq = 0;
 
   constructor(comm: Communicator) {
@@ -38,6 +43,7 @@ export class CollectiveState {
     this.context = comm.context + 1;
     const world = comm.group.length === comm.engine.size && comm.group.every((w, i) => w === i);
     this.matcher = comm.engine.openContext(this.context, world ? undefined : comm.group);
+    this.arrivals = world && comm.context === 0 ? comm.engine.worldArrivals : undefined;
     statesOf(comm.engine).add(this);
   }
 
@@ -177,6 +183,22 @@ export class CollectiveOp {
       }
       if (missing === 0) resolve(out);
     });
+  }
+
+  /** Sends the same data to every other member, encoded once. */
+  sendToOthers(step: number, data: unknown): void {
+    if (this.failure) throw this.failure;
+    const { comm, context } = this.state;
+    const bytes = comm.engine.encode(Kind.Message, context, this.seq * STEPS + step, data, this.what);
+    for (let i = 1; i < this.size; i++) {
+      const sent = comm.engine.deliver(comm.group[(this.rank + i) % this.size], bytes, this.what);
+      if (sent) (this.sends ??= []).push(sent);
+    }
+  }
+
+  /** The error this call failed with, if it has. */
+  get failed(): Error | undefined {
+    return this.failure;
   }
 
   /** True if a send is held by backpressure. */
@@ -366,6 +388,25 @@ async function bcastKnomial<T>(op: CollectiveOp, data: T, root: number, k: numbe
 }
 
 /** Tree barrier: everyone reports to rank 0 up a k-nomial tree, then rank 0 releases them down it. */
+/**
+ * Barrier of a world whose ranks are threads of one process (dsrun --threads). Each rank counts
+ * itself in a counter in shared memory; the last to arrive resets it and releases the others with
+ * one message each. Arrivals wake no one, where a tree's root wakes for many (Open MPI's coll/sm
+ * works the same way). A rank counts itself in only once its previous barrier has ended on it, so
+ * one count never mixes two barriers: that barrier ends as soon as everyone has entered it, which
+ * does not depend on this one.
+ */
+export async function barrierShared(op: CollectiveOp, arrivals: Int32Array, previous: Request<void> | undefined): Promise<void> {
+  if (previous && !previous.done) await previous;
+  if (op.failed) throw op.failed;
+  if (Atomics.add(arrivals, 0, 1) === op.size - 1) {
+    Atomics.store(arrivals, 0, 0);
+    op.sendToOthers(1, null);
+    return;
+  }
+  await op.recv(ANY_SOURCE, 1);
+}
+
 export async function barrierKnomial(op: CollectiveOp, k: number): Promise<void> {
   const { rank: r, size: p } = op;
   const { parent, children } = knomialNode(r, p, k);
@@ -526,6 +567,12 @@ export async function scanAlgo(op: CollectiveOp, data: unknown, reduceOp: Reduce
 // --- the public calls (Communicator delegates here) ---
 
 export function ibarrier(comm: Communicator): Request<void> {
+  const state = comm.collective;
+  const arrivals = state.arrivals;
+  if (arrivals) {
+    const previous = state.lastBarrier;
+    return (state.lastBarrier = state.start('barrier()', (op) => barrierShared(op, arrivals, previous)));
+  }
   const k = comm.engine.collectiveRadix;
   return comm.collective.start('barrier()', (op) => (k ? barrierKnomial(op, k) : barrierAlgo(op)));
 }

@@ -32,6 +32,11 @@ export interface EngineOptions {
    * latency-optimal algorithms (collectives.ts); undefined: those. The same on every rank.
    */
   collectiveRadix?: number;
+  /**
+   * dsrun --threads: the world's barrier arrival counter, in memory every rank shares (barrierShared
+   * in collectives.ts); undefined: barriers are messages. The same choice on every rank.
+   */
+  worldArrivals?: Int32Array;
 }
 
 /** Handler of a non-Message kind (one-sided requests and replies), by world rank of the sender. */
@@ -78,6 +83,7 @@ export class Engine {
   /** Operations marked so far by beginOperation (their numbers in the trace). */
   operations = 0;
   readonly collectiveRadix: number | undefined;
+  readonly worldArrivals: Int32Array | undefined;
   /** Records into the job's trace; undefined when the job is not traced. */
   readonly trace: ((event: LocalTraceEvent) => void) | undefined;
   private readonly abortImpl: (code: number, reason: string) => void;
@@ -95,6 +101,7 @@ export class Engine {
     this.abortImpl = options.abort;
     this.trace = options.trace;
     this.collectiveRadix = options.collectiveRadix;
+    this.worldArrivals = options.worldArrivals;
     this.reportImpl = options.report ?? ((err) => console.error(`dsmpi: rank ${this.rank}: ${err.message}`));
     this.transport.start({
       onFrame: (peer, frame) => this.onFrame(peer, frame),

@@ -11,7 +11,7 @@ import { FaultyTransport } from './transport/faulty.ts';
 import { launchEnv } from './transport/launch-env.ts';
 import { parseRadix } from './knomial.ts';
 import { rankTlsFromEnv } from './transport/rank-tls.ts';
-import { Env, threadLinksKey, type CoordinatorToRank, type NetworkFaults } from './transport/rendezvous.ts';
+import { Env, threadArrivalsKey, threadLinksKey, type CoordinatorToRank, type NetworkFaults } from './transport/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
 import type { Transport } from './transport/transport.ts';
 import { WsTransport } from './transport/ws.ts';
@@ -69,7 +69,8 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
 
   const maxPayload = env[Env.maxPayload] ? Number(env[Env.maxPayload]) : undefined;
   // dsrun --threads: this rank is a worker thread, with a MessagePort to each other rank.
-  const threadLinks = isMainThread ? undefined : (workerData as Record<string, MessagePort[]> | undefined)?.[threadLinksKey];
+  const fromLauncher = isMainThread ? undefined : (workerData as Record<string, unknown> | undefined);
+  const threadLinks = fromLauncher?.[threadLinksKey] as MessagePort[] | undefined;
   const links = threadLinks
     ? new PortTransport(threadLinks, maxPayload)
     : await WsTransport.listen({
@@ -109,6 +110,9 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     clock: realClock,
     seed,
     collectiveRadix,
+    // Threads count themselves into barriers in shared memory, unless the messages are faulted or
+    // traced: then barriers stay messages, to be dropped, delayed and drawn like any other.
+    worldArrivals: threadLinks && !faulty ? new Int32Array(fromLauncher![threadArrivalsKey] as SharedArrayBuffer) : undefined,
     abort: (code, reason) => void abortJob(code, reason),
     trace: traceFile && faulty ? (event) => faulty.record(event) : undefined,
   });

@@ -37,6 +37,12 @@ export const Env = {
 export const threadLinksKey = 'dsmpiThreadLinks';
 
 /**
+ * dsrun --threads: the key in a rank thread's `workerData` of the SharedArrayBuffer, shared by every
+ * rank thread, that holds the world's barrier arrival counter (barrierShared in runtime/collectives.ts).
+ */
+export const threadArrivalsKey = 'dsmpiThreadArrivals';
+
+/**
  * Network faults a rank applies to the messages it sends (dsrun --drop, --delay, --partition). Times
  * are milliseconds since the job's time 0 (the `start` message).
  */

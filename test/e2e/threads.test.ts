@@ -32,6 +32,29 @@ t.test('every collective, the counter and split as threads, on the latency-optim
   }
 });
 
+t.test(
+  'barriers, blocking and several in flight: nobody leaves before everyone entered, in shared memory as threads and as messages',
+  async (t) => {
+    // As threads without faults, world barriers count arrivals in shared memory; --delay keeps them messages.
+    for (const mode of [['--threads'], ['--threads', '--delay', '0ms..1ms'], []]) {
+      const r = await dsrun(['-n', '5', ...mode, '--timeout', '30', 'test/fixtures/barriers.ts'], { limitMs: 40000 });
+      t.equal(r.code, 0, `${mode.join(' ') || 'processes'}: ${r.stderr}`);
+      t.equal(r.stdout.match(/^\[rank \d\] barriers ok 150$/gm)?.length, 5, 'every rank passed 150 barriers');
+    }
+  },
+);
+
+t.test('a thread killed while the others wait in a world barrier: the barrier fails with DS_ERR_PEER_LOST', async (t) => {
+  const r = await dsrun(['-n', '4', '--threads', '--kill', '3@1s', '--timeout', '30', 'test/fixtures/barriers.ts', 'victim'], {
+    limitMs: 40000,
+  });
+  t.equal(r.code, 0, r.stderr);
+  for (let i = 0; i < 3; i++) {
+    t.match(r.stdout, `[rank ${i}] barrier with a lost rank: DS_ERR_PEER_LOST\n`);
+    t.match(r.stdout, `[rank ${i}] survivors passed a barrier: 3 ranks\n`);
+  }
+});
+
 t.test("an uncaught error in a thread aborts the job with that rank's message and the TypeScript stack", async (t) => {
   const r = await dsrun(['-n', '3', '--threads', 'test/fixtures/throws.ts']);
   t.equal(r.code, 1);
