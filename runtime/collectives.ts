@@ -387,7 +387,6 @@ async function bcastKnomial<T>(op: CollectiveOp, data: T, root: number, k: numbe
   return data;
 }
 
-/** Tree barrier: everyone reports to rank 0 up a k-nomial tree, then rank 0 releases them down it. */
 /**
  * Barrier of a world whose ranks are threads of one process (dsrun --threads). Each rank counts
  * itself in a counter in shared memory; the last to arrive resets it and releases the others with
@@ -407,6 +406,7 @@ export async function barrierShared(op: CollectiveOp, arrivals: Int32Array, prev
   await op.recv(ANY_SOURCE, 1);
 }
 
+/** Tree barrier: everyone reports to rank 0 up a k-nomial tree, then rank 0 releases them down it. */
 export async function barrierKnomial(op: CollectiveOp, k: number): Promise<void> {
   const { rank: r, size: p } = op;
   const { parent, children } = knomialNode(r, p, k);

@@ -247,8 +247,9 @@ function readPlainAt(b: Uint8Array, pos: number, depth: number): unknown {
   }
   // msgpackr writes every object as a map16, whatever its size.
   if ((x >= 0x80 && x <= 0x8f) || x === 0xde) {
+    if (x === 0xde && pos + 3 > b.length) return NOT_PLAIN;
     const count = x === 0xde ? (b[pos + 1] << 8) | b[pos + 2] : x & 0x0f;
-    if (!(count <= PLAIN_ENTRIES)) return NOT_PLAIN;
+    if (count > PLAIN_ENTRIES) return NOT_PLAIN;
     const object: Record<string, unknown> = {};
     afterValue = x === 0xde ? pos + 3 : pos + 1;
     for (let i = 0; i < count; i++) {

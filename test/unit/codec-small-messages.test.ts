@@ -32,7 +32,23 @@ const INTS = [
   2 ** 40,
   -(2 ** 40),
 ];
-const DATA = [null, true, false, undefined, 'x', [1], { a: 1 }, -0, 1.5, NaN, Infinity, 2 ** 53, ...INTS];
+const DATA = [
+  null,
+  true,
+  false,
+  undefined,
+  'x',
+  [1],
+  { a: 1 },
+  [[[[[1]]]]],
+  { a: { b: { c: { d: { e: 1 } } } } },
+  -0,
+  1.5,
+  NaN,
+  Infinity,
+  2 ** 53,
+  ...INTS,
+];
 
 t.test('every header and small payload: the same bytes as msgpackr, and the same values back', async (t) => {
   let cases = 0;
@@ -110,10 +126,10 @@ function randomValue(random: () => number, depth: number): unknown {
       return text(4, 'aé€\u0000😀');
     case 8:
     case 9:
-      return depth > 5 ? 0 : Array.from({ length: length(18) }, () => randomValue(random, depth + 1));
+      return depth > 3 ? 0 : Array.from({ length: length(18) }, () => randomValue(random, depth + 1));
     case 10:
     case 11: {
-      if (depth > 5) return 'deep';
+      if (depth > 3) return 'deep';
       const object: Record<string, unknown> = {};
       for (let i = length(18); i > 0; i--) {
         const key = random() < 0.95 ? text(random() < 0.9 ? 8 : 40, 'abkz0_') : '__proto__';
@@ -145,6 +161,35 @@ t.test('random plain data: the same bytes as msgpackr, and the same values back'
     }
   }
   t.equal(differ, 0, '20,000 random messages agree with msgpackr');
+});
+
+t.test('truncated plain messages are refused or read exactly as msgpackr reads them', async (t) => {
+  const random = seededRandom(13);
+  let mismatches = 0;
+  let otherErrors = 0;
+  let cuts = 0;
+  for (let i = 0; i < 2000; i++) {
+    const m = encodeMessage(0, 1, 2, randomValue(random, 0));
+    // Every cut of a short message, 30 of a long one.
+    const ends =
+      m.length <= 60 ? Array.from({ length: m.length }, (_, k) => k) : Array.from({ length: 30 }, () => Math.floor(random() * m.length));
+    for (const end of ends) {
+      cuts++;
+      const cut = m.subarray(0, end);
+      let ours: unknown;
+      try {
+        ours = decodeFrame(cut);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'DS_ERR_DECODE') otherErrors++;
+        continue;
+      }
+      if (!isDeepStrictEqual(ours, packr.unpackMultiple(Buffer.from(cut)))) {
+        if (++mismatches <= 5) t.fail(`seed 13, case ${i}, cut at ${end}: ${Buffer.from(cut).toString('hex')}`);
+      }
+    }
+  }
+  t.equal(mismatches, 0, `${cuts} truncations: what is read is what msgpackr reads`);
+  t.equal(otherErrors, 0, 'what is refused is refused as DS_ERR_DECODE');
 });
 
 t.test('plain data too large to write in place goes to msgpackr whole', async (t) => {
