@@ -191,8 +191,21 @@ export function formatCollectives(rows: Row[]): string {
     'bcast and allreduce: what the call adds to a barrier-separated loop (bcast from a turning root).',
     'Raw ws floor: n Node.js processes over plain ws, a star barrier, none of dsmpi.',
     '',
-    'Growth from n=2 to n=16 (t16/t2; log p would give 4, p would give 8):',
   ];
+  const at16 = OPS.map((op) => rows.find((r) => r.op === op && r.n === 16));
+  if (at16.every((r) => r?.mpi4pyUs !== undefined)) {
+    lines.push('Target at n = 16: barrier, bcast and allreduce no slower than mpi4py over TCP:');
+    for (const [impl, name] of [
+      ['threadsUs', 'dsmpi threads'],
+      ['dsmpiUs', 'dsmpi ws'],
+    ] as const) {
+      const ratios = at16.map((r) => (r![impl] ?? NaN) / r!.mpi4pyUs!);
+      const met = ratios.every((x) => x <= 1); // NaN (no figure) is not met
+      lines.push(`- ${name}: ${OPS.map((op, i) => `${op} ${ratios[i].toFixed(2)}×`).join(', ')} — ${met ? 'met' : 'not met'}`);
+    }
+    lines.push('');
+  }
+  lines.push('Growth from n=2 to n=16 (t16/t2; log p would give 4, p would give 8):');
   const ops = [...new Set(rows.map((r) => r.op))];
   for (const op of ops) {
     for (const impl of ['dsmpiUs', 'threadsUs', 'mpi4pyUs', 'mpi4pyShmUs'] as const) {
