@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /**
  * Time as a rank sees it. Algorithms use only this (never Date.now or setTimeout), so that the
  * simulator can swap in virtual time and replay a run exactly.

@@ -128,7 +128,8 @@ export class CollectiveOp {
     const tag = this.seq * STEPS + step;
     const ready = matcher.take(source, tag);
     if (ready) return Promise.resolve(ready.data);
-    if (comm.engine.dead.has(comm.group[source])) {
+    // (From ANY_SOURCE: start() already refused a communicator with a dead member, and failAll() fails this call if one dies.)
+    if (source !== ANY_SOURCE && comm.engine.dead.has(comm.group[source])) {
       return Promise.reject(new DsError(ErrorCode.PeerLost, `${this.what}: rank ${source} is dead`));
     }
     // A bare promise the matcher settles directly: no Request and no extra promise per message.

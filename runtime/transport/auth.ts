@@ -11,6 +11,7 @@
  * - A handshake recorded in another job names that job's id, and its proof is keyed with that job's
  *   token: refused.
  */
+import { Buffer } from 'node:buffer';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import { DsError, ErrorCode } from '../errors.ts';
 
@@ -28,7 +29,11 @@ export function encodeMessage(kind: number, context: number, tag: number, data: 
     at = writeInt(scratch, at, context);
     at = writeInt(scratch, at, tag);
     at = writePlainAt(data, at, 0);
-    if (at > 0) return Buffer.from(scratch.subarray(0, at));
+    if (at > 0) {
+      const out = Buffer.allocUnsafe(at);
+      scratch.copy(out, 0, 0, at);
+      return out;
+    }
   }
   return packr.pack([kind, context, tag, data]);
 }

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { WebSocket } from 'ws';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { CoordinatorToRank, RankToCoordinator } from './rendezvous.ts';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { DsError, ErrorCode } from '../errors.ts';
 import { seededRandom, type Random } from '../random.ts';
 import type { TraceEvent } from '../trace-event.ts';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { MessagePort } from 'node:worker_threads';
 import { DsError, ErrorCode } from '../errors.ts';
 import { joinFrame } from './codec.ts';
@@ -146,7 +147,8 @@ export class PortTransport implements Transport {
 function post(port: MessagePort, messages: Uint8Array[], bytes: number): void {
   if (bytes < STRING_FRAME_LIMIT) {
     const frame = joinFrame(messages);
-    port.postMessage(Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('latin1'));
+    const view = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.length);
+    port.postMessage(view.toString('latin1'));
     return;
   }
   // An exact-size copy: the message buffers may be views of larger pooled memory.
