@@ -259,7 +259,11 @@ class PostedRecv implements PostedReceive, Completion<Message> {
 
   /** Built only when a --timeout report or an error asks for it. */
   get description(): string {
-    return `${this.op.what}: waiting for rank ${this.source}`;
+    const { what, state, size } = this.op;
+    if (this.source !== ANY_SOURCE) return `${what}: waiting for rank ${this.source}`;
+    // Only barrierShared receives from any rank; its counter holds this barrier's arrivals.
+    const missing = state.arrivals ? size - Atomics.load(state.arrivals, 0) : NaN;
+    return `${what}: waiting for ${missing} of ${size} ranks to arrive`;
   }
 
   resolve(m: Message): void {

@@ -55,6 +55,14 @@ t.test('a thread killed while the others wait in a world barrier: the barrier fa
   }
 });
 
+t.test('--timeout reports how many ranks a shared-memory barrier still waits for', async (t) => {
+  const r = await dsrun(['-n', '3', '--threads', '--timeout', '4', 'test/fixtures/barriers.ts', 'absent']);
+  t.equal(r.code, 124);
+  t.match(r.stderr, /rank 0: recv\(source=1, tag=99\) for \d+\.\d s/);
+  for (const rank of [1, 2])
+    t.match(r.stderr, new RegExp(`rank ${rank}: barrier\\(\\): waiting for 1 of 3 ranks to arrive for \\d+\\.\\d s`));
+});
+
 t.test("an uncaught error in a thread aborts the job with that rank's message and the TypeScript stack", async (t) => {
   const r = await dsrun(['-n', '3', '--threads', 'test/fixtures/throws.ts']);
   t.equal(r.code, 1);
