@@ -394,7 +394,8 @@ export async function runJob(options: JobOptions): Promise<number> {
       if (p.untilMs !== undefined && p.untilMs <= endedAt) launcherEvents.push({ t: t0 + p.untilMs, ev: 'heal', ...sides });
     }
     const traces: RankTrace[] = [];
-    for (let r = 0; r < options.np; r++) {
+    // Every rank the job started, those spawned by comm.spawn() included.
+    for (let r = 0; r < ranks.length; r++) {
       try {
         traces.push({ text: readFileSync(join(traceDir, `rank-${r}.jsonl`), 'utf8'), clockOffsetMs: options.spawner?.clockOffsetMs?.(r) });
       } catch {
@@ -412,7 +413,7 @@ export async function runJob(options: JobOptions): Promise<number> {
         log(`cannot write the trace to ${options.tracePath}: ${(err as Error).message}`);
       }
     }
-    if (options.summary) printSummary(events.events, options.np, (line) => process.stderr.write(line + '\n'));
+    if (options.summary) printSummary(events.events, ranks.length, (line) => process.stderr.write(line + '\n'));
   }
 
   if (timedOut) return ExitCode.timeout;

@@ -1,5 +1,9 @@
 // Dynamic processes and the autoscaler under dsrun (docs/dynamic-processes.md).
 import t from 'tap';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseTrace } from '../../runtime/index.ts';
 import { dsrun } from '../helpers/dsrun.ts';
 
 t.test('spawn, spawn more, parent links, retire: sends to a retired rank reject', async (t) => {
@@ -12,6 +16,33 @@ t.test('spawn, spawn more, parent links, retire: sends to a retired rank reject'
   t.match(r.stdout, '[rank 3] child 0 of 1 got 3\n');
   t.match(r.stdout, '[rank 0] answers 2,4,6 from world ranks 1,2,3\n');
   t.match(r.stdout, '[rank 0] send to a retired child: DS_ERR_RETIRED\n');
+});
+
+t.test('--trace and --summary include the spawned ranks: every send delivered after it, the children counted', async (t) => {
+  const trace = join(tmpdir(), `dsmpi-spawn-trace-${process.pid}.jsonl`);
+  t.teardown(() => rmSync(trace, { force: true }));
+  const r = await dsrun(['-n', '1', '--quiet', '--trace', trace, '--summary', 'test/fixtures/spawn-family.ts'], { limitMs: 20_000 });
+  t.equal(r.code, 0, r.stderr);
+  const events = parseTrace(readFileSync(trace, 'utf8'));
+  for (const rank of [1, 2, 3]) {
+    t.ok(
+      events.some((e) => e.ev === 'send' && e.rank === rank && e.to === 0),
+      `spawned rank ${rank} sends its answer in the trace`,
+    );
+    t.ok(
+      events.some((e) => e.ev === 'deliver' && e.rank === rank && e.from === 0),
+      `and receives its number`,
+    );
+  }
+  const sentAt = new Map(events.filter((e) => e.ev === 'send').map((e) => [`${e.rank}:${e.msg}`, events.indexOf(e)]));
+  const deliveries = events.filter((e) => e.ev === 'deliver');
+  t.equal(deliveries.length, 6, 'six messages delivered');
+  t.ok(
+    deliveries.every((e) => (sentAt.get(`${e.from}:${e.msg}`) ?? Infinity) < events.indexOf(e)),
+    'each after its send',
+  );
+  t.match(r.stderr, /summary: 6 messages, 30 bytes sent; 6 delivered/);
+  for (const rank of [1, 2, 3]) t.match(r.stderr, new RegExp(`^\\s+${rank}\\s+1\\s+5\\s+1\\s+5$`, 'm'));
 });
 
 t.test('autoscaler: synthetic load up then down; grows, shrinks, every task once', async (t) => {
