@@ -3,8 +3,8 @@ import type { ServerTls } from '../runtime/transport/ws-server.ts';
 
 /**
  * Where a job's ranks run when they are not local child processes: on other hosts through agents
- * (launcher/remote-job.ts), or as threads of dsrun (launcher/thread-ranks.ts). job.ts drives what `spawn` returns exactly as a local child: `kill`,
- * 'exit' and 'error' events, `stdout`/`stderr`.
+ * (launcher/remote-job.ts), or as threads of dsrun (launcher/thread-ranks.ts). job.ts drives what
+ * `spawn` returns exactly as a local child: `kill`, 'exit' and 'error' events, `stdout`/`stderr`.
  */
 export interface RankSpawner {
   readonly jobId: string;

@@ -141,14 +141,8 @@ export class CollectiveOp {
    * knomialNode gives them), the last (farthest subtree) first. The message is encoded once.
    */
   sendToChildren(children: readonly number[], root: number, step: number, data: unknown): void {
-    if (this.failure) throw this.failure;
-    if (children.length === 0) return;
-    const { comm, context } = this.state;
-    const bytes = comm.engine.encode(Kind.Message, context, this.seq * STEPS + step, data, this.what);
-    for (let i = children.length - 1; i >= 0; i--) {
-      const sent = comm.engine.deliver(comm.group[(children[i] + root) % this.size], bytes, this.what);
-      if (sent) (this.sends ??= []).push(sent);
-    }
+    const n = children.length;
+    this.sendEach(n, (i) => (children[n - 1 - i] + root) % this.size, step, data);
   }
 
   /**
@@ -188,11 +182,17 @@ export class CollectiveOp {
 
   /** Sends the same data to every other member, encoded once. */
   sendToOthers(step: number, data: unknown): void {
+    this.sendEach(this.size - 1, (i) => (this.rank + 1 + i) % this.size, step, data);
+  }
+
+  /** Sends the same data, encoded once, to `count` members: `dest(0)`, `dest(1)`, … in that order. */
+  private sendEach(count: number, dest: (i: number) => number, step: number, data: unknown): void {
     if (this.failure) throw this.failure;
+    if (count === 0) return;
     const { comm, context } = this.state;
     const bytes = comm.engine.encode(Kind.Message, context, this.seq * STEPS + step, data, this.what);
-    for (let i = 1; i < this.size; i++) {
-      const sent = comm.engine.deliver(comm.group[(this.rank + i) % this.size], bytes, this.what);
+    for (let i = 0; i < count; i++) {
+      const sent = comm.engine.deliver(comm.group[dest(i)], bytes, this.what);
       if (sent) (this.sends ??= []).push(sent);
     }
   }

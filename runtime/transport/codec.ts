@@ -112,44 +112,25 @@ function intBytes(v: unknown): number {
   return 0;
 }
 
-/** Writes a 32-bit integer at `at` as msgpackr does; returns the position after it. */
+/** MessagePack's type bytes of an unsigned and a signed integer, by the size of what follows. */
+const UINT_FORMAT: Record<number, number> = { 1: 0xcc, 2: 0xcd, 4: 0xce };
+const INT_FORMAT: Record<number, number> = { 1: 0xd0, 2: 0xd1, 4: 0xd2 };
+
+/** Writes a 32-bit integer (intBytes > 0) at `at` as msgpackr does; returns the position after it. */
 function writeInt(out: Buffer, at: number, v: number): number {
-  if (v >>> 0 === v) {
-    if (v < 0x80) {
-      out[at] = v;
-      return at + 1;
-    }
-    if (v < 0x100) {
-      out[at] = 0xcc;
-      out[at + 1] = v;
-      return at + 2;
-    }
-    if (v < 0x10000) {
-      out[at] = 0xcd;
-      out.writeUInt16BE(v, at + 1);
-      return at + 3;
-    }
-    out[at] = 0xce;
-    out.writeUInt32BE(v, at + 1);
-    return at + 5;
-  }
-  if (v >= -0x20) {
-    out[at] = 0x100 + v;
+  const bytes = intBytes(v);
+  if (bytes === 1) {
+    out[at] = v & 0xff; // a positive or negative fixint
     return at + 1;
   }
-  if (v >= -0x80) {
-    out[at] = 0xd0;
-    out.writeInt8(v, at + 1);
-    return at + 2;
+  if (v >= 0) {
+    out[at] = UINT_FORMAT[bytes - 1];
+    out.writeUIntBE(v, at + 1, bytes - 1);
+  } else {
+    out[at] = INT_FORMAT[bytes - 1];
+    out.writeIntBE(v, at + 1, bytes - 1);
   }
-  if (v >= -0x8000) {
-    out[at] = 0xd1;
-    out.writeInt16BE(v, at + 1);
-    return at + 3;
-  }
-  out[at] = 0xd2;
-  out.writeInt32BE(v, at + 1);
-  return at + 5;
+  return at + bytes;
 }
 
 export function encodeValue(value: unknown): Uint8Array {
