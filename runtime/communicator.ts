@@ -5,7 +5,7 @@ import { DsError, ErrorCode } from './errors.ts';
 import type { Matcher, Message, Status } from './matching.ts';
 import { Request, type Completion, type PendingOperation } from './request.ts';
 import type { DurableStorage } from './storage.ts';
-import { Kind } from './transport/codec.ts';
+import { Kind } from './wire.ts';
 import { describe, type Describe } from './payload.ts';
 import * as coll from './collectives.ts';
 import { CollectiveState } from './collectives.ts';

@@ -26,5 +26,5 @@ export type {
   PauseSpec,
   RandomPauses,
 } from './sim/faults.ts';
-export { summarizeTrace, type TraceSummary, type Traffic, type RankTraffic } from './sim/trace.ts';
-export { formatTrace, formatTraceEvent, parseTrace, type TraceEvent, type TraceEventType } from './trace-event.ts';
+export { summarizeTrace, type TraceSummary, type Traffic, type RankTraffic } from './protocol/trace-summary.ts';
+export { formatTrace, formatTraceEvent, parseTrace, type TraceEvent, type TraceEventType } from './protocol/trace-event.ts';
