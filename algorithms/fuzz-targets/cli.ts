@@ -96,7 +96,19 @@ function split(target: FuzzTarget<unknown>, flags: Flags): Shard[] {
 
 async function runShard(shard: Shard, flags: Flags): Promise<FuzzReport> {
   if (flags.jobs === 1) {
-    return fuzz(shard.target, { seeds: shard.seeds, first: shard.first, minN: flags.n?.[0], maxN: flags.n?.[1], shrink: flags.shrink });
+    const progress = (seed: number): void => {
+      const done = seed - shard.first + 1;
+      if (done % 100 === 0 && done < shard.seeds)
+        process.stderr.write(`fuzz: ${shard.target.name}: ${done} of ${shard.seeds} seeds from ${shard.first}\n`);
+    };
+    return fuzz(shard.target, {
+      seeds: shard.seeds,
+      first: shard.first,
+      minN: flags.n?.[0],
+      maxN: flags.n?.[1],
+      shrink: flags.shrink,
+      onSeed: progress,
+    });
   }
   const args = [shard.target.name, '--json', '--seeds', String(shard.seeds), '--first', String(shard.first)];
   if (flags.n) args.push('--n', `${flags.n[0]}..${flags.n[1]}`);

