@@ -79,6 +79,8 @@ const noModuleState = {
       },
     };
   },
+};
+
 // ---- Layers ----------------------------------------------------------------------------------
 // Elements are folders (the first pattern that matches a file's folder wins); inside runtime/, the
 // file categories tell the public API and the start-up files (which choose a transport) from the
