@@ -17,7 +17,7 @@ import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
 import { epochMs } from '../runtime/transport/faulty.ts';
 import { Env } from '../runtime/transport/rendezvous.ts';
-import { listenWebSocketServer, remoteAddress, type ServerTls } from '../runtime/transport/ws-server.ts';
+import { listenWebSocketServer, remoteAddress, type ServerTls } from '../runtime/protocol/ws-server.ts';
 import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from './agent-protocol.ts';
 import { packageRoot } from './bundle.ts';
 

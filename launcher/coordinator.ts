@@ -3,9 +3,8 @@ import type { WebSocket } from 'ws';
 import { Party, rankOf, Refusal } from '../runtime/protocol/handshake.ts';
 import { tlsKey } from '../runtime/protocol/keys.ts';
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
-import { CONTROL_MAX_FRAME } from '../runtime/transport/control-channel.ts';
-import type { CoordinatorToRank, RankToCoordinator } from '../runtime/transport/rendezvous.ts';
-import { listenWebSocketServer, type ListeningServer } from '../runtime/transport/ws-server.ts';
+import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from '../runtime/transport/rendezvous.ts';
+import { listenWebSocketServer, type ListeningServer } from '../runtime/protocol/ws-server.ts';
 
 export interface CoordinatorEvents {
   hello(rank: number, survive: boolean): void;

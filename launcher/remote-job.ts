@@ -16,7 +16,7 @@ import { agentKey, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
 import { epochMs } from '../runtime/transport/faulty.ts';
 import { Env } from '../runtime/transport/rendezvous.ts';
-import { dial, type ClientTls } from '../runtime/transport/ws-dial.ts';
+import { dial, type ClientTls } from '../runtime/protocol/ws-dial.ts';
 import type { AgentToLauncher, LauncherToAgent } from './agent-protocol.ts';
 import type { HostEntry } from './hosts.ts';
 import type { RankSpawner } from './spawner.ts';

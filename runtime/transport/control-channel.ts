@@ -5,8 +5,8 @@ import { Party } from '../protocol/handshake.ts';
 import { tlsKey } from '../protocol/keys.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { RankTls } from './rank-tls.ts';
-import type { CoordinatorToRank, RankToCoordinator } from './rendezvous.ts';
-import { dial } from './ws-dial.ts';
+import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from './rendezvous.ts';
+import { dial } from '../protocol/ws-dial.ts';
 
 export interface ControlChannelOptions {
   url: string;
@@ -77,9 +77,6 @@ export class ControlChannel {
     this.socket.close();
   }
 }
-
-/** The largest control frame either side accepts. */
-export const CONTROL_MAX_FRAME = 1024 * 1024;
 
 /** A control message, or undefined for bytes that are not one (not MessagePack, or no `t`). */
 function readControl(data: Buffer): CoordinatorToRank | undefined {

@@ -48,12 +48,3 @@ export function rankTlsFromEnv(env: NodeJS.ProcessEnv): RankTls | undefined {
     ca: env[Env.tlsCa] ? readPem(env, Env.tlsCa) : undefined,
   };
 }
-
-/** A connection error, with a hint when the peer's certificate was not accepted. */
-export function describeConnectError(err: Error): string {
-  const code = (err as { code?: string }).code ?? '';
-  if (/CERT|SIGNATURE|ISSUER|ALTNAME/.test(code)) {
-    return `${err.message} (TLS: the certificate must chain to ${Env.tlsCa} and name the address dialled)`;
-  }
-  return err.message;
-}

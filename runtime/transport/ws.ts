@@ -6,8 +6,8 @@ import { Party, rankOf, Refusal, type Hello } from '../protocol/handshake.ts';
 import { tlsKey } from '../protocol/keys.ts';
 import { joinFrame } from './codec.ts';
 import { isTlsUrl, type RankTls } from './rank-tls.ts';
-import { dial, type ClientTls } from './ws-dial.ts';
-import { listenWebSocketServer, type ListeningServer, type Refuse, type ServerTls } from './ws-server.ts';
+import { dial, type ClientTls } from '../protocol/ws-dial.ts';
+import { listenWebSocketServer, type ListeningServer, type Refuse, type ServerTls } from '../protocol/ws-server.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 export interface WsTransportOptions {

@@ -4,8 +4,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { WebSocket, type ClientOptions } from 'ws';
-import { ACCEPTED, ClientHandshake, HandshakeHeader, HANDSHAKE_DEADLINE_MS, type Hello } from '../protocol/handshake.ts';
-import { describeConnectError } from './rank-tls.ts';
+import { ACCEPTED, ClientHandshake, HandshakeHeader, HANDSHAKE_DEADLINE_MS, type Hello } from './handshake.ts';
 import { pskClientOptions } from './tls-psk.ts';
 
 /** TLS of a dialler: verify the server's certificate (against `ca`, else the system's CAs), or TLS-PSK. */
@@ -35,6 +34,15 @@ export interface DialEvents {
   /** The handshake passed: attach handlers now, synchronously (frames may follow at once). */
   open(socket: WebSocket): void;
   fail(err: DialError): void;
+}
+
+/** A connection error, with a hint when the peer's certificate was not accepted. */
+export function describeConnectError(err: Error): string {
+  const code = (err as { code?: string }).code ?? '';
+  if (/CERT|SIGNATURE|ISSUER|ALTNAME/.test(code)) {
+    return `${err.message} (TLS: the certificate must chain to DSMPI_TLS_CA and name the address dialled)`;
+  }
+  return err.message;
 }
 
 function tlsOptions(tls: ClientTls | undefined): ClientOptions {

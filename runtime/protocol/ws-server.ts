@@ -12,7 +12,7 @@ import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, t
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
-import { ACCEPTED, HANDSHAKE_DEADLINE_MS, readHello, Refusal, ServerHandshake, type Hello, type Purpose } from '../protocol/handshake.ts';
+import { ACCEPTED, HANDSHAKE_DEADLINE_MS, readHello, Refusal, ServerHandshake, type Hello, type Purpose } from './handshake.ts';
 import { pskServerOptions } from './tls-psk.ts';
 
 /** TLS of a server: a certificate and its key (PEM), or TLS-PSK with the key of a job (identity: its id). */
