@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nanoid } from 'nanoid';
 import type { WebSocket } from 'ws';
+import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from '../runtime/protocol/agent-messages.ts';
+import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
+import { epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { JOB_ID, Party, Refusal } from '../runtime/protocol/handshake.ts';
 import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
-import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
-import { epochMs } from '../runtime/transport/faulty.ts';
-import { Env } from '../runtime/transport/rendezvous.ts';
+import { Env } from '../runtime/protocol/rendezvous.ts';
 import { listenWebSocketServer, remoteAddress, type ServerTls } from '../runtime/protocol/ws-server.ts';
-import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from './agent-protocol.ts';
 import { packageRoot } from './bundle.ts';
 
 export interface AgentOptions {

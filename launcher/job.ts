@@ -4,9 +4,9 @@ import { availableParallelism, constants as osConstants, tmpdir } from 'node:os'
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { keyToText, randomKey } from '../runtime/protocol/keys.ts';
-import { epochMs } from '../runtime/transport/faulty.ts';
-import { Env, type NetworkFaults } from '../runtime/transport/rendezvous.ts';
-import type { TraceEvent } from '../runtime/trace-event.ts';
+import { epochMs } from '../runtime/protocol/epoch-clock.ts';
+import { Env, type NetworkFaults } from '../runtime/protocol/rendezvous.ts';
+import type { TraceEvent } from '../runtime/protocol/trace-event.ts';
 import type { KillSpec, PauseSpec } from './fault-spec.ts';
 import { mergeTraces, printSummary, type RankTrace } from './trace-merge.ts';
 import { bundleProgram } from './bundle.ts';

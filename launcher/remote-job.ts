@@ -11,13 +11,13 @@ import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { nanoid } from 'nanoid';
 import { WebSocket } from 'ws';
+import type { AgentToLauncher, LauncherToAgent } from '../runtime/protocol/agent-messages.ts';
+import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
+import { epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { Party } from '../runtime/protocol/handshake.ts';
 import { agentKey, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
-import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
-import { epochMs } from '../runtime/transport/faulty.ts';
-import { Env } from '../runtime/transport/rendezvous.ts';
+import { Env } from '../runtime/protocol/rendezvous.ts';
 import { dial, type ClientTls } from '../runtime/protocol/ws-dial.ts';
-import type { AgentToLauncher, LauncherToAgent } from './agent-protocol.ts';
 import type { HostEntry } from './hosts.ts';
 import type { RankSpawner } from './spawner.ts';
 

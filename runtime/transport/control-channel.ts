@@ -1,12 +1,12 @@
 import type { Buffer } from 'node:buffer';
 import type { WebSocket } from 'ws';
 import { DsError, ErrorCode } from '../errors.ts';
+import { decodeValue, encodeValue } from '../protocol/control-codec.ts';
 import { Party } from '../protocol/handshake.ts';
 import { tlsKey } from '../protocol/keys.ts';
-import { decodeValue, encodeValue } from './codec.ts';
-import type { RankTls } from './rank-tls.ts';
-import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from './rendezvous.ts';
+import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from '../protocol/rendezvous.ts';
 import { dial } from '../protocol/ws-dial.ts';
+import type { RankTls } from './rank-tls.ts';
 
 export interface ControlChannelOptions {
   url: string;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DsError, ErrorCode } from '../errors.ts';
-import { Env } from './rendezvous.ts';
+import { Env } from '../protocol/rendezvous.ts';
 
 export type RankTls =
   | {

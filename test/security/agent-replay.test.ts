@@ -11,7 +11,7 @@ import t from 'tap';
 import { startAgent, type Agent } from '../../launcher/agent.ts';
 import { HandshakeHeader } from '../../runtime/protocol/handshake.ts';
 import { agentKey, keyToText, ranksKey, tlsKey } from '../../runtime/protocol/keys.ts';
-import { decodeValue } from '../../runtime/transport/codec.ts';
+import { decodeValue } from '../../runtime/protocol/control-codec.ts';
 import { dsrun } from '../helpers/dsrun.ts';
 import { framePayloads, recordingProxy, replay, type RecordingProxy } from '../helpers/recording-proxy.ts';
 
