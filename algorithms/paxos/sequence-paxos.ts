@@ -22,6 +22,7 @@ import type { Communicator, DurableStorage } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
+  farewellSaw,
   farewellTick,
   farewellWakeAt,
   others,
@@ -288,6 +289,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
   }
   const from = input.source;
   heardFrom(s.detector, from, now);
+  if (s.farewell) farewellSaw(s.farewell, from, now);
   if (isDetectorTag(input.tag)) {
     const [, o] = stepDetector(s.detector, input);
     return [s, o];

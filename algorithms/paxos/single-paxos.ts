@@ -20,6 +20,7 @@ import { DsError, ErrorCode, type Communicator, type DurableStorage } from 'dsmp
 import {
   defaultFarewell,
   farewellHeard,
+  farewellSaw,
   farewellTick,
   farewellWakeAt,
   others,
@@ -256,6 +257,7 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
   const from = input.source;
   const m = { tag: input.tag, ...(input.data as object) } as Msg<V> | { tag: number; [k: string]: unknown };
   const p = s.proposer;
+  if (s.farewell) farewellSaw(s.farewell, from, input.nowMs);
   switch (m.tag) {
     case Tag.Decide: {
       const { value } = m as { value: V };
