@@ -19,6 +19,7 @@ import type { Communicator } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
+  farewellHeardList,
   farewellSaw,
   farewellTick,
   farewellWakeAt,
@@ -99,6 +100,8 @@ export interface ElectionState {
   farewell: Farewell | undefined;
   /** Ranks the runtime reported dead, as of the last tick. */
   dead: readonly number[];
+  /** The final leadership as last written to durable storage. */
+  savedFinal: Leadership | undefined;
   /** Every leadership this rank adopted, in order; ballots it won itself. */
   history: Array<{ leader: number; ballot: string }>;
   won: string[];
@@ -121,6 +124,7 @@ export function startElection(rank: number, size: number, nowMs: number, random:
     final: undefined,
     farewell: undefined,
     dead: [],
+    savedFinal: undefined,
     history: [],
     won: [],
   };
@@ -143,10 +147,10 @@ function adopt(s: ElectionState, l: Leadership): void {
   if (s.candidate && !ballotAbove(s.candidate.ballot, l.ballot)) s.candidate = undefined;
 }
 
-function finish(s: ElectionState, l: Leadership, nowMs: number): void {
+function finish(s: ElectionState, l: Leadership, nowMs: number, recovered = false): void {
   if (s.final) return;
   s.final = l;
-  s.farewell = startFarewell(s.rank, s.size, nowMs);
+  s.farewell = startFarewell(s.rank, s.size, nowMs, recovered);
 }
 
 export function stepElection(s: ElectionState, input: Input): [ElectionState, Out[]] {
@@ -163,7 +167,7 @@ export function stepElection(s: ElectionState, input: Input): [ElectionState, Ou
       // A Final decided before its leader died, reaching a rank the runtime has told: not adopted.
       if (s.dead.includes(d.leader!)) break;
       finish(s, { leader: d.leader!, ballot: d.ballot }, now);
-      if (sameLeadership(s.final!, d as Leadership)) farewellHeard(s.farewell!, from);
+      if (sameLeadership(s.final!, d as Leadership)) farewellHeard(s.farewell!, from, (d as { heard?: number[] }).heard);
       break;
     case Tag.Election:
       s.seen = maxBallot(s.seen, d.ballot);
@@ -210,7 +214,7 @@ function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[
   }
   if (s.farewell) {
     const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Final, s.final));
+    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Final, { ...s.final, heard: farewellHeardList(s.farewell) }));
     return out;
   }
   const dead = (r: number): boolean => input.failed.includes(r);
@@ -257,7 +261,16 @@ export const electionMachine: Machine<ElectionState> = {
   step: stepElection,
   wakeAtMs: electionWakeAt,
   done: (s) => s.farewell?.done ?? false,
+  // The outcome is durable before it is first announced: a rank that restarts after announcing it
+  // (the others may count on it knowing) knows it again.
+  persist: (s, storage) => {
+    if (s.final === s.savedFinal) return;
+    storage.set(StorageKey, s.final ?? null);
+    s.savedFinal = s.final;
+  },
 };
+
+const StorageKey = 'leader-election.final';
 
 export interface ElectionOutcome {
   rank: number;
@@ -270,6 +283,11 @@ export interface ElectionOutcome {
 /** Runs the election on this rank until every live rank agrees on the leader; prints nothing. */
 export async function leaderElectionMain(comm: Communicator, options = defaultElectionOptions): Promise<ElectionOutcome> {
   const state = startElection(comm.rank, comm.size, comm.clock.now(), comm.random(), options);
+  const saved = comm.storage.get<Leadership | null>(StorageKey);
+  if (saved) {
+    finish(state, saved, state.startMs, true);
+    state.savedFinal = state.final;
+  }
   const s = await serve(comm, electionMachine, state);
   return { rank: s.rank, leader: s.final!.leader, ballot: formatBallot(s.final!.ballot), history: s.history, won: s.won };
 }

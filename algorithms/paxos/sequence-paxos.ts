@@ -22,6 +22,7 @@ import type { Communicator, DurableStorage } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
+  farewellHeardList,
   farewellSaw,
   farewellTick,
   farewellWakeAt,
@@ -181,7 +182,7 @@ export function startSequence(
     Object.assign(s, { promised: saved.promised, na: saved.na, ld: saved.ld, va, seen: saved.promised, final: saved.final ?? undefined });
   }
   s.savedLength = s.va.length;
-  learn(s, nowMs);
+  learn(s, nowMs, saved !== undefined);
   return s;
 }
 
@@ -208,12 +209,12 @@ export function trustedLeader(s: SequenceState): number {
 }
 
 /** Notes newly decided values; starts the farewell once the log is complete. */
-function learn(s: SequenceState, nowMs: number): void {
+function learn(s: SequenceState, nowMs: number, recovered = false): void {
   const log = s.final ?? s.va;
   const length = s.final ? s.final.length : s.ld;
   for (; s.counted < length; s.counted++) s.decidedSet.add(log[s.counted]);
   if (!s.farewell && length >= s.total) {
-    s.farewell = startFarewell(s.rank, s.size, nowMs);
+    s.farewell = startFarewell(s.rank, s.size, nowMs, recovered);
     s.leader = undefined;
   }
 }
@@ -299,7 +300,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
     const log = d.log as Value[];
     if (log.length > decidedLog(s).length) s.final = log;
     learn(s, now);
-    if (s.farewell) farewellHeard(s.farewell, from);
+    if (s.farewell) farewellHeard(s.farewell, from, d.heard as number[] | undefined);
     return [s, out];
   }
   if (s.farewell) return [s, out];
@@ -419,7 +420,7 @@ function onTick(s: SequenceState, input: Extract<Input, { type: 'tick' }>, out: 
   out.push(...stepDetector(s.detector, input)[1]);
   if (s.farewell) {
     const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: decidedLog(s) }));
+    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: decidedLog(s), heard: farewellHeardList(s.farewell) }));
     return;
   }
   if (now < s.nextTickMs) return;

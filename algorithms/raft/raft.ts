@@ -32,6 +32,7 @@ import type { Communicator, DurableStorage } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
+  farewellHeardList,
   farewellSaw,
   farewellTick,
   farewellWakeAt,
@@ -236,7 +237,7 @@ export function startRaft(
   if (final) {
     s.final = final;
     s.finalSaved = true;
-    s.farewell = startFarewell(rank, size, nowMs);
+    s.farewell = startFarewell(rank, size, nowMs, true);
   }
   s.savedLength = s.log.length;
   electionTimeout(s, nowMs, random);
@@ -409,7 +410,7 @@ export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
     const log = d.log as Command[];
     if (log.length > appliedLog(s).length) s.final = log;
     if (!s.farewell && appliedLog(s).length >= s.total) s.farewell = startFarewell(s.rank, s.size, now);
-    if (s.farewell) farewellHeard(s.farewell, from);
+    if (s.farewell) farewellHeard(s.farewell, from, d.heard as number[] | undefined);
     return [s, out];
   }
   if (s.farewell) return [s, out];
@@ -568,7 +569,7 @@ function onTick(s: RaftState, input: Extract<Input, { type: 'tick' }>, out: Out[
   const now = input.nowMs;
   if (s.farewell) {
     const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: appliedLog(s) }));
+    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: appliedLog(s), heard: farewellHeardList(s.farewell) }));
     return;
   }
   if (s.role === 'leader') {
