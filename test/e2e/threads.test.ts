@@ -5,6 +5,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace } from '../../runtime/index.ts';
+import { checkCollectivesOutput } from '../helpers/collectives-output.ts';
 import { dsrun } from '../helpers/dsrun.ts';
 
 t.test('paxos as threads: every learner decides the same value', async (t) => {
@@ -19,16 +20,7 @@ t.test('every collective, the counter and split as threads, on the latency-optim
   for (const extra of [[], ['-x', 'DSMPI_COLL_RADIX=3']]) {
     const r = await dsrun(['-n', '5', '--threads', ...extra, '--quiet', '--timeout', '20', 'examples/collectives.ts'], { limitMs: 30000 });
     t.equal(r.code, 0, r.stderr);
-    const results = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('results '))
-      .map((l) => JSON.parse(l.slice('results '.length)) as { rank: number; allreduce: number; counter: { ticket: number } });
-    t.same(results.map((x) => x.rank).sort(), [0, 1, 2, 3, 4], `${extra.join(' ') || 'default'}: every rank reports`);
-    t.ok(
-      results.every((x) => x.allreduce === 4),
-      'allreduce of max rank',
-    );
-    t.same(results.map((x) => x.counter.ticket).sort(), [0, 1, 2, 3, 4], 'each counter ticket handed out once');
+    checkCollectivesOutput(t, r.stdout, 5);
   }
 });
 
