@@ -42,9 +42,9 @@ t.test("heartbeats: a --pause'd rank is declared lost and the survivors go on", 
     '--pause',
     '2@0.8s+30s',
     '--heartbeat-ms',
-    '200',
+    '500',
     '--heartbeat-misses',
-    '4',
+    '8',
     '--trace',
     tracePath('hung'),
     'test/fixtures/survivor.ts',
@@ -58,8 +58,9 @@ t.test("heartbeats: a --pause'd rank is declared lost and the survivors go on", 
   t.ok(Math.abs(events[0].untilMs! - events[0].t - 30_000) < 2, 'for 30 s');
   const crash = events.find((e) => e.ev === 'crash')!;
   t.match(crash, { rank: 2, reason: /^declared lost: no heartbeat/ });
-  // Not before 4 heartbeats of 200 ms can have been missed; and long before the pause would end.
-  t.ok(crash.t - events[0].t >= 600, `declared lost ${crash.t - events[0].t} ms after the pause`);
+  // Heartbeats generous enough for a loaded machine: not before 8 of 500 ms can have been missed
+  // (the last may have come a period before the pause), and before the pause would end.
+  t.ok(crash.t - events[0].t >= 3500, `declared lost ${crash.t - events[0].t} ms after the pause`);
   t.ok(crash.t < events[0].untilMs!, 'while the rank was still paused');
 });
 
