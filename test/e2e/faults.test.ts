@@ -7,7 +7,8 @@ import { dsrun } from '../helpers/dsrun.ts';
 const dir = t.testdir({});
 const tracePath = (name: string): string => join(dir, `${name}.jsonl`);
 const readTrace = (name: string): TraceEvent[] => parseTrace(readFileSync(tracePath(name), 'utf8'));
-const control = (events: TraceEvent[]): TraceEvent[] => events.filter((e) => e.ev !== 'send' && e.ev !== 'deliver');
+// The launcher's and ranks' own events: not messages, nor the trace's opening `run` line.
+const control = (events: TraceEvent[]): TraceEvent[] => events.filter((e) => e.ev !== 'send' && e.ev !== 'deliver' && e.ev !== 'run');
 
 t.test('survive mode: a --kill of a minority is survived; shrink gives the survivors a communicator', async (t) => {
   const r = await dsrun(['-n', '4', '--kill', '3@1.5s', '--trace', tracePath('kill'), 'test/fixtures/survivor.ts']);
