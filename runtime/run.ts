@@ -24,6 +24,11 @@ export interface RunOptions {
    * launcher aborting the job. Default false (any death aborts the job, as mpirun does).
    */
   surviveFailures?: boolean;
+  /**
+   * Bytes of one sender's unmatched point-to-point messages this rank keeps before the sender is held
+   * back (default: dsrun --recv-buffer, else 64 MiB). Give every rank the same value.
+   */
+  recvBufferBytes?: number;
 }
 
 /**
@@ -110,6 +115,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     clock: realClock,
     seed,
     collectiveRadix,
+    recvBufferBytes: options.recvBufferBytes ?? (env[Env.recvBuffer] ? Number(env[Env.recvBuffer]) : undefined),
     // Threads count themselves into barriers in shared memory, unless the messages are faulted or
     // traced: then barriers stay messages, to be dropped, delayed and drawn like any other.
     worldArrivals: threadLinks && !faulty ? new Int32Array(fromLauncher![threadArrivalsKey] as SharedArrayBuffer) : undefined,

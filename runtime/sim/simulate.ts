@@ -27,6 +27,8 @@ export interface SimulateOptions {
   /** Also write the trace as JSONL to this path when the run ends, failed or not. */
   trace?: string;
   maxPayload?: number;
+  /** Bytes of one sender's unmatched point-to-point messages a rank keeps before holding it back (default 64 MiB). */
+  recvBufferBytes?: number;
   /**
    * What an error thrown by a rank's program does: 'fail' (default) ends the run with it, as an
    * uncaught error aborts a real job; 'record' keeps it in `errors` and lets the others go on.
@@ -204,6 +206,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
       rank,
       size: slots.length,
       transport: network.endpoint(rank, inc),
+      recvBufferBytes: options.recvBufferBytes,
       clock: new VirtualClock(scheduler, rank, alive),
       // A restarted rank draws a fresh random stream, still fixed by the seed.
       seed: inc === 0 ? seed : (seed ^ Math.imul(inc, 0x9e3779b9)) >>> 0,

@@ -14,6 +14,14 @@ export const Kind = {
   RmaRequest: 1,
   /** Reply to a one-sided request. */
   RmaReply: 2,
+  /** Flow control: the receiver returns `data` bytes of credit to the sender (runtime/flow-control.ts). */
+  Credit: 3,
+  /** Flow control: a point-to-point message held at its sender, matched like one; `data` is [id, bytes, raw]. */
+  Rts: 4,
+  /** Flow control: a receive matched the held message `tag`: send its data. */
+  Cts: 5,
+  /** Flow control: the next piece of the held message `tag`'s data (`data` is its bytes). */
+  Chunk: 6,
 } as const;
 
 export type Envelope = [kind: number, context: number, tag: number, data: unknown];
@@ -141,18 +149,43 @@ export function decodeValue(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
 }
 
+/** Memory of messages that are sent once and never read again by their sender (see ownedMessage). */
+const owned = new WeakSet<ArrayBufferLike>();
+
+/**
+ * Memory for one message that the sender hands to the transport and never reads again: a thread
+ * link may hand it over to the receiving thread instead of copying it.
+ */
+export function ownedMessage(bytes: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(bytes);
+  owned.add(out.buffer);
+  return out;
+}
+
+/** Whether `message` fills memory made by ownedMessage. */
+export function isOwnedMessage(message: Uint8Array): boolean {
+  return message.byteOffset === 0 && message.byteLength === message.buffer.byteLength && owned.has(message.buffer);
+}
+
 /** Joins queued messages into one frame. */
 export function joinFrame(messages: Uint8Array[]): Uint8Array {
   return messages.length === 1 ? messages[0] : Buffer.concat(messages);
 }
 
-/** Splits a frame into envelopes; throws DS_ERR_DECODE on anything malformed or truncated. */
-export function decodeFrame(frame: Uint8Array): Envelope[] {
-  const simple = decodeSimpleFrame(frame);
+/**
+ * Splits a frame into envelopes; throws DS_ERR_DECODE on anything malformed or truncated. With
+ * `sizes`, the encoded length of each envelope is appended to it.
+ */
+export function decodeFrame(frame: Uint8Array, sizes?: number[]): Envelope[] {
+  const simple = decodeSimpleFrame(frame, sizes);
   if (simple) return simple;
-  let values: unknown[];
+  if (sizes) sizes.length = 0;
+  const values: unknown[] = [];
   try {
-    values = packr.unpackMultiple(frame as Buffer) as unknown[];
+    packr.unpackMultiple(frame as Buffer, (value: unknown, start?: number, end?: number) => {
+      values.push(value);
+      sizes?.push((end ?? 0) - (start ?? 0));
+    });
   } catch (err) {
     throw new DsError(ErrorCode.Decode, `malformed frame (${frame.length} bytes): ${(err as Error).message}`);
   }
@@ -169,7 +202,7 @@ export function decodeFrame(frame: Uint8Array): Envelope[] {
  * msgpackr then reads. A rank woken for one message would otherwise run msgpackr's large decoder
  * with cold caches: about 7 µs per small object with 16 ranks on 2 cores, against 1 µs here.
  */
-function decodeSimpleFrame(b: Uint8Array): Envelope[] | undefined {
+function decodeSimpleFrame(b: Uint8Array, sizes: number[] | undefined): Envelope[] | undefined {
   const out: Envelope[] = [];
   let at = 0;
   while (at < b.length) {
@@ -180,6 +213,7 @@ function decodeSimpleFrame(b: Uint8Array): Envelope[] | undefined {
     if (Number.isNaN(kind) || Number.isNaN(context) || Number.isNaN(tag)) return undefined;
     const data = readPlainAt(b, afterInt, 0);
     if (data === NOT_PLAIN) return undefined;
+    sizes?.push(afterValue - at);
     at = afterValue;
     out.push([kind, context, tag, data]);
   }
@@ -326,6 +360,24 @@ export function readIntArray(b: Uint8Array, pos: number, count: number): [number
   }
   return [out, at];
 }
+
+/**
+ * Bytes of the payload of one encoded message: its data without the envelope (kind, context, tag)
+ * and, for a byte array or a string, without the MessagePack header of its length.
+ */
+export function payloadLength(message: Uint8Array): number {
+  let at = 1;
+  for (let i = 0; i < 3; i++) {
+    if (Number.isNaN(readIntAt(message, at))) return message.length;
+    at = afterInt;
+  }
+  const type = message[at];
+  const header = DATA_HEADER[type] ?? (type >= 0xa0 && type <= 0xbf ? 1 : 0);
+  return message.length - at - header;
+}
+
+/** Length of the header of a MessagePack bin, str and ext value, by its type byte. */
+const DATA_HEADER: Record<number, number> = { 0xc4: 2, 0xc5: 3, 0xc6: 5, 0xd9: 2, 0xda: 3, 0xdb: 5, 0xc7: 3, 0xc8: 4, 0xc9: 6 };
 
 /** Kind, context and tag of one encoded message, read without decoding its data. */
 export function readHeader(message: Uint8Array): { kind: number; context: number; tag: number } | undefined {

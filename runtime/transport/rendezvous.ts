@@ -16,6 +16,8 @@ export const Env = {
   /** Address the rank listens on for its peers. */
   bind: 'DSMPI_BIND',
   maxPayload: 'DSMPI_MAX_PAYLOAD',
+  /** Bytes of one sender's unmatched point-to-point messages a rank keeps (dsrun --recv-buffer). */
+  recvBuffer: 'DSMPI_RECV_BUFFER',
   /** JSON of `NetworkFaults`: faults the rank's transport applies to its own sends (docs/faults.md). */
   faults: 'DSMPI_FAULTS',
   /** File the rank writes its trace events to (JSONL); dsrun merges them at the end. */
