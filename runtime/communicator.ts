@@ -11,7 +11,7 @@ import * as coll from './collectives.ts';
 import { CollectiveState } from './collectives.ts';
 import type { ReduceOp } from './reduce-ops.ts';
 import * as comms from './split.ts';
-import { shrink as shrinkComm } from './shrink.ts';
+import { agree as agreeComm, shrink as shrinkComm } from './shrink.ts';
 import { parentOf, retireRank, spawnRanks, type Intercomm, type SpawnOptions } from './spawn.ts';
 import { createCounter, type Counter, type CounterOptions } from './one-sided/counter.ts';
 import { createWindow, type Window, type WindowOptions } from './one-sided/window.ts';
@@ -292,6 +292,7 @@ export class Communicator {
 
   private checkOpen(what: Describe): void {
     if (this.collective.freed) throw new DsError(ErrorCode.Closed, `${describe(what)}: the communicator was freed`);
+    if (this.revoked) throw new DsError(ErrorCode.Revoked, `${describe(what)}: the communicator was revoked`);
   }
 
   private checkRank(rank: number, what: Describe, wildcard: boolean): void {
@@ -452,6 +453,29 @@ export class Communicator {
    */
   shrink(): Promise<Communicator> {
     return shrinkComm(this);
+  }
+
+  /**
+   * Revokes the communicator on every member (ULFM's MPIX_Comm_revoke): their pending and later
+   * operations on it fail with DS_ERR_REVOKED wherever they wait, so that survivors of a failure
+   * all reach shrink() or agree(), the two operations that still work on it. Not a collective: any
+   * member may call it, once or more. See docs/faults.md.
+   */
+  revoke(): void {
+    this.engine.revoke(this.context);
+  }
+
+  /** Whether the communicator has been revoked (by this rank or another). */
+  get revoked(): boolean {
+    return this.engine.isRevoked(this.context);
+  }
+
+  /**
+   * Collective over the live members: resolves on every one to the AND of the flags of the members
+   * that took part, dead ones left out (ULFM's MPIX_Comm_agree). Works on a revoked communicator.
+   */
+  agree(flag: boolean): Promise<boolean> {
+    return agreeComm(this, flag);
   }
 
   /** Frees the communicator on this rank, once its operations are done (MPI_Comm_free). */

@@ -54,6 +54,10 @@ interface Context {
   toLocal: Map<number, number> | undefined;
   /** Its point-to-point messages are under flow control (runtime/flow-control.ts). */
   flow: boolean;
+  /** World ranks of the members; undefined means the world. */
+  group: readonly number[] | undefined;
+  /** Revoked (comm.revoke()): what waits fails, and what arrives is dropped. */
+  revoked: boolean;
 }
 
 /** Messages kept for a context this rank has not created yet (a split still finishing here). */
@@ -85,6 +89,8 @@ export class Engine {
   nextContextId = 2;
   private readonly contexts = new Map<number, Context>();
   private readonly early = new Map<number, Array<[number, Envelope, number]>>();
+  /** Contexts revoked before this rank opened them. */
+  private readonly revokedEarly = new Set<number>();
   /** Flow control of point-to-point messages; undefined on a transport that may lose messages (faults). */
   private readonly flow: FlowControl | undefined;
   /** Encoded length of each envelope of the frame being dispatched. */
@@ -137,9 +143,10 @@ export class Engine {
     const toLocal = group ? new Map(group.map((world, local) => [world, local])) : undefined;
     const control = flow ? this.flow : undefined;
     const release = control && ((source: number, cost: number) => control.released(group ? group[source] : source, cost));
-    const ctx: Context = { matcher: new Matcher(release), toLocal, flow: !!control };
+    const ctx: Context = { matcher: new Matcher(release), toLocal, flow: !!control, group, revoked: false };
     this.contexts.set(id, ctx);
     if (id >= this.nextContextId) this.nextContextId = id + 1;
+    if (this.revokedEarly.delete(id)) this.revokeContext(ctx, id);
     const waiting = this.early.get(id);
     if (waiting) {
       this.early.delete(id);
@@ -154,6 +161,40 @@ export class Engine {
     if (!ctx) return;
     this.contexts.delete(id);
     ctx.matcher.failAll((d) => new DsError(ErrorCode.Closed, `${d}: the communicator was freed`));
+  }
+
+  /**
+   * Revokes the communicator of point-to-point context `context` (and its collective context, the
+   * next one) on this rank, and passes the news to every other member, once: what waits on it here
+   * fails with DS_ERR_REVOKED, and what arrives for it is dropped. Each member passes it on in turn
+   * (ULFM's reliable revoke), so it reaches every live member even if this rank dies meanwhile.
+   */
+  revoke(context: number): void {
+    const ctx = this.contexts.get(context);
+    if (!ctx) {
+      if (context >= this.nextContextId && context < this.nextContextId + EARLY_WINDOW) this.revokedEarly.add(context);
+      return;
+    }
+    if (ctx.revoked) return;
+    this.revokeContext(ctx, context);
+    const collective = this.contexts.get(context + 1);
+    if (collective && !collective.revoked) this.revokeContext(collective, context + 1);
+    const notice = encodeMessage(Kind.Revoke, context, 0, null);
+    for (const member of ctx.group ?? Array.from({ length: this.size }, (_, i) => i)) {
+      if (member !== this.rank && !this.dead.has(member) && !this.retired.has(member)) void this.transport.send(member, notice);
+    }
+  }
+
+  /** Whether the communicator of `context` is revoked. */
+  isRevoked(context: number): boolean {
+    return !!this.contexts.get(context)?.revoked;
+  }
+
+  private revokeContext(ctx: Context, id: number): void {
+    ctx.revoked = true;
+    const error = (d: string): DsError => new DsError(ErrorCode.Revoked, `${d}: the communicator was revoked`);
+    ctx.matcher.revoke(error);
+    this.flow?.revoke(id, () => error('a message in transit'));
   }
 
   /** Registers the runtime-level handler of a message kind (the host side of one-sided operations). */
@@ -317,6 +358,11 @@ export class Engine {
       if (this.flow ? this.flow.onControl(from, kind, tag, data) : kind === Kind.Credit) return true;
       return this.protocolError(from, `flow-control message of kind ${kind} (tag ${tag}) out of turn`);
     }
+    if (kind === Kind.Revoke) {
+      if (context % 2 !== 0) return this.protocolError(from, `revoke of context ${context}, not a point-to-point one`);
+      this.revoke(context);
+      return true;
+    }
     if (kind !== Kind.Message && kind !== Kind.Rts) {
       const handler = this.handlers.get(kind);
       if (!handler) return this.protocolError(from, `unknown message kind ${kind}`);
@@ -340,15 +386,23 @@ export class Engine {
       return this.protocolError(from, `message on context ${context} from rank ${from}, not a member`);
     }
     if (tag < 0) return this.protocolError(from, `message with negative tag ${tag}`);
+    const cost = ctx.flow && from !== this.rank ? size + MESSAGE_OVERHEAD : 0;
     if (kind === Kind.Rts) {
       const [id, bytes, raw] = Array.isArray(data) ? (data as unknown[]) : [];
       if (!ctx.flow || !this.flow || !isCount(id) || !isCount(bytes) || (raw !== 0 && raw !== 1)) {
         return this.protocolError(from, `malformed request to send on context ${context}`);
       }
-      ctx.matcher.arrive({ source, tag, data: undefined }, this.flow.rendezvous(from, id, bytes, raw === 1, source, tag));
+      const held = this.flow.rendezvous(from, context, id, bytes, raw === 1, source, tag);
+      if (ctx.revoked) held.drop();
+      else ctx.matcher.arrive({ source, tag, data: undefined }, held);
       return true;
     }
-    ctx.matcher.arrive({ source, tag, data }, ctx.flow && from !== this.rank ? size + MESSAGE_OVERHEAD : 0);
+    // A revoked communicator drops what arrives, giving the sender its credit back.
+    if (ctx.revoked) {
+      if (cost > 0) this.flow?.released(from, cost);
+      return true;
+    }
+    ctx.matcher.arrive({ source, tag, data }, cost);
     return true;
   }
 

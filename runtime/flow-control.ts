@@ -16,9 +16,12 @@ const CHUNK_BYTES = 1024 * 1024;
 export interface Rendezvous {
   /** Asks the sender for the data; resolves with the whole message (into `into` if it is given and fits). */
   fetch(into?: Uint8Array): Promise<Message>;
+  /** Tells the sender the message will never be received (its communicator was revoked). */
+  drop(): void;
 }
 
 interface Outgoing {
+  context: number;
   /** The encoded message, or the program's own bytes for a raw one (a large Uint8Array payload). */
   bytes: Uint8Array;
   resolve(): void;
@@ -26,6 +29,7 @@ interface Outgoing {
 }
 
 interface Incoming {
+  context: number;
   buffer: Uint8Array;
   size: number;
   received: number;
@@ -84,15 +88,16 @@ export class FlowControl {
     }
     const id = ++p.nextId;
     return new Promise<void>((resolve, reject) => {
-      p.outgoing.set(id, { bytes, resolve, reject });
+      p.outgoing.set(id, { context, bytes, resolve, reject });
       const sent = this.link(peer, encodeMessage(Kind.Rts, context, tag, [id, bytes.length, raw ? 1 : 0]));
       if (sent) sent.catch(reject);
     });
   }
 
   /** The receiver of a message held at `peer` (an RTS): fetches its data once a receive matches it. */
-  rendezvous(peer: number, id: number, size: number, raw: boolean, source: number, tag: number): Rendezvous {
+  rendezvous(peer: number, context: number, id: number, size: number, raw: boolean, source: number, tag: number): Rendezvous {
     return {
+      drop: () => void this.link(peer, encodeMessage(Kind.Cts, 0, id, false)),
       fetch: (into) =>
         new Promise<Message>((resolve, reject) => {
           const p = this.peer(peer);
@@ -103,7 +108,7 @@ export class FlowControl {
             if (raw && into) tooSmall = intoTooSmall(size, into);
             buffer = Buffer.allocUnsafeSlow(size);
           }
-          p.incoming.set(id, { buffer, size, received: 0, raw, source, tag, tooSmall, resolve, reject });
+          p.incoming.set(id, { context, buffer, size, received: 0, raw, source, tag, tooSmall, resolve, reject });
           const sent = this.link(peer, encodeMessage(Kind.Cts, 0, id, null));
           if (sent) sent.catch(reject);
           if (size === 0) this.complete(p, id);
@@ -131,9 +136,10 @@ export class FlowControl {
     }
     if (kind === Kind.Cts) {
       const out = p.outgoing.get(tag);
-      if (!out) return false;
+      if (!out || (data !== null && data !== false)) return false;
       p.outgoing.delete(tag);
-      void this.stream(peer, tag, out);
+      if (data === false) out.reject(new DsError(ErrorCode.Revoked, 'a held message: its communicator was revoked'));
+      else void this.stream(peer, tag, out);
       return true;
     }
     // Kind.Chunk
@@ -152,6 +158,21 @@ export class FlowControl {
     this.peers.delete(peer);
     for (const out of p.outgoing.values()) out.reject(error());
     for (const inc of p.incoming.values()) inc.reject(error());
+  }
+
+  /**
+   * The communicator of `context` was revoked: its held sends and the receives of its large messages
+   * fail now. Their data still flows if it was asked for (and is dropped), so both sides stay in step.
+   */
+  revoke(context: number, error: () => Error): void {
+    for (const p of this.peers.values()) {
+      for (const out of p.outgoing.values()) if (out.context === context) out.reject(error());
+      for (const inc of p.incoming.values()) {
+        if (inc.context !== context) continue;
+        inc.reject(error());
+        inc.resolve = inc.reject = () => {};
+      }
+    }
   }
 
   /** Fails everything in progress (shutdown). */

@@ -204,6 +204,23 @@ export class Matcher {
     this.probes = [];
   }
 
+  /**
+   * Rejects everything waiting and drops every kept message (the communicator was revoked): counted
+   * ones give their bytes back, and the senders of held ones are told not to send them.
+   */
+  revoke(error: (description: string) => Error): void {
+    this.failAll(error);
+    for (let i = this.head; i < this.unexpected.length; i++) {
+      const held = this.held[i];
+      if (typeof held === 'object') held.drop();
+      else if (held > 0) this.release?.(this.unexpected[i].source, held);
+    }
+    this.unexpected = [];
+    this.held = [];
+    this.head = 0;
+    this.heldBytes = 0;
+  }
+
   /** Requests still waiting, for status reports. */
   waiting(): PendingOperation[] {
     return [...this.posted.map((p) => p.request), ...this.probes.map((p) => p.request)];

@@ -3,7 +3,7 @@ import { Communicator } from './communicator.ts';
 import { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import { runLocal } from './local.ts';
-import { setMembershipService } from './shrink.ts';
+import { setMembershipService, type MembershipOutcome } from './shrink.ts';
 import { dsrunSpawnService } from './dsrun-spawn.ts';
 import { joinAsChild, setSpawnService, type SpawnInfo } from './spawn.ts';
 import { ControlChannel } from './transport/control-channel.ts';
@@ -123,7 +123,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     trace: traceFile && faulty ? (event) => faulty.record(event) : undefined,
   });
   if (faulty) engine.onPeerLost((peer) => faulty.record({ ev: 'detect', from: peer }));
-  const shrinkWaiters = new Map<string, (outcome: { alive: number[]; context: number }) => void>();
+  const shrinkWaiters = new Map<string, (outcome: MembershipOutcome) => void>();
   // Dynamic processes (runtime/spawn.ts): comm.spawn() asks the coordinator; comm.retire() leaves.
   const dynamic = dsrunSpawnService(
     engine,
@@ -155,10 +155,10 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
       Array.from({ length: size }, (_, i) => i),
     );
   setMembershipService(engine, {
-    shrink: (key, members, nextContext) =>
+    shrink: (key, members, nextContext, flag) =>
       new Promise((resolve) => {
         shrinkWaiters.set(key, resolve);
-        void control?.send({ t: 'shrink', key, members: [...members], nextContext });
+        void control?.send({ t: 'shrink', key, members: [...members], nextContext, flag });
       }),
   });
   const onMessage = (msg: CoordinatorToRank): void => {
@@ -189,7 +189,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
         dynamic.onMessage(msg);
         break;
       case 'shrunk':
-        shrinkWaiters.get(msg.key)?.({ alive: msg.alive, context: msg.context });
+        shrinkWaiters.get(msg.key)?.({ alive: msg.alive, context: msg.context, flag: msg.flag });
         shrinkWaiters.delete(msg.key);
         break;
     }

@@ -8,9 +8,11 @@ import { formatTrace, type TraceEvent } from '../trace-event.ts';
 import { msToUs, planFaults, type FaultOptions, type PlannedCrash } from './faults.ts';
 import { settle, Scheduler } from './scheduler.ts';
 import { SimNetwork } from './sim-network.ts';
+import { SimMembership } from './sim-membership.ts';
 import { SimStorage } from './storage.ts';
 import { simSpawnService, type SimSpawnContext, type SpawnSlot } from './sim-spawn.ts';
 import { joinAsChild, setSpawnService } from '../spawn.ts';
+import { setMembershipService } from '../shrink.ts';
 import { summarizeTrace, TraceRecorder, type TraceSummary } from './trace.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
@@ -199,6 +201,12 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     crash(slot.rank, due.restartAfterUs, `after ${count} ${key === 'afterSends' ? 'sends' : 'deliveries'}`);
   };
 
+  // The referee of shrink() and agree(): a rank crashed for good, retired or finished takes no part.
+  const membership = new SimMembership((r) => {
+    const s = slots[r];
+    return !s || s.stopped || s.retired || (s.alive && s.done);
+  });
+
   const start = (slot: Slot): void => {
     const { rank, inc } = slot;
     const alive = (): boolean => slot.alive && slot.inc === inc;
@@ -224,6 +232,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     for (const d of stopped) engine.peerLost(d, 'crashed');
     for (const s of slots) if (s.retired) engine.peerRetired(s.rank);
     setSpawnService(engine, simSpawnService(spawning, slot, alive));
+    setMembershipService(engine, membership.service(rank, alive));
     slot.engine = engine;
     slot.done = false;
     const comm = slot.spawn ? joinAsChild(engine, slot.spawn) : new Communicator(engine, 0, world);
@@ -231,12 +240,14 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
       (value) => {
         if (!alive()) return;
         slot.done = true;
+        membership.recheck();
         slot.result = value;
         trace.record({ t: scheduler.nowMs, ev: 'exit', rank, lamport: network.lamport[rank] });
       },
       (err: unknown) => {
         if (!alive()) return;
         slot.done = true;
+        membership.recheck();
         const message = err instanceof Error ? err.message : String(err);
         trace.record({ t: scheduler.nowMs, ev: 'exit', rank, lamport: network.lamport[rank], reason: message });
         if (options.rankErrors === 'record') errors[rank] = err;
@@ -267,6 +278,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     if (restartAfterUs === undefined) {
       slot.stopped = true;
       stopped.add(rank);
+      membership.recheck();
       for (const peer of slots) {
         if (peer.rank === rank) continue;
         const inc = peer.inc;

@@ -22,6 +22,8 @@ export const Kind = {
   Cts: 5,
   /** Flow control: the next piece of the held message `tag`'s data (`data` is its bytes). */
   Chunk: 6,
+  /** The communicator of point-to-point context `context` is revoked (comm.revoke()); passed on by every member. */
+  Revoke: 7,
 } as const;
 
 export type Envelope = [kind: number, context: number, tag: number, data: unknown];
