@@ -93,7 +93,6 @@ const layerPolicies = [
  */
 export const pendingLayerExceptions = {
   'runtime/collectives.ts': ['runtime/transport/codec.ts'],
-  'runtime/communicator.ts': ['runtime/transport/codec.ts'],
   'runtime/engine.ts': ['runtime/transport/codec.ts', 'runtime/transport/transport.ts'],
   'runtime/one-sided/rma.ts': ['runtime/transport/codec.ts'],
   'runtime/spawn.ts': ['runtime/transport/codec.ts'],

@@ -1,12 +1,12 @@
 import type { Clock } from './clock.ts';
 import { DsError, ErrorCode } from './errors.ts';
-import { DEFAULT_RECV_BUFFER, FlowControl, LARGE_MESSAGE, MESSAGE_OVERHEAD } from './flow-control.ts';
+import { DEFAULT_RECV_BUFFER, FlowControl, LARGE_MESSAGE, MESSAGE_OVERHEAD, type FlowWire } from './flow-control.ts';
 import { Matcher } from './matching.ts';
 import { assertPlainData, describe, type Describe } from './payload.ts';
 import { seededRandom, type Random } from './random.ts';
 import { MemoryStorage, type DurableStorage } from './storage.ts';
 import type { PendingOperation } from './request.ts';
-import { decodeFrame, encodeMessage, Kind, payloadLength, type Envelope } from './transport/codec.ts';
+import { decodeFrame, encodeChunk, encodeMessage, Kind, payloadLength, type Envelope } from './transport/codec.ts';
 import type { Transport } from './transport/transport.ts';
 import type { TraceEvent } from './trace-event.ts';
 
@@ -124,7 +124,7 @@ export class Engine {
     // A lost credit or clear-to-send would hold a sender back for good: no flow control under faults.
     this.flow = this.transport.lossy
       ? undefined
-      : new FlowControl(options.recvBufferBytes ?? DEFAULT_RECV_BUFFER, this.transport.maxPayload, (peer, bytes) =>
+      : new FlowControl(options.recvBufferBytes ?? DEFAULT_RECV_BUFFER, this.transport.maxPayload, FLOW_WIRE, (peer, bytes) =>
           this.dead.has(peer) || this.retired.has(peer) ? undefined : this.transport.send(peer, bytes),
         );
     this.transport.start({
@@ -355,7 +355,13 @@ export class Engine {
   private dispatch(from: number, env: Envelope, size: number): boolean {
     const [kind, context, tag, data] = env;
     if (kind === Kind.Credit || kind === Kind.Cts || kind === Kind.Chunk) {
-      if (this.flow ? this.flow.onControl(from, kind, tag, data) : kind === Kind.Credit) return true;
+      const m =
+        kind === Kind.Credit
+          ? ({ kind: 'credit', bytes: data } as const)
+          : kind === Kind.Cts
+            ? ({ kind: 'cts', id: tag, send: data } as const)
+            : ({ kind: 'chunk', id: tag, data } as const);
+      if (this.flow ? this.flow.onControl(from, m) : kind === Kind.Credit) return true;
       return this.protocolError(from, `flow-control message of kind ${kind} (tag ${tag}) out of turn`);
     }
     if (kind === Kind.Revoke) {
@@ -415,3 +421,12 @@ export class Engine {
 function isCount(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
+
+/** Flow control's messages in this codec (runtime/flow-control.ts). */
+const FLOW_WIRE: FlowWire = {
+  credit: (bytes) => encodeMessage(Kind.Credit, 0, 0, bytes),
+  rts: (context, tag, id, bytes, raw) => encodeMessage(Kind.Rts, context, tag, [id, bytes, raw ? 1 : 0]),
+  cts: (id, send) => encodeMessage(Kind.Cts, 0, id, send),
+  chunk: encodeChunk,
+  decodeData: (message) => decodeFrame(message)[0][3],
+};

@@ -1,7 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { DsError, ErrorCode } from './errors.ts';
 import type { Message } from './matching.ts';
-import { decodeFrame, encodeMessage, Kind, ownedMessage } from './transport/codec.ts';
 
 /** Default bound of the memory a rank keeps for the unmatched point-to-point messages of one sender. */
 export const DEFAULT_RECV_BUFFER = 64 * 1024 * 1024;
@@ -19,6 +18,22 @@ export interface Rendezvous {
   /** Tells the sender the message will never be received (its communicator was revoked). */
   drop(): void;
 }
+
+/** The flow-control messages on the wire, and the decoding of a held message's data (the engine's codec). */
+export interface FlowWire {
+  credit(bytes: number): Uint8Array;
+  /** A request to send held message `id` of `bytes` bytes (`raw`: a Uint8Array payload, not encoded). */
+  rts(context: number, tag: number, id: number, bytes: number, raw: boolean): Uint8Array;
+  /** Clear to send held message `id`; with `send` false: it will never be received, forget it. */
+  cts(id: number, send: boolean): Uint8Array;
+  /** Bytes `from` to `to` of held message `id`'s data, in memory of its own (its one copy on this side). */
+  chunk(id: number, data: Uint8Array, from: number, to: number): Uint8Array;
+  /** The data of an encoded message. */
+  decodeData(message: Uint8Array): unknown;
+}
+
+/** A flow-control message from a peer. */
+export type FlowMessage = { kind: 'credit'; bytes: unknown } | { kind: 'cts'; id: number; send: unknown } | { kind: 'chunk'; id: number; data: unknown };
 
 interface Outgoing {
   context: number;
@@ -66,11 +81,13 @@ export class FlowControl {
   private readonly budget: number;
   private readonly chunkBytes: number;
   private readonly link: (peer: number, bytes: Uint8Array) => void | Promise<void>;
+  private readonly wire: FlowWire;
   private readonly peers = new Map<number, Peer>();
 
   /** `link` hands bytes to the transport for `peer`; `maxPayload` caps a chunk. */
-  constructor(budget: number, maxPayload: number, link: (peer: number, bytes: Uint8Array) => void | Promise<void>) {
+  constructor(budget: number, maxPayload: number, wire: FlowWire, link: (peer: number, bytes: Uint8Array) => void | Promise<void>) {
     this.budget = budget;
+    this.wire = wire;
     this.chunkBytes = Math.max(1024, Math.min(CHUNK_BYTES, maxPayload));
     this.link = link;
   }
@@ -89,7 +106,7 @@ export class FlowControl {
     const id = ++p.nextId;
     return new Promise<void>((resolve, reject) => {
       p.outgoing.set(id, { context, bytes, resolve, reject });
-      const sent = this.link(peer, encodeMessage(Kind.Rts, context, tag, [id, bytes.length, raw ? 1 : 0]));
+      const sent = this.link(peer, this.wire.rts(context, tag, id, bytes.length, raw));
       if (sent) sent.catch(reject);
     });
   }
@@ -97,7 +114,7 @@ export class FlowControl {
   /** The receiver of a message held at `peer` (an RTS): fetches its data once a receive matches it. */
   rendezvous(peer: number, context: number, id: number, size: number, raw: boolean, source: number, tag: number): Rendezvous {
     return {
-      drop: () => void this.link(peer, encodeMessage(Kind.Cts, 0, id, false)),
+      drop: () => void this.link(peer, this.wire.cts(id, false)),
       fetch: (into) =>
         new Promise<Message>((resolve, reject) => {
           const p = this.peer(peer);
@@ -109,7 +126,7 @@ export class FlowControl {
             buffer = Buffer.allocUnsafeSlow(size);
           }
           p.incoming.set(id, { context, buffer, size, received: 0, raw, source, tag, tooSmall, resolve, reject });
-          const sent = this.link(peer, encodeMessage(Kind.Cts, 0, id, null));
+          const sent = this.link(peer, this.wire.cts(id, true));
           if (sent) sent.catch(reject);
           if (size === 0) this.complete(p, id);
         }),
@@ -123,31 +140,31 @@ export class FlowControl {
     if (p.owed < this.budget / 4) return;
     const owed = p.owed;
     p.owed = 0;
-    void this.link(peer, encodeMessage(Kind.Credit, 0, 0, owed));
+    void this.link(peer, this.wire.credit(owed));
   }
 
   /** Routes a flow-control message from `peer`; false if it breaks the protocol. */
-  onControl(peer: number, kind: number, tag: number, data: unknown): boolean {
+  onControl(peer: number, m: FlowMessage): boolean {
     const p = this.peer(peer);
-    if (kind === Kind.Credit) {
-      if (typeof data !== 'number' || !(data > 0)) return false;
-      p.credit = Math.min(this.budget, p.credit + data);
+    if (m.kind === 'credit') {
+      if (typeof m.bytes !== 'number' || !(m.bytes > 0)) return false;
+      p.credit = Math.min(this.budget, p.credit + m.bytes);
       return true;
     }
-    if (kind === Kind.Cts) {
-      const out = p.outgoing.get(tag);
-      if (!out || (data !== null && data !== false)) return false;
-      p.outgoing.delete(tag);
-      if (data === false) out.reject(new DsError(ErrorCode.Revoked, 'a held message: its communicator was revoked'));
-      else void this.stream(peer, tag, out);
+    if (m.kind === 'cts') {
+      const out = p.outgoing.get(m.id);
+      if (!out || typeof m.send !== 'boolean') return false;
+      p.outgoing.delete(m.id);
+      if (!m.send) out.reject(new DsError(ErrorCode.Revoked, 'a held message: its communicator was revoked'));
+      else void this.stream(peer, m.id, out);
       return true;
     }
-    // Kind.Chunk
-    const inc = p.incoming.get(tag);
+    const inc = p.incoming.get(m.id);
+    const data = m.data;
     if (!inc || !(data instanceof Uint8Array) || data.length === 0 || inc.received + data.length > inc.size) return false;
     inc.buffer.set(data, inc.received);
     inc.received += data.length;
-    if (inc.received === inc.size) this.complete(p, tag);
+    if (inc.received === inc.size) this.complete(p, m.id);
     return true;
   }
 
@@ -194,7 +211,7 @@ export class FlowControl {
     try {
       const { bytes } = out;
       for (let at = 0; at < bytes.length; at += this.chunkBytes) {
-        const sent = this.link(peer, chunkMessage(id, bytes, at, Math.min(bytes.length, at + this.chunkBytes)));
+        const sent = this.link(peer, this.wire.chunk(id, bytes, at, Math.min(bytes.length, at + this.chunkBytes)));
         if (sent) await sent;
       }
       out.resolve();
@@ -210,7 +227,7 @@ export class FlowControl {
     const { buffer, size, source, tag } = inc;
     if (inc.raw) return inc.resolve({ source, tag, data: buffer.length === size ? buffer : buffer.subarray(0, size) });
     try {
-      inc.resolve({ source, tag, data: decodeFrame(buffer)[0][3] });
+      inc.resolve({ source, tag, data: this.wire.decodeData(buffer) });
     } catch (err) {
       inc.reject(err);
     }
@@ -234,22 +251,4 @@ function intoTooSmall(size: number, into: Uint8Array): DsError {
     ErrorCode.PayloadTooLarge,
     `recv into a buffer of ${into.length} bytes: the message's ${size} bytes do not fit (the message was received and dropped)`,
   );
-}
-
-/**
- * One chunk of a held message's data, as the message `[Kind.Chunk, 0, id, bytes]` in memory of its
- * own (a thread link hands it over without a copy): the one copy the data makes on the sending side.
- */
-function chunkMessage(id: number, bytes: Uint8Array, from: number, to: number): Uint8Array {
-  const n = to - from;
-  const out = ownedMessage(13 + n);
-  out[0] = 0x94; // an array of 4
-  out[1] = Kind.Chunk;
-  out[2] = 0; // context
-  out[3] = 0xce; // uint32 tag: the message's id
-  out.writeUInt32BE(id, 4);
-  out[8] = 0xc6; // bin32
-  out.writeUInt32BE(n, 9);
-  out.set(bytes.subarray(from, to), 13);
-  return out;
 }

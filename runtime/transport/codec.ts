@@ -169,6 +169,24 @@ export function isOwnedMessage(message: Uint8Array): boolean {
   return message.byteOffset === 0 && message.byteLength === message.buffer.byteLength && owned.has(message.buffer);
 }
 
+/**
+ * Bytes `from` to `to` of `data` as the message `[Kind.Chunk, 0, id, bytes]` (flow control's chunk of
+ * a held message), in memory of its own (ownedMessage): the one copy of the data on the sending side.
+ */
+export function encodeChunk(id: number, data: Uint8Array, from: number, to: number): Uint8Array {
+  const n = to - from;
+  const out = ownedMessage(13 + n);
+  out[0] = 0x94; // an array of 4
+  out[1] = Kind.Chunk;
+  out[2] = 0; // context
+  out[3] = 0xce; // uint32 tag: the message's id
+  out.writeUInt32BE(id, 4);
+  out[8] = 0xc6; // bin32
+  out.writeUInt32BE(n, 9);
+  out.set(data.subarray(from, to), 13);
+  return out;
+}
+
 /** Joins queued messages into one frame. */
 export function joinFrame(messages: Uint8Array[]): Uint8Array {
   return messages.length === 1 ? messages[0] : Buffer.concat(messages);
