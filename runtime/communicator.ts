@@ -5,7 +5,7 @@ import { DsError, ErrorCode } from './errors.ts';
 import type { Matcher, Message, Status } from './matching.ts';
 import { Request, type Completion, type PendingOperation } from './request.ts';
 import type { DurableStorage } from './storage.ts';
-import { noteValue } from './trace-event.ts';
+import { noteValue } from './protocol/trace-event.ts';
 import { describe, type Describe } from './payload.ts';
 import * as coll from './collectives.ts';
 import { CollectiveState } from './collectives.ts';

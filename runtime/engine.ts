@@ -6,9 +6,9 @@ import { assertPlainData, describe, type Describe } from './payload.ts';
 import { seededRandom, type Random } from './random.ts';
 import { MemoryStorage, type DurableStorage } from './storage.ts';
 import type { PendingOperation } from './request.ts';
-import { decodeFrame, encodeChunk, encodeMessage, Kind, payloadLength, type Envelope } from './transport/codec.ts';
+import { Kind, type Codec, type Envelope } from './wire.ts';
 import type { Transport } from './transport/transport.ts';
-import type { TraceEvent } from './trace-event.ts';
+import type { TraceEvent } from './protocol/trace-event.ts';
 
 /** A trace event as a rank records it: the owner of the trace adds `t`, `rank` and `lamport`. */
 export type LocalTraceEvent = Omit<TraceEvent, 't' | 'rank' | 'lamport'>;
@@ -17,6 +17,8 @@ export interface EngineOptions {
   rank: number;
   size: number;
   transport: Transport;
+  /** How messages become frame bytes and back (runtime/transport/codec.ts: msgpackCodec). */
+  codec: Codec;
   clock: Clock;
   /** Job seed: every rank's random() stream derives from it and the rank. */
   seed: number;
@@ -67,8 +69,8 @@ const EARLY_WINDOW = 4096;
 
 /**
  * The runtime core of one rank: routes frames from the transport to communicator contexts, sends
- * messages, and keeps track of dead peers. It does no I/O of its own: it is handed a Transport and
- * a Clock.
+ * messages, and keeps track of dead peers. It does no I/O of its own: it is handed a Transport, a
+ * Codec and a Clock.
  */
 export class Engine {
   readonly rank: number;
@@ -77,6 +79,7 @@ export class Engine {
   readonly random: Random;
   readonly seed: number;
   readonly transport: Transport;
+  readonly codec: Codec;
   /** Durable storage of this rank (survives a simulated crash-recovery). */
   readonly storage: DurableStorage;
   /** World ranks known to be dead. */
@@ -115,6 +118,7 @@ export class Engine {
     this.seed = options.seed;
     this.random = seededRandom(options.seed, options.rank);
     this.transport = options.transport;
+    this.codec = options.codec;
     this.storage = options.storage ?? new MemoryStorage();
     this.abortImpl = options.abort;
     this.trace = options.trace;
@@ -124,7 +128,7 @@ export class Engine {
     // A lost credit or clear-to-send would hold a sender back for good: no flow control under faults.
     this.flow = this.transport.lossy
       ? undefined
-      : new FlowControl(options.recvBufferBytes ?? DEFAULT_RECV_BUFFER, this.transport.maxPayload, FLOW_WIRE, (peer, bytes) =>
+      : new FlowControl(options.recvBufferBytes ?? DEFAULT_RECV_BUFFER, this.transport.maxPayload, flowWire(options.codec), (peer, bytes) =>
           this.dead.has(peer) || this.retired.has(peer) ? undefined : this.transport.send(peer, bytes),
         );
     this.transport.start({
@@ -179,7 +183,7 @@ export class Engine {
     this.revokeContext(ctx, context);
     const collective = this.contexts.get(context + 1);
     if (collective && !collective.revoked) this.revokeContext(collective, context + 1);
-    const notice = encodeMessage(Kind.Revoke, context, 0, null);
+    const notice = this.codec.encodeMessage(Kind.Revoke, context, 0, null);
     for (const member of ctx.group ?? Array.from({ length: this.size }, (_, i) => i)) {
       if (member !== this.rank && !this.dead.has(member) && !this.retired.has(member)) void this.transport.send(member, notice);
     }
@@ -238,8 +242,8 @@ export class Engine {
   encode(kind: number, context: number, tag: number, data: unknown, what: Describe): Uint8Array {
     // Only objects, functions and symbols can fail the check: no walk for the primitives of small messages.
     if (typeof data === 'object' ? data !== null : typeof data === 'function' || typeof data === 'symbol') assertPlainData(data, what);
-    const bytes = encodeMessage(kind, context, tag, data);
-    if (bytes.length > this.transport.maxPayload) this.checkPayload(payloadLength(bytes), what);
+    const bytes = this.codec.encodeMessage(kind, context, tag, data);
+    if (bytes.length > this.transport.maxPayload) this.checkPayload(this.codec.payloadLength(bytes), what);
     if (this.closed) throw new DsError(ErrorCode.Closed, `${describe(what)}: the runtime has shut down`);
     return bytes;
   }
@@ -270,7 +274,7 @@ export class Engine {
   deliver(worldDest: number, bytes: Uint8Array, what: Describe): void | Promise<void> {
     if (worldDest === this.rank) {
       // To oneself: through the codec all the same, so the receiver gets a copy.
-      for (const env of decodeFrame(bytes)) this.dispatch(this.rank, env, 0);
+      for (const env of this.codec.decodeFrame(bytes)) this.dispatch(this.rank, env, 0);
       return;
     }
     return this.checkPeer(worldDest, what) ?? this.transport.send(worldDest, bytes);
@@ -337,7 +341,7 @@ export class Engine {
     const sizes = this.sizes;
     sizes.length = 0;
     try {
-      envelopes = decodeFrame(frame, sizes);
+      envelopes = this.codec.decodeFrame(frame, sizes);
     } catch (err) {
       this.reportImpl(new DsError(ErrorCode.Decode, `from rank ${from}: ${(err as Error).message}; connection dropped`));
       this.transport.drop(from, 'malformed frame');
@@ -422,11 +426,13 @@ function isCount(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
-/** Flow control's messages in this codec (runtime/flow-control.ts). */
-const FLOW_WIRE: FlowWire = {
-  credit: (bytes) => encodeMessage(Kind.Credit, 0, 0, bytes),
-  rts: (context, tag, id, bytes, raw) => encodeMessage(Kind.Rts, context, tag, [id, bytes, raw ? 1 : 0]),
-  cts: (id, send) => encodeMessage(Kind.Cts, 0, id, send),
-  chunk: encodeChunk,
-  decodeData: (message) => decodeFrame(message)[0][3],
-};
+/** Flow control's messages in `codec` (runtime/flow-control.ts). */
+function flowWire(codec: Codec): FlowWire {
+  return {
+    credit: (bytes) => codec.encodeMessage(Kind.Credit, 0, 0, bytes),
+    rts: (context, tag, id, bytes, raw) => codec.encodeMessage(Kind.Rts, context, tag, [id, bytes, raw ? 1 : 0]),
+    cts: (id, send) => codec.encodeMessage(Kind.Cts, 0, id, send),
+    chunk: (id, data, from, to) => codec.encodeChunk(id, data, from, to),
+    decodeData: (message) => codec.decodeFrame(message)[0][3],
+  };
+}

@@ -1,32 +1,12 @@
 import { Buffer } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import { DsError, ErrorCode } from '../errors.ts';
+import { Kind, type Codec, type Envelope } from '../wire.ts';
 
 /**
- * Wire format. A message is one MessagePack array `[kind, context, tag, data]`; a frame is one or
- * more messages back to back. The sender's rank is not in the message: the transport knows who is
- * on the other end of an authenticated connection.
+ * The MessagePack codec of messages (the Codec of runtime/wire.ts): a message is one MessagePack
+ * array `[kind, context, tag, data]`, a frame such arrays back to back.
  */
-export const Kind = {
-  /** Point-to-point message, matched by (context, source, tag). */
-  Message: 0,
-  /** One-sided request served by the target's runtime (counters, windows). */
-  RmaRequest: 1,
-  /** Reply to a one-sided request. */
-  RmaReply: 2,
-  /** Flow control: the receiver returns `data` bytes of credit to the sender (runtime/flow-control.ts). */
-  Credit: 3,
-  /** Flow control: a point-to-point message held at its sender, matched like one; `data` is [id, bytes, raw]. */
-  Rts: 4,
-  /** Flow control: a receive matched the held message `tag`: send its data. */
-  Cts: 5,
-  /** Flow control: the next piece of the held message `tag`'s data (`data` is its bytes). */
-  Chunk: 6,
-  /** The communicator of point-to-point context `context` is revoked (comm.revoke()); passed on by every member. */
-  Revoke: 7,
-} as const;
-
-export type Envelope = [kind: number, context: number, tag: number, data: unknown];
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
@@ -143,13 +123,8 @@ function writeInt(out: Buffer, at: number, v: number): number {
   return at + bytes;
 }
 
-export function encodeValue(value: unknown): Uint8Array {
-  return packr.pack(value);
-}
-
-export function decodeValue(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
-}
+/** The codec every rank uses: MessagePack, with small plain messages read and written by hand. */
+export const msgpackCodec: Codec = { encodeMessage, decodeFrame, payloadLength, encodeChunk };
 
 /** Memory of messages that are sent once and never read again by their sender (see ownedMessage). */
 const owned = new WeakSet<ArrayBufferLike>();
