@@ -46,7 +46,11 @@ export async function pipeline(world: Communicator, options: PipelineOptions): P
   return { sum: await finishOverSurvivors(survivors, world.rank, options, stage2), recovered: true };
 }
 
-async function runStages(world: Communicator, options: PipelineOptions, stage2: { sum: number; count: number }): Promise<number | undefined> {
+async function runStages(
+  world: Communicator,
+  options: PipelineOptions,
+  stage2: { sum: number; count: number },
+): Promise<number | undefined> {
   if (world.rank === 0) {
     for (let i = 0; i < options.items; i++) {
       await world.send(i, 1, Tag.Item);

@@ -128,8 +128,11 @@ export class Engine {
     // A lost credit or clear-to-send would hold a sender back for good: no flow control under faults.
     this.flow = this.transport.lossy
       ? undefined
-      : new FlowControl(options.recvBufferBytes ?? DEFAULT_RECV_BUFFER, this.transport.maxPayload, flowWire(options.codec), (peer, bytes) =>
-          this.dead.has(peer) || this.retired.has(peer) ? undefined : this.transport.send(peer, bytes),
+      : new FlowControl(
+          options.recvBufferBytes ?? DEFAULT_RECV_BUFFER,
+          this.transport.maxPayload,
+          flowWire(options.codec),
+          (peer, bytes) => (this.dead.has(peer) || this.retired.has(peer) ? undefined : this.transport.send(peer, bytes)),
         );
     this.transport.start({
       onFrame: (peer, frame) => this.onFrame(peer, frame),

@@ -33,7 +33,8 @@ export interface FlowWire {
 }
 
 /** A flow-control message from a peer. */
-export type FlowMessage = { kind: 'credit'; bytes: unknown } | { kind: 'cts'; id: number; send: unknown } | { kind: 'chunk'; id: number; data: unknown };
+export type FlowMessage =
+  { kind: 'credit'; bytes: unknown } | { kind: 'cts'; id: number; send: unknown } | { kind: 'chunk'; id: number; data: unknown };
 
 interface Outgoing {
   context: number;

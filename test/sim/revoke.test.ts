@@ -37,9 +37,8 @@ t.test('agree: the AND of the flags of the members that take part, in runLocal o
 t.test('the pipeline: with its middle rank crashed, the survivors revoke, shrink and finish', async (t) => {
   const items = 40;
   for (const seed of [1, 2, 3]) {
-    const r = await simulate(
-      { n: 3, seed, faults: { crashes: [{ rank: 1, atMs: 300 + 100 * seed }] }, rankErrors: 'record' },
-      (c) => pipeline(c, { items, periodMs: 25 }),
+    const r = await simulate({ n: 3, seed, faults: { crashes: [{ rank: 1, atMs: 300 + 100 * seed }] }, rankErrors: 'record' }, (c) =>
+      pipeline(c, { items, periodMs: 25 }),
     );
     t.same(r.crashed, [1]);
     t.same(r.errors.filter(Boolean), [], `seed ${seed}: no survivor failed`);

@@ -78,14 +78,21 @@ t.test('large messages travel in chunks, into a buffer of the receiver when it g
       for (let i = 0; i < size; i++) bytes[i] = (i * 7) & 0xff;
       await c.send(bytes, 1, 1);
       await c.send(bytes, 1, 2);
-      await c.send(Array.from({ length: 100_000 }, (_, i) => i), 1, 3);
+      await c.send(
+        Array.from({ length: 100_000 }, (_, i) => i),
+        1,
+        3,
+      );
       await c.send(bytes, 1, 4);
       await c.send(new Uint8Array(10), 1, 5);
       return;
     }
     const plain = await c.recv<Uint8Array>(0, 1);
     t.equal(plain.data.length, size);
-    t.ok(plain.data.every((b, i) => b === ((i * 7) & 0xff)), 'every byte arrived');
+    t.ok(
+      plain.data.every((b, i) => b === ((i * 7) & 0xff)),
+      'every byte arrived',
+    );
     const into = new Uint8Array(size + 100);
     const direct = await c.recv<Uint8Array>(0, 2, { into });
     t.equal(direct.data.buffer, into.buffer, 'written into the given buffer');
