@@ -17,19 +17,16 @@ const regressions: Regression[] = [
     algorithm: 'leader-election',
     what: 'livelock with no fault but 0.1..30 ms delays: candidates keep cancelling each other',
     schedule: { n: 7, seed: 1244659709, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
-    todo: 'the election fix has not landed yet',
   },
   {
     algorithm: 'leader-election',
     what: 'the same livelock at n = 9',
     schedule: { n: 9, seed: 4294967284, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
-    todo: 'the election fix has not landed yet',
   },
   {
     algorithm: 'sequence-paxos',
     what: 'no log completes with no fault but 0.1..30 ms delays (n = 9)',
     schedule: { n: 9, seed: 4294967284, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
-    todo: 'not fixed yet',
   },
   {
     algorithm: 'single-paxos',
@@ -46,7 +43,6 @@ const regressions: Regression[] = [
       crashes: [{ rank: 7, restartAfterMs: 2997, atMs: 4 }],
       pauses: [],
     },
-    todo: 'the restart fix has not landed yet',
   },
 ];
 
