@@ -16,7 +16,7 @@ const replayable = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'scratch/**', '.tap/**'] },
+  { ignores: ['node_modules/**', 'scratch/**', '.tap/**', 'dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
