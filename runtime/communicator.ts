@@ -5,6 +5,7 @@ import { DsError, ErrorCode } from './errors.ts';
 import type { Matcher, Message, Status } from './matching.ts';
 import { Request, type Completion, type PendingOperation } from './request.ts';
 import type { DurableStorage } from './storage.ts';
+import { noteValue } from './trace-event.ts';
 import { Kind } from './transport/codec.ts';
 import { describe, type Describe } from './payload.ts';
 import * as coll from './collectives.ts';
@@ -198,6 +199,14 @@ export class Communicator {
         trace({ ev: 'op', name, phase: 'end', op });
       },
     };
+  }
+
+  /**
+   * Records a local event of the program (`comm.note('decided', value)`) in the job's trace: the
+   * viewer marks it on this rank's line. Costs nothing when the job is not traced.
+   */
+  note(name: string, value?: unknown): void {
+    this.engine.trace?.({ ev: 'note', name, ...(value === undefined ? {} : { value: noteValue(value) }) });
   }
 
   // ---- BEGIN failures and durable storage (simulator owner: runtime/sim/) ----

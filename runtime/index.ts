@@ -28,3 +28,4 @@ export type {
 } from './sim/faults.ts';
 export { summarizeTrace, type TraceSummary, type Traffic, type RankTraffic } from './sim/trace.ts';
 export { formatTrace, formatTraceEvent, parseTrace, type TraceEvent, type TraceEventType } from './trace-event.ts';
+export { defineTags, FIRST_ALLOCATED_TAG, type TagTable } from './tag-registry.ts';

@@ -30,6 +30,8 @@ export type TraceEventType =
   | 'resume'
   /** A rank's program returned (`reason` holds an error message if it threw). */
   | 'exit'
+  /** A program's own local event (`comm.note(name, value)`): `name`, and `value` when given. */
+  | 'note'
   /** A user-marked operation began or ended (`comm.beginOperation(name)`): `name`, `phase`, `op`. */
   | 'op'
   /** dsrun: the trace holds no event of this rank (its host was lost, or it never opened its trace file); `reason` says which. */
@@ -64,12 +66,16 @@ export interface TraceEvent {
   oneWay?: boolean;
   /** End of a pause, partition or crash-recovery downtime, when scheduled. */
   untilMs?: number;
-  /** `op`: the operation's name (e.g. `decide`). */
+  /** `op`: the operation's name (e.g. `decide`); `note`: the note's name; message events: the tag's declared name (`defineTags`). */
   name?: string;
   /** `op`: whether it began or ended. */
   phase?: 'begin' | 'end';
   /** `op`: its number at its rank, 1, 2, ...: (rank, op) names one operation. */
   op?: number;
+  /** `send`: the payload's start as compact JSON, at most 80 characters (`…` marks a cut). */
+  preview?: string;
+  /** `note`: the value noted (plain JSON data; long values are cut to a string). */
+  value?: unknown;
 }
 
 /** Field order of a written line, so equal runs give equal bytes. */
@@ -92,6 +98,8 @@ const KEY_ORDER: ReadonlyArray<keyof TraceEvent> = [
   'name',
   'phase',
   'op',
+  'preview',
+  'value',
 ];
 
 /** One JSONL line (without the newline), fields in the documented order. */
@@ -128,4 +136,19 @@ export function parseTrace(text: string): TraceEvent[] {
     events.push(e);
   }
   return events;
+}
+
+/** Longest note value kept as data, in JSON characters; longer ones become a cut string. */
+const NOTE_VALUE_CHARS = 200;
+
+/** A note's value as the trace keeps it: a plain JSON copy, or its JSON cut to a string with `…`. */
+export function noteValue(value: unknown): unknown {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined; // cycles, BigInt
+  }
+  if (json === undefined) return String(value);
+  return json.length <= NOTE_VALUE_CHARS ? JSON.parse(json) : json.slice(0, NOTE_VALUE_CHARS - 1) + '…';
 }

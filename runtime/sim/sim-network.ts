@@ -1,6 +1,7 @@
 import { DsError, ErrorCode } from '../errors.ts';
 import type { Random } from '../random.ts';
 import { decodeFrame } from '../transport/codec.ts';
+import { messageName, payloadPreview } from '../transport/trace-label.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
 import { drawLatencyUs, msToUs, type FaultOptions, type PlannedPartition } from './faults.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -33,6 +34,8 @@ interface InFlight {
   kind: number;
   ctx: number;
   tag: number;
+  /** The payload's start (traced on the send). */
+  preview?: string;
 }
 
 /**
@@ -142,8 +145,11 @@ export class SimNetwork {
     let kind = -1;
     let ctx = -1;
     let tag = -1;
+    let preview: string | undefined;
     try {
-      [kind, ctx, tag] = decodeFrame(bytes)[0];
+      let data: unknown;
+      [kind, ctx, tag, data] = decodeFrame(bytes)[0];
+      preview = payloadPreview(data);
     } catch {
       // Raw bytes (protocol tests): traced without a header.
     }
@@ -158,6 +164,7 @@ export class SimNetwork {
       kind,
       ctx,
       tag,
+      preview,
     };
     const latencyUs = drawLatencyUs(this.faults.delay, this.random);
     this.record('send', m, from, { delayMs: latencyUs / 1000 });
@@ -231,6 +238,8 @@ export class SimNetwork {
       ctx: m.ctx,
       tag: m.tag,
       bytes: m.bytes.length,
+      name: messageName(m.kind, m.ctx, m.tag),
+      preview: ev === 'send' ? m.preview : undefined,
       delayMs: extra.delayMs,
       reason: extra.reason,
     });

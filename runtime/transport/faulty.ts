@@ -2,7 +2,8 @@ import { Buffer } from 'node:buffer';
 import { DsError, ErrorCode } from '../errors.ts';
 import { seededRandom, type Random } from '../random.ts';
 import type { TraceEvent } from '../trace-event.ts';
-import { encodeValue, readHeader, readIntArray } from './codec.ts';
+import { decodeFrame, encodeValue, readHeader, readIntArray } from './codec.ts';
+import { messageName, payloadPreview } from './trace-label.ts';
 import type { NetworkFaults } from './rendezvous.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
@@ -38,6 +39,8 @@ interface MessageInfo {
   ctx?: number;
   tag?: number;
   bytes: number;
+  name?: string;
+  preview?: string;
 }
 
 /** Random stream of the fault draws: apart from the program's own comm.random() stream. */
@@ -122,6 +125,8 @@ export class FaultyTransport implements Transport {
       info.kind = header?.kind;
       info.ctx = header?.context;
       info.tag = header?.tag;
+      info.name = messageName(info.kind, info.ctx, info.tag);
+      info.preview = previewOf(message);
       const stamp = encodeValue([this.lamport, info.msg, message.length]);
       wire = Buffer.concat([stamp, message]);
     }
@@ -251,6 +256,7 @@ export class FaultyTransport implements Transport {
         ctx: header?.context,
         tag: header?.tag,
         bytes: message.length,
+        name: messageName(header?.kind, header?.context, header?.tag),
       });
       messages.push(message);
       pos = end;
@@ -271,8 +277,19 @@ export class FaultyTransport implements Transport {
       ctx: info.ctx,
       tag: info.tag,
       bytes: info.bytes,
+      name: info.name,
+      preview: ev === 'send' ? info.preview : undefined,
       ...extra,
     });
+  }
+}
+
+/** The payload's start for the trace; undefined for bytes that are not one message. */
+function previewOf(message: Uint8Array): string | undefined {
+  try {
+    return payloadPreview(decodeFrame(message)[0][3]);
+  } catch {
+    return undefined;
   }
 }
 
