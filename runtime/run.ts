@@ -1,7 +1,7 @@
 import { realClock } from './clock.ts';
 import { Communicator } from './communicator.ts';
 import { Engine } from './engine.ts';
-import { DsError, ErrorCode } from './errors.ts';
+import { DsError, ErrorCode, isDsError } from './errors.ts';
 import { runLocal } from './local.ts';
 import { setMembershipService } from './shrink.ts';
 import { dsrunSpawnService } from './dsrun-spawn.ts';
@@ -240,7 +240,9 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   process.off('unhandledRejection', onUncaught);
 }
 
+/** What dsrun prints of a rank's uncaught error: its first line names a DsError's code. */
 function errorText(err: unknown): string {
+  if (isDsError(err)) return [`${err.code}: ${err.message}`, ...(err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l))].join('\n');
   if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
   return `uncaught value: ${String(err)}`;
 }
