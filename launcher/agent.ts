@@ -14,10 +14,10 @@ import { pathToFileURL } from 'node:url';
 import { nanoid } from 'nanoid';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthHeader, checkHandshake, hardenServer, jobToken, replyProof } from '../runtime/transport/auth.ts';
-import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
-import { epochMs } from '../runtime/transport/faulty.ts';
-import { Env } from '../runtime/transport/rendezvous.ts';
-import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from './agent-protocol.ts';
+import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
+import { epochMs } from '../runtime/protocol/epoch-clock.ts';
+import { Env } from '../runtime/protocol/rendezvous.ts';
+import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from '../runtime/protocol/agent-messages.ts';
 import { packageRoot } from './bundle.ts';
 
 export interface AgentOptions {

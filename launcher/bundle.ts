@@ -14,10 +14,15 @@ export const packageRoot = ((): string => {
 })();
 
 /**
- * The runtime this launcher belongs to: `runtime/index.ts` beside launcher/ in a checkout of the
- * repository, `dist/runtime/index.js` in the installed package.
+ * The entry points of the dsmpi this launcher belongs to: `runtime/…/index.ts` beside launcher/ in a
+ * checkout of the repository, `dist/runtime/…/index.js` in the installed package.
  */
-const ownRuntime = join(dirname(here), '..', 'runtime', here.endsWith('.ts') ? 'index.ts' : 'index.js');
+const ownEntries: Record<string, string> = Object.fromEntries(
+  Object.entries({ dsmpi: 'index', 'dsmpi/fuzz': 'sim/fuzz/index' }).map(([name, path]) => [
+    name,
+    join(dirname(here), '..', 'runtime', `${path}${here.endsWith('.ts') ? '.ts' : '.js'}`),
+  ]),
+);
 
 /**
  * `import 'dsmpi'` resolves as the program's own project resolves it (its node_modules, or the
@@ -27,7 +32,7 @@ const ownRuntime = join(dirname(here), '..', 'runtime', here.endsWith('.ts') ? '
 const dsmpiFallback: Plugin = {
   name: 'dsmpi-fallback',
   setup(b) {
-    b.onResolve({ filter: /^dsmpi$/ }, async (args) => {
+    b.onResolve({ filter: /^dsmpi(\/fuzz)?$/ }, async (args) => {
       if (args.pluginData === 'dsmpi-fallback') return undefined;
       const found = await b.resolve(args.path, {
         kind: args.kind,
@@ -36,7 +41,7 @@ const dsmpiFallback: Plugin = {
         pluginData: 'dsmpi-fallback',
       });
       if (found.errors.length === 0) return { path: found.path, namespace: found.namespace, sideEffects: found.sideEffects };
-      return { path: ownRuntime };
+      return { path: ownEntries[args.path] };
     });
   },
 };

@@ -19,8 +19,7 @@ import {
 import { ExitCode, runJob } from './job.ts';
 import type { RankSpawner } from './spawner.ts';
 import { ThreadSpawner } from './thread-ranks.ts';
-import { parseRadix } from '../runtime/knomial.ts';
-import { Env } from '../runtime/transport/rendezvous.ts';
+import { Env, parseRadix } from '../runtime/protocol/rendezvous.ts';
 
 const version = (JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as { version: string }).version;
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
-import type { CoordinatorToRank, RankToCoordinator } from '../runtime/transport/rendezvous.ts';
+import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
+import type { CoordinatorToRank, RankToCoordinator } from '../runtime/protocol/rendezvous.ts';
 import { AuthHeader, checkHandshake, replyProof } from '../runtime/transport/auth.ts';
 import { listenWebSocketServer, type ListeningServer, type ServerTls } from '../runtime/transport/ws-server.ts';
 

@@ -1,4 +1,4 @@
-import { Env } from '../runtime/transport/rendezvous.ts';
+import { Env } from '../runtime/protocol/rendezvous.ts';
 import { bundleProgram } from './bundle.ts';
 
 /** Most ranks one spawn may ask for, and most ranks a job may reach (spawned ones included). */

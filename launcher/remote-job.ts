@@ -12,11 +12,11 @@ import { PassThrough } from 'node:stream';
 import { nanoid } from 'nanoid';
 import { WebSocket } from 'ws';
 import { AuthHeader, checkReply, handshakeHeaders, jobToken } from '../runtime/transport/auth.ts';
-import { decodeValue, encodeValue } from '../runtime/transport/codec.ts';
-import { epochMs } from '../runtime/transport/faulty.ts';
-import { Env } from '../runtime/transport/rendezvous.ts';
+import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
+import { epochMs } from '../runtime/protocol/epoch-clock.ts';
+import { Env } from '../runtime/protocol/rendezvous.ts';
 import type { ServerTls } from '../runtime/transport/ws-server.ts';
-import type { AgentToLauncher, LauncherToAgent } from './agent-protocol.ts';
+import type { AgentToLauncher, LauncherToAgent } from '../runtime/protocol/agent-messages.ts';
 import type { HostEntry } from './hosts.ts';
 import type { RankSpawner } from './spawner.ts';
 

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { nanoid } from 'nanoid';
-import { threadArrivalsKey, threadLinksKey } from '../runtime/transport/rendezvous.ts';
+import { threadArrivalsKey, threadLinksKey } from '../runtime/protocol/rendezvous.ts';
 import type { RankSpawner } from './spawner.ts';
 
 /** A rank that is a worker thread of dsrun, seen by job.ts as a child process. */

@@ -1,6 +1,6 @@
 import { computeReport, formatReport } from './view/run-report.ts';
-import { formatTrace, type TraceEvent } from '../runtime/trace-event.ts';
-import { MinHeap } from '../runtime/min-heap.ts';
+import { formatTrace, type TraceEvent } from '../runtime/protocol/trace-event.ts';
+import { MinHeap } from '../runtime/protocol/min-heap.ts';
 
 /** One rank's trace file (JSONL text) and how far the clock of the host that wrote it is ahead of the launcher's. */
 export interface RankTrace {

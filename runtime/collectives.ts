@@ -7,7 +7,7 @@ import { assertPlainData } from './payload.ts';
 import { knomialNode } from './knomial.ts';
 import { checkOperand, resolveOp, type ReduceOp } from './reduce-ops.ts';
 import { Request, type Completion } from './request.ts';
-import { Kind } from './transport/codec.ts';
+import { Kind } from './wire.ts';
 
 /**
  * Collective operations. They run on the communicator's collective context (`context + 1`), so they

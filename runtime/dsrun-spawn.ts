@@ -1,7 +1,7 @@
 import type { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import type { SpawnService } from './spawn.ts';
-import type { CoordinatorToRank, RankToCoordinator } from './transport/rendezvous.ts';
+import type { CoordinatorToRank, RankToCoordinator } from './protocol/rendezvous.ts';
 
 /**
  * The dsrun side of dynamic processes (runtime/spawn.ts): spawn asks the launcher's coordinator,

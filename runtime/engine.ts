@@ -5,9 +5,9 @@ import { assertPlainData, describe, type Describe } from './payload.ts';
 import { seededRandom, type Random } from './random.ts';
 import { MemoryStorage, type DurableStorage } from './storage.ts';
 import type { PendingOperation } from './request.ts';
-import { decodeFrame, encodeMessage, Kind, type Envelope } from './transport/codec.ts';
+import { Kind, type Codec, type Envelope } from './wire.ts';
 import type { Transport } from './transport/transport.ts';
-import type { TraceEvent } from './trace-event.ts';
+import type { TraceEvent } from './protocol/trace-event.ts';
 
 /** A trace event as a rank records it: the owner of the trace adds `t`, `rank` and `lamport`. */
 export type LocalTraceEvent = Omit<TraceEvent, 't' | 'rank' | 'lamport'>;
@@ -16,6 +16,8 @@ export interface EngineOptions {
   rank: number;
   size: number;
   transport: Transport;
+  /** How messages become frame bytes and back (runtime/transport/codec.ts: msgpackCodec). */
+  codec: Codec;
   clock: Clock;
   /** Job seed: every rank's random() stream derives from it and the rank. */
   seed: number;
@@ -55,8 +57,8 @@ const EARLY_WINDOW = 4096;
 
 /**
  * The runtime core of one rank: routes frames from the transport to communicator contexts, sends
- * messages, and keeps track of dead peers. It does no I/O of its own: it is handed a Transport and
- * a Clock.
+ * messages, and keeps track of dead peers. It does no I/O of its own: it is handed a Transport, a
+ * Codec and a Clock.
  */
 export class Engine {
   readonly rank: number;
@@ -65,6 +67,7 @@ export class Engine {
   readonly random: Random;
   readonly seed: number;
   readonly transport: Transport;
+  readonly codec: Codec;
   /** Durable storage of this rank (survives a simulated crash-recovery). */
   readonly storage: DurableStorage;
   /** World ranks known to be dead. */
@@ -97,6 +100,7 @@ export class Engine {
     this.seed = options.seed;
     this.random = seededRandom(options.seed, options.rank);
     this.transport = options.transport;
+    this.codec = options.codec;
     this.storage = options.storage ?? new MemoryStorage();
     this.abortImpl = options.abort;
     this.trace = options.trace;
@@ -157,7 +161,7 @@ export class Engine {
   encode(kind: number, context: number, tag: number, data: unknown, what: Describe): Uint8Array {
     // Only objects, functions and symbols can fail the check: no walk for the primitives of small messages.
     if (typeof data === 'object' ? data !== null : typeof data === 'function' || typeof data === 'symbol') assertPlainData(data, what);
-    const bytes = encodeMessage(kind, context, tag, data);
+    const bytes = this.codec.encodeMessage(kind, context, tag, data);
     if (bytes.length > this.transport.maxPayload) {
       throw new DsError(
         ErrorCode.PayloadTooLarge,
@@ -172,7 +176,7 @@ export class Engine {
   deliver(worldDest: number, bytes: Uint8Array, what: Describe): void | Promise<void> {
     if (worldDest === this.rank) {
       // To oneself: through the codec all the same, so the receiver gets a copy.
-      for (const env of decodeFrame(bytes)) this.dispatch(this.rank, env);
+      for (const env of this.codec.decodeFrame(bytes)) this.dispatch(this.rank, env);
       return;
     }
     if (this.retired.has(worldDest)) {
@@ -233,7 +237,7 @@ export class Engine {
   private onFrame(from: number, frame: Uint8Array): void {
     let envelopes: Envelope[];
     try {
-      envelopes = decodeFrame(frame);
+      envelopes = this.codec.decodeFrame(frame);
     } catch (err) {
       this.reportImpl(new DsError(ErrorCode.Decode, `from rank ${from}: ${(err as Error).message}; connection dropped`));
       this.transport.drop(from, 'malformed frame');

@@ -26,6 +26,6 @@ export type {
   PauseSpec,
   RandomPauses,
 } from './sim/faults.ts';
-export { summarizeTrace, type TraceSummary, type Traffic, type RankTraffic } from './sim/trace.ts';
-export { formatTrace, formatTraceEvent, parseTrace, type TraceEvent, type TraceEventType } from './trace-event.ts';
+export { summarizeTrace, type TraceSummary, type Traffic, type RankTraffic } from './protocol/trace-summary.ts';
+export { formatTrace, formatTraceEvent, parseTrace, type TraceEvent, type TraceEventType } from './protocol/trace-event.ts';
 export { defineTags, FIRST_ALLOCATED_TAG, type TagTable } from './tag-registry.ts';

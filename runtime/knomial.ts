@@ -6,14 +6,6 @@
  * ceil(log_k p); k = 2 is the binomial tree.
  */
 
-/** DSMPI_COLL_RADIX's value: undefined when unset or empty; an Error unless an integer >= 2. */
-export function parseRadix(text: string | undefined): number | undefined {
-  if (!text) return undefined;
-  const k = Number(text);
-  if (!(Number.isInteger(k) && k >= 2)) throw new Error(`DSMPI_COLL_RADIX must be an integer >= 2, got '${text}'`);
-  return k;
-}
-
 export interface TreeNode {
   /** Virtual rank of the parent; -1 at the root (virtual rank 0). */
   parent: number;

@@ -3,6 +3,7 @@ import { Communicator } from './communicator.ts';
 import { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import { MemoryNetwork, type MemoryNetworkOptions } from './transport/memory.ts';
+import { msgpackCodec } from './transport/codec.ts';
 
 export interface LocalOptions extends MemoryNetworkOptions {
   /** Number of ranks. */
@@ -36,6 +37,7 @@ export function startLocal<T>(options: LocalOptions, main: (comm: Communicator) 
   aborted.catch(() => {});
   const comms = Array.from({ length: options.n }, (_, rank) => {
     const engine = new Engine({
+      codec: msgpackCodec,
       rank,
       size: options.n,
       transport: network.endpoint(rank),

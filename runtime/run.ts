@@ -8,10 +8,10 @@ import { dsrunSpawnService } from './dsrun-spawn.ts';
 import { joinAsChild, setSpawnService, type SpawnInfo } from './spawn.ts';
 import { ControlChannel } from './transport/control-channel.ts';
 import { FaultyTransport } from './transport/faulty.ts';
+import { msgpackCodec } from './transport/codec.ts';
 import { launchEnv } from './transport/launch-env.ts';
-import { parseRadix } from './knomial.ts';
 import { rankTlsFromEnv } from './transport/rank-tls.ts';
-import { Env, threadArrivalsKey, threadLinksKey, type CoordinatorToRank, type NetworkFaults } from './transport/rendezvous.ts';
+import { Env, parseRadix, threadArrivalsKey, threadLinksKey, type CoordinatorToRank, type NetworkFaults } from './protocol/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
 import type { Transport } from './transport/transport.ts';
 import { WsTransport } from './transport/ws.ts';
@@ -117,6 +117,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     process.exit(code);
   };
   const engine: Engine = new Engine({
+    codec: msgpackCodec,
     rank,
     size,
     transport,

@@ -4,7 +4,7 @@ import type { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import type { Matcher, Message, Status } from './matching.ts';
 import type { Completion } from './request.ts';
-import { Kind } from './transport/codec.ts';
+import { Kind } from './wire.ts';
 import type { Clock } from './clock.ts';
 
 /**

@@ -58,9 +58,11 @@ export function defineTags(namespace: string, declared: readonly string[] | Reco
   const table: Record<string, number> = {};
   for (const name of wanted) {
     const tag = Array.isArray(declared) ? allocate() : (declared as Record<string, number>)[name];
-    if (!Number.isInteger(tag) || tag < 0 || tag > TAG_UB) refuse(`'${namespace}.${name}': tag ${String(tag)} is not an integer 0..${TAG_UB}`);
+    if (!Number.isInteger(tag) || tag < 0 || tag > TAG_UB)
+      refuse(`'${namespace}.${name}': tag ${String(tag)} is not an integer 0..${TAG_UB}`);
     const owner = byTag.get(tag);
-    if (owner) refuse(`'${namespace}.${name}' wants tag ${tag}, already '${owner.namespace}.${owner.name}'; let defineTags allocate the numbers`);
+    if (owner)
+      refuse(`'${namespace}.${name}' wants tag ${tag}, already '${owner.namespace}.${owner.name}'; let defineTags allocate the numbers`);
     table[name] = tag;
   }
   // Registered only once every name is known to be free, so a refused declaration leaves nothing behind.

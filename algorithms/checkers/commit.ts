@@ -2,7 +2,9 @@
  * Safety checkers for atomic commit, for simulation tests: throw (node-style Error) on a violation.
  * Feed them every rank's final state, including ranks that crashed (read from their durable storage).
  */
-import type { CommitOutcome } from '../commit/common.ts';
+
+/** What a rank of an atomic commit ended with (the commit algorithms return these; the checkers import no algorithm). */
+export type CommitOutcome = 'COMMITTED' | 'ABORTED' | 'BLOCKED' | 'CRASHED';
 
 /** Atomicity: all ranks that decided, decided the same. */
 export function checkAtomicity(outcomes: Array<CommitOutcome | undefined>): void {

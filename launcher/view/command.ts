@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseTrace } from '../../runtime/trace-event.ts';
+import { parseTrace } from '../../runtime/protocol/trace-event.ts';
 import { renderHtml } from './space-time-html.ts';
 import { renderText } from './space-time-text.ts';
 import { computeReport, formatReport } from './run-report.ts';

@@ -1,4 +1,4 @@
-import type { TraceEvent } from '../../runtime/trace-event.ts';
+import type { TraceEvent } from '../../runtime/protocol/trace-event.ts';
 
 /** One message of a trace: its send and what became of it, with Lamport and vector times. */
 export interface TracedMessage {

@@ -1,5 +1,5 @@
-import { summarizeTrace, type TraceSummary } from '../../runtime/sim/trace.ts';
-import type { TraceEvent } from '../../runtime/trace-event.ts';
+import { summarizeTrace, type TraceSummary } from '../../runtime/protocol/trace-summary.ts';
+import type { TraceEvent } from '../../runtime/protocol/trace-event.ts';
 
 /** Latency and cost of one kind of user-marked operation (`comm.beginOperation(name)`). */
 export interface OperationStats {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { TraceEvent } from '../../runtime/trace-event.ts';
+import type { TraceEvent } from '../../runtime/protocol/trace-event.ts';
 import { indexMessages, rankCount } from './message-index.ts';
 import { computeReport, formatReport, throughputSvg } from './run-report.ts';
 

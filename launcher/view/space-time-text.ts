@@ -1,4 +1,4 @@
-import type { TraceEvent } from '../../runtime/trace-event.ts';
+import type { TraceEvent } from '../../runtime/protocol/trace-event.ts';
 import { rankCount } from './message-index.ts';
 
 /**

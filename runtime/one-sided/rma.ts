@@ -2,7 +2,7 @@ import type { Communicator } from '../communicator.ts';
 import type { Engine } from '../engine.ts';
 import { DsError, ErrorCode } from '../errors.ts';
 import { Request } from '../request.ts';
-import { Kind, type Envelope } from '../transport/codec.ts';
+import { Kind, type Envelope } from '../wire.ts';
 
 /**
  * The wire side of one-sided operations, one per engine (the engine has one handler per kind).

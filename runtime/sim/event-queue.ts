@@ -1,4 +1,4 @@
-import { MinHeap } from '../min-heap.ts';
+import { MinHeap } from '../protocol/min-heap.ts';
 
 /** One scheduled happening of a simulation. */
 export interface SimEvent {

@@ -4,14 +4,16 @@ import { Engine } from '../engine.ts';
 import { DsError, ErrorCode } from '../errors.ts';
 import { seededRandom } from '../random.ts';
 import type { DurableStorage } from '../storage.ts';
-import { formatTrace, type TraceEvent } from '../trace-event.ts';
+import { formatTrace, type TraceEvent } from '../protocol/trace-event.ts';
 import { msToUs, planFaults, type FaultOptions, type PlannedCrash } from './faults.ts';
 import { settle, Scheduler } from './scheduler.ts';
 import { SimNetwork } from './sim-network.ts';
+import { msgpackCodec } from '../transport/codec.ts';
 import { SimStorage } from './storage.ts';
 import { simSpawnService, type SimSpawnContext, type SpawnSlot } from './sim-spawn.ts';
 import { joinAsChild, setSpawnService } from '../spawn.ts';
-import { summarizeTrace, TraceRecorder, type TraceSummary } from './trace.ts';
+import { summarizeTrace, type TraceSummary } from '../protocol/trace-summary.ts';
+import { TraceRecorder } from './trace.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
 export interface SimulateOptions {
@@ -204,6 +206,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
       rank,
       size: slots.length,
       transport: network.endpoint(rank, inc),
+      codec: msgpackCodec,
       clock: new VirtualClock(scheduler, rank, alive),
       // A restarted rank draws a fresh random stream, still fixed by the seed.
       seed: inc === 0 ? seed : (seed ^ Math.imul(inc, 0x9e3779b9)) >>> 0,

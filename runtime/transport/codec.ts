@@ -1,22 +1,12 @@
 import { Buffer } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import { DsError, ErrorCode } from '../errors.ts';
+import type { Codec, Envelope } from '../wire.ts';
 
 /**
- * Wire format. A message is one MessagePack array `[kind, context, tag, data]`; a frame is one or
- * more messages back to back. The sender's rank is not in the message: the transport knows who is
- * on the other end of an authenticated connection.
+ * The MessagePack codec of messages (the Codec of runtime/wire.ts): a message is one MessagePack
+ * array `[kind, context, tag, data]`, a frame such arrays back to back.
  */
-export const Kind = {
-  /** Point-to-point message, matched by (context, source, tag). */
-  Message: 0,
-  /** One-sided request served by the target's runtime (counters, windows). */
-  RmaRequest: 1,
-  /** Reply to a one-sided request. */
-  RmaReply: 2,
-} as const;
-
-export type Envelope = [kind: number, context: number, tag: number, data: unknown];
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
@@ -133,13 +123,8 @@ function writeInt(out: Buffer, at: number, v: number): number {
   return at + bytes;
 }
 
-export function encodeValue(value: unknown): Uint8Array {
-  return packr.pack(value);
-}
-
-export function decodeValue(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
-}
+/** The codec every rank uses: MessagePack, with small plain messages read and written by hand. */
+export const msgpackCodec: Codec = { encodeMessage, decodeFrame };
 
 /** Joins queued messages into one frame. */
 export function joinFrame(messages: Uint8Array[]): Uint8Array {

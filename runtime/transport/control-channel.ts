@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { WebSocket } from 'ws';
-import { decodeValue, encodeValue } from './codec.ts';
-import type { CoordinatorToRank, RankToCoordinator } from './rendezvous.ts';
+import { decodeValue, encodeValue } from '../protocol/control-codec.ts';
+import type { CoordinatorToRank, RankToCoordinator } from '../protocol/rendezvous.ts';
 import { AuthHeader, checkReply, handshakeHeaders } from './auth.ts';
 import { describeConnectError } from './rank-tls.ts';
 

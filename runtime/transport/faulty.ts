@@ -1,10 +1,12 @@
 import { Buffer } from 'node:buffer';
 import { DsError, ErrorCode } from '../errors.ts';
 import { seededRandom, type Random } from '../random.ts';
-import type { TraceEvent } from '../trace-event.ts';
-import { decodeFrame, encodeValue, readHeader, readIntArray } from './codec.ts';
+import type { TraceEvent } from '../protocol/trace-event.ts';
+import { decodeFrame, readHeader, readIntArray } from './codec.ts';
+import { encodeValue } from '../protocol/control-codec.ts';
+import { epochMs } from '../protocol/epoch-clock.ts';
 import { messageName, payloadPreview } from './trace-label.ts';
-import type { NetworkFaults } from './rendezvous.ts';
+import type { NetworkFaults } from '../protocol/rendezvous.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 /** Where trace events go (a TraceFile in real runs). */
@@ -19,11 +21,6 @@ export interface FaultyTransportOptions {
   faults: NetworkFaults;
   /** Records send, deliver and drop events, and stamps every message with the sender's Lamport time. */
   trace?: TraceSink;
-}
-
-/** Epoch milliseconds with sub-millisecond resolution. */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 /** A message held back by --delay. */

@@ -9,10 +9,7 @@ import { createSocket } from 'node:dgram';
 import { DsError, ErrorCode } from '../errors.ts';
 import { jobToken } from './auth.ts';
 import { isTlsUrl } from './rank-tls.ts';
-import { Env } from './rendezvous.ts';
-
-/** Job id of a `dsrun rendezvous` server unless DSMPI_JOB / --job say otherwise. */
-export const DEFAULT_RENDEZVOUS_JOB = 'dsmpi';
+import { DEFAULT_RENDEZVOUS_JOB, Env } from '../protocol/rendezvous.ts';
 
 function external(env: NodeJS.ProcessEnv): { rank: string; size: string; by: string } | undefined {
   if (env.OMPI_COMM_WORLD_RANK !== undefined && env.OMPI_COMM_WORLD_SIZE !== undefined) {

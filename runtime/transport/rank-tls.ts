@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DsError, ErrorCode } from '../errors.ts';
-import { Env } from './rendezvous.ts';
+import { Env } from '../protocol/rendezvous.ts';
 
 export interface RankTls {
   /** This rank's certificate and private key (PEM), for the server its peers dial. */

@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { formatTraceEvent, type TraceEvent } from '../trace-event.ts';
+import { formatTraceEvent, type TraceEvent } from '../protocol/trace-event.ts';
 
 /** How often buffered events are written out: a rank killed by SIGKILL loses at most this much. */
 const FLUSH_MS = 50;

@@ -1,5 +1,5 @@
 import { tagName } from '../tag-registry.ts';
-import { Kind } from './codec.ts';
+import { Kind } from '../wire.ts';
 
 /** Longest payload preview written into a trace, in characters. */
 export const PREVIEW_CHARS = 80;

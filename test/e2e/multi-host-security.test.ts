@@ -5,7 +5,7 @@ import t from 'tap';
 import { WebSocket } from 'ws';
 import { startAgent, type Agent } from '../../launcher/agent.ts';
 import { checkHandshake, handshakeHeaders, jobToken } from '../../runtime/transport/auth.ts';
-import { encodeValue } from '../../runtime/transport/codec.ts';
+import { encodeValue } from '../../runtime/protocol/control-codec.ts';
 import { dsrun } from '../helpers/dsrun.ts';
 
 const SECRET = 'security-test-secret';

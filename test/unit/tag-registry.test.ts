@@ -52,7 +52,10 @@ t.test('collisions and malformed declarations are refused, leaving nothing behin
       t.ok(isDsError(err) && err.code === 'DS_ERR_INVALID_ARGUMENT');
     }
   };
-  refused(() => defineTags('registry-test-clash', { Bye: 8, Hi: 7 }), /'registry-test-clash.Hi' wants tag 7, already 'registry-test-fixed.Hello'/);
+  refused(
+    () => defineTags('registry-test-clash', { Bye: 8, Hi: 7 }),
+    /'registry-test-clash.Hi' wants tag 7, already 'registry-test-fixed.Hello'/,
+  );
   t.same(defineTags('registry-test-clash', { Bye: 8 }), { Bye: 8 }, 'the refused declaration registered nothing');
   refused(() => defineTags('registry-test-fixed', ['Hello', 'World']), /'registry-test-fixed' is already declared/);
   refused(() => defineTags('registry-test-dup', ['A', 'A']), /names must be distinct/);

@@ -1,7 +1,7 @@
 // Merging the ranks' trace files (launcher/trace-merge.ts): clocks that disagree must not show an
 // effect before its cause, and each rank's events keep their order.
 import t from 'tap';
-import { formatTrace, type TraceEvent } from '../../runtime/trace-event.ts';
+import { formatTrace, type TraceEvent } from '../../runtime/protocol/trace-event.ts';
 import { mergeTraces } from '../../launcher/trace-merge.ts';
 
 const T0 = 1_000_000;

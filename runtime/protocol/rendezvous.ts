@@ -1,6 +1,7 @@
 /**
- * The control protocol between each rank and the launcher's rendezvous coordinator (types only; the
- * launcher imports this file and nothing else of the runtime). It runs over one WebSocket per rank,
+ * The control protocol between each rank and the launcher's rendezvous coordinator: the environment
+ * dsrun sets and the messages both sides speak (runtime/protocol/ holds what the launcher and the
+ * runtime share; the launcher imports it and the public API). It runs over one WebSocket per rank,
  * authenticated with the same headers as rank-to-rank links, each frame one MessagePack object.
  */
 
@@ -29,6 +30,17 @@ export const Env = {
   /** Radix k ≥ 2 of the k-nomial trees of barrier, bcast, reduce, allreduce (unset: latency-optimal algorithms); the same on every rank. */
   collectiveRadix: 'DSMPI_COLL_RADIX',
 } as const;
+
+/** The value of DSMPI_COLL_RADIX (Env.collectiveRadix): undefined when unset or empty; an Error unless an integer >= 2. */
+export function parseRadix(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const k = Number(text);
+  if (!(Number.isInteger(k) && k >= 2)) throw new Error(`DSMPI_COLL_RADIX must be an integer >= 2, got '${text}'`);
+  return k;
+}
+
+/** Job id of a `dsrun rendezvous` server unless DSMPI_JOB / --job say otherwise. */
+export const DEFAULT_RENDEZVOUS_JOB = 'dsmpi';
 
 /**
  * dsrun --threads: the key in a rank thread's `workerData` of its MessagePorts to the other ranks,
