@@ -71,7 +71,9 @@ t.test('bad usage: one-line error and a usage hint, exit 2', async (t) => {
   }
   const help = await dsrun(['--help']);
   t.equal(help.code, 0);
-  t.match(help.stdout, /Usage: dsrun -n N \[options\] program\.ts \[args\.\.\.\]/);
+  t.match(help.stdout, /Usage: dsrun \[-n N\] \[options\] program \[args\.\.\.\]/);
+  t.match(help.stdout, /dsrun agent --listen/, 'the other commands are listed: agent');
+  t.match(help.stdout, /dsrun rendezvous/, 'and rendezvous');
   t.match(help.stdout, /--timeout <time>/);
   const version = await dsrun(['--version']);
   t.equal(version.code, 0);

@@ -182,5 +182,5 @@ t.test('bad fault specs: one-line error, exit 2', async (t) => {
   }
   const help = await dsrun(['--help']);
   t.match(help.stdout, /--partition A>B\[@T1\[\.\.T2\]\]/);
-  t.match(help.stdout, /--heartbeat-ms <ms>/);
+  t.match(help.stdout, /--heartbeat-ms <time>/);
 });

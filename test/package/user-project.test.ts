@@ -5,7 +5,7 @@
  * any project. npm reaches the registry for dsmpi's dependencies (from its cache when it can).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,18 +35,27 @@ await run(async (world: Communicator) => {
 `;
 const programJs = program.replace(', type Communicator', '').replace(': Communicator', '').replace(': number', '');
 
+/** The README's "Your first program" files: its TypeScript blocks that start with `// <file>`. */
+const readmeFiles = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```ts\n\/\/ ([\w.]+)\n([\s\S]*?)```/g)].map(
+  (m) => [m[1], m[2]] as const,
+);
+
 t.before(async () => {
   const { stdout } = await sh('npm', ['pack', '--silent', '--pack-destination', work], root);
   const tarball = join(work, stdout.trim().split('\n').pop()!);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'first-program', private: true, type: 'module' }));
   writeFileSync(
     join(project, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true } }),
+    JSON.stringify({
+      compilerOptions: { module: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, allowImportingTsExtensions: true },
+    }),
   );
   writeFileSync(join(project, 'prog.ts'), program);
   writeFileSync(join(project, 'prog.mjs'), programJs);
   writeFileSync(join(loose, 'loose.ts'), program);
-  await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, 'typescript@5.9', '@types/node@20'], project);
+  for (const [file, text] of readmeFiles) writeFileSync(join(project, file), text);
+  await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
+  await sh('npm', ['install', '-D', '--prefer-offline', '--no-audit', '--no-fund', 'typescript@5.9', '@types/node@20', 'tap@21'], project);
 });
 
 const sums = (n: number) => Array.from({ length: n }, (_, r) => `[rank ${r}] rank ${r} of ${n}: sum ${(n * (n - 1)) / 2}`);
@@ -97,4 +106,15 @@ t.test("the user's tsc --noEmit (NodeNext, strict) accepts the program against t
 t.test('a loose file outside any project runs with the dsmpi dsrun belongs to', async (t) => {
   const { stdout } = await sh(join(project, 'node_modules', '.bin', 'dsrun'), ['-n', '2', join(loose, 'loose.ts')], loose);
   t.same(lines(stdout), sums(2));
+});
+
+t.test("the README's first program: run with dsrun, tested with runLocal and simulate under tap", async (t) => {
+  t.same(
+    readmeFiles.map(([file]) => file),
+    ['sum.ts', 'prog.ts', 'sum.test.ts'],
+  );
+  const { stdout } = await sh('npx', ['dsrun', '-n', '3', 'prog.ts'], project);
+  t.same(lines(stdout), ['[rank 0] rank 0: 6', '[rank 1] rank 1: 6', '[rank 2] rank 2: 6']);
+  const tap = await sh('npx', ['tap', '--disable-coverage', '--allow-empty-coverage', 'sum.test.ts'], project);
+  t.match(tap.stdout, /# \{ total: 2, pass: 2 \}/);
 });
