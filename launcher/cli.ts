@@ -207,6 +207,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tls-ca <file>', 'the CA (PEM) every certificate of the job must chain to (implies --tls)')
     .option('--tls-cert <file>', 'certificate (PEM) of the rendezvous coordinator on this machine (implies --tls)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option(
+      '--insecure-plaintext',
+      'a --hosts job without TLS: links authenticated but readable and alterable on the LAN (agents need --insecure-plaintext too)',
+    )
     .addHelpText(
       'after',
       `${FAULT_HELP}
@@ -252,10 +256,13 @@ Other commands:
       const delay = opts.delay as { minMs: number; maxMs: number } | undefined;
       const network =
         drop || delay || partition.length > 0 ? { drop, delay, partitions: partition.length > 0 ? partition : undefined } : undefined;
-      if (!multiHost && [opts.tls, opts.tlsCa, opts.tlsCert, opts.tlsKey].some((o) => o !== undefined)) {
-        program.error('error: --tls, --tls-ca, --tls-cert and --tls-key apply to jobs on several hosts (--hosts/--hostfile)', {
-          exitCode: ExitCode.usage,
-        });
+      if (!multiHost && [opts.tls, opts.tlsCa, opts.tlsCert, opts.tlsKey, opts.insecurePlaintext].some((o) => o !== undefined)) {
+        program.error(
+          'error: --tls, --tls-ca, --tls-cert, --tls-key and --insecure-plaintext apply to jobs on several hosts (--hosts/--hostfile)',
+          {
+            exitCode: ExitCode.usage,
+          },
+        );
       }
       if (opts.threads) {
         const clash = multiHost ? '--hosts/--hostfile' : pause.length > 0 ? '--pause' : opts.bundle === false ? '--no-bundle' : undefined;
@@ -289,6 +296,7 @@ Other commands:
         args,
         timeoutSec: timeoutMs === undefined ? undefined : timeoutMs / 1000,
         seed,
+        command: replayCommand(seed, opts.seed === undefined),
         env: opts.export as Record<string, string>,
         quiet: !!opts.quiet,
         bundle: opts.bundle !== false && !(spawner && opts.ship === false),
@@ -328,4 +336,10 @@ function positiveIntOrZero(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`must be a whole number >= 0, got '${value}'.`);
   return n;
+}
+
+/** The command line that runs this job again: dsrun's own arguments, with the seed when it was drawn. */
+function replayCommand(seed: number, seedDrawn: boolean): string {
+  const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['npx', 'dsrun', ...(seedDrawn ? ['--seed', String(seed)] : []), ...process.argv.slice(2)].map(quote).join(' ');
 }

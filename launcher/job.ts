@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
+import { keyToText, randomKey } from '../runtime/protocol/keys.ts';
 import { epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { Env, type NetworkFaults } from '../runtime/protocol/rendezvous.ts';
 import type { TraceEvent } from '../runtime/protocol/trace-event.ts';
@@ -21,6 +22,8 @@ export interface JobOptions {
   /** Kill the job after this many seconds, reporting what each rank waits on. */
   timeoutSec?: number;
   seed: number;
+  /** The command line that replays the job (traced as the trace's first event). */
+  command?: string;
   /** Extra environment for every rank (-x). */
   env: Record<string, string>;
   /** No `[rank r]` prefixes. */
@@ -79,7 +82,7 @@ interface RankState {
 /** Runs a job to its end and returns dsrun's exit code. Never leaves a child behind. */
 export async function runJob(options: JobOptions): Promise<number> {
   const jobId = options.spawner?.jobId ?? nanoid(12);
-  const token = options.spawner?.token ?? nanoid(32);
+  const key = options.spawner?.ranksKey ?? randomKey();
   const log = (line: string): void => {
     process.stderr.write(`dsrun: ${line}\n`);
   };
@@ -153,7 +156,7 @@ export async function runJob(options: JobOptions): Promise<number> {
   const coordinator = await Coordinator.start(
     {
       jobId,
-      token,
+      key,
       size: options.np,
       host: options.spawner?.coordinatorHost,
       tls: options.spawner?.coordinatorTls,
@@ -213,7 +216,7 @@ export async function runJob(options: JobOptions): Promise<number> {
     ...options.env,
     [Env.size]: String(options.np),
     [Env.jobId]: jobId,
-    [Env.token]: token,
+    [Env.token]: keyToText(key),
     [Env.rendezvous]: coordinator.url,
     [Env.seed]: String(options.seed),
     ...(options.maxPayload ? { [Env.maxPayload]: String(options.maxPayload) } : {}),
@@ -409,7 +412,7 @@ export async function runJob(options: JobOptions): Promise<number> {
         launcherEvents.push({ t: ranks[r]?.exitedAt ?? now(), ev: 'untraced', rank: r, reason });
       }
     }
-    const events = mergeTraces(traces, launcherEvents, t0);
+    const events = mergeTraces(traces, launcherEvents, t0, { t: 0, ev: 'run', seed: options.seed, command: options.command });
     rmSync(traceDir, { recursive: true, force: true });
     if (options.tracePath) {
       try {

@@ -149,7 +149,7 @@ export class SimNetwork {
     try {
       let data: unknown;
       [kind, ctx, tag, data] = decodeFrame(bytes)[0];
-      preview = payloadPreview(data);
+      preview = payloadPreview(data, bytes.length);
     } catch {
       // Raw bytes (protocol tests): traced without a header.
     }
