@@ -12,7 +12,7 @@ export interface DsrunResult {
 
 /**
  * Runs dsrun with `args` from the repository root and collects its output. Kills it (and fails) if
- * it has not ended within `limitMs`. `onLine` sees stdout lines as they come.
+ * it has not ended within `limitMs` (default 60 s: the machine may be loaded). `onLine` sees stdout lines as they come.
  */
 export function dsrun(
   args: string[],
@@ -40,8 +40,8 @@ export function dsrun(
   return new Promise((resolve, reject) => {
     const limit = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`dsrun ${args.join(' ')} did not end within ${options.limitMs ?? 30000} ms\n${stdout}\n${stderr}`));
-    }, options.limitMs ?? 30000);
+      reject(new Error(`dsrun ${args.join(' ')} did not end within ${options.limitMs ?? 60000} ms\n${stdout}\n${stderr}`));
+    }, options.limitMs ?? 60000);
     child.on('close', (code) => {
       clearTimeout(limit);
       resolve({ code, stdout, stderr });
