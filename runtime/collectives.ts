@@ -55,6 +55,7 @@ export class CollectiveState {
   start<T>(what: string, body: (op: CollectiveOp) => Promise<T>): Request<T> {
     const engine = this.comm.engine;
     if (this.freed) throw new DsError(ErrorCode.Closed, `${what}: the communicator was freed`);
+    if (this.comm.revoked) throw new DsError(ErrorCode.Revoked, `${what}: the communicator was revoked`);
     const seq = this.seq;
     this.seq = (this.seq + 1) % SEQ_SPAN;
     const request = new Request<T>(what, engine.clock.now());

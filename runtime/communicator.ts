@@ -6,13 +6,12 @@ import type { Matcher, Message, Status } from './matching.ts';
 import { Request, type Completion, type PendingOperation } from './request.ts';
 import type { DurableStorage } from './storage.ts';
 import { noteValue } from './protocol/trace-event.ts';
-import { Kind } from './wire.ts';
 import { describe, type Describe } from './payload.ts';
 import * as coll from './collectives.ts';
 import { CollectiveState } from './collectives.ts';
 import type { ReduceOp } from './reduce-ops.ts';
 import * as comms from './split.ts';
-import { shrink as shrinkComm } from './shrink.ts';
+import { agree as agreeComm, shrink as shrinkComm } from './shrink.ts';
 import { parentOf, retireRank, spawnRanks, type Intercomm, type SpawnOptions } from './spawn.ts';
 import { createCounter, type Counter, type CounterOptions } from './one-sided/counter.ts';
 import { createWindow, type Window, type WindowOptions } from './one-sided/window.ts';
@@ -20,6 +19,12 @@ import { createWindow, type Window, type WindowOptions } from './one-sided/windo
 export interface RecvOptions {
   /** Reject with DS_ERR_TIMEOUT if nothing matches within this many milliseconds. */
   timeoutMs?: number;
+  /**
+   * Where to write a Uint8Array payload: the message's `data` is then the part of `into` it fills
+   * (a large message is written there as its chunks arrive, without another copy). A payload that
+   * does not fit fails the receive with DS_ERR_PAYLOAD_TOO_LARGE; other payloads arrive as usual.
+   */
+  into?: Uint8Array;
 }
 
 /**
@@ -48,7 +53,7 @@ export class Communicator {
     this.size = group.length;
     this.rank = group.indexOf(engine.rank);
     this.clock = engine.clock;
-    this.matcher = engine.openContext(context, isWorld(group, engine.size) ? undefined : group);
+    this.matcher = engine.openContext(context, isWorld(group, engine.size) ? undefined : group, true);
     this.collective = new CollectiveState(this); // opens context + 1 (runtime/collectives.ts)
   }
 
@@ -64,7 +69,7 @@ export class Communicator {
     this.checkTag(tag, what, false);
     this.checkOpen(what);
     if (dest === PROC_NULL) return Promise.resolve();
-    return this.engine.send(this.group[dest], Kind.Message, this.context, tag, data, what) ?? Promise.resolve();
+    return this.engine.sendPointToPoint(this.group[dest], this.context, tag, data, what) ?? Promise.resolve();
   }
 
   /** Non-blocking send (MPI_Isend). Argument errors throw at once, before anything is sent. */
@@ -74,7 +79,7 @@ export class Communicator {
     this.checkTag(tag, what, false);
     this.checkOpen(what);
     if (dest === PROC_NULL) return SENT;
-    const sent = this.engine.send(this.group[dest], Kind.Message, this.context, tag, data, what);
+    const sent = this.engine.sendPointToPoint(this.group[dest], this.context, tag, data, what);
     if (sent === undefined) return SENT;
     const request = new Request<void>(`send(dest=${dest}, tag=${tag}) held by backpressure`, this.clock.now());
     this.engine.inflight.add(request);
@@ -98,13 +103,13 @@ export class Communicator {
     this.checkTag(tag, describeRecv, true);
     this.checkOpen(describeRecv);
     if (source === PROC_NULL) return Promise.resolve({ source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
-    const ready = this.matcher.take(source, tag);
-    if (ready) return Promise.resolve(ready as Message<T>);
+    const ready = this.receiveNow(source, tag, options.into, describeRecv);
+    if (ready) return Promise.resolve(ready as Message<T> | Promise<Message<T>>);
     const what = describeRecv();
     // A bare promise rather than a Request: the common blocking case stays on V8's fast await path.
     return new Promise((resolve, reject) => {
       const op = { description: what, startedAt: this.clock.now(), resolve, reject };
-      this.postReceive(source, tag, op as Completion<Message>, options.timeoutMs, what);
+      this.postReceive(source, tag, op as Completion<Message>, options, what);
     });
   }
 
@@ -118,14 +123,35 @@ export class Communicator {
     if (source === PROC_NULL) {
       return Request.resolved(what, now, { source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
     }
-    const ready = this.matcher.take(source, tag);
-    if (ready) return Request.resolved(what, now, ready as Message<T>);
+    const ready = this.receiveNow(source, tag, options.into, what);
+    if (ready && !(ready instanceof Promise)) return Request.resolved(what, now, ready as Message<T>);
+    if (ready) {
+      const request = new Request<Message<T>>(what, now);
+      ready.then(
+        (m) => request.resolve(m as Message<T>),
+        (err) => request.reject(err),
+      );
+      return request;
+    }
     const request: Request<Message<T>> = new Request(what, now, () => this.matcher.withdraw(request));
-    this.postReceive(source, tag, request as Request<Message>, options.timeoutMs, what);
+    this.postReceive(source, tag, request as Request<Message>, options, what);
     return request;
   }
 
-  private postReceive(source: number, tag: number, op: Completion<Message>, timeoutMs: number | undefined, what: string): void {
+  /** A receive completed by a message already here (its data may still have to come: a large message). */
+  private receiveNow(source: number, tag: number, into: Uint8Array | undefined, what: Describe): Message | Promise<Message> | undefined {
+    if (into !== undefined && !(into instanceof Uint8Array)) {
+      throw new DsError(ErrorCode.InvalidArgument, `${describe(what)}: into must be a Uint8Array`);
+    }
+    try {
+      return this.matcher.receive(source, tag, into);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private postReceive(source: number, tag: number, op: Completion<Message>, options: RecvOptions, what: string): void {
+    const { timeoutMs, into } = options;
     if (source !== ANY_SOURCE && this.engine.dead.has(this.group[source])) {
       op.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${source} is dead`));
       return;
@@ -134,7 +160,7 @@ export class Communicator {
       op.reject(new DsError(ErrorCode.Retired, `${what}: rank ${source} has retired`));
       return;
     }
-    this.matcher.post({ source, tag, request: op, clearTimer: this.timer(op, timeoutMs, what) });
+    this.matcher.post({ source, tag, request: op, into, clearTimer: this.timer(op, timeoutMs, what) });
   }
 
   /** Waits until a matching message is available, without receiving it (MPI_Probe). */
@@ -266,6 +292,7 @@ export class Communicator {
 
   private checkOpen(what: Describe): void {
     if (this.collective.freed) throw new DsError(ErrorCode.Closed, `${describe(what)}: the communicator was freed`);
+    if (this.revoked) throw new DsError(ErrorCode.Revoked, `${describe(what)}: the communicator was revoked`);
   }
 
   private checkRank(rank: number, what: Describe, wildcard: boolean): void {
@@ -426,6 +453,29 @@ export class Communicator {
    */
   shrink(): Promise<Communicator> {
     return shrinkComm(this);
+  }
+
+  /**
+   * Revokes the communicator on every member (ULFM's MPIX_Comm_revoke): their pending and later
+   * operations on it fail with DS_ERR_REVOKED wherever they wait, so that survivors of a failure
+   * all reach shrink() or agree(), the two operations that still work on it. Not a collective: any
+   * member may call it, once or more. See docs/faults.md.
+   */
+  revoke(): void {
+    this.engine.revoke(this.context);
+  }
+
+  /** Whether the communicator has been revoked (by this rank or another). */
+  get revoked(): boolean {
+    return this.engine.isRevoked(this.context);
+  }
+
+  /**
+   * Collective over the live members: resolves on every one to the AND of the flags of the members
+   * that took part, dead ones left out (ULFM's MPIX_Comm_agree). Works on a revoked communicator.
+   */
+  agree(flag: boolean): Promise<boolean> {
+    return agreeComm(this, flag);
   }
 
   /** Frees the communicator on this rank, once its operations are done (MPI_Comm_free). */

@@ -21,7 +21,7 @@ export const ErrorCode = {
   Decode: 'DS_ERR_DECODE',
   /** A well-formed frame that breaks the protocol (unknown kind, unknown communicator). */
   Protocol: 'DS_ERR_PROTOCOL',
-  /** A connection without the right job token. Refused; the job is unaffected. */
+  /** A connection that did not pass the handshake (docs/security.md). Refused; the job is unaffected. */
   Auth: 'DS_ERR_AUTH',
   /** The job was aborted (by a rank's uncaught error, abort(), or the launcher). */
   Aborted: 'DS_ERR_ABORTED',
@@ -29,6 +29,8 @@ export const ErrorCode = {
   Retired: 'DS_ERR_RETIRED',
   /** The communicator was freed or the runtime shut down. Definite. */
   Closed: 'DS_ERR_CLOSED',
+  /** The communicator was revoked (comm.revoke() on any member): only shrink() and agree() work on it. */
+  Revoked: 'DS_ERR_REVOKED',
   /** A reduction or one-sided operator failed on the data (arrays of different lengths, a user op threw). Definite. */
   OpFailed: 'DS_ERR_OP_FAILED',
   /** run() was started without the environment dsrun provides. */

@@ -3,7 +3,7 @@ import { Communicator } from './communicator.ts';
 import { Engine } from './engine.ts';
 import { DsError, ErrorCode, isDsError } from './errors.ts';
 import { runLocal } from './local.ts';
-import { setMembershipService } from './shrink.ts';
+import { setMembershipService, type MembershipOutcome } from './shrink.ts';
 import { dsrunSpawnService } from './dsrun-spawn.ts';
 import { joinAsChild, setSpawnService, type SpawnInfo } from './spawn.ts';
 import { ControlChannel } from './transport/control-channel.ts';
@@ -25,6 +25,11 @@ export interface RunOptions {
    * launcher aborting the job. Default false (any death aborts the job, as mpirun does).
    */
   surviveFailures?: boolean;
+  /**
+   * Bytes of one sender's unmatched point-to-point messages this rank keeps before the sender is held
+   * back (default: dsrun --recv-buffer, else 64 MiB). Give every rank the same value.
+   */
+  recvBufferBytes?: number;
 }
 
 /** Set by the first run(): a process is one rank of one job. */
@@ -126,6 +131,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     clock: realClock,
     seed,
     collectiveRadix,
+    recvBufferBytes: options.recvBufferBytes ?? (env[Env.recvBuffer] ? Number(env[Env.recvBuffer]) : undefined),
     // Threads count themselves into barriers in shared memory, unless the messages are faulted or
     // traced: then barriers stay messages, to be dropped, delayed and drawn like any other.
     worldArrivals: threadLinks && !faulty ? new Int32Array(fromLauncher![threadArrivalsKey] as SharedArrayBuffer) : undefined,
@@ -133,7 +139,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     trace: traceFile && faulty ? (event) => faulty.record(event) : undefined,
   });
   if (faulty) engine.onPeerLost((peer) => faulty.record({ ev: 'detect', from: peer }));
-  const shrinkWaiters = new Map<string, (outcome: { alive: number[]; context: number }) => void>();
+  const shrinkWaiters = new Map<string, (outcome: MembershipOutcome) => void>();
   // Dynamic processes (runtime/spawn.ts): comm.spawn() asks the coordinator; comm.retire() leaves.
   const dynamic = dsrunSpawnService(
     engine,
@@ -165,10 +171,10 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
       Array.from({ length: size }, (_, i) => i),
     );
   setMembershipService(engine, {
-    shrink: (key, members, nextContext) =>
+    shrink: (key, members, nextContext, flag) =>
       new Promise((resolve) => {
         shrinkWaiters.set(key, resolve);
-        void control?.send({ t: 'shrink', key, members: [...members], nextContext });
+        void control?.send({ t: 'shrink', key, members: [...members], nextContext, flag });
       }),
   });
   const onMessage = (msg: CoordinatorToRank): void => {
@@ -199,7 +205,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
         dynamic.onMessage(msg);
         break;
       case 'shrunk':
-        shrinkWaiters.get(msg.key)?.({ alive: msg.alive, context: msg.context });
+        shrinkWaiters.get(msg.key)?.({ alive: msg.alive, context: msg.context, flag: msg.flag });
         shrinkWaiters.delete(msg.key);
         break;
     }

@@ -40,6 +40,15 @@ export interface FaultOptions {
   stableAfterMs?: number;
 }
 
+/**
+ * Whether the faults may lose or duplicate a message, or hand a restarted rank's peers a stale view
+ * of it: the ranks then do without flow control (runtime/flow-control.ts).
+ */
+export function losesMessages(f: FaultOptions): boolean {
+  const restarts = (f.crashes ?? []).some((c) => c.restartAfterMs !== undefined) || f.randomCrashes?.restartAfterMs !== undefined;
+  return !!(f.drop || f.duplicate || f.breakFifo || f.partitions?.length || f.randomPartitions) || restarts;
+}
+
 /** Uniform between minMs and maxMs, or exponential with mean meanMs (capped at maxMs if given). */
 export type DelaySpec = { minMs: number; maxMs: number } | { meanMs: number; maxMs?: number };
 
@@ -65,7 +74,7 @@ export interface RandomPartitions {
 
 /**
  * A crash of `rank` at `atMs`, or right after its `afterSends`-th message to another rank goes out,
- * or right after its `afterDeliveries`-th incoming message is handed to it. Without
+ * or as its `afterDeliveries`-th incoming message arrives (before it acts on it). Without
  * `restartAfterMs` it is a crash-stop: the others are told (DS_ERR_PEER_LOST, comm.failed()). With
  * it, the rank's program starts again after that long with only its durable storage, and the
  * others are not told (they see only silence, as with a process that restarts).
