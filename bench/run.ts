@@ -1,6 +1,6 @@
 // npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
 // measured side by side in one run. Prints medians over repetitions and their ratios.
-//   npm run bench -- [--reps 5] [--only p2p,startup,collectives,paxos,flow] [--flood 3000000] [--mib 256]
+//   npm run bench -- [--reps 5] [--only p2p,startup,collectives,paxos,flow,hosts] [--flood 3000000] [--mib 256]
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -133,6 +133,11 @@ if (streamRow) console.log(`\ndsmpi streaming median: ${fmt(median(streamRow.dsm
 if (want('collectives')) {
   const { benchCollectives, formatCollectives } = await import('./collectives.ts');
   console.log('\n' + formatCollectives(await benchCollectives(Math.min(reps, 3))));
+}
+
+if (want('hosts')) {
+  const { benchSecureHosts } = await import('./secure-hosts.ts');
+  console.log('\n' + (await benchSecureHosts(Math.min(reps, 3))));
 }
 
 if (want('paxos')) {
