@@ -205,7 +205,20 @@ if (want('flow')) {
   const mpicc = spawnSync('mpicc', ['-O2', '-o', '/tmp/dsmpi-bench-exchange', 'bench/programs/exchange.c'], { cwd: root });
   const haveMpi = mpicc.status === 0;
   for (let r = 0; r < Math.min(reps, 3); r++) {
-    large.push(await json(...dsrun(2, 'bench/programs/large-exchange.ts', mib, rounds)));
+    const maxPayload = String(Number(mib) * 2 ** 20);
+    large.push(
+      await json(process.execPath, [
+        'launcher/dsrun.mjs',
+        '-n',
+        '2',
+        '--quiet',
+        '--max-payload',
+        maxPayload,
+        'bench/programs/large-exchange.ts',
+        mib,
+        rounds,
+      ]),
+    );
     raw.push((await json(...tsx('bench/raw-ws.ts', 'exchange', rounds, mib))).gbPerSec);
     if (haveMpi) {
       const args = ['--allow-run-as-root', '-n', '2', '--mca', 'btl', 'tcp,self', '/tmp/dsmpi-bench-exchange', mib, rounds];
