@@ -186,8 +186,6 @@ export default tseslint.config(
   },
   {
     files: ['algorithms/**/*.ts'],
-    // replicated-map.ts: its read-id counter is being moved into the map.
-    ignores: ['algorithms/crdt/replicated-map.ts'],
     plugins: { dsmpi: { rules: { 'no-module-state': noModuleState } } },
     rules: { 'dsmpi/no-module-state': 'error' },
   },

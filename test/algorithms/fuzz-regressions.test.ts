@@ -8,8 +8,6 @@ interface Regression {
   algorithm: string;
   what: string;
   schedule: FaultSchedule;
-  /** Set while the fix has not landed. */
-  todo?: string;
 }
 
 const regressions: Regression[] = [
@@ -47,7 +45,7 @@ const regressions: Regression[] = [
 ];
 
 for (const r of regressions) {
-  t.test(`${r.algorithm}: ${r.what}`, { todo: r.todo }, async (t) => {
+  t.test(`${r.algorithm}: ${r.what}`, async (t) => {
     const outcome = await runCase(targetNamed(r.algorithm)!, r.schedule);
     t.ok(outcome.inModel, 'inside the fault model');
     t.equal(outcome.verdict, 'ok', outcome.message);
