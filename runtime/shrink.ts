@@ -1,27 +1,6 @@
-import { Communicator } from './communicator.ts';
-import type { Engine } from './engine.ts';
+import type { CommScope, NewGroup } from './comm-scope.ts';
 import { DsError, ErrorCode } from './errors.ts';
-
-/**
- * Who decides a shrink's membership. Under dsrun it is the launcher's coordinator, which is also the
- * failure detector: every rank's view of who is dead comes from it, so it is the natural referee.
- */
-export interface MembershipService {
-  /**
-   * Resolves when every member of `members` (world ranks) has either called this with the same `key`,
-   * or is dead, or has finished its program: `alive` lists those that called, in `members` order;
-   * `context` is a context id free on all of them.
-   */
-  shrink(key: string, members: readonly number[], nextContext: number): Promise<{ alive: number[]; context: number }>;
-}
-
-const services = new WeakMap<Engine, MembershipService>();
-const calls = new WeakMap<Communicator, number>();
-
-/** @internal run() registers the coordinator as the engine's membership service. */
-export function setMembershipService(engine: Engine, service: MembershipService): void {
-  services.set(engine, service);
-}
+import { evenAtLeast } from './split.ts';
 
 /**
  * Collective over the survivors of `comm` (ULFM's MPIX_Comm_shrink, kept small): a new communicator
@@ -31,13 +10,12 @@ export function setMembershipService(engine: Engine, service: MembershipService)
  * call is either in the result (it then fails like any dead member) or not. Needs dsrun: in
  * runLocal and simulate() it throws DS_ERR_INVALID_ARGUMENT.
  */
-export async function shrink(comm: Communicator): Promise<Communicator> {
+export async function shrink<C>(comm: CommScope, make: (g: NewGroup) => C): Promise<C> {
   const engine = comm.engine;
-  const n = calls.get(comm) ?? 0;
-  calls.set(comm, n + 1);
-  const service = services.get(engine);
+  const n = comm.shrinks++;
+  const service = comm.rankContext.membership;
   if (!service) {
-    if (comm.size === 1) return new Communicator(engine, evenAtLeast(engine.nextContextId), comm.group);
+    if (comm.size === 1) return make({ context: evenAtLeast(engine.nextContextId), group: comm.group });
     throw new DsError(
       ErrorCode.InvalidArgument,
       'shrink(): needs dsrun (its coordinator agrees on the survivors); not available in runLocal or simulate',
@@ -48,9 +26,5 @@ export async function shrink(comm: Communicator): Promise<Communicator> {
   if (!alive.includes(engine.rank)) {
     throw new DsError(ErrorCode.PeerLost, `shrink(): this rank was declared lost before it took part`);
   }
-  return new Communicator(engine, context, alive);
-}
-
-function evenAtLeast(n: number): number {
-  return n % 2 === 0 ? n : n + 1;
+  return make({ context, group: alive });
 }

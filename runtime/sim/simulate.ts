@@ -11,7 +11,7 @@ import { SimNetwork } from './sim-network.ts';
 import { msgpackCodec } from '../transport/codec.ts';
 import { SimStorage } from './storage.ts';
 import { simSpawnService, type SimSpawnContext, type SpawnSlot } from './sim-spawn.ts';
-import { joinAsChild, setSpawnService } from '../spawn.ts';
+import { startRank } from '../start-rank.ts';
 import { summarizeTrace, type TraceSummary } from '../protocol/trace-summary.ts';
 import { TraceRecorder } from './trace.ts';
 import { VirtualClock } from './virtual-clock.ts';
@@ -223,10 +223,9 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     });
     for (const d of stopped) engine.peerLost(d, 'crashed');
     for (const s of slots) if (s.retired) engine.peerRetired(s.rank);
-    setSpawnService(engine, simSpawnService(spawning, slot, alive));
     slot.engine = engine;
     slot.done = false;
-    const comm = slot.spawn ? joinAsChild(engine, slot.spawn) : new Communicator(engine, 0, world);
+    const comm = startRank(engine, { spawn: simSpawnService(spawning, slot, alive) }, slot.spawn, world);
     (async () => (slot.main ?? main)(comm))().then(
       (value) => {
         if (!alive()) return;
