@@ -97,6 +97,7 @@ export class PointToPoint {
   recv<T>(source: number, tag: number, options: RecvOptions, what: () => string): Promise<Message<T>> {
     this.checkRank(source, what, true);
     this.checkTag(tag, what, true);
+    this.checkTimeout(options.timeoutMs, what);
     this.checkOpen(what);
     if (source === PROC_NULL) return Promise.resolve({ source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
     const ready = this.take(source, tag);
@@ -112,6 +113,7 @@ export class PointToPoint {
   irecv<T>(source: number, tag: number, options: RecvOptions, what: string): Request<Message<T>> {
     this.checkRank(source, what, true);
     this.checkTag(tag, what, true);
+    this.checkTimeout(options.timeoutMs, what);
     this.checkOpen(what);
     const now = this.clock.now();
     if (source === PROC_NULL) {
@@ -127,6 +129,7 @@ export class PointToPoint {
   probe(source: number, tag: number, options: RecvOptions, what: string): Request<Status> {
     this.checkRank(source, what, true);
     this.checkTag(tag, what, true);
+    this.checkTimeout(options.timeoutMs, what);
     this.checkOpen(what);
     const now = this.clock.now();
     const ready = this.peek(source, tag);
@@ -233,14 +236,16 @@ export class PointToPoint {
     what: string,
   ): (() => void) | undefined {
     if (timeoutMs === undefined) return undefined;
-    if (!(timeoutMs >= 0)) {
-      throw new DsError(ErrorCode.InvalidArgument, `${what}: timeoutMs must be a number >= 0, got ${timeoutMs}`);
-    }
     return this.clock.setTimer(timeoutMs, () => {
       if (this.withdraw(request)) {
         request.reject(new DsError(ErrorCode.Timeout, `${what} timed out after ${timeoutMs} ms`));
       }
     });
+  }
+
+  private checkTimeout(timeoutMs: number | undefined, what: Describe): void {
+    if (timeoutMs === undefined || timeoutMs >= 0) return;
+    throw new DsError(ErrorCode.InvalidArgument, `${describe(what)}: timeoutMs must be a number >= 0, got ${timeoutMs}`);
   }
 
   checkOpen(what: Describe): void {
