@@ -6,18 +6,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, mkdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nanoid } from 'nanoid';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { AuthHeader, checkHandshake, hardenServer, jobToken, replyProof } from '../runtime/transport/auth.ts';
+import type { WebSocket } from 'ws';
+import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from '../runtime/protocol/agent-messages.ts';
 import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
 import { epochMs } from '../runtime/protocol/epoch-clock.ts';
+import { JOB_ID, Party, Refusal } from '../runtime/protocol/handshake.ts';
+import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
-import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from '../runtime/protocol/agent-messages.ts';
+import { listenWebSocketServer, remoteAddress, type ServerTls } from '../runtime/protocol/ws-server.ts';
 import { packageRoot } from './bundle.ts';
 
 export interface AgentOptions {
@@ -31,20 +32,25 @@ export interface AgentOptions {
   maxFrameBytes?: number;
   /** At most this many open connections (authenticated or not). */
   maxConnections?: number;
-  /** Serve wss://; a job that asks for TLS gives its ranks this certificate too (docs/security.md). */
+  /** Serve wss:// with this certificate; a job that asks for TLS gives its ranks this certificate too (docs/security.md). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Serve plain ws:// on a non-loopback address (else TLS-PSK); launchers then need --insecure-plaintext. */
+  insecurePlaintext?: boolean;
   log?: (line: string) => void;
 }
 
 export interface Agent {
   /** ws://host:port or wss://host:port. */
   readonly url: string;
+  /** Stops listening, ends every job's ranks (SIGTERM, then SIGKILL) and resolves once they have exited. */
   close(): Promise<void>;
 }
 
 const KILL_GRACE_MS = 2000;
 /** A launcher that has not answered pings for this long is gone (cut off): its ranks are ended. */
 const LAUNCHER_SILENT_MS = 10_000;
+/** Job ids this agent remembers having served, to refuse them ever after. */
+const MAX_JOBS_REMEMBERED = 10_000;
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
@@ -63,65 +69,71 @@ function plainAddress(address: string | undefined): string {
   return (address ?? '127.0.0.1').replace(/^::ffff:/, '');
 }
 
+/** How an agent on `host` serves launchers: a certificate, TLS-PSK (the default off loopback), or plain ws. */
+function agentTls(options: AgentOptions): ServerTls | undefined {
+  if (options.tls) return options.tls;
+  if (isLoopback(options.host) || options.insecurePlaintext) return undefined;
+  return { psk: (job) => (JOB_ID.test(job) ? tlsKey(agentKey(options.secret, job), 'agent') : undefined) };
+}
+
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log ?? ((line: string) => process.stderr.write(`dsrun agent: ${line}\n`));
   if (!options.secret && !isLoopback(options.host)) {
     throw new Error(`refusing to listen on ${options.host} without a shared secret (--secret-file or $DSMPI_SECRET)`);
   }
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
-  hardenServer(server, options.maxConnections ?? 64);
-  const wss = new WebSocketServer({
-    server,
+  // A job id dies with its job: a launcher's handshake for it is refused ever after (by this process).
+  const jobsSeen = new Set<string>();
+  const jobsEnded = new Set<Promise<void>>();
+  const maxConnections = options.maxConnections ?? 64;
+  const server = await listenWebSocketServer({
+    host: options.host,
+    port: options.port,
+    maxConnections,
+    maxPendingPerSource: Math.max(1, Math.floor(maxConnections / 4)),
+    tls: agentTls(options),
+    purpose: 'agent',
     maxPayload: options.maxFrameBytes ?? 256 * 1024 * 1024,
     perMessageDeflate: false,
-    verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, msg?: string) => void) => {
-      const job = req.headers[AuthHeader.job];
-      const refused =
-        typeof job === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(job)
-          ? checkHandshake('agent', req.headers, job, jobToken(options.secret, job))
-          : 'wrong or missing job token (no job id)';
-      if (refused) {
-        log(`refused a connection from ${plainAddress(req.socket.remoteAddress)}: ${refused}`);
-        return done(false, 401, 'unauthorized');
-      }
-      done(true);
+    admit: (hello) => {
+      if (hello.from !== Party.launcher || hello.to !== Party.agent)
+        return { status: 401, reason: `a handshake from ${hello.from} to ${hello.to}` };
+      return { key: agentKey(options.secret, hello.jobId) };
     },
+    authenticated: (hello) => (jobsSeen.has(hello.jobId) ? { code: Refusal.duplicate, reason: 'this job id was used already' } : undefined),
+    opened: (hello, socket, req) => {
+      jobsSeen.add(hello.jobId);
+      if (jobsSeen.size > MAX_JOBS_REMEMBERED) jobsSeen.delete(jobsSeen.values().next().value!);
+      const ended = serveJob(hello.jobId, socket, req, options, log);
+      jobsEnded.add(ended);
+      void ended.then(() => jobsEnded.delete(ended));
+    },
+    refused: (reason, from) => log(`refused a connection from ${from}: ${reason}`),
   });
-  wss.on('headers', (headers, req) => {
-    const job = String(req.headers[AuthHeader.job]);
-    headers.push(`${AuthHeader.reply}: ${replyProof('agent', jobToken(options.secret, job), req.headers)}`);
-  });
-  wss.on('connection', (socket, req) => serveJob(socket, req, options, log));
-  wss.on('error', (err) => log(`server: ${err.message}`));
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { address, port } = server.address() as { address: string; port: number };
-  const url = `${options.tls ? 'wss' : 'ws'}://${address.includes(':') ? `[${address}]` : address}:${port}`;
   return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.close(() => resolve());
-      }),
+    url: server.url(options.host),
+    close: async () => {
+      await server.close();
+      await Promise.all(jobsEnded);
+    },
   };
 }
 
 /** One job: the program, its ranks on this host, and their output back to the launcher. */
-function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions, log: (line: string) => void): void {
-  const jobId = String(req.headers[AuthHeader.job]);
-  const from = plainAddress(req.socket.remoteAddress);
+function serveJob(
+  jobId: string,
+  socket: WebSocket,
+  req: IncomingMessage,
+  options: AgentOptions,
+  log: (line: string) => void,
+): Promise<void> {
+  const from = remoteAddress(req.socket);
   const children = new Map<number, ChildProcess>();
+  /** Every rank a `spawn` asked for: a second `spawn` of one is refused. */
+  const requested = new Set<number>();
+  /** The job's ranks key, for the ranks this agent starts: derived here, never sent by the launcher. */
+  const rankKeyText = keyToText(ranksKey(options.secret, jobId));
+  let endJob: () => void = () => {};
+  const jobEnded = new Promise<void>((resolve) => (endJob = resolve));
   // At the depth of the launcher's bundle directory, so the source map's relative paths still hold.
   const dir = join(packageRoot, 'node_modules', '.cache', `dsmpi-agent-${process.pid}-${nanoid(8)}`);
   let program: Extract<LauncherToAgent, { t: 'program' }> | undefined;
@@ -197,7 +209,7 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
     const traceFile = trace ? join(dir, `trace-rank-${rank}.jsonl`) : undefined;
     if (traceFile) mkdirSync(dir, { recursive: true });
     const child = spawn(process.execPath, [...nodeArgs, ...program.args], {
-      env: { ...process.env, ...env, [Env.trace]: traceFile ?? '', DSMPI_BIND: bind, ...tlsEnv },
+      env: { ...process.env, ...env, [Env.token]: rankKeyText, [Env.trace]: traceFile ?? '', [Env.bind]: bind, ...tlsEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.set(rank, child);
@@ -231,7 +243,15 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
         prepare(msg).catch((err: Error) => send({ t: 'error', message: `cannot prepare the program: ${err.message}` }));
         break;
       case 'spawn':
-        if (Number.isInteger(msg.rank) && msg.env && typeof msg.env === 'object') startRank(msg.rank, msg.env, msg.trace === true);
+        if (!Number.isInteger(msg.rank) || msg.rank < 0 || !msg.env || typeof msg.env !== 'object') {
+          log(`job ${jobId}: malformed spawn ignored`);
+        } else if (requested.has(msg.rank)) {
+          log(`job ${jobId}: a second spawn of rank ${msg.rank} refused`);
+          send({ t: 'error', message: `rank ${msg.rank} was started already: a second spawn of it is refused` });
+        } else {
+          requested.add(msg.rank);
+          startRank(msg.rank, msg.env, msg.trace === true);
+        }
         break;
       case 'clock':
         send({ t: 'clock', id: msg.id, ms: epochMs() });
@@ -261,14 +281,21 @@ function serveJob(socket: WebSocket, req: IncomingMessage, options: AgentOptions
     closed = true;
     clearInterval(pinger);
     // The launcher is gone or done: no rank of the job outlives it.
-    for (const child of children.values()) child.kill('SIGTERM');
     const left = [...children.values()];
-    if (left.length > 0) {
-      setTimeout(() => {
-        for (const child of left) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }, KILL_GRACE_MS).unref();
-    }
-    void rm(dir, { recursive: true, force: true });
-    log(`job ${jobId} ended`);
+    for (const child of left) child.kill('SIGTERM');
+    const killer = setTimeout(() => {
+      for (const child of left) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, KILL_GRACE_MS);
+    const exited = left.map(
+      (child) =>
+        new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(0) : child.once('exit', resolve))),
+    );
+    void Promise.all(exited).then(async () => {
+      clearTimeout(killer);
+      await rm(dir, { recursive: true, force: true });
+      log(`job ${jobId} ended`);
+      endJob();
+    });
   });
+  return jobEnded;
 }

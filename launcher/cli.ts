@@ -194,6 +194,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tls-ca <file>', 'the CA (PEM) every certificate of the job must chain to (implies --tls)')
     .option('--tls-cert <file>', 'certificate (PEM) of the rendezvous coordinator on this machine (implies --tls)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option(
+      '--insecure-plaintext',
+      'a --hosts job without TLS: links authenticated but readable and alterable on the LAN (agents need --insecure-plaintext too)',
+    )
     .addHelpText(
       'after',
       `${FAULT_HELP}\n\nOther commands:\n  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram\n  dsrun check history --model register|kv       check a client history for linearizability`,
@@ -223,10 +227,13 @@ export async function main(argv: string[]): Promise<number> {
       const network =
         drop || delay || partition.length > 0 ? { drop, delay, partitions: partition.length > 0 ? partition : undefined } : undefined;
       const multiHost = opts.hosts !== undefined || opts.hostfile !== undefined ? await import('./multi-host-cli.ts') : undefined;
-      if (!multiHost && [opts.tls, opts.tlsCa, opts.tlsCert, opts.tlsKey].some((o) => o !== undefined)) {
-        program.error('error: --tls, --tls-ca, --tls-cert and --tls-key apply to jobs on several hosts (--hosts/--hostfile)', {
-          exitCode: ExitCode.usage,
-        });
+      if (!multiHost && [opts.tls, opts.tlsCa, opts.tlsCert, opts.tlsKey, opts.insecurePlaintext].some((o) => o !== undefined)) {
+        program.error(
+          'error: --tls, --tls-ca, --tls-cert, --tls-key and --insecure-plaintext apply to jobs on several hosts (--hosts/--hostfile)',
+          {
+            exitCode: ExitCode.usage,
+          },
+        );
       }
       if (opts.threads) {
         const clash = multiHost ? '--hosts/--hostfile' : pause.length > 0 ? '--pause' : opts.bundle === false ? '--no-bundle' : undefined;

@@ -1,9 +1,10 @@
-import type { IncomingMessage } from 'node:http';
+import type { Buffer } from 'node:buffer';
 import type { WebSocket } from 'ws';
 import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
-import type { CoordinatorToRank, RankToCoordinator } from '../runtime/protocol/rendezvous.ts';
-import { AuthHeader, checkHandshake, replyProof } from '../runtime/transport/auth.ts';
-import { listenWebSocketServer, type ListeningServer, type ServerTls } from '../runtime/transport/ws-server.ts';
+import { Party, rankOf, Refusal } from '../runtime/protocol/handshake.ts';
+import { tlsKey } from '../runtime/protocol/keys.ts';
+import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from '../runtime/protocol/rendezvous.ts';
+import { listenWebSocketServer, type ListeningServer } from '../runtime/protocol/ws-server.ts';
 
 export interface CoordinatorEvents {
   hello(rank: number, survive: boolean): void;
@@ -50,7 +51,8 @@ export class Coordinator {
   static async start(
     options: {
       jobId: string;
-      token: string;
+      /** The job's ranks key (runtime/protocol/keys.ts). */
+      key: Buffer;
       size: number;
       host?: string;
       /** Port to listen on (default 0: any free port). */
@@ -59,55 +61,37 @@ export class Coordinator {
       heartbeatMs?: number;
       /** A rank that has not answered for this many intervals is reported as hung. */
       heartbeatMisses?: number;
-      /** Serve wss:// with this certificate (the ranks then use TLS on every link). */
-      tls?: ServerTls;
+      /** Serve wss:// with this certificate, or with TLS-PSK ('psk'); the ranks then use TLS on every link. */
+      tls?: { cert: string | Buffer; key: string | Buffer } | 'psk';
     },
     events: CoordinatorEvents,
   ): Promise<Coordinator> {
     const host = options.host ?? '127.0.0.1';
+    const psk = tlsKey(options.key, 'control');
+    let coordinator: Coordinator | undefined;
     const server = await listenWebSocketServer({
       host,
       port: options.port ?? 0,
       maxConnections: 2 * options.size + 64,
-      tls: options.tls,
+      maxPendingPerSource: options.size + 16,
+      tls: options.tls === 'psk' ? { psk: (identity) => (identity === options.jobId ? psk : undefined) } : options.tls,
+      purpose: 'control',
       perMessageDeflate: false,
-      maxPayload: 1024 * 1024,
-      verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, msg?: string) => void) => {
-        const rank = Number(req.headers[AuthHeader.rank]);
-        const refused = checkHandshake('control', req.headers, options.jobId, options.token);
-        if (refused) {
-          events.warn(`refused a connection from ${req.socket.remoteAddress}: ${refused}`);
-          return done(false, 401, 'wrong job or token');
-        }
-        if (!Number.isInteger(rank) || rank < 0 || rank >= coordinator.rankLimit || coordinator.sockets.has(rank)) {
-          events.warn(`refused a connection claiming rank ${req.headers[AuthHeader.rank]}`);
-          return done(false, 409, 'bad or duplicate rank');
-        }
-        done(true);
+      maxPayload: CONTROL_MAX_FRAME,
+      admit: (hello) => {
+        const rank = rankOf(hello.from);
+        if (hello.jobId !== options.jobId) return { status: 401, reason: `a handshake of another job (${hello.jobId})` };
+        if (hello.to !== Party.coordinator) return { status: 401, reason: `a handshake for ${hello.to}, not for the coordinator` };
+        if (rank === undefined || rank >= coordinator!.rankLimit) return { status: 409, reason: `a connection claiming ${hello.from}` };
+        return { key: options.key };
       },
+      authenticated: (hello) =>
+        coordinator!.sockets.has(rankOf(hello.from)!) ? { code: Refusal.duplicate, reason: 'the rank is registered already' } : undefined,
+      opened: (hello, socket) => coordinator!.opened(rankOf(hello.from)!, socket, events),
+      refused: (reason, from) => events.warn(`refused a connection from ${from}: ${reason}`),
     });
-    server.wss.on('headers', (headers, req) => headers.push(`${AuthHeader.reply}: ${replyProof('control', options.token, req.headers)}`));
-    const coordinator = new Coordinator(server, server.url(host));
+    coordinator = new Coordinator(server, server.url(host));
     coordinator.rankLimit = options.size;
-    server.wss.on('connection', (socket, req) => {
-      const rank = Number(req.headers[AuthHeader.rank]);
-      coordinator.sockets.set(rank, socket);
-      coordinator.lastSeen.set(rank, Date.now());
-      // ws answers a ping from the rank's event loop: no pong means the process is stopped or busy.
-      socket.on('pong', () => coordinator.lastSeen.set(rank, Date.now()));
-      socket.on('message', (data: Buffer) => {
-        coordinator.lastSeen.set(rank, Date.now());
-        let msg: RankToCoordinator;
-        try {
-          msg = decodeValue(data) as RankToCoordinator;
-        } catch {
-          events.warn(`malformed control frame from rank ${rank}`);
-          return;
-        }
-        coordinator.onMessage(rank, msg, events);
-      });
-      socket.on('error', (err) => events.warn(`control connection of rank ${rank}: ${err.message}`));
-    });
     const heartbeatMs = options.heartbeatMs ?? 0;
     if (heartbeatMs > 0) {
       const limitMs = heartbeatMs * (options.heartbeatMisses ?? 5);
@@ -126,6 +110,26 @@ export class Coordinator {
       coordinator.heartbeatTimer.unref();
     }
     return coordinator;
+  }
+
+  /** A rank's authenticated control connection. */
+  private opened(rank: number, socket: WebSocket, events: CoordinatorEvents): void {
+    this.sockets.set(rank, socket);
+    this.lastSeen.set(rank, Date.now());
+    // ws answers a ping from the rank's event loop: no pong means the process is stopped or busy.
+    socket.on('pong', () => this.lastSeen.set(rank, Date.now()));
+    socket.on('message', (data: Buffer) => {
+      this.lastSeen.set(rank, Date.now());
+      let msg: RankToCoordinator;
+      try {
+        msg = decodeValue(data) as RankToCoordinator;
+      } catch {
+        events.warn(`malformed control frame from rank ${rank} ignored`);
+        return;
+      }
+      this.onMessage(rank, msg, events);
+    });
+    socket.on('error', (err) => events.warn(`control connection of rank ${rank}: ${err.message}`));
   }
 
   /** Tells every connected rank that `rank` died. */

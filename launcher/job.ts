@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
+import { keyToText, randomKey } from '../runtime/protocol/keys.ts';
 import { epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { Env, type NetworkFaults } from '../runtime/protocol/rendezvous.ts';
 import type { TraceEvent } from '../runtime/protocol/trace-event.ts';
@@ -79,7 +80,7 @@ interface RankState {
 /** Runs a job to its end and returns dsrun's exit code. Never leaves a child behind. */
 export async function runJob(options: JobOptions): Promise<number> {
   const jobId = options.spawner?.jobId ?? nanoid(12);
-  const token = options.spawner?.token ?? nanoid(32);
+  const key = options.spawner?.ranksKey ?? randomKey();
   const log = (line: string): void => {
     process.stderr.write(`dsrun: ${line}\n`);
   };
@@ -153,7 +154,7 @@ export async function runJob(options: JobOptions): Promise<number> {
   const coordinator = await Coordinator.start(
     {
       jobId,
-      token,
+      key,
       size: options.np,
       host: options.spawner?.coordinatorHost,
       tls: options.spawner?.coordinatorTls,
@@ -213,7 +214,7 @@ export async function runJob(options: JobOptions): Promise<number> {
     ...options.env,
     [Env.size]: String(options.np),
     [Env.jobId]: jobId,
-    [Env.token]: token,
+    [Env.token]: keyToText(key),
     [Env.rendezvous]: coordinator.url,
     [Env.seed]: String(options.seed),
     ...(options.maxPayload ? { [Env.maxPayload]: String(options.maxPayload) } : {}),

@@ -5,14 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { jobToken } from '../runtime/transport/auth.ts';
+import { ranksKey } from '../runtime/protocol/keys.ts';
 import { DEFAULT_RENDEZVOUS_JOB } from '../runtime/protocol/rendezvous.ts';
-import type { ServerTls } from '../runtime/transport/ws-server.ts';
 import { SECRET_ENV } from '../runtime/protocol/agent-messages.ts';
 import { isLoopback, startAgent } from './agent.ts';
 import { Coordinator } from './coordinator.ts';
 import { DEFAULT_AGENT_PORT, parseHostfile, parseHostList, placeRanks } from './hosts.ts';
-import { RemoteSpawner } from './remote-job.ts';
+import { RemoteSpawner, type RemoteOptions } from './remote-job.ts';
 
 const USAGE = 2;
 
@@ -27,7 +26,7 @@ export function readSecret(file: string | undefined): string {
 }
 
 /** A server's certificate and key from --tls-cert/--tls-key (both or neither). */
-function readServerTls(certFile: string | undefined, keyFile: string | undefined): ServerTls | undefined {
+function readServerTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
   if (!certFile !== !keyFile) throw new Error('--tls-cert and --tls-key go together');
   return certFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile!) } : undefined;
 }
@@ -62,6 +61,7 @@ export async function agentMain(argv: string[]): Promise<number> {
     .option('--tls-cert <file>', 'serve wss:// with this certificate (PEM)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--max-frame <bytes>', 'largest frame accepted from a launcher (default 256 MiB)')
+    .option('--insecure-plaintext', 'serve plain ws:// off loopback (default: TLS-PSK from the shared secret); launchers need it too')
     .action((o: Record<string, string | undefined>) => {
       opts = o;
     });
@@ -86,18 +86,28 @@ export async function agentMain(argv: string[]): Promise<number> {
     process.stderr.write('dsrun agent: --tls-cert and --tls-key go together\n');
     return USAGE;
   }
+  if (opts.insecurePlaintext && opts.tlsCert) {
+    process.stderr.write('dsrun agent: --insecure-plaintext and --tls-cert contradict each other\n');
+    return USAGE;
+  }
   const agent = await startAgent({
     ...listen,
     secret,
     advertise: opts.advertise,
     maxFrameBytes: opts.maxFrame ? Number(opts.maxFrame) : undefined,
     tls: opts.tlsCert ? { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey!) } : undefined,
+    insecurePlaintext: !!opts.insecurePlaintext,
   }).catch((err: Error) => err);
   if (agent instanceof Error) {
     process.stderr.write(`dsrun agent: cannot listen on ${listen.host}:${listen.port}: ${agent.message}\n`);
     return 1;
   }
   if (!secret) process.stderr.write('dsrun agent: no shared secret: only launchers on this machine can reach a loopback agent\n');
+  if (opts.insecurePlaintext && !isLoopback(listen.host)) {
+    process.stderr.write(
+      'dsrun agent: warning: --insecure-plaintext: jobs, programs and output travel readable and alterable on the network\n',
+    );
+  }
   process.stdout.write(`dsrun agent: listening on ${agent.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
@@ -126,6 +136,7 @@ export async function rendezvousMain(argv: string[]): Promise<number> {
     .option('--secret-file <file>', `file holding the shared secret (default: $${SECRET_ENV})`)
     .option('--tls-cert <file>', 'serve wss:// with this certificate (PEM); the ranks then need DSMPI_TLS_CERT/KEY/CA')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option('--tls-psk', 'serve wss:// with TLS-PSK from the shared secret (no certificates); the ranks need DSMPI_SECRET')
     .action((o: Record<string, string | undefined>) => {
       opts = o;
     });
@@ -138,11 +149,13 @@ export async function rendezvousMain(argv: string[]): Promise<number> {
   }
   let listen: { host: string; port: number };
   let secret: string;
-  let tls: ServerTls | undefined;
+  let tls: { cert: Buffer; key: Buffer } | 'psk' | undefined;
   try {
     listen = listenAddress(opts.listen ?? '127.0.0.1:0', 0);
     secret = readSecret(opts.secretFile);
     tls = readServerTls(opts.tlsCert, opts.tlsKey);
+    if (opts.tlsPsk && tls) throw new Error('--tls-psk and --tls-cert contradict each other');
+    if (opts.tlsPsk) tls = 'psk';
   } catch (err) {
     process.stderr.write(`dsrun rendezvous: ${(err as Error).message}\n`);
     return USAGE;
@@ -160,7 +173,7 @@ export async function rendezvousMain(argv: string[]): Promise<number> {
   const ended = new Promise<number>((resolve) => (resolveEnd = resolve));
   const log = (line: string): void => void process.stderr.write(`dsrun rendezvous: ${line}\n`);
   const coordinator: Coordinator = await Coordinator.start(
-    { jobId, token: jobToken(secret, jobId), size: np, host: listen.host, port: listen.port, tls },
+    { jobId, key: ranksKey(secret, jobId), size: np, host: listen.host, port: listen.port, tls },
     {
       hello: () => {
         if (++registered === np) coordinator.start(Date.now());
@@ -212,6 +225,14 @@ export function remoteSpawnerFrom(opts: Record<string, unknown>, np: number, log
       'TLS covers every link of the job, so the rendezvous coordinator on this machine needs a certificate too: add --tls-cert FILE --tls-key FILE (naming the addresses the hosts reach this machine by)',
     );
   }
+  if (tlsAsked && opts.insecurePlaintext) throw new Error('--insecure-plaintext and the --tls options contradict each other');
+  // Encrypted by default across machines: certificates if given, else TLS-PSK from the secret.
+  let tls: RemoteOptions['tls'];
+  if (coordinatorTls) tls = { kind: 'cert', ...coordinatorTls, ca: opts.tlsCa ? readFileSync(opts.tlsCa as string) : undefined };
+  else if (!opts.insecurePlaintext && !hosts.every((h) => isLoopback(h.host))) tls = { kind: 'psk' };
+  if (opts.insecurePlaintext) {
+    log('warning: --insecure-plaintext: the program, its output and every message travel readable and alterable on the network');
+  }
   return new RemoteSpawner({
     hosts,
     placement,
@@ -221,7 +242,7 @@ export function remoteSpawnerFrom(opts: Record<string, unknown>, np: number, log
     tagHost: !!opts.tagHost,
     quiet: !!opts.quiet,
     iface: opts.iface as string | undefined,
-    tls: coordinatorTls && { ...coordinatorTls, ca: opts.tlsCa ? readFileSync(opts.tlsCa as string) : undefined },
+    tls,
     trace: opts.trace !== undefined || !!opts.summary,
     log,
   });

@@ -11,12 +11,13 @@ import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { nanoid } from 'nanoid';
 import { WebSocket } from 'ws';
-import { AuthHeader, checkReply, handshakeHeaders, jobToken } from '../runtime/transport/auth.ts';
+import type { AgentToLauncher, LauncherToAgent } from '../runtime/protocol/agent-messages.ts';
 import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
 import { epochMs } from '../runtime/protocol/epoch-clock.ts';
+import { Party } from '../runtime/protocol/handshake.ts';
+import { agentKey, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
-import type { ServerTls } from '../runtime/transport/ws-server.ts';
-import type { AgentToLauncher, LauncherToAgent } from '../runtime/protocol/agent-messages.ts';
+import { dial, type ClientTls } from '../runtime/protocol/ws-dial.ts';
 import type { HostEntry } from './hosts.ts';
 import type { RankSpawner } from './spawner.ts';
 
@@ -35,9 +36,11 @@ export interface RemoteOptions {
   iface?: string;
   /**
    * TLS on every link of the job (docs/security.md): wss:// to the agents, the coordinator and
-   * between ranks, verified against `ca` (PEM; absent: the system's CAs). `cert`/`key`: the coordinator's.
+   * between ranks; undefined: plain ws:// (loopback hosts, or --insecure-plaintext). 'psk': TLS-PSK
+   * with the job's keys (the default); or certificates verified against `ca` (PEM; absent: the
+   * system's CAs), `cert`/`key` being the coordinator's.
    */
-  tls?: ServerTls & { ca?: Buffer };
+  tls?: { kind: 'psk' } | { kind: 'cert'; cert: Buffer; key: Buffer; ca?: Buffer };
   /** The job is traced (--trace, --summary): measure each host's clock before the ranks start. */
   trace?: boolean;
   log: (line: string) => void;
@@ -46,7 +49,6 @@ export interface RemoteOptions {
 /** How often the launcher pings each agent, and how long without an answer means the host is lost. */
 const PING_MS = 1000;
 const LOST_AFTER_MS = 6000;
-const CONNECT_TIMEOUT_MS = 10_000;
 /** Clock probes per host; the one with the shortest round trip gives the offset. */
 const CLOCK_PROBES = 8;
 const CLOCK_PROBE_TIMEOUT_MS = 2000;
@@ -102,15 +104,32 @@ interface AgentLink {
   notReady: (err: Error) => void;
 }
 
+/** A failed agent connection, with what probably went wrong when TLS does not match. */
+function explainAgentFailure(message: string, tls: 'psk' | 'cert' | undefined): string {
+  if (/wrong version number/.test(message)) {
+    const fix = tls === 'cert' ? 'start it with --tls-cert F --tls-key F' : 'it was started with --insecure-plaintext';
+    return `it does not serve TLS (${fix}): ${message}`;
+  }
+  if (tls === 'psk' && /alert|EPROTO/i.test(message)) {
+    return `the TLS-PSK handshake failed (not the same shared secret? or an agent with a certificate: then pass --tls-cert/--tls-key/--tls-ca): ${message}`;
+  }
+  if (!tls && /socket hang up|ECONNRESET|Unexpected server response/.test(message)) {
+    return `${message} (the agent serves TLS: run without --insecure-plaintext)`;
+  }
+  return message;
+}
+
 function bracket(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
 export class RemoteSpawner implements RankSpawner {
   readonly jobId = nanoid(12);
-  readonly token: string;
+  readonly ranksKey: Buffer;
+  /** Opens this job's agent connections; only the launcher and the agents can derive it. */
+  private readonly agentKey: Buffer;
   readonly coordinatorHost: string;
-  readonly coordinatorTls: ServerTls | undefined;
+  readonly coordinatorTls: { cert: Buffer; key: Buffer } | 'psk' | undefined;
   private readonly links = new Map<number, AgentLink>();
   /** Where this machine keeps the trace of each traced rank (the path job.ts gave it). */
   private readonly tracePaths = new Map<number, string>();
@@ -119,17 +138,20 @@ export class RemoteSpawner implements RankSpawner {
   private closing = false;
 
   constructor(private readonly options: RemoteOptions) {
-    this.token = jobToken(options.secret, this.jobId);
+    this.ranksKey = ranksKey(options.secret, this.jobId);
+    this.agentKey = agentKey(options.secret, this.jobId);
     // Every interface: each agent's ranks get the launcher address their own network reaches.
     this.coordinatorHost = '0.0.0.0';
-    this.coordinatorTls = options.tls && { cert: options.tls.cert, key: options.tls.key };
+    const tls = options.tls;
+    this.coordinatorTls = tls && (tls.kind === 'psk' ? 'psk' : { cert: tls.cert, key: tls.key });
   }
 
   async start(entry: string, args: string[], exported: Record<string, string>): Promise<void> {
     this.exported = exported;
     const used = [...new Set(this.options.placement)];
     let program: LauncherToAgent;
-    const tls = this.options.tls ? { ca: this.options.tls.ca } : undefined;
+    // Certificates: the agents hand theirs to their ranks, with this CA. TLS-PSK needs no files.
+    const tls = this.options.tls?.kind === 'cert' ? { ca: this.options.tls.ca } : undefined;
     if (this.options.ship && this.options.bundled) {
       const [code, map] = await Promise.all([readFile(entry), readFile(`${entry}.map`).catch(() => undefined)]);
       program = { t: 'program', name: basename(entry), code, map, args, iface: this.options.iface, tls };
@@ -154,7 +176,9 @@ export class RemoteSpawner implements RankSpawner {
     for (const [k, v] of Object.entries(env)) {
       if (v !== undefined && (k.startsWith('DSMPI_') || k in this.exported)) remoteEnv[k] = v;
     }
+    // Nothing secret travels: each agent derives the job's ranks key from its own secret.
     delete remoteEnv.DSMPI_SECRET;
+    delete remoteEnv[Env.token];
     // Paths on this machine: the agent gives its ranks its own TLS and trace files.
     for (const name of [Env.tlsCert, Env.tlsKey, Env.tlsCa, Env.trace]) delete remoteEnv[name];
     const tracePath = env[Env.trace];
@@ -227,17 +251,15 @@ export class RemoteSpawner implements RankSpawner {
     else this.options.log(`${this.describe(link)}: no answer to clock probes; its trace times are taken as they are`);
   }
 
+  private agentTls(): ClientTls | undefined {
+    const tls = this.options.tls;
+    if (!tls) return undefined;
+    return tls.kind === 'psk' ? { psk: tlsKey(this.agentKey, 'agent'), identity: this.jobId } : { ca: tls.ca };
+  }
+
   private connect(index: number): Promise<void> {
     const entry = this.options.hosts[index];
     const url = `${this.options.tls ? 'wss' : 'ws'}://${bracket(entry.host)}:${entry.port}`;
-    const headers = handshakeHeaders('agent', this.jobId, this.token, -1);
-    const socket = new WebSocket(url, {
-      headers,
-      perMessageDeflate: false,
-      handshakeTimeout: CONNECT_TIMEOUT_MS,
-      maxPayload: 64 * 1024 * 1024,
-      ...(this.options.tls?.ca ? { ca: this.options.tls.ca } : {}),
-    });
     let readyResolve: () => void = () => {};
     let readyReject: (err: Error) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {
@@ -246,57 +268,50 @@ export class RemoteSpawner implements RankSpawner {
     });
     ready.catch(() => {});
     return new Promise<void>((resolve, reject) => {
-      const fail = (why: string): void => {
-        socket.terminate();
-        reject(new Error(`cannot use the agent at ${url}: ${why}`));
-      };
-      socket.on('upgrade', (res) => {
-        if (!checkReply('agent', this.token, headers, res.headers[AuthHeader.reply])) {
-          fail('it did not prove it holds the shared secret');
-        }
-      });
-      socket.on('unexpected-response', (_req, res) =>
-        fail(res.statusCode === 401 ? 'refused (HTTP 401): not the same shared secret?' : `HTTP ${res.statusCode}`),
+      dial(
+        {
+          url,
+          hello: { purpose: 'agent', jobId: this.jobId, from: Party.launcher, to: Party.agent },
+          key: this.agentKey,
+          tls: this.agentTls(),
+          ws: { maxPayload: 64 * 1024 * 1024 },
+        },
+        {
+          fail: (err) => reject(new Error(`cannot use the agent at ${url}: ${explainAgentFailure(err.message, this.options.tls?.kind)}`)),
+          open: (socket) => {
+            const link: AgentLink = {
+              index,
+              entry,
+              socket,
+              localAddress:
+                (socket as unknown as { _socket: { localAddress?: string } })._socket.localAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+              children: new Map(),
+              lost: false,
+              lastPong: Date.now(),
+              clockOffsetMs: 0,
+              clockAnswers: new Map(),
+              ready,
+              notReady: readyReject,
+            };
+            this.links.set(index, link);
+            socket.on('pong', () => (link.lastPong = Date.now()));
+            socket.on('message', (data: Buffer) => {
+              link.lastPong = Date.now();
+              let msg: AgentToLauncher;
+              try {
+                msg = decodeValue(data) as AgentToLauncher;
+              } catch {
+                this.options.log(`${this.describe(link)}: malformed frame ignored`);
+                return;
+              }
+              this.onMessage(link, msg, readyResolve, readyReject);
+            });
+            socket.on('error', (err) => this.options.log(`${this.describe(link)}: ${err.message}`));
+            socket.on('close', () => this.agentLost(link, 'agent connection closed'));
+            resolve();
+          },
+        },
       );
-      socket.once('error', (err) =>
-        fail(
-          /wrong version number/.test(err.message)
-            ? `it does not serve TLS (start it with --tls-cert F --tls-key F): ${err.message}`
-            : err.message,
-        ),
-      );
-      socket.once('open', () => {
-        const link: AgentLink = {
-          index,
-          entry,
-          socket,
-          localAddress:
-            (socket as unknown as { _socket: { localAddress?: string } })._socket.localAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-          children: new Map(),
-          lost: false,
-          lastPong: Date.now(),
-          clockOffsetMs: 0,
-          clockAnswers: new Map(),
-          ready,
-          notReady: readyReject,
-        };
-        this.links.set(index, link);
-        socket.on('pong', () => (link.lastPong = Date.now()));
-        socket.on('message', (data: Buffer) => {
-          link.lastPong = Date.now();
-          let msg: AgentToLauncher;
-          try {
-            msg = decodeValue(data) as AgentToLauncher;
-          } catch {
-            this.options.log(`${this.describe(link)}: malformed frame ignored`);
-            return;
-          }
-          this.onMessage(link, msg, readyResolve, readyReject);
-        });
-        socket.on('error', (err) => this.options.log(`${this.describe(link)}: ${err.message}`));
-        socket.on('close', () => this.agentLost(link, 'agent connection closed'));
-        resolve();
-      });
     });
   }
 

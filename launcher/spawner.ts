@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import type { ServerTls } from '../runtime/transport/ws-server.ts';
+import type { Buffer } from 'node:buffer';
 
 /**
  * Where a job's ranks run when they are not local child processes: on other hosts through agents
@@ -8,14 +8,14 @@ import type { ServerTls } from '../runtime/transport/ws-server.ts';
  */
 export interface RankSpawner {
   readonly jobId: string;
-  /** The job token every rank presents (derived from the shared secret). */
-  readonly token: string;
+  /** The job's ranks key (runtime/protocol/keys.ts), derived from the shared secret; never sent to an agent. */
+  readonly ranksKey: Buffer;
   /** The ranks run on this machine (threads): the radix rule for ranks outnumbering cores applies. */
   readonly onThisMachine?: boolean;
   /** Address the rendezvous coordinator listens on (one the remote ranks can reach). */
   readonly coordinatorHost: string;
-  /** The coordinator's certificate when the job uses TLS (it then serves wss://). */
-  readonly coordinatorTls?: ServerTls;
+  /** TLS of the coordinator when the job uses TLS (it then serves wss://): its certificate, or TLS-PSK. */
+  readonly coordinatorTls?: { cert: string | Buffer; key: string | Buffer } | 'psk';
   /** Connects to the hosts and hands them the program (`entry`: the bundle, or the source with --no-ship). */
   start(entry: string, args: string[], exported: Record<string, string>): Promise<void>;
   spawn(rank: number, env: NodeJS.ProcessEnv): ChildProcess;

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { nanoid } from 'nanoid';
+import { randomKey } from '../runtime/protocol/keys.ts';
 import { threadArrivalsKey, threadLinksKey } from '../runtime/protocol/rendezvous.ts';
 import type { RankSpawner } from './spawner.ts';
 
@@ -57,7 +58,7 @@ class ThreadChild extends EventEmitter {
  */
 export class ThreadSpawner implements RankSpawner {
   readonly jobId = nanoid(12);
-  readonly token = nanoid(32);
+  readonly ranksKey = randomKey();
   readonly coordinatorHost = '127.0.0.1';
   readonly onThisMachine = true;
   private entry = '';

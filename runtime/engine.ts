@@ -159,8 +159,10 @@ export class Engine {
    * that is not plain data or is too large, or when the runtime has shut down.
    */
   encode(kind: number, context: number, tag: number, data: unknown, what: Describe): Uint8Array {
-    // Only objects, functions and symbols can fail the check: no walk for the primitives of small messages.
-    if (typeof data === 'object' ? data !== null : typeof data === 'function' || typeof data === 'symbol') assertPlainData(data, what);
+    // Numbers, booleans, null and undefined always pass the check: no walk for them.
+    if (typeof data === 'object' ? data !== null : typeof data !== 'number' && typeof data !== 'boolean' && data !== undefined) {
+      assertPlainData(data, what);
+    }
     const bytes = this.codec.encodeMessage(kind, context, tag, data);
     if (bytes.length > this.transport.maxPayload) {
       throw new DsError(

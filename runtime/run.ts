@@ -10,6 +10,7 @@ import { ControlChannel } from './transport/control-channel.ts';
 import { FaultyTransport } from './transport/faulty.ts';
 import { msgpackCodec } from './transport/codec.ts';
 import { launchEnv } from './transport/launch-env.ts';
+import { keyFromText } from './protocol/keys.ts';
 import { rankTlsFromEnv } from './transport/rank-tls.ts';
 import { Env, parseRadix, threadArrivalsKey, threadLinksKey, type CoordinatorToRank, type NetworkFaults } from './protocol/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
@@ -46,11 +47,12 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   const rank = Number(env[Env.rank]);
   const size = Number(env[Env.size]);
   const jobId = env[Env.jobId] ?? '';
-  const token = env[Env.token] ?? '';
+  const key = keyFromText(env[Env.token]);
   const seed = Number(env[Env.seed] ?? 1);
   if (!(Number.isInteger(rank) && Number.isInteger(size) && rank >= 0 && rank < size)) {
     throw new DsError(ErrorCode.NoLauncher, `run(): bad ${Env.rank}/${Env.size} in the environment`);
   }
+  if (!key) throw new DsError(ErrorCode.NoLauncher, `run(): ${Env.token} is missing or not a key of this dsmpi version`);
 
   let collectiveRadix: number | undefined;
   try {
@@ -77,7 +79,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
         rank,
         size,
         jobId,
-        token,
+        key,
         host: env[Env.bind] || '127.0.0.1',
         maxPayload,
         tls,
@@ -183,11 +185,12 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   control = await ControlChannel.connect({
     url: env[Env.rendezvous]!,
     jobId,
-    token,
+    key,
     rank,
-    ca: tls?.ca,
+    tls,
     onMessage,
     onLost: () => process.exit(1),
+    onError: (err) => engine.report(err),
   });
 
   const onUncaught = (err: unknown): void => {

@@ -67,6 +67,9 @@ export interface NetworkFaults {
   partitions?: Array<{ from: number[]; to: number[]; oneWay: boolean; atMs: number; untilMs?: number }>;
 }
 
+/** The largest control frame either side accepts. */
+export const CONTROL_MAX_FRAME = 1024 * 1024;
+
 /** Rank → coordinator. */
 export type RankToCoordinator =
   /** Registration: where this rank listens, and whether it survives peer failures. */

@@ -33,6 +33,11 @@ export interface FaultOptions {
   randomPauses?: RandomPauses;
   /** Delay between a crash-stop and the other ranks being told (DS_ERR_PEER_LOST); default 0. */
   detectMs?: number;
+  /**
+   * From this virtual time on, `drop`, `duplicate` and `reorder` spare the messages sent: the network
+   * becomes reliable (a global stabilization time). Partitions, crashes and pauses keep their own times.
+   */
+  stableAfterMs?: number;
 }
 
 /** Uniform between minMs and maxMs, or exponential with mean meanMs (capped at maxMs if given). */
@@ -144,6 +149,7 @@ export function planFaults(faults: FaultOptions, n: number, random: Random): Fau
     checkNonNegative(faults.reorder.maxMs, 'reorder.maxMs');
   }
   if (faults.detectMs !== undefined) checkNonNegative(faults.detectMs, 'detectMs');
+  if (faults.stableAfterMs !== undefined) checkNonNegative(faults.stableAfterMs, 'stableAfterMs');
 
   const plan: FaultPlan = { partitions: [], crashes: [], pauses: [] };
   for (const [i, p] of (faults.partitions ?? []).entries()) {

@@ -169,16 +169,17 @@ export class SimNetwork {
     const latencyUs = drawLatencyUs(this.faults.delay, this.random);
     this.record('send', m, from, { delayMs: latencyUs / 1000 });
     const f = this.faults;
-    if (f.drop && this.random() < f.drop) {
+    const unstable = f.stableAfterMs === undefined || this.scheduler.nowMs < f.stableAfterMs;
+    if (unstable && f.drop && this.random() < f.drop) {
       this.record('drop', m, from, { reason: 'random' });
     } else {
       let extraUs = 0;
-      if (f.reorder && this.random() < f.reorder.probability) {
+      if (unstable && f.reorder && this.random() < f.reorder.probability) {
         extraUs = Math.floor(this.random() * (msToUs(f.reorder.maxMs) + 1));
         this.record('reorder', m, from, { delayMs: extraUs / 1000 });
       }
       this.schedule(m, latencyUs + extraUs);
-      if (f.duplicate && this.random() < f.duplicate) {
+      if (unstable && f.duplicate && this.random() < f.duplicate) {
         const againUs = drawLatencyUs(f.delay, this.random);
         this.record('duplicate', m, from, { delayMs: againUs / 1000 });
         this.schedule(m, latencyUs + extraUs + againUs);

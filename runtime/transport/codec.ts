@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import { DsError, ErrorCode } from '../errors.ts';
 import type { Codec, Envelope } from '../wire.ts';
+import { findWireProblem } from '../protocol/strict-wire.ts';
 
 /**
  * The MessagePack codec of messages (the Codec of runtime/wire.ts): a message is one MessagePack
@@ -25,7 +26,67 @@ export function encodeMessage(kind: number, context: number, tag: number, data: 
       return out;
     }
   }
-  return packr.pack([kind, context, tag, data]);
+  return pack([kind, context, tag, data]);
+}
+
+/**
+ * msgpackr's pack, with what it would not carry exactly handled: -0 (msgpackr writes it as the
+ * integer 0) is written as a float64 by packExact; a BigInt outside 64 bits is DS_ERR_UNENCODABLE.
+ */
+function pack(value: unknown): Uint8Array {
+  try {
+    return hasNegativeZero(value, 0) ? packExact(value) : packr.pack(value);
+  } catch (err) {
+    if (err instanceof RangeError && /BigInt|too large/i.test(err.message)) {
+      throw new DsError(ErrorCode.Unencodable, `a BigInt outside 64 bits cannot be sent (MessagePack integers are at most 64-bit)`);
+    }
+    throw err;
+  }
+}
+
+const isContainer = (v: unknown): v is object =>
+  Array.isArray(v) || (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype);
+
+function hasNegativeZero(v: unknown, depth: number): boolean {
+  if (typeof v === 'number') return v === 0 && 1 / v < 0;
+  if (!isContainer(v) || depth > 64) return false;
+  for (const item of Array.isArray(v) ? v : Object.values(v)) if (hasNegativeZero(item, depth + 1)) return true;
+  return false;
+}
+
+/** -0 as a float64, which MessagePack carries exactly. */
+const NEGATIVE_ZERO = Buffer.from([0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0]);
+
+/** The bytes msgpackr writes for `value`, but -0 kept: containers are written here, leaves by msgpackr. */
+function packExact(value: unknown): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const header = (small: number, wide16: number, wide32: number, count: number, fixMax: number): void => {
+    if (count <= fixMax) parts.push(Buffer.from([small | count]));
+    else if (count < 0x10000) parts.push(Buffer.from([wide16, count >> 8, count & 0xff]));
+    else {
+      const b = Buffer.allocUnsafe(5);
+      b[0] = wide32;
+      b.writeUInt32BE(count, 1);
+      parts.push(b);
+    }
+  };
+  const walk = (v: unknown): void => {
+    if (typeof v === 'number' && v === 0 && 1 / v < 0) parts.push(NEGATIVE_ZERO);
+    else if (Array.isArray(v)) {
+      header(0x90, 0xdc, 0xdd, v.length, 15);
+      v.forEach(walk);
+    } else if (isContainer(v)) {
+      const keys = Object.keys(v);
+      // As msgpackr: a map16 whatever the size (the small-message reader expects it).
+      header(0x80, 0xde, 0xdf, keys.length, -1);
+      for (const key of keys) {
+        parts.push(packr.pack(key));
+        walk((v as Record<string, unknown>)[key]);
+      }
+    } else parts.push(packr.pack(v));
+  };
+  walk(value);
+  return Buffer.concat(parts);
 }
 
 /** Where encodeMessage writes; a plain message is at most PLAIN_BYTES long. */
@@ -44,7 +105,8 @@ function writePlainAt(value: unknown, at: number, depth: number): number {
     return at + 1;
   }
   if (typeof value === 'number') {
-    if (intBytes(value) > 0) return writeInt(scratch, at, value);
+    // -0 is no integer: it goes as a float64, which keeps its sign.
+    if (intBytes(value) > 0 && (value !== 0 || 1 / value > 0)) return writeInt(scratch, at, value);
     scratch[at] = 0xcb;
     scratch.writeDoubleBE(value, at + 1);
     return at + 9;
@@ -135,6 +197,8 @@ export function joinFrame(messages: Uint8Array[]): Uint8Array {
 export function decodeFrame(frame: Uint8Array): Envelope[] {
   const simple = decodeSimpleFrame(frame);
   if (simple) return simple;
+  const problem = findWireProblem(frame);
+  if (problem) throw new DsError(ErrorCode.Decode, `malformed frame (${frame.length} bytes): ${problem}`);
   let values: unknown[];
   try {
     values = packr.unpackMultiple(frame as Buffer) as unknown[];
@@ -282,8 +346,11 @@ function readIntAt(b: Uint8Array, pos: number): number {
     case 0xd2:
       return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
     default: {
+      // A 64-bit integer is read only if it is exact as a number; else NaN (not an integer here).
       const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-      return x === 0xcf ? Number(view.getBigUint64(p)) : Number(view.getBigInt64(p));
+      const big = x === 0xcf ? view.getBigUint64(p) : view.getBigInt64(p);
+      const n = Number(big);
+      return Number.isSafeInteger(n) && BigInt(n) === big ? n : NaN;
     }
   }
 }

@@ -1,53 +1,70 @@
-import { Buffer } from 'node:buffer';
-import { WebSocket } from 'ws';
+import type { Buffer } from 'node:buffer';
+import type { WebSocket } from 'ws';
+import { DsError, ErrorCode } from '../errors.ts';
 import { decodeValue, encodeValue } from '../protocol/control-codec.ts';
-import type { CoordinatorToRank, RankToCoordinator } from '../protocol/rendezvous.ts';
-import { AuthHeader, checkReply, handshakeHeaders } from './auth.ts';
-import { describeConnectError } from './rank-tls.ts';
+import { Party } from '../protocol/handshake.ts';
+import { tlsKey } from '../protocol/keys.ts';
+import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from '../protocol/rendezvous.ts';
+import { dial } from '../protocol/ws-dial.ts';
+import type { RankTls } from './rank-tls.ts';
 
 export interface ControlChannelOptions {
   url: string;
   jobId: string;
-  token: string;
+  /** The job's ranks key (runtime/protocol/keys.ts). */
+  key: Buffer;
   rank: number;
-  /** For a wss:// url: the CA (PEM) the rendezvous's certificate must chain to (default: the system's). */
-  ca?: Buffer;
+  /** For a wss:// url: a certificate's CA, or TLS-PSK (rank-tls.ts). */
+  tls?: RankTls;
   onMessage: (msg: CoordinatorToRank) => void;
   /** The coordinator went away without `finish`: the launcher is gone, so the rank must stop. */
   onLost: (reason: string) => void;
+  /** A control frame that could not be read: reported, and ignored (the job goes on). */
+  onError: (err: DsError) => void;
 }
 
 /** The rank's end of the control protocol with the dsrun coordinator. */
 export class ControlChannel {
-  private readonly socket: WebSocket;
   private finished = false;
 
-  private constructor(socket: WebSocket) {
-    this.socket = socket;
-  }
+  private constructor(private readonly socket: WebSocket) {}
 
   static connect(options: ControlChannelOptions): Promise<ControlChannel> {
-    const headers = handshakeHeaders('control', options.jobId, options.token, options.rank);
-    const socket = new WebSocket(options.url, { headers, perMessageDeflate: false, ...(options.ca ? { ca: options.ca } : {}) });
-    // The rendezvous proves it holds the job token too: a rank never registers with an impostor.
-    socket.on('upgrade', (res) => {
-      if (!checkReply('control', options.token, headers, res.headers[AuthHeader.reply])) socket.terminate();
-    });
-    const channel = new ControlChannel(socket);
-    socket.on('message', (data: Buffer) => {
-      const msg = decodeValue(data) as CoordinatorToRank;
-      if (msg.t === 'finish') channel.finished = true;
-      options.onMessage(msg);
-    });
+    const tls = options.tls;
     return new Promise((resolve, reject) => {
-      socket.once('open', () => {
-        socket.on('close', () => {
-          if (!channel.finished) options.onLost('the launcher closed the control connection');
-        });
-        resolve(channel);
-      });
-      socket.once('error', (err) => reject(new Error(`cannot reach the rendezvous at ${options.url}: ${describeConnectError(err)}`)));
-      socket.once('unexpected-response', (_req, res) => reject(new Error(`the launcher refused this rank (HTTP ${res.statusCode})`)));
+      dial(
+        {
+          url: options.url,
+          hello: { purpose: 'control', jobId: options.jobId, from: Party.rank(options.rank), to: Party.coordinator },
+          key: options.key,
+          tls: tls && (tls.kind === 'cert' ? { ca: tls.ca } : { psk: tlsKey(options.key, 'control'), identity: options.jobId }),
+          ws: { maxPayload: CONTROL_MAX_FRAME },
+        },
+        {
+          open: (socket) => {
+            const channel = new ControlChannel(socket);
+            socket.on('message', (data: Buffer, isBinary: boolean) => {
+              const msg = isBinary ? readControl(data) : undefined;
+              if (!msg) {
+                options.onError(new DsError(ErrorCode.Decode, `malformed control frame from the launcher (${data.length} bytes) ignored`));
+                return;
+              }
+              if (msg.t === 'finish') channel.finished = true;
+              options.onMessage(msg);
+            });
+            socket.on('error', (err) => options.onError(new DsError(ErrorCode.Decode, `control connection: ${err.message}`)));
+            socket.on('close', () => {
+              if (!channel.finished) options.onLost('the launcher closed the control connection');
+            });
+            resolve(channel);
+          },
+          fail: (err) => {
+            if (err.status !== undefined) reject(new Error(`the launcher refused this rank (HTTP ${err.status})`));
+            else if (err.code !== undefined) reject(new Error(`the launcher refused this rank: ${err.message}`));
+            else reject(new Error(`cannot reach the rendezvous at ${options.url}: ${err.message}`));
+          },
+        },
+      );
     });
   }
 
@@ -58,5 +75,15 @@ export class ControlChannel {
   close(): void {
     this.finished = true;
     this.socket.close();
+  }
+}
+
+/** A control message, or undefined for bytes that are not one (not MessagePack, or no `t`). */
+function readControl(data: Buffer): CoordinatorToRank | undefined {
+  try {
+    const msg = decodeValue(data) as CoordinatorToRank | null;
+    return msg !== null && typeof msg === 'object' && typeof msg.t === 'string' ? msg : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -2,12 +2,12 @@
  * Starting under another launcher (docs/multi-host.md): OpenMPI's `mpirun` (OMPI_COMM_WORLD_RANK,
  * OMPI_COMM_WORLD_SIZE) or Slurm's `srun` (SLURM_PROCID, SLURM_NTASKS). Rank and size come from
  * that launcher; the rendezvous is a `dsrun rendezvous` server named by DSMPI_RENDEZVOUS; the job
- * token derives from DSMPI_SECRET and the job id DSMPI_JOB (default `dsmpi`), as the server's does.
- * A wss:// rendezvous needs DSMPI_TLS_CERT/KEY (rank-tls.ts); those set with a ws:// one are refused.
+ * key derives from DSMPI_SECRET and the job id DSMPI_JOB (default `dsmpi`), as the server's does.
+ * A wss:// rendezvous means TLS (DSMPI_TLS_CERT/KEY, else TLS-PSK: rank-tls.ts); a certificate set with a ws:// one is refused.
  */
 import { createSocket } from 'node:dgram';
 import { DsError, ErrorCode } from '../errors.ts';
-import { jobToken } from './auth.ts';
+import { keyToText, ranksKey } from '../protocol/keys.ts';
 import { isTlsUrl } from './rank-tls.ts';
 import { DEFAULT_RENDEZVOUS_JOB, Env } from '../protocol/rendezvous.ts';
 
@@ -71,7 +71,7 @@ export async function launchEnv(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessE
     [Env.rank]: ext.rank,
     [Env.size]: ext.size,
     [Env.jobId]: jobId,
-    [Env.token]: env[Env.token] || jobToken(env.DSMPI_SECRET ?? '', jobId),
+    [Env.token]: env[Env.token] || keyToText(ranksKey(env.DSMPI_SECRET ?? '', jobId)),
     [Env.bind]: env[Env.bind] || (loopback ? '127.0.0.1' : await localAddressToward(rendezvousHost)),
   };
 }

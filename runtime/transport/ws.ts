@@ -1,26 +1,27 @@
 import { Buffer } from 'node:buffer';
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { DsError, ErrorCode } from '../errors.ts';
-import { AuthHeader, checkHandshake, checkReply, handshakeHeaders, replyProof } from './auth.ts';
+import { Party, rankOf, Refusal, type Hello } from '../protocol/handshake.ts';
+import { tlsKey } from '../protocol/keys.ts';
 import { joinFrame } from './codec.ts';
-import { describeConnectError, isTlsUrl, type RankTls } from './rank-tls.ts';
-import { listenWebSocketServer, type ListeningServer } from './ws-server.ts';
+import { isTlsUrl, type RankTls } from './rank-tls.ts';
+import { dial, type ClientTls } from '../protocol/ws-dial.ts';
+import { listenWebSocketServer, type ListeningServer, type Refuse, type ServerTls } from '../protocol/ws-server.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 export interface WsTransportOptions {
   rank: number;
   size: number;
   jobId: string;
-  /** Secret job token; every connection must present it before any frame is accepted. */
-  token: string;
+  /** The job's ranks key (runtime/protocol/keys.ts); every connection proves it holds it before any frame is accepted. */
+  key: Buffer;
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
   /** Address to advertise to the other ranks (default: host). */
   advertiseHost?: string;
   maxPayload?: number;
-  /** Serve wss:// and dial peers over wss:// only, verifying their certificates (rank-tls.ts). */
+  /** Serve wss:// and dial peers over wss:// only (a certificate or TLS-PSK, rank-tls.ts). */
   tls?: RankTls;
   /** Finds the listening address (ws://host:port) of a peer; may wait until the peer has registered. */
   resolve: (peer: number) => Promise<string>;
@@ -36,11 +37,10 @@ const FRAME_TARGET = 64 * 1024;
 const HIGH_WATER = 8 * 1024 * 1024;
 
 /**
- * idle: no connection yet; connecting: this rank is dialling; accepting: the peer's dial passed the
- * handshake and its socket is about to open; awaiting: this rank's dial lost the race to the peer's,
- * which it waits for; open; gone.
+ * idle: no connection yet; connecting: this rank is dialling; awaiting: this rank's dial lost the
+ * race to the peer's, which it waits for; open; gone.
  */
-type LinkState = 'idle' | 'connecting' | 'accepting' | 'awaiting' | 'open' | 'gone';
+type LinkState = 'idle' | 'connecting' | 'awaiting' | 'open' | 'gone';
 
 interface Link {
   state: LinkState;
@@ -100,20 +100,30 @@ export class WsTransport implements Transport {
   static async listen(options: WsTransportOptions): Promise<WsTransport> {
     const host = options.host ?? '127.0.0.1';
     let transport: WsTransport | undefined;
+    const self = Party.rank(options.rank);
     const server = await listenWebSocketServer({
       host,
       port: 0,
-      // Connection limits and handshake timeouts (a flood of bogus connections must not stop the job).
+      // A flood of bogus connections must not stop the job (ws-server.ts).
       maxConnections: 4 * options.size + 64,
-      tls: options.tls,
+      maxPendingPerSource: 2 * options.size + 16,
+      tls: serverTls(options),
+      purpose: 'rank',
       maxPayload: (options.maxPayload ?? 64 * 1024 * 1024) + 1024,
       perMessageDeflate: false,
-      verifyClient: (info, done) => transport!.verify(info.req, done),
+      admit: (hello) => {
+        const peer = rankOf(hello.from);
+        if (hello.jobId !== options.jobId) return { status: 401, reason: `a handshake of another job (${hello.jobId})` };
+        if (hello.to !== self) return { status: 401, reason: `a handshake for ${hello.to}, not for this rank (${self})` };
+        if (peer === undefined || peer >= MAX_RANKS || peer === options.rank) return { status: 400, reason: `bad party ${hello.from}` };
+        if (transport!.closing) return { status: 503, reason: 'shutting down' };
+        return { key: options.key };
+      },
+      authenticated: (hello) => transport!.decide(rankOf(hello.from)!),
+      opened: (hello, socket) => transport!.attach(rankOf(hello.from)!, socket),
+      refused: (reason, from) => transport!.events?.onError(new DsError(ErrorCode.Auth, `refused a connection from ${from}: ${reason}`)),
     });
-    // Mutual authentication: the 101 answer proves this rank holds the job token too (auth.ts).
-    server.wss.on('headers', (headers, req) => headers.push(`${AuthHeader.reply}: ${replyProof('rank', options.token, req.headers)}`));
     transport = new WsTransport(options, server, server.url(options.advertiseHost ?? host));
-    server.wss.on('connection', (socket, req) => transport!.accepted(socket, req));
     server.wss.on('error', (err) => transport!.events?.onError(err));
     return transport;
   }
@@ -199,32 +209,19 @@ export class WsTransport implements Transport {
     void this.server.close();
   }
 
-  /** Decides on an incoming handshake before the upgrade: job, token, rank, and the dial race. */
-  private verify(req: IncomingMessage, done: (ok: boolean, code?: number, message?: string) => void): void {
-    const who = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const peer = Number(req.headers[AuthHeader.rank]);
-    if (this.closing) return done(false, 503, 'shutting down');
-    const refused = checkHandshake('rank', req.headers, this.options.jobId, this.options.token);
-    if (refused) {
-      this.events?.onError(new DsError(ErrorCode.Auth, `refused a connection from ${who}: ${refused}`));
-      return done(false, 401, 'wrong job or token');
-    }
-    if (!Number.isInteger(peer) || peer < 0 || peer >= MAX_RANKS || peer === this.options.rank) {
-      this.events?.onError(new DsError(ErrorCode.Protocol, `refused a connection from ${who}: bad rank header`));
-      return done(false, 400, 'bad rank');
-    }
+  /**
+   * An authenticated connection from `peer`: let it in, unless the link is already made, or this
+   * rank dials the peer too and is the lower rank (the lower rank's dial wins the race; the peer
+   * then waits for it).
+   */
+  private decide(peer: number): Refuse | undefined {
+    if (this.closing) return { code: Refusal.gone, reason: 'shutting down' };
     const link = this.link(peer);
-    const lowerDialsToo = link.state === 'connecting' && this.options.rank < peer;
-    if (link.state === 'open' || link.state === 'accepting' || link.state === 'gone' || lowerDialsToo) {
-      return done(false, 409, 'duplicate connection');
+    if (link.state === 'gone') return { code: Refusal.gone, reason: `rank ${peer} is gone from this rank's view` };
+    if (link.state === 'open' || (link.state === 'connecting' && this.options.rank < peer)) {
+      return { code: Refusal.duplicate, reason: 'duplicate connection' };
     }
-    link.state = 'accepting';
-    done(true);
-  }
-
-  private accepted(socket: WebSocket, req: IncomingMessage): void {
-    const peer = Number(req.headers[AuthHeader.rank]);
-    this.attach(peer, socket);
+    return undefined;
   }
 
   private async dial(peer: number): Promise<void> {
@@ -240,46 +237,41 @@ export class WsTransport implements Transport {
     const tls = this.options.tls;
     // No downgrade: a rank with TLS never talks to a peer in the clear.
     if (tls && !isTlsUrl(url)) return this.lost(peer, `rank ${peer} listens at ${url}, not wss://: every rank of a TLS job needs TLS`);
-    const headers = handshakeHeaders('rank', this.options.jobId, this.options.token, this.options.rank);
-    const socket = new WebSocket(url, {
-      headers,
-      maxPayload: this.maxPayload + 1024,
-      perMessageDeflate: false,
-      // Ranks talk over authenticated links, not through proxies: a zero mask lets ws skip masking.
-      generateMask: (mask: Buffer) => mask.fill(0),
-      ...(tls?.ca ? { ca: tls.ca } : {}),
-    });
-    socket.on('unexpected-response', (_req, res) => {
-      socket.terminate();
-      if (res.statusCode === 409) {
-        // The peer dialled us too and its connection wins; it will arrive (or has arrived).
-        if (link.state === 'connecting') link.state = 'awaiting';
-        return;
-      }
-      this.lost(peer, `rank ${peer} refused the connection (HTTP ${res.statusCode})`);
-    });
-    socket.on('upgrade', (res) => {
-      if (checkReply('rank', this.options.token, headers, res.headers[AuthHeader.reply])) return;
-      socket.terminate();
-      this.lost(peer, `rank ${peer}'s address did not prove it holds the job token`);
-    });
-    socket.on('open', () => {
-      if (link.state !== 'connecting') {
-        socket.close(FINISHED.code, 'duplicate');
-        return;
-      }
-      this.attach(peer, socket);
-    });
-    socket.on('error', (err) => {
-      if (link.state === 'connecting') this.lost(peer, `cannot connect to rank ${peer}: ${describeConnectError(err)}`);
-    });
+    const hello: Hello = { purpose: 'rank', jobId: this.options.jobId, from: Party.rank(this.options.rank), to: Party.rank(peer) };
+    dial(
+      {
+        url,
+        hello,
+        key: this.options.key,
+        tls: clientTls(this.options),
+        ws: {
+          maxPayload: this.maxPayload + 1024,
+          // Ranks talk over authenticated links, not through proxies: a zero mask lets ws skip masking.
+          generateMask: (mask: Buffer) => mask.fill(0),
+        },
+      },
+      {
+        open: (socket) => {
+          // The peer's own dial won meanwhile: this one is not needed.
+          if (link.state !== 'connecting' && link.state !== 'awaiting') socket.close(FINISHED.code, 'duplicate');
+          else this.attach(peer, socket);
+        },
+        fail: (err) => {
+          if (err.code === Refusal.duplicate) {
+            // The peer dialled us too and its connection wins; it will arrive (or has arrived).
+            if (link.state === 'connecting') link.state = 'awaiting';
+            return;
+          }
+          if (link.state === 'connecting') this.lost(peer, `cannot connect to rank ${peer}: ${err.message}`);
+        },
+      },
+    );
   }
 
   private attach(peer: number, socket: WebSocket): void {
     const link = this.link(peer);
     link.state = 'open';
     link.socket = socket;
-    socket.binaryType = 'nodebuffer';
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         this.events?.onError(new DsError(ErrorCode.Decode, `text frame from rank ${peer}; connection dropped`));
@@ -363,6 +355,20 @@ export class WsTransport implements Transport {
     }
     sendBatch();
   }
+}
+
+function serverTls(options: WsTransportOptions): ServerTls | undefined {
+  const tls = options.tls;
+  if (!tls) return undefined;
+  if (tls.kind === 'cert') return { cert: tls.cert, key: tls.key };
+  const psk = tlsKey(options.key, 'rank');
+  return { psk: (identity) => (identity === options.jobId ? psk : undefined) };
+}
+
+function clientTls(options: WsTransportOptions): ClientTls | undefined {
+  const tls = options.tls;
+  if (!tls) return undefined;
+  return tls.kind === 'cert' ? { ca: tls.ca } : { psk: tlsKey(options.key, 'rank'), identity: options.jobId };
 }
 
 /** Frames from this size on go through ws.send (see writeBinaryFrame). */

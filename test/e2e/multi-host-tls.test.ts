@@ -109,8 +109,8 @@ if (why) {
     t.match(r.stdout, `[rank 0@${hosts.addresses[0]}] sum of ranks = 15`);
   });
 
-  t.test('an agent without a certificate is refused by a TLS launcher', async (t) => {
-    const plainAgent = hosts.dsrun(1, ['agent', '--listen', `${hosts.addresses[1]}:7412`], env);
+  t.test('a plain agent is refused by a TLS launcher', async (t) => {
+    const plainAgent = hosts.dsrun(1, ['agent', '--listen', `${hosts.addresses[1]}:7412`, '--insecure-plaintext'], env);
     await waitForLine(plainAgent, /listening on ws:\/\//);
     const tls = ['--tls-ca', ca.cert, '--tls-cert', certs[0].cert, '--tls-key', certs[0].key];
     const r = await collect(

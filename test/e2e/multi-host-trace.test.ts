@@ -43,7 +43,7 @@ if (why) {
   t.before(async () => {
     hosts = createHosts(3);
     const agents = hosts.addresses.map((address, i) => hosts.dsrun(i, ['agent', '--listen', `${address}:7411`], env));
-    await Promise.all(agents.map((a) => waitForLine(a, /listening on ws:\/\//)));
+    await Promise.all(agents.map((a) => waitForLine(a, /listening on wss:\/\//)));
     hostList = hosts.addresses.map((a) => `${a}:2`).join(',');
   });
   t.teardown(() => {

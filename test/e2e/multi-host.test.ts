@@ -18,7 +18,7 @@ if (why) {
   t.before(async () => {
     hosts = createHosts(3);
     agents = hosts.addresses.map((address, i) => hosts.dsrun(i, ['agent', '--listen', `${address}:7411`], env));
-    await Promise.all(agents.map((a) => waitForLine(a, /listening on ws:\/\//)));
+    await Promise.all(agents.map((a) => waitForLine(a, /listening on wss:\/\//)));
     hostList = `${hosts.addresses[0]}:3,${hosts.addresses[1]}:3,${hosts.addresses[2]}:2`;
   });
   t.teardown(() => hosts?.destroy());
@@ -88,7 +88,7 @@ if (why) {
   t.test('an agent refuses a launcher with the wrong secret; the agent keeps serving', async (t) => {
     const r = await collect(hosts.dsrun(0, ['-n', '2', '--hosts', hostList, 'examples/hello.ts'], { DSMPI_SECRET: 'wrong' }), 30_000);
     t.equal(r.code, 125);
-    t.match(r.stderr, /refused \(HTTP 401\)/);
+    t.match(r.stderr, /the TLS-PSK handshake failed \(not the same shared secret/);
     const ok = await collect(hosts.dsrun(0, ['-n', '2', '--hosts', hostList, 'examples/hello.ts'], env), 30_000);
     t.equal(ok.code, 0, ok.stderr);
   });

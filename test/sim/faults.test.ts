@@ -35,6 +35,32 @@ t.test('drop: lost messages show as drops and never arrive', async (t) => {
   t.equal(r.summary.total.messages, 2 * COUNT);
 });
 
+t.test('stableAfterMs: no message sent from then on is dropped, duplicated or reordered', async (t) => {
+  // Ranks send one message per millisecond, so about half go out after the stabilization time.
+  const paced = async (c: Communicator): Promise<Array<[number, number]>> => {
+    if (c.rank === 0) return fanIn(c);
+    for (let i = 0; i < COUNT; i++) {
+      await c.send(i, 0, 2);
+      await c.clock.sleep(1);
+    }
+    return [];
+  };
+  const faults = { drop: 0.3, duplicate: 0.3, reorder: { probability: 0.5, maxMs: 3 }, stableAfterMs: 10 };
+  const r = await simulate({ n: 3, seed: 6, faults }, paced);
+  const sentAt = new Map(of(r.trace, 'send').map((e) => [`${e.rank}:${e.msg}`, e.t]));
+  const faulty = r.trace.filter((e) => ['drop', 'duplicate', 'reorder'].includes(e.ev));
+  t.ok(faulty.length > 0, `${faulty.length} faults before 10 ms`);
+  t.ok(
+    faulty.every((e) => sentAt.get(`${e.rank}:${e.msg}`)! < 10),
+    'every fault hit a message sent before 10 ms',
+  );
+  t.ok(
+    of(r.trace, 'send').some((e) => e.t >= 10),
+    'messages were sent after 10 ms',
+  );
+  await t.rejects(simulate({ n: 2, seed: 1, faults: { stableAfterMs: -1 } }, () => 0), { code: 'DS_ERR_INVALID_ARGUMENT' });
+});
+
 t.test('duplicate: copies show in the trace and arrive twice', async (t) => {
   const r = await simulate({ n: 2, seed: 4, faults: { duplicate: 0.3 } }, fanIn);
   const dups = of(r.trace, 'duplicate');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { encodeMessage } from '../../runtime/transport/codec.ts';
 import type { RankTls } from '../../runtime/transport/rank-tls.ts';
+import { randomKey } from '../../runtime/protocol/keys.ts';
 import { WsTransport } from '../../runtime/transport/ws.ts';
 import { createTestCa, opensslUnavailable } from '../helpers/test-certs.ts';
 import { plainWebSocket, tlsHandshake } from '../helpers/tls-probe.ts';
@@ -20,10 +21,12 @@ if (why) {
   const ca = createTestCa(dir, 'ca');
   const stranger = createTestCa(dir, 'stranger-ca');
   const read = (files: { cert: string; key: string }, caFile: string): RankTls => ({
+    kind: 'cert',
     cert: readFileSync(files.cert),
     key: readFileSync(files.key),
     ca: readFileSync(caFile),
   });
+  const jobKey = randomKey();
   const loopback = read(ca.issue('loopback', ['127.0.0.1']), ca.cert);
 
   /** Ranks 0..n-1 on 127.0.0.1, rank r with tls[r]; each finds the others' addresses in the list. */
@@ -35,7 +38,7 @@ if (why) {
           rank,
           size: tls.length,
           jobId: 'tls',
-          token: 'secret-token',
+          key: jobKey,
           tls: rankTls,
           resolve: async (p) => addresses[p],
         }),

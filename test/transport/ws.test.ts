@@ -2,23 +2,33 @@ import t from 'tap';
 import { WsTransport } from '../../runtime/transport/ws.ts';
 import { conformance } from './conformance.ts';
 import { decodeFrame, encodeMessage } from '../../runtime/transport/codec.ts';
+import { randomKey } from '../../runtime/protocol/keys.ts';
+import type { RankTls } from '../../runtime/transport/rank-tls.ts';
 
-conformance(t, 'ws', async (n) => {
-  const addresses: string[] = [];
-  const transports = await Promise.all(
-    Array.from({ length: n }, (_, rank) =>
-      WsTransport.listen({ rank, size: n, jobId: 'conformance', token: 'secret-token', resolve: async (p) => addresses[p] }),
-    ),
-  );
-  transports.forEach((tr, r) => (addresses[r] = tr.address));
-  return {
-    transports,
-    crash: (r) => transports[r].terminate(),
-    cleanup: async () => {
-      await Promise.all(transports.map((tr) => tr.close()));
-    },
-  };
-});
+const key = randomKey();
+
+/** The conformance suite over plain ws://, and over wss:// with TLS-PSK (no certificates). */
+for (const [name, tls] of [
+  ['ws', undefined],
+  ['ws tls-psk', { kind: 'psk' }],
+] as Array<[string, RankTls | undefined]>) {
+  conformance(t, name, async (n) => {
+    const addresses: string[] = [];
+    const transports = await Promise.all(
+      Array.from({ length: n }, (_, rank) =>
+        WsTransport.listen({ rank, size: n, jobId: 'conformance', key, tls, resolve: async (p) => addresses[p] }),
+      ),
+    );
+    transports.forEach((tr, r) => (addresses[r] = tr.address));
+    return {
+      transports,
+      crash: (r) => transports[r].terminate(),
+      cleanup: async () => {
+        await Promise.all(transports.map((tr) => tr.close()));
+      },
+    };
+  });
+}
 
 t.test('ws: both ranks dial at once while the lower rank is still looking up the address', async (t) => {
   // Rank 0's address lookup is held back, so rank 1's dial reaches rank 0 first and is refused
@@ -32,7 +42,7 @@ t.test('ws: both ranks dial at once while the lower rank is still looking up the
         rank,
         size: 2,
         jobId: 'race',
-        token: 'secret-token',
+        key,
         resolve: async (p) => {
           if (rank === 0) await lookupHeld;
           return addresses[p];
