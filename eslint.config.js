@@ -170,7 +170,7 @@ const wireLibraries = {
 
 export default tseslint.config(
   // test/fixtures/layers/ holds wrong imports on purpose: test/lint/layers.test.ts lints them.
-  { ignores: ['node_modules/**', 'scratch/**', '.tap/**', 'test/fixtures/layers/**'] },
+  { ignores: ['node_modules/**', 'scratch/**', '.tap/**', '.stryker-tmp/**', 'reports/**', 'test/fixtures/layers/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -12,11 +12,11 @@
  * is eventually suspected by every correct rank; eventual accuracy, once the network behaves (no
  * partition, latency below the timeout) no correct rank stays suspected.
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import { range, serve, toAll, type Input, type Machine, type Out } from './serve-loop.ts';
 
-/** The book's tag values (failure-detector.c). Appended only. */
-export const Tag = { Heartbeat: 10, Suspect: 20, Alive: 30 } as const;
+/** The book's messages (failure-detector.c); the tag registry gives them numbers. */
+export const Tag = defineTags('failure-detector', ['Heartbeat', 'Suspect', 'Alive']);
 
 export interface DetectorOptions {
   periodMs: number;

@@ -15,7 +15,7 @@
  * sees every live rank report the same (leader, ballot) fixes it and announces it (Final, with the
  * farewell of farewell.ts); a rank adopts the first Final it gets. Every rank then prints that leader.
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
@@ -49,8 +49,8 @@ import {
 } from './paxos/ballot.ts';
 import { range, serve, toAll, type Input, type Machine, type Out } from './serve-loop.ts';
 
-/** Appended only. 10, 20, 30 are the failure detector's. */
-export const Tag = { Election: 40, Vote: 41, Coordinator: 42, Known: 43, Final: 44 } as const;
+/** Message names; the tag registry gives them numbers no other algorithm uses. */
+export const Tag = defineTags('leader-election', ['Election', 'Vote', 'Coordinator', 'Known', 'Final']);
 
 export interface ElectionOptions {
   /** Base election timeout; each wait is uniform in [timeoutMs, 2 * timeoutMs). */

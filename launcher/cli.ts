@@ -253,6 +253,7 @@ export async function main(argv: string[]): Promise<number> {
         args,
         timeoutSec: opts.timeout as number | undefined,
         seed,
+        command: replayCommand(seed, opts.seed === undefined),
         env: opts.export as Record<string, string>,
         quiet: !!opts.quiet,
         bundle: opts.bundle !== false && !(spawner && opts.ship === false),
@@ -281,4 +282,10 @@ function positiveIntOrZero(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`must be a whole number >= 0, got '${value}'.`);
   return n;
+}
+
+/** The command line that runs this job again: dsrun's own arguments, with the seed when it was drawn. */
+function replayCommand(seed: number, seedDrawn: boolean): string {
+  const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['npx', 'dsrun', ...(seedDrawn ? ['--seed', String(seed)] : []), ...process.argv.slice(2)].map(quote).join(' ');
 }

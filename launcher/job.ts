@@ -22,6 +22,8 @@ export interface JobOptions {
   /** Kill the job after this many seconds, reporting what each rank waits on. */
   timeoutSec?: number;
   seed: number;
+  /** The command line that replays the job (traced as the trace's first event). */
+  command?: string;
   /** Extra environment for every rank (-x). */
   env: Record<string, string>;
   /** No `[rank r]` prefixes. */
@@ -405,7 +407,7 @@ export async function runJob(options: JobOptions): Promise<number> {
         launcherEvents.push({ t: ranks[r]?.exitedAt ?? now(), ev: 'untraced', rank: r, reason });
       }
     }
-    const events = mergeTraces(traces, launcherEvents, t0);
+    const events = mergeTraces(traces, launcherEvents, t0, { t: 0, ev: 'run', seed: options.seed, command: options.command });
     rmSync(traceDir, { recursive: true, force: true });
     if (options.tracePath) {
       try {

@@ -26,11 +26,14 @@ export function mergeTraces(
   traces: readonly RankTrace[],
   launcherEvents: readonly TraceEvent[],
   t0: number,
+  /** A `run` event (seed, command) to put first. */
+  start?: TraceEvent,
 ): { events: TraceEvent[]; text: string } {
   const atMs = (t: number, shift: number): number => Math.round((t - shift) * 1000) / 1000;
   const launcher = launcherEvents.map((e) => ({ ...e, t: atMs(e.t, t0) })).sort((a, b) => a.t - b.t);
   const ranks = traces.map((trace) => parseLines(trace.text).map((e) => ({ ...e, t: atMs(e.t, t0 + (trace.clockOffsetMs ?? 0)) })));
   const events = causalOrder([launcher, ...ranks]);
+  if (start) events.unshift({ ...start, t: Math.min(0, events[0]?.t ?? 0) });
   return { events, text: formatTrace(events) };
 }
 

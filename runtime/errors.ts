@@ -21,7 +21,7 @@ export const ErrorCode = {
   Decode: 'DS_ERR_DECODE',
   /** A well-formed frame that breaks the protocol (unknown kind, unknown communicator). */
   Protocol: 'DS_ERR_PROTOCOL',
-  /** A connection without the right job token. Refused; the job is unaffected. */
+  /** A connection that did not pass the handshake (docs/security.md). Refused; the job is unaffected. */
   Auth: 'DS_ERR_AUTH',
   /** The job was aborted (by a rank's uncaught error, abort(), or the launcher). */
   Aborted: 'DS_ERR_ABORTED',

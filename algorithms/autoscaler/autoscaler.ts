@@ -12,20 +12,20 @@
  * when it next asks, i.e. after its result is in. The worker answers Bye and retires. A worker that
  * is lost (crash) gives its task back to the queue.
  */
-import { ANY_SOURCE, ANY_TAG, ErrorCode, isDsError, type Communicator, type Intercomm, type SpawnOptions } from 'dsmpi';
+import { defineTags, ANY_SOURCE, ANY_TAG, ErrorCode, isDsError, type Communicator, type Intercomm, type SpawnOptions } from 'dsmpi';
 import { checkPolicy, decide, defaultPolicy, formatDecision, initialScaleState, type ScalePolicy } from './decision.ts';
 import { meanLoad, type LoadSampler } from './load-sampler.ts';
 
-export const Tag = {
+export const Tag = defineTags('autoscaler', [
   /** worker → manager: give me a task; carries the result of the previous one, if any. */
-  Request: 1,
+  'Request',
   /** manager → worker: a task. */
-  Task: 2,
+  'Task',
   /** manager → worker: finish up and retire. */
-  Retire: 3,
+  'Retire',
   /** worker → manager: retiring now. */
-  Bye: 4,
-} as const;
+  'Bye',
+]);
 
 export interface Task {
   id: number;

@@ -6,11 +6,11 @@
  * Adjust it needs to reach the average. It sends a delta, not a time, so the Adjust's own transit
  * time does not matter. No clock is the reference: this is internal synchronisation.
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import { Net, type SentCounts } from './common.ts';
 import { randomDriftingClock, reportOf, type ClockReport, type DriftingClock, type DriftOptions } from './drifting-clock.ts';
 
-export const Tag = { Poll: 1, Clock: 2, Adjust: 3 } as const;
+export const Tag = defineTags('berkeley', ['Poll', 'Clock', 'Adjust']);
 
 export interface BerkeleyAverage {
   /** The average offset of the included clocks (relative to the master). */

@@ -12,11 +12,11 @@
  * Safety (one leader, the highest live rank) needs the timeouts to exceed the real round trip: with
  * longer delays two ranks can both announce.
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import { serve, type Input, type Machine, type Out } from '../serve-loop.ts';
 import type { SentCounts } from './common.ts';
 
-export const Tag = { Election: 1, Answer: 2, Coordinator: 3 } as const;
+export const Tag = defineTags('bully', ['Election', 'Answer', 'Coordinator']);
 
 export interface BullyOptions {
   /** Ranks that notice the coordinator is gone and start an election at time 0 (default [0]). */

@@ -12,11 +12,11 @@
  * The clock here counts deliveries, not events, so it uses the vector helpers of algorithms/clocks
  * (vectorZero, compareVectors) but not VectorClock's event rules.
  */
-import { ANY_SOURCE, type Communicator } from 'dsmpi';
+import { defineTags, ANY_SOURCE, type Communicator } from 'dsmpi';
 import { compareVectors, vectorZero, type VectorTime } from '../clocks/vector-clock.ts';
 import { deferred, Net, type SentCounts } from './common.ts';
 
-export const Tag = { Msg: 1 } as const;
+export const Tag = defineTags('causal-broadcast', ['Msg']);
 
 export interface CausalMessage {
   /** "sender:index". */

@@ -4,10 +4,10 @@
  * grants at once when free, otherwise queues the request (first come, first served).
  * 3 messages per entry: Request + Grant to enter, Release to leave.
  */
-import { ANY_SOURCE, ANY_TAG, type Communicator } from 'dsmpi';
+import { defineTags, ANY_SOURCE, ANY_TAG, type Communicator } from 'dsmpi';
 import { criticalSection, mutexDefaults, Net, type CsInterval, type MutexOptions, type MutexResult } from './common.ts';
 
-export const Tag = { Request: 1, Grant: 2, Release: 3 } as const;
+export const Tag = defineTags('central-mutex', ['Request', 'Grant', 'Release']);
 
 /** The coordinator's state: who holds the right, who waits. */
 export interface CoordinatorState {

@@ -13,11 +13,11 @@
  *
  * A snapshot is right when recorded balances plus recorded in-flight amounts equal the total money.
  */
-import { ANY_SOURCE, ANY_TAG, type Communicator } from 'dsmpi';
+import { defineTags, ANY_SOURCE, ANY_TAG, type Communicator } from 'dsmpi';
 import { Net, type SentCounts } from './common.ts';
 import type { CutEvent } from './consistent-cut.ts';
 
-export const Tag = { Transfer: 1, Marker: 2, Done: 3 } as const;
+export const Tag = defineTags('chandy-lamport', ['Transfer', 'Marker', 'Done']);
 
 export interface SnapshotOptions {
   /** Starting balance of every rank (default 100). */

@@ -7,11 +7,11 @@
  *   error        at most ±δ/2 (the two one-way delays are unknown, only their sum)
  * The client samples a few times and keeps the sample with the smallest δ (NTP's filter).
  */
-import { type Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import { Net, type SentCounts } from './common.ts';
 import { randomDriftingClock, reportOf, type ClockReport, type DriftingClock, type DriftOptions } from './drifting-clock.ts';
 
-export const Tag = { TimeRequest: 1, TimeReply: 2 } as const;
+export const Tag = defineTags('cristian', ['TimeRequest', 'TimeReply']);
 
 export interface CristianSample {
   rttMs: number;

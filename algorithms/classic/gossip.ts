@@ -8,9 +8,9 @@
  * null, and an allreduce counts who knows. Only the pushes are counted as gossip messages (an
  * asynchronous gossip would send just those).
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 
-export const Tag = { Push: 1 } as const;
+export const Tag = defineTags('gossip', ['Push']);
 
 export interface GossipOptions {
   fanout?: number;

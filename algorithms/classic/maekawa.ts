@@ -12,11 +12,11 @@
  * Without contention an entry costs 3(K−1) messages, K = |V_i| (the member that is the rank itself
  * votes without a message).
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import type { MutexOptions, MutexResult } from './common.ts';
 import { precedes, runMutexMachine, type MutexInput, type MutexMachine, type Out } from './mutex-driver.ts';
 
-export const Tag = { Request: 1, Locked: 2, Release: 3, Inquire: 4, Failed: 5, Relinquish: 6, Finished: 7 } as const;
+export const Tag = defineTags('maekawa', ['Request', 'Locked', 'Release', 'Inquire', 'Failed', 'Relinquish', 'Finished']);
 
 type Req = [ts: number, rank: number];
 

@@ -4,11 +4,11 @@
  * critical section, or wants it with an earlier (ts, rank); then it defers the OK until it leaves.
  * 2(N−1) messages per entry: N−1 Requests and N−1 Oks.
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import type { MutexOptions, MutexResult } from './common.ts';
 import { precedes, runMutexMachine, type MutexInput, type MutexMachine, type Out } from './mutex-driver.ts';
 
-export const Tag = { Request: 1, Ok: 2, Finished: 3 } as const;
+export const Tag = defineTags('ricart-agrawala', ['Request', 'Ok', 'Finished']);
 
 export interface RaState {
   rank: number;

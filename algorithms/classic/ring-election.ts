@@ -8,10 +8,10 @@
  * reach it, N for its Election to go round, N for Elected), best case 2N (the initiator is the
  * largest).
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import { Net, type SentCounts } from './common.ts';
 
-export const Tag = { Election: 1, Elected: 2 } as const;
+export const Tag = defineTags('ring-election', ['Election', 'Elected']);
 
 export interface RingElectionOptions {
   /** Each rank's id (default: its rank). Distinct numbers. */

@@ -7,10 +7,10 @@
  * To end the demo the token counts the entries still to be made; the rank that makes the last one
  * sends it once more round the ring (N−1 messages) so that every rank knows to stop.
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import { criticalSection, mutexDefaults, Net, type CsInterval, type MutexOptions, type MutexResult } from './common.ts';
 
-export const Tag = { Token: 1 } as const;
+export const Tag = defineTags('token-ring', ['Token']);
 
 export interface TokenData {
   /** Entries still to be made by all ranks together. */

@@ -9,12 +9,12 @@
  * add 1% interest. Applied in different orders, replicas would differ ($1111 against $1110); applied
  * in the total order, they agree.
  */
-import { ANY_SOURCE, ANY_TAG, type Communicator } from 'dsmpi';
+import { defineTags, ANY_SOURCE, ANY_TAG, type Communicator } from 'dsmpi';
 import { LamportClock } from '../clocks/lamport-clock.ts';
 import { Net, type SentCounts } from './common.ts';
 import { precedes } from './mutex-driver.ts';
 
-export const Tag = { Msg: 1, Ack: 2 } as const;
+export const Tag = defineTags('total-order-multicast', ['Msg', 'Ack']);
 
 export type BankOp = { op: 'deposit'; amount: number } | { op: 'interest'; percent: number };
 

@@ -9,9 +9,9 @@
  * rank); n > 3 puts more P2-like ranks in the middle of the chain. n = 1: the one rank plays P1 and
  * sends m to itself, receiving it after C.
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 
-export const Tag = { ScenarioMessage: 1 } as const;
+export const Tag = defineTags('clock-scenario', ['ScenarioMessage']);
 
 /** A clock the scenario drives: a LamportClock or a VectorClock both fit. */
 export interface EventClock<T> {

@@ -16,18 +16,10 @@
  * participant cut off while PRECOMMITTED commits while the others abort): that is the known price of
  * not blocking, and why the tests check its atomicity only within those assumptions.
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import { participantsOf, recvWithin, sendAll, type CommitOutcome, type CommitResult } from './common.ts';
 
-export const Tag = {
-  CanCommit: 1,
-  Vote: 2,
-  PreCommit: 3,
-  Ack: 4,
-  DoCommit: 5,
-  DoAbort: 6,
-  HaveCommitted: 7,
-} as const;
+export const Tag = defineTags('three-phase-commit', ['CanCommit', 'Vote', 'PreCommit', 'Ack', 'DoCommit', 'DoAbort', 'HaveCommitted']);
 
 export interface ThreePhaseCommitOptions {
   vote?: (rank: number) => boolean;

@@ -20,18 +20,18 @@
  * The roles take every message on `comm` (any tag): give the protocol its own communicator (dup())
  * if the program uses `comm` for other traffic too.
  */
-import type { Communicator } from 'dsmpi';
+import { defineTags, type Communicator } from 'dsmpi';
 import { participantsOf, recvWithin, sendAll, type CommitOutcome, type CommitResult } from './common.ts';
 
-export const Tag = {
-  CanCommit: 1,
-  Vote: 2,
-  DoCommit: 3,
-  DoAbort: 4,
-  HaveCommitted: 5,
-  GetDecision: 6,
-  DecisionReply: 7,
-} as const;
+export const Tag = defineTags('two-phase-commit', [
+  'CanCommit',
+  'Vote',
+  'DoCommit',
+  'DoAbort',
+  'HaveCommitted',
+  'GetDecision',
+  'DecisionReply',
+]);
 
 export type Decision = 'COMMIT' | 'ABORT';
 

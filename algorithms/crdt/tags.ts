@@ -1,9 +1,11 @@
-/** Tags of the CRDT modules (appended only). */
-export const Tag = {
+import { defineTags } from 'dsmpi';
+
+/** Tags of the CRDT modules (numbers from the tag registry). */
+export const Tag = defineTags('crdt', [
   /** A replica's whole state, pushed to a peer (anti-entropy). */
-  Gossip: 1,
+  'Gossip',
   /** Majority read: "send me your entry for this key". */
-  ReadRequest: 2,
+  'ReadRequest',
   /** Majority read: a replica's entry for the key (or null). */
-  ReadReply: 3,
-} as const;
+  'ReadReply',
+]);

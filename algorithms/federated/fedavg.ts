@@ -17,9 +17,9 @@
  *   so one silent or dead client stalls or fails the round;
  * - `p2p` (default): point-to-point messages with a deadline per round, which is what dropout needs.
  */
-import { ANY_SOURCE, ANY_TAG, ErrorCode, isDsError, type Communicator } from 'dsmpi';
+import { defineTags, ANY_SOURCE, ANY_TAG, ErrorCode, isDsError, type Communicator } from 'dsmpi';
 
-export const Tag = { Weights: 1, Update: 2, Stop: 3 } as const;
+export const Tag = defineTags('fedavg', ['Weights', 'Update', 'Stop']);
 
 export interface Model {
   w: number[];

@@ -18,7 +18,7 @@
  * logs are prefixes of one another. When a rank has decided all `size * perClient` values it
  * announces its log (Farewell) and leaves as farewell.ts describes.
  */
-import type { Communicator, DurableStorage } from 'dsmpi';
+import { defineTags, type Communicator, type DurableStorage } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
@@ -42,17 +42,8 @@ import {
 import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
 import { ballotAbove, Bottom, compareBallots, formatBallot, majority, maxBallot, nextBallot, sameBallot, type Ballot } from './ballot.ts';
 
-/** Appended only. 10, 20, 30 are the failure detector's. */
-export const Tag = {
-  Propose: 0,
-  Promise: 1,
-  Accepted: 2,
-  Nack: 3,
-  Prepare: 4,
-  Accept: 5,
-  Decide: 6,
-  Farewell: 7,
-} as const;
+/** Message names; the tag registry gives them numbers no other algorithm uses. */
+export const Tag = defineTags('sequence-paxos', ['Propose', 'Promise', 'Accepted', 'Nack', 'Prepare', 'Accept', 'Decide', 'Farewell']);
 
 export type Value = string | number;
 

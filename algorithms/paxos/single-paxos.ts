@@ -16,7 +16,7 @@
  * Everyone who knows the decision announces it with Decide (see farewell.ts) and leaves once all
  * ranks have announced it: every rank ends, and prints `decided <value>` last.
  */
-import { DsError, ErrorCode, type Communicator, type DurableStorage } from 'dsmpi';
+import { defineTags, DsError, ErrorCode, type Communicator, type DurableStorage } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
@@ -30,20 +30,20 @@ import {
 import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
 import { ballotAbove, Bottom, compareBallots, formatBallot, majority, maxBallot, nextBallot, sameBallot, type Ballot } from './ballot.ts';
 
-/** The book's values for 0..6 (PROPOSE..DECIDE); the telemetry tags were on their own communicator there. Appended only. */
-export const Tag = {
-  Propose: 0,
-  Promise: 1,
-  Accepted: 2,
-  Nack: 3,
-  Prepare: 4,
-  Accept: 5,
-  Decide: 6,
-  Snapshot: 7,
-  Revert: 8,
-  Restore: 9,
-  Restored: 11,
-} as const;
+/** The book's PROPOSE..DECIDE, then the recovery messages; numbers come from the tag registry. */
+export const Tag = defineTags('single-paxos', [
+  'Propose',
+  'Promise',
+  'Accepted',
+  'Nack',
+  'Prepare',
+  'Accept',
+  'Decide',
+  'Snapshot',
+  'Revert',
+  'Restore',
+  'Restored',
+]);
 
 export type Role = 'client' | 'proposer' | 'acceptor' | 'learner' | 'telemetry';
 

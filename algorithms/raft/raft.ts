@@ -28,7 +28,7 @@
  * When a rank has applied every client's commands it announces its applied log (Farewell) and
  * leaves as farewell.ts describes.
  */
-import type { Communicator, DurableStorage } from 'dsmpi';
+import { defineTags, type Communicator, type DurableStorage } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
@@ -41,16 +41,16 @@ import {
 } from '../farewell.ts';
 import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
 
-/** Appended only. */
-export const Tag = {
-  RequestVote: 1,
-  RequestVoteReply: 2,
-  AppendEntries: 3,
-  AppendEntriesReply: 4,
-  Submit: 5,
-  Redirect: 6,
-  Farewell: 7,
-} as const;
+/** Message names; the tag registry gives them numbers no other algorithm uses. */
+export const Tag = defineTags('raft', [
+  'RequestVote',
+  'RequestVoteReply',
+  'AppendEntries',
+  'AppendEntriesReply',
+  'Submit',
+  'Redirect',
+  'Farewell',
+]);
 
 export type Command = string | number;
 

@@ -22,21 +22,13 @@
  * once and replicates it `lazyMs` later (asynchronous replication: a crash loses acknowledged
  * writes), and `readFromBackups` lets clients read from any replica (stale reads).
  */
-import { ANY_SOURCE, ErrorCode, isDsError, type Communicator } from 'dsmpi';
+import { defineTags, ANY_SOURCE, ErrorCode, isDsError, type Communicator } from 'dsmpi';
 import { checkLinearizability, type CheckResult, type Operation } from '../checkers/linearizability.ts';
 import { kvModel, type KvInput } from '../checkers/models.ts';
 import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
 
-/** Tags, appended only. */
-export const Tag = {
-  Request: 1,
-  Reply: 2,
-  NotPrimary: 3,
-  Update: 4,
-  UpdateAck: 5,
-  Done: 6,
-  History: 7,
-} as const;
+/** Message names; numbers from the tag registry. */
+export const Tag = defineTags('primary-backup', ['Request', 'Reply', 'NotPrimary', 'Update', 'UpdateAck', 'Done', 'History']);
 
 export interface PrimaryBackupOptions {
   /** Number of replicas (ranks 0..replicas-1). */

@@ -14,9 +14,9 @@
  * Times are `comm.clock` times relative to a barrier at the start: shared virtual time in the
  * simulator, each process's own clock (aligned by that barrier, to within its latency) under dsrun.
  */
-import { ANY_SOURCE, ErrorCode, isDsError, type Communicator, type Message, type RecvOptions } from 'dsmpi';
+import { defineTags, ANY_SOURCE, ErrorCode, isDsError, type Communicator, type Message, type RecvOptions } from 'dsmpi';
 
-export const Tag = { Event: 1, End: 2 } as const;
+export const Tag = defineTags('telemetry', ['Event', 'End']);
 
 export type TelemetryEvent =
   | {

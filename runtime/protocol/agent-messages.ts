@@ -1,6 +1,6 @@
 /**
  * The protocol between dsrun (the launcher) and a `dsrun agent` on each host (docs/multi-host.md).
- * One WebSocket per job, authenticated in its handshake (runtime/transport/auth.ts, purpose
+ * One WebSocket per job, authenticated in its handshake (runtime/protocol/handshake.ts, purpose
  * 'agent'); every frame one MessagePack object.
  */
 

@@ -30,6 +30,8 @@ export type TraceEventType =
   | 'resume'
   /** A rank's program returned (`reason` holds an error message if it threw). */
   | 'exit'
+  /** What started the run, first in a trace: `seed`, and `command` for dsrun (the line that replays it). */
+  | 'run'
   /** A program's own local event (`comm.note(name, value)`): `name`, and `value` when given. */
   | 'note'
   /** A user-marked operation began or ended (`comm.beginOperation(name)`): `name`, `phase`, `op`. */
@@ -76,6 +78,10 @@ export interface TraceEvent {
   preview?: string;
   /** `note`: the value noted (plain JSON data; long values are cut to a string). */
   value?: unknown;
+  /** `run`: the job's seed. */
+  seed?: number;
+  /** `run`: the command that replays the run (dsrun's command line). */
+  command?: string;
 }
 
 /** Field order of a written line, so equal runs give equal bytes. */
@@ -100,6 +106,8 @@ const KEY_ORDER: ReadonlyArray<keyof TraceEvent> = [
   'op',
   'preview',
   'value',
+  'seed',
+  'command',
 ];
 
 /** One JSONL line (without the newline), fields in the documented order. */

@@ -65,7 +65,7 @@ export interface RandomPartitions {
 
 /**
  * A crash of `rank` at `atMs`, or right after its `afterSends`-th message to another rank goes out,
- * or right after its `afterDeliveries`-th incoming message is handed to it. Without
+ * or as its `afterDeliveries`-th incoming message arrives (before it acts on it). Without
  * `restartAfterMs` it is a crash-stop: the others are told (DS_ERR_PEER_LOST, comm.failed()). With
  * it, the rank's program starts again after that long with only its durable storage, and the
  * others are not told (they see only silence, as with a process that restarts).

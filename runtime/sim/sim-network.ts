@@ -149,7 +149,7 @@ export class SimNetwork {
     try {
       let data: unknown;
       [kind, ctx, tag, data] = decodeFrame(bytes)[0];
-      preview = payloadPreview(data);
+      preview = payloadPreview(data, bytes.length);
     } catch {
       // Raw bytes (protocol tests): traced without a header.
     }
@@ -217,8 +217,11 @@ export class SimNetwork {
     }
     this.lamport[m.to] = Math.max(this.lamport[m.to], m.lamport) + 1;
     this.record('deliver', m, m.to, {});
-    this.current[m.to]?.events?.onFrame(m.from, m.bytes);
+    // A crash on this delivery takes the rank down before it acts on the message: handed over first,
+    // the program's reaction would run in a dead incarnation (its sends and writes dropped), and
+    // whatever observes the program would see a step that never took effect.
     this.hooks.afterDelivery(m.to);
+    if (this.hooks.isAlive(m.to, m.toInc)) this.current[m.to]?.events?.onFrame(m.from, m.bytes);
   }
 
   private record(

@@ -128,6 +128,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
 
   const scheduler = new Scheduler();
   const trace = new TraceRecorder();
+  trace.record({ t: 0, ev: 'run', seed });
   const storage = new SimStorage(n);
   const reports: Array<{ rank: number; message: string }> = [];
   const errors: unknown[] = new Array(n).fill(undefined);

@@ -284,7 +284,7 @@ export class FaultyTransport implements Transport {
 /** The payload's start for the trace; undefined for bytes that are not one message. */
 function previewOf(message: Uint8Array): string | undefined {
   try {
-    return payloadPreview(decodeFrame(message)[0][3]);
+    return payloadPreview(decodeFrame(message)[0][3], message.length);
   } catch {
     return undefined;
   }

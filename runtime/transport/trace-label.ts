@@ -12,9 +12,15 @@ export function messageName(kind: number | undefined, ctx: number | undefined, t
 
 /**
  * The start of a payload as compact JSON, at most PREVIEW_CHARS characters (`…` marks a cut).
- * Walks only as far as the limit, so a large array costs no more than a small one.
+ * Walks only as far as the limit, so a large array costs no more than a small one. `encodedBytes`,
+ * the message's size, lets small messages take a faster path.
  */
-export function payloadPreview(data: unknown): string {
+export function payloadPreview(data: unknown, encodedBytes = Infinity): string {
+  if (encodedBytes <= 4 * PREVIEW_CHARS) {
+    // Small data: the native stringifier is several times faster than the walk below.
+    const json = JSON.stringify(data) ?? 'null';
+    if (!json.includes('{"0":')) return json.length <= PREVIEW_CHARS ? json : json.slice(0, PREVIEW_CHARS - 1) + '…';
+  }
   const out: string[] = [];
   let length = 0;
   const put = (s: string): boolean => {

@@ -5,6 +5,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace } from '../../runtime/index.ts';
+import { checkCollectivesOutput } from '../helpers/collectives-output.ts';
 import { dsrun } from '../helpers/dsrun.ts';
 
 t.test('paxos as threads: every learner decides the same value', async (t) => {
@@ -17,18 +18,9 @@ t.test('paxos as threads: every learner decides the same value', async (t) => {
 
 t.test('every collective, the counter and split as threads, on the latency-optimal algorithms and on a k-nomial tree', async (t) => {
   for (const extra of [[], ['-x', 'DSMPI_COLL_RADIX=3']]) {
-    const r = await dsrun(['-n', '5', '--threads', ...extra, '--quiet', '--timeout', '20', 'examples/collectives.ts'], { limitMs: 30000 });
+    const r = await dsrun(['-n', '5', '--threads', ...extra, '--quiet', '--timeout', '60', 'examples/collectives.ts'], { limitMs: 90_000 });
     t.equal(r.code, 0, r.stderr);
-    const results = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('results '))
-      .map((l) => JSON.parse(l.slice('results '.length)) as { rank: number; allreduce: number; counter: { ticket: number } });
-    t.same(results.map((x) => x.rank).sort(), [0, 1, 2, 3, 4], `${extra.join(' ') || 'default'}: every rank reports`);
-    t.ok(
-      results.every((x) => x.allreduce === 4),
-      'allreduce of max rank',
-    );
-    t.same(results.map((x) => x.counter.ticket).sort(), [0, 1, 2, 3, 4], 'each counter ticket handed out once');
+    checkCollectivesOutput(t, r.stdout, 5);
   }
 });
 
@@ -56,7 +48,8 @@ t.test('a thread killed while the others wait in a world barrier: the barrier fa
 });
 
 t.test('--timeout reports how many ranks a shared-memory barrier still waits for', async (t) => {
-  const r = await dsrun(['-n', '3', '--threads', '--timeout', '4', 'test/fixtures/barriers.ts', 'absent']);
+  // Generous: on a loaded machine the threads must have reached their waits before the timeout.
+  const r = await dsrun(['-n', '3', '--threads', '--timeout', '15', 'test/fixtures/barriers.ts', 'absent'], { limitMs: 60_000 });
   t.equal(r.code, 124);
   t.match(r.stderr, /rank 0: recv\(source=1, tag=99\) for \d+\.\d s/);
   for (const rank of [1, 2])

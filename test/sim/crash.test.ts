@@ -87,6 +87,36 @@ t.test('a crash after the k-th delivery', async (t) => {
   t.equal(of(r.trace, 'drop').filter((d) => d.reason === 'crashed').length, 3, 'the rest are lost with the rank');
 });
 
+t.test('a crash on the k-th delivery comes before the rank acts on it: observers see no step of the dead incarnation', async (t) => {
+  // Rank 1 logs every message it handles to an observer outside the simulation (as invariant
+  // checkers do) and writes it to its storage. It crashes as the 2nd message arrives: that message
+  // must be neither logged nor written, the crash coming before any of its code runs.
+  const observed: Array<[number, number]> = [];
+  const r = await simulate({ n: 2, seed: 3, faults: { crashes: [{ rank: 1, afterDeliveries: 2, restartAfterMs: 10 }] } }, async (c) => {
+    if (c.rank === 0) {
+      for (let i = 0; i < 3; i++) {
+        await c.send(i, 1);
+        await c.clock.sleep(1);
+      }
+      return 'sent';
+    }
+    const boots = (c.storage.get<number>('boots') ?? 0) + 1;
+    c.storage.set('boots', boots);
+    if (boots > 1) return 'restarted';
+    for (;;) {
+      const m = await c.recv<number>(0);
+      observed.push([boots, m.data]);
+      c.storage.set('handled', m.data);
+      await c.send('ack', 0, 9);
+    }
+  });
+  t.same(observed, [[1, 0]], 'only the first message was handled');
+  t.equal(r.storage(1).get('handled'), 0);
+  t.equal(of(r.trace, 'deliver').filter((d) => d.rank === 1).length, 2, 'the second did arrive');
+  t.equal(of(r.trace, 'send').filter((e) => e.rank === 1).length, 1, 'one ack: none for the message it crashed on');
+  t.match(of(r.trace, 'crash'), [{ rank: 1, reason: 'after 2 deliveries' }]);
+});
+
 t.test('crash-recovery: storage survives the restart, nothing else does', async (t) => {
   const r = await simulate({ n: 2, seed: 8, faults: { crashes: [{ rank: 1, afterSends: 1, restartAfterMs: 50 }] } }, async (c) => {
     if (c.rank === 0) {

@@ -58,7 +58,7 @@ t.test('replay identity holds with every fault switched on', async (t) => {
   t.same(a.results, b.results);
 });
 
-t.test('virtual time: an hour of sleep takes well under a second', async (t) => {
+t.test('virtual time: an hour of sleep takes no real hour', async (t) => {
   const started = performance.now();
   const r = await simulate({ n: 3, seed: 1, timeLimitMs: 2 * 3_600_000 }, async (c) => {
     const before = c.clock.now();
@@ -68,7 +68,8 @@ t.test('virtual time: an hour of sleep takes well under a second', async (t) => 
     return [before, c.clock.now(), m?.data];
   });
   const realMs = performance.now() - started;
-  t.ok(realMs < 1000, `real time ${realMs.toFixed(1)} ms`);
+  // Generous, so a loaded machine passes: a real hour-long wait is what it must rule out.
+  t.ok(realMs < 60_000, `real time ${realMs.toFixed(1)} ms`);
   t.ok(r.timeMs >= 3_600_000, `virtual time ${r.timeMs} ms`);
   t.same(r.results[2], [0, 3_600_000, undefined]);
   t.equal((r.results[0] as unknown[])[2], 'late');
