@@ -1,11 +1,23 @@
 /**
  * How a role leaves a protocol that has reached its outcome, without stranding anyone. A rank that
- * knows the outcome announces it to every rank (a `Farewell` message of the algorithm's tag table,
- * carrying the outcome, so a rank that missed the protocol's own messages learns it from there) once
- * per period. It leaves when every rank not known to be dead has announced the same (so all know)
- * and it has announced for `lingerMs` more (so its own announcements had their chance), or at the
- * latest `maxLingerMs` after it knew. Over a lossy link nobody can be sure the last message arrived
- * (two generals): the linger makes that unlikely and `maxLingerMs` keeps every run bounded.
+ * knows the outcome announces it to every rank once per period (a `Farewell` message of the
+ * algorithm's tag table, carrying the outcome, so a rank that missed the protocol's own messages
+ * learns it from there, and `heard`: the ranks whose announcements this rank has received).
+ *
+ * A rank leaves once every other rank not reported dead
+ * - knows the outcome (it announced it), so no rank is left without it: a rank that has not
+ *   announced is waited for however long it is silent (a restarting rank comes back; a partition
+ *   heals; a rank that stops for good is reported dead), and
+ * - has heard this rank's announcement (its `heard` names this rank), so no rank waits for news of
+ *   this one after it left; or that rank has been silent for `maxLingerMs`: it knows the outcome and
+ *   left, its last announcements lost (two generals: nobody can be sure its last message arrived);
+ * and then announces for `lingerMs` more, so its own announcements have their chance.
+ *
+ * An algorithm persists its outcome before it first announces (serve()'s persist hook runs before
+ * messages go out), so a rank that restarts after announcing knows the outcome again. Such a
+ * `recovered` rank also stops waiting for a rank it has not heard from once that rank has been
+ * silent for `maxLingerMs`: the others may have left while it was down, which they do only once
+ * every rank knew the outcome, and a rank that does not know it is still waited for by the others.
  */
 import { range } from './serve-loop.ts';
 
@@ -18,24 +30,54 @@ export interface FarewellOptions {
 export const defaultFarewell: FarewellOptions = { periodMs: 10, lingerMs: 30, maxLingerMs: 3_000 };
 
 export interface Farewell {
+  rank: number;
   /** When this rank knew the outcome. */
   sinceMs: number;
-  /** When everyone alive had announced (then the linger starts). */
+  /** When every rank was accounted for (then the linger starts). */
   allHeardAtMs: number | undefined;
   nextAnnounceMs: number;
+  /** Ranks that announced the outcome to this one (they know it). */
   heard: boolean[];
+  /** Ranks whose announcement named this rank (they know this one knows). */
+  heardMe: boolean[];
+  /** When each rank was last heard from, by any message. */
+  lastHeardMs: number[];
+  /** Started from a persisted outcome after a restart. */
+  recovered: boolean;
   done: boolean;
 }
 
-export function startFarewell(rank: number, size: number, nowMs: number): Farewell {
+export function startFarewell(rank: number, size: number, nowMs: number, recovered = false): Farewell {
   const heard = new Array<boolean>(size).fill(false);
-  heard[rank] = true;
-  return { sinceMs: nowMs, allHeardAtMs: undefined, nextAnnounceMs: nowMs, heard, done: false };
+  const heardMe = new Array<boolean>(size).fill(false);
+  heard[rank] = heardMe[rank] = true;
+  return {
+    rank,
+    sinceMs: nowMs,
+    allHeardAtMs: undefined,
+    nextAnnounceMs: nowMs,
+    heard,
+    heardMe,
+    lastHeardMs: new Array<number>(size).fill(nowMs),
+    recovered,
+    done: false,
+  };
 }
 
-/** A peer announced the outcome. */
-export function farewellHeard(f: Farewell, from: number): void {
+/** A peer announced the outcome; `theirHeard` is the `heard` list its announcement carried. */
+export function farewellHeard(f: Farewell, from: number, theirHeard: readonly number[] | undefined): void {
   f.heard[from] = true;
+  if (theirHeard?.includes(f.rank)) f.heardMe[from] = true;
+}
+
+/** Any message from `from` (call it for every one, announcements too). */
+export function farewellSaw(f: Farewell, from: number, nowMs: number): void {
+  f.lastHeardMs[from] = Math.max(f.lastHeardMs[from], nowMs);
+}
+
+/** The `heard` list an announcement carries. */
+export function farewellHeardList(f: Farewell): number[] {
+  return f.heard.flatMap((h, r) => (h ? [r] : []));
 }
 
 /**
@@ -50,8 +92,9 @@ export function farewellTick(
   o: FarewellOptions,
 ): { announce: boolean } {
   if (f.done) return { announce: false };
-  const everyone = f.heard.every((h, r) => h || failed.includes(r));
-  if (everyone && f.allHeardAtMs === undefined) f.allHeardAtMs = nowMs;
+  const silent = (r: number): boolean => nowMs - f.lastHeardMs[r] >= o.maxLingerMs;
+  const settled = (r: number): boolean => failed.includes(r) || (f.heard[r] ? f.heardMe[r] || silent(r) : f.recovered && silent(r));
+  if (f.allHeardAtMs === undefined && f.heard.every((_, r) => settled(r))) f.allHeardAtMs = nowMs;
   if (nowMs >= leaveAt(f, o)) {
     f.done = true;
     return { announce: false };
@@ -65,7 +108,7 @@ export function farewellTick(
 
 /** When the rank may leave (the same expression as the test in farewellTick, so rounding agrees). */
 function leaveAt(f: Farewell, o: FarewellOptions): number {
-  return Math.min(f.sinceMs + o.maxLingerMs, f.allHeardAtMs === undefined ? Infinity : f.allHeardAtMs + o.lingerMs);
+  return f.allHeardAtMs === undefined ? Infinity : f.allHeardAtMs + o.lingerMs;
 }
 
 export function farewellWakeAt(f: Farewell, o: FarewellOptions): number {

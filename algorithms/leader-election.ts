@@ -19,6 +19,8 @@ import { defineTags, type Communicator } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
+  farewellHeardList,
+  farewellSaw,
   farewellTick,
   farewellWakeAt,
   others,
@@ -96,6 +98,10 @@ export interface ElectionState {
   known: Array<Leadership | undefined>;
   final: Leadership | undefined;
   farewell: Farewell | undefined;
+  /** Ranks the runtime reported dead, as of the last tick. */
+  dead: readonly number[];
+  /** The final leadership as last written to durable storage. */
+  savedFinal: Leadership | undefined;
   /** Every leadership this rank adopted, in order; ballots it won itself. */
   history: Array<{ leader: number; ballot: string }>;
   won: string[];
@@ -117,10 +123,14 @@ export function startElection(rank: number, size: number, nowMs: number, random:
     known: new Array(size).fill(undefined),
     final: undefined,
     farewell: undefined,
+    dead: [],
+    savedFinal: undefined,
     history: [],
     won: [],
   };
 }
+
+const sameLeadership = (a: Leadership, b: Leadership): boolean => a.leader === b.leader && sameBallot(a.ballot, b.ballot);
 
 const settling = (s: ElectionState, nowMs: number): boolean => nowMs >= s.startMs + s.options.runMs;
 
@@ -137,10 +147,10 @@ function adopt(s: ElectionState, l: Leadership): void {
   if (s.candidate && !ballotAbove(s.candidate.ballot, l.ballot)) s.candidate = undefined;
 }
 
-function finish(s: ElectionState, l: Leadership, nowMs: number): void {
+function finish(s: ElectionState, l: Leadership, nowMs: number, recovered = false): void {
   if (s.final) return;
   s.final = l;
-  s.farewell = startFarewell(s.rank, s.size, nowMs);
+  s.farewell = startFarewell(s.rank, s.size, nowMs, recovered);
 }
 
 export function stepElection(s: ElectionState, input: Input): [ElectionState, Out[]] {
@@ -148,19 +158,25 @@ export function stepElection(s: ElectionState, input: Input): [ElectionState, Ou
   if (input.type === 'tick') return [s, onTick(s, input)];
   const from = input.source;
   heardFrom(s.detector, from, now);
+  if (s.farewell) farewellSaw(s.farewell, from, now);
   if (isDetectorTag(input.tag)) return [s, stepDetector(s.detector, input)[1]];
   const out: Out[] = [];
   const d = input.data as { ballot: Ballot; leader?: number };
   switch (input.tag) {
     case Tag.Final:
+      // A Final decided before its leader died, reaching a rank the runtime has told: not adopted.
+      if (s.dead.includes(d.leader!)) break;
       finish(s, { leader: d.leader!, ballot: d.ballot }, now);
-      farewellHeard(s.farewell!, from);
+      if (sameLeadership(s.final!, d as Leadership)) farewellHeard(s.farewell!, from, (d as { heard?: number[] }).heard);
       break;
     case Tag.Election:
       s.seen = maxBallot(s.seen, d.ballot);
       if (s.final || !ballotAbove(d.ballot, s.voted) || (trusts(s) && s.leader!.leader !== from)) break;
       s.voted = d.ballot;
       if (s.candidate && ballotAbove(d.ballot, s.candidate.ballot)) s.candidate = undefined;
+      // Give the candidate it votes for a full timeout to win (as Raft resets its timer on a vote):
+      // a deadline left in the past would make this rank stand at once and cancel that candidate.
+      s.electAtMs = now + s.options.timeoutMs * (1 + input.random);
       out.push({ to: from, tag: Tag.Vote, data: { ballot: d.ballot } });
       break;
     case Tag.Vote:
@@ -189,9 +205,16 @@ export function stepElection(s: ElectionState, input: Input): [ElectionState, Ou
 function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[] {
   const now = input.nowMs;
   const out = stepDetector(s.detector, input)[1];
+  s.dead = input.failed;
+  if (s.final && !s.farewell!.done && s.dead.includes(s.final.leader)) {
+    // The final leader died before this rank left: it was fixed on news older than its death, so
+    // settle again on a live one (the others still here do the same).
+    s.final = undefined;
+    s.farewell = undefined;
+  }
   if (s.farewell) {
     const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Final, s.final));
+    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Final, { ...s.final, heard: farewellHeardList(s.farewell) }));
     return out;
   }
   const dead = (r: number): boolean => input.failed.includes(r);
@@ -218,7 +241,7 @@ function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[
       s.known[s.rank] = s.leader;
       out.push(...toAll(others(s.rank, s.size), Tag.Known, s.leader));
       const mine = s.leader;
-      const agreed = s.known.every((k, r) => dead(r) || (k && k.leader === mine.leader && sameBallot(k.ballot, mine.ballot)));
+      const agreed = s.known.every((k, r) => dead(r) || (k && sameLeadership(k, mine)));
       if (agreed) finish(s, mine, now);
     }
   }
@@ -238,7 +261,16 @@ export const electionMachine: Machine<ElectionState> = {
   step: stepElection,
   wakeAtMs: electionWakeAt,
   done: (s) => s.farewell?.done ?? false,
+  // The outcome is durable before it is first announced: a rank that restarts after announcing it
+  // (the others may count on it knowing) knows it again.
+  persist: (s, storage) => {
+    if (s.final === s.savedFinal) return;
+    storage.set(StorageKey, s.final ?? null);
+    s.savedFinal = s.final;
+  },
 };
+
+const StorageKey = 'leader-election.final';
 
 export interface ElectionOutcome {
   rank: number;
@@ -251,6 +283,11 @@ export interface ElectionOutcome {
 /** Runs the election on this rank until every live rank agrees on the leader; prints nothing. */
 export async function leaderElectionMain(comm: Communicator, options = defaultElectionOptions): Promise<ElectionOutcome> {
   const state = startElection(comm.rank, comm.size, comm.clock.now(), comm.random(), options);
+  const saved = comm.storage.get<Leadership | null>(StorageKey);
+  if (saved) {
+    finish(state, saved, state.startMs, true);
+    state.savedFinal = state.final;
+  }
   const s = await serve(comm, electionMachine, state);
   return { rank: s.rank, leader: s.final!.leader, ballot: formatBallot(s.final!.ballot), history: s.history, won: s.won };
 }

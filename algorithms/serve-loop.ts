@@ -8,6 +8,7 @@
  * replayed simulation. A step updates `state` in place and returns it (as etcd raft's Step does).
  */
 import { ANY_SOURCE, ANY_TAG, isDsError, ErrorCode, type Communicator, type DurableStorage } from 'dsmpi';
+import { recvWithin } from './recv-within.ts';
 
 /** A message a step wants sent. Sends to dead ranks are dropped silently (fire and forget). */
 export interface Out {
@@ -58,26 +59,22 @@ export async function serve<S>(comm: Communicator, machine: Machine<S>, state: S
   while (!machine.done(state)) {
     const wakeAt = machine.wakeAtMs(state);
     const wake = wakeAt !== undefined && Number.isFinite(wakeAt) ? wakeAt : undefined;
-    const now = comm.clock.now();
-    if (wake !== undefined && wake <= now) {
-      // A machine whose tick never moves its deadline would spin here without yielding.
-      if (++ticksInARow > 10_000)
-        throw new Error(`serve(): rank ${comm.rank}'s machine asks for a tick at ${wake} ms again and again (now ${now} ms)`);
-      deliver({ type: 'tick', nowMs: now, random: comm.random(), failed: comm.failed() });
+    const overdue = wake !== undefined && wake <= comm.clock.now();
+    // Messages first, even when the tick is overdue: a rank paused (or slow) past its deadline must
+    // see what arrived in time before its timers fire (recvWithin takes those at a past deadline).
+    const msg = wake === undefined ? await comm.recv(ANY_SOURCE, ANY_TAG) : await recvWithin(comm, wake - comm.clock.now());
+    if (msg) {
+      ticksInARow = 0;
+      deliver({ type: 'message', source: msg.source, tag: msg.tag, data: msg.data, nowMs: comm.clock.now(), random: comm.random() });
       continue;
     }
-    ticksInARow = 0;
-    let msg;
-    try {
-      msg = await comm.recv(ANY_SOURCE, ANY_TAG, wake === undefined ? {} : { timeoutMs: wake - now });
-    } catch (err) {
-      if (!(isDsError(err) && err.code === ErrorCode.Timeout)) throw err;
-      // The timer fired for `wake`: a clock that rounds (the simulator counts whole microseconds)
-      // may read a hair earlier, and the machine must still see its deadline reached.
-      deliver({ type: 'tick', nowMs: Math.max(comm.clock.now(), wake!), random: comm.random(), failed: comm.failed() });
-      continue;
-    }
-    deliver({ type: 'message', source: msg.source, tag: msg.tag, data: msg.data, nowMs: comm.clock.now(), random: comm.random() });
+    // A machine whose tick never moves its deadline would tick here again and again.
+    if (overdue && ++ticksInARow > 10_000)
+      throw new Error(`serve(): rank ${comm.rank}'s machine asks for a tick at ${wake} ms again and again (now ${comm.clock.now()} ms)`);
+    if (!overdue) ticksInARow = 0;
+    // The timer fired for `wake`: a clock that rounds (the simulator counts whole microseconds)
+    // may read a hair earlier, and the machine must still see its deadline reached.
+    deliver({ type: 'tick', nowMs: Math.max(comm.clock.now(), wake!), random: comm.random(), failed: comm.failed() });
   }
   return state;
 }

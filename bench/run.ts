@@ -1,13 +1,20 @@
 // npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
 // measured side by side in one run. Prints medians over repetitions and their ratios.
-//   npm run bench -- [--reps 5] [--only p2p,startup,collectives,paxos]
+//   npm run bench -- [--reps 5] [--only p2p,startup,collectives,paxos,flow] [--flood 3000000] [--mib 256]
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '5' },
+    only: { type: 'string' },
+    flood: { type: 'string', default: '3000000' },
+    mib: { type: 'string', default: '256' },
+  },
+});
 const reps = Number(values.reps);
 const only = values.only?.split(',');
 const want = (group: string): boolean => !only || only.includes(group);
@@ -145,4 +152,72 @@ if (want('paxos')) {
       `| ${window} | ${fmt(m('decisionsPerSec'))} | ${fmt(m('medianLatencyMs'))} | ${fmt(m('p99LatencyMs'))} | ${m('protocolMessagesPerDecision').toFixed(2)} | ${runs[0].idealPerDecision} |`,
     );
   }
+}
+
+if (want('flow')) {
+  // Flow control: a flood of small messages, and large messages (docs/flow-control.md).
+  const floodCount = values.flood;
+  const bound = 64 * 2 ** 20;
+  const flood = (mode: string, recvBuffer: number): Promise<Record<string, number>> =>
+    json(process.execPath, [
+      'launcher/dsrun.mjs',
+      '-n',
+      '2',
+      '--quiet',
+      '--recv-buffer',
+      String(recvBuffer),
+      'bench/programs/flood.ts',
+      floodCount,
+      mode,
+    ]);
+  const slow: Array<Record<string, number>> = [];
+  const keep: Array<Record<string, number>> = [];
+  const unbounded: Array<Record<string, number>> = [];
+  for (let r = 0; r < Math.min(reps, 3); r++) {
+    slow.push(await flood('slow', bound));
+    keep.push(await flood('keep', bound));
+    // The same receiver with a bound it never reaches: what holding the sender back costs.
+    unbounded.push(await flood('keep', 2 ** 40));
+    process.stderr.write(`flood repetition ${r + 1} done\n`);
+  }
+  const m = (runs: Array<Record<string, number>>, k: string): number => median(runs.map((x) => x[k]));
+  const keepRatio = median(keep.map((x, i) => x.msgsPerSec / unbounded[i].msgsPerSec));
+  console.log(`\n## Flow control: one sender floods one receiver with ${floodCount} small messages (medians)\n`);
+  console.log('| receiver | bound | messages/s | receiver peak RSS (MiB) | held at the bound (MiB) |');
+  console.log('|---|---|---|---|---|');
+  console.log(
+    `| slow (starts after 2 s) | 64 MiB | ${fmt(m(slow, 'msgsPerSec'))} | ${fmt(m(slow, 'peakRssMiB'))} | ${fmt(m(slow, 'heldMiB'))} |`,
+  );
+  console.log(`| keeps up | 64 MiB | ${fmt(m(keep, 'msgsPerSec'))} | ${fmt(m(keep, 'peakRssMiB'))} | |`);
+  console.log(`| keeps up | never reached | ${fmt(m(unbounded, 'msgsPerSec'))} | ${fmt(m(unbounded, 'peakRssMiB'))} | |`);
+  console.log(`\nkeeping-up throughput with the bound / without: ${keepRatio.toFixed(2)}× (target: within 10 %)`);
+
+  const mib = values.mib;
+  const rounds = '3';
+  const large: Array<Record<string, number>> = [];
+  const raw: number[] = [];
+  const mpi: number[] = [];
+  const mpicc = spawnSync('mpicc', ['-O2', '-o', '/tmp/dsmpi-bench-exchange', 'bench/programs/exchange.c'], { cwd: root });
+  const haveMpi = mpicc.status === 0;
+  for (let r = 0; r < Math.min(reps, 3); r++) {
+    large.push(await json(...dsrun(2, 'bench/programs/large-exchange.ts', mib, rounds)));
+    raw.push((await json(...tsx('bench/raw-ws.ts', 'exchange', rounds, mib))).gbPerSec);
+    if (haveMpi) {
+      const args = ['--allow-run-as-root', '-n', '2', '--mca', 'btl', 'tcp,self', '/tmp/dsmpi-bench-exchange', mib, rounds];
+      mpi.push((await json('mpirun', args)).gbPerSec);
+    }
+    process.stderr.write(`large-message repetition ${r + 1} done\n`);
+  }
+  const gb = m(large, 'gbPerSec');
+  const rss = Math.max(m(large, 'rssRatio0'), m(large, 'rssRatio1'));
+  console.log(`\n## Large messages: two ranks exchange ${mib} MiB Uint8Arrays (recv into a buffer; medians)\n`);
+  console.log('| | GB/s per direction | ratio dsmpi / it | peak RSS / message size |');
+  console.log('|---|---|---|---|');
+  console.log(`| dsmpi (ws, bufferutil) | ${gb.toFixed(2)} | | ${rss.toFixed(2)} (target <= 2.5) |`);
+  console.log(`| raw ws + bufferutil, one ${mib} MiB frame | ${median(raw).toFixed(2)} | ${(gb / median(raw)).toFixed(2)}× | |`);
+  console.log(
+    haveMpi
+      ? `| Open MPI over TCP (MPI_Sendrecv) | ${median(mpi).toFixed(2)} | ${(gb / median(mpi)).toFixed(2)}× | |`
+      : `| Open MPI over TCP | not measured: mpicc cannot build bench/programs/exchange.c (${mpicc.error ? 'no mpicc' : 'no mpi.h: apt-get install libopenmpi-dev'}) | | |`,
+  );
 }

@@ -156,7 +156,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('-x, --export <VAR[=value]>', 'set or pass an environment variable to every rank (repeatable)', envExport, {})
     .option('-q, --quiet', 'no [rank r] prefixes on output lines')
     .option('--no-bundle', 'load TypeScript in each rank with tsx instead of compiling the program once')
-    .option('--max-payload <bytes>', 'largest message in bytes (default 64 MiB)', positiveInt('--max-payload'))
+    .option('--max-payload <bytes>', 'largest payload of a message in bytes (default 64 MiB)', positiveInt('--max-payload'))
+    .option(
+      '--recv-buffer <bytes>',
+      "bytes of one sender's unmatched messages a rank keeps before that sender's sends wait (default 64 MiB)",
+      positiveInt('--recv-buffer'),
+    )
     .option('--verbose', 'print the number of ranks and the seed to stderr')
     .option(
       '--heartbeat-ms <ms>',
@@ -258,6 +263,7 @@ export async function main(argv: string[]): Promise<number> {
         quiet: !!opts.quiet,
         bundle: opts.bundle !== false && !(spawner && opts.ship === false),
         maxPayload: opts.maxPayload as number | undefined,
+        recvBufferBytes: opts.recvBuffer as number | undefined,
         heartbeatMs: opts.heartbeatMs as number,
         heartbeatMisses: opts.heartbeatMisses as number,
         kill,

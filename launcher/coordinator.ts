@@ -41,7 +41,8 @@ export class Coordinator {
   private t0: number | undefined;
   /** Ranks that retired, told to ranks that register later. */
   private readonly retiredRanks = new Set<number>();
-  private readonly shrinks = new Map<string, { members: number[]; arrived: Map<number, number> }>();
+  /** shrink() and agree() calls in progress: each caller's next free context and flag. */
+  private readonly shrinks = new Map<string, { members: number[]; arrived: Map<number, { nextContext: number; flag: boolean }> }>();
 
   private constructor(server: ListeningServer, url: string) {
     this.server = server;
@@ -236,7 +237,7 @@ export class Coordinator {
           call = { members, arrived: new Map() };
           this.shrinks.set(String(msg.key), call);
         }
-        call.arrived.set(rank, Number(msg.nextContext) || 0);
+        call.arrived.set(rank, { nextContext: Number(msg.nextContext) || 0, flag: msg.flag !== false });
         this.checkShrink(String(msg.key));
         break;
       }
@@ -258,11 +259,12 @@ export class Coordinator {
     if (!call.members.every((r) => call.arrived.has(r) || this.absent.has(r))) return;
     this.shrinks.delete(key);
     const alive = call.members.filter((r) => call.arrived.has(r) && !this.absent.has(r));
-    let context = Math.max(...call.arrived.values());
+    let context = Math.max(...[...call.arrived.values()].map((a) => a.nextContext));
     if (context % 2 === 1) context++;
+    const flag = alive.every((r) => call.arrived.get(r)!.flag);
     for (const r of alive) {
       const socket = this.sockets.get(r);
-      if (socket) this.sendTo(socket, { t: 'shrunk', key, alive, context });
+      if (socket) this.sendTo(socket, { t: 'shrunk', key, alive, context, flag });
     }
   }
 

@@ -31,6 +31,8 @@ export interface JobOptions {
   /** Compile once with esbuild (default) instead of loading TypeScript in every rank. */
   bundle: boolean;
   maxPayload?: number;
+  /** Bytes of one sender's unmatched point-to-point messages a rank keeps before holding it back. */
+  recvBufferBytes?: number;
   /** Heartbeat interval in ms (0: none); a rank silent for `heartbeatMisses` intervals is declared lost. */
   heartbeatMs?: number;
   heartbeatMisses?: number;
@@ -220,6 +222,7 @@ export async function runJob(options: JobOptions): Promise<number> {
     [Env.rendezvous]: coordinator.url,
     [Env.seed]: String(options.seed),
     ...(options.maxPayload ? { [Env.maxPayload]: String(options.maxPayload) } : {}),
+    ...(options.recvBufferBytes ? { [Env.recvBuffer]: String(options.recvBufferBytes) } : {}),
     ...(options.network ? { [Env.faults]: JSON.stringify(options.network) } : {}),
   };
   // Ranks outnumbering this machine's cores: collectives on wide k-nomial trees (runtime/knomial.ts).

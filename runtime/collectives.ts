@@ -56,7 +56,7 @@ export class CollectiveState {
     this.p2p = new PointToPoint(
       scope.engine,
       this.context,
-      { world: scope.group, byWorld: false, noun: 'rank' },
+      { world: scope.group, byWorld: false, noun: 'rank', flow: false },
       world ? undefined : scope.group,
     );
     this.matcher = this.p2p.matcher;
@@ -81,6 +81,7 @@ export class CollectiveState {
   start<T>(what: string, body: (op: CollectiveOp) => Promise<T>): Request<T> {
     const engine = this.scope.engine;
     if (this.freed) throw new DsError(ErrorCode.Closed, `${what}: the communicator was freed`);
+    if (this.scope.engine.isRevoked(this.scope.context)) throw new DsError(ErrorCode.Revoked, `${what}: the communicator was revoked`);
     const seq = this.seq;
     this.seq = (this.seq + 1) % SEQ_SPAN;
     const request = new Request<T>(what, engine.clock.now());

@@ -18,7 +18,7 @@ export class CommScope {
   readonly isWorld: boolean;
   /** One-sided objects created so far (creation is collective, so the count is the same everywhere). */
   objects = 0;
-  /** shrink() calls so far on this communicator (the same count on every live member). */
+  /** shrink() and agree() calls so far on this communicator (the same count on every live member). */
   shrinks = 0;
 
   constructor(rankContext: RankContext, context: number, group: readonly number[]) {

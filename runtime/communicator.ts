@@ -13,7 +13,7 @@ import { PointToPoint, type RecvOptions } from './point-to-point.ts';
 import type { RankContext, SpawnOptions } from './rank-context.ts';
 import type { ReduceOp } from './reduce-ops.ts';
 import * as comms from './split.ts';
-import { shrink as shrinkComm } from './shrink.ts';
+import { agree as agreeComm, shrink as shrinkComm } from './shrink.ts';
 import { retireRank, spawnRanks } from './spawn.ts';
 import { createCounter, type Counter, type CounterOptions } from './one-sided/counter.ts';
 import { createWindow, type Window, type WindowOptions } from './one-sided/window.ts';
@@ -51,7 +51,12 @@ export class Communicator {
     this.size = scope.size;
     this.rank = scope.rank;
     this.clock = scope.engine.clock;
-    this.p2p = new PointToPoint(scope.engine, context, { world: group, byWorld: false, noun: 'rank' }, scope.isWorld ? undefined : group);
+    this.p2p = new PointToPoint(
+      scope.engine,
+      context,
+      { world: group, byWorld: false, noun: 'rank', flow: true },
+      scope.isWorld ? undefined : group,
+    );
     this.collective = new CollectiveState(scope); // opens context + 1 (runtime/collectives.ts)
   }
 
@@ -318,6 +323,29 @@ export class Communicator {
    */
   shrink(): Promise<Communicator> {
     return shrinkComm(this.scope, this.make);
+  }
+
+  /**
+   * Revokes the communicator on every member (ULFM's MPIX_Comm_revoke): their pending and later
+   * operations on it fail with DS_ERR_REVOKED wherever they wait, so that survivors of a failure
+   * all reach shrink() or agree(), the two operations that still work on it. Not a collective: any
+   * member may call it, once or more. See docs/faults.md.
+   */
+  revoke(): void {
+    this.engine.revoke(this.context);
+  }
+
+  /** Whether the communicator has been revoked (by this rank or another). */
+  get revoked(): boolean {
+    return this.engine.isRevoked(this.context);
+  }
+
+  /**
+   * Collective over the live members: resolves on every one to the AND of the flags of the members
+   * that took part, dead ones left out (ULFM's MPIX_Comm_agree). Works on a revoked communicator.
+   */
+  agree(flag: boolean): Promise<boolean> {
+    return agreeComm(this.scope, flag);
   }
 
   /** Frees the communicator on this rank, once its operations are done (MPI_Comm_free). */

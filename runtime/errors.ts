@@ -29,6 +29,8 @@ export const ErrorCode = {
   Retired: 'DS_ERR_RETIRED',
   /** The communicator was freed or the runtime shut down. Definite. */
   Closed: 'DS_ERR_CLOSED',
+  /** The communicator was revoked (comm.revoke() on any member): only shrink() and agree() work on it. */
+  Revoked: 'DS_ERR_REVOKED',
   /** A reduction or one-sided operator failed on the data (arrays of different lengths, a user op threw). Definite. */
   OpFailed: 'DS_ERR_OP_FAILED',
   /** run() was started without the environment dsrun provides. */

@@ -33,7 +33,7 @@ export class Intercomm {
     this.clock = engine.clock;
     this.spawnMore = spawnMore;
     // Opened without a group: the engine gives world ranks, translated by the point-to-point path.
-    this.p2p = new PointToPoint(engine, context, { world: this.remote, byWorld: true, noun: 'remote rank' });
+    this.p2p = new PointToPoint(engine, context, { world: this.remote, byWorld: true, noun: 'remote rank', flow: false });
     this.addMembers(remote);
   }
 

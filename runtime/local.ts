@@ -16,6 +16,8 @@ export interface LocalOptions extends MemoryNetworkOptions {
   report?: (rank: number, err: Error) => void;
   /** Radix of the collectives' k-nomial trees (dsrun's DSMPI_COLL_RADIX); default: latency-optimal algorithms. */
   collectiveRadix?: number;
+  /** Bytes of one sender's unmatched point-to-point messages a rank keeps before holding it back (default 64 MiB). */
+  recvBufferBytes?: number;
 }
 
 export interface LocalJob<T> {
@@ -45,6 +47,7 @@ export function startLocal<T>(options: LocalOptions, main: (comm: Communicator) 
       clock: options.clock ?? realClock,
       seed: options.seed ?? 1,
       collectiveRadix: options.collectiveRadix,
+      recvBufferBytes: options.recvBufferBytes,
       abort: (code, reason) => abortJob(new DsError(ErrorCode.Aborted, `job aborted with code ${code}: ${reason}`)),
       report: options.report ? (err) => options.report!(rank, err) : undefined,
     });

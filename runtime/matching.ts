@@ -1,4 +1,5 @@
 import { ANY_SOURCE, ANY_TAG } from './constants.ts';
+import { receiveInto, type Rendezvous } from './flow-control.ts';
 import type { Completion, PendingOperation } from './request.ts';
 
 /** A received message: who sent it (rank in the communicator), its tag, and the payload. */
@@ -21,6 +22,8 @@ interface Pattern {
 
 export interface PostedReceive extends Pattern {
   request: Completion<Message>;
+  /** Where a Uint8Array payload is to be written (recv's `into`). */
+  into?: Uint8Array;
   /** Cancels the receive's timeout timer, if it has one. */
   clearTimer?: () => void;
 }
@@ -35,19 +38,35 @@ function matches(p: Pattern, m: Pattern): boolean {
 }
 
 /**
+ * What a kept message holds: the bytes it takes of its sender's receive buffer (0: not counted), or,
+ * for a message whose data is still at its sender, how to fetch it (runtime/flow-control.ts).
+ */
+export type Held = number | Rendezvous;
+
+/**
  * MPI matching for one communicator context: receives posted before their message wait in
  * `posted`; messages that arrive first wait in `unexpected`. Both are searched in order, so two
  * messages from one sender that match one receive are received in the order sent (non-overtaking).
  */
 export class Matcher {
   private unexpected: Message[] = [];
+  /** What each kept message holds, in step with `unexpected`. */
+  private held: Held[] = [];
   /** Index of the first live entry of `unexpected` (avoids O(n) shifts when streaming). */
   private head = 0;
   private posted: PostedReceive[] = [];
   private probes: PostedProbe[] = [];
+  /** Bytes held by kept messages that count against their senders' buffers. */
+  private heldBytes = 0;
+  /** Told when a counted message leaves the buffer: `cost` bytes of `source`'s are free again. */
+  private readonly release: ((source: number, cost: number) => void) | undefined;
+
+  constructor(release?: (source: number, cost: number) => void) {
+    this.release = release;
+  }
 
   /** A message has arrived: hand it to the first matching receive, or keep it. */
-  arrive(msg: Message): void {
+  arrive(msg: Message, held: Held = 0): void {
     if (this.probes.length > 0) {
       this.probes = this.probes.filter((p) => {
         if (!matches(p, msg)) return true;
@@ -61,32 +80,76 @@ export class Matcher {
       if (matches(p, msg)) {
         removeAt(this.posted, i);
         p.clearTimer?.();
-        p.request.resolve(msg);
+        if (typeof held === 'number') {
+          if (held > 0) this.release?.(msg.source, held);
+          if (!p.into) return p.request.resolve(msg);
+        }
+        this.complete(msg, held, p.into).then(
+          (m) => p.request.resolve(m),
+          (err) => p.request.reject(err),
+        );
         return;
       }
     }
     this.unexpected.push(msg);
+    this.held.push(held);
+    if (typeof held === 'number') this.heldBytes += held;
   }
 
-  /** Removes and returns the first kept message matching the pattern. */
-  take(source: number, tag: number): Message | undefined {
+  /**
+   * Removes the first kept message matching the pattern and completes a receive with it: at once,
+   * or, for a message whose data is still at its sender, once the data is here.
+   */
+  receive(source: number, tag: number, into?: Uint8Array): Message | Promise<Message> | undefined {
     const i = this.find(source, tag);
     if (i < 0) return undefined;
+    const held = this.held[i];
+    const msg = this.removeKept(i);
+    if (typeof held === 'object') return held.fetch(into);
+    return into ? receiveInto(msg, into) : msg;
+  }
+
+  /** Removes and returns the first kept message matching the pattern (contexts without flow control). */
+  take(source: number, tag: number): Message | undefined {
+    const i = this.find(source, tag);
+    return i < 0 ? undefined : this.removeKept(i);
+  }
+
+  private removeKept(i: number): Message {
     const msg = this.unexpected[i];
+    const held = this.held[i];
     if (i === this.head) {
       this.unexpected[i] = undefined as unknown as Message;
+      this.held[i] = 0;
       this.head++;
       if (this.head === this.unexpected.length) {
         this.unexpected = [];
+        this.held = [];
         this.head = 0;
       } else if (this.head > 1024 && this.head * 2 > this.unexpected.length) {
         this.unexpected = this.unexpected.slice(this.head);
+        this.held = this.held.slice(this.head);
         this.head = 0;
       }
     } else {
       removeAt(this.unexpected, i);
+      removeAt(this.held, i);
+    }
+    if (typeof held === 'number' && held > 0) {
+      this.heldBytes -= held;
+      this.release?.(msg.source, held);
     }
     return msg;
+  }
+
+  /** A matched message as its receive gets it (what it held of the buffer is already released). */
+  private complete(msg: Message, held: Held, into: Uint8Array | undefined): Promise<Message> {
+    if (typeof held === 'object') return held.fetch(into);
+    try {
+      return Promise.resolve(into ? receiveInto(msg, into) : msg);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** The first kept message matching the pattern, left in place (iprobe). */
@@ -141,9 +204,31 @@ export class Matcher {
     this.probes = [];
   }
 
+  /**
+   * Rejects everything waiting and drops every kept message (the communicator was revoked): counted
+   * ones give their bytes back, and the senders of held ones are told not to send them.
+   */
+  revoke(error: (description: string) => Error): void {
+    this.failAll(error);
+    for (let i = this.head; i < this.unexpected.length; i++) {
+      const held = this.held[i];
+      if (typeof held === 'object') held.drop();
+      else if (held > 0) this.release?.(this.unexpected[i].source, held);
+    }
+    this.unexpected = [];
+    this.held = [];
+    this.head = 0;
+    this.heldBytes = 0;
+  }
+
   /** Requests still waiting, for status reports. */
   waiting(): PendingOperation[] {
     return [...this.posted.map((p) => p.request), ...this.probes.map((p) => p.request)];
+  }
+
+  /** Bytes of kept messages that count against their senders' buffers (runtime/flow-control.ts). */
+  get bufferedBytes(): number {
+    return this.heldBytes;
   }
 
   /** Number of messages kept and not yet received. */

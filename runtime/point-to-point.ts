@@ -10,6 +10,12 @@ import { Kind } from './wire.ts';
 export interface RecvOptions {
   /** Reject with DS_ERR_TIMEOUT if nothing matches within this many milliseconds. */
   timeoutMs?: number;
+  /**
+   * Where to write a Uint8Array payload: the message's `data` is then the part of `into` it fills
+   * (a large message is written there as its chunks arrive, without another copy). A payload that
+   * does not fit fails the receive with DS_ERR_PAYLOAD_TOO_LARGE; other payloads arrive as usual.
+   */
+  into?: Uint8Array;
 }
 
 /** The members a PointToPoint talks to, by index. */
@@ -23,6 +29,8 @@ export interface Peers {
   readonly byWorld: boolean;
   /** What error messages call a member ('rank', 'remote rank'). */
   readonly noun: string;
+  /** A communicator's point-to-point context: under flow control (runtime/flow-control.ts). */
+  readonly flow: boolean;
 }
 
 /**
@@ -50,7 +58,7 @@ export class PointToPoint {
     this.peers = peers;
     this.index = peers.byWorld ? new Map() : undefined;
     this.wrappers = peers.byWorld ? new WeakMap() : undefined;
-    this.matcher = engine.openContext(context, group);
+    this.matcher = engine.openContext(context, group, peers.flow);
   }
 
   get size(): number {
@@ -68,7 +76,7 @@ export class PointToPoint {
     this.checkTag(tag, what, false);
     this.checkOpen(what);
     if (dest === PROC_NULL) return Promise.resolve();
-    return this.engine.send(this.peers.world[dest], Kind.Message, this.context, tag, data, what) ?? Promise.resolve();
+    return this.sendTo(this.peers.world[dest], tag, data, what) ?? Promise.resolve();
   }
 
   /** Non-blocking send: a request, complete at once unless backpressure holds the message. */
@@ -77,7 +85,7 @@ export class PointToPoint {
     this.checkTag(tag, what, false);
     this.checkOpen(what);
     if (dest === PROC_NULL) return SENT;
-    const sent = this.engine.send(this.peers.world[dest], Kind.Message, this.context, tag, data, what);
+    const sent = this.sendTo(this.peers.world[dest], tag, data, what);
     if (sent === undefined) return SENT;
     const request = new Request<void>(`send(dest=${dest}, tag=${tag}) held by backpressure`, this.clock.now());
     this.engine.inflight.add(request);
@@ -94,19 +102,24 @@ export class PointToPoint {
     return request;
   }
 
+  private sendTo(world: number, tag: number, data: unknown, what: Describe): void | Promise<void> {
+    if (this.peers.flow) return this.engine.sendPointToPoint(world, this.context, tag, data, what);
+    return this.engine.send(world, Kind.Message, this.context, tag, data, what);
+  }
+
   recv<T>(source: number, tag: number, options: RecvOptions, what: () => string): Promise<Message<T>> {
     this.checkRank(source, what, true);
     this.checkTag(tag, what, true);
     this.checkTimeout(options.timeoutMs, what);
     this.checkOpen(what);
     if (source === PROC_NULL) return Promise.resolve({ source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
-    const ready = this.take(source, tag);
-    if (ready) return Promise.resolve(ready as Message<T>);
+    const ready = this.receiveNow(source, tag, options.into, what);
+    if (ready) return Promise.resolve(ready as Message<T> | Promise<Message<T>>);
     const description = what();
     // A bare promise rather than a Request: the common blocking case stays on V8's fast await path.
     return new Promise((resolve, reject) => {
       const op = { description, startedAt: this.clock.now(), resolve, reject };
-      this.postReceive(source, tag, op as Completion<Message>, options.timeoutMs, description);
+      this.postReceive(source, tag, op as Completion<Message>, options, description);
     });
   }
 
@@ -119,10 +132,18 @@ export class PointToPoint {
     if (source === PROC_NULL) {
       return Request.resolved(what, now, { source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
     }
-    const ready = this.take(source, tag);
-    if (ready) return Request.resolved(what, now, ready as Message<T>);
+    const ready = this.receiveNow(source, tag, options.into, what);
+    if (ready && !(ready instanceof Promise)) return Request.resolved(what, now, ready as Message<T>);
+    if (ready) {
+      const request = new Request<Message<T>>(what, now);
+      ready.then(
+        (m) => request.resolve(m as Message<T>),
+        (err) => request.reject(err),
+      );
+      return request;
+    }
     const request: Request<Message<T>> = new Request(what, now, () => this.withdraw(request));
-    this.postReceive(source, tag, request as Request<Message>, options.timeoutMs, what);
+    this.postReceive(source, tag, request as Request<Message>, options, what);
     return request;
   }
 
@@ -153,6 +174,21 @@ export class PointToPoint {
     return m ? this.status(m) : undefined;
   }
 
+  /** A receive completed by a message already here (its data may still have to come: a large message). */
+  private receiveNow(source: number, tag: number, into: Uint8Array | undefined, what: Describe): Message | Promise<Message> | undefined {
+    if (into !== undefined && !(into instanceof Uint8Array)) {
+      throw new DsError(ErrorCode.InvalidArgument, `${describe(what)}: into must be a Uint8Array`);
+    }
+    let got: Message | Promise<Message> | undefined;
+    try {
+      got = this.matcher.receive(this.key(source), tag, into);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!got || !this.index) return got;
+    return got instanceof Promise ? got.then((m) => this.fromWorld(m)) : this.fromWorld(got);
+  }
+
   /** Takes a waiting message from member `source` (or ANY_SOURCE), its source a member index. */
   take(source: number, tag: number): Message | undefined {
     const m = this.matcher.take(this.key(source), tag);
@@ -163,14 +199,14 @@ export class PointToPoint {
    * Posts a receive that the matcher completes (with a member index as the source). Rejects it at
    * once if `source` is dead or has retired; `clearTimer` is called when it completes.
    */
-  post(source: number, tag: number, op: Completion<Message>, what: string, clearTimer?: () => void): void {
+  post(source: number, tag: number, op: Completion<Message>, what: string, clearTimer?: () => void, into?: Uint8Array): void {
     const gone = this.unreachable(source, what);
     if (gone) {
       clearTimer?.();
       op.reject(gone);
       return;
     }
-    this.matcher.post({ source: this.key(source), tag, request: this.translating(op, (m) => this.fromWorld(m)), clearTimer });
+    this.matcher.post({ source: this.key(source), tag, request: this.translating(op, (m) => this.fromWorld(m)), into, clearTimer });
   }
 
   /** Withdraws a posted receive or probe (cancelled, timed out); false if it has completed. */
@@ -209,12 +245,12 @@ export class PointToPoint {
     this.engine.closeContext(this.context);
   }
 
-  private postReceive(source: number, tag: number, op: Completion<Message>, timeoutMs: number | undefined, what: string): void {
+  private postReceive(source: number, tag: number, op: Completion<Message>, options: RecvOptions, what: string): void {
     if (this.unreachable(source, what)) {
       this.post(source, tag, op, what);
       return;
     }
-    this.post(source, tag, op, what, this.timer(op, timeoutMs, what));
+    this.post(source, tag, op, what, this.timer(op, options.timeoutMs, what), options.into);
   }
 
   private key(source: number): number {
@@ -250,6 +286,7 @@ export class PointToPoint {
 
   checkOpen(what: Describe): void {
     if (this.closed) throw new DsError(ErrorCode.Closed, `${describe(what)}: the communicator was freed`);
+    if (this.engine.isRevoked(this.context)) throw new DsError(ErrorCode.Revoked, `${describe(what)}: the communicator was revoked`);
   }
 
   checkRank(rank: number, what: Describe, wildcard: boolean): void {

@@ -4,7 +4,7 @@ import type { Intercomm } from './intercomm.ts';
 import { RmaEndpoint } from './one-sided/rma.ts';
 import type { MembershipService, SpawnService } from './services.ts';
 
-export type { MembershipService, SpawnInfo, SpawnOptions, SpawnService } from './services.ts';
+export type { MembershipOutcome, MembershipService, SpawnInfo, SpawnOptions, SpawnService } from './services.ts';
 
 /**
  * What one rank's features share: its engine and the services of whatever started it. One per rank,

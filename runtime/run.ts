@@ -4,7 +4,7 @@ import { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import { runLocal } from './local.ts';
 import { dsrunSpawnService } from './dsrun-spawn.ts';
-import type { MembershipService, SpawnInfo, SpawnService } from './rank-context.ts';
+import type { MembershipOutcome, MembershipService, SpawnInfo, SpawnService } from './rank-context.ts';
 import { startRank } from './start-rank.ts';
 import { ControlChannel } from './transport/control-channel.ts';
 import { FaultyTransport } from './transport/faulty.ts';
@@ -25,6 +25,11 @@ export interface RunOptions {
    * launcher aborting the job. Default false (any death aborts the job, as mpirun does).
    */
   surviveFailures?: boolean;
+  /**
+   * Bytes of one sender's unmatched point-to-point messages this rank keeps before the sender is held
+   * back (default: dsrun --recv-buffer, else 64 MiB). Give every rank the same value.
+   */
+  recvBufferBytes?: number;
 }
 
 /**
@@ -113,6 +118,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     clock: realClock,
     seed,
     collectiveRadix,
+    recvBufferBytes: options.recvBufferBytes ?? (env[Env.recvBuffer] ? Number(env[Env.recvBuffer]) : undefined),
     // Threads count themselves into barriers in shared memory, unless the messages are faulted or
     // traced: then barriers stay messages, to be dropped, delayed and drawn like any other.
     worldArrivals: threadLinks && !faulty ? new Int32Array(fromLauncher![threadArrivalsKey] as SharedArrayBuffer) : undefined,
@@ -120,7 +126,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     trace: traceFile && faulty ? (event) => faulty.record(event) : undefined,
   });
   if (faulty) engine.onPeerLost((peer) => faulty.record({ ev: 'detect', from: peer }));
-  const shrinkWaiters = new Map<string, (outcome: { alive: number[]; context: number }) => void>();
+  const shrinkWaiters = new Map<string, (outcome: MembershipOutcome) => void>();
   // Dynamic processes (runtime/spawn.ts): comm.spawn() asks the coordinator; comm.retire() leaves.
   const dynamic = dsrunSpawnService(
     engine,
@@ -140,10 +146,10 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
       }
     : dynamic.service;
   const membership: MembershipService = {
-    shrink: (key, members, nextContext) =>
+    shrink: (key, members, nextContext, flag) =>
       new Promise((resolve) => {
         shrinkWaiters.set(key, resolve);
-        void control?.send({ t: 'shrink', key, members: [...members], nextContext });
+        void control?.send({ t: 'shrink', key, members: [...members], nextContext, flag });
       }),
   };
   // The world exists before any peer can reach this rank (thread links are live from the start).
@@ -177,7 +183,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
         dynamic.onMessage(msg);
         break;
       case 'shrunk':
-        shrinkWaiters.get(msg.key)?.({ alive: msg.alive, context: msg.context });
+        shrinkWaiters.get(msg.key)?.({ alive: msg.alive, context: msg.context, flag: msg.flag });
         shrinkWaiters.delete(msg.key);
         break;
     }

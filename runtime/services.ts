@@ -37,7 +37,13 @@ export interface MembershipService {
   /**
    * Resolves when every member of `members` (world ranks) has either called this with the same `key`,
    * or is dead, or has finished its program: `alive` lists those that called, in `members` order;
-   * `context` is a context id free on all of them.
+   * `context` is a context id free on all of them; `flag` is the AND of the callers' flags.
    */
-  shrink(key: string, members: readonly number[], nextContext: number): Promise<{ alive: number[]; context: number }>;
+  shrink(key: string, members: readonly number[], nextContext: number, flag?: boolean): Promise<MembershipOutcome>;
+}
+
+export interface MembershipOutcome {
+  alive: number[];
+  context: number;
+  flag?: boolean;
 }

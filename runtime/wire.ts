@@ -11,6 +11,16 @@ export const Kind = {
   RmaRequest: 1,
   /** Reply to a one-sided request. */
   RmaReply: 2,
+  /** Flow control: the receiver returns `data` bytes of credit to the sender (runtime/flow-control.ts). */
+  Credit: 3,
+  /** Flow control: a point-to-point message held at its sender, matched like one; `data` is [id, bytes, raw]. */
+  Rts: 4,
+  /** Flow control: a receive matched held message `tag`: send its data (`data` true), or forget it (false). */
+  Cts: 5,
+  /** Flow control: the next piece of held message `tag`'s data (`data` is its bytes). */
+  Chunk: 6,
+  /** The communicator of point-to-point context `context` is revoked (comm.revoke()); passed on by every member. */
+  Revoke: 7,
 } as const;
 
 export type Envelope = [kind: number, context: number, tag: number, data: unknown];
@@ -19,6 +29,16 @@ export type Envelope = [kind: number, context: number, tag: number, data: unknow
 export interface Codec {
   /** One message's bytes; a frame is such messages back to back. Throws for data it cannot carry. */
   encodeMessage(kind: number, context: number, tag: number, data: unknown): Uint8Array;
-  /** The messages of a frame; throws DS_ERR_DECODE on anything malformed or truncated. */
-  decodeFrame(frame: Uint8Array): Envelope[];
+  /**
+   * The messages of a frame; throws DS_ERR_DECODE on anything malformed or truncated. With `sizes`,
+   * the byte length of each message is appended to it.
+   */
+  decodeFrame(frame: Uint8Array, sizes?: number[]): Envelope[];
+  /** Bytes of one message's payload: its data without the envelope (and without a byte array's length header). */
+  payloadLength(message: Uint8Array): number;
+  /**
+   * Bytes `from` to `to` of `data` as a Kind.Chunk message of held message `id` (flow control), in
+   * memory of its own that a thread link may hand over without a copy.
+   */
+  encodeChunk(id: number, data: Uint8Array, from: number, to: number): Uint8Array;
 }

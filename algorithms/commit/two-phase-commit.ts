@@ -21,7 +21,8 @@
  * if the program uses `comm` for other traffic too.
  */
 import { defineTags, type Communicator } from 'dsmpi';
-import { participantsOf, recvWithin, sendAll, type CommitOutcome, type CommitResult } from './common.ts';
+import { recvWithin } from '../recv-within.ts';
+import { participantsOf, sendAll, type CommitOutcome, type CommitResult } from './common.ts';
 
 export const Tag = defineTags('two-phase-commit', [
   'CanCommit',

@@ -8,14 +8,16 @@
  * gossip starts. A replica whose state X equals, after merging, the state every peer last pushed to
  * it knows that every replica once held X, so X contains every update: X is the final state. It
  * then keeps pushing X flagged `final` until every peer has told it `final` too (plus `lingerRounds`
- * more rounds, as the peers may have missed its own final pushes), or for at most
- * `maxLingerRounds`. A replica that receives a final state holds the final state after merging it,
+ * more rounds, as the peers may have missed its own final pushes), or until no peer that is not
+ * final has pushed to it for `maxLingerRounds` (such a peer is still gossiping without the final
+ * state: a one-way cut may keep ours from it, so this replica stays until it gets through). A replica that receives a final state holds the final state after merging it,
  * and knows it too. A replica that never learns this within `maxRounds` returns `converged: false`.
  *
  * Message: Gossip { epoch, state, final }. Epochs separate successive gossip phases of one program
  * (a state from a later epoch ends this one: its sender had already finished it).
  */
-import { ANY_SOURCE, ErrorCode, isDsError, type Communicator } from 'dsmpi';
+import type { Communicator } from 'dsmpi';
+import { recvWithin } from '../recv-within.ts';
 import { Tag } from './tags.ts';
 
 /** What anti-entropy needs of a state-based CRDT. */
@@ -30,7 +32,7 @@ export interface GossipOptions {
   intervalMs?: number;
   /** Rounds a final replica keeps pushing once every peer is known final (default 2). */
   lingerRounds?: number;
-  /** At most this many rounds of pushing the final state (default 100). */
+  /** A final replica stops pushing once no peer short of final has pushed to it for this many rounds (default 100). */
   maxLingerRounds?: number;
   /** Gives up after this many rounds (default 500). */
   maxRounds?: number;
@@ -90,20 +92,10 @@ export async function gossipUntilConverged<S>(
     await Promise.allSettled(peers.map((p) => comm.send(msg, p, tag)));
     const roundEnd = comm.clock.now() + intervalMs;
     for (;;) {
-      const left = roundEnd - comm.clock.now();
-      if (left <= 0) break;
-      let m: GossipMessage<S>;
-      let from: number;
-      try {
-        const got = await comm.recv<GossipMessage<S>>(ANY_SOURCE, tag, {
-          timeoutMs: Math.ceil(left * 1000) / 1000 /* whole µs: see commit/common.ts */,
-        });
-        m = got.data;
-        from = got.source;
-      } catch (err) {
-        if (isDsError(err) && err.code === ErrorCode.Timeout) break;
-        throw err;
-      }
+      const got = await recvWithin<GossipMessage<S>>(comm, roundEnd - comm.clock.now(), tag);
+      if (!got) break;
+      const m = got.data;
+      const from = got.source;
       state = crdt.merge(state, m.state);
       mine = crdt.canonical(state);
       if (m.epoch > epoch) {
@@ -112,6 +104,8 @@ export async function gossipUntilConverged<S>(
       }
       if (m.epoch < epoch) continue;
       if (crdt.canonical(m.state) === mine) heard.set(from, mine);
+      // A peer still pushing unfinished states has not heard ours: linger on until it has.
+      if (!m.final && !peerFinal.has(from)) lingered = 0;
       if (m.final) {
         peerFinal.add(from);
         final = true; // we hold the final state now (a final state merged into ours)

@@ -12,8 +12,9 @@
  *
  * Messages: Gossip (anti-entropy), ReadRequest { id, key }, ReadReply { id, key, entry | null }.
  */
-import { ANY_SOURCE, ErrorCode, isDsError, type Communicator, type Request, type Message } from 'dsmpi';
+import { ANY_SOURCE, type Communicator, type Request, type Message } from 'dsmpi';
 import { LamportClock } from '../clocks/lamport-clock.ts';
+import { recvWithin } from '../recv-within.ts';
 import { gossipUntilConverged, type GossipOptions, type GossipResult, type StateCrdt } from './anti-entropy.ts';
 import {
   compareStamps,
@@ -38,8 +39,15 @@ export function lwwCrdt<V>(): StateCrdt<LwwMap<V>> {
 export class ReplicatedMap<V> {
   state: LwwMap<V> = lwwEmpty<V>();
   readonly clock = new LamportClock();
+  /** Majority reads started from this replica (their request ids), kept here so a run replays alike in any process. */
+  private reads = 0;
 
   constructor(readonly rank: number) {}
+
+  /** A request id unique to this replica's next majority read. */
+  nextReadId(): number {
+    return this.rank * 1_000_000 + ++this.reads;
+  }
 
   /** Writes `value` at `key` with a fresh stamp; returns the stamp. */
   put(key: string, value: V): Stamp {
@@ -141,8 +149,6 @@ export interface MajorityReadResult<V> {
   quorum: boolean;
 }
 
-let nextReadId = 1;
-
 /** ⌊n/2⌋ + 1. */
 export function majority(n: number): number {
   return Math.floor(n / 2) + 1;
@@ -157,7 +163,7 @@ export async function majorityRead<V>(
 ): Promise<MajorityReadResult<V>> {
   const retryMs = options.retryMs ?? 50;
   const timeoutMs = options.timeoutMs ?? 5000;
-  const id = options.id ?? comm.rank * 1_000_000 + nextReadId++;
+  const id = options.id ?? replica.nextReadId();
   const need = majority(comm.size);
   const answered = new Set<number>([comm.rank]);
   let best: LwwEntry<V> | undefined = replica.entry(key);
@@ -168,20 +174,12 @@ export async function majorityRead<V>(
     await Promise.allSettled(ask.map((p) => comm.send({ id, key } satisfies ReadRequest, p, Tag.ReadRequest)));
     const until = Math.min(deadline, comm.clock.now() + retryMs);
     while (answered.size < need) {
-      const left = until - comm.clock.now();
-      if (left <= 0) break;
-      try {
-        const m = await comm.recv<ReadReply<V>>(ANY_SOURCE, Tag.ReadReply, {
-          timeoutMs: Math.ceil(left * 1000) / 1000 /* whole µs: see commit/common.ts */,
-        });
-        if (m.data.id !== id || answered.has(m.source)) continue; // a stale or duplicated reply
-        answered.add(m.source);
-        const e = m.data.entry;
-        if (e && (!best || compareStamps(e, best) > 0)) best = e;
-      } catch (err) {
-        if (isDsError(err) && err.code === ErrorCode.Timeout) break;
-        throw err;
-      }
+      const m = await recvWithin<ReadReply<V>>(comm, until - comm.clock.now(), Tag.ReadReply);
+      if (!m) break;
+      if (m.data.id !== id || answered.has(m.source)) continue; // a stale or duplicated reply
+      answered.add(m.source);
+      const e = m.data.entry;
+      if (e && (!best || compareStamps(e, best) > 0)) best = e;
     }
   }
   return {

@@ -17,7 +17,8 @@
  *   so one silent or dead client stalls or fails the round;
  * - `p2p` (default): point-to-point messages with a deadline per round, which is what dropout needs.
  */
-import { defineTags, ANY_SOURCE, ANY_TAG, ErrorCode, isDsError, type Communicator } from 'dsmpi';
+import { defineTags, ANY_TAG, ErrorCode, isDsError, type Communicator } from 'dsmpi';
+import { recvWithin } from '../recv-within.ts';
 
 export const Tag = defineTags('fedavg', ['Weights', 'Update', 'Stop']);
 
@@ -152,29 +153,23 @@ async function aggregator(comm: Communicator, o: FedAvgOptions, onRound?: (r: Ro
     }> = [];
     const deadline = comm.clock.now() + o.roundTimeoutMs;
     while (updates.length < asked.length) {
-      const left = deadline - comm.clock.now();
-      if (left <= 0) break;
-      try {
-        const m = await comm.recv<{
-          round: number;
-          w: number[];
-          b: number;
-          count: number;
-          loss: number;
-        }>(ANY_SOURCE, Tag.Update, { timeoutMs: left });
-        messages++;
-        bytes += bytesOf(m.data);
-        if (m.data.round !== round) continue; // a straggler's answer to an earlier round
-        updates.push({
-          from: m.source,
-          model: { w: m.data.w, b: m.data.b },
-          count: m.data.count,
-          loss: m.data.loss,
-        });
-      } catch (err) {
-        if (isDsError(err) && err.code === ErrorCode.Timeout) break;
-        throw err;
-      }
+      const m = await recvWithin<{
+        round: number;
+        w: number[];
+        b: number;
+        count: number;
+        loss: number;
+      }>(comm, deadline - comm.clock.now(), Tag.Update);
+      if (!m) break;
+      messages++;
+      bytes += bytesOf(m.data);
+      if (m.data.round !== round) continue; // a straggler's answer to an earlier round
+      updates.push({
+        from: m.source,
+        model: { w: m.data.w, b: m.data.b },
+        count: m.data.count,
+        loss: m.data.loss,
+      });
     }
     const total = updates.reduce((s, u) => s + u.count, 0);
     const loss = total === 0 ? NaN : updates.reduce((s, u) => s + u.loss * u.count, 0) / total;

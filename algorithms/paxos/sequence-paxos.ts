@@ -22,6 +22,8 @@ import { defineTags, type Communicator, type DurableStorage } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
+  farewellHeardList,
+  farewellSaw,
   farewellTick,
   farewellWakeAt,
   others,
@@ -171,7 +173,7 @@ export function startSequence(
     Object.assign(s, { promised: saved.promised, na: saved.na, ld: saved.ld, va, seen: saved.promised, final: saved.final ?? undefined });
   }
   s.savedLength = s.va.length;
-  learn(s, nowMs);
+  learn(s, nowMs, saved !== undefined);
   return s;
 }
 
@@ -198,12 +200,12 @@ export function trustedLeader(s: SequenceState): number {
 }
 
 /** Notes newly decided values; starts the farewell once the log is complete. */
-function learn(s: SequenceState, nowMs: number): void {
+function learn(s: SequenceState, nowMs: number, recovered = false): void {
   const log = s.final ?? s.va;
   const length = s.final ? s.final.length : s.ld;
   for (; s.counted < length; s.counted++) s.decidedSet.add(log[s.counted]);
   if (!s.farewell && length >= s.total) {
-    s.farewell = startFarewell(s.rank, s.size, nowMs);
+    s.farewell = startFarewell(s.rank, s.size, nowMs, recovered);
     s.leader = undefined;
   }
 }
@@ -279,6 +281,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
   }
   const from = input.source;
   heardFrom(s.detector, from, now);
+  if (s.farewell) farewellSaw(s.farewell, from, now);
   if (isDetectorTag(input.tag)) {
     const [, o] = stepDetector(s.detector, input);
     return [s, o];
@@ -288,7 +291,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
     const log = d.log as Value[];
     if (log.length > decidedLog(s).length) s.final = log;
     learn(s, now);
-    if (s.farewell) farewellHeard(s.farewell, from);
+    if (s.farewell) farewellHeard(s.farewell, from, d.heard as number[] | undefined);
     return [s, out];
   }
   if (s.farewell) return [s, out];
@@ -408,7 +411,7 @@ function onTick(s: SequenceState, input: Extract<Input, { type: 'tick' }>, out: 
   out.push(...stepDetector(s.detector, input)[1]);
   if (s.farewell) {
     const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: decidedLog(s) }));
+    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: decidedLog(s), heard: farewellHeardList(s.farewell) }));
     return;
   }
   if (now < s.nextTickMs) return;

@@ -20,6 +20,8 @@ import { defineTags, DsError, ErrorCode, type Communicator, type DurableStorage 
 import {
   defaultFarewell,
   farewellHeard,
+  farewellHeardList,
+  farewellSaw,
   farewellTick,
   farewellWakeAt,
   others,
@@ -111,7 +113,7 @@ export type Msg<V> =
   | { tag: typeof Tag.Nack; ballot: Ballot; promised: Ballot }
   | { tag: typeof Tag.Accept; ballot: Ballot; value: V }
   | { tag: typeof Tag.Accepted; ballot: Ballot; value: V }
-  | { tag: typeof Tag.Decide; value: V };
+  | { tag: typeof Tag.Decide; value: V; heard: number[] };
 
 /** What telemetry stores: a value put to a vote ('proposed') or a decided one ('decided'). */
 export interface Snapshot<V> {
@@ -207,7 +209,7 @@ export function startPaxos<V>(
   if (saved?.seen) s.proposer.seen = saved.seen;
   if (saved?.acceptor) s.acceptor = saved.acceptor;
   if (saved?.snapshots) s.snapshots = saved.snapshots;
-  if (saved?.decided) decide(s, saved.decided.value, nowMs);
+  if (saved?.decided) decide(s, saved.decided.value, nowMs, true);
   if (s.role === 'learner' && !s.decided) out.push(...toAll(layout.telemetry, Tag.Restore, null));
   return [s, out];
 }
@@ -218,10 +220,10 @@ export function persistPaxos<V>(s: PaxosState<V>, storage: DurableStorage): void
 
 const key = (b: Ballot): string => `${b[0]}.${b[1]}`;
 
-function decide<V>(s: PaxosState<V>, value: V, nowMs: number): void {
+function decide<V>(s: PaxosState<V>, value: V, nowMs: number, recovered = false): void {
   if (s.decided) return;
   s.decided = { value };
-  s.farewell = startFarewell(s.rank, s.size, nowMs);
+  s.farewell = startFarewell(s.rank, s.size, nowMs, recovered);
 }
 
 /** Phase 1: a fresh ballot above every one seen, Prepare to all acceptors. */
@@ -256,11 +258,12 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
   const from = input.source;
   const m = { tag: input.tag, ...(input.data as object) } as Msg<V> | { tag: number; [k: string]: unknown };
   const p = s.proposer;
+  if (s.farewell) farewellSaw(s.farewell, from, input.nowMs);
   switch (m.tag) {
     case Tag.Decide: {
-      const { value } = m as { value: V };
+      const { value, heard } = m as { value: V; heard?: number[] };
       decide(s, value, input.nowMs);
-      farewellHeard(s.farewell!, from);
+      farewellHeard(s.farewell!, from, heard);
       break;
     }
     case Tag.Propose: {
@@ -373,7 +376,7 @@ export function lastGood<V>(snapshots: readonly Snapshot<V>[]): Snapshot<V> | un
 function onTick<V>(s: PaxosState<V>, nowMs: number, random: number, failed: readonly number[], out: Out[]): void {
   if (s.decided) {
     const { announce } = farewellTick(s.farewell!, s.rank, nowMs, failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Decide, { value: s.decided.value }));
+    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Decide, { value: s.decided.value, heard: farewellHeardList(s.farewell!) }));
     return;
   }
   if (s.role === 'client' && s.clientValue !== undefined && nowMs >= s.nextSendMs) {

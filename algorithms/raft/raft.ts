@@ -32,6 +32,8 @@ import { defineTags, type Communicator, type DurableStorage } from 'dsmpi';
 import {
   defaultFarewell,
   farewellHeard,
+  farewellHeardList,
+  farewellSaw,
   farewellTick,
   farewellWakeAt,
   others,
@@ -138,6 +140,12 @@ export interface RaftState {
   nextIndex: number[];
   matchIndex: number[];
   nextSendMs: number[];
+  /**
+   * Probing a follower (etcd raft's probe state): where its log matches is not known yet, so one
+   * AppendEntries at a time from nextIndex, resent each heartbeat until answered; nextIndex moves
+   * only on replies. Once it accepts one, the leader pipelines (moves nextIndex on send).
+   */
+  probing: boolean[];
   /** Commands in the log (the leader does not append a command twice). */
   inLog: Set<Command>;
   // client
@@ -198,6 +206,7 @@ export function startRaft(
     nextIndex: new Array<number>(size).fill(1),
     matchIndex: new Array<number>(size).fill(0),
     nextSendMs: new Array<number>(size).fill(0),
+    probing: new Array<boolean>(size).fill(true),
     inLog: new Set(),
     values,
     mine: values[rank] ?? [],
@@ -228,7 +237,7 @@ export function startRaft(
   if (final) {
     s.final = final;
     s.finalSaved = true;
-    s.farewell = startFarewell(rank, size, nowMs);
+    s.farewell = startFarewell(rank, size, nowMs, true);
   }
   s.savedLength = s.log.length;
   electionTimeout(s, nowMs, random);
@@ -304,7 +313,8 @@ function appendEntriesTo(s: RaftState, peer: number, nowMs: number): Out {
   const entries = s.log.slice(prevLogIndex, prevLogIndex + s.options.maxEntries);
   s.nextSendMs[peer] = nowMs + s.options.heartbeatMs;
   // Pipelining (as etcd raft's replicate state): assume it arrives; a refusal moves nextIndex back.
-  s.nextIndex[peer] = prevLogIndex + entries.length + 1;
+  // While probing, a lost request must not undo the back-off: nextIndex stays until a reply.
+  if (!s.probing[peer]) s.nextIndex[peer] = prevLogIndex + entries.length + 1;
   const data: AppendEntries = {
     term: s.currentTerm,
     leaderId: s.rank,
@@ -320,7 +330,8 @@ function appendEntriesTo(s: RaftState, peer: number, nowMs: number): Out {
 function replicate(s: RaftState, nowMs: number, all: boolean): Out[] {
   const out: Out[] = [];
   for (const p of others(s.rank, s.size)) {
-    if (all || nowMs >= s.nextSendMs[p] || s.nextIndex[p] <= s.log.length) out.push(appendEntriesTo(s, p, nowMs));
+    const lacks = !s.probing[p] && s.nextIndex[p] <= s.log.length;
+    if (all || nowMs >= s.nextSendMs[p] || lacks) out.push(appendEntriesTo(s, p, nowMs));
   }
   return out;
 }
@@ -352,6 +363,7 @@ function maybeWin(s: RaftState, nowMs: number): Out[] {
   });
   s.nextIndex.fill(s.log.length + 1);
   s.matchIndex.fill(0);
+  s.probing.fill(true);
   s.inLog = new Set(s.log.flatMap((e) => (e.command === null ? [] : [e.command])));
   appendEntry(s, { term: s.currentTerm, command: null }); // the no-op that commits earlier terms' entries
   s.matchIndex[s.rank] = s.log.length;
@@ -393,11 +405,12 @@ export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
   }
   const from = input.source;
   const d = input.data as Record<string, unknown>;
+  if (s.farewell) farewellSaw(s.farewell, from, now);
   if (input.tag === Tag.Farewell) {
     const log = d.log as Command[];
     if (log.length > appliedLog(s).length) s.final = log;
     if (!s.farewell && appliedLog(s).length >= s.total) s.farewell = startFarewell(s.rank, s.size, now);
-    if (s.farewell) farewellHeard(s.farewell, from);
+    if (s.farewell) farewellHeard(s.farewell, from, d.heard as number[] | undefined);
     return [s, out];
   }
   if (s.farewell) return [s, out];
@@ -487,13 +500,18 @@ export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
       if (m.success) {
         if (m.matchIndex > s.matchIndex[from]) s.matchIndex[from] = m.matchIndex;
         s.nextIndex[from] = Math.max(s.nextIndex[from], m.matchIndex + 1);
+        s.probing[from] = false;
         if (advanceCommit(s, now))
           out.push(...replicate(s, now, true)); // tell the followers at once
         else if (s.nextIndex[from] <= s.log.length) out.push(appendEntriesTo(s, from, now));
       } else {
+        // A refusal of an older request (duplicated, overtaken, or below what the follower is known
+        // to hold) says nothing new: acting on it would move nextIndex forward again.
+        if (m.prevLogIndex < s.matchIndex[from] || (s.probing[from] && m.prevLogIndex !== s.nextIndex[from] - 1)) break;
         // E6: back off by one from the refused request (or to just past the follower's last entry),
-        // never below what it is known to hold, and retry at once.
+        // never below what it is known to hold, and probe again at once.
         s.nextIndex[from] = Math.max(1, s.matchIndex[from] + 1, Math.min(m.prevLogIndex, m.lastLogIndex + 1));
+        s.probing[from] = true;
         out.push(appendEntriesTo(s, from, now));
       }
       break;
@@ -551,7 +569,7 @@ function onTick(s: RaftState, input: Extract<Input, { type: 'tick' }>, out: Out[
   const now = input.nowMs;
   if (s.farewell) {
     const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: appliedLog(s) }));
+    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: appliedLog(s), heard: farewellHeardList(s.farewell) }));
     return;
   }
   if (s.role === 'leader') {

@@ -25,6 +25,7 @@
 import { defineTags, ANY_SOURCE, ErrorCode, isDsError, type Communicator } from 'dsmpi';
 import { checkLinearizability, type CheckResult, type Operation } from '../checkers/linearizability.ts';
 import { kvModel, type KvInput } from '../checkers/models.ts';
+import { recvWithin } from '../recv-within.ts';
 import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
 
 /** Message names; numbers from the tag registry. */
@@ -402,15 +403,12 @@ async function clientMain(comm: Communicator, o: PrimaryBackupOptions): Promise<
       let answered = false;
       // Replies to earlier attempts (or earlier operations) may still come: skip them.
       while (!answered) {
-        const left = Math.min(o.retryMs, giveUpAt - comm.clock.now());
-        if (left <= 0) break;
-        let m;
-        try {
-          m = await comm.recv<{ seq: number; value?: string | null }>(ANY_SOURCE, Tag.Reply, { timeoutMs: left });
-        } catch (err) {
-          if (isDsError(err) && err.code === ErrorCode.Timeout) break;
-          throw err;
-        }
+        const m = await recvWithin<{ seq: number; value?: string | null }>(
+          comm,
+          Math.min(o.retryMs, giveUpAt - comm.clock.now()),
+          Tag.Reply,
+        );
+        if (!m) break;
         if (m.data.seq === seq) {
           answered = true;
           value = m.data.value ?? null;

@@ -17,6 +17,8 @@ export const Env = {
   /** Address the rank listens on for its peers. */
   bind: 'DSMPI_BIND',
   maxPayload: 'DSMPI_MAX_PAYLOAD',
+  /** Bytes of one sender's unmatched point-to-point messages a rank keeps (dsrun --recv-buffer). */
+  recvBuffer: 'DSMPI_RECV_BUFFER',
   /** JSON of `NetworkFaults`: faults the rank's transport applies to its own sends (docs/faults.md). */
   faults: 'DSMPI_FAULTS',
   /** File the rank writes its trace events to (JSONL); dsrun merges them at the end. */
@@ -81,10 +83,11 @@ export type RankToCoordinator =
   /** Answer to `status`: what the rank waits on, and for how long. */
   | { t: 'status'; waiting: Array<{ what: string; forMs: number }> }
   /**
-   * The rank takes part in `comm.shrink()`: `key` names the call (communicator and call number),
-   * `members` are the communicator's world ranks, `nextContext` this rank's next free context id.
+   * The rank takes part in `comm.shrink()` or `comm.agree(flag)`: `key` names the call (operation,
+   * communicator and call number), `members` are the communicator's world ranks, `nextContext` this
+   * rank's next free context id, `flag` its flag (agree; the answer carries the AND of them).
    */
-  | { t: 'shrink'; key: string; members: number[]; nextContext: number }
+  | { t: 'shrink'; key: string; members: number[]; nextContext: number; flag?: boolean }
   /** comm.spawn(): start `n` ranks whose parent intercomm uses `context`; answered by `spawned` with the same id. */
   | { t: 'spawn'; id: number; n: number; context: number; program?: string; args?: string[] }
   /** comm.retire(): this rank leaves the job normally (its links are already closed). */
@@ -106,7 +109,7 @@ export type CoordinatorToRank =
    */
   | { t: 'start'; t0: number }
   /** Outcome of a shrink: the members that took part (world ranks, in communicator order) and the new context. */
-  | { t: 'shrunk'; key: string; alive: number[]; context: number }
+  | { t: 'shrunk'; key: string; alive: number[]; context: number; flag?: boolean }
   /** Answer to `spawn`: the world ranks of the new ranks, or why they could not be started. */
   | { t: 'spawned'; id: number; ranks?: number[]; error?: string }
   /** A rank retired (left the job normally): sends to it now fail with DS_ERR_RETIRED. */

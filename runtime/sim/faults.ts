@@ -40,6 +40,15 @@ export interface FaultOptions {
   stableAfterMs?: number;
 }
 
+/**
+ * Whether the faults may lose or duplicate a message, or hand a restarted rank's peers a stale view
+ * of it: the ranks then do without flow control (runtime/flow-control.ts).
+ */
+export function losesMessages(f: FaultOptions): boolean {
+  const restarts = (f.crashes ?? []).some((c) => c.restartAfterMs !== undefined) || f.randomCrashes?.restartAfterMs !== undefined;
+  return !!(f.drop || f.duplicate || f.breakFifo || f.partitions?.length || f.randomPartitions) || restarts;
+}
+
 /** Uniform between minMs and maxMs, or exponential with mean meanMs (capped at maxMs if given). */
 export type DelaySpec = { minMs: number; maxMs: number } | { meanMs: number; maxMs?: number };
 

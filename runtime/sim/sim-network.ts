@@ -3,7 +3,7 @@ import type { Random } from '../random.ts';
 import { decodeFrame } from '../transport/codec.ts';
 import { messageName, payloadPreview } from '../transport/trace-label.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
-import { drawLatencyUs, msToUs, type FaultOptions, type PlannedPartition } from './faults.ts';
+import { drawLatencyUs, losesMessages, msToUs, type FaultOptions, type PlannedPartition } from './faults.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { TraceRecorder } from './trace.ts';
 
@@ -45,6 +45,8 @@ interface InFlight {
  */
 export class SimNetwork {
   readonly maxPayload: number;
+  /** The faults may lose or duplicate messages (see losesMessages). */
+  readonly lossy: boolean;
   /** Each rank's Lamport clock (the trace's; it lives on across restarts). */
   readonly lamport: number[];
   private n: number;
@@ -76,6 +78,7 @@ export class SimNetwork {
     this.trace = trace;
     this.hooks = hooks;
     this.maxPayload = maxPayload;
+    this.lossy = losesMessages(faults);
     this.lamport = new Array(n).fill(0);
     this.sent = new Array(n).fill(0);
     this.current = new Array(n).fill(undefined);
@@ -264,6 +267,10 @@ class SimEndpoint implements Transport {
 
   get maxPayload(): number {
     return this.network.maxPayload;
+  }
+
+  get lossy(): boolean {
+    return this.network.lossy;
   }
 
   start(events: TransportEvents): void {

@@ -9,6 +9,7 @@ import { msToUs, planFaults, type FaultOptions, type PlannedCrash } from './faul
 import { settle, Scheduler } from './scheduler.ts';
 import { SimNetwork } from './sim-network.ts';
 import { msgpackCodec } from '../transport/codec.ts';
+import { SimMembership } from './sim-membership.ts';
 import { SimStorage } from './storage.ts';
 import { simSpawnService, type SimSpawnContext, type SpawnSlot } from './sim-spawn.ts';
 import { startRank } from '../start-rank.ts';
@@ -29,6 +30,8 @@ export interface SimulateOptions {
   /** Also write the trace as JSONL to this path when the run ends, failed or not. */
   trace?: string;
   maxPayload?: number;
+  /** Bytes of one sender's unmatched point-to-point messages a rank keeps before holding it back (default 64 MiB). */
+  recvBufferBytes?: number;
   /**
    * What an error thrown by a rank's program does: 'fail' (default) ends the run with it, as an
    * uncaught error aborts a real job; 'record' keeps it in `errors` and lets the others go on.
@@ -200,6 +203,12 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     crash(slot.rank, due.restartAfterUs, `after ${count} ${key === 'afterSends' ? 'sends' : 'deliveries'}`);
   };
 
+  // The referee of shrink() and agree(): a rank crashed for good, retired or finished takes no part.
+  const membership = new SimMembership((r) => {
+    const s = slots[r];
+    return !s || s.stopped || s.retired || (s.alive && s.done);
+  });
+
   const start = (slot: Slot): void => {
     const { rank, inc } = slot;
     const alive = (): boolean => slot.alive && slot.inc === inc;
@@ -207,6 +216,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
       rank,
       size: slots.length,
       transport: network.endpoint(rank, inc),
+      recvBufferBytes: options.recvBufferBytes,
       codec: msgpackCodec,
       clock: new VirtualClock(scheduler, rank, alive),
       // A restarted rank draws a fresh random stream, still fixed by the seed.
@@ -226,17 +236,24 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     for (const s of slots) if (s.retired) engine.peerRetired(s.rank);
     slot.engine = engine;
     slot.done = false;
-    const comm = startRank(engine, { spawn: simSpawnService(spawning, slot, alive) }, slot.spawn, world);
+    const comm = startRank(
+      engine,
+      { spawn: simSpawnService(spawning, slot, alive), membership: membership.service(rank, alive) },
+      slot.spawn,
+      world,
+    );
     (async () => (slot.main ?? main)(comm))().then(
       (value) => {
         if (!alive()) return;
         slot.done = true;
+        membership.recheck();
         slot.result = value;
         trace.record({ t: scheduler.nowMs, ev: 'exit', rank, lamport: network.lamport[rank] });
       },
       (err: unknown) => {
         if (!alive()) return;
         slot.done = true;
+        membership.recheck();
         const message = err instanceof Error ? err.message : String(err);
         trace.record({ t: scheduler.nowMs, ev: 'exit', rank, lamport: network.lamport[rank], reason: message });
         if (options.rankErrors === 'record') errors[rank] = err;
@@ -267,6 +284,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     if (restartAfterUs === undefined) {
       slot.stopped = true;
       stopped.add(rank);
+      membership.recheck();
       for (const peer of slots) {
         if (peer.rank === rank) continue;
         const inc = peer.inc;

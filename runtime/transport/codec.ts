@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import { DsError, ErrorCode } from '../errors.ts';
-import type { Codec, Envelope } from '../wire.ts';
+import { Kind, type Codec, type Envelope } from '../wire.ts';
 import { findWireProblem } from '../protocol/strict-wire.ts';
 
 /**
@@ -186,22 +186,65 @@ function writeInt(out: Buffer, at: number, v: number): number {
 }
 
 /** The codec every rank uses: MessagePack, with small plain messages read and written by hand. */
-export const msgpackCodec: Codec = { encodeMessage, decodeFrame };
+export const msgpackCodec: Codec = { encodeMessage, decodeFrame, payloadLength, encodeChunk };
+
+/** Memory of messages that are sent once and never read again by their sender (see ownedMessage). */
+const owned = new WeakSet<ArrayBufferLike>();
+
+/**
+ * Memory for one message that the sender hands to the transport and never reads again: a thread
+ * link may hand it over to the receiving thread instead of copying it.
+ */
+export function ownedMessage(bytes: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(bytes);
+  owned.add(out.buffer);
+  return out;
+}
+
+/** Whether `message` fills memory made by ownedMessage. */
+export function isOwnedMessage(message: Uint8Array): boolean {
+  return message.byteOffset === 0 && message.byteLength === message.buffer.byteLength && owned.has(message.buffer);
+}
+
+/**
+ * Bytes `from` to `to` of `data` as the message `[Kind.Chunk, 0, id, bytes]` (flow control's chunk of
+ * a held message), in memory of its own (ownedMessage): the one copy of the data on the sending side.
+ */
+export function encodeChunk(id: number, data: Uint8Array, from: number, to: number): Uint8Array {
+  const n = to - from;
+  const out = ownedMessage(13 + n);
+  out[0] = 0x94; // an array of 4
+  out[1] = Kind.Chunk;
+  out[2] = 0; // context
+  out[3] = 0xce; // uint32 tag: the message's id
+  out.writeUInt32BE(id, 4);
+  out[8] = 0xc6; // bin32
+  out.writeUInt32BE(n, 9);
+  out.set(data.subarray(from, to), 13);
+  return out;
+}
 
 /** Joins queued messages into one frame. */
 export function joinFrame(messages: Uint8Array[]): Uint8Array {
   return messages.length === 1 ? messages[0] : Buffer.concat(messages);
 }
 
-/** Splits a frame into envelopes; throws DS_ERR_DECODE on anything malformed or truncated. */
-export function decodeFrame(frame: Uint8Array): Envelope[] {
-  const simple = decodeSimpleFrame(frame);
+/**
+ * Splits a frame into envelopes; throws DS_ERR_DECODE on anything malformed or truncated. With
+ * `sizes`, the encoded length of each envelope is appended to it.
+ */
+export function decodeFrame(frame: Uint8Array, sizes?: number[]): Envelope[] {
+  const simple = decodeSimpleFrame(frame, sizes);
   if (simple) return simple;
+  if (sizes) sizes.length = 0;
   const problem = findWireProblem(frame);
   if (problem) throw new DsError(ErrorCode.Decode, `malformed frame (${frame.length} bytes): ${problem}`);
-  let values: unknown[];
+  const values: unknown[] = [];
   try {
-    values = packr.unpackMultiple(frame as Buffer) as unknown[];
+    packr.unpackMultiple(frame as Buffer, (value: unknown, start?: number, end?: number) => {
+      values.push(value);
+      sizes?.push((end ?? 0) - (start ?? 0));
+    });
   } catch (err) {
     throw new DsError(ErrorCode.Decode, `malformed frame (${frame.length} bytes): ${(err as Error).message}`);
   }
@@ -218,7 +261,7 @@ export function decodeFrame(frame: Uint8Array): Envelope[] {
  * msgpackr then reads. A rank woken for one message would otherwise run msgpackr's large decoder
  * with cold caches: about 7 µs per small object with 16 ranks on 2 cores, against 1 µs here.
  */
-function decodeSimpleFrame(b: Uint8Array): Envelope[] | undefined {
+function decodeSimpleFrame(b: Uint8Array, sizes: number[] | undefined): Envelope[] | undefined {
   const out: Envelope[] = [];
   let at = 0;
   while (at < b.length) {
@@ -229,6 +272,7 @@ function decodeSimpleFrame(b: Uint8Array): Envelope[] | undefined {
     if (Number.isNaN(kind) || Number.isNaN(context) || Number.isNaN(tag)) return undefined;
     const data = readPlainAt(b, afterInt, 0);
     if (data === NOT_PLAIN) return undefined;
+    sizes?.push(afterValue - at);
     at = afterValue;
     out.push([kind, context, tag, data]);
   }
@@ -378,6 +422,24 @@ export function readIntArray(b: Uint8Array, pos: number, count: number): [number
   }
   return [out, at];
 }
+
+/**
+ * Bytes of the payload of one encoded message: its data without the envelope (kind, context, tag)
+ * and, for a byte array or a string, without the MessagePack header of its length.
+ */
+export function payloadLength(message: Uint8Array): number {
+  let at = 1;
+  for (let i = 0; i < 3; i++) {
+    if (Number.isNaN(readIntAt(message, at))) return message.length;
+    at = afterInt;
+  }
+  const type = message[at];
+  const header = DATA_HEADER[type] ?? (type >= 0xa0 && type <= 0xbf ? 1 : 0);
+  return message.length - at - header;
+}
+
+/** Length of the header of a MessagePack bin, str and ext value, by its type byte. */
+const DATA_HEADER: Record<number, number> = { 0xc4: 2, 0xc5: 3, 0xc6: 5, 0xd9: 2, 0xda: 3, 0xdb: 5, 0xc7: 3, 0xc8: 4, 0xc9: 6 };
 
 /** Kind, context and tag of one encoded message, read without decoding its data. */
 export function readHeader(message: Uint8Array): { kind: number; context: number; tag: number } | undefined {

@@ -61,6 +61,7 @@ const FAULT_STREAM = 0x5eed;
  */
 export class FaultyTransport implements Transport {
   readonly maxPayload: number;
+  readonly lossy: boolean;
   private readonly inner: Transport;
   private readonly options: FaultyTransportOptions;
   private readonly random: Random;
@@ -83,6 +84,7 @@ export class FaultyTransport implements Transport {
     this.options = options;
     this.trace = options.trace;
     this.maxPayload = inner.maxPayload;
+    this.lossy = !!(options.faults.drop || options.faults.partitions?.length);
     this.random = seededRandom(options.seed, options.rank * 65_537 + FAULT_STREAM);
   }
 

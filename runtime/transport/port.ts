@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { MessagePort } from 'node:worker_threads';
 import { DsError, ErrorCode } from '../errors.ts';
-import { joinFrame } from './codec.ts';
+import { isOwnedMessage, joinFrame } from './codec.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 /** Posted on a link by a rank that closes normally, so its peer does not take the close for a crash. */
@@ -142,13 +142,19 @@ export class PortTransport implements Transport {
 
 /**
  * Posts messages as one frame: a small one as a one-byte string (a byte per character), a large one
- * copied once into memory of its own that is handed over, not cloned.
+ * in memory of its own that is handed over, not cloned (copied into such memory unless it is one
+ * message made by ownedMessage, which is handed over as it is).
  */
 function post(port: MessagePort, messages: Uint8Array[], bytes: number): void {
   if (bytes < STRING_FRAME_LIMIT) {
     const frame = joinFrame(messages);
     const view = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.length);
     port.postMessage(view.toString('latin1'));
+    return;
+  }
+  // A lone message in memory of its own (a chunk of a large message) is handed over as it is.
+  if (messages.length === 1 && isOwnedMessage(messages[0])) {
+    port.postMessage(messages[0].buffer, [messages[0].buffer as ArrayBuffer]);
     return;
   }
   // An exact-size copy: the message buffers may be views of larger pooled memory.

@@ -13,8 +13,13 @@ export interface TransportEvents {
 }
 
 export interface Transport {
-  /** Largest encoded message this transport accepts, in bytes. */
+  /** Largest payload this transport accepts, in bytes (the envelope around it not counted). */
   readonly maxPayload: number;
+  /**
+   * Whether messages may be lost or duplicated on the way (fault injection): the engine then does
+   * without flow control, whose credits and clear-to-send messages must not be lost.
+   */
+  readonly lossy?: boolean;
   /** Begins delivering events. Called once, before any send. */
   start(events: TransportEvents): void;
   /**

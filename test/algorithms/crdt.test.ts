@@ -2,7 +2,7 @@
 // distributed hashmap in the simulator under drops, duplicates, reordering and healing partitions.
 import t from 'tap';
 import assert from 'node:assert/strict';
-import type { Communicator, FaultOptions } from 'dsmpi';
+import { simulate, type Communicator, type FaultOptions } from 'dsmpi';
 import {
   gcounterCanonical,
   gcounterEmpty,
@@ -14,6 +14,7 @@ import {
 import { lwwCanonical, lwwDelete, lwwEmpty, lwwMerge, lwwPut, lwwVisible, type LwwMap } from '../../algorithms/crdt/lww-map.ts';
 import { gossipUntilConverged } from '../../algorithms/crdt/anti-entropy.ts';
 import { ReplicatedMap, majority, majorityRead, serveReads } from '../../algorithms/crdt/replicated-map.ts';
+import { Tag as CrdtTag } from '../../algorithms/crdt/tags.ts';
 import { checkConverged, checkMergeLaws } from '../../algorithms/checkers/crdt.ts';
 import { forEachSeed, runSeeds } from '../helpers/run-ranks.ts';
 
@@ -188,4 +189,58 @@ t.test('majority read: ⌊n/2⌋+1 replies, the highest stamp, with a minority c
     },
   );
   t.pass('15 seeds');
+});
+
+t.test('anti-entropy converges after a long one-way partition heals (G-counter and LWW map)', async (t) => {
+  // Before: rank 0 hears the others but is not heard; it became final, pushed into the cut for its
+  // maximal linger and left; the others never learnt it and gave up after their round limit.
+  const cut: FaultOptions = { partitions: [{ from: 0, to: [1, 2], atMs: 10, untilMs: 4_000, oneWay: true }] };
+  await runSeeds(
+    3,
+    3,
+    async (comm: Communicator) => {
+      const c = gcounterIncrement(gcounterEmpty(), comm.rank, comm.rank + 1);
+      const g = await gossipUntilConverged(comm, { merge: gcounterMerge, canonical: gcounterCanonical }, c);
+      return g.converged ? gcounterCanonical(g.state) : undefined;
+    },
+    { faults: cut },
+    (r) =>
+      checkConverged(
+        r.results,
+        gcounterCanonical(
+          gcounterMerge(
+            gcounterMerge(gcounterIncrement(gcounterEmpty(), 0, 1), gcounterIncrement(gcounterEmpty(), 1, 2)),
+            gcounterIncrement(gcounterEmpty(), 2, 3),
+          ),
+        ),
+      ),
+  );
+  await runSeeds(
+    3,
+    3,
+    async (comm: Communicator) => {
+      const map = new ReplicatedMap<number>(comm.rank);
+      map.put(`k${comm.rank}`, comm.rank);
+      const g = await map.sync(comm);
+      return g.converged ? JSON.stringify(map.visible()) : undefined;
+    },
+    { faults: cut },
+    (r) => checkConverged(r.results, JSON.stringify({ k0: 0, k1: 1, k2: 2 })),
+  );
+  t.pass();
+});
+
+t.test('a majority read sends the same request in every run of a seed, whatever ran before in the process', async (t) => {
+  // Before: read request ids came from a module-level counter, so a seed's messages depended on the
+  // reads run earlier in the same process.
+  const run = async () =>
+    (
+      await simulate({ n: 2, seed: 5 }, async (comm: Communicator) => {
+        const map = new ReplicatedMap<number>(comm.rank);
+        if (comm.rank === 0) return (await majorityRead(comm, map, 'KEN', { retryMs: 20, timeoutMs: 10 })).replies;
+        return (await comm.recv<{ id: number }>(0, CrdtTag.ReadRequest)).data.id; // what rank 0 asked
+      })
+    ).results[1];
+  const first = await run();
+  t.equal(await run(), first);
 });

@@ -54,6 +54,8 @@ class Cluster {
     readonly n: number,
     public rnd: number[],
     readonly latency: (from: number, to: number) => number = () => 1,
+    /** Loses the k-th message sent (counting from 0) when it returns true. */
+    readonly lose: (k: number, from: number, to: number, tag: number) => boolean = () => false,
   ) {
     this.states = Array.from({ length: n }, (_, r) =>
       startRaft(
@@ -67,7 +69,8 @@ class Cluster {
     );
   }
   post(from: number, out: Out[]): void {
-    for (const m of out)
+    for (const m of out) {
+      if (this.lose(this.seq++, from, m.to, m.tag)) continue;
       this.queue.push({
         at: this.now + this.latency(from, m.to),
         seq: this.seq++,
@@ -76,6 +79,7 @@ class Cluster {
         tag: m.tag,
         data: structuredClone(m.data),
       });
+    }
   }
   input(rank: number, i: Input): void {
     const [, out] = stepRaft(this.states[rank], i);
@@ -625,4 +629,21 @@ t.test('a stable run: one election, the leader of term 1 serves every command', 
   t.equal(wins.length, 1, 'one leader');
   t.equal(wins[0].type === 'leader' && wins[0].term, 1);
   t.equal(r.results[0]!.log.length, 20);
+});
+
+t.test('under steady loss the leader repairs a follower with 16 conflicting entries (the back-off is not undone)', async (t) => {
+  // Before: after a refusal the leader backed nextIndex off by one, but each AppendEntries moved it
+  // forward again as if it had arrived, so one lost message restarted the back-off; with every
+  // third message lost (at random) the follower was never repaired.
+  const lost = (k: number): boolean => (Math.imul(k ^ 0x5bd1e995, 0x9e3779b1) >>> 16) % 3 === 0;
+  const leader = [1, ...new Array<number>(16).fill(3)];
+  const follower = [1, ...new Array<number>(16).fill(2)];
+  const c = new Cluster(3, [0.5, 0.5, 0.5], () => 1, lost);
+  withLog(c, 0, 3, entries(leader), 'leader');
+  withLog(c, 1, 2, entries(follower), 'follower');
+  withLog(c, 2, 3, entries(leader), 'follower');
+  c.run(2_000);
+  // Later leaders (elections under loss) may have appended no-ops: the repaired prefix is what counts.
+  t.same(terms(c.states[1].log).slice(0, leader.length), leader, 'the follower holds the leader log');
+  checkLogMatching(c.states.map((s) => ({ rank: s.rank, log: s.log })));
 });

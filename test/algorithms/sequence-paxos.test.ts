@@ -163,3 +163,20 @@ t.test('the leader crashes: another rank takes over with a higher ballot and the
   t.equal(new Set(logs).size, 1);
   t.equal(r.results[1]!.log.length, 30, "rank 0's values too: the lowest live rank submits them");
 });
+
+t.test('a rank that restarts long after the others decided still ends with the complete log', async (t) => {
+  // Before: the others left 3 s after deciding whether or not every rank knew the log, and a rank
+  // restarted from a persisted log waited for the others' farewells forever.
+  for (const [rank, atMs] of [
+    [0, 5],
+    [1, 20],
+    [2, 35],
+  ]) {
+    const r = await simulate({ n: 3, seed: 1, faults: { crashes: [{ rank, atMs, restartAfterMs: 6_000 }] }, timeLimitMs: 30_000 }, (c) =>
+      sequencePaxosMain(c, valuesOf(2)),
+    );
+    const submitted = [0, 1, 2].flatMap(valuesOf(2));
+    r.results.forEach((o, k) => checkCompleteLog(k, o!.log, submitted));
+    t.equal(r.restarts[rank], 1, `rank ${rank} restarted and ended`);
+  }
+});

@@ -160,3 +160,20 @@ t.test('one replayable run at n = 10: every rank decides one client value; telem
     );
   }
 });
+
+t.test('a rank that restarts long after the others decided still ends, knowing the decision', async (t) => {
+  // Before: the others left 3 s after deciding (maxLingerMs), whether or not every rank knew; a rank
+  // down for longer came back alone (a learner asking telemetry ranks that had exited) and waited
+  // forever. Crashes before deciding (ranks 0, 3) and right after (rank 4).
+  for (const [rank, atMs] of [
+    [0, 1],
+    [3, 1],
+    [4, 2],
+  ]) {
+    const r = await simulate({ n: 5, seed: 1, faults: { crashes: [{ rank, atMs, restartAfterMs: 6_000 }] }, timeLimitMs: 30_000 }, (c) =>
+      singlePaxosMain(c, valueOf),
+    );
+    check(r.results, 5, r.crashed);
+    t.equal(r.restarts[rank], 1, `rank ${rank} restarted and ended`);
+  }
+});

@@ -1,0 +1,59 @@
+// Every failure the fuzzer found, as its minimal schedule: each must now pass (docs/fuzzing.md).
+// Replay one by hand with `npm run fuzz -- <algorithm> --replay '<schedule>'`.
+import t from 'tap';
+import { runCase, type FaultSchedule } from 'dsmpi/fuzz';
+import { targetNamed } from '../../algorithms/fuzz-targets/index.ts';
+
+interface Regression {
+  algorithm: string;
+  what: string;
+  schedule: FaultSchedule;
+  /** Set while the fix has not landed. */
+  todo?: string;
+}
+
+const regressions: Regression[] = [
+  {
+    algorithm: 'leader-election',
+    what: 'livelock with no fault but 0.1..30 ms delays: candidates keep cancelling each other',
+    schedule: { n: 7, seed: 1244659709, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
+    todo: 'the election fix has not landed yet',
+  },
+  {
+    algorithm: 'leader-election',
+    what: 'the same livelock at n = 9',
+    schedule: { n: 9, seed: 4294967284, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
+    todo: 'the election fix has not landed yet',
+  },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'no log completes with no fault but 0.1..30 ms delays (n = 9)',
+    schedule: { n: 9, seed: 4294967284, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
+    todo: 'not fixed yet',
+  },
+  {
+    algorithm: 'single-paxos',
+    what: 'the telemetry rank restarts after the others have left and never finishes',
+    schedule: {
+      n: 8,
+      seed: 2095046715,
+      noisyForMs: 144,
+      duplicates: 0.13,
+      partitions: [
+        { side: [2, 3, 4, 6, 7], atMs: 23, forMs: 166, oneWay: true },
+        { side: [0, 3, 4, 6, 7], atMs: 45, forMs: 2, oneWay: true },
+      ],
+      crashes: [{ rank: 7, restartAfterMs: 2997, atMs: 4 }],
+      pauses: [],
+    },
+    todo: 'the restart fix has not landed yet',
+  },
+];
+
+for (const r of regressions) {
+  t.test(`${r.algorithm}: ${r.what}`, { todo: r.todo }, async (t) => {
+    const outcome = await runCase(targetNamed(r.algorithm)!, r.schedule);
+    t.ok(outcome.inModel, 'inside the fault model');
+    t.equal(outcome.verdict, 'ok', outcome.message);
+  });
+}
