@@ -1,6 +1,6 @@
 // npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
 // measured side by side in one run. Prints medians over repetitions and their ratios.
-//   npm run bench -- [--reps 5] [--only p2p,startup,collectives,paxos,flow] [--flood 3000000] [--mib 256]
+//   npm run bench -- [--reps 5] [--only p2p,startup,collectives,paxos,flow,hosts] [--flood 3000000] [--mib 256]
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -135,6 +135,11 @@ if (want('collectives')) {
   console.log('\n' + formatCollectives(await benchCollectives(Math.min(reps, 3))));
 }
 
+if (want('hosts')) {
+  const { benchSecureHosts } = await import('./secure-hosts.ts');
+  console.log('\n' + (await benchSecureHosts(Math.min(reps, 3))));
+}
+
 if (want('paxos')) {
   // Sequence Paxos, 5 ranks, stable leader: one value in flight per client, then 8 (pipelined).
   console.log('\n## Sequence Paxos under dsrun, 5 ranks (medians over repetitions)\n');
@@ -200,7 +205,20 @@ if (want('flow')) {
   const mpicc = spawnSync('mpicc', ['-O2', '-o', '/tmp/dsmpi-bench-exchange', 'bench/programs/exchange.c'], { cwd: root });
   const haveMpi = mpicc.status === 0;
   for (let r = 0; r < Math.min(reps, 3); r++) {
-    large.push(await json(...dsrun(2, 'bench/programs/large-exchange.ts', mib, rounds)));
+    const maxPayload = String(Number(mib) * 2 ** 20);
+    large.push(
+      await json(process.execPath, [
+        'launcher/dsrun.mjs',
+        '-n',
+        '2',
+        '--quiet',
+        '--max-payload',
+        maxPayload,
+        'bench/programs/large-exchange.ts',
+        mib,
+        rounds,
+      ]),
+    );
     raw.push((await json(...tsx('bench/raw-ws.ts', 'exchange', rounds, mib))).gbPerSec);
     if (haveMpi) {
       const args = ['--allow-run-as-root', '-n', '2', '--mca', 'btl', 'tcp,self', '/tmp/dsmpi-bench-exchange', mib, rounds];

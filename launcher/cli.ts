@@ -1,6 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from './bundle.ts';
+import { judgeCapacity, thisMachine } from './capacity.ts';
+import { parseDuration } from './duration.ts';
+import { mpirunSpellings, NotSupported } from './mpirun-habits.ts';
 import {
   checkRanks,
   parseDelay,
@@ -27,10 +31,18 @@ function positiveInt(name: string) {
   };
 }
 
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError(`must be a number of seconds > 0, got '${value}'.`);
-  return n;
+/** A time (`5s`, `200ms`, `1m`, or a plain number in `plainUnit`), in milliseconds; `min` is the least allowed. */
+function duration(plainUnit: 'ms' | 's', min: 'positive' | 'zero' = 'positive') {
+  return (value: string): number => {
+    let ms: number;
+    try {
+      ms = parseDuration(value, plainUnit);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message + '.');
+    }
+    if (min === 'positive' && !(ms > 0)) throw new InvalidArgumentError(`must be more than 0, got '${value}'.`);
+    return ms;
+  };
 }
 
 function envExport(value: string, previous: Record<string, string>): Record<string, string> {
@@ -57,16 +69,8 @@ function repeatable<T>(parse: (text: string) => T) {
   return (value: string, previous: T[] | undefined): T[] => [...(previous ?? []), one(value)];
 }
 
-function wholeOrZero(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number >= 0, got '${value}'.`);
-    return n;
-  };
-}
-
 const FAULT_HELP = `
-Fault injection (docs/faults.md); times count from the start of the ranks, TIME is e.g. 200ms or 1.5s:
+Fault injection (docs/faults.md); times count from the start of the ranks, TIME is e.g. 200ms, 1.5s, 1m or plain seconds:
   --kill R@TIME               kill -9 rank R at TIME                      --kill 2@1.5s
   --pause R@TIME+DURATION     SIGSTOP rank R at TIME, SIGCONT after DURATION  --pause 3@1s+2s
   --drop P                    lose each message with probability P       --drop 0.1
@@ -116,15 +120,13 @@ async function checkMain(argv: string[]): Promise<number> {
     .argument('<history>', 'a JSON array of operations, or a Jepsen log')
     .addOption(new Option('--model <model>', 'the object the clients used').choices(['register', 'kv']).default('register'))
     .option('-o, --out <file>', 'where to draw a violation (default: the history name with .html)')
-    .option('--timeout <seconds>', 'give up after this long (exit 3)', seconds)
+    .option('--timeout <time>', 'give up after this long (exit 3): 30s, 500ms, 1m or plain seconds', duration('s'))
     .showHelpAfterError('(run dsrun check --help for usage)')
     .exitOverride()
     .action((file: string, opts: { model: 'register' | 'kv'; out?: string; timeout?: number }) => {
       try {
-        exitCode = checkCommand(
-          file,
-          { model: opts.model, out: opts.out, timeoutMs: opts.timeout ? opts.timeout * 1000 : undefined },
-          (line) => process.stdout.write(line + '\n'),
+        exitCode = checkCommand(file, { model: opts.model, out: opts.out, timeoutMs: opts.timeout }, (line) =>
+          process.stdout.write(line + '\n'),
         );
       } catch (err) {
         command.error(`dsrun check: ${(err as Error).message}`, { exitCode: ExitCode.usage });
@@ -148,13 +150,23 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const program = new Command('dsrun')
     .description('Run an SPMD dsmpi program as N ranks: processes that talk over WebSockets, or threads (--threads).')
-    .version(version, '-v, --version')
-    .usage('-n N [options] program.ts [args...]')
-    .addOption(new Option('-n, --np <N>', 'number of ranks').argParser(positiveInt('-n')).makeOptionMandatory())
-    .option('--timeout <seconds>', 'kill the job after this long, reporting what each rank waits on (exit 124)', seconds)
+    .version(version, '-V, --version')
+    .usage('[-n N] [options] program [args...]')
+    .addOption(
+      new Option('-n, --np <N>', 'number of ranks (also -np N, -c N); default: one per core, or per slot of --hosts').argParser(
+        positiveInt('-n'),
+      ),
+    )
+    .addOption(new Option('-c <N>', "number of ranks (mpirun's spelling)").argParser(positiveInt('-c')).hideHelp())
+    .option(
+      '--timeout <time>',
+      'kill the job after this long (5s, 200ms, 1m, plain seconds), reporting what each rank waits on (exit 124)',
+      duration('s'),
+    )
     .option('--seed <n>', "job seed for every rank's comm.random() (default: random, printed with --verbose)", positiveIntOrZero)
     .option('-x, --export <VAR[=value]>', 'set or pass an environment variable to every rank (repeatable)', envExport, {})
     .option('-q, --quiet', 'no [rank r] prefixes on output lines')
+    .option('--tag-output', "prefix output lines with [rank r] (the default; accepted for mpirun's sake)")
     .option('--no-bundle', 'load TypeScript in each rank with tsx instead of compiling the program once')
     .option('--max-payload <bytes>', 'largest payload of a message in bytes (default 64 MiB)', positiveInt('--max-payload'))
     .option(
@@ -162,11 +174,11 @@ export async function main(argv: string[]): Promise<number> {
       "bytes of one sender's unmatched messages a rank keeps before that sender's sends wait (default 64 MiB)",
       positiveInt('--recv-buffer'),
     )
-    .option('--verbose', 'print the number of ranks and the seed to stderr')
+    .option('-v, --verbose', 'print the number of ranks and the seed to stderr')
     .option(
-      '--heartbeat-ms <ms>',
-      'ping every rank this often; in jobs that survive failures, one silent for --heartbeat-misses pings is declared lost (0: off)',
-      wholeOrZero('--heartbeat-ms'),
+      '--heartbeat-ms <time>',
+      'ping every rank this often (plain: milliseconds); in jobs that survive failures, one silent for --heartbeat-misses pings is declared lost (0: off)',
+      duration('ms', 'zero'),
       1000,
     )
     .option('--heartbeat-misses <n>', 'missed heartbeats before a rank is declared lost', positiveInt('--heartbeat-misses'), 5)
@@ -185,9 +197,10 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--trace <file>', 'write every send, delivery, drop and fault to file (JSONL, docs/traces.md)')
     .option('--summary', 'at the end, print messages and bytes per rank and per tag')
-    .option('--hosts <list>', 'run on the agents of these hosts: host[:port]:slots,... (docs/multi-host.md)')
-    .option('--hostfile <file>', 'hosts one a line: host[:port] slots=N (# comments)')
-    .option('--oversubscribe', 'allow more ranks than slots')
+    .option('-H, --hosts <list>', 'run on the agents of these hosts: host[:port]:slots,... (also --host; docs/multi-host.md)')
+    .option('--hostfile <file>', 'hosts one a line: host[:port] slots=N (# comments; also -hostfile, --machinefile)')
+    .option('--oversubscribe', 'allow more ranks than slots, or than the memory and open files of this machine hold')
+    .option('--allow-run-as-root', "accepted for mpirun's sake; no effect")
     .option('--no-ship', 'do not send the program to the hosts: run the same path on each')
     .option('--tag-host', 'prefix output lines with [rank r@host]')
     .option('--iface <name|address>', 'interface or address the ranks bind and advertise on each host')
@@ -205,9 +218,19 @@ export async function main(argv: string[]): Promise<number> {
     )
     .addHelpText(
       'after',
-      `${FAULT_HELP}\n\nOther commands:\n  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram\n  dsrun check history --model register|kv       check a client history for linearizability`,
+      `${FAULT_HELP}
+
+mpirun's options: -np, -c, -H/--host, -hostfile/--machinefile, --tag-output and --allow-run-as-root
+are accepted; --map-by, --rank-by, --bind-to, --mca, -N are refused with the reason (docs/dsrun.md).
+Standard input goes to rank 0.
+
+Other commands:
+  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram
+  dsrun check history --model register|kv       check a client history for linearizability
+  dsrun agent --listen HOST:PORT                serve jobs on this machine for --hosts (docs/multi-host.md)
+  dsrun rendezvous                              start ranks launched by mpirun or srun (docs/multi-host.md)`,
     )
-    .argument('<program>', 'the program to run (.ts or .js)')
+    .argument('<program>', 'the program to run (.ts, .mts, .js or .mjs)')
     .argument('[args...]', 'arguments passed to every rank')
     .passThroughOptions()
     .showHelpAfterError('(run dsrun --help for usage)')
@@ -218,11 +241,18 @@ export async function main(argv: string[]): Promise<number> {
       } catch {
         program.error(`dsrun: cannot find program '${file}'`, { exitCode: ExitCode.usage });
       }
+      if (opts.np !== undefined && opts.c !== undefined && opts.np !== opts.c) {
+        program.error(`error: -n ${String(opts.np)} and -c ${String(opts.c)} disagree; give one`, { exitCode: ExitCode.usage });
+      }
       const kill = (opts.kill as KillSpec[] | undefined) ?? [];
       const pause = (opts.pause as PauseSpec[] | undefined) ?? [];
       const partition = (opts.partition as PartitionSpec[] | undefined) ?? [];
+      const multiHost = opts.hosts !== undefined || opts.hostfile !== undefined ? await import('./multi-host-cli.ts') : undefined;
+      let np = 0;
       try {
-        checkRanks(opts.np as number, { kill, pause, partition });
+        // No -n: one rank per slot of the hosts, or per core of this machine (as mpirun does).
+        np = (opts.np ?? opts.c ?? (multiHost ? multiHost.slotsOf(opts) : availableParallelism())) as number;
+        checkRanks(np, { kill, pause, partition });
         parseRadix({ ...process.env, ...(opts.export as Record<string, string> | undefined) }[Env.collectiveRadix]);
       } catch (err) {
         program.error(`error: ${(err as Error).message}`, { exitCode: ExitCode.usage });
@@ -231,7 +261,6 @@ export async function main(argv: string[]): Promise<number> {
       const delay = opts.delay as { minMs: number; maxMs: number } | undefined;
       const network =
         drop || delay || partition.length > 0 ? { drop, delay, partitions: partition.length > 0 ? partition : undefined } : undefined;
-      const multiHost = opts.hosts !== undefined || opts.hostfile !== undefined ? await import('./multi-host-cli.ts') : undefined;
       if (!multiHost && [opts.tls, opts.tlsCa, opts.tlsCert, opts.tlsKey, opts.insecurePlaintext].some((o) => o !== undefined)) {
         program.error(
           'error: --tls, --tls-ca, --tls-cert, --tls-key and --insecure-plaintext apply to jobs on several hosts (--hosts/--hostfile)',
@@ -244,19 +273,33 @@ export async function main(argv: string[]): Promise<number> {
         const clash = multiHost ? '--hosts/--hostfile' : pause.length > 0 ? '--pause' : opts.bundle === false ? '--no-bundle' : undefined;
         if (clash) program.error(`error: --threads cannot be used with ${clash} (docs/threads.md)`, { exitCode: ExitCode.usage });
       }
-      let spawner: RankSpawner | undefined = opts.threads ? new ThreadSpawner(opts.np as number, !!opts.quiet) : undefined;
+      if (!multiHost) {
+        const verdict = judgeCapacity(np, opts.threads ? 'thread' : 'process', thisMachine());
+        if (verdict.refuse && !opts.oversubscribe) {
+          program.error(
+            `error: ${verdict.refuse}; use fewer ranks${opts.threads ? '' : ', --threads'}, or --oversubscribe to start anyway`,
+            {
+              exitCode: ExitCode.usage,
+            },
+          );
+        }
+        const warning = verdict.refuse ?? verdict.warn;
+        if (warning) process.stderr.write(`dsrun: warning: ${warning}\n`);
+      }
+      let spawner: RankSpawner | undefined = opts.threads ? new ThreadSpawner(np, !!opts.quiet) : undefined;
       try {
-        spawner ??= multiHost?.remoteSpawnerFrom(opts, opts.np as number, (line) => process.stderr.write(`dsrun: ${line}\n`));
+        spawner ??= multiHost?.remoteSpawnerFrom(opts, np, (line) => process.stderr.write(`dsrun: ${line}\n`));
       } catch (err) {
         program.error(`error: ${(err as Error).message}`, { exitCode: ExitCode.usage });
       }
       const seed = (opts.seed as number | undefined) ?? Math.floor(Math.random() * 2 ** 31);
-      if (opts.verbose) process.stderr.write(`dsrun: ${opts.np} ranks of ${file}, seed ${seed}\n`);
+      if (opts.verbose) process.stderr.write(`dsrun: ${np} ranks of ${file}, seed ${seed}\n`);
+      const timeoutMs = opts.timeout as number | undefined;
       exitCode = await runJob({
-        np: opts.np as number,
+        np,
         program: spawner && multiHost ? multiHost.programPathFor(file, opts) : file,
         args,
-        timeoutSec: opts.timeout as number | undefined,
+        timeoutSec: timeoutMs === undefined ? undefined : timeoutMs / 1000,
         seed,
         command: replayCommand(seed, opts.seed === undefined),
         env: opts.export as Record<string, string>,
@@ -274,8 +317,19 @@ export async function main(argv: string[]): Promise<number> {
         spawner,
       });
     });
+  let translated: string[];
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    translated = mpirunSpellings(argv, (flag) => {
+      const option = program.options.find((o) => o.short === flag || o.long === flag);
+      return !!option && (option.required || option.optional);
+    });
+  } catch (err) {
+    if (!(err instanceof NotSupported)) throw err;
+    process.stderr.write(`dsrun: ${err.message}\n(run dsrun --help for usage)\n`);
+    return ExitCode.usage;
+  }
+  try {
+    await program.parseAsync(translated, { from: 'user' });
   } catch (err) {
     const code = (err as { exitCode?: number; code?: string }).exitCode;
     if ((err as { code?: string }).code === 'commander.helpDisplayed' || (err as { code?: string }).code === 'commander.version') return 0;

@@ -1,8 +1,17 @@
 #!/usr/bin/env node
-// dsrun: the launcher's entry point. The launcher is TypeScript, loaded through tsx; the ranks it
-// starts run a bundle compiled once per job, so they do not load tsx.
-import { register } from 'tsx/esm/api';
+// dsrun: the launcher's entry point. Installed from the package, it runs the compiled launcher
+// (dist/). In a checkout of the repository, where the TypeScript sources sit beside this file, it
+// runs them through tsx, so no build step is needed there. Either way the ranks it starts run a
+// bundle compiled once per job, so they do not load tsx.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('./cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const source = new URL('./cli.ts', import.meta.url);
+let cli;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import(source.href);
+} else {
+  cli = await import('../dist/launcher/cli.js');
+}
+process.exitCode = await cli.main(process.argv.slice(2));

@@ -2,7 +2,7 @@
  * The grammar of dsrun's fault flags (docs/faults.md). Each parser takes the text of one flag and
  * returns its meaning, or throws an Error whose message is the one-line reason.
  *
- *   time      := number ('ms' | 's')                      e.g. 250ms, 1.5s, 0s
+ *   time      := number ['ms' | 's' | 'm']                e.g. 250ms, 1.5s, 1m, 2 (plain: seconds)
  *   ranks     := rank (',' rank)*                         e.g. 0,1,4
  *   --kill      rank '@' time                             kill -9 the rank at that time
  *   --pause     rank '@' time '+' time                    SIGSTOP at the first time, SIGCONT after the second
@@ -13,6 +13,8 @@
  *
  * Times count from the moment dsrun starts the ranks (the job's t0).
  */
+
+import { parseDuration } from './duration.ts';
 
 export interface KillSpec {
   rank: number;
@@ -31,12 +33,6 @@ export interface PartitionSpec {
   oneWay: boolean;
   atMs: number;
   untilMs?: number;
-}
-
-export function parseTime(text: string): number {
-  const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s)$/.exec(text.trim());
-  if (!m) throw new Error(`'${text}' is not a time; write a number with a unit, e.g. 200ms or 1.5s`);
-  return m[2] === 's' ? Number(m[1]) * 1000 : Number(m[1]);
 }
 
 function parseRank(text: string): number {
@@ -59,15 +55,15 @@ function splitOnce(text: string, sep: string, what: string): [string, string] {
 
 export function parseKill(text: string): KillSpec {
   const [rank, at] = splitOnce(text, '@', `RANK@TIME, e.g. 2@1.5s, got '${text}'`);
-  return { rank: parseRank(rank), atMs: parseTime(at) };
+  return { rank: parseRank(rank), atMs: parseDuration(at) };
 }
 
 export function parsePause(text: string): PauseSpec {
   const [rank, rest] = splitOnce(text, '@', `RANK@TIME+DURATION, e.g. 3@1s+2s, got '${text}'`);
   const [at, dur] = splitOnce(rest, '+', `RANK@TIME+DURATION, e.g. 3@1s+2s, got '${text}'`);
-  const forMs = parseTime(dur);
+  const forMs = parseDuration(dur);
   if (forMs <= 0) throw new Error(`the pause must last more than 0, got '${dur}'`);
-  return { rank: parseRank(rank), atMs: parseTime(at), forMs };
+  return { rank: parseRank(rank), atMs: parseDuration(at), forMs };
 }
 
 export function parseProbability(text: string): number {
@@ -79,8 +75,8 @@ export function parseProbability(text: string): number {
 export function parseDelay(text: string): { minMs: number; maxMs: number } {
   const parts = text.split('..');
   if (parts.length > 2) throw new Error(`expected TIME or MIN..MAX, e.g. 5ms..50ms, got '${text}'`);
-  const minMs = parseTime(parts[0]);
-  const maxMs = parts.length === 2 ? parseTime(parts[1]) : minMs;
+  const minMs = parseDuration(parts[0]);
+  const maxMs = parts.length === 2 ? parseDuration(parts[1]) : minMs;
   if (maxMs < minMs) throw new Error(`the delay's maximum ${parts[1]} is below its minimum ${parts[0]}`);
   return { minMs, maxMs };
 }
@@ -99,9 +95,9 @@ export function parsePartition(text: string): PartitionSpec {
   if (window !== undefined) {
     const parts = window.split('..');
     if (parts.length > 2) throw new Error(`expected @START or @START..END, got '@${window}'`);
-    atMs = parseTime(parts[0]);
+    atMs = parseDuration(parts[0]);
     if (parts.length === 2) {
-      untilMs = parseTime(parts[1]);
+      untilMs = parseDuration(parts[1]);
       if (untilMs <= atMs) throw new Error(`the partition ends (${parts[1]}) before it starts (${parts[0]})`);
     }
   }

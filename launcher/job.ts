@@ -245,7 +245,8 @@ export async function runJob(options: JobOptions): Promise<number> {
     };
     const child = options.spawner
       ? options.spawner.spawn(rank, rankEnv)
-      : spawn(process.execPath, argv, { env: rankEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      : // Standard input goes to rank 0, as with mpirun.
+        spawn(process.execPath, argv, { env: rankEnv, stdio: [rank === 0 ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
     const prefix = options.spawner ? options.spawner.prefix(rank) : options.quiet ? '' : `[rank ${rank}] `;
     const output = Promise.all([pipeLines(child.stdout!, process.stdout, prefix), pipeLines(child.stderr!, process.stderr, prefix)]).then(
       () => {},
@@ -307,11 +308,14 @@ export async function runJob(options: JobOptions): Promise<number> {
     };
     fire();
   };
+  /** --kill and --pause flags carried out; those that never were are reported at the end. */
+  const fired = new Set<KillSpec | PauseSpec>();
   function scheduleFaults(): void {
     for (const k of options.kill ?? []) {
       at(k.atMs, () => {
         const state = ranks[k.rank];
         if (state.exited || ending) return;
+        fired.add(k);
         state.abortReason = `killed by SIGKILL (--kill ${k.rank}@${k.atMs}ms)`;
         state.crashTraced = true;
         launcherEvents.push({
@@ -327,6 +331,7 @@ export async function runJob(options: JobOptions): Promise<number> {
       at(p.atMs, () => {
         const state = ranks[p.rank];
         if (state.exited || ending) return;
+        fired.add(p);
         const pausedAt = now();
         launcherEvents.push({
           t: pausedAt,
@@ -422,6 +427,21 @@ export async function runJob(options: JobOptions): Promise<number> {
     if (options.summary) printSummary(events.events, ranks.length, (line) => process.stderr.write(line + '\n'));
   }
 
+  for (const [flag, specs] of [
+    ['--kill', options.kill ?? []],
+    ['--pause', options.pause ?? []],
+  ] as const) {
+    for (const f of specs) {
+      if (fired.has(f)) continue;
+      const text = `${flag} ${f.rank}@${f.atMs / 1000}s${'forMs' in f ? `+${f.forMs / 1000}s` : ''}`;
+      const why = !started
+        ? 'the job ended before every rank had started'
+        : ranks[f.rank].exitedAt !== undefined && ranks[f.rank].exitedAt! - t0 < f.atMs
+          ? `rank ${f.rank} had ended at ${((ranks[f.rank].exitedAt! - t0) / 1000).toFixed(2)} s`
+          : `the job ended at ${(endedAt / 1000).toFixed(2)} s`;
+      log(`${text} did not fire: ${why}`);
+    }
+  }
   if (timedOut) return ExitCode.timeout;
   if (failure) {
     if (failure.rank >= 0) {

@@ -10,7 +10,7 @@ import { DEFAULT_RENDEZVOUS_JOB } from '../runtime/protocol/rendezvous.ts';
 import { SECRET_ENV } from '../runtime/protocol/agent-messages.ts';
 import { isLoopback, startAgent } from './agent.ts';
 import { Coordinator } from './coordinator.ts';
-import { DEFAULT_AGENT_PORT, parseHostfile, parseHostList, placeRanks } from './hosts.ts';
+import { DEFAULT_AGENT_PORT, parseHostfile, parseHostList, placeRanks, type HostEntry } from './hosts.ts';
 import { RemoteSpawner, type RemoteOptions } from './remote-job.ts';
 
 const USAGE = 2;
@@ -202,16 +202,27 @@ export async function rendezvousMain(argv: string[]): Promise<number> {
   return code;
 }
 
+/** The hosts of --hosts or --hostfile, or undefined for a job on this machine. */
+function hostsOf(opts: Record<string, unknown>): HostEntry[] | undefined {
+  const list = opts.hosts as string | undefined;
+  const file = opts.hostfile as string | undefined;
+  if (list === undefined && file === undefined) return undefined;
+  if (list !== undefined && file !== undefined) throw new Error('give --hosts or --hostfile, not both');
+  return list !== undefined ? parseHostList(list) : parseHostfile(readFileSync(file!, 'utf8'), file);
+}
+
+/** The slots of all the hosts of --hosts or --hostfile: the ranks of a job without -n. */
+export function slotsOf(opts: Record<string, unknown>): number {
+  return (hostsOf(opts) ?? []).reduce((sum, h) => sum + h.slots, 0);
+}
+
 /**
  * The spawner of a job with --hosts or --hostfile, or undefined for a job on this machine. Throws a
  * usage error (its message) for a bad host list, too few slots, or a missing secret.
  */
 export function remoteSpawnerFrom(opts: Record<string, unknown>, np: number, log: (line: string) => void): RemoteSpawner | undefined {
-  const list = opts.hosts as string | undefined;
-  const file = opts.hostfile as string | undefined;
-  if (list === undefined && file === undefined) return undefined;
-  if (list !== undefined && file !== undefined) throw new Error('give --hosts or --hostfile, not both');
-  const hosts = list !== undefined ? parseHostList(list) : parseHostfile(readFileSync(file!, 'utf8'), file);
+  const hosts = hostsOf(opts);
+  if (!hosts) return undefined;
   const placement = placeRanks(hosts, np, !!opts.oversubscribe);
   const secret = readSecret(opts.secretFile as string | undefined);
   if (!secret && !hosts.every((h) => isLoopback(h.host))) {

@@ -1,7 +1,7 @@
 import { realClock } from './clock.ts';
 import type { Communicator } from './communicator.ts';
 import { Engine } from './engine.ts';
-import { DsError, ErrorCode } from './errors.ts';
+import { DsError, ErrorCode, isDsError } from './errors.ts';
 import { runLocal } from './local.ts';
 import { dsrunSpawnService } from './dsrun-spawn.ts';
 import type { MembershipOutcome, MembershipService, SpawnInfo, SpawnService } from './rank-context.ts';
@@ -32,12 +32,25 @@ export interface RunOptions {
   recvBufferBytes?: number;
 }
 
+/** Set by the first run(): a process is one rank of one job. */
+let ran = false;
+
 /**
  * Runs `main` as this process's rank of the job dsrun started. Started without dsrun (a plain
- * `npx tsx program.ts`), it runs a job of one rank. An uncaught error on any rank aborts the whole
- * job with that rank's message and stack. When every rank's `main` has returned, the process exits 0.
+ * `node program.mjs` or `npx tsx program.ts`), it runs a job of one rank. An uncaught error on any
+ * rank aborts the whole job with that rank's message and stack. run() resolves when every rank's
+ * `main` has returned and the job's links are closed, the same under dsrun and without it: code
+ * after it runs, and the process ends when that code is done. A process calls run() once; a second
+ * call throws DS_ERR_INVALID_ARGUMENT.
  */
 export async function run(main: (world: Communicator) => Promise<unknown> | unknown, options: RunOptions = {}): Promise<void> {
+  if (ran) {
+    throw new DsError(
+      ErrorCode.InvalidArgument,
+      'run(): called a second time in this process; a process is one rank of one job, so do all the work in one main',
+    );
+  }
+  ran = true;
   // Under mpirun or srun: rank and size from their variables (runtime/transport/launch-env.ts).
   const env = await launchEnv(process.env);
   if (!env[Env.rendezvous]) {
@@ -224,10 +237,13 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   await engine.shutdown();
   traceFile?.close();
   control.close();
-  process.exit(0);
+  process.off('uncaughtException', onUncaught);
+  process.off('unhandledRejection', onUncaught);
 }
 
+/** What dsrun prints of a rank's uncaught error: its first line names a DsError's code. */
 function errorText(err: unknown): string {
+  if (isDsError(err)) return [`${err.code}: ${err.message}`, ...(err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l))].join('\n');
   if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
   return `uncaught value: ${String(err)}`;
 }

@@ -18,9 +18,19 @@ interface Replica {
   canonical: string | undefined;
 }
 
-/** The canonical join of every replica's own updates; undefined if a replica's are unknown (it crashed). */
-function joinOf<S>(own: Array<S | undefined>, merge: (a: S, b: S) => S, empty: S, canonical: (s: S) => string): string | undefined {
-  return own.includes(undefined) ? undefined : canonical((own as S[]).reduce(merge, empty));
+/**
+ * The canonical join of every replica's own updates; undefined when some are unknown: a replica that
+ * crashed for good returned none, and a restarted one returned only its last incarnation's.
+ */
+function joinOf<S>(
+  r: SimulationResult<{ canonical: string | undefined }>,
+  own: Array<S | undefined>,
+  merge: (a: S, b: S) => S,
+  empty: S,
+  canonical: (s: S) => string,
+): string | undefined {
+  if (own.includes(undefined) || r.restarts.some((k) => k > 0)) return undefined;
+  return canonical((own as S[]).reduce(merge, empty));
 }
 
 /**
@@ -60,6 +70,7 @@ export const gcounter: FuzzTarget<Replica & { mine: GCounter }> = {
           checkReplicas(
             r,
             joinOf(
+              r,
               r.results.map((x) => x?.mine),
               gcounterMerge,
               gcounterEmpty(),
@@ -99,6 +110,7 @@ export const lwwMap: FuzzTarget<Replica & { written: LwwMap<number> }> = {
           checkReplicas(
             r,
             joinOf(
+              r,
               r.results.map((x) => x?.written),
               lwwMerge,
               lwwEmpty<number>(),

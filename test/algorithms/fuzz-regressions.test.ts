@@ -8,8 +8,6 @@ interface Regression {
   algorithm: string;
   what: string;
   schedule: FaultSchedule;
-  /** Set while the fix has not landed. */
-  todo?: string;
 }
 
 const regressions: Regression[] = [
@@ -17,19 +15,16 @@ const regressions: Regression[] = [
     algorithm: 'leader-election',
     what: 'livelock with no fault but 0.1..30 ms delays: candidates keep cancelling each other',
     schedule: { n: 7, seed: 1244659709, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
-    todo: 'the election fix has not landed yet',
   },
   {
     algorithm: 'leader-election',
     what: 'the same livelock at n = 9',
     schedule: { n: 9, seed: 4294967284, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
-    todo: 'the election fix has not landed yet',
   },
   {
     algorithm: 'sequence-paxos',
     what: 'no log completes with no fault but 0.1..30 ms delays (n = 9)',
     schedule: { n: 9, seed: 4294967284, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
-    todo: 'not fixed yet',
   },
   {
     algorithm: 'single-paxos',
@@ -46,12 +41,11 @@ const regressions: Regression[] = [
       crashes: [{ rank: 7, restartAfterMs: 2997, atMs: 4 }],
       pauses: [],
     },
-    todo: 'the restart fix has not landed yet',
   },
 ];
 
 for (const r of regressions) {
-  t.test(`${r.algorithm}: ${r.what}`, { todo: r.todo }, async (t) => {
+  t.test(`${r.algorithm}: ${r.what}`, async (t) => {
     const outcome = await runCase(targetNamed(r.algorithm)!, r.schedule);
     t.ok(outcome.inModel, 'inside the fault model');
     t.equal(outcome.verdict, 'ok', outcome.message);

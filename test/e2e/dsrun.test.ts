@@ -63,7 +63,6 @@ t.test('bad usage: one-line error and a usage hint, exit 2', async (t) => {
     ['-n', '0', 'examples/hello.ts'],
     ['-n', '2', 'no/such/file.ts'],
     ['--bogus', '-n', '2', 'examples/hello.ts'],
-    ['examples/hello.ts'],
   ]) {
     const r = await dsrun(args);
     t.equal(r.code, 2, `exit 2 for ${args.join(' ')}`);
@@ -72,8 +71,10 @@ t.test('bad usage: one-line error and a usage hint, exit 2', async (t) => {
   }
   const help = await dsrun(['--help']);
   t.equal(help.code, 0);
-  t.match(help.stdout, /Usage: dsrun -n N \[options\] program\.ts \[args\.\.\.\]/);
-  t.match(help.stdout, /--timeout <seconds>/);
+  t.match(help.stdout, /Usage: dsrun \[-n N\] \[options\] program \[args\.\.\.\]/);
+  t.match(help.stdout, /dsrun agent --listen/, 'the other commands are listed: agent');
+  t.match(help.stdout, /dsrun rendezvous/, 'and rendezvous');
+  t.match(help.stdout, /--timeout <time>/);
   const version = await dsrun(['--version']);
   t.equal(version.code, 0);
   t.match(version.stdout, /^\d+\.\d+\.\d+/);

@@ -169,7 +169,7 @@ t.test("--summary: counts match the program's known traffic and the trace", asyn
 
 t.test('bad fault specs: one-line error, exit 2', async (t) => {
   const cases: Array<[string[], RegExp]> = [
-    [['--kill', '2@1.5'], /'1\.5' is not a time/],
+    [['--kill', '2@soon'], /'soon' is not a time/],
     [['--kill', '9@1s'], /--kill: rank 9 does not exist; the job has ranks 0\.\.2/],
     [['--pause', '1@1s'], /RANK@TIME\+DURATION/],
     [['--drop', '1.5'], /'1\.5' is not a probability/],
@@ -187,5 +187,5 @@ t.test('bad fault specs: one-line error, exit 2', async (t) => {
   }
   const help = await dsrun(['--help']);
   t.match(help.stdout, /--partition A>B\[@T1\[\.\.T2\]\]/);
-  t.match(help.stdout, /--heartbeat-ms <ms>/);
+  t.match(help.stdout, /--heartbeat-ms <time>/);
 });

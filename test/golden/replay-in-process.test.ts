@@ -30,11 +30,6 @@ const moreRuns: Record<string, GoldenRun> = {
   },
 };
 
-/** Runs known not to replay yet, and why. */
-const pending: Record<string, string> = {
-  'majority-read': 'replicated-map.ts draws read ids from a module-level counter (being moved into the map)',
-};
-
 t.test('each algorithm replays byte for byte after the others ran at other seeds', async (t) => {
   const runs = Object.entries({ ...goldenRuns, ...moreRuns });
   const first = new Map<string, string>();
@@ -43,6 +38,6 @@ t.test('each algorithm replays byte for byte after the others ran at other seeds
   for (const [, run] of [...runs].reverse()) await traceOf(run, run.seed + 1000);
   for (const [name, run] of runs) {
     const again = await traceOf(run, run.seed);
-    t.ok(again === first.get(name), `${name}: seed ${run.seed} gives the same ${again.length} bytes of trace`, { todo: pending[name] });
+    t.ok(again === first.get(name), `${name}: seed ${run.seed} gives the same ${again.length} bytes of trace`);
   }
 });
