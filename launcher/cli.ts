@@ -79,7 +79,7 @@ Fault injection (docs/faults.md); times count from the start of the ranks, TIME 
   --partition A>B[@T1[..T2]]  one way: only messages from A to B are dropped          --partition 0,1>2,3
 Random choices derive from --seed (the same seed gives the same drops and delays per message).`;
 
-/** `dsrun view run.jsonl [-o run.html] [--text] [--tags tags.json]`: draws a trace. */
+/** `dsrun view run.jsonl [-o run.html] [--text] [--tags tags.json] [--compare other.jsonl]`: draws a trace. */
 async function viewMain(argv: string[]): Promise<number> {
   const command = new Command('dsrun view')
     .description('Draw a trace (from dsrun --trace or the simulator) as a space-time diagram (docs/viewer.md).')
@@ -87,10 +87,11 @@ async function viewMain(argv: string[]): Promise<number> {
     .option('-o, --out <file>', 'where to write the HTML page (default: the trace name with .html)')
     .option('--text', 'print the run as text instead')
     .option('--report', 'print the run report instead: traffic per rank and tag, marked operations')
-    .option('--tags <file>', 'JSON names for tags, e.g. {"Prepare": 1, "Promise": 2}')
+    .option('--tags <file>', 'JSON names for tags the trace does not name, e.g. {"Prepare": 1, "Promise": 2}')
+    .option('--compare <trace>', 'a second run to show below the first, aligned by logical time, with where they first differ')
     .showHelpAfterError('(run dsrun view --help for usage)')
     .exitOverride()
-    .action((trace: string, opts: { out?: string; text?: boolean; report?: boolean; tags?: string }) => {
+    .action((trace: string, opts: { out?: string; text?: boolean; report?: boolean; tags?: string; compare?: string }) => {
       const { view } = viewModule!;
       try {
         const result = view(trace, opts);
@@ -225,7 +226,7 @@ are accepted; --map-by, --rank-by, --bind-to, --mca, -N are refused with the rea
 Standard input goes to rank 0.
 
 Other commands:
-  dsrun view run.jsonl [-o run.html] [--text]   draw a trace as a space-time diagram
+  dsrun view run.jsonl [-o run.html] [--text] [--compare b.jsonl]   draw a trace as a space-time diagram
   dsrun check history --model register|kv       check a client history for linearizability
   dsrun agent --listen HOST:PORT                serve jobs on this machine for --hosts (docs/multi-host.md)
   dsrun rendezvous                              start ranks launched by mpirun or srun (docs/multi-host.md)`,

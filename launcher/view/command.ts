@@ -14,6 +14,8 @@ export interface ViewOptions {
   report?: boolean;
   /** A JSON file mapping tag names to numbers (an algorithm's Tag table) or numbers to names. */
   tags?: string;
+  /** A second trace to compare with (the page shows both, aligned by logical time). */
+  compare?: string;
 }
 
 /** Reads `{ "Prepare": 1, … }` or `{ "1": "Prepare", … }` into number → name. */
@@ -34,6 +36,9 @@ export function view(traceFile: string, options: ViewOptions = {}): { written?: 
   if (options.report) return { text: formatReport(computeReport(events)) };
   if (options.text) return { text: renderText(events, tagNames) };
   const out = options.out ?? traceFile.replace(/(\.jsonl)?$/, '.html');
-  writeFileSync(out, renderHtml(events, { title: basename(traceFile), tagNames }));
+  const compare = options.compare
+    ? { events: parseTrace(readFileSync(options.compare, 'utf8')), title: basename(options.compare) }
+    : undefined;
+  writeFileSync(out, renderHtml(events, { title: basename(traceFile), tagNames, compare }));
   return { written: out };
 }

@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
-import { simulate, type TraceEvent } from 'dsmpi';
+import type { TraceEvent } from 'dsmpi';
 import { indexMessages } from '../../launcher/view/message-index.ts';
 import { renderHtml } from '../../launcher/view/space-time-html.ts';
 import { renderText } from '../../launcher/view/space-time-text.ts';
@@ -52,64 +48,3 @@ t.test('the page is self-contained: no fetches, data cannot close its script', a
   t.notMatch(html, /<\/script><script>alert/, 'a payload cannot end the data script');
   t.match(html, /3 ranks · 3 messages · 1 dropped/);
 });
-
-const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-
-function dumpDom(file: string, hash = ''): Promise<string> {
-  const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    `--user-data-dir=${mkdtempSync(join(tmpdir(), 'dsmpi-chromium-'))}`,
-    '--window-size=1400,800',
-    '--dump-dom',
-    `file://${file}${hash}`,
-  ];
-  return new Promise((resolve, reject) =>
-    execFile(chromium!, args, { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
-  );
-}
-
-t.test(
-  'the diagram renders in a headless browser',
-  { skip: chromium ? false : 'chromium is not installed (apt-get install chromium)' },
-  async (t) => {
-    const run = await simulate(
-      {
-        n: 4,
-        seed: 5,
-        faults: { drop: 0.1, partitions: [{ from: [0], to: [3], atMs: 1, untilMs: 4 }], crashes: [{ rank: 2, atMs: 6 }] },
-        rankErrors: 'record',
-      },
-      async (c) => {
-        for (let i = 0; i < 6; i++) {
-          await c.send(i, (c.rank + 1) % c.size, 5);
-          await c.recv(undefined, undefined, { timeoutMs: 2 }).catch(() => {});
-        }
-      },
-    );
-    const messages = indexMessages(run.trace);
-    const arrows = messages.reduce((s, m) => s + m.deliveries.length, 0);
-    const drops = messages.filter((m) => m.dropped).length;
-    t.ok(drops > 0 && arrows > 0, `the run has ${arrows} deliveries and ${drops} drops`);
-    const file = join(mkdtempSync(join(tmpdir(), 'dsmpi-view-')), 'run.html');
-    writeFileSync(file, renderHtml(run.trace, { title: 'test run', tagNames: { 5: 'Token' } }));
-    const page = await dumpDom(file);
-    // Only the drawn diagram (the page's own script contains the same class names).
-    const dom = /<svg id="diagram"[\s\S]*<\/svg>/.exec(page)?.[0] ?? '';
-    const count = (re: RegExp): number => dom.match(re)?.length ?? 0;
-    t.equal(count(/class="lane-label"/g), 4, 'one lane per rank');
-    t.equal(count(/class="msg( selected)?"/g), arrows, 'an arrow per delivery');
-    t.equal(count(/class="msg dropped/g), drops, 'a dashed line per drop');
-    t.equal(count(/class="crash"/g), 1, 'the crash is marked');
-    t.equal(count(/class="partition"/g), 1, 'the partition is shaded');
-    t.match(dom, /class="msg-label"[^>]*>Token</, 'messages are labelled by tag name');
-    const selected = await dumpDom(file, '#msg=0');
-    t.match(selected, /<th>sent at<\/th><td>[\d.]+ ms, Lamport 1, vector \[/, 'a selected message shows its Lamport and vector time');
-  },
-);

@@ -1,0 +1,56 @@
+// Regenerates docs/viewer/: a small trace and a screenshot of every example in examples/README.md.
+//   node --import tsx test/view/gallery.mts [name ...]
+// Each example runs under dsrun with --seed 1 and --trace; its page is drawn by headless Chromium
+// at 1000×440 (real-time layout), and the PNG is cut to 32 colours when ImageMagick is installed.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { openBrowser, load } from './browser.ts';
+
+const MAX_EVENTS = 1500;
+/** Arguments that keep a run short. */
+const SMALLER: Record<string, string[]> = { pingpong: ['20'] };
+const root = new URL('../../', import.meta.url).pathname;
+const out = `${root}docs/viewer/`;
+mkdirSync(`${out}traces`, { recursive: true });
+const only = process.argv.slice(2);
+const rows = readFileSync(`${root}examples/README.md`, 'utf8')
+  .split('\n')
+  .map((line) => /^\| `([\w-]+)\.ts`.*?\| `npx dsrun ([^`]+)`/.exec(line))
+  .filter((m): m is RegExpExecArray => m !== null)
+  .filter((m) => only.length === 0 || only.includes(m[1]));
+const session = await openBrowser(1000, 560);
+try {
+  for (const [, name, command] of rows) {
+    // Optional arguments ([laps=3], [a|b]) are left out, except where a smaller run is asked for.
+    const args = command
+      .replace(/\[[^\]]*\]/g, '')
+      .trim()
+      .split(/\s+/)
+      .concat(SMALLER[name] ?? []);
+    const trace = `${out}traces/${name}.jsonl`;
+    const file = args.indexOf(`examples/${name}.ts`);
+    const dsrunArgs = [...args.slice(0, file), '--seed', '1', '--quiet', '--trace', trace, ...args.slice(file)];
+    try {
+      execFileSync('node', [`${root}launcher/dsrun.mjs`, ...dsrunArgs], { cwd: root, stdio: 'ignore', timeout: 120_000 });
+    } catch (err) {
+      process.stderr.write(`${name}: dsrun ${dsrunArgs.join(' ')}: ${(err as Error).message.split('\n')[0]} (trace kept if written)\n`);
+    }
+    if (!existsSync(trace)) continue;
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    // Kept small: a long run keeps its first MAX_EVENTS events (a prefix of a trace is a trace).
+    if (lines.length > MAX_EVENTS + 1) writeFileSync(trace, lines.slice(0, MAX_EVENTS).join('\n') + '\n');
+    const html = `/tmp/dsmpi-gallery-${process.pid}-${name}.html`;
+    execFileSync('node', [`${root}launcher/dsrun.mjs`, 'view', trace, '-o', html], { stdio: 'ignore' });
+    await load(session.page, html);
+    const png = `${out}${name}.png`;
+    await session.page.screenshot({ path: png, clip: { x: 0, y: 0, width: 1000, height: 440 } });
+    try {
+      execFileSync('convert', [png, '-colors', '32', `PNG8:${png}`], { stdio: 'ignore' });
+    } catch {
+      // no ImageMagick: the full-colour PNG stays
+    }
+    process.stdout.write(`${name}: ${png}\n`);
+  }
+} finally {
+  await session.close();
+}
