@@ -1,8 +1,9 @@
-import type { Communicator } from './communicator.ts';
+import type { CommScope } from './comm-scope.ts';
 import { ANY_SOURCE } from './constants.ts';
 import type { Engine } from './engine.ts';
 import { DsError, ErrorCode, isDsError } from './errors.ts';
 import type { Matcher, Message, PostedReceive } from './matching.ts';
+import { PointToPoint } from './point-to-point.ts';
 import { assertPlainData } from './payload.ts';
 import { knomialNode } from './knomial.ts';
 import { checkOperand, resolveOp, type ReduceOp } from './reduce-ops.ts';
@@ -25,10 +26,20 @@ const FOLD_IN = 0;
 const FOLD_OUT = STEPS - 1;
 const FORWARD = STEPS - 2;
 
+/** What the collectives need of a communicator (the Communicator facade is one). */
+export interface CollectiveComm {
+  readonly rank: number;
+  readonly size: number;
+  readonly engine: Engine;
+  readonly collective: CollectiveState;
+}
+
 /** Collective state of one communicator: its context's matcher and the call sequence. */
 export class CollectiveState {
-  readonly comm: Communicator;
+  readonly scope: CommScope;
   readonly context: number;
+  /** The collective context's point-to-point path (its matcher, dead-peer checks). */
+  readonly p2p: PointToPoint;
   readonly matcher: Matcher;
   readonly active = new Set<CollectiveOp>();
   freed = false;
@@ -38,13 +49,28 @@ export class CollectiveState {
   lastBarrier: Request<void> | undefined;
   private seq = 0;
 
-  constructor(comm: Communicator) {
-    this.comm = comm;
-    this.context = comm.context + 1;
-    const world = comm.group.length === comm.engine.size && comm.group.every((w, i) => w === i);
-    this.matcher = comm.engine.openContext(this.context, world ? undefined : comm.group);
-    this.arrivals = world && comm.context === 0 ? comm.engine.worldArrivals : undefined;
-    statesOf(comm.engine).add(this);
+  constructor(scope: CommScope) {
+    this.scope = scope;
+    this.context = scope.context + 1;
+    const world = scope.isWorld;
+    this.p2p = new PointToPoint(
+      scope.engine,
+      this.context,
+      { world: scope.group, byWorld: false, noun: 'rank', flow: false },
+      world ? undefined : scope.group,
+    );
+    this.matcher = this.p2p.matcher;
+    this.arrivals = world && scope.context === 0 ? scope.engine.worldArrivals : undefined;
+    scope.rankContext.addLossListener(this);
+  }
+
+  get group(): readonly number[] {
+    return this.scope.group;
+  }
+
+  /** A member was lost: every collective in progress fails. */
+  memberLost(local: number, reason: string): void {
+    this.failAll((what) => new DsError(ErrorCode.PeerLost, `${what}: rank ${local} of the communicator was lost (${reason})`));
   }
 
   /**
@@ -53,13 +79,13 @@ export class CollectiveState {
    * communicator; rejects with DS_ERR_PEER_LOST if a member is dead or dies meanwhile.
    */
   start<T>(what: string, body: (op: CollectiveOp) => Promise<T>): Request<T> {
-    const engine = this.comm.engine;
+    const engine = this.scope.engine;
     if (this.freed) throw new DsError(ErrorCode.Closed, `${what}: the communicator was freed`);
-    if (this.comm.revoked) throw new DsError(ErrorCode.Revoked, `${what}: the communicator was revoked`);
+    if (this.scope.engine.isRevoked(this.scope.context)) throw new DsError(ErrorCode.Revoked, `${what}: the communicator was revoked`);
     const seq = this.seq;
     this.seq = (this.seq + 1) % SEQ_SPAN;
     const request = new Request<T>(what, engine.clock.now());
-    const deadMember = engine.dead.size === 0 ? -1 : this.comm.group.findIndex((w) => engine.dead.has(w));
+    const deadMember = engine.dead.size === 0 ? -1 : this.scope.group.findIndex((w) => engine.dead.has(w));
     if (deadMember >= 0) {
       request.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${deadMember} of the communicator is dead`));
       return request;
@@ -112,29 +138,28 @@ export class CollectiveOp {
     this.state = state;
     this.seq = seq;
     this.what = what;
-    this.rank = state.comm.rank;
-    this.size = state.comm.size;
+    this.rank = state.scope.rank;
+    this.size = state.scope.size;
   }
 
   send(dest: number, step: number, data: unknown): void {
     if (this.failure) throw this.failure;
-    const { comm, context } = this.state;
-    const sent = comm.engine.send(comm.group[dest], Kind.Message, context, this.seq * STEPS + step, data, this.what);
+    const { scope, context } = this.state;
+    const sent = scope.engine.send(scope.group[dest], Kind.Message, context, this.seq * STEPS + step, data, this.what);
     if (sent) (this.sends ??= []).push(sent);
   }
 
   recv(source: number, step: number): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
-    const { comm, matcher } = this.state;
+    const { p2p, matcher } = this.state;
     const tag = this.seq * STEPS + step;
-    const ready = matcher.take(source, tag);
+    const ready = p2p.take(source, tag);
     if (ready) return Promise.resolve(ready.data);
     // (From ANY_SOURCE: start() already refused a communicator with a dead member, and failAll() fails this call if one dies.)
-    if (source !== ANY_SOURCE && comm.engine.dead.has(comm.group[source])) {
-      return Promise.reject(new DsError(ErrorCode.PeerLost, `${this.what}: rank ${source} is dead`));
-    }
+    const gone = p2p.unreachable(source, this.what);
+    if (gone) return Promise.reject(gone);
     // A bare promise the matcher settles directly: no Request and no extra promise per message.
-    return new Promise((resolve, reject) => matcher.post(new PostedRecv(this, source, tag, comm.clock.now(), resolve, reject)));
+    return new Promise((resolve, reject) => matcher.post(new PostedRecv(this, source, tag, p2p.clock.now(), resolve, reject)));
   }
 
   /**
@@ -152,7 +177,7 @@ export class CollectiveOp {
    */
   recvFromChildren(children: readonly number[], root: number, step: number): Promise<unknown[]> {
     if (this.failure) return Promise.reject(this.failure);
-    const { comm, matcher } = this.state;
+    const { p2p, matcher } = this.state;
     const tag = this.seq * STEPS + step;
     const out = new Array<unknown>(children.length);
     return new Promise((resolve, reject) => {
@@ -161,17 +186,18 @@ export class CollectiveOp {
         out[index] = data;
         if (--missing === 0) resolve(out);
       };
-      const now = comm.clock.now();
+      const now = p2p.clock.now();
       for (let i = 0; i < children.length; i++) {
         const source = (children[i] + root) % this.size;
-        const ready = matcher.take(source, tag);
+        const ready = p2p.take(source, tag);
         if (ready) {
           out[i] = ready.data;
           continue;
         }
-        if (comm.engine.dead.has(comm.group[source])) {
+        const gone = p2p.unreachable(source, this.what);
+        if (gone) {
           // What is already posted is withdrawn when the call fails (fail()).
-          reject(new DsError(ErrorCode.PeerLost, `${this.what}: rank ${source} is dead`));
+          reject(gone);
           return;
         }
         missing++;
@@ -190,10 +216,10 @@ export class CollectiveOp {
   private sendEach(count: number, dest: (i: number) => number, step: number, data: unknown): void {
     if (this.failure) throw this.failure;
     if (count === 0) return;
-    const { comm, context } = this.state;
-    const bytes = comm.engine.encode(Kind.Message, context, this.seq * STEPS + step, data, this.what);
+    const { scope, context } = this.state;
+    const bytes = scope.engine.encode(Kind.Message, context, this.seq * STEPS + step, data, this.what);
     for (let i = 0; i < count; i++) {
-      const sent = comm.engine.deliver(comm.group[dest(i)], bytes, this.what);
+      const sent = scope.engine.deliver(scope.group[dest(i)], bytes, this.what);
       if (sent) (this.sends ??= []).push(sent);
     }
   }
@@ -276,39 +302,18 @@ class PostedRecv implements PostedReceive, Completion<Message> {
   }
 }
 
-// --- per-engine registry: fails collectives of communicators that lose a member ---
-
-const registry = new WeakMap<Engine, Set<CollectiveState>>();
-
-function statesOf(engine: Engine): Set<CollectiveState> {
-  let states = registry.get(engine);
-  if (!states) {
-    const created = new Set<CollectiveState>();
-    states = created;
-    registry.set(engine, created);
-    engine.onPeerLost((world, reason) => {
-      for (const s of created) {
-        const local = s.comm.group.indexOf(world);
-        if (local < 0) continue;
-        s.failAll((what) => new DsError(ErrorCode.PeerLost, `${what}: rank ${local} of the communicator was lost (${reason})`));
-      }
-    });
-  }
-  return states;
-}
-
 /** Frees the collective side of a communicator (communicator.free()). */
 export function freeCollectives(state: CollectiveState): void {
   if (state.freed) return;
   state.freed = true;
   state.failAll((what) => new DsError(ErrorCode.Closed, `${what}: the communicator was freed`));
-  statesOf(state.comm.engine).delete(state);
-  state.comm.engine.closeContext(state.context);
+  state.scope.rankContext.removeLossListener(state);
+  state.p2p.close();
 }
 
 // --- argument checks (programmer errors throw at once, before any I/O) ---
 
-function checkRoot(comm: Communicator, root: number, what: string): void {
+function checkRoot(comm: CollectiveComm, root: number, what: string): void {
   if (Number.isInteger(root) && root >= 0 && root < comm.size) return;
   throw new DsError(
     ErrorCode.InvalidRank,
@@ -316,7 +321,7 @@ function checkRoot(comm: Communicator, root: number, what: string): void {
   );
 }
 
-function checkChunks(comm: Communicator, chunks: unknown, what: string): asserts chunks is unknown[] {
+function checkChunks(comm: CollectiveComm, chunks: unknown, what: string): asserts chunks is unknown[] {
   if (Array.isArray(chunks) && chunks.length === comm.size) return;
   const got = Array.isArray(chunks) ? `${chunks.length} chunks` : kindOf(chunks);
   throw new DsError(ErrorCode.InvalidArgument, `${what}: needs an array of exactly ${comm.size} chunks (one per rank), got ${got}`);
@@ -572,7 +577,7 @@ export async function scanAlgo(op: CollectiveOp, data: unknown, reduceOp: Reduce
 
 // --- the public calls (Communicator delegates here) ---
 
-export function ibarrier(comm: Communicator): Request<void> {
+export function ibarrier(comm: CollectiveComm): Request<void> {
   const state = comm.collective;
   const arrivals = state.arrivals;
   if (arrivals) {
@@ -583,7 +588,7 @@ export function ibarrier(comm: Communicator): Request<void> {
   return comm.collective.start('barrier()', (op) => (k ? barrierKnomial(op, k) : barrierAlgo(op)));
 }
 
-export function ibcast<T>(comm: Communicator, data: T, root = 0): Request<T> {
+export function ibcast<T>(comm: CollectiveComm, data: T, root = 0): Request<T> {
   const what = `bcast(root=${root})`;
   checkRoot(comm, root, what);
   if (comm.rank === root) assertPlainData(data, what);
@@ -591,7 +596,7 @@ export function ibcast<T>(comm: Communicator, data: T, root = 0): Request<T> {
   return comm.collective.start(what, (op) => bcastKnomial(op, data, root, k ?? 2, 0));
 }
 
-export function ireduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum', root = 0): Request<T | undefined> {
+export function ireduce<T>(comm: CollectiveComm, data: T, reduceOp: ReduceOp<T> = 'sum', root = 0): Request<T | undefined> {
   const what = `reduce(op=${opName(reduceOp)}, root=${root})`;
   checkRoot(comm, root, what);
   resolveOp(reduceOp, what);
@@ -601,7 +606,7 @@ export function ireduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 
   return comm.collective.start(what, (op) => reduceAlgo(op, data, reduceOp, root, k ?? 2) as Promise<T | undefined>);
 }
 
-export function iallreduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T> {
+export function iallreduce<T>(comm: CollectiveComm, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T> {
   const what = `allreduce(op=${opName(reduceOp)})`;
   resolveOp(reduceOp, what);
   checkOperand(reduceOp, data, what);
@@ -613,14 +618,14 @@ export function iallreduce<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T>
   );
 }
 
-export function igather<T>(comm: Communicator, data: T, root = 0): Request<T[] | undefined> {
+export function igather<T>(comm: CollectiveComm, data: T, root = 0): Request<T[] | undefined> {
   const what = `gather(root=${root})`;
   checkRoot(comm, root, what);
   assertPlainData(data, what);
   return comm.collective.start(what, (op) => gatherAlgo(op, data, root) as Promise<T[] | undefined>);
 }
 
-export function iscatter<T>(comm: Communicator, chunks: readonly T[] | undefined, root = 0): Request<T> {
+export function iscatter<T>(comm: CollectiveComm, chunks: readonly T[] | undefined, root = 0): Request<T> {
   const what = `scatter(root=${root})`;
   checkRoot(comm, root, what);
   if (comm.rank === root) {
@@ -630,20 +635,20 @@ export function iscatter<T>(comm: Communicator, chunks: readonly T[] | undefined
   return comm.collective.start(what, (op) => scatterAlgo(op, chunks as unknown[] | undefined, root) as Promise<T>);
 }
 
-export function iallgather<T>(comm: Communicator, data: T): Request<T[]> {
+export function iallgather<T>(comm: CollectiveComm, data: T): Request<T[]> {
   const what = 'allgather()';
   assertPlainData(data, what);
   return comm.collective.start(what, (op) => allgatherAlgo(op, data) as Promise<T[]>);
 }
 
-export function ialltoall<T>(comm: Communicator, chunks: readonly T[]): Request<T[]> {
+export function ialltoall<T>(comm: CollectiveComm, chunks: readonly T[]): Request<T[]> {
   const what = 'alltoall()';
   checkChunks(comm, chunks, what);
   assertPlainData(chunks, what);
   return comm.collective.start(what, (op) => alltoallAlgo(op, chunks as unknown[]) as Promise<T[]>);
 }
 
-export function iscan<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T> {
+export function iscan<T>(comm: CollectiveComm, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T> {
   const what = `scan(op=${opName(reduceOp)})`;
   resolveOp(reduceOp, what);
   checkOperand(reduceOp, data, what);
@@ -651,7 +656,7 @@ export function iscan<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 's
   return comm.collective.start(what, (op) => scanAlgo(op, data, reduceOp, true) as Promise<T>);
 }
 
-export function iexscan<T>(comm: Communicator, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T | undefined> {
+export function iexscan<T>(comm: CollectiveComm, data: T, reduceOp: ReduceOp<T> = 'sum'): Request<T | undefined> {
   const what = `exscan(op=${opName(reduceOp)})`;
   resolveOp(reduceOp, what);
   checkOperand(reduceOp, data, what);

@@ -1,31 +1,24 @@
 import type { Clock } from './clock.ts';
-import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.ts';
+import { ANY_SOURCE, ANY_TAG } from './constants.ts';
 import type { Engine } from './engine.ts';
-import { DsError, ErrorCode } from './errors.ts';
-import type { Matcher, Message, Status } from './matching.ts';
-import { Request, type Completion, type PendingOperation } from './request.ts';
+import type { Message, Status } from './matching.ts';
+import type { Request } from './request.ts';
 import type { DurableStorage } from './storage.ts';
 import { noteValue } from './protocol/trace-event.ts';
-import { describe, type Describe } from './payload.ts';
 import * as coll from './collectives.ts';
 import { CollectiveState } from './collectives.ts';
+import { CommScope, type NewGroup } from './comm-scope.ts';
+import type { Intercomm } from './intercomm.ts';
+import { PointToPoint, type RecvOptions } from './point-to-point.ts';
+import type { RankContext, SpawnOptions } from './rank-context.ts';
 import type { ReduceOp } from './reduce-ops.ts';
 import * as comms from './split.ts';
 import { agree as agreeComm, shrink as shrinkComm } from './shrink.ts';
-import { parentOf, retireRank, spawnRanks, type Intercomm, type SpawnOptions } from './spawn.ts';
+import { retireRank, spawnRanks } from './spawn.ts';
 import { createCounter, type Counter, type CounterOptions } from './one-sided/counter.ts';
 import { createWindow, type Window, type WindowOptions } from './one-sided/window.ts';
 
-export interface RecvOptions {
-  /** Reject with DS_ERR_TIMEOUT if nothing matches within this many milliseconds. */
-  timeoutMs?: number;
-  /**
-   * Where to write a Uint8Array payload: the message's `data` is then the part of `into` it fills
-   * (a large message is written there as its chunks arrive, without another copy). A payload that
-   * does not fit fails the receive with DS_ERR_PAYLOAD_TOO_LARGE; other payloads arrive as usual.
-   */
-  into?: Uint8Array;
-}
+export type { RecvOptions } from './point-to-point.ts';
 
 /**
  * A group of ranks that talk among themselves (MPI_Comm). Point-to-point traffic runs on its own
@@ -43,19 +36,32 @@ export class Communicator {
   readonly context: number;
   /** @internal world rank of each member. */
   readonly group: readonly number[];
-  private readonly matcher: Matcher;
+  /** @internal what the features of this communicator know of it. */
+  readonly scope: CommScope;
+  /** @internal the point-to-point path of this communicator's context. */
+  readonly p2p: PointToPoint;
 
   /** @internal use run(), split() or dup(). */
-  constructor(engine: Engine, context: number, group: readonly number[]) {
-    this.engine = engine;
+  constructor(rankContext: RankContext, context: number, group: readonly number[]) {
+    const scope = new CommScope(rankContext, context, group);
+    this.scope = scope;
+    this.engine = scope.engine;
     this.context = context;
     this.group = group;
-    this.size = group.length;
-    this.rank = group.indexOf(engine.rank);
-    this.clock = engine.clock;
-    this.matcher = engine.openContext(context, isWorld(group, engine.size) ? undefined : group, true);
-    this.collective = new CollectiveState(this); // opens context + 1 (runtime/collectives.ts)
+    this.size = scope.size;
+    this.rank = scope.rank;
+    this.clock = scope.engine.clock;
+    this.p2p = new PointToPoint(
+      scope.engine,
+      context,
+      { world: group, byWorld: false, noun: 'rank', flow: true },
+      scope.isWorld ? undefined : group,
+    );
+    this.collective = new CollectiveState(scope); // opens context + 1 (runtime/collectives.ts)
   }
+
+  /** A communicator of this rank on a context and members agreed by split, dup or shrink. */
+  private make = (g: NewGroup): Communicator => new Communicator(this.scope.rankContext, g.context, g.group);
 
   /** A float in [0, 1) from this rank's seeded stream (replays with the job seed). */
   random(): number {
@@ -64,127 +70,32 @@ export class Communicator {
 
   /** Sends `data` to `dest` with `tag`. Resolves once the message is handed to the network. */
   send(data: unknown, dest: number, tag = 0): Promise<void> {
-    const what = (): string => `send to rank ${dest} with tag ${tag}`;
-    this.checkRank(dest, what, false);
-    this.checkTag(tag, what, false);
-    this.checkOpen(what);
-    if (dest === PROC_NULL) return Promise.resolve();
-    return this.engine.sendPointToPoint(this.group[dest], this.context, tag, data, what) ?? Promise.resolve();
+    return this.p2p.send(data, dest, tag, () => `send to rank ${dest} with tag ${tag}`);
   }
 
   /** Non-blocking send (MPI_Isend). Argument errors throw at once, before anything is sent. */
   isend(data: unknown, dest: number, tag = 0): Request<void> {
-    const what = (): string => `send to rank ${dest} with tag ${tag}`;
-    this.checkRank(dest, what, false);
-    this.checkTag(tag, what, false);
-    this.checkOpen(what);
-    if (dest === PROC_NULL) return SENT;
-    const sent = this.engine.sendPointToPoint(this.group[dest], this.context, tag, data, what);
-    if (sent === undefined) return SENT;
-    const request = new Request<void>(`send(dest=${dest}, tag=${tag}) held by backpressure`, this.clock.now());
-    this.engine.inflight.add(request);
-    sent.then(
-      () => {
-        this.engine.inflight.delete(request);
-        request.resolve();
-      },
-      (err) => {
-        this.engine.inflight.delete(request);
-        request.reject(err);
-      },
-    );
-    return request;
+    return this.p2p.isend(data, dest, tag, () => `send to rank ${dest} with tag ${tag}`);
   }
 
   /** Receives a message matching `source` and `tag` (wildcards ANY_SOURCE, ANY_TAG). */
   recv<T = unknown>(source = ANY_SOURCE, tag = ANY_TAG, options: RecvOptions = {}): Promise<Message<T>> {
-    const describeRecv = (): string => `recv(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
-    this.checkRank(source, describeRecv, true);
-    this.checkTag(tag, describeRecv, true);
-    this.checkOpen(describeRecv);
-    if (source === PROC_NULL) return Promise.resolve({ source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
-    const ready = this.receiveNow(source, tag, options.into, describeRecv);
-    if (ready) return Promise.resolve(ready as Message<T> | Promise<Message<T>>);
-    const what = describeRecv();
-    // A bare promise rather than a Request: the common blocking case stays on V8's fast await path.
-    return new Promise((resolve, reject) => {
-      const op = { description: what, startedAt: this.clock.now(), resolve, reject };
-      this.postReceive(source, tag, op as Completion<Message>, options, what);
-    });
+    return this.p2p.recv<T>(source, tag, options, () => `recv(source=${fmtSource(source)}, tag=${fmtTag(tag)})`);
   }
 
   /** Non-blocking receive (MPI_Irecv): an awaitable request that can be tested or cancelled. */
   irecv<T = unknown>(source = ANY_SOURCE, tag = ANY_TAG, options: RecvOptions = {}): Request<Message<T>> {
-    const what = `recv(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
-    this.checkRank(source, what, true);
-    this.checkTag(tag, what, true);
-    this.checkOpen(what);
-    const now = this.clock.now();
-    if (source === PROC_NULL) {
-      return Request.resolved(what, now, { source: PROC_NULL, tag: ANY_TAG, data: undefined as T });
-    }
-    const ready = this.receiveNow(source, tag, options.into, what);
-    if (ready && !(ready instanceof Promise)) return Request.resolved(what, now, ready as Message<T>);
-    if (ready) {
-      const request = new Request<Message<T>>(what, now);
-      ready.then(
-        (m) => request.resolve(m as Message<T>),
-        (err) => request.reject(err),
-      );
-      return request;
-    }
-    const request: Request<Message<T>> = new Request(what, now, () => this.matcher.withdraw(request));
-    this.postReceive(source, tag, request as Request<Message>, options, what);
-    return request;
-  }
-
-  /** A receive completed by a message already here (its data may still have to come: a large message). */
-  private receiveNow(source: number, tag: number, into: Uint8Array | undefined, what: Describe): Message | Promise<Message> | undefined {
-    if (into !== undefined && !(into instanceof Uint8Array)) {
-      throw new DsError(ErrorCode.InvalidArgument, `${describe(what)}: into must be a Uint8Array`);
-    }
-    try {
-      return this.matcher.receive(source, tag, into);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  private postReceive(source: number, tag: number, op: Completion<Message>, options: RecvOptions, what: string): void {
-    const { timeoutMs, into } = options;
-    if (source !== ANY_SOURCE && this.engine.dead.has(this.group[source])) {
-      op.reject(new DsError(ErrorCode.PeerLost, `${what}: rank ${source} is dead`));
-      return;
-    }
-    if (source !== ANY_SOURCE && this.engine.retired.has(this.group[source])) {
-      op.reject(new DsError(ErrorCode.Retired, `${what}: rank ${source} has retired`));
-      return;
-    }
-    this.matcher.post({ source, tag, request: op, into, clearTimer: this.timer(op, timeoutMs, what) });
+    return this.p2p.irecv<T>(source, tag, options, `recv(source=${fmtSource(source)}, tag=${fmtTag(tag)})`);
   }
 
   /** Waits until a matching message is available, without receiving it (MPI_Probe). */
   probe(source = ANY_SOURCE, tag = ANY_TAG, options: RecvOptions = {}): Request<Status> {
-    const what = `probe(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
-    this.checkRank(source, what, true);
-    this.checkTag(tag, what, true);
-    this.checkOpen(what);
-    const now = this.clock.now();
-    const ready = this.iprobe(source, tag);
-    if (ready) return Request.resolved(what, now, ready);
-    const request: Request<Status> = new Request(what, now, () => this.matcher.withdraw(request));
-    this.matcher.postProbe({ source, tag, request, clearTimer: this.timer(request, options.timeoutMs, what) });
-    return request;
+    return this.p2p.probe(source, tag, options, `probe(source=${fmtSource(source)}, tag=${fmtTag(tag)})`);
   }
 
   /** The status of a matching message if one is waiting, else undefined (MPI_Iprobe). */
   iprobe(source = ANY_SOURCE, tag = ANY_TAG): Status | undefined {
-    const what = `iprobe(source=${fmtSource(source)}, tag=${fmtTag(tag)})`;
-    this.checkRank(source, what, true);
-    this.checkTag(tag, what, true);
-    this.checkOpen(what);
-    const m = this.matcher.peek(source, tag);
-    return m ? { source: m.source, tag: m.tag } : undefined;
+    return this.p2p.iprobe(source, tag, `iprobe(source=${fmtSource(source)}, tag=${fmtTag(tag)})`);
   }
 
   /** Sends to `dest` and receives from `source` at once (MPI_Sendrecv): no deadlock in a ring. */
@@ -273,47 +184,6 @@ export class Communicator {
 
   // ---- END failures and durable storage ----
 
-  /** Starts a timeout timer for a pending request; returns its canceller. */
-  private timer(
-    request: PendingOperation & { reject(err: unknown): void },
-    timeoutMs: number | undefined,
-    what: string,
-  ): (() => void) | undefined {
-    if (timeoutMs === undefined) return undefined;
-    if (!(timeoutMs >= 0)) {
-      throw new DsError(ErrorCode.InvalidArgument, `${what}: timeoutMs must be a number >= 0, got ${timeoutMs}`);
-    }
-    return this.clock.setTimer(timeoutMs, () => {
-      if (this.matcher.withdraw(request)) {
-        request.reject(new DsError(ErrorCode.Timeout, `${what} timed out after ${timeoutMs} ms`));
-      }
-    });
-  }
-
-  private checkOpen(what: Describe): void {
-    if (this.collective.freed) throw new DsError(ErrorCode.Closed, `${describe(what)}: the communicator was freed`);
-    if (this.revoked) throw new DsError(ErrorCode.Revoked, `${describe(what)}: the communicator was revoked`);
-  }
-
-  private checkRank(rank: number, what: Describe, wildcard: boolean): void {
-    if (Number.isInteger(rank) && ((rank >= 0 && rank < this.size) || rank === PROC_NULL)) return;
-    if (wildcard && rank === ANY_SOURCE) return;
-    throw new DsError(
-      ErrorCode.InvalidRank,
-      `${describe(what)}: rank ${String(rank)} is not valid; size is ${this.size} (ranks 0..${this.size - 1}` +
-        `${wildcard ? ', ANY_SOURCE' : ''} or PROC_NULL)`,
-    );
-  }
-
-  private checkTag(tag: number, what: Describe, wildcard: boolean): void {
-    if (Number.isInteger(tag) && tag >= 0 && tag <= TAG_UB) return;
-    if (wildcard && tag === ANY_TAG) return;
-    throw new DsError(
-      ErrorCode.InvalidArgument,
-      `${describe(what)}: tag ${String(tag)} is not valid; tags are integers 0..${TAG_UB}${wildcard ? ' or ANY_TAG' : ''}`,
-    );
-  }
-
   // ---- BEGIN dynamic processes (runtime/spawn.ts, docs/dynamic-processes.md) ----
 
   /**
@@ -322,12 +192,12 @@ export class Communicator {
    * `world` holds the ranks spawned together; their `world.parent` leads back here.
    */
   spawn(n: number, options: SpawnOptions = {}): Promise<Intercomm> {
-    return spawnRanks(this, n, options);
+    return spawnRanks(this.scope, n, options);
   }
 
   /** For a spawned rank, the intercommunicator to the rank that spawned it (index 0); else undefined. */
   get parent(): Intercomm | undefined {
-    return parentOf(this.engine);
+    return this.scope.rankContext.parent;
   }
 
   /**
@@ -336,7 +206,7 @@ export class Communicator {
    * promise never settles: make it the last thing the program does.
    */
   retire(): Promise<never> {
-    return retireRank(this.engine);
+    return retireRank(this.scope.rankContext);
   }
 
   // ---- END dynamic processes ----
@@ -439,12 +309,12 @@ export class Communicator {
 
   /** Collective: sub-communicators by `color`, ranks ordered by `key` then rank; UNDEFINED gives undefined (MPI_Comm_split). */
   split(color: number, key: number = this.rank): Promise<Communicator | undefined> {
-    return comms.split(this, color, key).then();
+    return comms.split(this.collective, color, key, this.make).then();
   }
 
   /** Collective: the same ranks on new contexts (MPI_Comm_dup). */
   dup(): Promise<Communicator> {
-    return comms.dup(this).then();
+    return comms.dup(this.collective, this.make).then();
   }
 
   /**
@@ -452,7 +322,7 @@ export class Communicator {
    * order (ULFM's shrink; under dsrun the coordinator decides who is alive). See docs/faults.md.
    */
   shrink(): Promise<Communicator> {
-    return shrinkComm(this);
+    return shrinkComm(this.scope, this.make);
   }
 
   /**
@@ -475,35 +345,28 @@ export class Communicator {
    * that took part, dead ones left out (ULFM's MPIX_Comm_agree). Works on a revoked communicator.
    */
   agree(flag: boolean): Promise<boolean> {
-    return agreeComm(this, flag);
+    return agreeComm(this.scope, flag);
   }
 
   /** Frees the communicator on this rank, once its operations are done (MPI_Comm_free). */
   free(): void {
-    comms.free(this);
+    comms.free(this.collective, this.p2p);
   }
 
   /** Collective: a shared counter hosted by `root`, updated atomically by every member (docs/one-sided.md). */
   counter(options: CounterOptions = {}): Promise<Counter> {
-    return createCounter(this, options).then();
+    return createCounter(this.collective, options).then();
   }
 
   /** Collective: a window of `length` slots hosted by `root` (docs/one-sided.md). */
   window<T = number>(options: WindowOptions<T>): Promise<Window<T>> {
-    return createWindow<T>(this, options).then();
+    return createWindow<T>(this.collective, options).then();
   }
 
   // --- end of collectives, communicators and one-sided ---
 }
 
 const NO_OPERATION = { end(): void {} };
-
-/** What every send that went straight to the network returns: a request already complete. */
-const SENT = Request.resolved<void>('send', 0, undefined);
-
-function isWorld(group: readonly number[], worldSize: number): boolean {
-  return group.length === worldSize && group.every((w, i) => w === i);
-}
 
 function fmtSource(source: number): string {
   return source === ANY_SOURCE ? 'ANY_SOURCE' : String(source);

@@ -1,6 +1,6 @@
 import type { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
-import type { SpawnService } from './spawn.ts';
+import type { SpawnService } from './rank-context.ts';
 import type { CoordinatorToRank, RankToCoordinator } from './protocol/rendezvous.ts';
 
 /**

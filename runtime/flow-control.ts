@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { DsError, ErrorCode } from './errors.ts';
-import type { Message } from './matching.ts';
+import type { Message } from './message.ts';
 
 /** Default bound of the memory a rank keeps for the unmatched point-to-point messages of one sender. */
 export const DEFAULT_RECV_BUFFER = 64 * 1024 * 1024;

@@ -5,7 +5,8 @@
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB, UNDEFINED } from './constants.ts';
 export { DsError, ErrorCode, isDsError } from './errors.ts';
 export { Communicator, type RecvOptions } from './communicator.ts';
-export { Intercomm, type SpawnOptions } from './spawn.ts';
+export { Intercomm } from './intercomm.ts';
+export type { SpawnOptions } from './rank-context.ts';
 export type { ReduceOp, ReduceOpName, ReduceFn } from './reduce-ops.ts';
 export { Counter, type CounterOp, type CounterOptions } from './one-sided/counter.ts';
 export { Window, type WindowOptions, type AccumulateOp, type LockType } from './one-sided/window.ts';

@@ -1,5 +1,6 @@
 import { realClock, type Clock } from './clock.ts';
-import { Communicator } from './communicator.ts';
+import type { Communicator } from './communicator.ts';
+import { startRank } from './start-rank.ts';
 import { Engine } from './engine.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import { MemoryNetwork, type MemoryNetworkOptions } from './transport/memory.ts';
@@ -50,11 +51,7 @@ export function startLocal<T>(options: LocalOptions, main: (comm: Communicator) 
       abort: (code, reason) => abortJob(new DsError(ErrorCode.Aborted, `job aborted with code ${code}: ${reason}`)),
       report: options.report ? (err) => options.report!(rank, err) : undefined,
     });
-    return new Communicator(
-      engine,
-      0,
-      Array.from({ length: options.n }, (_, i) => i),
-    );
+    return startRank(engine, {});
   });
   // Mains start on a later turn, so the caller holds the returned job before any rank runs.
   const started = Promise.resolve();

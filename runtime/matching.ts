@@ -1,13 +1,9 @@
 import { ANY_SOURCE, ANY_TAG } from './constants.ts';
 import { receiveInto, type Rendezvous } from './flow-control.ts';
 import type { Completion, PendingOperation } from './request.ts';
+import type { Message } from './message.ts';
 
-/** A received message: who sent it (rank in the communicator), its tag, and the payload. */
-export interface Message<T = unknown> {
-  source: number;
-  tag: number;
-  data: T;
-}
+export type { Message } from './message.ts';
 
 /** What probe reports about a message without receiving it. */
 export interface Status {

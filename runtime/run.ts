@@ -1,11 +1,11 @@
 import { realClock } from './clock.ts';
-import { Communicator } from './communicator.ts';
+import type { Communicator } from './communicator.ts';
 import { Engine } from './engine.ts';
 import { DsError, ErrorCode, isDsError } from './errors.ts';
 import { runLocal } from './local.ts';
-import { setMembershipService, type MembershipOutcome } from './shrink.ts';
 import { dsrunSpawnService } from './dsrun-spawn.ts';
-import { joinAsChild, setSpawnService, type SpawnInfo } from './spawn.ts';
+import type { MembershipOutcome, MembershipService, SpawnInfo, SpawnService } from './rank-context.ts';
+import { startRank } from './start-rank.ts';
 import { ControlChannel } from './transport/control-channel.ts';
 import { FaultyTransport } from './transport/faulty.ts';
 import { msgpackCodec } from './transport/codec.ts';
@@ -151,32 +151,23 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
       process.exit(0);
     },
   );
-  setSpawnService(
-    engine,
-    threadLinks
-      ? {
-          spawn: () =>
-            Promise.reject(new DsError(ErrorCode.InvalidArgument, 'spawn(): not available when ranks are threads (dsrun --threads)')),
-          retire: dynamic.service.retire,
-        }
-      : dynamic.service,
-  );
-  const childWorld = env[Env.spawn] ? joinAsChild(engine, JSON.parse(env[Env.spawn]!) as SpawnInfo) : undefined;
-  // The world exists before any peer can reach this rank (thread links are live from the start).
-  const world =
-    childWorld ??
-    new Communicator(
-      engine,
-      0,
-      Array.from({ length: size }, (_, i) => i),
-    );
-  setMembershipService(engine, {
+  const spawn: SpawnService = threadLinks
+    ? {
+        spawn: () =>
+          Promise.reject(new DsError(ErrorCode.InvalidArgument, 'spawn(): not available when ranks are threads (dsrun --threads)')),
+        retire: dynamic.service.retire,
+      }
+    : dynamic.service;
+  const membership: MembershipService = {
     shrink: (key, members, nextContext, flag) =>
       new Promise((resolve) => {
         shrinkWaiters.set(key, resolve);
         void control?.send({ t: 'shrink', key, members: [...members], nextContext, flag });
       }),
-  });
+  };
+  // The world exists before any peer can reach this rank (thread links are live from the start).
+  const spawned = env[Env.spawn] ? (JSON.parse(env[Env.spawn]!) as SpawnInfo) : undefined;
+  const world = startRank(engine, { spawn, membership }, spawned);
   const onMessage = (msg: CoordinatorToRank): void => {
     switch (msg.t) {
       case 'peer':

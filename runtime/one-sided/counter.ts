@@ -1,4 +1,4 @@
-import type { Communicator } from '../communicator.ts';
+import type { CollectiveState } from '../collectives.ts';
 import { DsError, ErrorCode } from '../errors.ts';
 import { Request } from '../request.ts';
 import { createWindow, type Window } from './window.ts';
@@ -64,10 +64,10 @@ function checkNumber(value: unknown, what: string): void {
 }
 
 /** Collective: creates a counter hosted by `root`. */
-export function createCounter(comm: Communicator, options: CounterOptions = {}): Request<Counter> {
+export function createCounter(collective: CollectiveState, options: CounterOptions = {}): Request<Counter> {
   const what = 'counter()';
   if (options.initial !== undefined) checkNumber(options.initial, what);
-  const created = createWindow<number>(comm, { root: options.root, length: 1, initial: options.initial ?? 0 }, what);
+  const created = createWindow<number>(collective, { root: options.root, length: 1, initial: options.initial ?? 0 }, what);
   // Wrap without a second collective: same sequence number, same completion.
   return mapRequest(created, (w) => new Counter(w));
 }

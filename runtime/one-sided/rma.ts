@@ -1,11 +1,11 @@
-import type { Communicator } from '../communicator.ts';
 import type { Engine } from '../engine.ts';
 import { DsError, ErrorCode } from '../errors.ts';
 import { Request } from '../request.ts';
 import { Kind, type Envelope } from '../wire.ts';
 
 /**
- * The wire side of one-sided operations, one per engine (the engine has one handler per kind).
+ * The wire side of one-sided operations, one per rank (the engine has one handler per kind; the
+ * rank context makes it on first use).
  * A request is `[RmaRequest, context, objectId, [reqId, code, ...args]]`, served by the host's
  * runtime; the reply is `[RmaReply, context, objectId, [reqId, 0, value]]` or
  * `[..., [reqId, 1, errorCode, message]]`. Objects are named by (communicator context, object id),
@@ -143,24 +143,4 @@ export class RmaEndpoint {
     }
     for (const obj of this.hosted.values()) obj.originLost(rank);
   }
-}
-
-const endpoints = new WeakMap<Engine, RmaEndpoint>();
-
-export function rmaEndpoint(engine: Engine): RmaEndpoint {
-  let ep = endpoints.get(engine);
-  if (!ep) {
-    ep = new RmaEndpoint(engine);
-    endpoints.set(engine, ep);
-  }
-  return ep;
-}
-
-const objectCounts = new WeakMap<Communicator, number>();
-
-/** The id of the next one-sided object of `comm` (creation is collective: the same on every member). */
-export function nextObjectId(comm: Communicator): number {
-  const id = objectCounts.get(comm) ?? 0;
-  objectCounts.set(comm, id + 1);
-  return id;
 }

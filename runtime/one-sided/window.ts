@@ -1,11 +1,11 @@
-import { barrierAlgo } from '../collectives.ts';
-import type { Communicator } from '../communicator.ts';
+import { barrierAlgo, type CollectiveState } from '../collectives.ts';
+import type { CommScope } from '../comm-scope.ts';
 import { DsError, ErrorCode } from '../errors.ts';
 import { assertPlainData } from '../payload.ts';
 import { isReduceOpName, REDUCE_OP_NAMES, type ReduceOpName } from '../reduce-ops.ts';
 import type { Request } from '../request.ts';
 import { HostedWindow } from './host.ts';
-import { nextObjectId, RmaCode, rmaEndpoint, type RmaEndpoint } from './rma.ts';
+import { RmaCode, type RmaEndpoint } from './rma.ts';
 
 /** How accumulate and fetchAndOp combine the slot with the value: a built-in op, or 'replace'. */
 export type AccumulateOp = ReduceOpName | 'replace';
@@ -29,7 +29,8 @@ export interface WindowOptions<T> {
 export class Window<T = number> {
   readonly root: number;
   readonly length: number;
-  private readonly comm: Communicator;
+  private readonly comm: CommScope;
+  private readonly collective: CollectiveState;
   private readonly id: number;
   private readonly endpoint: RmaEndpoint;
   private readonly hostRank: number;
@@ -39,12 +40,14 @@ export class Window<T = number> {
   private freed = false;
 
   /** @internal use comm.window(). */
-  constructor(comm: Communicator, id: number, root: number, length: number) {
+  constructor(collective: CollectiveState, id: number, root: number, length: number) {
+    const comm = collective.scope;
     this.comm = comm;
+    this.collective = collective;
     this.id = id;
     this.root = root;
     this.length = length;
-    this.endpoint = rmaEndpoint(comm.engine);
+    this.endpoint = comm.rankContext.rma;
     this.hostRank = comm.group[root];
   }
 
@@ -109,7 +112,7 @@ export class Window<T = number> {
    */
   fence(): Promise<void> {
     if (this.freed) throw closed('fence()');
-    return this.comm.collective
+    return this.collective
       .start('window.fence()', async (op) => {
         await this.idle();
         await barrierAlgo(op);
@@ -121,7 +124,7 @@ export class Window<T = number> {
   free(): Promise<void> {
     if (this.freed) throw closed('free()');
     this.freed = true;
-    return this.comm.collective
+    return this.collective
       .start('window.free()', async (op) => {
         await this.idle();
         await barrierAlgo(op);
@@ -172,7 +175,7 @@ function closed(what: string): DsError {
   return new DsError(ErrorCode.Closed, `${what}: the window was freed`);
 }
 
-function checkRoot(comm: Communicator, root: number, what: string): void {
+function checkRoot(comm: CommScope, root: number, what: string): void {
   if (Number.isInteger(root) && root >= 0 && root < comm.size) return;
   throw new DsError(
     ErrorCode.InvalidRank,
@@ -181,7 +184,8 @@ function checkRoot(comm: Communicator, root: number, what: string): void {
 }
 
 /** Collective: creates a window of `length` slots hosted by `root` (MPI_Win_allocate). */
-export function createWindow<T = number>(comm: Communicator, options: WindowOptions<T>, what = 'window()'): Request<Window<T>> {
+export function createWindow<T = number>(collective: CollectiveState, options: WindowOptions<T>, what = 'window()'): Request<Window<T>> {
+  const comm = collective.scope;
   const root = options.root ?? 0;
   const length = options.length;
   const initial = options.initial ?? (0 as T);
@@ -190,14 +194,14 @@ export function createWindow<T = number>(comm: Communicator, options: WindowOpti
     throw new DsError(ErrorCode.InvalidArgument, `${what}: length must be an integer >= 1, got ${String(length)}`);
   }
   assertPlainData(initial, what);
-  const id = nextObjectId(comm);
-  const endpoint = rmaEndpoint(comm.engine);
-  return comm.collective.start(what, async (op) => {
+  const id = comm.objects++;
+  const endpoint = comm.rankContext.rma;
+  return collective.start(what, async (op) => {
     if (comm.rank === root) {
       endpoint.host(comm.context, id, (respond) => new HostedWindow(length, initial, respond));
     }
     // Nobody sends a request before the host has the object.
     await barrierAlgo(op);
-    return new Window<T>(comm, id, root, length);
+    return new Window<T>(collective, id, root, length);
   });
 }

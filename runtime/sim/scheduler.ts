@@ -1,6 +1,16 @@
 import { EventQueue, type SimEvent } from './event-queue.ts';
 
 /**
+ * The driver's one choice: which event runs next. It removes that event from the queue and returns
+ * it (undefined when the queue is empty). The simulator takes the earliest, by time and then by
+ * scheduling order; a systematic explorer of schedules would pass its own.
+ */
+export type EventChooser = (queue: EventQueue) => SimEvent | undefined;
+
+/** The simulator's choice: the earliest event, ties in the order they were scheduled. */
+export const earliestFirst: EventChooser = (queue) => queue.pop();
+
+/**
  * The simulation's one source of time and order: a queue of events in virtual time. Time moves only
  * when an event runs, straight to that event's time, so long timeouts cost nothing. Events at one
  * time run in the order they were scheduled; all randomness is drawn by callers from the seed.
@@ -14,6 +24,11 @@ export class Scheduler {
   private readonly queue = new EventQueue();
   private readonly paused = new Set<number>();
   private readonly held = new Map<number, SimEvent[]>();
+  private readonly choose: EventChooser;
+
+  constructor(choose: EventChooser = earliestFirst) {
+    this.choose = choose;
+  }
 
   get nowMs(): number {
     return this.nowUs / 1000;
@@ -65,10 +80,10 @@ export class Scheduler {
     }
   }
 
-  /** Runs the next event (holding back those of paused ranks); false when the queue is empty. */
+  /** Runs the event the chooser picks (holding back those of paused ranks); false when the queue is empty. */
   step(): boolean {
     for (;;) {
-      const e = this.queue.pop();
+      const e = this.choose(this.queue);
       if (!e) return false;
       if (e.cancelled) continue;
       this.nowUs = e.timeUs;

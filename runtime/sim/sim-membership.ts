@@ -1,4 +1,4 @@
-import type { MembershipOutcome, MembershipService } from '../shrink.ts';
+import type { MembershipOutcome, MembershipService } from '../services.ts';
 
 interface Call {
   members: readonly number[];

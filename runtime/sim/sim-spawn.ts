@@ -1,7 +1,7 @@
 import type { Communicator } from '../communicator.ts';
 import type { Engine } from '../engine.ts';
 import { DsError, ErrorCode } from '../errors.ts';
-import type { SpawnInfo, SpawnService } from '../spawn.ts';
+import type { SpawnInfo, SpawnService } from '../rank-context.ts';
 import type { TraceEvent } from '../protocol/trace-event.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { SimNetwork } from './sim-network.ts';

@@ -12,8 +12,7 @@ import { msgpackCodec } from '../transport/codec.ts';
 import { SimMembership } from './sim-membership.ts';
 import { SimStorage } from './storage.ts';
 import { simSpawnService, type SimSpawnContext, type SpawnSlot } from './sim-spawn.ts';
-import { joinAsChild, setSpawnService } from '../spawn.ts';
-import { setMembershipService } from '../shrink.ts';
+import { startRank } from '../start-rank.ts';
 import { summarizeTrace, type TraceSummary } from '../protocol/trace-summary.ts';
 import { TraceRecorder } from './trace.ts';
 import { VirtualClock } from './virtual-clock.ts';
@@ -235,11 +234,14 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     });
     for (const d of stopped) engine.peerLost(d, 'crashed');
     for (const s of slots) if (s.retired) engine.peerRetired(s.rank);
-    setSpawnService(engine, simSpawnService(spawning, slot, alive));
-    setMembershipService(engine, membership.service(rank, alive));
     slot.engine = engine;
     slot.done = false;
-    const comm = slot.spawn ? joinAsChild(engine, slot.spawn) : new Communicator(engine, 0, world);
+    const comm = startRank(
+      engine,
+      { spawn: simSpawnService(spawning, slot, alive), membership: membership.service(rank, alive) },
+      slot.spawn,
+      world,
+    );
     (async () => (slot.main ?? main)(comm))().then(
       (value) => {
         if (!alive()) return;
