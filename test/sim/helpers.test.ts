@@ -87,7 +87,8 @@ t.test('traces: JSONL round trip, and summaries of messages and bytes per rank a
   t.equal(text, formatTrace(parseTrace(text)), 'parse then format gives the same bytes');
   const lines = text.trimEnd().split('\n');
   t.equal(lines.length, r.trace.length);
-  t.match(JSON.parse(lines[0]), { t: 0, ev: 'send', rank: 1, lamport: 1, to: 0, msg: 1, kind: 0, ctx: 0, tag: 11 });
+  t.match(JSON.parse(lines[0]), { t: 0, ev: 'run', seed: 2 }, 'a trace opens with its seed');
+  t.match(JSON.parse(lines[1]), { t: 0, ev: 'send', rank: 1, lamport: 1, to: 0, msg: 1, kind: 0, ctx: 0, tag: 11 });
   const deliver = r.trace.find((e) => e.ev === 'deliver')!;
   t.ok(deliver.lamport! >= 2, 'Lamport time: a delivery comes after its send');
   const s = summarizeTrace(parseTrace(text), 3);
