@@ -1,7 +1,7 @@
 // Regenerates docs/viewer/: a small trace and a screenshot of every example in examples/README.md.
 //   node --import tsx test/view/gallery.mts [name ...]
 // Each example runs under dsrun with --seed 1 and --trace; its page is drawn by headless Chromium
-// at 1000×440 (real-time layout), and the PNG is cut to 32 colours when ImageMagick is installed.
+// at 1000×720 (real-time layout), and the PNG is cut to 32 colours when ImageMagick is installed.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { openBrowser, load } from './browser.ts';
@@ -18,7 +18,7 @@ const rows = readFileSync(`${root}examples/README.md`, 'utf8')
   .map((line) => /^\| `([\w-]+)\.ts`.*?\| `npx dsrun ([^`]+)`/.exec(line))
   .filter((m): m is RegExpExecArray => m !== null)
   .filter((m) => only.length === 0 || only.includes(m[1]));
-const session = await openBrowser(1000, 560);
+const session = await openBrowser(1000, 720);
 try {
   for (const [, name, command] of rows) {
     // Optional arguments ([laps=3], [a|b]) are left out, except where a smaller run is asked for.
@@ -27,7 +27,8 @@ try {
       .trim()
       .split(/\s+/)
       .concat(SMALLER[name] ?? []);
-    const trace = `${out}traces/${name}.jsonl`;
+    // Relative to the repository, so the replay command the page shows is one anyone can run.
+    const trace = `docs/viewer/traces/${name}.jsonl`;
     const file = args.indexOf(`examples/${name}.ts`);
     const dsrunArgs = [...args.slice(0, file), '--seed', '1', '--quiet', '--trace', trace, ...args.slice(file)];
     try {
@@ -35,15 +36,15 @@ try {
     } catch (err) {
       process.stderr.write(`${name}: dsrun ${dsrunArgs.join(' ')}: ${(err as Error).message.split('\n')[0]} (trace kept if written)\n`);
     }
-    if (!existsSync(trace)) continue;
-    const lines = readFileSync(trace, 'utf8').split('\n');
+    if (!existsSync(`${root}${trace}`)) continue;
+    const lines = readFileSync(`${root}${trace}`, 'utf8').split('\n');
     // Kept small: a long run keeps its first MAX_EVENTS events (a prefix of a trace is a trace).
-    if (lines.length > MAX_EVENTS + 1) writeFileSync(trace, lines.slice(0, MAX_EVENTS).join('\n') + '\n');
+    if (lines.length > MAX_EVENTS + 1) writeFileSync(`${root}${trace}`, lines.slice(0, MAX_EVENTS).join('\n') + '\n');
     const html = `/tmp/dsmpi-gallery-${process.pid}-${name}.html`;
-    execFileSync('node', [`${root}launcher/dsrun.mjs`, 'view', trace, '-o', html], { stdio: 'ignore' });
+    execFileSync('node', [`${root}launcher/dsrun.mjs`, 'view', `${root}${trace}`, '-o', html], { stdio: 'ignore' });
     await load(session.page, html);
     const png = `${out}${name}.png`;
-    await session.page.screenshot({ path: png, clip: { x: 0, y: 0, width: 1000, height: 440 } });
+    await session.page.screenshot({ path: png, clip: { x: 0, y: 0, width: 1000, height: 720 } });
     try {
       execFileSync('convert', [png, '-colors', '32', `PNG8:${png}`], { stdio: 'ignore' });
     } catch {
