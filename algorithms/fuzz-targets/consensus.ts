@@ -71,13 +71,21 @@ export const sequencePaxos: FuzzTarget<SequenceOutcome> = {
       main: (c) => sequencePaxosMain(c, values, defaultSequenceOptions, (rank, log, atMs) => seen.push({ rank, log, atMs })),
       check(r) {
         checkPrefixInvariant(seen);
-        if (!r) return;
-        const submitted = Array.from({ length: n }, (_, rank) => values(rank)).flat();
-        r.results.forEach((o, rank) => o && checkCompleteLog(rank, o.log, submitted));
+        if (r) checkEveryLogComplete(r.results, n, values);
       },
     };
   },
 };
+
+/** Every finished rank's log holds every value that any rank submitted. */
+function checkEveryLogComplete(
+  results: ReadonlyArray<{ log: ReadonlyArray<unknown> } | undefined>,
+  n: number,
+  values: (rank: number) => unknown[],
+): void {
+  const submitted = Array.from({ length: n }, (_, rank) => values(rank)).flat();
+  results.forEach((o, rank) => o && checkCompleteLog(rank, o.log, submitted));
+}
 
 export const raft: FuzzTarget<RaftOutcome> = {
   name: 'raft',
@@ -94,9 +102,7 @@ export const raft: FuzzTarget<RaftOutcome> = {
       main: (c) => raftMain(c, values, defaultRaftOptions, (e) => events.push(e)),
       check(r) {
         checkRaftEvents(events);
-        if (!r) return;
-        const submitted = Array.from({ length: n }, (_, rank) => values(rank)).flat();
-        r.results.forEach((o, rank) => o && checkCompleteLog(rank, o.log, submitted));
+        if (r) checkEveryLogComplete(r.results, n, values);
       },
     };
   },
