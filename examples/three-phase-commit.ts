@@ -11,23 +11,26 @@ const scenario = process.argv[2] ?? 'all-yes';
 const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-after-precommit'];
 if (!scenarios.includes(scenario)) throw new Error(`unknown scenario '${scenario}': one of ${scenarios.join(', ')}`);
 
-await run(async (world) => {
-  const r = world.rank;
-  const last = world.size - 1;
-  const options: ThreePhaseCommitOptions = {
-    vote: (rank) => !(scenario === 'one-no' && rank === last),
-    // Real processes start some way apart: timeouts generous enough for a loaded machine.
-    voteTimeoutMs: 2000,
-    ackTimeoutMs: 1000,
-    canCommitTimeoutMs: 4000,
-    preCommitTimeoutMs: 4000,
-    commitTimeoutMs: 6000,
-    haveCommittedTimeoutMs: 1000,
-    silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
-    coordinatorStops: scenario === 'coordinator-crash-after-precommit' ? 'after-precommit' : undefined,
-    onTransition: (s) => console.log(`rank ${r} -> ${s}`),
-  };
-  const result = await threePhaseCommit(world, options);
-  if (result.outcome === 'CRASHED') console.log(`rank ${r}: CRASHED (the coordinator stopped after PreCommit; silent from here on)`);
-  else console.log(`rank ${r}: ${result.outcome}`);
-});
+await run(
+  async (world) => {
+    const r = world.rank;
+    const last = world.size - 1;
+    const options: ThreePhaseCommitOptions = {
+      vote: (rank) => !(scenario === 'one-no' && rank === last),
+      // Real processes start some way apart: timeouts generous enough for a loaded machine.
+      voteTimeoutMs: 2000,
+      ackTimeoutMs: 1000,
+      canCommitTimeoutMs: 4000,
+      preCommitTimeoutMs: 4000,
+      commitTimeoutMs: 6000,
+      haveCommittedTimeoutMs: 1000,
+      silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
+      coordinatorStops: scenario === 'coordinator-crash-after-precommit' ? 'after-precommit' : undefined,
+      onTransition: (s) => console.log(`rank ${r} -> ${s}`),
+    };
+    const result = await threePhaseCommit(world, options);
+    if (result.outcome === 'CRASHED') console.log(`rank ${r}: CRASHED (the coordinator stopped after PreCommit; silent from here on)`);
+    else console.log(`rank ${r}: ${result.outcome}`);
+  },
+  { surviveFailures: true },
+);

@@ -10,26 +10,29 @@ const scenario = process.argv[2] ?? 'all-yes';
 const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-before', 'coordinator-crash-after'];
 if (!scenarios.includes(scenario)) throw new Error(`unknown scenario '${scenario}': one of ${scenarios.join(', ')}`);
 
-await run(async (world) => {
-  const r = world.rank;
-  const last = world.size - 1;
-  const options: TwoPhaseCommitOptions = {
-    vote: (rank) => !(scenario === 'one-no' && rank === last),
-    // Real processes start some way apart: timeouts generous enough for a loaded machine.
-    voteTimeoutMs: 2000,
-    canCommitTimeoutMs: 4000,
-    decisionTimeoutMs: 500,
-    blockedAfterMs: 1500,
-    ackTimeoutMs: 4000,
-    lingerMs: 1000,
-    silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
-    coordinatorStops:
-      scenario === 'coordinator-crash-before' ? 'before-decision' : scenario === 'coordinator-crash-after' ? 'after-decision' : undefined,
-    onTransition: (s) => console.log(`rank ${r} -> ${s}`),
-  };
-  const result = await twoPhaseCommit(world, options);
-  if (result.outcome === 'BLOCKED') console.log(`rank ${r}: BLOCKED (uncertain: voted yes, and no rank it can reach knows the decision)`);
-  else if (result.outcome === 'CRASHED')
-    console.log(`rank ${r}: CRASHED (the coordinator stopped ${options.coordinatorStops}; silent from here on)`);
-  else console.log(`rank ${r}: ${result.outcome}`);
-});
+await run(
+  async (world) => {
+    const r = world.rank;
+    const last = world.size - 1;
+    const options: TwoPhaseCommitOptions = {
+      vote: (rank) => !(scenario === 'one-no' && rank === last),
+      // Real processes start some way apart: timeouts generous enough for a loaded machine.
+      voteTimeoutMs: 2000,
+      canCommitTimeoutMs: 4000,
+      decisionTimeoutMs: 500,
+      blockedAfterMs: 1500,
+      ackTimeoutMs: 4000,
+      lingerMs: 1000,
+      silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
+      coordinatorStops:
+        scenario === 'coordinator-crash-before' ? 'before-decision' : scenario === 'coordinator-crash-after' ? 'after-decision' : undefined,
+      onTransition: (s) => console.log(`rank ${r} -> ${s}`),
+    };
+    const result = await twoPhaseCommit(world, options);
+    if (result.outcome === 'BLOCKED') console.log(`rank ${r}: BLOCKED (uncertain: voted yes, and no rank it can reach knows the decision)`);
+    else if (result.outcome === 'CRASHED')
+      console.log(`rank ${r}: CRASHED (the coordinator stopped ${options.coordinatorStops}; silent from here on)`);
+    else console.log(`rank ${r}: ${result.outcome}`);
+  },
+  { surviveFailures: true },
+);
