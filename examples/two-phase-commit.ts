@@ -2,12 +2,16 @@
 // transitions; its last line is `rank r: COMMITTED`, `rank r: ABORTED`, or, where 2PC blocks,
 // `rank r: BLOCKED …`. Exit status 0 in every scenario: the outcome is the printed state.
 // Usage: dsrun -n 4 examples/two-phase-commit.ts [scenario]
-//   all-yes (default) | one-no | silent | coordinator-crash-before | coordinator-crash-after
+//   all-yes (default) | one-no | silent | coordinator-crash-before | coordinator-crash-after | slow-coordinator
+// It survives dsrun's faults (docs/faults.md): --drop (messages are resent), a one-way --partition,
+// and a --kill of anyone. slow-coordinator takes 1 s to decide once the votes are in, a window for a
+// real crash: `dsrun -n 4 --kill 0@0.5s examples/two-phase-commit.ts slow-coordinator` shows 2PC's
+// blocking: the participants voted yes, nobody knows the decision, each reports BLOCKED and the job ends.
 import { run } from 'dsmpi';
 import { twoPhaseCommit, type TwoPhaseCommitOptions } from '../algorithms/commit/two-phase-commit.ts';
 
 const scenario = process.argv[2] ?? 'all-yes';
-const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-before', 'coordinator-crash-after'];
+const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-before', 'coordinator-crash-after', 'slow-coordinator'];
 if (!scenarios.includes(scenario)) throw new Error(`unknown scenario '${scenario}': one of ${scenarios.join(', ')}`);
 
 await run(
@@ -24,6 +28,7 @@ await run(
       ackTimeoutMs: 4000,
       lingerMs: 1000,
       silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
+      decisionDelayMs: scenario === 'slow-coordinator' ? 1000 : 0,
       coordinatorStops:
         scenario === 'coordinator-crash-before' ? 'before-decision' : scenario === 'coordinator-crash-after' ? 'after-decision' : undefined,
       onTransition: (s) => console.log(`rank ${r} -> ${s}`),
