@@ -63,6 +63,21 @@ const regressions: Regression[] = [
       pauses: [],
     },
   },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'the observer saw a step of a crashed incarnation (messages it had received ran on): a false prefix alarm',
+    schedule: {
+      n: 6,
+      seed: 1996410710,
+      noisyForMs: 0,
+      partitions: [],
+      crashes: [
+        { rank: 0, restartAfterMs: 2, afterSends: 37 },
+        { rank: 0, restartAfterMs: 90, afterDeliveries: 3 },
+      ],
+      pauses: [],
+    },
+  },
 ];
 
 for (const r of regressions) {
