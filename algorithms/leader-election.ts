@@ -166,6 +166,7 @@ export function stepElection(s: ElectionState, input: Input): [ElectionState, Ou
     case Tag.Final:
       // A Final decided before its leader died, reaching a rank the runtime has told: not adopted.
       if (s.dead.includes(d.leader!)) break;
+      if (!s.final) input.note?.('final', { leader: d.leader!, ballot: d.ballot });
       finish(s, { leader: d.leader!, ballot: d.ballot }, now);
       if (sameLeadership(s.final!, d as Leadership)) farewellHeard(s.farewell!, from, (d as { heard?: number[] }).heard);
       break;
@@ -186,6 +187,7 @@ export function stepElection(s: ElectionState, input: Input): [ElectionState, Ou
         const ballot = s.candidate.ballot;
         s.candidate = undefined;
         s.won.push(formatBallot(ballot));
+        input.note?.('elected', ballot);
         adopt(s, { leader: s.rank, ballot });
         s.nextAnnounceMs = now + s.options.periodMs;
         out.push(...toAll(others(s.rank, s.size), Tag.Coordinator, { ballot }));
@@ -232,6 +234,7 @@ function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[
     const ballot = nextBallot(maxBallot(s.seen, s.voted), s.rank);
     s.seen = ballot;
     s.candidate = { ballot, votes: new Set(), untilMs: now + s.options.candidacyMs };
+    input.note?.('candidate', ballot);
     out.push(...toAll(range(0, s.size), Tag.Election, { ballot }));
   }
   if (now >= s.nextAnnounceMs) {
@@ -242,6 +245,7 @@ function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[
       out.push(...toAll(others(s.rank, s.size), Tag.Known, s.leader));
       const mine = s.leader;
       const agreed = s.known.every((k, r) => dead(r) || (k && sameLeadership(k, mine)));
+      if (agreed && !s.final) input.note?.('final', mine);
       if (agreed) finish(s, mine, now);
     }
   }

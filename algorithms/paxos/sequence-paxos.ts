@@ -296,12 +296,14 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
   }
   if (s.farewell) return [s, out];
   const l = s.leader;
+  const decidedBefore = s.ld;
   switch (input.tag) {
     case Tag.Prepare: {
       const ballot = d.ballot as Ballot;
       s.seen = maxBallot(s.seen, ballot);
       if (ballotAbove(ballot, s.promised)) {
         s.promised = ballot;
+        input.note?.('promised', ballot);
         const from0 = d.ld as number;
         out.push({ to: from, tag: Tag.Promise, data: { ballot, na: s.na, suffix: s.va.slice(from0), ld: s.ld } });
       } else {
@@ -328,6 +330,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
         l.inLog = new Set(l.log);
         l.phase = 'accept';
         s.led.push(formatBallot(l.ballot));
+        input.note?.('leader', l.ballot);
         const pending = l.pending;
         l.pending = [];
         for (const v of pending) {
@@ -402,6 +405,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
       break;
     }
   }
+  if (s.ld > decidedBefore) input.note?.('decided', s.va.slice(decidedBefore, s.ld));
   pump(s, now, out);
   return [s, out];
 }
@@ -425,7 +429,10 @@ function onTick(s: SequenceState, input: Extract<Input, { type: 'tick' }>, out: 
   }
   const lead = trustedLeader(s);
   if (s.leader && lead !== s.rank) s.leader = undefined; // step down: a lower rank is back
-  if (!s.leader && lead === s.rank && now >= s.backoffUntilMs) out.push(...prepare(s, now));
+  if (!s.leader && lead === s.rank && now >= s.backoffUntilMs) {
+    out.push(...prepare(s, now));
+    input.note?.('prepare', s.leader!.ballot);
+  }
   const l = s.leader;
   if (l) {
     for (let a = 0; a < s.size; a++) {

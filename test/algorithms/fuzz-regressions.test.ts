@@ -42,6 +42,11 @@ const regressions: Regression[] = [
       pauses: [],
     },
   },
+  {
+    algorithm: 'three-phase-commit',
+    what: 'a participant that crashes right after its Ack had its yes vote counted as missing (a false validity alarm)',
+    schedule: { n: 3, seed: 2420185393, noisyForMs: 0, partitions: [], crashes: [{ rank: 1, afterSends: 2 }], pauses: [] },
+  },
 ];
 
 for (const r of regressions) {
