@@ -195,7 +195,7 @@ async function replay(target: FuzzTarget<unknown>, raw: string): Promise<void> {
   }
   const o = await runCase(target, schedule);
   console.log(
-    `${target.name}: ${o.verdict}${o.inModel ? '' : ` (outside the model: ${o.outside})`}; stabilized at ${o.stabilizedMs} ms, finished ${o.afterStabilizationMs} ms after`,
+    `${target.name}: ${o.verdict}${o.inModel ? '' : ` (outside the model: ${o.outside})`}; stabilized at ${Math.round(o.stabilizedMs)} ms, finished ${Math.round(o.afterStabilizationMs)} ms after`,
   );
   if (o.message) console.log(o.message);
   console.log(`  replay: ${replayCommand(target.name, schedule)}`);
