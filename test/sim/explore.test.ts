@@ -61,7 +61,10 @@ t.test('delay bounding finds a race a seeded run misses, with one delay, and the
   t.equal(report.failure!.nondeterministic, false);
 
   const dir = mkdtempSync(join(tmpdir(), 'dsmpi-explore-'));
-  const replay = await explore({ n: 3, strategy: 'delay-bounding', seed, schedule: report.failure!.schedule, trace: join(dir, 'a.jsonl') }, race);
+  const replay = await explore(
+    { n: 3, strategy: 'delay-bounding', seed, schedule: report.failure!.schedule, trace: join(dir, 'a.jsonl') },
+    race,
+  );
   t.equal(replay.executions, 1, 'a schedule runs once');
   t.equal(replay.failure?.schedule, report.failure!.schedule, 'and fails the same way');
   t.match(readFileSync(join(dir, 'a.jsonl'), 'utf8'), /"ev":"deliver"/, 'its trace is written for dsrun view');

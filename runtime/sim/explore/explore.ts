@@ -73,8 +73,9 @@ export interface Counterexample {
   seed: number;
   code: string;
   message: string;
-  /** Executions until the first failure. */
+  /** Executions until the first failure, and the seconds they took (before minimizing). */
   foundAfter: number;
+  secondsToFind: number;
   /** Events in the counterexample's run. */
   steps: number;
   /** Whether replaying it twice gave different enabled sets: nondeterminism the simulator does not control. */
@@ -131,6 +132,7 @@ export async function explore<T>(options: ExploreOptions, setup: () => ExploreRu
     }
   }
   let failure: Counterexample | undefined;
+  const secondsToFind = (performance.now() - started) / 1000;
   if (failing) {
     let schedule = deviations(failing.steps.map((s) => s.choice));
     let outcome = failing;
@@ -142,6 +144,7 @@ export async function explore<T>(options: ExploreOptions, setup: () => ExploreRu
       code: outcome.failure!.code,
       message: outcome.failure!.message,
       foundAfter: executions,
+      secondsToFind,
       steps: outcome.steps.length,
       nondeterministic: again.offered.join('\n') !== outcome.offered.join('\n'),
     };
@@ -239,8 +242,9 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
 }
 
 /**
- * Cuts a failing schedule to a 1-minimal one: drops each deviation (losses first) while the run
- * still fails, to a fixpoint, then lowers each remaining index while it still fails.
+ * Cuts a failing schedule to a 1-minimal one (delta debugging): drops chunks of deviations, halving
+ * the chunk down to single deviations (losses first), while the run still fails, to a fixpoint; then
+ * lowers each remaining index while it still fails.
  */
 async function minimize<T>(
   options: ExploreOptions,
@@ -252,21 +256,23 @@ async function minimize<T>(
     const o = await execute(options, setup, followSchedule(candidate, outcome.seed));
     return o.failure ? o : undefined;
   };
-  for (let changed = true; changed;) {
-    changed = false;
-    const order = [...schedule.entries()].sort((a, b) => Number(b[1].lose) - Number(a[1].lose) || a[0] - b[0]);
-    for (const [step] of order) {
-      const candidate = new Map(schedule);
-      candidate.delete(step);
-      const o = await fails(candidate);
+  let entries = [...schedule.entries()].sort((a, b) => Number(b[1].lose) - Number(a[1].lose) || a[0] - b[0]);
+  for (let chunk = Math.max(1, entries.length); ; chunk = Math.max(1, Math.floor(chunk / 2))) {
+    let removed = false;
+    for (let i = 0; i < entries.length;) {
+      const candidate = [...entries.slice(0, i), ...entries.slice(i + chunk)];
+      const o = await fails(new Map(candidate));
       if (o) {
-        schedule = candidate;
+        entries = candidate;
         outcome = o;
-        changed = true;
-        break;
+        removed = true;
+      } else {
+        i += chunk;
       }
     }
+    if (chunk === 1 && !removed) break;
   }
+  schedule = new Map(entries);
   for (const [step, choice] of [...schedule.entries()]) {
     for (let index = 0; index < choice.index; index++) {
       const candidate = new Map(schedule).set(step, { ...choice, index });

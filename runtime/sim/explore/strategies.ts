@@ -68,7 +68,7 @@ function lossBudget(drops: number, steps: () => number, random: () => number): (
   };
 }
 
-/** Uniform random walk: each step takes any enabled event with equal probability. */
+/** Uniform random walk: each step takes any enabled event with equal probability, each execution with the next seed. */
 export class RandomWalk implements Strategy {
   readonly name = 'random walk';
   readonly exhausted = false;
@@ -81,9 +81,12 @@ export class RandomWalk implements Strategy {
   ) {}
 
   next(): ExecutionPlan {
-    const random = seededRandom(this.seed, this.execution++);
+    const execution = this.execution++;
+    const random = seededRandom(this.seed, execution);
     const lose = lossBudget(this.drops, () => this.steps, random);
     return {
+      // A fresh seed too, as random seeds have: timers and comm.random() vary, not only the order.
+      seed: (this.seed + execution) >>> 0,
       choose: (_step, enabled) => {
         const index = Math.floor(random() * enabled.length);
         return { index, lose: lose(enabled[index]) };
@@ -99,7 +102,7 @@ export class RandomWalk implements Strategy {
 /**
  * PCT (probabilistic concurrency testing, Burckhardt et al.): each rank gets a random priority and
  * the enabled event of the highest-priority rank goes next; at d − 1 random steps the rank about to
- * go drops to a priority below all others. A bug of depth d is found with probability ≥ 1/(n·k^(d−1)),
+ * go drops to a priority below all others; each execution has the next seed. A bug of depth d is found with probability ≥ 1/(n·k^(d−1)),
  * k the number of steps. Events that concern no one rank (partitions) go in the simulator's order.
  */
 export class Pct implements Strategy {
@@ -118,7 +121,8 @@ export class Pct implements Strategy {
   }
 
   next(): ExecutionPlan {
-    const random = seededRandom(this.seed, this.execution++);
+    const execution = this.execution++;
+    const random = seededRandom(this.seed, execution);
     const depth = this.depth;
     const priority = new Map<number, number>();
     const priorityOf = (rank: number): number => {
@@ -136,6 +140,7 @@ export class Pct implements Strategy {
       return best;
     };
     return {
+      seed: (this.seed + execution) >>> 0,
       choose: (step, enabled) => {
         const change = changes.indexOf(step);
         if (change >= 0) {
