@@ -4,20 +4,13 @@
  * `npm run explore -- bench`: each strategy against random seeds on the bug benchmark (mutants.ts).
  * Exits 1 when a search finds a failure.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { explore, type ExploreOptions, type ExploreReport, type StrategyName } from 'dsmpi/explore';
+import { integer } from './cli-options.ts';
 import { targetNamed, targets } from './index.ts';
 import { loadMutant, mutants, type Mutant } from './mutants.ts';
 
 const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding'];
-
-const integer =
-  (what: string, min: number) =>
-  (raw: string): number => {
-    const x = Number(raw);
-    if (!Number.isInteger(x) || x < min) throw new InvalidArgumentError(`${what} must be an integer >= ${min}, got '${raw}'`);
-    return x;
-  };
 
 interface Flags {
   n?: number;
