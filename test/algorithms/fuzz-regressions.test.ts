@@ -78,6 +78,16 @@ const regressions: Regression[] = [
       pauses: [],
     },
   },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'with round trips over retryMs, an acceptor Nacks the leader resending its Prepare, and every ballot is deposed (n = 6, no fault)',
+    schedule: { n: 6, seed: 2348780595, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
+  },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'the same at n = 9',
+    schedule: { n: 9, seed: 2996303571, noisyForMs: 0, delayMs: 27, partitions: [], crashes: [], pauses: [] },
+  },
 ];
 
 for (const r of regressions) {
