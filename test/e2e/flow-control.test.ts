@@ -18,9 +18,12 @@ for (const mode of [[], ['--threads']]) {
   });
 
   t.test(`${on}: a flood of a slow receiver with a small bound: RSS stays bounded, nothing lost or reordered`, async (t) => {
-    const r = await dsrun(['-n', '2', '--quiet', ...mode, '--recv-buffer', String(BOUND), 'test/fixtures/flow.ts', 'flood', String(FLOOD), String(BOUND)], {
-      limitMs: 180_000,
-    });
+    const r = await dsrun(
+      ['-n', '2', '--quiet', ...mode, '--recv-buffer', String(BOUND), 'test/fixtures/flow.ts', 'flood', String(FLOOD), String(BOUND)],
+      {
+        limitMs: 180_000,
+      },
+    );
     t.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout.trim()) as { received: number; held: number; growthMiB: number };
     t.equal(result.received, FLOOD);
