@@ -328,6 +328,17 @@ export class Engine {
     this.flow?.peerGone(peer, () => new DsError(ErrorCode.Retired, `a message to or from rank ${peer}: it has retired (left the job)`));
   }
 
+  /**
+   * This rank's process is gone (the simulator crashed this incarnation): what arrived and was not
+   * yet received is dropped, so code of the dead incarnation still finishing a promise job waits for
+   * ever instead of acting on it (its sends and writes are dropped already).
+   */
+  halt(): void {
+    for (const ctx of this.contexts.values()) ctx.matcher.halt();
+    this.early.clear();
+    this.earlyCount = 0;
+  }
+
   /** Marks a world rank dead and fails everything waiting on it. */
   peerLost(peer: number, reason: string): void {
     if (this.dead.has(peer) || peer === this.rank) return;

@@ -19,6 +19,7 @@ import {
   type FuzzReport,
   type FuzzTarget,
 } from 'dsmpi/fuzz';
+import { integer } from './cli-options.ts';
 import { targetNamed, targets } from './index.ts';
 
 interface Flags {
@@ -31,14 +32,6 @@ interface Flags {
   json: boolean;
   combine?: string[];
 }
-
-const integer =
-  (what: string, min: number) =>
-  (raw: string): number => {
-    const x = Number(raw);
-    if (!Number.isInteger(x) || x < min) throw new InvalidArgumentError(`${what} must be an integer >= ${min}, got '${raw}'`);
-    return x;
-  };
 
 function nRange(raw: string): [number, number] {
   const m = /^(\d+)(?:\.\.(\d+))?$/.exec(raw);
@@ -195,7 +188,7 @@ async function replay(target: FuzzTarget<unknown>, raw: string): Promise<void> {
   }
   const o = await runCase(target, schedule);
   console.log(
-    `${target.name}: ${o.verdict}${o.inModel ? '' : ` (outside the model: ${o.outside})`}; stabilized at ${o.stabilizedMs} ms, finished ${o.afterStabilizationMs} ms after`,
+    `${target.name}: ${o.verdict}${o.inModel ? '' : ` (outside the model: ${o.outside})`}; stabilized at ${Math.round(o.stabilizedMs)} ms, finished ${Math.round(o.afterStabilizationMs)} ms after`,
   );
   if (o.message) console.log(o.message);
   console.log(`  replay: ${replayCommand(target.name, schedule)}`);

@@ -301,9 +301,12 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
     case Tag.Prepare: {
       const ballot = d.ballot as Ballot;
       s.seen = maxBallot(s.seen, ballot);
-      if (ballotAbove(ballot, s.promised)) {
+      // A Prepare of the ballot already promised is the leader's resend (its first answer is late
+      // or lost, or this is a duplicate): answer it again. A Nack would depose a working leader,
+      // and with round trips over retryMs that happened at every ballot, for ever.
+      if (compareBallots(ballot, s.promised) >= 0) {
+        if (ballotAbove(ballot, s.promised)) input.note?.('promised', ballot);
         s.promised = ballot;
-        input.note?.('promised', ballot);
         const from0 = d.ld as number;
         out.push({ to: from, tag: Tag.Promise, data: { ballot, na: s.na, suffix: s.va.slice(from0), ld: s.ld } });
       } else {

@@ -278,9 +278,11 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
       if (s.role !== 'acceptor') break;
       const { ballot } = m as { ballot: Ballot };
       const a = s.acceptor;
-      if (ballotAbove(ballot, a.promised)) {
+      // A Prepare of the ballot already promised is a duplicate: answer it again, not with a Nack
+      // that would make the proposer give up a ballot that may still win.
+      if (compareBallots(ballot, a.promised) >= 0) {
+        if (ballotAbove(ballot, a.promised)) input.note?.('promised', ballot);
         a.promised = ballot;
-        input.note?.('promised', ballot);
         out.push({ to: from, tag: Tag.Promise, data: { ballot, accepted: a.accepted } });
       } else {
         out.push({ to: from, tag: Tag.Nack, data: { ballot, promised: a.promised } });

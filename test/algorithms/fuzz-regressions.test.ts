@@ -63,6 +63,31 @@ const regressions: Regression[] = [
       pauses: [],
     },
   },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'the observer saw a step of a crashed incarnation (messages it had received ran on): a false prefix alarm',
+    schedule: {
+      n: 6,
+      seed: 1996410710,
+      noisyForMs: 0,
+      partitions: [],
+      crashes: [
+        { rank: 0, restartAfterMs: 2, afterSends: 37 },
+        { rank: 0, restartAfterMs: 90, afterDeliveries: 3 },
+      ],
+      pauses: [],
+    },
+  },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'with round trips over retryMs, an acceptor Nacks the leader resending its Prepare, and every ballot is deposed (n = 6, no fault)',
+    schedule: { n: 6, seed: 2348780595, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
+  },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'the same at n = 9',
+    schedule: { n: 9, seed: 2996303571, noisyForMs: 0, delayMs: 27, partitions: [], crashes: [], pauses: [] },
+  },
 ];
 
 for (const r of regressions) {
