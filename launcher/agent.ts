@@ -9,7 +9,6 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { nanoid } from 'nanoid';
 import type { WebSocket } from 'ws';
 import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from '../runtime/protocol/agent-messages.ts';
@@ -20,6 +19,7 @@ import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.
 import { Env } from '../runtime/protocol/rendezvous.ts';
 import { listenWebSocketServer, remoteAddress, type ServerTls } from '../runtime/protocol/ws-server.ts';
 import { packageRoot } from './bundle.ts';
+import { tsxLoader } from './tsx-loader.ts';
 
 export interface AgentOptions {
   host: string;
@@ -190,7 +190,7 @@ function serveJob(
       if (msg.map) await writeFile(`${file}.map`, msg.map);
       nodeArgs = ['--enable-source-maps', file];
     } else if (msg.path) {
-      nodeArgs = ['--import', pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, msg.path];
+      nodeArgs = ['--import', tsxLoader, msg.path];
     } else {
       throw new Error('no program');
     }
