@@ -118,7 +118,7 @@ async function checkMain(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const { checkCommand } = await import('./view/check-command.ts');
   const command = new Command('dsrun check')
-    .description('Check a client history for linearizability (docs/checkers.md). Exit 0: linearizable, 1: not, 3: gave up.')
+    .description('Check a client history for linearizability (docs/checkers.md). Exit 0: linearizable, 1: not, 2: bad input, 3: gave up.')
     .argument('<history>', 'JSON lines (one operation a line), a JSON array, a Jepsen etcd log or a Knossos/Porcupine kv history')
     .addOption(new Option('--model <model>', 'the object the clients used').choices(['register', 'kv']).default('register'))
     .option('-o, --out <file>', 'where to draw a violation (default: the history name with .html)')

@@ -48,11 +48,13 @@ t.test('--hostfile, -hostfile, --machinefile: a hostfile; no -n: its slots', asy
   }
 });
 
-t.test('-x VAR=value reaches every rank; standard input goes to rank 0', async (t) => {
-  const r = await dsrun(['-n', '2', '-x', 'DSMPI_TEST_VAR=7', 'test/fixtures/stdin-env.ts'], { input: 'to rank 0' });
-  t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, '[rank 0] stdin "to rank 0" var 7\n');
-  t.match(r.stdout, '[rank 1] stdin "" var 7\n');
+t.test('-x VAR=value reaches every rank; standard input goes to rank 0, as processes or threads', async (t) => {
+  for (const mode of [[], ['--threads']]) {
+    const r = await dsrun([...mode, '-n', '2', '-x', 'DSMPI_TEST_VAR=7', 'test/fixtures/stdin-env.ts'], { input: 'to rank 0' });
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, '[rank 0] stdin "to rank 0" var 7\n', mode.join(' '));
+    t.match(r.stdout, '[rank 1] stdin "" var 7\n', mode.join(' '));
+  }
 });
 
 t.test('--oversubscribe: a job past the machine is refused without it, naming it', async (t) => {
