@@ -82,6 +82,7 @@ export function heardFrom(s: DetectorState, from: number, nowMs: number): void {
 export function stepDetector(s: DetectorState, input: Input): [DetectorState, Out[]] {
   const out: Out[] = [];
   if (input.type === 'message') {
+    if (s.peers[input.source]?.suspected) input.note?.('trust', input.source);
     heardFrom(s, input.source, input.nowMs);
     if (input.tag === Tag.Suspect && (input.data as { rank: number }).rank === s.rank) {
       // Someone thinks this rank is dead: refute at once rather than wait for the next heartbeat.
@@ -98,6 +99,7 @@ export function stepDetector(s: DetectorState, input: Input): [DetectorState, Ou
   s.peers.forEach((p, r) => {
     if (r === s.rank || p.suspected || now <= p.lastHeardMs + p.timeoutMs) return;
     p.suspected = true;
+    input.note?.('suspect', r);
     out.push(...toAll(others(s), Tag.Suspect, { rank: r }));
   });
   return [s, out];

@@ -102,6 +102,8 @@ export interface ElectionState {
   dead: readonly number[];
   /** The final leadership as last written to durable storage. */
   savedFinal: Leadership | undefined;
+  /** The ballots (`seen`, `voted`) as last written to durable storage. */
+  savedBallots: Ballots | undefined;
   /** Every leadership this rank adopted, in order; ballots it won itself. */
   history: Array<{ leader: number; ballot: string }>;
   won: string[];
@@ -125,6 +127,7 @@ export function startElection(rank: number, size: number, nowMs: number, random:
     farewell: undefined,
     dead: [],
     savedFinal: undefined,
+    savedBallots: undefined,
     history: [],
     won: [],
   };
@@ -166,6 +169,7 @@ export function stepElection(s: ElectionState, input: Input): [ElectionState, Ou
     case Tag.Final:
       // A Final decided before its leader died, reaching a rank the runtime has told: not adopted.
       if (s.dead.includes(d.leader!)) break;
+      if (!s.final) input.note?.('final', { leader: d.leader!, ballot: d.ballot });
       finish(s, { leader: d.leader!, ballot: d.ballot }, now);
       if (sameLeadership(s.final!, d as Leadership)) farewellHeard(s.farewell!, from, (d as { heard?: number[] }).heard);
       break;
@@ -186,6 +190,7 @@ export function stepElection(s: ElectionState, input: Input): [ElectionState, Ou
         const ballot = s.candidate.ballot;
         s.candidate = undefined;
         s.won.push(formatBallot(ballot));
+        input.note?.('elected', ballot);
         adopt(s, { leader: s.rank, ballot });
         s.nextAnnounceMs = now + s.options.periodMs;
         out.push(...toAll(others(s.rank, s.size), Tag.Coordinator, { ballot }));
@@ -232,6 +237,7 @@ function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[
     const ballot = nextBallot(maxBallot(s.seen, s.voted), s.rank);
     s.seen = ballot;
     s.candidate = { ballot, votes: new Set(), untilMs: now + s.options.candidacyMs };
+    input.note?.('candidate', ballot);
     out.push(...toAll(range(0, s.size), Tag.Election, { ballot }));
   }
   if (now >= s.nextAnnounceMs) {
@@ -242,6 +248,7 @@ function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[
       out.push(...toAll(others(s.rank, s.size), Tag.Known, s.leader));
       const mine = s.leader;
       const agreed = s.known.every((k, r) => dead(r) || (k && sameLeadership(k, mine)));
+      if (agreed && !s.final) input.note?.('final', mine);
       if (agreed) finish(s, mine, now);
     }
   }
@@ -261,16 +268,30 @@ export const electionMachine: Machine<ElectionState> = {
   step: stepElection,
   wakeAtMs: electionWakeAt,
   done: (s) => s.farewell?.done ?? false,
-  // The outcome is durable before it is first announced: a rank that restarts after announcing it
-  // (the others may count on it knowing) knows it again.
   persist: (s, storage) => {
-    if (s.final === s.savedFinal) return;
-    storage.set(StorageKey, s.final ?? null);
-    s.savedFinal = s.final;
+    // The outcome is durable before it is first announced: a rank that restarts after announcing it
+    // (the others may count on it knowing) knows it again.
+    if (s.final !== s.savedFinal) {
+      storage.set(StorageKey, s.final ?? null);
+      s.savedFinal = s.final;
+    }
+    // So are the ballots before a vote goes out (as Raft's term and vote): a rank that forgot its
+    // votes could help a ballot below the current leader's win, which the ranks following that leader
+    // never adopt while it lives, so the ranks would settle on two leaders and never agree.
+    if (!s.savedBallots || !sameBallot(s.savedBallots.seen, s.seen) || !sameBallot(s.savedBallots.voted, s.voted)) {
+      s.savedBallots = { seen: s.seen, voted: s.voted };
+      storage.set(BallotsKey, s.savedBallots);
+    }
   },
 };
 
 const StorageKey = 'leader-election.final';
+const BallotsKey = 'leader-election.ballots';
+
+interface Ballots {
+  seen: Ballot;
+  voted: Ballot;
+}
 
 export interface ElectionOutcome {
   rank: number;
@@ -283,6 +304,12 @@ export interface ElectionOutcome {
 /** Runs the election on this rank until every live rank agrees on the leader; prints nothing. */
 export async function leaderElectionMain(comm: Communicator, options = defaultElectionOptions): Promise<ElectionOutcome> {
   const state = startElection(comm.rank, comm.size, comm.clock.now(), comm.random(), options);
+  const ballots = comm.storage.get<Ballots>(BallotsKey);
+  if (ballots) {
+    state.seen = ballots.seen;
+    state.voted = ballots.voted;
+    state.savedBallots = ballots;
+  }
   const saved = comm.storage.get<Leadership | null>(StorageKey);
   if (saved) {
     finish(state, saved, state.startMs, true);

@@ -42,6 +42,7 @@ export async function pipeline(world: Communicator, options: PipelineOptions): P
     world.revoke(); // wake every survivor, wherever it waits
   }
   const survivors = await world.shrink();
+  world.note('shrunk', { survivors: survivors.size });
   if (!(await survivors.agree(survivors.size === 2))) throw new DsError(ErrorCode.PeerLost, 'pipeline: lost more than the middle stage');
   return { sum: await finishOverSurvivors(survivors, world.rank, options, stage2), recovered: true };
 }
@@ -82,6 +83,7 @@ async function finishOverSurvivors(
     for (let i = from; i < options.items; i++) await survivors.send(i, 1, Tag.Item);
     return (await survivors.recv<number>(1, Tag.Sum)).data;
   }
+  survivors.note('resume', { from: stage2.count });
   await survivors.send(stage2.count, 0, Tag.Resume);
   for (let i = stage2.count; i < options.items; i++) stage2.sum += 2 * (await survivors.recv<number>(0, Tag.Item)).data;
   await survivors.send(stage2.sum, 0, Tag.Sum);

@@ -17,10 +17,16 @@ export interface Out {
   data: unknown;
 }
 
+/**
+ * Records a state change in the trace (`comm.note`): the loop passes it with every input, so a step
+ * stays free of I/O and a unit test may leave it out. Costs nothing when the job is not traced.
+ */
+export type Note = (name: string, value?: unknown) => void;
+
 export type Input =
-  | { type: 'message'; source: number; tag: number; data: unknown; nowMs: number; random: number }
+  | { type: 'message'; source: number; tag: number; data: unknown; nowMs: number; random: number; note?: Note }
   /** Time passed: the loop calls this when `wakeAtMs(state)` is reached. `failed`: ranks the runtime reports lost. */
-  | { type: 'tick'; nowMs: number; random: number; failed: readonly number[] };
+  | { type: 'tick'; nowMs: number; random: number; failed: readonly number[]; note?: Note };
 
 export interface Machine<S> {
   step(state: S, input: Input): [S, Out[]];
@@ -49,6 +55,7 @@ export function range(lo: number, hi: number): number[] {
  * machine, so one machine owns the communicator while it runs (compose machines by tag inside it).
  */
 export async function serve<S>(comm: Communicator, machine: Machine<S>, state: S): Promise<S> {
+  const note: Note = (name, value) => comm.note(name, value);
   const deliver = (input: Input): void => {
     const [next, out] = machine.step(state, input);
     state = next;
@@ -65,7 +72,7 @@ export async function serve<S>(comm: Communicator, machine: Machine<S>, state: S
     const msg = wake === undefined ? await comm.recv(ANY_SOURCE, ANY_TAG) : await recvWithin(comm, wake - comm.clock.now());
     if (msg) {
       ticksInARow = 0;
-      deliver({ type: 'message', source: msg.source, tag: msg.tag, data: msg.data, nowMs: comm.clock.now(), random: comm.random() });
+      deliver({ type: 'message', source: msg.source, tag: msg.tag, data: msg.data, nowMs: comm.clock.now(), random: comm.random(), note });
       continue;
     }
     // A machine whose tick never moves its deadline would tick here again and again.
@@ -74,7 +81,7 @@ export async function serve<S>(comm: Communicator, machine: Machine<S>, state: S
     if (!overdue) ticksInARow = 0;
     // The timer fired for `wake`: a clock that rounds (the simulator counts whole microseconds)
     // may read a hair earlier, and the machine must still see its deadline reached.
-    deliver({ type: 'tick', nowMs: Math.max(comm.clock.now(), wake!), random: comm.random(), failed: comm.failed() });
+    deliver({ type: 'tick', nowMs: Math.max(comm.clock.now(), wake!), random: comm.random(), failed: comm.failed(), note });
   }
   return state;
 }

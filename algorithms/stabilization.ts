@@ -77,6 +77,7 @@ export async function stabilize(comm: Communicator, initial: number, options: St
       options.onRound?.({ phase, round, value, mean, diff: step.diff, adjusted: step.adjusted, next: step.next });
       value = step.next;
       stable = await comm.allreduce(!step.adjusted, 'land');
+      if (stable) comm.note('stable', { phase, round, value });
     }
     rounds.push(round);
   }

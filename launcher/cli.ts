@@ -98,6 +98,7 @@ async function viewMain(argv: string[]): Promise<number> {
         const result = view(trace, opts);
         if (result.text !== undefined) process.stdout.write(result.text);
         else process.stderr.write(`dsrun: wrote ${result.written}\n`);
+        if (result.difference !== undefined) process.stdout.write(`${result.difference}\n`);
       } catch (err) {
         command.error(`dsrun view: ${(err as Error).message}`, { exitCode: ExitCode.usage });
       }

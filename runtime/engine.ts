@@ -1,6 +1,6 @@
 import type { Clock } from './clock.ts';
 import { DsError, ErrorCode } from './errors.ts';
-import { DEFAULT_RECV_BUFFER, FlowControl, LARGE_MESSAGE, MESSAGE_OVERHEAD, type FlowWire } from './flow-control.ts';
+import { DEFAULT_RECV_BUFFER, FlowControl, LARGE_MESSAGE, MESSAGE_OVERHEAD, type FlowLink, type FlowWire } from './flow-control.ts';
 import { Matcher } from './matching.ts';
 import { assertPlainData, describe, type Describe } from './payload.ts';
 import { seededRandom, type Random } from './random.ts';
@@ -132,13 +132,23 @@ export class Engine {
           options.recvBufferBytes ?? DEFAULT_RECV_BUFFER,
           this.transport.maxPayload,
           flowWire(options.codec),
-          (peer, bytes) => (this.dead.has(peer) || this.retired.has(peer) ? undefined : this.transport.send(peer, bytes)),
+          this.flowLink(),
         );
     this.transport.start({
       onFrame: (peer, frame) => this.onFrame(peer, frame),
       onPeerLost: (peer, reason) => this.peerLost(peer, reason),
       onError: (err) => this.reportImpl(err),
     });
+  }
+
+  /** Flow control's way to the transport: nothing goes to a peer that is dead or has retired. */
+  private flowLink(): FlowLink {
+    const transport = this.transport;
+    const gone = (peer: number): boolean => this.dead.has(peer) || this.retired.has(peer);
+    return {
+      send: (peer, bytes) => (gone(peer) ? undefined : transport.send(peer, bytes)),
+      sendParts: transport.sendParts && ((peer, head, body) => (gone(peer) ? Promise.resolve() : transport.sendParts!(peer, head, body))),
+    };
   }
 
   /**
@@ -293,6 +303,17 @@ export class Engine {
     this.flow?.peerGone(peer, () => new DsError(ErrorCode.Retired, `a message to or from rank ${peer}: it has retired (left the job)`));
   }
 
+  /**
+   * This rank's process is gone (the simulator crashed this incarnation): what arrived and was not
+   * yet received is dropped, so code of the dead incarnation still finishing a promise job waits for
+   * ever instead of acting on it (its sends and writes are dropped already).
+   */
+  halt(): void {
+    for (const ctx of this.contexts.values()) ctx.matcher.halt();
+    this.early.clear();
+    this.earlyCount = 0;
+  }
+
   /** Marks a world rank dead and fails everything waiting on it. */
   peerLost(peer: number, reason: string): void {
     if (this.dead.has(peer) || peer === this.rank) return;
@@ -438,6 +459,7 @@ function flowWire(codec: Codec): FlowWire {
     rts: (context, tag, id, bytes, raw) => codec.encodeMessage(Kind.Rts, context, tag, [id, bytes, raw ? 1 : 0]),
     cts: (id, send) => codec.encodeMessage(Kind.Cts, 0, id, send),
     chunk: (id, data, from, to) => codec.encodeChunk(id, data, from, to),
+    chunkHead: (id, bytes) => codec.encodeChunkHead(id, bytes),
     decodeData: (message) => codec.decodeFrame(message)[0][3],
   };
 }

@@ -10,6 +10,8 @@ export const MESSAGE_OVERHEAD = 384;
 export const LARGE_MESSAGE = 256 * 1024;
 /** Bytes of payload in one chunk of a message sent by rendezvous. */
 const CHUNK_BYTES = 1024 * 1024;
+/** Chunks of one message on their way at once: the next waits until the oldest has been written out. */
+const STREAM_WINDOW = 8;
 
 /** A message held at its sender: how the receiver fetches its data once a receive matches it. */
 export interface Rendezvous {
@@ -28,8 +30,17 @@ export interface FlowWire {
   cts(id: number, send: boolean): Uint8Array;
   /** Bytes `from` to `to` of held message `id`'s data, in memory of its own (its one copy on this side). */
   chunk(id: number, data: Uint8Array, from: number, to: number): Uint8Array;
+  /** The bytes of a chunk of held message `id` that come before its `bytes` bytes of data. */
+  chunkHead(id: number, bytes: number): Uint8Array;
   /** The data of an encoded message. */
   decodeData(message: Uint8Array): unknown;
+}
+
+/** How flow control hands messages to the transport (see Transport.send and Transport.sendParts). */
+export interface FlowLink {
+  send(peer: number, bytes: Uint8Array): void | Promise<void>;
+  /** Sends `head` then `body` without joining them; resolves once `body` has been written out. */
+  sendParts?(peer: number, head: Uint8Array, body: Uint8Array): Promise<void>;
 }
 
 /** A flow-control message from a peer. */
@@ -81,12 +92,12 @@ interface Peer {
 export class FlowControl {
   private readonly budget: number;
   private readonly chunkBytes: number;
-  private readonly link: (peer: number, bytes: Uint8Array) => void | Promise<void>;
+  private readonly link: FlowLink;
   private readonly wire: FlowWire;
   private readonly peers = new Map<number, Peer>();
 
-  /** `link` hands bytes to the transport for `peer`; `maxPayload` caps a chunk. */
-  constructor(budget: number, maxPayload: number, wire: FlowWire, link: (peer: number, bytes: Uint8Array) => void | Promise<void>) {
+  /** `link` hands bytes to the transport; `maxPayload` caps a chunk. */
+  constructor(budget: number, maxPayload: number, wire: FlowWire, link: FlowLink) {
     this.budget = budget;
     this.wire = wire;
     this.chunkBytes = Math.max(1024, Math.min(CHUNK_BYTES, maxPayload));
@@ -102,12 +113,12 @@ export class FlowControl {
     const cost = bytes.length + MESSAGE_OVERHEAD;
     if (!raw && bytes.length < LARGE_MESSAGE && p.credit >= cost) {
       p.credit -= cost;
-      return this.link(peer, bytes);
+      return this.link.send(peer, bytes);
     }
     const id = ++p.nextId;
     return new Promise<void>((resolve, reject) => {
       p.outgoing.set(id, { context, bytes, resolve, reject });
-      const sent = this.link(peer, this.wire.rts(context, tag, id, bytes.length, raw));
+      const sent = this.link.send(peer, this.wire.rts(context, tag, id, bytes.length, raw));
       if (sent) sent.catch(reject);
     });
   }
@@ -115,7 +126,7 @@ export class FlowControl {
   /** The receiver of a message held at `peer` (an RTS): fetches its data once a receive matches it. */
   rendezvous(peer: number, context: number, id: number, size: number, raw: boolean, source: number, tag: number): Rendezvous {
     return {
-      drop: () => void this.link(peer, this.wire.cts(id, false)),
+      drop: () => void this.link.send(peer, this.wire.cts(id, false)),
       fetch: (into) =>
         new Promise<Message>((resolve, reject) => {
           const p = this.peer(peer);
@@ -127,7 +138,7 @@ export class FlowControl {
             buffer = Buffer.allocUnsafeSlow(size);
           }
           p.incoming.set(id, { context, buffer, size, received: 0, raw, source, tag, tooSmall, resolve, reject });
-          const sent = this.link(peer, this.wire.cts(id, true));
+          const sent = this.link.send(peer, this.wire.cts(id, true));
           if (sent) sent.catch(reject);
           if (size === 0) this.complete(p, id);
         }),
@@ -141,7 +152,7 @@ export class FlowControl {
     if (p.owed < this.budget / 4) return;
     const owed = p.owed;
     p.owed = 0;
-    void this.link(peer, this.wire.credit(owed));
+    void this.link.send(peer, this.wire.credit(owed));
   }
 
   /** Routes a flow-control message from `peer`; false if it breaks the protocol. */
@@ -207,14 +218,27 @@ export class FlowControl {
     return p;
   }
 
-  /** Sends a held message's data in chunks, waiting on the transport's backpressure between them. */
+  /**
+   * Sends a held message's data in chunks, at most STREAM_WINDOW of them on their way at once. With
+   * a transport that writes a chunk's data from the message's own memory (sendParts), the send
+   * completes once all of it has been written out; otherwise each chunk is a copy.
+   */
   private async stream(peer: number, id: number, out: Outgoing): Promise<void> {
     try {
       const { bytes } = out;
+      const onTheirWay: Promise<void>[] = [];
       for (let at = 0; at < bytes.length; at += this.chunkBytes) {
-        const sent = this.link(peer, this.wire.chunk(id, bytes, at, Math.min(bytes.length, at + this.chunkBytes)));
-        if (sent) await sent;
+        const to = Math.min(bytes.length, at + this.chunkBytes);
+        const sent = this.link.sendParts
+          ? this.link.sendParts(peer, this.wire.chunkHead(id, to - at), bytes.subarray(at, to))
+          : this.link.send(peer, this.wire.chunk(id, bytes, at, to));
+        if (!sent) continue;
+        // Awaited below, in order; a failure is seen there, not reported as unhandled meanwhile.
+        sent.catch(() => {});
+        onTheirWay.push(sent);
+        if (onTheirWay.length >= STREAM_WINDOW) await onTheirWay.shift();
       }
+      for (const sent of onTheirWay) await sent;
       out.resolve();
     } catch (err) {
       out.reject(err);

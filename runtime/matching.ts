@@ -217,6 +217,17 @@ export class Matcher {
     this.heldBytes = 0;
   }
 
+  /**
+   * Drops every kept message and leaves every receive waiting for ever: the rank's process is gone
+   * (a simulated crash), and code of it still finishing must not act on what had arrived.
+   */
+  halt(): void {
+    this.unexpected = [];
+    this.held = [];
+    this.head = 0;
+    this.heldBytes = 0;
+  }
+
   /** Requests still waiting, for status reports. */
   waiting(): PendingOperation[] {
     return [...this.posted.map((p) => p.request), ...this.probes.map((p) => p.request)];

@@ -41,4 +41,6 @@ export interface Codec {
    * memory of its own that a thread link may hand over without a copy.
    */
   encodeChunk(id: number, data: Uint8Array, from: number, to: number): Uint8Array;
+  /** The bytes of a Kind.Chunk message of held message `id` that come before its `bytes` bytes of data. */
+  encodeChunkHead(id: number, bytes: number): Uint8Array;
 }

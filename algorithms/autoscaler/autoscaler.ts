@@ -185,6 +185,7 @@ export async function runManager(world: Communicator, options: AutoscalerOptions
     const d = decide(state, load, n, policy);
     state = d.state;
     log(formatDecision(load, n, d.delta));
+    if (d.delta !== 0) world.note('scale', { load, active: n, delta: d.delta });
     report.decisions.push({
       atMs: clock.now(),
       load,

@@ -51,6 +51,7 @@ export async function berkeley(comm: Communicator, options: BerkeleyOptions = {}
     net.post(0, Tag.Clock, { t: c.read() });
     const { deltaMs, errorMs } = (await comm.recv<{ deltaMs: number; errorMs: number }>(0, Tag.Adjust)).data;
     c.adjust(deltaMs);
+    comm.note('adjusted', { deltaMs });
     return { report: reportOf(comm.rank, c, errorMs, c.trueNow()), sent: net.sent };
   }
   const offsets = [0];
@@ -66,5 +67,6 @@ export async function berkeley(comm: Communicator, options: BerkeleyOptions = {}
   const average = berkeleyAverage(offsets, options.toleranceMs ?? Infinity);
   for (let r = 1; r < comm.size; r++) net.post(r, Tag.Adjust, { deltaMs: average.adjustmentsMs[r], errorMs: errors[r] });
   c.adjust(average.adjustmentsMs[0]);
+  comm.note('average', { offsetMs: average.averageMs, included: average.included });
   return { report: reportOf(0, c, 0, c.trueNow()), average, sent: net.sent };
 }

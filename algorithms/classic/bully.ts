@@ -70,6 +70,7 @@ export function stepBully(s: BullyState, input: Input): [BullyState, Out[]] {
   const out: Out[] = [];
   if (input.nowMs >= s.endAtMs) s.done = true;
   if (s.silent || s.done) return [s, out];
+  const before = { phase: s.phase, leader: s.leader };
   if (input.type === 'tick') {
     if (s.deadlineMs !== undefined && input.nowMs >= s.deadlineMs) {
       if (s.phase === 'waiting-answers') announce(s, out);
@@ -95,6 +96,8 @@ export function stepBully(s: BullyState, input: Input): [BullyState, Out[]] {
     const name = m.tag === Tag.Election ? 'Election' : m.tag === Tag.Answer ? 'Answer' : 'Coordinator';
     s.sent[name]++;
   }
+  if (s.phase === 'waiting-answers' && before.phase !== 'waiting-answers') input.note?.('election');
+  if (s.leader !== before.leader) input.note?.('coordinator', s.leader);
   return [s, out];
 }
 

@@ -80,6 +80,7 @@ export async function causalBroadcast(comm: Communicator, options: CausalOptions
     v = v.slice();
     v[m.sender] = Math.max(v[m.sender], m.vc[m.sender]);
     delivered.push(m);
+    comm.note('deliver', m.id);
     if (m.text === 'Lunch?') asked.resolve();
   };
 

@@ -73,6 +73,7 @@ export async function chandyLamport(comm: Communicator, options: SnapshotOptions
     recorded = true;
     recordedBalance = balance;
     cutIndex = events.length;
+    comm.note('recorded', balance);
     for (const r of others) recording[r] = r !== markerFrom;
     for (const r of others) net.post(r, Tag.Marker, null);
   };
@@ -106,6 +107,7 @@ export async function chandyLamport(comm: Communicator, options: SnapshotOptions
         markersIn++;
         if (!recorded) recordState(m.source);
         else recording[m.source] = false;
+        if (markersIn === others.length) comm.note('channels recorded', channels.map((c) => c.length));
       } else if (m.tag === Tag.Done) {
         done++;
       }

@@ -105,8 +105,10 @@ export function findOverlap(intervals: readonly CsInterval[]): [CsInterval, CsIn
 export async function criticalSection(comm: Communicator, o: MutexOptions, holdMs: number): Promise<CsInterval> {
   await o.onEnter?.();
   const enterMs = comm.clock.now();
+  comm.note('enter');
   await comm.clock.sleep(holdMs);
   const exitMs = comm.clock.now();
+  comm.note('leave');
   await o.onExit?.();
   return { rank: comm.rank, enterMs, exitMs };
 }

@@ -63,5 +63,6 @@ export async function cristian(comm: Communicator, options: CristianOptions = {}
   }
   // The offset was measured against the clock's reading then; the clock has run on since, unchanged.
   c.adjust(best!.offsetMs);
+  comm.note('adjusted', { offsetMs: best!.offsetMs, errorMs: best!.errorMs });
   return { report: reportOf(comm.rank, c, best!.errorMs, c.trueNow()), best, sent: net.sent };
 }

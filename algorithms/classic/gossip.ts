@@ -59,6 +59,7 @@ export async function gossip(comm: Communicator, options: GossipOptions = {}): P
     if (!informed && got.some((x) => x !== null)) {
       informed = true;
       learntInRound = round;
+      comm.note('informed', { round });
     }
     informedPerRound.push(await comm.allreduce(informed ? 1 : 0, 'sum'));
   }

@@ -47,6 +47,7 @@ export async function ringElection(comm: Communicator, options: RingElectionOpti
     const m = await comm.recv<{ id: number }>(prev);
     const { id } = m.data;
     if (m.tag === Tag.Elected) {
+      comm.note('leader', id);
       if (id !== me) net.post(next, Tag.Elected, { id });
       return { rank: comm.rank, leader: id, sent: net.sent };
     }
@@ -57,6 +58,7 @@ export async function ringElection(comm: Communicator, options: RingElectionOpti
       participant = true;
       net.post(next, Tag.Election, { id: me });
     } else if (id === me) {
+      comm.note('elected', me);
       participant = false;
       net.post(next, Tag.Elected, { id: me });
     }

@@ -86,6 +86,7 @@ export async function totalOrderMulticast(comm: Communicator, options: TotalOrde
       while (queue.length > 0 && acks.get(key(queue[0].ts, queue[0].sender)) === n) {
         const head = queue.shift()!;
         delivered.push(head);
+        comm.note('deliver', { ts: head.ts, from: head.sender });
         balance = applyOp(balance, head.body);
       }
     }

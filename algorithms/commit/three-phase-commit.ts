@@ -56,6 +56,7 @@ async function coordinator(comm: Communicator, o: ThreePhaseCommitOptions): Prom
   const history: string[] = [];
   const enter = (s: string): void => {
     history.push(s);
+    comm.note(s);
     o.onTransition?.(s);
   };
   const result = (outcome: CommitOutcome): CommitResult => ({ rank: comm.rank, role: 'coordinator', outcome, history });
@@ -107,6 +108,7 @@ async function participant(comm: Communicator, o: ThreePhaseCommitOptions): Prom
   const history: string[] = [];
   const enter = (s: string): void => {
     history.push(s);
+    comm.note(s);
     o.onTransition?.(s);
   };
   let vote: 'yes' | 'no' | undefined;
@@ -129,6 +131,7 @@ async function participant(comm: Communicator, o: ThreePhaseCommitOptions): Prom
   const first = await await_([Tag.CanCommit, Tag.DoAbort], o.canCommitTimeoutMs ?? 600);
   if (first !== Tag.CanCommit) return done('ABORTED'); // timeout or abort before voting
   vote = (o.vote ?? (() => true))(comm.rank) ? 'yes' : 'no';
+  comm.note('vote', vote);
   await sendAll(comm, vote, [0], Tag.Vote);
   if (vote === 'no') return done('ABORTED');
   enter('WAIT');

@@ -82,6 +82,7 @@ async function coordinator(comm: Communicator, o: TwoPhaseCommitOptions): Promis
   const history: string[] = [];
   const enter = (s: string): void => {
     history.push(s);
+    comm.note(s);
     o.onTransition?.(s);
   };
   const participants = participantsOf(comm);
@@ -163,6 +164,7 @@ async function participant(comm: Communicator, o: TwoPhaseCommitOptions): Promis
   const history: string[] = [];
   const enter = (s: string): void => {
     history.push(s);
+    comm.note(s);
     o.onTransition?.(s);
   };
   const st = comm.storage;
@@ -179,6 +181,7 @@ async function participant(comm: Communicator, o: TwoPhaseCommitOptions): Promis
     if (vote === undefined) {
       vote = (o.vote ?? (() => true))(comm.rank) ? 'yes' : 'no';
       st.set(Key.vote, vote); // recorded before it is sent: binding across a restart
+      comm.note('vote', vote);
       if (vote === 'no') decide('ABORT');
       else enter('READY');
     }

@@ -107,6 +107,7 @@ export async function gossipUntilConverged<S>(
       // A peer still pushing unfinished states has not heard ours: linger on until it has.
       if (!m.final && !peerFinal.has(from)) lingered = 0;
       if (m.final) {
+        if (!final) comm.note('final state', mine);
         peerFinal.add(from);
         final = true; // we hold the final state now (a final state merged into ours)
       }

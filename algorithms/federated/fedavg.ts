@@ -174,6 +174,7 @@ async function aggregator(comm: Communicator, o: FedAvgOptions, onRound?: (r: Ro
     const total = updates.reduce((s, u) => s + u.count, 0);
     const loss = total === 0 ? NaN : updates.reduce((s, u) => s + u.loss * u.count, 0) / total;
     model = fedAvg(updates) ?? model;
+    comm.note('round', { round, loss, reported: updates.length });
     const report: RoundReport = {
       round,
       model,

@@ -4,11 +4,13 @@
  * exits 1 if any run inside an algorithm's fault model failed.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import {
   failureLines,
   fuzz,
+  mergeReports,
   replayCommand,
   runCase,
   tableRow,
@@ -27,6 +29,7 @@ interface Flags {
   shrink: boolean;
   jobs: number;
   json: boolean;
+  combine?: string[];
 }
 
 const integer =
@@ -58,6 +61,7 @@ const program = new Command('fuzz')
   .option('--no-shrink', 'report failures as drawn, without shrinking them')
   .option('--jobs <J>', 'run in J processes', integer('--jobs', 1), 1)
   .option('--json', 'print the reports as JSON (one per line) instead of the table', false)
+  .option('--combine <file...>', 'run nothing: print the table of reports saved by --json (a campaign run in chunks)')
   .action(main);
 
 async function main(name: string, flags: Flags): Promise<void> {
@@ -65,11 +69,19 @@ async function main(name: string, flags: Flags): Promise<void> {
   if (chosen.some((t) => !t)) program.error(`error: no algorithm '${name}'; one of: ${targets.map((t) => t.name).join(', ')}, or all`);
   if (flags.replay !== undefined) return replay(chosen[0]!, flags.replay);
   const reports: FuzzReport[] = [];
+  const combined = flags.combine && saved(flags.combine);
   if (!flags.json) console.log(TABLE_HEADER.join('\n'));
-  const shards = (chosen as FuzzTarget<unknown>[]).flatMap((t) => split(t, flags));
-  const done = await pool(shards, flags.jobs, (shard) => runShard(shard, flags));
+  const done =
+    combined ||
+    (await pool(
+      (chosen as FuzzTarget<unknown>[]).flatMap((t) => split(t, flags)),
+      flags.jobs,
+      (shard) => runShard(shard, flags),
+    ));
   for (const t of chosen as FuzzTarget<unknown>[]) {
-    const report = merge(done.filter((r) => r.target === t.name));
+    const parts = done.filter((r) => r.target === t.name);
+    if (parts.length === 0) continue;
+    const report = mergeReports(parts);
     reports.push(report);
     console.log(flags.json ? JSON.stringify(report) : tableRow(report));
   }
@@ -138,24 +150,40 @@ async function pool<I, O>(items: I[], jobs: number, work: (item: I) => Promise<O
   return out;
 }
 
-/** One report from the reports of one target's shards. */
-function merge(parts: FuzzReport[]): FuzzReport {
-  const [head] = parts;
-  const tally = (key: 'inModel' | 'outOfModel') => ({
-    runs: parts.reduce((a, p) => a + p[key].runs, 0),
-    safety: parts.reduce((a, p) => a + p[key].safety, 0),
-    liveness: parts.reduce((a, p) => a + p[key].liveness, 0),
-    times: parts.flatMap((p) => p[key].times).sort((a, b) => a - b),
-    kinds: head[key].kinds.concat(...parts.map((p) => p[key].kinds)).filter((k, i, all) => all.indexOf(k) === i),
+/** The reports that `--json` printed into `files` (other lines, such as a table, are skipped). */
+function saved(files: string[]): FuzzReport[] {
+  const reports = files.flatMap((file) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      return program.error(`error: --combine: cannot read ${file}: ${(err as Error).message}`);
+    }
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line, i) => {
+        try {
+          return JSON.parse(line) as FuzzReport;
+        } catch (err) {
+          return program.error(`error: --combine: ${file}: report ${i + 1} is not JSON: ${(err as Error).message}`);
+        }
+      });
   });
-  return {
-    ...head,
-    first: Math.min(...parts.map((p) => p.first)),
-    seeds: parts.reduce((a, p) => a + p.seeds, 0),
-    inModel: tally('inModel'),
-    outOfModel: tally('outOfModel'),
-    failures: parts.flatMap((p) => p.failures),
-  };
+  for (const name of new Set(reports.map((r) => r.target))) disjoint(reports.filter((r) => r.target === name));
+  return reports;
+}
+
+/** Chunks of one target must cover different seeds, or a seed would count twice. */
+function disjoint(parts: FuzzReport[]): void {
+  const sorted = [...parts].sort((a, b) => a.first - b.first);
+  sorted.slice(1).forEach((p, i) => {
+    const before = sorted[i];
+    if (p.first < before.first + before.seeds)
+      program.error(
+        `error: --combine: two reports of ${p.target} cover the same seeds (${before.first}..${before.first + before.seeds - 1} and ${p.first}..${p.first + p.seeds - 1})`,
+      );
+  });
 }
 
 async function replay(target: FuzzTarget<unknown>, raw: string): Promise<void> {
@@ -167,7 +195,7 @@ async function replay(target: FuzzTarget<unknown>, raw: string): Promise<void> {
   }
   const o = await runCase(target, schedule);
   console.log(
-    `${target.name}: ${o.verdict}${o.inModel ? '' : ` (outside the model: ${o.outside})`}; stabilized at ${o.stabilizedMs} ms, finished ${o.afterStabilizationMs} ms after`,
+    `${target.name}: ${o.verdict}${o.inModel ? '' : ` (outside the model: ${o.outside})`}; stabilized at ${Math.round(o.stabilizedMs)} ms, finished ${Math.round(o.afterStabilizationMs)} ms after`,
   );
   if (o.message) console.log(o.message);
   console.log(`  replay: ${replayCommand(target.name, schedule)}`);

@@ -3,7 +3,7 @@ import type { SimulationResult } from 'dsmpi';
 import type { FuzzTarget } from 'dsmpi/fuzz';
 import { checkAtomicity, checkCommitValidity } from '../checkers/commit.ts';
 import type { CommitOutcome, CommitResult } from '../commit/common.ts';
-import { threePhaseCommit } from '../commit/three-phase-commit.ts';
+import { Tag as ThreePhaseTag, threePhaseCommit } from '../commit/three-phase-commit.ts';
 import { twoPhaseCommit } from '../commit/two-phase-commit.ts';
 import { EVERY_FAULT } from './common.ts';
 
@@ -54,15 +54,28 @@ export const threePhase: FuzzTarget<CommitResult> = {
   outOfModel: (s) => (s.crashes.some((c) => c.rank === 0) ? 'the coordinator crashes' : undefined),
   livenessMs: () => 5_000,
   setup() {
+    // Each participant's vote as drawn: a participant that crashed for good returns none.
+    const drawn: Array<'yes' | 'no'> = [];
     return {
-      main: (c) => threePhaseCommit(c, { vote: vote(c) }),
+      main: (c) =>
+        threePhaseCommit(c, {
+          vote: (rank) => {
+            const yes = vote(c)();
+            drawn[rank] = yes ? 'yes' : 'no';
+            return yes;
+          },
+        }),
       check(r) {
         if (!r) return;
         const o = r.results.map((x) => x?.outcome);
         checkAtomicity(o);
+        // A crashed participant voted if its vote reached the coordinator.
+        const reached = new Set(
+          r.trace.flatMap((e) => (e.ev === 'deliver' && e.rank === 0 && e.tag === ThreePhaseTag.Vote ? [e.from] : [])),
+        );
         checkCommitValidity(
           o,
-          r.results.map((x) => x?.vote),
+          r.results.map((x, rank) => x?.vote ?? (reached.has(rank) ? drawn[rank] : undefined)),
         );
       },
     };

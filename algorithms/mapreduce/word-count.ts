@@ -68,6 +68,7 @@ export async function wordCount(
   if (!Number.isInteger(groupSize) || groupSize < 1) throw new Error(`wordCount: groupSize must be a positive integer, got ${groupSize}`);
   const lines = mode === 'scatter' ? await comm.scatter(comm.rank === 0 ? chunk(mine, comm.size) : undefined) : [...mine];
   const partial = countWords(lines);
+  comm.note('mapped', { lines: lines.length });
   const group = Math.floor(comm.rank / groupSize);
   const sub = (await comm.split(group, comm.rank))!;
   const groupTotal = await sub.reduce(partial, mergeCounts, 0);

@@ -296,11 +296,16 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
   }
   if (s.farewell) return [s, out];
   const l = s.leader;
+  const decidedBefore = s.ld;
   switch (input.tag) {
     case Tag.Prepare: {
       const ballot = d.ballot as Ballot;
       s.seen = maxBallot(s.seen, ballot);
-      if (ballotAbove(ballot, s.promised)) {
+      // A Prepare of the ballot already promised is the leader's resend (its first answer is late
+      // or lost, or this is a duplicate): answer it again. A Nack would depose a working leader,
+      // and with round trips over retryMs that happened at every ballot, for ever.
+      if (compareBallots(ballot, s.promised) >= 0) {
+        if (ballotAbove(ballot, s.promised)) input.note?.('promised', ballot);
         s.promised = ballot;
         const from0 = d.ld as number;
         out.push({ to: from, tag: Tag.Promise, data: { ballot, na: s.na, suffix: s.va.slice(from0), ld: s.ld } });
@@ -328,6 +333,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
         l.inLog = new Set(l.log);
         l.phase = 'accept';
         s.led.push(formatBallot(l.ballot));
+        input.note?.('leader', l.ballot);
         const pending = l.pending;
         l.pending = [];
         for (const v of pending) {
@@ -402,6 +408,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
       break;
     }
   }
+  if (s.ld > decidedBefore) input.note?.('decided', s.va.slice(decidedBefore, s.ld));
   pump(s, now, out);
   return [s, out];
 }
@@ -425,7 +432,10 @@ function onTick(s: SequenceState, input: Extract<Input, { type: 'tick' }>, out: 
   }
   const lead = trustedLeader(s);
   if (s.leader && lead !== s.rank) s.leader = undefined; // step down: a lower rank is back
-  if (!s.leader && lead === s.rank && now >= s.backoffUntilMs) out.push(...prepare(s, now));
+  if (!s.leader && lead === s.rank && now >= s.backoffUntilMs) {
+    out.push(...prepare(s, now));
+    input.note?.('prepare', s.leader!.ballot);
+  }
   const l = s.leader;
   if (l) {
     for (let a = 0; a < s.size; a++) {

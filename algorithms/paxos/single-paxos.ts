@@ -251,8 +251,10 @@ function backoff<V>(s: PaxosState<V>, nowMs: number, random: number): Out[] {
 export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Out[]] {
   s.nowMs = input.nowMs;
   const out: Out[] = [];
+  const before = { ballot: s.proposer.ballot, decided: s.decided };
   if (input.type === 'tick') {
     onTick(s, input.nowMs, input.random, input.failed, out);
+    noteProgress(s, before, input);
     return [s, out];
   }
   const from = input.source;
@@ -276,7 +278,10 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
       if (s.role !== 'acceptor') break;
       const { ballot } = m as { ballot: Ballot };
       const a = s.acceptor;
-      if (ballotAbove(ballot, a.promised)) {
+      // A Prepare of the ballot already promised is a duplicate: answer it again, not with a Nack
+      // that would make the proposer give up a ballot that may still win.
+      if (compareBallots(ballot, a.promised) >= 0) {
+        if (ballotAbove(ballot, a.promised)) input.note?.('promised', ballot);
         a.promised = ballot;
         out.push({ to: from, tag: Tag.Promise, data: { ballot, accepted: a.accepted } });
       } else {
@@ -291,6 +296,7 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
       if (compareBallots(ballot, a.promised) >= 0) {
         a.promised = ballot;
         a.accepted = { ballot, value };
+        input.note?.('accepted', { ballot, value });
         out.push({ to: from, tag: Tag.Accepted, data: { ballot, value } });
         for (const l of s.layout.learners) out.push({ to: l, tag: Tag.Accepted, data: { ballot, value } });
       } else {
@@ -308,6 +314,7 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
       for (const acc of p.promises.values()) if (acc && (!best || ballotAbove(acc.ballot, best.ballot))) best = acc;
       p.proposal = best ? best.value : p.value;
       p.phase = 'accept';
+      input.note?.('proposing', { ballot: p.ballot, value: p.proposal });
       p.deadlineMs = input.nowMs + s.options.retryMs;
       out.push(...toAll(s.layout.acceptors, Tag.Accept, { ballot: p.ballot, value: p.proposal }));
       out.push(...toAll(s.layout.telemetry, Tag.Snapshot, { ballot: p.ballot, value: p.proposal, status: 'proposed', from: s.rank }));
@@ -365,7 +372,14 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
       break;
     }
   }
+  noteProgress(s, before, input);
   return [s, out];
+}
+
+/** Notes what a step changed for a proposer or a learner: a new ballot (phase 1 starts), a decision. */
+function noteProgress<V>(s: PaxosState<V>, before: Pick<PaxosState<V>, 'decided'> & { ballot: Ballot }, input: Input): void {
+  if (s.proposer.ballot !== before.ballot) input.note?.('prepare', s.proposer.ballot);
+  if (!before.decided && s.decided) input.note?.('decided', s.decided.value);
 }
 
 /** The last known-good state telemetry holds: the latest decided snapshot. */

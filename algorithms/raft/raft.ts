@@ -397,6 +397,15 @@ function leaderAppend(s: RaftState, commands: Command[], nowMs: number): Out[] {
 }
 
 export function stepRaft(s: RaftState, input: Input): [RaftState, Out[]] {
+  const before = { role: s.role, term: s.currentTerm, commitIndex: s.commitIndex };
+  const result = stepRole(s, input);
+  // What the step changed, as notes in the trace: an election begun or won, entries committed.
+  if (s.role !== before.role || s.currentTerm !== before.term) input.note?.(s.role, { term: s.currentTerm });
+  if (s.commitIndex > before.commitIndex) input.note?.('committed', { index: s.commitIndex, term: s.currentTerm });
+  return result;
+}
+
+function stepRole(s: RaftState, input: Input): [RaftState, Out[]] {
   const out: Out[] = [];
   const now = input.nowMs;
   if (input.type === 'tick') {

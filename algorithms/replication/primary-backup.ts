@@ -277,7 +277,9 @@ function noticeFailures(s: ReplicaState, failed: readonly number[], out: Out[]):
 export function stepReplica(s: ReplicaState, input: Input): [ReplicaState, Out[]] {
   const out: Out[] = [];
   if (input.type === 'tick') {
+    const takeovers = s.stats.takeovers;
     noticeFailures(s, input.failed, out);
+    if (s.stats.takeovers > takeovers) input.note?.('primary', { view: s.view, version: s.version });
     for (const c of s.clients) if (input.failed.includes(c) && !s.done.includes(c)) s.done.push(c);
     if (s.lazyAtMs !== undefined && input.nowMs >= s.lazyAtMs) {
       s.lazyAtMs = undefined;
@@ -322,6 +324,7 @@ export function stepReplica(s: ReplicaState, input: Input): [ReplicaState, Out[]
       };
       if (u.view < s.view) break; // from a primary already replaced
       if (u.view > s.view || u.version > s.version) {
+        if (u.view > s.view) input.note?.('view', u.view);
         s.view = u.view;
         s.version = u.version;
         s.store = u.store;

@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseTrace } from '../../runtime/protocol/trace-event.ts';
+import { parseTrace, type TraceEvent } from '../../runtime/protocol/trace-event.ts';
 import { renderHtml } from './space-time-html.ts';
 import { renderText } from './space-time-text.ts';
 import { computeReport, formatReport } from './run-report.ts';
+import { buildModel, describeDifference, firstDifference } from './page/model.js';
 
 export interface ViewOptions {
   /** Where to write the HTML page (default: the trace's name with .html). */
@@ -29,8 +30,16 @@ function readTagNames(file: string): Record<number, string> {
   return names;
 }
 
-/** `dsrun view`: renders a trace file; returns the path written (HTML) or the text. */
-export function view(traceFile: string, options: ViewOptions = {}): { written?: string; text?: string } {
+/** Where two runs first differ, in one line (the page's banner says the same). */
+export function compareSummary(a: readonly TraceEvent[], b: readonly TraceEvent[]): string {
+  return describeDifference(firstDifference(buildModel({ events: a }), buildModel({ events: b })));
+}
+
+/**
+ * `dsrun view`: renders a trace file; returns the path written (HTML) or the text, and with
+ * `compare` where the two runs first differ.
+ */
+export function view(traceFile: string, options: ViewOptions = {}): { written?: string; text?: string; difference?: string } {
   const events = parseTrace(readFileSync(traceFile, 'utf8'));
   const tagNames = options.tags ? readTagNames(options.tags) : {};
   if (options.report) return { text: formatReport(computeReport(events)) };
@@ -40,5 +49,5 @@ export function view(traceFile: string, options: ViewOptions = {}): { written?: 
     ? { events: parseTrace(readFileSync(options.compare, 'utf8')), title: basename(options.compare) }
     : undefined;
   writeFileSync(out, renderHtml(events, { title: basename(traceFile), tagNames, compare }));
-  return { written: out };
+  return { written: out, difference: compare && compareSummary(events, compare.events) };
 }

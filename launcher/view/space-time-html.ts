@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { TraceEvent } from '../../runtime/protocol/trace-event.ts';
-import { rankCount } from './message-index.ts';
+import { rankCountOf as rankCount } from './page/model.js';
 import { computeReport, formatReport, throughputSvg } from './run-report.ts';
 
 export interface HtmlOptions {
@@ -13,7 +13,9 @@ export interface HtmlOptions {
 
 /** The browser side, in the order it runs: the model, the drawing, the page's controls. */
 const PAGE_SCRIPTS = ['model.js', 'draw.js', 'ui.js'];
-const pageScript = (): string => PAGE_SCRIPTS.map((f) => readFileSync(new URL(`./page/${f}`, import.meta.url), 'utf8')).join('\n');
+/** The page's script: the files in one function scope (model.js is also a module for Node: its `export`s go). */
+const pageScript = (): string =>
+  PAGE_SCRIPTS.map((f) => readFileSync(new URL(`./page/${f}`, import.meta.url), 'utf8').replace(/^export /gm, '')).join('\n');
 const pageStyle = (): string => readFileSync(new URL('./page/page.css', import.meta.url), 'utf8');
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);

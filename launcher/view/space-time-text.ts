@@ -1,5 +1,5 @@
 import type { TraceEvent } from '../../runtime/protocol/trace-event.ts';
-import { rankCount } from './message-index.ts';
+import { rankCountOf as rankCount } from './page/model.js';
 
 /**
  * The run as text for a terminal: one line per event, time first, a column per rank with a mark

@@ -277,6 +277,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     const slot = slots[rank];
     if (!slot.alive) return;
     slot.alive = false;
+    slot.engine?.halt();
     // Let what the pause held run now: timers see the rank dead, deliveries are traced as drops.
     if (scheduler.isPaused(rank)) scheduler.resume(rank);
     const untilMs = restartAfterUs === undefined ? undefined : (scheduler.nowUs + restartAfterUs) / 1000;

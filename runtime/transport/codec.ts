@@ -186,7 +186,7 @@ function writeInt(out: Buffer, at: number, v: number): number {
 }
 
 /** The codec every rank uses: MessagePack, with small plain messages read and written by hand. */
-export const msgpackCodec: Codec = { encodeMessage, decodeFrame, payloadLength, encodeChunk };
+export const msgpackCodec: Codec = { encodeMessage, decodeFrame, payloadLength, encodeChunk, encodeChunkHead };
 
 /** Memory of messages that are sent once and never read again by their sender (see ownedMessage). */
 const owned = new WeakSet<ArrayBufferLike>();
@@ -211,17 +211,30 @@ export function isOwnedMessage(message: Uint8Array): boolean {
  * a held message), in memory of its own (ownedMessage): the one copy of the data on the sending side.
  */
 export function encodeChunk(id: number, data: Uint8Array, from: number, to: number): Uint8Array {
-  const n = to - from;
-  const out = ownedMessage(13 + n);
+  const out = ownedMessage(CHUNK_HEAD + to - from);
+  writeChunkHead(out, id, to - from);
+  out.set(data.subarray(from, to), CHUNK_HEAD);
+  return out;
+}
+
+/** The first bytes of a chunk message of `bytes` bytes of data (see encodeChunk), which the data follows as is. */
+export function encodeChunkHead(id: number, bytes: number): Uint8Array {
+  const out = Buffer.allocUnsafe(CHUNK_HEAD);
+  writeChunkHead(out, id, bytes);
+  return out;
+}
+
+/** Bytes of a chunk message before its data. */
+const CHUNK_HEAD = 13;
+
+function writeChunkHead(out: Buffer, id: number, bytes: number): void {
   out[0] = 0x94; // an array of 4
   out[1] = Kind.Chunk;
   out[2] = 0; // context
   out[3] = 0xce; // uint32 tag: the message's id
   out.writeUInt32BE(id, 4);
   out[8] = 0xc6; // bin32
-  out.writeUInt32BE(n, 9);
-  out.set(data.subarray(from, to), 13);
-  return out;
+  out.writeUInt32BE(bytes, 9);
 }
 
 /** Joins queued messages into one frame. */

@@ -27,6 +27,13 @@ export interface Transport {
    * peer's outgoing buffer is over its high-water mark; the promise resolves when it has drained.
    */
   send(peer: number, message: Uint8Array): void | Promise<void>;
+  /**
+   * Optional: queues the message `head` followed by `body` (a chunk of a large message) without
+   * joining them, so `body` is written out from the caller's memory, not copied. Resolves once
+   * `body` has been written out (the caller must not change it before); rejects if the peer is lost
+   * first. A transport without it is sent the two joined.
+   */
+  sendParts?(peer: number, head: Uint8Array, body: Uint8Array): Promise<void>;
   /** Drops the connection to `peer` after a protocol violation; later sends may reconnect. */
   drop(peer: number, reason: string): void;
   /** Resolves when everything queued so far has been handed to the network. */

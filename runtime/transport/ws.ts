@@ -42,10 +42,18 @@ const HIGH_WATER = 8 * 1024 * 1024;
  */
 type LinkState = 'idle' | 'connecting' | 'awaiting' | 'open' | 'gone';
 
+/** A message queued as two parts (sendParts): `body` is written from the caller's memory. */
+interface Parts {
+  head: Uint8Array;
+  body: Uint8Array;
+  written(): void;
+  lost(err: Error): void;
+}
+
 interface Link {
   state: LinkState;
   socket?: WebSocket;
-  queue: Uint8Array[];
+  queue: Array<Uint8Array | Parts>;
   queuedBytes: number;
   /** Bytes handed to ws and not yet written to the kernel. */
   unwritten: number;
@@ -133,10 +141,23 @@ export class WsTransport implements Transport {
   }
 
   send(peer: number, message: Uint8Array): void | Promise<void> {
+    return this.enqueue(peer, message, message.length);
+  }
+
+  sendParts(peer: number, head: Uint8Array, body: Uint8Array): Promise<void> {
+    let parts: Parts;
+    const written = new Promise<void>((resolve, reject) => {
+      parts = { head, body, written: resolve, lost: reject };
+    });
+    const drained = this.enqueue(peer, parts!, head.length + body.length);
+    return drained ? Promise.all([written, drained]).then(() => {}) : written;
+  }
+
+  private enqueue(peer: number, message: Uint8Array | Parts, bytes: number): void | Promise<void> {
     const link = this.link(peer);
     if (link.state === 'gone') throw new DsError(ErrorCode.PeerLost, `send to rank ${peer}: connection lost`);
     link.queue.push(message);
-    link.queuedBytes += message.length;
+    link.queuedBytes += bytes;
     if (link.state === 'idle') void this.dial(peer);
     if (link.state === 'open') {
       // A message to an idle link goes at once: no wait for the end of the turn (a barrier's lone
@@ -305,6 +326,8 @@ export class WsTransport implements Transport {
     const link = this.link(peer);
     if (link.state === 'gone') return;
     link.state = 'gone';
+    const error = new DsError(ErrorCode.PeerLost, `send to rank ${peer}: connection lost (${reason})`);
+    for (const m of link.queue) if (!(m instanceof Uint8Array)) m.lost(error);
     link.queue = [];
     link.queuedBytes = 0;
     for (const w of [...link.drainWaiters.splice(0), ...link.idleWaiters.splice(0)]) w();
@@ -331,13 +354,16 @@ export class WsTransport implements Transport {
     const queue = link.queue;
     link.queue = [];
     link.queuedBytes = 0;
-    let batch: Uint8Array[] = [];
+    let batch: Array<Uint8Array | Parts> = [];
     let batchBytes = 0;
     const sendBatch = (): void => {
-      const frame = joinFrame(batch);
-      link.unwritten += frame.length;
-      writeBinaryFrame(socket, frame, () => {
-        link.unwritten -= frame.length;
+      const frame = frameParts(batch);
+      const frameBytes = batchBytes;
+      const sent = batch;
+      link.unwritten += frameBytes;
+      writeBinaryFrame(socket, frame, frameBytes, () => {
+        link.unwritten -= frameBytes;
+        for (const m of sent) if (!(m instanceof Uint8Array)) m.written();
         if (link.unwritten + link.queuedBytes <= HIGH_WATER / 2) {
           for (const w of link.drainWaiters.splice(0)) w();
         }
@@ -349,12 +375,34 @@ export class WsTransport implements Transport {
       batchBytes = 0;
     };
     for (const m of queue) {
-      if (batchBytes + m.length > this.maxPayload && batch.length > 0) sendBatch();
+      const bytes = m instanceof Uint8Array ? m.length : m.head.length + m.body.length;
+      if (batchBytes + bytes > this.maxPayload && batch.length > 0) sendBatch();
       batch.push(m);
-      batchBytes += m.length;
+      batchBytes += bytes;
     }
     sendBatch();
   }
+}
+
+/**
+ * A frame's bytes as few buffers as can be without copying a message's body: runs of whole
+ * messages and heads are joined, bodies stay where they are.
+ */
+function frameParts(messages: Array<Uint8Array | Parts>): Uint8Array[] {
+  if (messages.length === 1 && messages[0] instanceof Uint8Array) return [messages[0]];
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  for (const m of messages) {
+    if (m instanceof Uint8Array) {
+      run.push(m);
+      continue;
+    }
+    run.push(m.head);
+    out.push(joinFrame(run), m.body);
+    run = [];
+  }
+  if (run.length > 0) out.push(joinFrame(run));
+  return out;
 }
 
 function serverTls(options: WsTransportOptions): ServerTls | undefined {
@@ -371,32 +419,45 @@ function clientTls(options: WsTransportOptions): ClientTls | undefined {
   return tls.kind === 'cert' ? { ca: tls.ca } : { psk: tlsKey(options.key, 'rank'), identity: options.jobId };
 }
 
-/** Frames from this size on go through ws.send (see writeBinaryFrame). */
+/** Frames below this size are written as one buffer (a copy); larger ones as their parts. */
 const DIRECT_FRAME_LIMIT = 16 * 1024;
 
 /**
- * Writes one small binary WebSocket frame straight to the connection's TCP socket as a single buffer:
- * ws's own sender would write the header and the payload as two (a writev through a corked
- * stream), which costs about 15% more CPU per message. Frames are whole and written in order, so
- * they never interleave with ws's own (close, pong). A dialler's frames carry the mask bit and a
- * zero key (see generateMask). Relies on ws 8's `_socket` and `_isServer`.
+ * Writes one binary WebSocket frame of `n` bytes, given as `parts`, straight to the connection's TCP
+ * socket. A small frame goes as a single buffer: ws's own sender would write the header and the
+ * payload as two (a writev through a corked stream), which costs about 15% more CPU per message. A
+ * large one goes as its header and its parts, corked into one writev: nothing of it is copied.
+ * Frames are whole and written in order, so they never interleave with ws's own (close, pong). A
+ * dialler's frames carry the mask bit and a zero key (see generateMask), so the payload goes
+ * unmasked. Relies on ws 8's `_socket` and `_isServer`.
  */
-function writeBinaryFrame(ws: WebSocket, payload: Uint8Array, done: () => void): void {
+function writeBinaryFrame(ws: WebSocket, parts: Uint8Array[], n: number, done: () => void): void {
   // As ws.send does on a connection that is closing: the frame is not sent.
   if (ws.readyState !== WebSocket.OPEN) return done();
-  // Large payloads: ws's two writes avoid copying the payload.
-  if (payload.length >= DIRECT_FRAME_LIMIT) return ws.send(payload, { binary: true }, () => done());
   const internals = ws as unknown as { _socket: Socket; _isServer: boolean };
   const masked = !internals._isServer;
-  const n = payload.length;
   const lengthBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
   const headerBytes = 2 + lengthBytes + (masked ? 4 : 0);
-  const out = Buffer.allocUnsafe(headerBytes + n);
+  const direct = n < DIRECT_FRAME_LIMIT;
+  const out = Buffer.allocUnsafe(headerBytes + (direct ? n : 0));
   out[0] = 0x82; // FIN, binary
   out[1] = (masked ? 0x80 : 0) | (lengthBytes === 0 ? n : lengthBytes === 2 ? 126 : 127);
   if (lengthBytes === 2) out.writeUInt16BE(n, 2);
   else if (lengthBytes === 8) out.writeBigUInt64BE(BigInt(n), 2);
   if (masked) out.writeUInt32BE(0, 2 + lengthBytes);
-  out.set(payload, headerBytes);
-  internals._socket.write(out, done);
+  const socket = internals._socket;
+  if (direct) {
+    let at = headerBytes;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    socket.write(out, () => done());
+    return;
+  }
+  socket.cork();
+  socket.write(out);
+  for (let i = 0; i < parts.length - 1; i++) socket.write(parts[i]);
+  socket.write(parts[parts.length - 1], () => done());
+  socket.uncork();
 }

@@ -42,6 +42,52 @@ const regressions: Regression[] = [
       pauses: [],
     },
   },
+  {
+    algorithm: 'three-phase-commit',
+    what: 'a participant that crashes right after its Ack had its yes vote counted as missing (a false validity alarm)',
+    schedule: { n: 3, seed: 2420185393, noisyForMs: 0, partitions: [], crashes: [{ rank: 1, afterSends: 2 }], pauses: [] },
+  },
+  {
+    algorithm: 'leader-election',
+    what: 'ranks that restart forget their votes, elect a ballot below the living leader, and its followers never agree',
+    schedule: {
+      n: 3,
+      seed: 4294967276,
+      noisyForMs: 0,
+      partitions: [{ side: [0, 2], atMs: 386, forMs: 568, oneWay: false }],
+      crashes: [
+        { rank: 1, restartAfterMs: 1189, afterDeliveries: 31 },
+        { rank: 2, restartAfterMs: 396, afterDeliveries: 2 },
+        { rank: 0, restartAfterMs: 2296, afterDeliveries: 3 },
+      ],
+      pauses: [],
+    },
+  },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'the observer saw a step of a crashed incarnation (messages it had received ran on): a false prefix alarm',
+    schedule: {
+      n: 6,
+      seed: 1996410710,
+      noisyForMs: 0,
+      partitions: [],
+      crashes: [
+        { rank: 0, restartAfterMs: 2, afterSends: 37 },
+        { rank: 0, restartAfterMs: 90, afterDeliveries: 3 },
+      ],
+      pauses: [],
+    },
+  },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'with round trips over retryMs, an acceptor Nacks the leader resending its Prepare, and every ballot is deposed (n = 6, no fault)',
+    schedule: { n: 6, seed: 2348780595, noisyForMs: 0, delayMs: 30, partitions: [], crashes: [], pauses: [] },
+  },
+  {
+    algorithm: 'sequence-paxos',
+    what: 'the same at n = 9',
+    schedule: { n: 9, seed: 2996303571, noisyForMs: 0, delayMs: 27, partitions: [], crashes: [], pauses: [] },
+  },
 ];
 
 for (const r of regressions) {

@@ -71,6 +71,27 @@ t.test('a crash after the k-th send: the first k messages arrive, then the loss 
   t.match(of(r.trace, 'crash'), [{ rank: 1, reason: 'after 3 sends' }]);
 });
 
+t.test('code of a crashed incarnation still running takes none of the messages that had arrived', async (t) => {
+  const taken: unknown[] = [];
+  const r = await simulate({ n: 2, seed: 4, faults: { crashes: [{ rank: 1, afterSends: 1, restartAfterMs: 10 }] } }, async (c) => {
+    if (c.rank === 0) {
+      for (let i = 0; i < 3; i++) await c.send(i, 1, 5);
+      return (await c.recv(1, 6)).data;
+    }
+    if (c.storage.get('booted')) {
+      await c.send('back', 0, 6);
+      return 'restarted';
+    }
+    c.storage.set('booted', true);
+    taken.push((await c.recv(0, 5)).data);
+    await c.clock.sleep(50); // the other two arrive and wait to be received
+    void c.isend('crash on this send', 0, 7); // not awaited: the code runs on after the crash
+    for (;;) taken.push((await c.recv(0, 5)).data);
+  });
+  t.same(r.results, ['back', 'restarted']);
+  t.same(taken, [0], 'what had arrived went down with the incarnation');
+});
+
 t.test('a crash after the k-th delivery', async (t) => {
   const r = await simulate({ n: 2, seed: 3, faults: { crashes: [{ rank: 1, afterDeliveries: 2 }] } }, async (c) => {
     if (c.rank === 0) {

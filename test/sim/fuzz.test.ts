@@ -2,7 +2,7 @@
 // the one fault that matters, replays it exactly, and reports faults outside the model without failing.
 import t from 'tap';
 import { ANY_SOURCE, ErrorCode, isDsError, type Communicator } from 'dsmpi';
-import { FAULT_KINDS, fuzz, kindsOf, normalize, runCase, type FaultSchedule, type FuzzTarget } from 'dsmpi/fuzz';
+import { FAULT_KINDS, fuzz, kindsOf, mergeReports, normalize, runCase, tableRow, type FaultSchedule, type FuzzTarget } from 'dsmpi/fuzz';
 
 /** Rank 0 sends one message to every other rank, which waits for it for ever: hangs under loss. */
 async function fragile(comm: Communicator): Promise<number> {
@@ -117,4 +117,19 @@ t.test('liveness is measured from the stabilization time: the last heal, restart
   t.ok(late.afterStabilizationMs >= 30, `the restarted rank has not ended ${late.afterStabilizationMs} ms after it`);
   t.equal(late.verdict, 'liveness');
   t.match(late.message, /the bound is 30 ms/);
+});
+
+t.test('a campaign run in chunks merges into the report of one run over all its seeds', async (t) => {
+  const whole = await fuzz(wrongSum, { seeds: 24, first: 1, shrink: false });
+  const chunks = [
+    await fuzz(wrongSum, { seeds: 10, first: 15, shrink: false }),
+    await fuzz(wrongSum, { seeds: 14, first: 1, shrink: false }),
+  ];
+  const merged = mergeReports(chunks);
+  t.same({ ...merged, failures: [] }, { ...whole, failures: [] }, 'the same tallies, times and kinds, in order');
+  const seedsOf = (r: typeof whole): number[] => r.failures.filter((f) => f.inModel).map((f) => f.fuzzSeed);
+  t.ok(seedsOf(whole).length > 1, 'failures in both chunks');
+  t.same(seedsOf(merged), seedsOf(whole), 'every chunk keeps its failures, in seed order');
+  t.equal(tableRow(merged), tableRow(whole), 'the same table row');
+  t.throws(() => mergeReports([whole, { ...whole, target: 'hangs-under-loss' }]), /do not merge/);
 });

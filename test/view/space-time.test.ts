@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { TraceEvent } from 'dsmpi';
-import { indexMessages } from '../../launcher/view/message-index.ts';
+import { buildModel } from '../../launcher/view/page/model.js';
 import { renderHtml } from '../../launcher/view/space-time-html.ts';
 import { renderText } from '../../launcher/view/space-time-text.ts';
 
@@ -15,21 +15,22 @@ const small: TraceEvent[] = [
   { t: 5, ev: 'crash', rank: 2 },
 ];
 
-t.test('messages are paired with their fate, with vector times', async (t) => {
-  const m = indexMessages(small);
+t.test('messages are paired with their fate, with vector times and logical steps', async (t) => {
+  const model = buildModel({ events: small });
+  const m = model.messages;
+  const at = (i: number): { vc: number[]; level: number } => ({ vc: [...model.events[i].vc], level: model.events[i].level });
   t.equal(m.length, 3);
-  t.same(m[0].sendVector, [1, 0, 0]);
+  t.same(at(m[0].send), { vc: [1, 0, 0], level: 1 });
+  t.same(m[0].deliveries.map(at), [{ vc: [1, 1, 0], level: 2 }]);
+  t.same(at(m[1].send), { vc: [1, 2, 0], level: 3 });
+  t.same(m[1].deliveries.map(at), [{ vc: [1, 2, 1], level: 4 }]);
+  t.same(at(m[2].send), { vc: [1, 2, 2], level: 5 }, 'causally after both earlier messages');
+  t.same(m[2].deliveries, []);
+  t.match(m[2].drop, { t: 4.5, reason: 'partition' });
   t.same(
-    m[0].deliveries.map((d) => d.vector),
-    [[1, 1, 0]],
+    m.map((x) => x.label),
+    ['tag 7', 'tag 8', 'tag 9'],
   );
-  t.same(m[1].sendVector, [1, 2, 0]);
-  t.same(
-    m[1].deliveries.map((d) => d.vector),
-    [[1, 2, 1]],
-  );
-  t.same(m[2].sendVector, [1, 2, 2], 'causally after both earlier messages');
-  t.same(m[2].dropped, { t: 4.5, reason: 'partition' });
 });
 
 t.test('text form: a column per rank, one line per event', async (t) => {

@@ -1,6 +1,7 @@
 // The run as the page sees it: each rank's events in order with vector clocks and logical steps,
 // the messages between them, and the two time axes (real time with idle stretches compressed,
-// logical steps). Built in the browser from the trace's events; no drawing here.
+// logical steps). No drawing here. An ES module for Node (`dsrun view --compare` prints the first
+// difference; model.d.ts types it) that the page inlines as a plain script, its `export`s stripped.
 
 /** What kind of traffic a message is: the program's point-to-point, a collective's, or one-sided. */
 function trafficKind(e) {
@@ -18,7 +19,7 @@ function messageLabel(m) {
 const RANK_EVENTS = new Set(['send', 'deliver', 'note', 'crash', 'restart', 'exit', 'detect', 'pause', 'resume', 'op', 'untraced']);
 const FAULTS = new Set(['drop', 'crash', 'restart', 'detect', 'partition', 'heal', 'pause', 'resume', 'untraced']);
 
-function rankCountOf(events) {
+export function rankCountOf(events) {
   let max = -1;
   const see = (v) => {
     for (const r of Array.isArray(v) ? v : v === undefined ? [] : [v]) if (r > max) max = r;
@@ -36,7 +37,7 @@ function rankCountOf(events) {
  * delivery after its send). Returns ranks, events (the rank-local ones carry `rank`, `seq`, their
  * vector clock in `vc` and their logical step in `level`), messages and global marks.
  */
-function buildModel(run) {
+export function buildModel(run) {
   const raw = run.events;
   const n = Math.max(1, rankCountOf(raw));
   const clocks = Array.from({ length: n }, () => new Int32Array(n));
@@ -200,7 +201,7 @@ function timeToU(axis, t) {
 }
 
 /** Whether event a happened before event b (or is b): a's own count is covered by b's clock. */
-function happenedBefore(a, b) {
+export function happenedBefore(a, b) {
   return a.seq <= b.vc[a.rank];
 }
 
@@ -256,7 +257,7 @@ function signature(model, e) {
  * Where two runs first differ: walks each rank's events in order and returns the earliest
  * (smallest logical step) event whose signature differs, or undefined if they are the same.
  */
-function firstDifference(a, b) {
+export function firstDifference(a, b) {
   const perRank = (model) => {
     const lists = Array.from({ length: model.ranks }, () => []);
     for (const e of model.events) lists[e.rank].push(e);
@@ -281,4 +282,10 @@ function firstDifference(a, b) {
     }
   }
   return best;
+}
+
+/** The first difference in words (what the page's banner and `dsrun view --compare` say). */
+export function describeDifference(d) {
+  if (!d) return 'The two runs are the same, event for event on every rank.';
+  return `First difference at logical step ${d.level}, rank ${d.rank}, its event ${d.position}: left: ${d.a} · right: ${d.b}`;
 }

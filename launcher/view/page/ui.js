@@ -465,7 +465,7 @@ function showDifference() {
   if (views.length < 2) return;
   const d = firstDifference(views[0].model, views[1].model);
   if (!d) {
-    $('difference').textContent = 'The two runs are the same, event for event on every rank.';
+    $('difference').textContent = describeDifference(d);
     return;
   }
   views.forEach((v) => (v.differenceLevel = d.level - 0.5));

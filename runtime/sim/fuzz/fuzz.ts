@@ -14,6 +14,7 @@ import { isDsError, ErrorCode } from '../../errors.ts';
 import { simulate, SimulationError, type SimulationResult } from '../simulate.ts';
 import {
   faultOptions,
+  FAULT_KINDS,
   kindsOf,
   normalize,
   plannedStabilizationMs,
@@ -239,7 +240,7 @@ export async function fuzz<T>(target: FuzzTarget<T>, options: FuzzOptions = {}):
     [report.outOfModel, kinds.out],
   ] as const) {
     tally.times.sort((a, b) => a - b);
-    tally.kinds = [...set];
+    tally.kinds = FAULT_KINDS.filter((k) => set.has(k));
   }
   return report;
 }

@@ -24,4 +24,4 @@ export {
   type FaultKind,
   type FaultSchedule,
 } from './schedule.ts';
-export { TABLE_HEADER, tableRow, failureLines } from './report.ts';
+export { TABLE_HEADER, tableRow, failureLines, mergeReports } from './report.ts';
