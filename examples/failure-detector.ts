@@ -10,7 +10,6 @@ const runMs = Number(process.argv[2] ?? 2000);
 
 await run(
   async (world) => {
-    await world.barrier(); // start the clocks together
     const report = await detectorMain(world, runMs, { periodMs: 50, timeoutMs: 200, backoffMs: 100 });
     if (report.falseSuspicions > 0) console.log(`revised ${report.falseSuspicions} false suspicion(s)`);
     console.log(`suspects ${JSON.stringify(report.suspects)}`);

@@ -10,7 +10,6 @@ const runMs = Number(process.argv[2] ?? 1500);
 
 await run(
   async (world) => {
-    await world.barrier();
     const o = await leaderElectionMain(world, {
       ...defaultElectionOptions,
       runMs,

@@ -11,7 +11,6 @@ const perClient = Number(process.argv[2] ?? 3);
 
 await run(
   async (world) => {
-    await world.barrier();
     const o = await raftMain(world, (r) => Array.from({ length: perClient }, (_, i) => `c${r}-${i}`), {
       ...defaultRaftOptions,
       window: 1,

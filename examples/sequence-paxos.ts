@@ -10,7 +10,6 @@ const perClient = Number(process.argv[2] ?? 3);
 
 await run(
   async (world) => {
-    await world.barrier();
     const o = await sequencePaxosMain(world, (r) => Array.from({ length: perClient }, (_, i) => `c${r}-${i}`), {
       ...defaultSequenceOptions,
       retryMs: 100,

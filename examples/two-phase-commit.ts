@@ -2,34 +2,42 @@
 // transitions; its last line is `rank r: COMMITTED`, `rank r: ABORTED`, or, where 2PC blocks,
 // `rank r: BLOCKED …`. Exit status 0 in every scenario: the outcome is the printed state.
 // Usage: dsrun -n 4 examples/two-phase-commit.ts [scenario]
-//   all-yes (default) | one-no | silent | coordinator-crash-before | coordinator-crash-after
+//   all-yes (default) | one-no | silent | coordinator-crash-before | coordinator-crash-after | slow-coordinator
+// It survives dsrun's faults (docs/faults.md): --drop (messages are resent), a one-way --partition,
+// and a --kill of anyone. slow-coordinator takes 1 s to decide once the votes are in, a window for a
+// real crash: `dsrun -n 4 --kill 0@0.5s examples/two-phase-commit.ts slow-coordinator` shows 2PC's
+// blocking: the participants voted yes, nobody knows the decision, each reports BLOCKED and the job ends.
 import { run } from 'dsmpi';
 import { twoPhaseCommit, type TwoPhaseCommitOptions } from '../algorithms/commit/two-phase-commit.ts';
 
 const scenario = process.argv[2] ?? 'all-yes';
-const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-before', 'coordinator-crash-after'];
+const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-before', 'coordinator-crash-after', 'slow-coordinator'];
 if (!scenarios.includes(scenario)) throw new Error(`unknown scenario '${scenario}': one of ${scenarios.join(', ')}`);
 
-await run(async (world) => {
-  const r = world.rank;
-  const last = world.size - 1;
-  const options: TwoPhaseCommitOptions = {
-    vote: (rank) => !(scenario === 'one-no' && rank === last),
-    // Real processes start some way apart: timeouts generous enough for a loaded machine.
-    voteTimeoutMs: 2000,
-    canCommitTimeoutMs: 4000,
-    decisionTimeoutMs: 500,
-    blockedAfterMs: 1500,
-    ackTimeoutMs: 4000,
-    lingerMs: 1000,
-    silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
-    coordinatorStops:
-      scenario === 'coordinator-crash-before' ? 'before-decision' : scenario === 'coordinator-crash-after' ? 'after-decision' : undefined,
-    onTransition: (s) => console.log(`rank ${r} -> ${s}`),
-  };
-  const result = await twoPhaseCommit(world, options);
-  if (result.outcome === 'BLOCKED') console.log(`rank ${r}: BLOCKED (uncertain: voted yes, and no rank it can reach knows the decision)`);
-  else if (result.outcome === 'CRASHED')
-    console.log(`rank ${r}: CRASHED (the coordinator stopped ${options.coordinatorStops}; silent from here on)`);
-  else console.log(`rank ${r}: ${result.outcome}`);
-});
+await run(
+  async (world) => {
+    const r = world.rank;
+    const last = world.size - 1;
+    const options: TwoPhaseCommitOptions = {
+      vote: (rank) => !(scenario === 'one-no' && rank === last),
+      // Real processes start some way apart: timeouts generous enough for a loaded machine.
+      voteTimeoutMs: 2000,
+      canCommitTimeoutMs: 4000,
+      decisionTimeoutMs: 500,
+      blockedAfterMs: 1500,
+      ackTimeoutMs: 4000,
+      lingerMs: 1000,
+      silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
+      decisionDelayMs: scenario === 'slow-coordinator' ? 1000 : 0,
+      coordinatorStops:
+        scenario === 'coordinator-crash-before' ? 'before-decision' : scenario === 'coordinator-crash-after' ? 'after-decision' : undefined,
+      onTransition: (s) => console.log(`rank ${r} -> ${s}`),
+    };
+    const result = await twoPhaseCommit(world, options);
+    if (result.outcome === 'BLOCKED') console.log(`rank ${r}: BLOCKED (uncertain: voted yes, and no rank it can reach knows the decision)`);
+    else if (result.outcome === 'CRASHED')
+      console.log(`rank ${r}: CRASHED (the coordinator stopped ${options.coordinatorStops}; silent from here on)`);
+    else console.log(`rank ${r}: ${result.outcome}`);
+  },
+  { surviveFailures: true },
+);

@@ -18,7 +18,7 @@ export const packageRoot = ((): string => {
  * checkout of the repository, `dist/runtime/…/index.js` in the installed package.
  */
 const ownEntries: Record<string, string> = Object.fromEntries(
-  Object.entries({ dsmpi: 'index', 'dsmpi/fuzz': 'sim/fuzz/index' }).map(([name, path]) => [
+  Object.entries({ dsmpi: 'index', 'dsmpi/fuzz': 'sim/fuzz/index', 'dsmpi/explore': 'sim/explore/index' }).map(([name, path]) => [
     name,
     join(dirname(here), '..', 'runtime', `${path}${here.endsWith('.ts') ? '.ts' : '.js'}`),
   ]),

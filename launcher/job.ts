@@ -72,6 +72,8 @@ interface RankState {
   done: boolean;
   exited: boolean;
   survive: boolean;
+  /** Registered with the coordinator (said hello). */
+  registered?: boolean;
   /** The launcher has already traced this rank's end (--kill, heartbeat). */
   crashTraced?: boolean;
   /** When the launcher saw the process end (epoch ms). */
@@ -127,7 +129,6 @@ export async function runJob(options: JobOptions): Promise<number> {
    */
   let t0 = epochMs();
   let started = false;
-  let registered = 0;
   const now = epochMs;
   const timers: NodeJS.Timeout[] = [];
   let ending = false;
@@ -136,6 +137,19 @@ export async function runJob(options: JobOptions): Promise<number> {
     resolveEnd = resolve;
   });
 
+  /**
+   * Time 0: every rank of the job has registered, or ended before it could (it is announced lost,
+   * or ran no program). The ranks start their main then, so none waits for ever on one that died.
+   */
+  const startWhenAllRegistered = (): void => {
+    if (started || ending) return;
+    const accounted = ranks.slice(0, options.np).filter((r) => r?.registered || r?.exited).length;
+    if (accounted < options.np) return;
+    started = true;
+    t0 = epochMs();
+    coordinator.start(t0);
+    scheduleFaults();
+  };
   const live = (): number[] => ranks.flatMap((r, i) => (r.exited ? [] : [i]));
   const killAll = (): void => {
     for (const r of ranks) if (!r.exited) r.child.kill('SIGTERM');
@@ -188,12 +202,8 @@ export async function runJob(options: JobOptions): Promise<number> {
       },
       hello: (rank, survive) => {
         ranks[rank].survive = survive;
-        if (rank < options.np && ++registered === options.np && !ending) {
-          started = true;
-          t0 = epochMs();
-          coordinator.start(t0);
-          scheduleFaults();
-        }
+        ranks[rank].registered = true;
+        if (rank < options.np) startWhenAllRegistered();
       },
       done: (rank) => {
         ranks[rank].done = true;
@@ -280,6 +290,7 @@ export async function runJob(options: JobOptions): Promise<number> {
         // Ended without telling the coordinator (a program that never called run()): count it done.
         state.done = true;
       }
+      if (rank < options.np) startWhenAllRegistered();
       // The survivors may all be done already (a lost rank's exit can come after their `done`).
       if (!ending && ranks.every((r) => r.done || r.exited)) coordinator.finish();
       if (ranks.every((r) => r.exited)) resolveEnd(0);

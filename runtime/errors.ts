@@ -39,6 +39,8 @@ export const ErrorCode = {
   Deadlock: 'DS_ERR_DEADLOCK',
   /** Simulation: the run went past its limit of virtual time (timeLimitMs) or of events (maxSteps). */
   TimeLimit: 'DS_ERR_TIME_LIMIT',
+  /** Simulation: a property checked after every event (explore's `always`) did not hold. */
+  Invariant: 'DS_ERR_INVARIANT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

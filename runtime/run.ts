@@ -38,7 +38,8 @@ let ran = false;
 /**
  * Runs `main` as this process's rank of the job dsrun started. Started without dsrun (a plain
  * `node program.mjs` or `npx tsx program.ts`), it runs a job of one rank. An uncaught error on any
- * rank aborts the whole job with that rank's message and stack. run() resolves when every rank's
+ * rank aborts the whole job with that rank's message and stack. Under dsrun, `main` starts at the
+ * job's time 0, once every rank has registered with dsrun (docs/faults.md). run() resolves when every rank's
  * `main` has returned and the job's links are closed, the same under dsrun and without it: code
  * after it runs, and the process ends when that code is done. A process calls run() once; a second
  * call throws DS_ERR_INVALID_ARGUMENT.
@@ -85,6 +86,10 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
+  });
+  let begin: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    begin = resolve;
   });
 
   const maxPayload = env[Env.maxPayload] ? Number(env[Env.maxPayload]) : undefined;
@@ -190,6 +195,7 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
         break;
       case 'start':
         faulty?.setStart(msg.t0);
+        begin();
         break;
       case 'spawned':
       case 'retired':
@@ -225,6 +231,10 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     survive: !!options.surviveFailures,
   });
 
+  // Every rank's main starts at the job's time 0, once all have registered: no start-up collective is
+  // needed to line the ranks up (one that loss or a --kill at 0 would break), and a rank killed at 0
+  // has done nothing yet.
+  await started;
   try {
     await main(world);
   } catch (err) {

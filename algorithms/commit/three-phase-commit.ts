@@ -40,6 +40,8 @@ export interface ThreePhaseCommitOptions {
   coordinatorStops?: 'after-precommit' | 'before-decision';
   /** Scenario: this participant is unresponsive this long at the start. */
   silentMs?: number;
+  /** Scenario: the coordinator takes this long to send DoCommit once every Ack is in (default 0). */
+  decisionDelayMs?: number;
   onTransition?: (state: string) => void;
 }
 
@@ -98,6 +100,7 @@ async function coordinator(comm: Communicator, o: ThreePhaseCommitOptions): Prom
   }
   const acks = await collect(Tag.Ack, o.ackTimeoutMs ?? 200, () => true);
   if (!acks.ok) return abort();
+  if (o.decisionDelayMs) await comm.clock.sleep(o.decisionDelayMs);
   enter('COMMITTED');
   await sendAll(comm, null, participants, Tag.DoCommit);
   await collect(Tag.HaveCommitted, o.haveCommittedTimeoutMs ?? 300, () => true);

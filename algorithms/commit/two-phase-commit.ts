@@ -57,6 +57,8 @@ export interface TwoPhaseCommitOptions {
   coordinatorStops?: 'before-decision' | 'after-decision';
   /** Scenario: this participant is unresponsive this long at the start (default 0). */
   silentMs?: number;
+  /** Scenario: the coordinator takes this long to decide once the votes are in (a slow log write; default 0). */
+  decisionDelayMs?: number;
   /** Called on each state transition (for printing). */
   onTransition?: (state: string) => void;
 }
@@ -121,6 +123,7 @@ async function coordinator(comm: Communicator, o: TwoPhaseCommitOptions): Promis
         enter('CRASHED');
         return { rank: comm.rank, role: 'coordinator', outcome: 'CRASHED', history };
       }
+      if (o.decisionDelayMs) await comm.clock.sleep(o.decisionDelayMs);
       decision = !no && yes.size === participants.length ? 'COMMIT' : 'ABORT';
     }
     st.set(Key.decision, decision); // recorded before anyone is told

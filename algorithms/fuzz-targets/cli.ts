@@ -19,6 +19,7 @@ import {
   type FuzzReport,
   type FuzzTarget,
 } from 'dsmpi/fuzz';
+import { integer } from './cli-options.ts';
 import { targetNamed, targets } from './index.ts';
 
 interface Flags {
@@ -31,14 +32,6 @@ interface Flags {
   json: boolean;
   combine?: string[];
 }
-
-const integer =
-  (what: string, min: number) =>
-  (raw: string): number => {
-    const x = Number(raw);
-    if (!Number.isInteger(x) || x < min) throw new InvalidArgumentError(`${what} must be an integer >= ${min}, got '${raw}'`);
-    return x;
-  };
 
 function nRange(raw: string): [number, number] {
   const m = /^(\d+)(?:\.\.(\d+))?$/.exec(raw);

@@ -24,13 +24,36 @@ export class MinHeap<T> {
     }
   }
 
+  /** The items in heap order (not sorted): for callers that scan them. */
+  values(): readonly T[] {
+    return this.items;
+  }
+
   pop(): T | undefined {
+    return this.removeAt(0);
+  }
+
+  /** Removes `item` (by identity) if it is there. */
+  remove(item: T): boolean {
+    const i = this.items.indexOf(item);
+    if (i < 0) return false;
+    this.removeAt(i);
+    return true;
+  }
+
+  private removeAt(index: number): T | undefined {
     const items = this.items;
-    const top = items[0];
+    const top = items[index];
     const end = items.pop();
-    if (items.length > 0 && end !== undefined) {
-      items[0] = end;
-      let i = 0;
+    if (index < items.length && end !== undefined) {
+      items[index] = end;
+      let i = index;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (this.compare(items[i], items[parent]) >= 0) break;
+        [items[i], items[parent]] = [items[parent], items[i]];
+        i = parent;
+      }
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;

@@ -9,7 +9,7 @@ export type TraceEventType =
   | 'send'
   /** A message reached its destination's runtime (before matching). */
   | 'deliver'
-  /** The network lost a message (`reason`: `random`, `partition`, `crashed`). */
+  /** The network lost a message (`reason`: `random`, `partition`, `crashed`, or `chosen` by an explorer). */
   | 'drop'
   /** The network will deliver one more copy of a message. */
   | 'duplicate'

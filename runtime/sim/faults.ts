@@ -244,6 +244,13 @@ export function planFaults(faults: FaultOptions, n: number, random: Random): Fau
 }
 
 /** Draws one message latency in microseconds. */
+/** The least and the greatest latency `delay` can draw (no greatest for an uncapped exponential). */
+export function latencyRangeUs(delay: DelaySpec | undefined): { leastUs: number; greatestUs: number | undefined } {
+  const d = delay ?? { minMs: 0.1, maxMs: 1 };
+  if ('meanMs' in d) return { leastUs: 0, greatestUs: d.maxMs === undefined ? undefined : msToUs(d.maxMs) };
+  return { leastUs: msToUs(d.minMs), greatestUs: msToUs(d.maxMs) };
+}
+
 export function drawLatencyUs(delay: DelaySpec | undefined, random: Random): number {
   const d = delay ?? { minMs: 0.1, maxMs: 1 };
   if ('meanMs' in d) {

@@ -1,11 +1,11 @@
-import { EventQueue, type SimEvent } from './event-queue.ts';
+import { EventQueue, type EventId, type SimEvent } from './event-queue.ts';
 
 /**
  * The driver's one choice: which event runs next. It removes that event from the queue and returns
  * it (undefined when the queue is empty). The simulator takes the earliest, by time and then by
  * scheduling order; a systematic explorer of schedules would pass its own.
  */
-export type EventChooser = (queue: EventQueue) => SimEvent | undefined;
+export type EventChooser = (queue: EventQueue, scheduler: Scheduler) => SimEvent | undefined;
 
 /** The simulator's choice: the earliest event, ties in the order they were scheduled. */
 export const earliestFirst: EventChooser = (queue) => queue.pop();
@@ -35,14 +35,14 @@ export class Scheduler {
   }
 
   /** Schedules `run` at virtual time `timeUs` (never in the past). */
-  at(timeUs: number, run: () => void, heldByPauseOf?: number): SimEvent {
-    const event: SimEvent = { timeUs: Math.max(timeUs, this.nowUs), seq: this.seq++, heldByPauseOf, run };
+  at(timeUs: number, run: () => void, heldByPauseOf?: number, id?: EventId): SimEvent {
+    const event: SimEvent = { timeUs: Math.max(timeUs, this.nowUs), seq: this.seq++, heldByPauseOf, id, run };
     this.queue.push(event);
     return event;
   }
 
-  after(delayUs: number, run: () => void, heldByPauseOf?: number): SimEvent {
-    return this.at(this.nowUs + delayUs, run, heldByPauseOf);
+  after(delayUs: number, run: () => void, heldByPauseOf?: number, id?: EventId): SimEvent {
+    return this.at(this.nowUs + delayUs, run, heldByPauseOf, id);
   }
 
   isPaused(rank: number): boolean {
@@ -83,10 +83,11 @@ export class Scheduler {
   /** Runs the event the chooser picks (holding back those of paused ranks); false when the queue is empty. */
   step(): boolean {
     for (;;) {
-      const e = this.choose(this.queue);
+      const e = this.choose(this.queue, this);
       if (!e) return false;
       if (e.cancelled) continue;
-      this.nowUs = e.timeUs;
+      // A chooser may run an event before its drawn time, never before now.
+      this.nowUs = Math.max(this.nowUs, e.timeUs);
       if (e.heldByPauseOf !== undefined && this.paused.has(e.heldByPauseOf)) {
         const list = this.held.get(e.heldByPauseOf) ?? [];
         list.push(e);

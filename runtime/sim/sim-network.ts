@@ -3,8 +3,9 @@ import type { Random } from '../random.ts';
 import { decodeFrame } from '../transport/codec.ts';
 import { messageName, payloadPreview } from '../transport/trace-label.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
-import { drawLatencyUs, losesMessages, msToUs, type FaultOptions, type PlannedPartition } from './faults.ts';
+import { drawLatencyUs, latencyRangeUs, losesMessages, msToUs, type FaultOptions, type PlannedPartition } from './faults.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { EventId } from './event-queue.ts';
 import type { TraceRecorder } from './trace.ts';
 
 /** What the network asks of the simulation about ranks. */
@@ -60,6 +61,8 @@ export class SimNetwork {
   /** Per link (from * n + to): latest scheduled delivery time, and messages in flight in order. */
   private readonly lastUs = new Map<number, number>();
   private readonly links = new Map<number, InFlight[]>();
+  /** Per link: deliveries scheduled so far (a delivery's identity is its link and this count). */
+  private readonly scheduledOnLink = new Map<number, number>();
   private readonly partitions: PlannedPartition[] = [];
 
   constructor(
@@ -132,9 +135,9 @@ export class SimNetwork {
    * Runs `tell` at `peer` once `delayUs` has passed and every message `lost` sent it before has
    * arrived: news of a loss comes after the data, as a closed connection does.
    */
-  afterInFlight(lost: number, peer: number, delayUs: number, tell: () => void): void {
+  afterInFlight(lost: number, peer: number, delayUs: number, tell: () => void, id?: EventId): void {
     const lastUs = this.lastUs.get(lost * LINK_STRIDE + peer) ?? 0;
-    this.scheduler.at(Math.max(this.scheduler.nowUs + delayUs, lastUs), tell, peer);
+    this.scheduler.at(Math.max(this.scheduler.nowUs + delayUs, lastUs), tell, peer, id);
   }
 
   /** @internal a send from incarnation `inc` of `from`. */
@@ -206,7 +209,17 @@ export class SimNetwork {
     }
     // In FIFO mode the event delivers whatever heads the link, so a pause that holds events back and
     // puts them in again cannot swap two messages of one link.
-    this.scheduler.at(timeUs, () => this.deliver(fifo ? this.links.get(link)!.shift()! : m), m.to);
+    const take = (): InFlight => (fifo ? this.links.get(link)!.shift()! : m);
+    const k = this.scheduledOnLink.get(link) ?? 0;
+    this.scheduledOnLink.set(link, k + 1);
+    // The window an explorer may deliver it in: any latency the network could have drawn.
+    const { leastUs, greatestUs } = latencyRangeUs(this.faults.delay);
+    const earliestUs = this.scheduler.nowUs + leastUs;
+    const latestUs =
+      greatestUs === undefined ? timeUs : Math.max(timeUs, this.scheduler.nowUs + greatestUs + msToUs(this.faults.reorder?.maxMs ?? 0));
+    const id = { kind: 'deliver' as const, rank: m.to, from: m.from, k, earliestUs, latestUs };
+    const event = this.scheduler.at(timeUs, () => this.deliver(take()), m.to, id);
+    event.lose = () => this.record('drop', take(), m.from, { reason: 'chosen' });
   }
 
   private deliver(m: InFlight): void {

@@ -6,7 +6,8 @@ import { seededRandom } from '../random.ts';
 import type { DurableStorage } from '../storage.ts';
 import { formatTrace, type TraceEvent } from '../protocol/trace-event.ts';
 import { msToUs, planFaults, type FaultOptions, type PlannedCrash } from './faults.ts';
-import { settle, Scheduler } from './scheduler.ts';
+import { settle, Scheduler, type EventChooser } from './scheduler.ts';
+import type { EventId } from './event-queue.ts';
 import { SimNetwork } from './sim-network.ts';
 import { msgpackCodec } from '../transport/codec.ts';
 import { SimMembership } from './sim-membership.ts';
@@ -39,6 +40,13 @@ export interface SimulateOptions {
   rankErrors?: 'fail' | 'record';
   /** Programs that comm.spawn(n, { program: name }) can start (docs/dynamic-processes.md); default: `main`. */
   programs?: Record<string, (comm: Communicator) => unknown>;
+  /** Picks each next event instead of the earliest (systematic exploration, explore.ts). */
+  chooser?: EventChooser;
+  /**
+   * Called after every event, once the ranks have reacted to it: an error it throws fails the run
+   * with DS_ERR_INVARIANT (a property that must always hold).
+   */
+  afterEvent?: () => void;
 }
 
 export interface SimulationResult<T> {
@@ -129,7 +137,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
   const faults = options.faults ?? {};
   const plan = planFaults(faults, n, seededRandom(seed, FAULT_STREAM));
 
-  const scheduler = new Scheduler();
+  const scheduler = new Scheduler(options.chooser);
   const trace = new TraceRecorder();
   trace.record({ t: 0, ev: 'run', seed });
   const storage = new SimStorage(n);
@@ -218,7 +226,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
       transport: network.endpoint(rank, inc),
       recvBufferBytes: options.recvBufferBytes,
       codec: msgpackCodec,
-      clock: new VirtualClock(scheduler, rank, alive),
+      clock: new VirtualClock(scheduler, rank, alive, inc),
       // A restarted rank draws a fresh random stream, still fixed by the seed.
       seed: inc === 0 ? seed : (seed ^ Math.imul(inc, 0x9e3779b9)) >>> 0,
       abort: (code, reason) => {
@@ -273,6 +281,9 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     programs: options.programs,
   };
 
+  let faultEvents = 0;
+  const faultId = (rank: number): EventId => ({ kind: 'fault', rank, k: faultEvents++ });
+
   const crash = (rank: number, restartAfterUs: number | undefined, reason: string): void => {
     const slot = slots[rank];
     if (!slot.alive) return;
@@ -289,49 +300,77 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
       for (const peer of slots) {
         if (peer.rank === rank) continue;
         const inc = peer.inc;
-        network.afterInFlight(rank, peer.rank, msToUs(faults.detectMs ?? 0), () => {
-          // A peer down at the time learns of it when it restarts.
-          if (!peer.alive || peer.inc !== inc) return;
-          trace.record({ t: scheduler.nowMs, ev: 'detect', rank: peer.rank, lamport: network.lamport[peer.rank], from: rank });
-          peer.engine!.peerLost(rank, 'crashed');
-        });
+        network.afterInFlight(
+          rank,
+          peer.rank,
+          msToUs(faults.detectMs ?? 0),
+          () => {
+            // A peer down at the time learns of it when it restarts.
+            if (!peer.alive || peer.inc !== inc) return;
+            trace.record({ t: scheduler.nowMs, ev: 'detect', rank: peer.rank, lamport: network.lamport[peer.rank], from: rank });
+            peer.engine!.peerLost(rank, 'crashed');
+          },
+          faultId(peer.rank),
+        );
       }
     } else {
       slot.done = false;
-      scheduler.after(restartAfterUs, () => {
-        slot.inc++;
-        slot.restarts++;
-        slot.alive = true;
-        trace.record({ t: scheduler.nowMs, ev: 'restart', rank, lamport: network.lamport[rank] });
-        start(slot);
-      });
+      scheduler.after(
+        restartAfterUs,
+        () => {
+          slot.inc++;
+          slot.restarts++;
+          slot.alive = true;
+          trace.record({ t: scheduler.nowMs, ev: 'restart', rank, lamport: network.lamport[rank] });
+          start(slot);
+        },
+        undefined,
+        faultId(rank),
+      );
     }
   };
 
   for (const p of plan.partitions) {
-    scheduler.at(p.atUs, () => network.startPartition(p));
-    scheduler.at(p.untilUs, () => network.healPartition(p));
+    scheduler.at(p.atUs, () => network.startPartition(p), undefined, faultId(-1));
+    scheduler.at(p.untilUs, () => network.healPartition(p), undefined, faultId(-1));
   }
   for (const c of plan.crashes) {
-    if (c.atUs !== undefined) scheduler.at(c.atUs, () => crash(c.rank, c.restartAfterUs, 'scheduled'));
+    if (c.atUs !== undefined) scheduler.at(c.atUs, () => crash(c.rank, c.restartAfterUs, 'scheduled'), undefined, faultId(c.rank));
   }
   for (const p of plan.pauses) {
-    scheduler.at(p.atUs, () => {
-      if (!slots[p.rank].alive || scheduler.isPaused(p.rank)) return;
-      scheduler.pause(p.rank);
-      trace.record({ t: scheduler.nowMs, ev: 'pause', rank: p.rank, lamport: network.lamport[p.rank], untilMs: p.untilUs / 1000 });
-    });
-    scheduler.at(p.untilUs, () => {
-      if (!scheduler.isPaused(p.rank)) return;
-      scheduler.resume(p.rank);
-      trace.record({ t: scheduler.nowMs, ev: 'resume', rank: p.rank, lamport: network.lamport[p.rank] });
-    });
+    scheduler.at(
+      p.atUs,
+      () => {
+        if (!slots[p.rank].alive || scheduler.isPaused(p.rank)) return;
+        scheduler.pause(p.rank);
+        trace.record({ t: scheduler.nowMs, ev: 'pause', rank: p.rank, lamport: network.lamport[p.rank], untilMs: p.untilUs / 1000 });
+      },
+      undefined,
+      faultId(p.rank),
+    );
+    scheduler.at(
+      p.untilUs,
+      () => {
+        if (!scheduler.isPaused(p.rank)) return;
+        scheduler.resume(p.rank);
+        trace.record({ t: scheduler.nowMs, ev: 'resume', rank: p.rank, lamport: network.lamport[p.rank] });
+      },
+      undefined,
+      faultId(p.rank),
+    );
   }
 
   for (const slot of slots) start(slot);
   const limitUs = msToUs(timeLimitMs);
   for (;;) {
     await settle();
+    if (options.afterEvent && !failure) {
+      try {
+        options.afterEvent();
+      } catch (err) {
+        fail(ErrorCode.Invariant, 'invariant broken', err instanceof Error ? err.message : String(err), undefined, err);
+      }
+    }
     if (failure) break;
     if (slots.every((s) => s.stopped || s.retired || (s.alive && s.done))) break;
     const next = scheduler.nextTimeUs();

@@ -10,11 +10,15 @@ export class VirtualClock implements Clock {
   private readonly scheduler: Scheduler;
   private readonly rank: number;
   private readonly alive: () => boolean;
+  private readonly inc: number;
+  /** Timers set so far: a timer's identity is (rank, incarnation, k). */
+  private timers = 0;
 
-  constructor(scheduler: Scheduler, rank: number, alive: () => boolean) {
+  constructor(scheduler: Scheduler, rank: number, alive: () => boolean, inc = 0) {
     this.scheduler = scheduler;
     this.rank = rank;
     this.alive = alive;
+    this.inc = inc;
   }
 
   now(): number {
@@ -38,6 +42,7 @@ export class VirtualClock implements Clock {
         if (this.alive()) fn();
       },
       this.rank,
+      { kind: 'timer', rank: this.rank, inc: this.inc, k: this.timers++ },
     );
     return () => {
       event.cancelled = true;

@@ -120,16 +120,18 @@ t.test('liveness is measured from the stabilization time: the last heal, restart
 });
 
 t.test('a campaign run in chunks merges into the report of one run over all its seeds', async (t) => {
-  const whole = await fuzz(wrongSum, { seeds: 24, first: 1, shrink: false });
+  const whole = await fuzz(wrongSum, { seeds: 60, first: 1, shrink: false });
   const chunks = [
-    await fuzz(wrongSum, { seeds: 10, first: 15, shrink: false }),
-    await fuzz(wrongSum, { seeds: 14, first: 1, shrink: false }),
+    await fuzz(wrongSum, { seeds: 25, first: 36, shrink: false }),
+    await fuzz(wrongSum, { seeds: 35, first: 1, shrink: false }),
   ];
   const merged = mergeReports(chunks);
-  t.same({ ...merged, failures: [] }, { ...whole, failures: [] }, 'the same tallies, times and kinds, in order');
-  const seedsOf = (r: typeof whole): number[] => r.failures.filter((f) => f.inModel).map((f) => f.fuzzSeed);
-  t.ok(seedsOf(whole).length > 1, 'failures in both chunks');
-  t.same(seedsOf(merged), seedsOf(whole), 'every chunk keeps its failures, in seed order');
+  t.ok(whole.failures.filter((f) => f.inModel).length > 1, 'failures in both chunks');
+  t.ok(
+    whole.failures.some((f) => !f.inModel),
+    'and examples outside the model',
+  );
+  t.same(merged, whole, 'the same tallies, times, kinds and failures (the first examples outside the model)');
   t.equal(tableRow(merged), tableRow(whole), 'the same table row');
   t.throws(() => mergeReports([whole, { ...whole, target: 'hangs-under-loss' }]), /do not merge/);
 });

@@ -10,6 +10,7 @@ import { parseTrace, type TraceEvent } from 'dsmpi';
 import { compareSummary } from '../../launcher/view/command.ts';
 import { buildModel } from '../../launcher/view/page/model.js';
 import { renderHtml } from '../../launcher/view/space-time-html.ts';
+import { bigTrace } from './big-trace.ts';
 import { chromiumPath, load, openBrowser, type Session } from './browser.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsmpi-viewer-'));
@@ -19,53 +20,6 @@ const page = (name: string, events: readonly TraceEvent[], compare?: readonly Tr
   writeFileSync(file, renderHtml(events, { title: name, compare: compare && { events: compare, title: `${name} (second)` } }));
   return file;
 };
-
-/** A synthetic run: `count` messages among `ranks` ranks, named, some dropped, notes on the way. */
-function bigTrace(count: number, ranks: number): TraceEvent[] {
-  let seed = 7;
-  const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-  const names = ['Prepare', 'Promise', 'Accept', 'Accepted', 'Heartbeat'];
-  const out: Array<TraceEvent & { order: number }> = [];
-  const sent = new Array<number>(ranks).fill(0);
-  for (let i = 0; i < count; i++) {
-    const from = Math.floor(random() * ranks);
-    const to = (from + 1 + Math.floor(random() * (ranks - 1))) % ranks;
-    const t0 = i * 0.5 + random();
-    const msg = ++sent[from];
-    const name = names[i % names.length];
-    out.push({
-      t: t0,
-      ev: 'send',
-      rank: from,
-      to,
-      msg,
-      kind: 0,
-      ctx: 0,
-      tag: 100 + (i % 5),
-      bytes: 20,
-      name,
-      preview: `{"n":${i}}`,
-      order: 0,
-    });
-    if (i % 50 === 0) out.push({ t: t0 + 2, ev: 'drop', rank: from, to, msg, name, reason: 'random', order: 2 });
-    else
-      out.push({
-        t: t0 + 1 + random() * 5,
-        ev: 'deliver',
-        rank: to,
-        from,
-        msg,
-        kind: 0,
-        ctx: 0,
-        tag: 100 + (i % 5),
-        bytes: 20,
-        name,
-        order: 1,
-      });
-    if (i % 200 === 0) out.push({ t: t0, ev: 'note', rank: from, name: 'round', value: i / 200, order: 2 });
-  }
-  return out.sort((a, b) => a.t - b.t || a.order - b.order).map(({ order: _, ...e }) => e);
-}
 
 const skip = chromiumPath ? false : 'chromium is not installed (apt-get install chromium); the viewer is not tested in a browser';
 

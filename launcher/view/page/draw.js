@@ -19,12 +19,58 @@ const COLORS = {
 
 /** Position of an event along the axis of the current layout. */
 function eventU(view, e) {
-  return view.layout === 'logical' ? e.level : timeToU(view.model.time, e.t);
+  return view.layout === 'logical' ? e.level : e.u;
 }
 
 function dropU(view, m) {
-  if (view.layout === 'logical') return m.drop.level;
-  return timeToU(view.model.time, m.drop.t);
+  return view.layout === 'logical' ? m.drop.level : m.drop.u;
+}
+
+/**
+ * Where each message lies along a layout's axis, from its send to its last delivery or drop, with
+ * the messages sorted by start: drawing finds those in view by binary search. Built once per layout.
+ */
+function messageSpans(model, layout) {
+  model.spans = model.spans || {};
+  if (model.spans[layout]) return model.spans[layout];
+  const view = { layout };
+  const count = model.messages.length;
+  const start = new Float64Array(count);
+  const end = new Float64Array(count);
+  let maxSpan = 0;
+  for (const m of model.messages) {
+    let uEnd = -Infinity;
+    for (const d of m.deliveries) uEnd = Math.max(uEnd, eventU(view, model.events[d]));
+    if (m.drop) uEnd = Math.max(uEnd, dropU(view, m));
+    const u0 = m.send >= 0 ? eventU(view, model.events[m.send]) : uEnd;
+    start[m.index] = u0;
+    end[m.index] = Math.max(u0, uEnd);
+    maxSpan = Math.max(maxSpan, end[m.index] - u0);
+  }
+  const order = Int32Array.from(model.messages.keys()).sort((a, b) => start[a] - start[b] || a - b);
+  return (model.spans[layout] = { start, end, order, maxSpan });
+}
+
+/** Messages that pass the filters and overlap [uMin, uMax], in order of their start. */
+function messagesInView(view, geo, uMin, uMax) {
+  const { start, end, order, maxSpan } = messageSpans(view.model, view.layout);
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (start[order[mid]] < uMin - maxSpan) lo = mid + 1;
+    else hi = mid;
+  }
+  const out = [];
+  for (let k = lo; k < order.length; k++) {
+    const i = order[k];
+    if (start[i] > uMax) break;
+    if (end[i] < uMin) continue;
+    const m = view.model.messages[i];
+    if (!messageShown(view, m, geo) || (m.send >= 0 && !revealed(view, m.send))) continue;
+    out.push(m);
+  }
+  return out;
 }
 
 /** The ranks shown, in order (a rank filter hides the others' lanes). */
@@ -125,25 +171,19 @@ function drawRun(canvas, view, camera) {
   }
 
   // Messages: faded ones first, then the rest, so highlighted arrows sit on top.
-  const order = [];
-  for (const m of model.messages) {
-    if (!messageShown(view, m, geo)) continue;
-    const s = m.send >= 0 ? model.events[m.send] : undefined;
-    if (s && !revealed(view, s.index)) continue;
-    const u1 = s ? eventU(view, s) : undefined;
-    let uEnd = u1;
-    for (const d of m.deliveries) uEnd = Math.max(uEnd ?? -Infinity, eventU(view, model.events[d]));
-    if (m.drop) uEnd = Math.max(uEnd ?? -Infinity, dropU(view, m));
-    if ((u1 ?? uEnd) > uMax || uEnd < uMin) continue;
-    order.push(m);
-  }
+  const order = messagesInView(view, geo, uMin, uMax);
   const weight = (m) => (view.selected && view.selected.message === m.index ? 3 : highlight && m.send >= 0 && !faded(m.send) ? 2 : 1);
   order.sort((a, b) => weight(a) - weight(b));
-  for (const m of order) drawMessage(ctx, view, m, x, geo, highlight, faded);
+  ctx.dsmpiStyle = {};
+  // Thousands of arrows in view overlap into a texture: their heads would add nothing but time.
+  const heads = order.length <= DENSE;
+  for (const m of order) drawMessage(ctx, view, m, x, geo, highlight, faded, heads);
+  ctx.globalAlpha = 1;
 
   // Local events: notes, faults, lifecycle.
-  for (const e of model.events) {
-    if (e.ev === 'send' || e.ev === 'deliver' || !revealed(view, e.index) || geo.row[e.rank] < 0) continue;
+  model.marks = model.marks || model.events.filter((e) => e.ev !== 'send' && e.ev !== 'deliver');
+  for (const e of model.marks) {
+    if (!revealed(view, e.index) || geo.row[e.rank] < 0) continue;
     if (e.ev === 'note' ? !view.filter.notes : !view.filter.faults) continue;
     const u = eventU(view, e);
     if (u < uMin || u > uMax) continue;
@@ -223,15 +263,16 @@ function messageColor(view, m, highlight) {
   return m.drop && m.deliveries.length === 0 ? COLORS.dropped : COLORS[m.traffic];
 }
 
-function drawMessage(ctx, view, m, x, geo, highlight, faded) {
+/** More messages in view than this, and arrows are drawn without heads. */
+const DENSE = 2500;
+
+function drawMessage(ctx, view, m, x, geo, highlight, faded, heads) {
   const model = view.model;
   const s = m.send >= 0 ? model.events[m.send] : undefined;
   const color = messageColor(view, m, highlight);
   const dim = highlight && (!s || (faded(s.index) && !m.deliveries.some((d) => !faded(d))));
-  ctx.globalAlpha = dim ? 0.12 : 1;
-  ctx.strokeStyle = color;
-  ctx.fillStyle = color;
-  ctx.lineWidth = view.selected && view.selected.message === m.index ? 3 : highlight && !dim ? 2 : 1.2;
+  // Styles set only when they change: a canvas parses every colour it is given.
+  setStyle(ctx, dim ? 0.12 : 1, color, view.selected && view.selected.message === m.index ? 3 : highlight && !dim ? 2 : 1.2);
   const x1 = s ? x(eventU(view, s)) : undefined;
   const y1 = geo.y(m.from);
   const y2 = geo.y(m.to);
@@ -250,21 +291,21 @@ function drawMessage(ctx, view, m, x, geo, highlight, faded) {
     ctx.moveTo(x1, y1);
     ctx.lineTo(x2, y2);
     ctx.stroke();
-    ctx.setLineDash([]);
-    if (!inFlight) arrowHead(ctx, x1, y1, x2, y2);
+    if (inFlight) ctx.setLineDash([]);
+    else if (heads) arrowHead(ctx, x1, y1, x2, y2);
     view.hits.push({ message: m.index, x1, y1, x2, y2 });
   }
   if (m.drop && x1 !== undefined && revealed(view, m.send)) {
     const xd = x(dropU(view, m));
     const yd = y1 + (y2 - y1) / 2;
-    ctx.strokeStyle = COLORS.dropped;
+    setStyle(ctx, ctx.globalAlpha, COLORS.dropped, ctx.lineWidth);
     ctx.setLineDash([4, 3]);
     ctx.beginPath();
     ctx.moveTo(x1, y1);
     ctx.lineTo(xd, yd);
     ctx.stroke();
     ctx.setLineDash([]);
-    ctx.lineWidth = 2;
+    setStyle(ctx, ctx.globalAlpha, COLORS.dropped, 2);
     ctx.beginPath();
     ctx.moveTo(xd - 4, yd - 4);
     ctx.lineTo(xd + 4, yd + 4);
@@ -273,7 +314,14 @@ function drawMessage(ctx, view, m, x, geo, highlight, faded) {
     ctx.stroke();
     view.hits.push({ message: m.index, x1, y1, x2: xd, y2: yd });
   }
-  ctx.globalAlpha = 1;
+}
+
+/** Sets alpha, colour (stroke and fill) and line width, each only if it differs from the last set by drawRun. */
+function setStyle(ctx, alpha, color, width) {
+  const last = ctx.dsmpiStyle || (ctx.dsmpiStyle = {});
+  if (last.alpha !== alpha) ctx.globalAlpha = last.alpha = alpha;
+  if (last.color !== color) ctx.strokeStyle = ctx.fillStyle = last.color = color;
+  if (last.width !== width) ctx.lineWidth = last.width = width;
 }
 
 function arrowHead(ctx, x1, y1, x2, y2) {
@@ -455,21 +503,28 @@ class LabelSpace {
     this.height = height;
     this.cells = new Map();
   }
-  *near(box) {
-    for (let cx = Math.floor(box.x / 64); cx <= Math.floor((box.x + box.w) / 64); cx++)
-      for (let cy = Math.floor(box.y / 64); cy <= Math.floor((box.y + box.h) / 64); cy++) yield `${cx},${cy}`;
-  }
-  free(box) {
-    for (const key of this.near(box))
-      for (const b of this.cells.get(key) || [])
-        if (box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h) return false;
+  /** Calls visit(cellKey) for each cell the box touches, until visit returns false. */
+  cellsOf(box, visit) {
+    const x1 = Math.floor((box.x + box.w) / 64);
+    const y1 = Math.floor((box.y + box.h) / 64);
+    for (let cx = Math.floor(box.x / 64); cx <= x1; cx++)
+      for (let cy = Math.floor(box.y / 64); cy <= y1; cy++) if (visit(cx * 65536 + cy) === false) return false;
     return true;
   }
+  free(box) {
+    return this.cellsOf(box, (key) => {
+      const list = this.cells.get(key);
+      if (list)
+        for (const b of list) if (box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h) return false;
+      return true;
+    });
+  }
   add(box) {
-    for (const key of this.near(box)) {
-      if (!this.cells.has(key)) this.cells.set(key, []);
-      this.cells.get(key).push(box);
-    }
+    this.cellsOf(box, (key) => {
+      const list = this.cells.get(key);
+      if (list) list.push(box);
+      else this.cells.set(key, [box]);
+    });
   }
 }
 

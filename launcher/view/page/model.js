@@ -107,6 +107,10 @@ export function buildModel(run) {
   const maxLevel = events.reduce((max, e) => Math.max(max, e.level), 0);
   const names = new Map();
   for (const m of messages) names.set(m.label, (names.get(m.label) || 0) + 1);
+  const time = timeAxis(events, global, Math.max(duration, 1e-3));
+  // Positions on the real-time axis, once: drawing reads them for every event in view.
+  for (const e of events) e.u = timeToU(time, e.t);
+  for (const m of drops) m.drop.u = timeToU(time, m.drop.t);
   return {
     title: run.title,
     seed: run.seed,
@@ -119,7 +123,7 @@ export function buildModel(run) {
     maxLevel,
     names: [...names.entries()].sort((a, b) => b[1] - a[1]),
     faults: faultList(events, messages, global),
-    time: timeAxis(events, global, Math.max(duration, 1e-3)),
+    time,
   };
 }
 

@@ -63,29 +63,31 @@ function drawOverview() {
   const dpr = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(height * dpr);
+  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+  }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   const view = view0();
   const length = Math.max(...views.map(axisLength), 1e-6);
   const span = width - LABEL_W;
-  const bins = new Float64Array(Math.max(1, Math.floor(span)));
-  const drops = new Uint8Array(bins.length);
-  for (const m of view.model.messages) {
-    if (m.send < 0) continue;
-    const b = Math.min(bins.length - 1, Math.floor((eventU(view, view.model.events[m.send]) / length) * bins.length));
-    bins[b]++;
-    if (m.drop) drops[b] = 1;
-  }
+  const { bins, drops } = overviewBins(view, length, Math.max(1, Math.floor(span)));
   const peak = Math.max(1, ...bins);
   ctx.clearRect(0, 0, width, height);
   ctx.fillStyle = '#f8f9fa';
   ctx.fillRect(LABEL_W, 0, span, height);
-  for (let i = 0; i < bins.length; i++) {
-    if (!bins[i]) continue;
-    const h = Math.max(1, (bins[i] / peak) * (height - 6));
-    ctx.fillStyle = drops[i] ? '#d6336c' : '#5c7cfa';
-    ctx.fillRect(LABEL_W + i, height - h, 1, h);
+  for (const [color, lost] of [
+    ['#5c7cfa', 0],
+    ['#d6336c', 1],
+  ]) {
+    ctx.fillStyle = color;
+    ctx.beginPath();
+    for (let i = 0; i < bins.length; i++) {
+      if (!bins[i] || drops[i] !== lost) continue;
+      const h = Math.max(1, (bins[i] / peak) * (height - 6));
+      ctx.rect(LABEL_W + i, height - h, 1, h);
+    }
+    ctx.fill();
   }
   const x0 = LABEL_W + (camera.left / length) * span;
   const w = ((canvases[0].clientWidth - LABEL_W) / camera.scale / length) * span;
@@ -95,6 +97,22 @@ function drawOverview() {
   ctx.fillStyle = '#495057';
   ctx.font = '11px system-ui, sans-serif';
   ctx.fillText('overview', 8, height / 2 + 4);
+}
+
+/** Messages sent per pixel column of the overview (and whether one was lost), kept until the layout or width changes. */
+function overviewBins(view, length, count) {
+  const key = `${view.layout} ${count} ${length}`;
+  if (view.overview && view.overview.key === key) return view.overview;
+  const bins = new Float64Array(count);
+  const drops = new Uint8Array(count);
+  for (const m of view.model.messages) {
+    if (m.send < 0) continue;
+    const b = Math.min(count - 1, Math.floor((eventU(view, view.model.events[m.send]) / length) * count));
+    bins[b]++;
+    if (m.drop) drops[b] = 1;
+  }
+  view.overview = { key, bins, drops };
+  return view.overview;
 }
 
 function overviewJump(ev) {
@@ -252,7 +270,7 @@ function nextFault() {
   $('fault-where').textContent = `${state.faultAt + 1} of ${faults.length}: ${f.what}`;
   if (f.message !== undefined) {
     const m = view.model.messages[f.message];
-    if (m.send >= 0) reveal(view.layout === 'logical' ? m.drop.level : timeToU(view.model.time, m.drop.t));
+    if (m.send >= 0) reveal(dropU(view, m));
     select(state.active, { message: f.message });
   } else if (f.event !== undefined) {
     revealEvent(view, view.model.events[f.event]);
@@ -487,6 +505,8 @@ const api = {
   setStep,
   applyFilters,
   firstRenderMs: 0,
+  /** Of which building the models (vector clocks, steps, axes). */
+  modelMs: performance.now() - pageStart,
   lastRenderMs: 0,
   /** Canvas coordinates of a message's arrow, for tests that click it. */
   messageAt(viewIndex, message) {
@@ -498,9 +518,8 @@ buildNameFilter();
 wire();
 fit();
 showDifference();
-render();
 showPlayback(view0());
-select(0, null);
+select(0, null); // draws
 // A link such as run.html#msg=12 opens with that message selected.
 const linked = /^#msg=(\d+)$/.exec(window.location.hash);
 if (linked && view0().model.messages[Number(linked[1])]) {

@@ -193,7 +193,7 @@ export interface FuzzReport {
 const emptyTally = (): Tally => ({ runs: 0, safety: 0, liveness: 0, times: [], kinds: [] });
 
 /** At most this many out-of-model failures are kept as examples. */
-const OUT_OF_MODEL_EXAMPLES = 3;
+export const OUT_OF_MODEL_EXAMPLES = 3;
 
 /**
  * Fuzzes `target` over `options.seeds` seeds. Fuzz seed k draws the same schedule in any process

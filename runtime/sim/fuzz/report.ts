@@ -1,5 +1,5 @@
 /** The fuzzer's table: one Markdown row per algorithm, and the failures with their replay commands. */
-import { replayCommand, type FuzzReport, type Tally } from './fuzz.ts';
+import { OUT_OF_MODEL_EXAMPLES, replayCommand, type FuzzReport, type Tally } from './fuzz.ts';
 import { FAULT_KINDS } from './schedule.ts';
 
 export const TABLE_HEADER = [
@@ -30,7 +30,8 @@ export function failureLines(r: FuzzReport): string[] {
 
 /**
  * One report from reports of the same target over disjoint seed ranges (a campaign run in chunks,
- * or in several processes): tallies added, times and failures pooled (failures in seed order).
+ * or in several processes): tallies added, times pooled, every failure inside the model kept and the
+ * first few outside it, in seed order.
  */
 export function mergeReports(parts: readonly FuzzReport[]): FuzzReport {
   const [head] = parts;
@@ -52,6 +53,12 @@ export function mergeReports(parts: readonly FuzzReport[]): FuzzReport {
     maxN: Math.max(...parts.map((p) => p.maxN)),
     inModel: tally('inModel'),
     outOfModel: tally('outOfModel'),
-    failures: parts.flatMap((p) => p.failures).sort((a, b) => a.fuzzSeed - b.fuzzSeed),
+    failures: [
+      ...parts.flatMap((p) => p.failures.filter((f) => f.inModel)),
+      ...parts
+        .flatMap((p) => p.failures.filter((f) => !f.inModel))
+        .sort((a, b) => a.fuzzSeed - b.fuzzSeed)
+        .slice(0, OUT_OF_MODEL_EXAMPLES),
+    ].sort((a, b) => a.fuzzSeed - b.fuzzSeed),
   };
 }

@@ -1,0 +1,153 @@
+/**
+ * `npm run explore -- <algorithm> [options]`: systematic exploration of an algorithm's schedules in
+ * the simulator (docs/exploration.md), with the fuzz target's invariants; and
+ * `npm run explore -- bench`: each strategy against random seeds on the bug benchmark (mutants.ts).
+ * Exits 1 when a search finds a failure.
+ */
+import { Command, Option } from 'commander';
+import { explore, type ExploreOptions, type ExploreReport, type StrategyName } from 'dsmpi/explore';
+import { integer } from './cli-options.ts';
+import { targetNamed, targets } from './index.ts';
+import { loadMutant, mutants, type Mutant } from './mutants.ts';
+
+const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding'];
+
+interface Flags {
+  n?: number;
+  strategy: StrategyName;
+  seed: number;
+  executions?: number;
+  depth: number;
+  delays: number;
+  drops: number;
+  timing: 'bounded' | 'async';
+  schedule?: string;
+  trace?: string;
+  searches: number;
+  mutant?: string;
+}
+
+const program = new Command('explore')
+  .description("Search an algorithm's schedules systematically in the simulator, checking its invariants after every event")
+  .argument('<algorithm>', `one of: ${targets.map((t) => t.name).join(', ')}; or bench`)
+  .option('--n <N>', 'number of ranks (default: the least the algorithm runs at, at least 3)', integer('--n', 1))
+  .addOption(new Option('--strategy <name>', 'how to choose schedules').choices(STRATEGIES).default('pct'))
+  .option('--seed <S>', "the simulator's seed: latencies, comm.random()", integer('--seed', 0), 1)
+  .option('--executions <E>', 'at most this many executions (default 1000; delay bounding: until exhausted)', integer('--executions', 1))
+  .option('--depth <d>', "PCT's depth", integer('--depth', 1), 3)
+  .option('--delays <k>', 'delay bounding: at most k delays', integer('--delays', 0), 2)
+  .option('--drops <k>', 'at most k messages lost by the explorer per execution', integer('--drops', 0), 0)
+  .addOption(
+    new Option('--timing <model>', 'bounded: timeouts keep their meaning; async: any pending event may go next')
+      .choices(['bounded', 'async'])
+      .default('bounded'),
+  )
+  .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened')
+  .option('--trace <file>', "write the counterexample's trace (JSONL) for dsrun view")
+  .option('--searches <K>', 'bench: searches per mutant and strategy (each with its own seed)', integer('--searches', 1), 30)
+  .option('--mutant <name>', `bench: only this mutant (${mutants.map((m) => m.name).join(', ')})`)
+  .action(main);
+
+async function main(name: string, flags: Flags): Promise<void> {
+  if (name === 'bench') return bench(flags);
+  const target = targetNamed(name);
+  if (!target) return program.error(`error: no algorithm '${name}'; one of: ${targets.map((t) => t.name).join(', ')}; or bench`);
+  const n = flags.n ?? Math.max(3, target.minN);
+  if (n < target.minN || n > target.maxN) program.error(`error: ${name} runs at n = ${target.minN}..${target.maxN}, not ${n}`);
+  const options: ExploreOptions = {
+    n,
+    strategy: flags.strategy,
+    seed: flags.seed,
+    executions: flags.executions,
+    depth: flags.depth,
+    delays: flags.delays,
+    drops: flags.drops,
+    timing: flags.timing,
+    schedule: flags.schedule,
+    trace: flags.trace,
+  };
+  const report = await explore(options, () => target.setup(n));
+  for (const line of describe(report, name, flags, n)) console.log(line);
+  if (report.failure) process.exitCode = 1;
+}
+
+function describe(r: ExploreReport, name: string, flags: Flags, n: number): string[] {
+  const lines = [
+    `${name} at n = ${n}, ${r.strategy}, ${flags.timing} timing: ${r.executions} executions` +
+      (r.revisits ? ` (${r.revisits} repeating an earlier round)` : '') +
+      ` in ${r.seconds.toFixed(1)} s; ${r.failure ? 'FAILED' : r.exhausted ? 'no failure: the bounded space is exhausted' : 'no failure within the budget'}`,
+  ];
+  for (const [property, hits] of Object.entries(r.sometimes)) lines.push(`  sometimes ${property}: ${hits} executions`);
+  const f = r.failure;
+  if (f) {
+    lines.push(`  ${f.code} after ${f.foundAfter} executions, ${f.steps} events: ${f.message.split('\n')[0]}`);
+    if (f.nondeterministic)
+      lines.push('  warning: replaying it twice offered different events: nondeterminism the simulator does not control');
+    const timing = flags.timing === 'bounded' ? '' : ` --timing ${flags.timing}`;
+    lines.push(
+      `  replay: npm run explore -- ${name} --n ${n} --seed ${f.seed}${timing} --schedule '${f.schedule}' --trace cex.jsonl && npx dsrun view cex.jsonl`,
+    );
+  }
+  return lines;
+}
+
+/** Each strategy against random seeds on every mutant: how many searches find the bug, and how fast. */
+async function bench(flags: Flags): Promise<void> {
+  const chosen = flags.mutant ? mutants.filter((m) => m.name === flags.mutant) : mutants;
+  if (chosen.length === 0) program.error(`error: no mutant '${flags.mutant}'; one of: ${mutants.map((m) => m.name).join(', ')}`);
+  const executions = flags.executions ?? 1000;
+  console.log(
+    `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions, ${flags.timing} timing`,
+  );
+  console.log(
+    '| mutant | strategy | found | executions to the first failure (median) | seconds to the first failure (median) | deviations in the counterexample (median) |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  for (const m of chosen) {
+    const target = await loadMutant(m);
+    for (const strategy of STRATEGIES) {
+      const found: Array<{ executions: number; seconds: number; length: number }> = [];
+      for (let search = 1; search <= flags.searches; search++) {
+        const r = await explore(benchOptions(m, strategy, search, executions, flags), () => target.setup(m.n));
+        if (r.failure)
+          found.push({
+            executions: r.failure.foundAfter,
+            seconds: r.failure.secondsToFind,
+            length: r.failure.schedule ? r.failure.schedule.split(',').length : 0,
+          });
+      }
+      const med = (k: 'executions' | 'seconds' | 'length'): string => (found.length ? fmt(median(found.map((f) => f[k]))) : '–');
+      console.log(
+        `| ${m.name} (n = ${m.n}) | ${strategy} | ${found.length} of ${flags.searches} | ${med('executions')} | ${med('seconds')} | ${med('length')} |`,
+      );
+    }
+  }
+}
+
+function benchOptions(m: Mutant, strategy: StrategyName, search: number, executions: number, flags: Flags): ExploreOptions {
+  // Random seeds get the loss as a probability (as the fuzzer has it); the others as a budget.
+  const seeds = strategy === 'seeds';
+  return {
+    n: m.n,
+    strategy,
+    seed: search * 1_000_003,
+    executions,
+    depth: flags.depth,
+    delays: flags.delays,
+    drops: seeds ? 0 : m.drops,
+    faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,
+    timing: flags.timing,
+    minimize: true,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(x < 10 ? 2 : 1);
+}
+
+await program.parseAsync();

@@ -1,0 +1,80 @@
+/**
+ * The explorer's bug benchmark: our own ports with one known bug each, made by a one-line change of
+ * the source (a mutant). `loadMutant` copies algorithms/ into a scratch directory of the repository,
+ * applies the change (which must match exactly once, so a refactor that moves the line is noticed)
+ * and loads that copy's fuzz target, with its invariants.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FuzzTarget } from 'dsmpi/fuzz';
+
+export interface Mutant {
+  name: string;
+  /** The fuzz target it breaks, and the number of ranks to explore it at. */
+  target: string;
+  n: number;
+  /** Messages the explorer may lose per execution for the bug to show (0: an interleaving alone). */
+  drops: number;
+  bug: string;
+  /** File under algorithms/, and the one change. */
+  file: string;
+  from: string;
+  to: string;
+}
+
+export const mutants: readonly Mutant[] = [
+  {
+    name: 'paxos-ignores-accepted',
+    target: 'single-paxos',
+    n: 11,
+    drops: 0,
+    bug: 'a proposer with a quorum of promises proposes its own value, not the highest accepted one',
+    file: 'paxos/single-paxos.ts',
+    from: 'p.proposal = best ? best.value : p.value;',
+    to: 'p.proposal = p.value;',
+  },
+  {
+    name: 'raft-votes-twice',
+    target: 'raft',
+    n: 3,
+    drops: 0,
+    bug: 'a Raft follower grants its vote in a term in which it already voted for another candidate',
+    file: 'raft/raft.ts',
+    from: '(s.votedFor === null || s.votedFor === m.candidateId) && upToDate',
+    to: 'upToDate',
+  },
+  {
+    name: '2pc-commits-on-timeout',
+    target: 'two-phase-commit',
+    n: 3,
+    // The coordinator asks again every retryMs until its timeout: every request to one participant must be lost.
+    drops: 4,
+    bug: 'the 2PC coordinator commits when a vote is missing at its timeout',
+    file: 'commit/two-phase-commit.ts',
+    from: "decision = !no && yes.size === participants.length ? 'COMMIT' : 'ABORT';",
+    to: "decision = !no ? 'COMMIT' : 'ABORT';",
+  },
+];
+
+const algorithms = fileURLToPath(new URL('..', import.meta.url));
+
+/** The mutant's fuzz target: the same invariants, run against the changed code. */
+export async function loadMutant(m: Mutant): Promise<FuzzTarget<unknown>> {
+  // Inside the repository, so the copy resolves `dsmpi` as the original does; removed once loaded.
+  const dir = mkdtempSync(join(algorithms, '..', '.mutant-'));
+  try {
+    cpSync(algorithms, join(dir, 'algorithms'), { recursive: true });
+    const path = join(dir, 'algorithms', m.file);
+    const source = readFileSync(path, 'utf8');
+    const found = source.split(m.from).length - 1;
+    if (found !== 1) throw new Error(`mutant ${m.name}: "${m.from}" occurs ${found} times in algorithms/${m.file}, not once`);
+    writeFileSync(path, source.replace(m.from, m.to));
+    const mod = (await import(join(dir, 'algorithms', 'fuzz-targets', 'index.ts'))) as typeof import('./index.ts');
+    const target = mod.targetNamed(m.target);
+    if (!target) throw new Error(`mutant ${m.name}: no fuzz target ${m.target}`);
+    return target;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

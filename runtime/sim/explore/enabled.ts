@@ -1,0 +1,49 @@
+import { byTimeThenSeq, type EventQueue, type SimEvent } from '../event-queue.ts';
+import type { Scheduler } from '../scheduler.ts';
+
+/**
+ * Which pending events may go next:
+ * - `bounded`: an event whose earliest time is not after the latest time of every pending event (a
+ *   message's window is every latency the network could draw; a timer's is its time): messages may
+ *   overtake each other, or a timer that fires within their window, and timeouts keep their meaning;
+ * - `async`: any pending event, keeping each rank's timers in their order and the faults in theirs.
+ */
+export type TimingModel = 'bounded' | 'async';
+
+/**
+ * The enabled set at this step, in the simulator's own order (by due time, then scheduling order),
+ * so index 0 is the event a seeded run would take. With FIFO links, every delivery event of a link
+ * hands over the link's oldest message, so only the first of them is offered.
+ */
+export function enabledEvents(queue: EventQueue, scheduler: Scheduler, timing: TimingModel, fifo: boolean): SimEvent[] {
+  for (const e of queue.values().filter((x) => x.cancelled)) queue.remove(e);
+  const pending = [...queue.values()].sort(byTimeThenSeq);
+  if (pending.length === 0) return [];
+  // Events of a paused rank would only be held back: offered only when nothing else is pending.
+  const active = pending.filter((e) => e.heldByPauseOf === undefined || !scheduler.isPaused(e.heldByPauseOf));
+  if (active.length === 0) return [pending[0]];
+  // The time by which some pending event must have happened: nothing due later may go first.
+  let dueUs = Infinity;
+  for (const e of active) dueUs = Math.min(dueUs, Math.max(e.timeUs, e.id?.latestUs ?? e.timeUs));
+  const seen = new Set<string>();
+  let faultSeen = false;
+  const enabled: SimEvent[] = [];
+  for (const e of active) {
+    const id = e.id;
+    if (timing === 'bounded' && (id?.earliestUs ?? e.timeUs) > dueUs) continue;
+    if (id?.kind === 'deliver' && fifo) {
+      const link = `${id.from}>${id.rank}`;
+      if (seen.has(link)) continue;
+      seen.add(link);
+    } else if (timing === 'async' && id?.kind === 'timer') {
+      const owner = `t${id.rank}.${id.inc}`;
+      if (seen.has(owner)) continue;
+      seen.add(owner);
+    } else if (timing === 'async' && (id === undefined || id.kind === 'fault')) {
+      if (faultSeen) continue;
+      faultSeen = true;
+    }
+    enabled.push(e);
+  }
+  return enabled;
+}

@@ -1,0 +1,294 @@
+/**
+ * Systematic exploration: runs the same `main(comm)` that dsrun launches and simulate() runs, but
+ * chooses each next event itself (strategies.ts) instead of by the seed, re-executing the program
+ * once per schedule. Properties are checked after every event (`always`) and at the end (`check`);
+ * a failing schedule is cut down to a 1-minimal list of deviations and printed as one line that
+ * replays (`DSMPI_SCHEDULE=…`).
+ */
+import { writeFileSync } from 'node:fs';
+import type { Communicator } from '../../communicator.ts';
+import { DsError, ErrorCode } from '../../errors.ts';
+import { formatTrace } from '../../protocol/trace-event.ts';
+import type { FaultOptions } from '../faults.ts';
+import type { EventChooser } from '../scheduler.ts';
+import { simulate, type SimulationResult } from '../simulate.ts';
+import { enabledEvents, type TimingModel } from './enabled.ts';
+import { deviations, formatSchedule, parseSchedule, type Schedule } from './schedule.ts';
+import {
+  DelayBounding,
+  followSchedule,
+  Pct,
+  RandomSeeds,
+  RandomWalk,
+  type ExecutionPlan,
+  type StepRecord,
+  type Strategy,
+} from './strategies.ts';
+
+/** One execution's program and properties, fresh each time (observers start empty). */
+export interface ExploreRun<T> {
+  main(comm: Communicator): Promise<T> | T;
+  /** Throws if a property that must hold after every event does not. */
+  always?(): void;
+  /** Throws if the run's outcome is wrong (`result` is undefined when the run itself failed). */
+  check?(result: SimulationResult<T> | undefined): void;
+  /** Properties that some execution should reach (coverage): counted per execution that reached each. */
+  sometimes?: Record<string, () => boolean>;
+}
+
+export type StrategyName = 'seeds' | 'random' | 'pct' | 'delay-bounding';
+
+export interface ExploreOptions {
+  n: number;
+  strategy: StrategyName;
+  /** The simulator's seed: latencies and every rank's comm.random() (default 1). */
+  seed?: number;
+  timing?: TimingModel;
+  /** PCT's depth d (default 3). */
+  depth?: number;
+  /** Delay bounding: at most this many delays (default 2). */
+  delays?: number;
+  /** At most this many messages the explorer chooses to lose per execution (default 0; not with seeds). */
+  drops?: number;
+  /** At most this many executions (default 1000; unbounded for delay bounding). */
+  executions?: number;
+  /** Faults the simulator draws from the seed, on top of the explorer's choices. */
+  faults?: FaultOptions;
+  timeLimitMs?: number;
+  maxSteps?: number;
+  /** Whether a deadlock or a run past the time limit is a failure (default: with bounded timing). */
+  liveness?: boolean;
+  /** Cut a counterexample down to a 1-minimal schedule (default true). */
+  minimize?: boolean;
+  /** Run only this schedule (default: DSMPI_SCHEDULE from the environment, if set). */
+  schedule?: string;
+  /** Write the trace of the counterexample, or of the one schedule run, here (JSONL, for `dsrun view`). */
+  trace?: string;
+}
+
+export interface Counterexample {
+  /** The deviations from the simulator's own order: DSMPI_SCHEDULE's value. */
+  schedule: string;
+  /** The simulator's seed it runs with (the explorer's, unless the strategy draws seeds). */
+  seed: number;
+  code: string;
+  message: string;
+  /** Executions until the first failure, and the seconds they took (before minimizing). */
+  foundAfter: number;
+  secondsToFind: number;
+  /** Events in the counterexample's run. */
+  steps: number;
+  /** Whether replaying it twice gave different enabled sets: nondeterminism the simulator does not control. */
+  nondeterministic: boolean;
+}
+
+export interface ExploreReport {
+  strategy: string;
+  executions: number;
+  /** Executions that only repeated an earlier round's schedule (delay bounding). */
+  revisits: number;
+  /** The strategy covered its whole bounded space without a failure: a bounded proof. */
+  exhausted: boolean;
+  failure?: Counterexample;
+  /** Per `sometimes` property: executions that reached it. */
+  sometimes: Record<string, number>;
+  seconds: number;
+}
+
+interface Outcome {
+  /** The simulator's seed it ran with. */
+  seed: number;
+  steps: StepRecord[];
+  /** Labels of the enabled events at each step (to check determinism). */
+  offered: string[];
+  failure?: { code: string; message: string };
+  reached: Set<string>;
+  trace: string;
+}
+
+export async function explore<T>(options: ExploreOptions, setup: () => ExploreRun<T>): Promise<ExploreReport> {
+  const started = performance.now();
+  const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
+  const strategy = fixed === undefined ? strategyFor(options) : undefined;
+  const budget = options.executions ?? (options.strategy === 'delay-bounding' ? Infinity : 1000);
+  const sometimes: Record<string, number> = Object.fromEntries(Object.keys(setup().sometimes ?? {}).map((k) => [k, 0]));
+  let executions = 0;
+  let failing: Outcome | undefined;
+  for (;;) {
+    if (fixed === undefined && executions >= budget) break;
+    const plan = fixed !== undefined ? followSchedule(parseSchedule(fixed)) : strategy!.next();
+    if (!plan) break;
+    const outcome = await execute(options, setup, plan);
+    executions++;
+    for (const k of outcome.reached) sometimes[k]++;
+    strategy?.done(outcome.steps);
+    if (outcome.failure) {
+      failing = outcome;
+      break;
+    }
+    if (fixed !== undefined) {
+      if (options.trace) writeFileSync(options.trace, outcome.trace);
+      break;
+    }
+  }
+  let failure: Counterexample | undefined;
+  const secondsToFind = (performance.now() - started) / 1000;
+  if (failing) {
+    let schedule = deviations(failing.steps.map((s) => s.choice));
+    let outcome = failing;
+    if (fixed === undefined && (options.minimize ?? true)) ({ schedule, outcome } = await minimize(options, setup, schedule, outcome));
+    const again = await execute(options, setup, followSchedule(schedule, outcome.seed));
+    failure = {
+      schedule: formatSchedule(schedule),
+      seed: outcome.seed,
+      code: outcome.failure!.code,
+      message: outcome.failure!.message,
+      foundAfter: executions,
+      secondsToFind,
+      steps: outcome.steps.length,
+      nondeterministic: again.offered.join('\n') !== outcome.offered.join('\n'),
+    };
+    if (options.trace) writeFileSync(options.trace, outcome.trace);
+  }
+  return {
+    strategy: fixed !== undefined ? `schedule ${fixed}` : strategy!.name,
+    executions,
+    revisits: strategy instanceof DelayBounding ? strategy.revisits : 0,
+    exhausted: !failure && (strategy?.exhausted ?? false),
+    failure,
+    sometimes,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function strategyFor(options: ExploreOptions): Strategy {
+  const seed = options.seed ?? 1;
+  switch (options.strategy) {
+    case 'seeds':
+      return new RandomSeeds(seed);
+    case 'random':
+      return new RandomWalk(seed, options.drops ?? 0);
+    case 'pct':
+      return new Pct(seed, options.depth ?? 3, options.drops ?? 0);
+    case 'delay-bounding':
+      return new DelayBounding(options.delays ?? 2, options.drops ?? 0);
+    default:
+      throw new DsError(
+        ErrorCode.InvalidArgument,
+        `explore: strategy must be seeds, random, pct or delay-bounding, got ${String(options.strategy as unknown)}`,
+      );
+  }
+}
+
+/** One execution of the program under `plan`. */
+async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, plan: ExecutionPlan): Promise<Outcome> {
+  const run = setup();
+  const timing = options.timing ?? 'bounded';
+  const steps: StepRecord[] = [];
+  const offered: string[] = [];
+  const reached = new Set<string>();
+  const seed = plan.seed ?? options.seed ?? 1;
+  const chooser: EventChooser = (queue, scheduler) => {
+    const enabled = enabledEvents(queue, scheduler, timing, !options.faults?.breakFifo);
+    if (enabled.length === 0) return undefined;
+    const step = steps.length;
+    const choice = plan.choose(step, enabled);
+    steps.push({ choice, losable: enabled.map((e) => e.lose !== undefined) });
+    offered.push(enabled.map((e) => `${e.id?.kind}:${e.id?.rank}:${e.id?.from ?? e.id?.inc}:${e.id?.k}`).join(' '));
+    const e = enabled[choice.index];
+    queue.remove(e);
+    // Taken ahead of its drawn time, a message arrives when the first enabled event was due (or its earliest).
+    // (A timer keeps its own time: fired early, a deadline loop would only set it again.)
+    if (e.id?.kind !== 'timer') e.timeUs = Math.max(e.id?.earliestUs ?? 0, Math.min(e.timeUs, enabled[0].timeUs));
+    return choice.lose && e.lose ? { timeUs: e.timeUs, seq: e.seq, run: e.lose } : e;
+  };
+  const afterEvent = (): void => {
+    for (const [name, holds] of Object.entries(run.sometimes ?? {})) if (!reached.has(name) && holds()) reached.add(name);
+    run.always?.();
+  };
+  let failure: Outcome['failure'];
+  let result: SimulationResult<T> | undefined;
+  let trace = '';
+  try {
+    result = await simulate(
+      {
+        n: options.n,
+        seed,
+        faults: options.faults,
+        timeLimitMs: options.timeLimitMs,
+        maxSteps: options.maxSteps,
+        chooser,
+        afterEvent,
+      },
+      (comm) => run.main(comm),
+    );
+    trace = result.jsonl();
+  } catch (err) {
+    const code = err instanceof DsError ? err.code : 'ERROR';
+    if (err instanceof DsError && 'trace' in err)
+      trace = formatTrace((err as DsError & { trace: Parameters<typeof formatTrace>[0] }).trace);
+    const liveness = code === ErrorCode.Deadlock || code === ErrorCode.TimeLimit;
+    if (!liveness || (options.liveness ?? timing === 'bounded'))
+      failure = { code, message: err instanceof Error ? err.message : String(err) };
+  }
+  if (!failure) {
+    try {
+      run.check?.(result);
+    } catch (err) {
+      failure = { code: 'CHECK', message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  return { seed, steps, offered, failure, reached, trace };
+}
+
+/**
+ * Cuts a failing schedule to a 1-minimal one (delta debugging): drops chunks of deviations, halving
+ * the chunk down to single deviations (losses first), while the run still fails, to a fixpoint; then
+ * lowers each remaining index while it still fails.
+ */
+async function minimize<T>(
+  options: ExploreOptions,
+  setup: () => ExploreRun<T>,
+  schedule: Schedule,
+  outcome: Outcome,
+): Promise<{ schedule: Schedule; outcome: Outcome }> {
+  const fails = async (candidate: Schedule): Promise<Outcome | undefined> => {
+    const o = await execute(options, setup, followSchedule(candidate, outcome.seed));
+    return o.failure ? o : undefined;
+  };
+  let entries = [...schedule.entries()].sort((a, b) => Number(b[1].lose) - Number(a[1].lose) || a[0] - b[0]);
+  for (let chunk = Math.max(1, entries.length); ; chunk = Math.max(1, Math.floor(chunk / 2))) {
+    let removed = false;
+    for (let i = 0; i < entries.length;) {
+      const candidate = [...entries.slice(0, i), ...entries.slice(i + chunk)];
+      const o = await fails(new Map(candidate));
+      if (o) {
+        entries = candidate;
+        outcome = o;
+        removed = true;
+      } else {
+        i += chunk;
+      }
+    }
+    if (chunk === 1 && !removed) break;
+  }
+  schedule = new Map(entries);
+  for (const [step, choice] of [...schedule.entries()]) {
+    for (let index = 0; index < choice.index; index++) {
+      const candidate = new Map(schedule).set(step, { ...choice, index });
+      if (index === 0 && !choice.lose) candidate.delete(step);
+      const o = await fails(candidate);
+      if (o) {
+        schedule = candidate;
+        outcome = o;
+        break;
+      }
+    }
+  }
+  return { schedule, outcome };
+}
+
+/** The line that replays a counterexample. */
+export function replayLine(failure: Counterexample, command: string): string {
+  return `DSMPI_SCHEDULE=${failure.schedule} ${command}`;
+}

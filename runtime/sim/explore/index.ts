@@ -1,0 +1,12 @@
+/** Systematic exploration of schedules (docs/exploration.md): `import { explore } from 'dsmpi/explore'`. */
+export {
+  explore,
+  replayLine,
+  type ExploreOptions,
+  type ExploreReport,
+  type ExploreRun,
+  type Counterexample,
+  type StrategyName,
+} from './explore.ts';
+export type { TimingModel } from './enabled.ts';
+export { formatSchedule, parseSchedule, type Choice, type Schedule } from './schedule.ts';

@@ -1,0 +1,236 @@
+import { seededRandom } from '../../random.ts';
+import type { SimEvent } from '../event-queue.ts';
+import { DEFAULT_CHOICE, type Choice, type Schedule } from './schedule.ts';
+
+/** What one step of an execution offered and what was taken. */
+export interface StepRecord {
+  choice: Choice;
+  /** Per enabled event: whether the network could lose it instead (a delivery). */
+  losable: boolean[];
+}
+
+/** The choices of one execution. */
+export interface ExecutionPlan {
+  choose(step: number, enabled: readonly SimEvent[]): Choice;
+  /** The simulator's seed for this execution, if the strategy draws it (else the explorer's). */
+  seed?: number;
+}
+
+/** How an explorer walks the schedules of a program: one plan per execution, fed back what it did. */
+export interface Strategy {
+  readonly name: string;
+  /** The next execution's plan, or undefined once the strategy has covered all it promises. */
+  next(): ExecutionPlan | undefined;
+  done(steps: readonly StepRecord[]): void;
+  /** Whether the strategy covered all it promises (a bounded proof), not merely ran out of budget. */
+  readonly exhausted: boolean;
+}
+
+/** Follows one schedule: its deviations where it has them, the simulator's own order elsewhere. */
+export function followSchedule(schedule: Schedule, seed?: number): ExecutionPlan {
+  return {
+    seed,
+    choose: (step, enabled) => {
+      const c = schedule.get(step);
+      if (!c) return DEFAULT_CHOICE;
+      // A shortened schedule may ask past the end of a smaller enabled set: the last one stands in.
+      const index = Math.min(c.index, enabled.length - 1);
+      return { index, lose: c.lose && enabled[index].lose !== undefined };
+    },
+  };
+}
+
+/** Random seeds: each execution is a seeded simulation in its own order (what the fuzzer and tests do). */
+export class RandomSeeds implements Strategy {
+  readonly name = 'random seeds';
+  readonly exhausted = false;
+  private execution = 0;
+
+  constructor(private readonly seed: number) {}
+
+  next(): ExecutionPlan {
+    return { choose: () => DEFAULT_CHOICE, seed: (this.seed + this.execution++) >>> 0 };
+  }
+
+  done(): void {}
+}
+
+/**
+ * Loses a message with a probability that spends about `drops` losses per execution of `steps`
+ * steps, and never more than `drops`: how the random strategies take the explorer's loss budget.
+ */
+function lossBudget(drops: number, steps: () => number, random: () => number): (e: SimEvent) => boolean {
+  let left = drops;
+  return (e) => {
+    if (left === 0 || e.lose === undefined || random() >= drops / steps()) return false;
+    left--;
+    return true;
+  };
+}
+
+/** Uniform random walk: each step takes any enabled event with equal probability, each execution with the next seed. */
+export class RandomWalk implements Strategy {
+  readonly name = 'random walk';
+  readonly exhausted = false;
+  private execution = 0;
+  private steps = 1;
+
+  constructor(
+    private readonly seed: number,
+    private readonly drops = 0,
+  ) {}
+
+  next(): ExecutionPlan {
+    const execution = this.execution++;
+    const random = seededRandom(this.seed, execution);
+    const lose = lossBudget(this.drops, () => this.steps, random);
+    return {
+      // A fresh seed too, as random seeds have: timers and comm.random() vary, not only the order.
+      seed: (this.seed + execution) >>> 0,
+      choose: (_step, enabled) => {
+        const index = Math.floor(random() * enabled.length);
+        return { index, lose: lose(enabled[index]) };
+      },
+    };
+  }
+
+  done(steps: readonly StepRecord[]): void {
+    this.steps = Math.max(this.steps, steps.length);
+  }
+}
+
+/**
+ * PCT (probabilistic concurrency testing, Burckhardt et al.): each rank gets a random priority and
+ * the enabled event of the highest-priority rank goes next; at d − 1 random steps the rank about to
+ * go drops to a priority below all others; each execution has the next seed. A bug of depth d is found with probability ≥ 1/(n·k^(d−1)),
+ * k the number of steps. Events that concern no one rank (partitions) go in the simulator's order.
+ */
+export class Pct implements Strategy {
+  readonly name: string;
+  readonly exhausted = false;
+  private execution = 0;
+  /** The longest execution seen: change points are drawn within it. */
+  private steps = 1;
+
+  constructor(
+    private readonly seed: number,
+    private readonly depth: number,
+    private readonly drops = 0,
+  ) {
+    this.name = `pct d=${depth}`;
+  }
+
+  next(): ExecutionPlan {
+    const execution = this.execution++;
+    const random = seededRandom(this.seed, execution);
+    const depth = this.depth;
+    const priority = new Map<number, number>();
+    const priorityOf = (rank: number): number => {
+      if (rank < 0) return Infinity;
+      let p = priority.get(rank);
+      // Initial priorities sit above d, each rank's drawn when first seen: a random order of the ranks.
+      if (p === undefined) priority.set(rank, (p = depth + random()));
+      return p;
+    };
+    const changes = Array.from({ length: depth - 1 }, () => Math.floor(random() * this.steps));
+    const lose = lossBudget(this.drops, () => this.steps, random);
+    const top = (enabled: readonly SimEvent[]): number => {
+      let best = 0;
+      for (let i = 1; i < enabled.length; i++) if (priorityOf(ownerOf(enabled[i])) > priorityOf(ownerOf(enabled[best]))) best = i;
+      return best;
+    };
+    return {
+      seed: (this.seed + execution) >>> 0,
+      choose: (step, enabled) => {
+        const change = changes.indexOf(step);
+        if (change >= 0) {
+          const owner = ownerOf(enabled[top(enabled)]);
+          if (owner >= 0) priority.set(owner, depth - 1 - change);
+        }
+        const index = top(enabled);
+        return { index, lose: lose(enabled[index]) };
+      },
+    };
+  }
+
+  done(steps: readonly StepRecord[]): void {
+    this.steps = Math.max(this.steps, steps.length);
+  }
+}
+
+/** Whose step an event is for PCT: a delivery is its sender's (so PCT orders senders' messages), a timer its rank's. */
+function ownerOf(e: SimEvent): number {
+  return e.id?.from ?? e.id?.rank ?? -1;
+}
+
+/**
+ * Delay bounding (Emmi, Qadeer and Rakamarić): every schedule that departs from the simulator's own
+ * order by at most `delays` (taking the i-th enabled event costs i), and loses at most `drops`
+ * messages, by stateless depth-first search with re-execution. Runs with 0 delays first, then 1, …,
+ * so the first counterexample found is one of the fewest delays.
+ */
+export class DelayBounding implements Strategy {
+  readonly name: string;
+  exhausted = false;
+  /** Executions that repeated a schedule of an earlier round to reach the ones beyond it. */
+  revisits = 0;
+  private round = 0;
+  private prefix: Choice[] = [];
+
+  constructor(
+    private readonly delays: number,
+    private readonly drops: number,
+  ) {
+    this.name = `delay bounding ≤${delays} delays, ≤${drops} drops`;
+  }
+
+  next(): ExecutionPlan | undefined {
+    if (this.exhausted) return undefined;
+    const prefix = this.prefix;
+    if (cost(prefix).delays < this.round) this.revisits++;
+    return { choose: (step) => prefix[step] ?? DEFAULT_CHOICE };
+  }
+
+  done(steps: readonly StepRecord[]): void {
+    let delays = 0;
+    let drops = 0;
+    const spent = steps.map((s) => {
+      const before = { delays, drops };
+      delays += s.choice.index;
+      drops += s.choice.lose ? 1 : 0;
+      return before;
+    });
+    for (let s = steps.length - 1; s >= 0; s--) {
+      const alt = this.alternativeAfter(steps[s], spent[s].delays, spent[s].drops);
+      if (alt) {
+        this.prefix = [...steps.slice(0, s).map((r) => r.choice), alt];
+        return;
+      }
+    }
+    if (this.round < this.delays) {
+      this.round++;
+      this.prefix = [];
+    } else {
+      this.exhausted = true;
+    }
+  }
+
+  /** The next choice at a step after the one taken (index, then lost), within the round's delays and the drops. */
+  private alternativeAfter(record: StepRecord, delays: number, drops: number): Choice | undefined {
+    const { index, lose } = record.choice;
+    if (!lose && record.losable[index] && drops < this.drops) return { index, lose: true };
+    const next = index + 1;
+    if (next < record.losable.length && delays + next <= this.round) return { index: next, lose: false };
+    return undefined;
+  }
+}
+
+function cost(choices: readonly Choice[]): { delays: number; drops: number } {
+  let delays = 0;
+  let drops = 0;
+  for (const c of choices) {
+    delays += c.index;
+    if (c.lose) drops++;
+  }
+  return { delays, drops };
+}

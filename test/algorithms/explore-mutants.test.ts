@@ -1,0 +1,27 @@
+import t from 'tap';
+import { explore } from 'dsmpi/explore';
+import { loadMutant, mutants } from '../../algorithms/fuzz-targets/mutants.ts';
+import { targetNamed } from '../../algorithms/fuzz-targets/index.ts';
+
+t.test('every mutant of the bug benchmark still applies to its source, exactly once', async (t) => {
+  for (const m of mutants) {
+    const target = await loadMutant(m);
+    t.equal(target.name, m.target, `${m.name}: loads the ${m.target} fuzz target`);
+    t.not(target, targetNamed(m.target), `${m.name}: a copy of the code, not the original`);
+  }
+  await t.rejects(loadMutant({ ...mutants[0], name: 'gone', from: 'no such line' }), /"no such line" occurs 0 times/);
+});
+
+t.test('the explorer finds a mutant the original survives, and its counterexample replays', async (t) => {
+  const m = mutants.find((x) => x.name === 'raft-votes-twice')!;
+  const mutant = await loadMutant(m);
+  const original = targetNamed(m.target)!;
+  const options = { n: m.n, strategy: 'random' as const, seed: 1, executions: 300 };
+  const found = await explore(options, () => mutant.setup(m.n));
+  t.ok(found.failure, `found in ${found.executions} executions`);
+  t.match(found.failure!.message, /two leaders/);
+  const replay = await explore({ ...options, seed: found.failure!.seed, schedule: found.failure!.schedule }, () => mutant.setup(m.n));
+  t.equal(replay.failure?.message, found.failure!.message, 'the printed schedule and seed replay it');
+  const clean = await explore({ ...options, executions: found.failure!.foundAfter }, () => original.setup(m.n));
+  t.equal(clean.failure, undefined, 'the same executions pass on the original');
+});

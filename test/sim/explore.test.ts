@@ -1,0 +1,137 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { simulate, type Communicator } from 'dsmpi';
+import { explore, parseSchedule, formatSchedule, type ExploreRun } from 'dsmpi/explore';
+
+/** Ranks 1 and 2 each send rank 0 one message; rank 0 wrongly assumes rank 1's comes first. */
+function race(): ExploreRun<void> {
+  const firsts: number[] = [];
+  return {
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        firsts.push((await comm.recv()).source);
+        await comm.recv();
+      } else {
+        await comm.send(comm.rank, 0);
+      }
+    },
+    always: () => {
+      if (firsts.length > 0 && firsts[0] !== 1) throw new Error(`rank 0 heard rank ${firsts[0]} first`);
+    },
+    sometimes: { 'rank 0 heard one': () => firsts.length > 0 },
+  };
+}
+
+/** The same exchange without the assumption: correct under every order. */
+function noRace(): ExploreRun<void> {
+  return {
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        await comm.recv();
+        await comm.recv();
+      } else {
+        await comm.send(comm.rank, 0);
+      }
+    },
+  };
+}
+
+/** Seeds whose own order delivers rank 1's message first: the race hides from a seeded run. */
+async function seedsHidingTheRace(): Promise<number[]> {
+  const hiding: number[] = [];
+  for (let seed = 1; seed <= 20; seed++) {
+    const r = await explore({ n: 3, strategy: 'delay-bounding', delays: 0, seed }, race);
+    if (!r.failure) hiding.push(seed);
+  }
+  return hiding;
+}
+
+t.test('delay bounding finds a race a seeded run misses, with one delay, and the line replays it', async (t) => {
+  const [seed] = await seedsHidingTheRace();
+  t.ok(seed !== undefined, 'some seed delivers rank 1 first');
+  const report = await explore({ n: 3, strategy: 'delay-bounding', delays: 2, seed }, race);
+  t.ok(report.failure, 'found');
+  t.equal(report.failure!.code, 'DS_ERR_INVARIANT');
+  t.match(report.failure!.message, /rank 0 heard rank 2 first/);
+  const schedule = parseSchedule(report.failure!.schedule);
+  t.equal(schedule.size, 1, `one deviation: ${report.failure!.schedule}`);
+  t.equal([...schedule.values()][0].index, 1, 'one delay');
+  t.equal(report.failure!.nondeterministic, false);
+
+  const dir = mkdtempSync(join(tmpdir(), 'dsmpi-explore-'));
+  const replay = await explore(
+    { n: 3, strategy: 'delay-bounding', seed, schedule: report.failure!.schedule, trace: join(dir, 'a.jsonl') },
+    race,
+  );
+  t.equal(replay.executions, 1, 'a schedule runs once');
+  t.equal(replay.failure?.schedule, report.failure!.schedule, 'and fails the same way');
+  t.match(readFileSync(join(dir, 'a.jsonl'), 'utf8'), /"ev":"deliver"/, 'its trace is written for dsrun view');
+
+  process.env.DSMPI_SCHEDULE = report.failure!.schedule;
+  try {
+    const fromEnv = await explore({ n: 3, strategy: 'delay-bounding', seed }, race);
+    t.equal(fromEnv.failure?.schedule, report.failure!.schedule, 'DSMPI_SCHEDULE replays it too');
+  } finally {
+    delete process.env.DSMPI_SCHEDULE;
+  }
+});
+
+t.test('with no deviation the explorer runs exactly the seeded simulation', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsmpi-explore-'));
+  const main = async (comm: Communicator) => {
+    for (let i = 0; i < 3; i++) {
+      for (let d = 0; d < comm.size; d++) if (d !== comm.rank) await comm.send(i, d, 1);
+      await comm.clock.sleep(comm.random() * 3);
+    }
+    for (let i = 0; i < 3 * (comm.size - 1); i++) await comm.recv(undefined, 1);
+  };
+  for (const seed of [3, 8]) {
+    const seeded = await simulate({ n: 4, seed }, main);
+    const path = join(dir, `${seed}.jsonl`);
+    await explore({ n: 4, strategy: 'delay-bounding', seed, schedule: '', trace: path }, () => ({ main }));
+    t.equal(readFileSync(path, 'utf8'), seeded.jsonl(), `seed ${seed}: byte for byte`);
+  }
+});
+
+t.test('a correct program: delay bounding exhausts its space and says how many executions it took', async (t) => {
+  // Step 0 offers both messages (index 0 or 1), step 1 the other: 2 schedules; round 1 repeats
+  // round 0's one schedule on the way.
+  const report = await explore({ n: 3, strategy: 'delay-bounding', delays: 1 }, noRace);
+  t.equal(report.failure, undefined);
+  t.equal(report.exhausted, true, 'a bounded proof');
+  t.equal(report.executions, 3);
+  t.equal(report.revisits, 1);
+  // A lost message deadlocks this program (it is not written for loss): one drop finds it.
+  const lossy = await explore({ n: 3, strategy: 'delay-bounding', delays: 0, drops: 1 }, noRace);
+  t.equal(lossy.failure?.code, 'DS_ERR_DEADLOCK');
+  t.match(lossy.failure!.schedule, /^\d+:0x$/, `1-minimal: a single loss (${lossy.failure!.schedule})`);
+});
+
+t.test('random walk and PCT find the race within a small budget', async (t) => {
+  const hiding = await seedsHidingTheRace();
+  for (const strategy of ['random', 'pct'] as const) {
+    let found = 0;
+    for (const seed of hiding.slice(0, 5)) {
+      const r = await explore({ n: 3, strategy, seed, executions: 50 }, race);
+      if (r.failure) found++;
+      t.equal(r.exhausted, false, `${strategy} proves nothing`);
+    }
+    t.ok(found >= 4, `${strategy}: found in ${found} of ${Math.min(5, hiding.length)} searches`);
+  }
+});
+
+t.test('sometimes properties are counted per execution', async (t) => {
+  const report = await explore({ n: 3, strategy: 'delay-bounding', delays: 1 }, () => {
+    let heard = 0;
+    return { ...noRace(), sometimes: { 'never true': () => false, heard: () => ++heard > 0 } };
+  });
+  t.same(report.sometimes, { 'never true': 0, heard: report.executions });
+});
+
+t.test('a malformed schedule and an unknown strategy are refused with a clear error', async (t) => {
+  t.throws(() => parseSchedule('3:1,x'), /"x" is not step:index/);
+  t.equal(formatSchedule(parseSchedule('40:0x, 17:1')), '17:1,40:0x');
+  await t.rejects(explore({ n: 3, strategy: 'bfs' as never }, noRace), /strategy must be seeds, random, pct or delay-bounding/);
+});
