@@ -275,11 +275,14 @@ export const electionMachine: Machine<ElectionState> = {
       storage.set(StorageKey, s.final ?? null);
       s.savedFinal = s.final;
     }
-    // So are the ballots before a vote goes out (as Raft's term and vote): a rank that forgot its
-    // votes could help a ballot below the current leader's win, which the ranks following that leader
-    // never adopt while it lives, so the ranks would settle on two leaders and never agree.
-    if (!s.savedBallots || !sameBallot(s.savedBallots.seen, s.seen) || !sameBallot(s.savedBallots.voted, s.voted)) {
-      s.savedBallots = { seen: s.seen, voted: s.voted };
+    // So are the ballots before a vote goes out (as Raft's term and vote), and the ballot this rank
+    // leads. A rank that forgot its votes could help a ballot below the current leader's win; a
+    // leader that forgot it leads would follow another while its own followers, trusting it alive,
+    // never adopt a lower ballot. Either way the ranks would settle on two leaders, never agreeing.
+    const led = s.leader?.leader === s.rank ? s.leader.ballot : null;
+    const saved = s.savedBallots;
+    if (!saved || !sameBallot(saved.seen, s.seen) || !sameBallot(saved.voted, s.voted) || !sameLed(saved.led, led)) {
+      s.savedBallots = { seen: s.seen, voted: s.voted, led };
       storage.set(BallotsKey, s.savedBallots);
     }
   },
@@ -291,7 +294,11 @@ const BallotsKey = 'leader-election.ballots';
 interface Ballots {
   seen: Ballot;
   voted: Ballot;
+  /** The ballot this rank won and still leads with. */
+  led: Ballot | null;
 }
+
+const sameLed = (a: Ballot | null, b: Ballot | null): boolean => (a === null || b === null ? a === b : sameBallot(a, b));
 
 export interface ElectionOutcome {
   rank: number;
@@ -308,6 +315,7 @@ export async function leaderElectionMain(comm: Communicator, options = defaultEl
   if (ballots) {
     state.seen = ballots.seen;
     state.voted = ballots.voted;
+    if (ballots.led) state.leader = { leader: comm.rank, ballot: ballots.led };
     state.savedBallots = ballots;
   }
   const saved = comm.storage.get<Leadership | null>(StorageKey);

@@ -1,7 +1,9 @@
 // Ballot-based bully election (book 4.2; the book's leader-election3.c, made to work): ranks stand
 // after a jittered timeout with a ballot (counter, rank), vote, and a majority makes a Coordinator.
 // The ranks keep watching the leader for a while (run time), then agree and each prints
-// `leader <rank>`, the same on every rank. Kill the leader and the survivors elect another.
+// `leader <rank>`, the same on every rank. Kill the leader and the survivors elect another
+// (`dsrun -n 5 --kill 4@0.5s examples/leader-election.ts`). Under dsrun's faults (docs/faults.md) it
+// survives --drop, --delay, a --kill of a minority at any time, and partitions that heal.
 // Usage: dsrun -n 5 examples/leader-election.ts [run time in ms, default 1500]
 import { run } from 'dsmpi';
 import { defaultElectionOptions, leaderElectionMain } from '../algorithms/leader-election.ts';

@@ -1,7 +1,9 @@
 // Single-decree Paxos with a telemetry role (book 4.1 and 4.4; the book's single-paxos3-snapshot.c).
 // Ranks form five blocks: clients, proposers, acceptors, learners, telemetry (n = 5k; other n >= 5
 // give the extra ranks to the acceptors). Each client proposes its own value; every rank ends with
-// `decided <value>`, the same everywhere. Survives the death of a minority (dsrun --kill).
+// `decided <value>`, the same everywhere. Survives the death of a minority of the acceptors (dsrun
+// --kill; n = 7 has three acceptors, ranks 2..4: `dsrun -n 7 --kill 4@0s examples/paxos.ts`), and
+// of telemetry ranks; also --drop, --delay and partitions that heal (docs/faults.md).
 // Usage: dsrun -n 10 examples/paxos.ts [value of client 0] [value of client 1] ...
 import { run } from 'dsmpi';
 import { defaultPaxosOptions, paxosLayout, roleOf, singlePaxosMain } from '../algorithms/paxos/single-paxos.ts';

@@ -88,6 +88,26 @@ const regressions: Regression[] = [
     what: 'the same at n = 9',
     schedule: { n: 9, seed: 2996303571, noisyForMs: 0, delayMs: 27, partitions: [], crashes: [], pauses: [] },
   },
+  {
+    algorithm: 'leader-election',
+    what: 'a leader that restarts forgets it leads and follows a lower ballot, while its followers keep trusting it',
+    schedule: {
+      n: 6,
+      seed: 18,
+      noisyForMs: 0,
+      reorder: { probability: 0.1, maxMs: 5 },
+      brokenFifo: true,
+      partitions: [
+        { side: [0, 3, 4], atMs: 332, forMs: 867, oneWay: false },
+        { side: [0, 3, 4, 5], atMs: 168, forMs: 603, oneWay: false },
+      ],
+      crashes: [
+        { rank: 0, restartAfterMs: 204, atMs: 239 },
+        { rank: 3, restartAfterMs: 4, afterSends: 26 },
+      ],
+      pauses: [],
+    },
+  },
 ];
 
 for (const r of regressions) {
