@@ -9,7 +9,6 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { nanoid } from 'nanoid';
 import type { WebSocket } from 'ws';
 import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from '../runtime/protocol/agent-messages.ts';
@@ -20,6 +19,7 @@ import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.
 import { Env } from '../runtime/protocol/rendezvous.ts';
 import { listenWebSocketServer, remoteAddress, type ServerTls } from '../runtime/protocol/ws-server.ts';
 import { packageRoot } from './bundle.ts';
+import { tsxLoader } from './tsx-loader.ts';
 
 export interface AgentOptions {
   host: string;
@@ -143,7 +143,9 @@ function serveJob(
   let tlsEnv: Record<string, string> = {};
   let closed = false;
   /** Spawns that arrived while the program was still being written. */
-  const pending: Array<[number, Record<string, string>, boolean]> = [];
+  const pending: Array<[number, Record<string, string>, boolean, boolean]> = [];
+  /** Standard input for ranks not started yet (null: its end). */
+  const earlyInput = new Map<number, Array<Uint8Array | null>>();
   log(`job ${jobId} from ${from}`);
 
   const send = (msg: AgentToLauncher): void => {
@@ -190,19 +192,30 @@ function serveJob(
       if (msg.map) await writeFile(`${file}.map`, msg.map);
       nodeArgs = ['--enable-source-maps', file];
     } else if (msg.path) {
-      nodeArgs = ['--import', pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, msg.path];
+      nodeArgs = ['--import', tsxLoader, msg.path];
     } else {
       throw new Error('no program');
     }
     program = msg;
     send({ t: 'ready', hostname: hostname(), bind });
-    for (const [rank, env, trace] of pending.splice(0)) startRank(rank, env, trace);
+    for (const [rank, env, trace, stdin] of pending.splice(0)) startRank(rank, env, trace, stdin);
   };
 
-  const startRank = (rank: number, env: Record<string, string>, trace: boolean): void => {
+  /** Hands a piece of the launcher's standard input (null: its end) to a rank that reads it. */
+  const input = (rank: number, data: Uint8Array | null): void => {
+    const stdin = children.get(rank)?.stdin;
+    if (!stdin) {
+      if (requested.has(rank) && !closed) earlyInput.set(rank, [...(earlyInput.get(rank) ?? []), data]);
+      return;
+    }
+    if (data === null) stdin.end();
+    else if (!stdin.writableEnded) stdin.write(data);
+  };
+
+  const startRank = (rank: number, env: Record<string, string>, trace: boolean, stdin: boolean): void => {
     if (closed) return;
     if (!program) {
-      pending.push([rank, env, trace]);
+      pending.push([rank, env, trace, stdin]);
       return;
     }
     // The trace file's place is this host's choice, not the launcher's.
@@ -210,9 +223,13 @@ function serveJob(
     if (traceFile) mkdirSync(dir, { recursive: true });
     const child = spawn(process.execPath, [...nodeArgs, ...program.args], {
       env: { ...process.env, ...env, [Env.token]: rankKeyText, [Env.trace]: traceFile ?? '', [Env.bind]: bind, ...tlsEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     children.set(rank, child);
+    // A rank that exits without reading all its input: the rest is dropped, not an error.
+    child.stdin?.on('error', () => {});
+    for (const data of earlyInput.get(rank) ?? []) input(rank, data);
+    earlyInput.delete(rank);
     child.stdout!.on('data', (data: Buffer) => send({ t: 'out', rank, fd: 1, data }));
     child.stderr!.on('data', (data: Buffer) => send({ t: 'out', rank, fd: 2, data }));
     child.on('spawn', () => send({ t: 'spawned', rank, pid: child.pid! }));
@@ -250,7 +267,15 @@ function serveJob(
           send({ t: 'error', message: `rank ${msg.rank} was started already: a second spawn of it is refused` });
         } else {
           requested.add(msg.rank);
-          startRank(msg.rank, msg.env, msg.trace === true);
+          startRank(msg.rank, msg.env, msg.trace === true, msg.stdin === true);
+        }
+        break;
+      case 'stdin':
+        if (!Number.isInteger(msg.rank) || (msg.data !== undefined && !(msg.data instanceof Uint8Array))) {
+          log(`job ${jobId}: malformed stdin ignored`);
+        } else {
+          if (msg.data !== undefined) input(msg.rank, msg.data);
+          if (msg.end === true) input(msg.rank, null);
         }
         break;
       case 'clock':

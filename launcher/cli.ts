@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from './bundle.ts';
+import { noBundleProblem } from './no-bundle-check.ts';
 import { judgeCapacity, thisMachine } from './capacity.ts';
 import { parseDuration } from './duration.ts';
 import { mpirunSpellings, NotSupported } from './mpirun-habits.ts';
@@ -118,16 +119,18 @@ async function checkMain(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const { checkCommand } = await import('./view/check-command.ts');
   const command = new Command('dsrun check')
-    .description('Check a client history for linearizability (docs/checkers.md). Exit 0: linearizable, 1: not, 3: gave up.')
-    .argument('<history>', 'a JSON array of operations, or a Jepsen log')
+    .description('Check a client history for linearizability (docs/checkers.md). Exit 0: linearizable, 1: not, 2: bad input, 3: gave up.')
+    .argument('<history>', 'JSON lines (one operation a line), a JSON array, a Jepsen etcd log or a Knossos/Porcupine kv history')
     .addOption(new Option('--model <model>', 'the object the clients used').choices(['register', 'kv']).default('register'))
     .option('-o, --out <file>', 'where to draw a violation (default: the history name with .html)')
-    .option('--timeout <time>', 'give up after this long (exit 3): 30s, 500ms, 1m or plain seconds', duration('s'))
+    .option('--timeout <time>', 'give up on the verdict after this long (exit 3): 30s, 500ms, 1m or plain seconds', duration('s'))
+    .option('--explain-timeout <time>', 'time for finding a small illegal sub-history once the verdict is known (default 10s)', duration('s', 'zero'))
     .showHelpAfterError('(run dsrun check --help for usage)')
     .exitOverride()
-    .action((file: string, opts: { model: 'register' | 'kv'; out?: string; timeout?: number }) => {
+    .action((file: string, opts: { model: 'register' | 'kv'; out?: string; timeout?: number; explainTimeout?: number }) => {
       try {
-        exitCode = checkCommand(file, { model: opts.model, out: opts.out, timeoutMs: opts.timeout }, (line) =>
+        const options = { model: opts.model, out: opts.out, timeoutMs: opts.timeout, explainMs: opts.explainTimeout };
+        exitCode = checkCommand(file, options, (line) =>
           process.stdout.write(line + '\n'),
         );
       } catch (err) {
@@ -160,6 +163,11 @@ export async function main(argv: string[]): Promise<number> {
       ),
     )
     .addOption(new Option('-c <N>', "number of ranks (mpirun's spelling)").argParser(positiveInt('-c')).hideHelp())
+    .addOption(
+      new Option('-N, --npernode <N>', 'ranks per host: N slots on every host of --hosts (N × hosts ranks without -n); N ranks on this machine').argParser(
+        positiveInt('-N'),
+      ),
+    )
     .option(
       '--timeout <time>',
       'kill the job after this long (5s, 200ms, 1m, plain seconds), reporting what each rank waits on (exit 124)',
@@ -253,7 +261,7 @@ Other commands:
       let np = 0;
       try {
         // No -n: one rank per slot of the hosts, or per core of this machine (as mpirun does).
-        np = (opts.np ?? opts.c ?? (multiHost ? multiHost.slotsOf(opts) : availableParallelism())) as number;
+        np = (opts.np ?? opts.c ?? (multiHost ? multiHost.slotsOf(opts) : (opts.npernode ?? availableParallelism()))) as number;
         checkRanks(np, { kill, pause, partition });
         parseRadix({ ...process.env, ...(opts.export as Record<string, string> | undefined) }[Env.collectiveRadix]);
       } catch (err) {
@@ -275,6 +283,8 @@ Other commands:
         const clash = multiHost ? '--hosts/--hostfile' : pause.length > 0 ? '--pause' : opts.bundle === false ? '--no-bundle' : undefined;
         if (clash) program.error(`error: --threads cannot be used with ${clash} (docs/threads.md)`, { exitCode: ExitCode.usage });
       }
+      const noBundle = opts.bundle === false ? noBundleProblem(file) : undefined;
+      if (noBundle) program.error(`error: ${noBundle}`, { exitCode: ExitCode.usage });
       if (!multiHost) {
         const verdict = judgeCapacity(np, opts.threads ? 'thread' : 'process', thisMachine());
         if (verdict.refuse && !opts.oversubscribe) {

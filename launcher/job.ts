@@ -10,6 +10,7 @@ import type { TraceEvent } from '../runtime/protocol/trace-event.ts';
 import type { KillSpec, PauseSpec } from './fault-spec.ts';
 import { mergeTraces, printSummary, type RankTrace } from './trace-merge.ts';
 import { bundleProgram } from './bundle.ts';
+import { tsxLoader } from './tsx-loader.ts';
 import { Coordinator } from './coordinator.ts';
 import { pipeLines } from './line-prefixer.ts';
 import { DynamicRanks } from './dynamic-ranks.ts';
@@ -244,7 +245,7 @@ export async function runJob(options: JobOptions): Promise<number> {
     env[Env.collectiveRadix] = String(OVERSUBSCRIBED_RADIX);
   }
   t0 = epochMs();
-  const nodeArgs = options.bundle ? ['--enable-source-maps', entry] : ['--import', 'tsx', entry];
+  const nodeArgs = options.bundle ? ['--enable-source-maps', entry] : ['--import', tsxLoader, entry];
 
   const startRank = (rank: number, extraEnv: NodeJS.ProcessEnv = {}, argv = [...nodeArgs, ...options.args]): void => {
     const rankEnv = {
@@ -303,7 +304,7 @@ export async function runJob(options: JobOptions): Promise<number> {
     args: options.args,
     bundle: options.bundle,
     entry,
-    nodeArgs: (file) => (options.bundle && file !== options.program ? ['--enable-source-maps', file] : ['--import', 'tsx', file]),
+    nodeArgs: (file) => (options.bundle && file !== options.program ? ['--enable-source-maps', file] : ['--import', tsxLoader, file]),
     start: startRank,
     allow: (total) => coordinator.allowRanks(total),
     ending: () => ending,

@@ -17,6 +17,7 @@ const SPELLINGS: Record<string, string> = {
   '-tag-output': '--tag-output',
   '-allow-run-as-root': '--allow-run-as-root',
   '-timeout': '--timeout',
+  '-npernode': '--npernode',
 };
 
 /** mpirun options dsrun refuses: how many values follow them, and why they do not apply. */
@@ -27,8 +28,6 @@ const UNSUPPORTED: Record<string, { values: number; why: string }> = {
   '--report-bindings': { values: 0, why: 'ranks are not pinned to cores' },
   '--mca': { values: 2, why: 'dsrun has no MCA parameters (its ranks talk over WebSockets, or --threads)' },
   '-mca': { values: 2, why: 'dsrun has no MCA parameters (its ranks talk over WebSockets, or --threads)' },
-  '-N': { values: 1, why: 'give the ranks per host as slots instead: --hosts a:4,b:4' },
-  '--npernode': { values: 1, why: 'give the ranks per host as slots instead: --hosts a:4,b:4' },
   '--wdir': { values: 1, why: 'ranks start in the directory dsrun was started in' },
 };
 

@@ -208,7 +208,10 @@ function hostsOf(opts: Record<string, unknown>): HostEntry[] | undefined {
   const file = opts.hostfile as string | undefined;
   if (list === undefined && file === undefined) return undefined;
   if (list !== undefined && file !== undefined) throw new Error('give --hosts or --hostfile, not both');
-  return list !== undefined ? parseHostList(list) : parseHostfile(readFileSync(file!, 'utf8'), file);
+  const hosts = list !== undefined ? parseHostList(list) : parseHostfile(readFileSync(file!, 'utf8'), file);
+  // -N (mpirun's ranks per node) gives every host that many slots.
+  const perHost = opts.npernode as number | undefined;
+  return perHost === undefined ? hosts : hosts.map((h) => ({ ...h, slots: perHost }));
 }
 
 /** The slots of all the hosts of --hosts or --hostfile: the ranks of a job without -n. */

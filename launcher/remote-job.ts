@@ -188,9 +188,25 @@ export class RemoteSpawner implements RankSpawner {
       const url = new URL(rendezvous);
       remoteEnv[Env.rendezvous] = `${url.protocol}//${bracket(link.localAddress)}:${url.port}`;
     }
+    // Standard input goes to rank 0, as with mpirun.
+    const stdin = rank === 0;
     if (link.lost) setImmediate(() => child.finish(null, 'SIGKILL'));
-    else this.sendTo(link, { t: 'spawn', rank, env: remoteEnv, trace: tracePath ? true : undefined });
+    else this.sendTo(link, { t: 'spawn', rank, env: remoteEnv, trace: tracePath ? true : undefined, stdin: stdin || undefined });
+    if (stdin) this.forwardInput(link, rank, child);
     return child as unknown as ChildProcess;
+  }
+
+  /** Sends this launcher's standard input to a rank on its host, until the input ends or the rank does. */
+  private forwardInput(link: AgentLink, rank: number, child: RemoteChild): void {
+    const input = process.stdin;
+    const onData = (data: Buffer): void => this.sendTo(link, { t: 'stdin', rank, data });
+    const onEnd = (): void => this.sendTo(link, { t: 'stdin', rank, end: true });
+    input.on('data', onData).once('end', onEnd);
+    child.once('exit', () => {
+      input.off('data', onData).off('end', onEnd);
+      // Stop reading, so that the input does not keep dsrun alive.
+      input.destroy();
+    });
   }
 
   /** How far the clock of the rank's host is ahead of this machine's (0 until measured). */

@@ -17,10 +17,14 @@ class ThreadChild extends EventEmitter {
   constructor(
     private readonly worker: Worker,
     prefix: string,
+    private readonly stdin?: Readable,
   ) {
     super();
     this.stdout = worker.stdout;
     this.stderr = worker.stderr;
+    // Standard input goes to rank 0, as with mpirun; the other ranks read end-of-file.
+    if (stdin) stdin.pipe(worker.stdin!);
+    else worker.stdin?.end();
     // An error the program did not catch before run() took over (a bad import, a throw at the top
     // level): reported on the rank's stderr with exit code 1, as a process would.
     worker.on('error', (err) => {
@@ -47,6 +51,11 @@ class ThreadChild extends EventEmitter {
   private finish(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.stdin) {
+      // Stop reading dsrun's input, so that it does not keep dsrun alive.
+      this.stdin.unpipe(this.worker.stdin!);
+      this.stdin.destroy();
+    }
     process.nextTick(() => this.emit('exit', code, signal));
   }
 }
@@ -94,12 +103,13 @@ export class ThreadSpawner implements RankSpawner {
       argv: this.args,
       execArgv: ['--enable-source-maps'],
       env,
+      stdin: true,
       stdout: true,
       stderr: true,
       workerData: { [threadLinksKey]: ports, [threadArrivalsKey]: this.arrivals },
       transferList: ports.filter((p): p is MessagePort => p !== undefined),
     });
-    return new ThreadChild(worker, this.prefix(rank)) as unknown as ChildProcess;
+    return new ThreadChild(worker, this.prefix(rank), rank === 0 ? process.stdin : undefined) as unknown as ChildProcess;
   }
 
   prefix(rank: number): string {

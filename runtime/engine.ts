@@ -94,7 +94,7 @@ export class Engine {
   private readonly early = new Map<number, Array<[number, Envelope, number]>>();
   /** Contexts revoked before this rank opened them. */
   private readonly revokedEarly = new Set<number>();
-  /** Flow control of point-to-point messages; undefined on a transport that may lose messages (faults). */
+  /** Flow control of point-to-point messages; undefined on a transport that cannot have it (withoutFlowControl). */
   private readonly flow: FlowControl | undefined;
   /** Encoded length of each envelope of the frame being dispatched. */
   private readonly sizes: number[] = [];
@@ -125,8 +125,7 @@ export class Engine {
     this.collectiveRadix = options.collectiveRadix;
     this.worldArrivals = options.worldArrivals;
     this.reportImpl = options.report ?? ((err) => console.error(`dsmpi: rank ${this.rank}: ${err.message}`));
-    // A lost credit or clear-to-send would hold a sender back for good: no flow control under faults.
-    this.flow = this.transport.lossy
+    this.flow = this.transport.withoutFlowControl
       ? undefined
       : new FlowControl(
           options.recvBufferBytes ?? DEFAULT_RECV_BUFFER,
@@ -138,7 +137,33 @@ export class Engine {
       onFrame: (peer, frame) => this.onFrame(peer, frame),
       onPeerLost: (peer, reason) => this.peerLost(peer, reason),
       onError: (err) => this.reportImpl(err),
+      onDropped: (peer, message) => this.faulted(peer, message, false),
+      onDuplicated: (peer, message) => this.faulted(peer, message, true),
     });
+  }
+
+  /**
+   * Injected faults lost (or `duplicated`) a message this rank sent to `peer`. A point-to-point
+   * message sent eagerly gives its credit back (a copy is charged like a message of its own); a
+   * lost request to send loses its held message whole, and that send completes as a lost one does.
+   */
+  private faulted(peer: number, message: Uint8Array, duplicated: boolean): void {
+    const flow = this.flow;
+    if (!flow) return;
+    let kind: number, context: number, data: unknown;
+    try {
+      [kind, context, , data] = this.codec.decodeFrame(message)[0];
+    } catch {
+      return;
+    }
+    if (kind === Kind.Rts && !duplicated) {
+      const id = Array.isArray(data) ? data[0] : undefined;
+      if (isCount(id)) flow.requestLost(peer, id);
+    } else if (kind === Kind.Message && this.contexts.get(context)?.flow) {
+      const cost = message.length + MESSAGE_OVERHEAD;
+      if (duplicated) flow.charge(peer, cost);
+      else flow.refund(peer, cost);
+    }
   }
 
   /** Flow control's way to the transport: nothing goes to a peer that is dead or has retired. */

@@ -155,6 +155,26 @@ export class FlowControl {
     void this.link.send(peer, this.wire.credit(owed));
   }
 
+  /** A message sent eagerly to `peer` was lost on the way (injected faults): its `cost` comes back. */
+  refund(peer: number, cost: number): void {
+    const p = this.peer(peer);
+    p.credit = Math.min(this.budget, p.credit + cost);
+  }
+
+  /** A message sent eagerly to `peer` will arrive twice (injected faults): the copy costs `cost` too. */
+  charge(peer: number, cost: number): void {
+    this.peer(peer).credit -= cost;
+  }
+
+  /** The request to send held message `id` was lost (injected faults): the message is lost whole. */
+  requestLost(peer: number, id: number): void {
+    const p = this.peer(peer);
+    const out = p.outgoing.get(id);
+    if (!out) return;
+    p.outgoing.delete(id);
+    out.resolve();
+  }
+
   /** Routes a flow-control message from `peer`; false if it breaks the protocol. */
   onControl(peer: number, m: FlowMessage): boolean {
     const p = this.peer(peer);

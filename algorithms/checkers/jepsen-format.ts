@@ -38,10 +38,10 @@ export function parseEtcdLog(text: string): Operation<RegisterInput, unknown>[] 
       let input: RegisterInput;
       if (f === ':read') input = { f: 'read' };
       else if (f === ':write') input = { f: 'write', value: parseValue(value) };
-      else {
+      else if (f === ':cas') {
         const [from, to] = value.replace(/[[\]]/g, '').split(' ').map(parseValue);
         input = { f: 'cas', from, to };
-      }
+      } else throw new Error(`line ${line + 1}: operation ${f} (the third field): a register log has :read, :write, :cas`);
       pending.set(process, { client: Number(process), input, output: undefined, call: line, ret: Infinity });
       return;
     }
@@ -65,10 +65,15 @@ export function parseKvLog(text: string): Operation<KvInput, string>[] {
   text.split('\n').forEach((raw, line) => {
     if (!raw.trim()) return;
     const field = (name: string): string | undefined => new RegExp(`:${name} (nil|"[^"]*"|:?[\\w-]+)`).exec(raw)?.[1];
-    const process = field('process')!;
-    const type = field('type')!;
-    const f = field('f')!.slice(1) as KvInput['f'];
-    const key = JSON.parse(field('key')!) as string;
+    const required = (name: string, want: RegExp, what: string): string => {
+      const v = field(name);
+      if (v === undefined || !want.test(v)) throw new Error(`line ${line + 1}: field :${name} ${v === undefined ? 'is missing' : `is ${v}`} (${what})`);
+      return v;
+    };
+    const process = required('process', /^[\w-]+$/, 'a process id');
+    const type = required('type', /^:(invoke|ok|fail|info)$/, 'one of :invoke, :ok, :fail, :info');
+    const f = required('f', /^:(get|put|append)$/, 'one of :get, :put, :append').slice(1) as KvInput['f'];
+    const key = JSON.parse(required('key', /^"/, 'a string')) as string;
     const rawValue = field('value');
     const value = rawValue === undefined || rawValue === 'nil' ? undefined : (JSON.parse(rawValue) as string);
     if (type === ':invoke') {

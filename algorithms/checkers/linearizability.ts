@@ -40,6 +40,11 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Look for a small illegal sub-history when the verdict is false. Default true. */
   explain?: boolean;
+  /**
+   * The explanation's own budget (ms of wall time, counted from the verdict; default 10 s): past it
+   * the smallest illegal sub-history found so far is returned, with `minimal: false`.
+   */
+  explainMs?: number;
 }
 
 export interface CheckResult<I, O> {
@@ -51,6 +56,8 @@ export interface CheckResult<I, O> {
    * violation are kept, since dropping one could create a violation of its own.
    */
   illegal?: Operation<I, O>[];
+  /** Whether `illegal` is as small as described above; false when the explanation's budget ran out first. */
+  minimal?: boolean;
   /** The partition the violation was found in. */
   partitionIndex?: number;
   partitions: number;
@@ -156,15 +163,25 @@ export function checkLinearizability<S, I, O>(
       continue;
     }
     if (!ok) {
-      const illegal = options.explain === false ? undefined : shrink(part, model, deadline);
-      return { verdict: 'not-linearizable', illegal, partitionIndex: index, partitions: partitions.length };
+      if (options.explain === false) return { verdict: 'not-linearizable', partitionIndex: index, partitions: partitions.length };
+      const { illegal, minimal } = shrink(part, model, performance.now() + (options.explainMs ?? 10_000));
+      return { verdict: 'not-linearizable', illegal, minimal, partitionIndex: index, partitions: partitions.length };
     }
   }
   return { verdict: unknown ? 'unknown' : 'linearizable', partitions: partitions.length };
 }
 
-/** Narrows an illegal history to the witness described on CheckResult.illegal. */
-function shrink<S, I, O>(ops: Operation<I, O>[], model: Model<S, I, O>, deadline: number): Operation<I, O>[] {
+/**
+ * Narrows an illegal history to the witness described on CheckResult.illegal; `minimal` is false
+ * when the deadline cut a step short (a search that gave up counts as "not shown illegal").
+ */
+function shrink<S, I, O>(ops: Operation<I, O>[], model: Model<S, I, O>, deadline: number): { illegal: Operation<I, O>[]; minimal: boolean } {
+  let minimal = true;
+  const illegal = (h: Operation<I, O>[]): boolean => {
+    const ok = search(h, model, deadline);
+    if (ok === undefined) minimal = false;
+    return ok === false;
+  };
   const byCall = [...ops].sort((a, b) => a.call - b.call);
   const prefix = (k: number): Operation<I, O>[] => {
     const cut = byCall[k - 1].call;
@@ -174,24 +191,26 @@ function shrink<S, I, O>(ops: Operation<I, O>[], model: Model<S, I, O>, deadline
   let hi = byCall.length;
   while (lo < hi && performance.now() < deadline) {
     const mid = (lo + hi) >> 1;
-    if (search(prefix(mid), model, deadline) === false) hi = mid;
+    if (illegal(prefix(mid))) hi = mid;
     else lo = mid + 1;
   }
-  let current = search(prefix(hi), model, deadline) === false ? prefix(hi) : ops;
-  if (!model.readOnly) return current;
+  if (lo < hi) minimal = false;
+  let current = illegal(prefix(hi)) ? prefix(hi) : ops;
+  if (!model.readOnly) return { illegal: current, minimal };
   // Drop reads while it stays illegal, until a whole pass drops none.
-  for (let dropped = true; dropped && performance.now() < deadline;) {
+  for (let dropped = true; dropped; ) {
     dropped = false;
-    for (let i = current.length - 1; i >= 0 && performance.now() < deadline; i--) {
+    for (let i = current.length - 1; i >= 0; i--) {
+      if (performance.now() >= deadline) return { illegal: current, minimal: false };
       if (!model.readOnly(current[i])) continue;
       const without = current.filter((_, j) => j !== i);
-      if (search(without, model, deadline) === false) {
+      if (illegal(without)) {
         current = without;
         dropped = true;
       }
     }
   }
-  return current;
+  return { illegal: current, minimal };
 }
 
 /** A history as lines, one per operation, for reports. */

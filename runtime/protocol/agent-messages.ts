@@ -15,7 +15,12 @@ export type LauncherToAgent =
    * Start one rank with this environment (only DSMPI_* variables and -x ones). `trace`: the rank
    * writes a trace file (dsrun --trace, --summary) into the job's directory on this host.
    */
-  | { t: 'spawn'; rank: number; env: Record<string, string>; trace?: boolean }
+  | { t: 'spawn'; rank: number; env: Record<string, string>; trace?: boolean; stdin?: boolean }
+  /**
+   * The launcher's standard input for a rank spawned with `stdin` (rank 0, as with mpirun), in order:
+   * `data` pieces, then `end`.
+   */
+  | { t: 'stdin'; rank: number; data?: Uint8Array; end?: boolean }
   /** Asks for this host's clock (a `clock` answer with the same `id`), to place its ranks' trace times. */
   | { t: 'clock'; id: number }
   /** Send a signal to a rank (--kill, --pause, the job's end). */

@@ -40,13 +40,9 @@ export interface FaultOptions {
   stableAfterMs?: number;
 }
 
-/**
- * Whether the faults may lose or duplicate a message, or hand a restarted rank's peers a stale view
- * of it: the ranks then do without flow control (runtime/flow-control.ts).
- */
-export function losesMessages(f: FaultOptions): boolean {
-  const restarts = (f.crashes ?? []).some((c) => c.restartAfterMs !== undefined) || f.randomCrashes?.restartAfterMs !== undefined;
-  return !!(f.drop || f.duplicate || f.breakFifo || f.partitions?.length || f.randomPartitions) || restarts;
+/** Whether the faults restart crashed ranks (crash-recovery). */
+export function restartsRanks(f: FaultOptions): boolean {
+  return (f.crashes ?? []).some((c) => c.restartAfterMs !== undefined) || f.randomCrashes?.restartAfterMs !== undefined;
 }
 
 /** Uniform between minMs and maxMs, or exponential with mean meanMs (capped at maxMs if given). */

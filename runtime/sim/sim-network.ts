@@ -1,9 +1,10 @@
 import { DsError, ErrorCode } from '../errors.ts';
 import type { Random } from '../random.ts';
+import { Kind } from '../wire.ts';
 import { decodeFrame } from '../transport/codec.ts';
 import { messageName, payloadPreview } from '../transport/trace-label.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
-import { drawLatencyUs, latencyRangeUs, losesMessages, msToUs, type FaultOptions, type PlannedPartition } from './faults.ts';
+import { drawLatencyUs, latencyRangeUs, msToUs, restartsRanks, type FaultOptions, type PlannedPartition } from './faults.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { EventId } from './event-queue.ts';
 import type { TraceRecorder } from './trace.ts';
@@ -46,8 +47,8 @@ interface InFlight {
  */
 export class SimNetwork {
   readonly maxPayload: number;
-  /** The faults may lose or duplicate messages (see losesMessages). */
-  readonly lossy: boolean;
+  /** The faults reorder messages or restart ranks: the engine does without flow control (Transport.withoutFlowControl). */
+  readonly withoutFlowControl: boolean;
   /** Each rank's Lamport clock (the trace's; it lives on across restarts). */
   readonly lamport: number[];
   private n: number;
@@ -81,7 +82,7 @@ export class SimNetwork {
     this.trace = trace;
     this.hooks = hooks;
     this.maxPayload = maxPayload;
-    this.lossy = losesMessages(faults);
+    this.withoutFlowControl = !!faults.breakFifo || restartsRanks(faults);
     this.lamport = new Array(n).fill(0);
     this.sent = new Array(n).fill(0);
     this.current = new Array(n).fill(undefined);
@@ -176,8 +177,11 @@ export class SimNetwork {
     this.record('send', m, from, { delayMs: latencyUs / 1000 });
     const f = this.faults;
     const unstable = f.stableAfterMs === undefined || this.scheduler.nowMs < f.stableAfterMs;
-    if (unstable && f.drop && this.random() < f.drop) {
+    // Flow control's own messages are never lost nor duplicated, nor is a held message's request to send.
+    const control = kind === Kind.Credit || kind === Kind.Cts || kind === Kind.Chunk;
+    if (!control && unstable && f.drop && this.random() < f.drop) {
       this.record('drop', m, from, { reason: 'random' });
+      this.current[from]?.events?.onDropped?.(to, bytes);
     } else {
       let extraUs = 0;
       if (unstable && f.reorder && this.random() < f.reorder.probability) {
@@ -185,9 +189,10 @@ export class SimNetwork {
         this.record('reorder', m, from, { delayMs: extraUs / 1000 });
       }
       this.schedule(m, latencyUs + extraUs);
-      if (unstable && f.duplicate && this.random() < f.duplicate) {
+      if (!control && kind !== Kind.Rts && unstable && f.duplicate && this.random() < f.duplicate) {
         const againUs = drawLatencyUs(f.delay, this.random);
         this.record('duplicate', m, from, { delayMs: againUs / 1000 });
+        this.current[from]?.events?.onDuplicated?.(to, bytes);
         this.schedule(m, latencyUs + extraUs + againUs);
       }
     }
@@ -227,8 +232,9 @@ export class SimNetwork {
       this.record('drop', m, m.from, { reason: 'crashed' });
       return;
     }
-    if (this.blocked(m.from, m.to)) {
+    if (this.blocked(m.from, m.to) && m.kind !== Kind.Credit && m.kind !== Kind.Cts && m.kind !== Kind.Chunk) {
       this.record('drop', m, m.from, { reason: 'partition' });
+      this.current[m.from]?.events?.onDropped?.(m.to, m.bytes);
       return;
     }
     this.lamport[m.to] = Math.max(this.lamport[m.to], m.lamport) + 1;
@@ -282,8 +288,8 @@ class SimEndpoint implements Transport {
     return this.network.maxPayload;
   }
 
-  get lossy(): boolean {
-    return this.network.lossy;
+  get withoutFlowControl(): boolean {
+    return this.network.withoutFlowControl;
   }
 
   start(events: TransportEvents): void {

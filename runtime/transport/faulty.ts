@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { DsError, ErrorCode } from '../errors.ts';
 import { seededRandom, type Random } from '../random.ts';
 import type { TraceEvent } from '../protocol/trace-event.ts';
-import { decodeFrame, readHeader, readIntArray } from './codec.ts';
+import { decodeFrame, isFlowControl, readHeader, readIntArray } from './codec.ts';
 import { encodeValue } from '../protocol/control-codec.ts';
 import { epochMs } from '../protocol/epoch-clock.ts';
 import { messageName, payloadPreview } from './trace-label.ts';
@@ -31,6 +31,10 @@ interface Held {
 }
 
 interface MessageInfo {
+  /** The message as the engine sent it (without a trace stamp). */
+  message: Uint8Array;
+  /** One of flow control's own messages: no fault loses it (see isFlowControl). */
+  control: boolean;
   msg: number;
   kind?: number;
   ctx?: number;
@@ -53,6 +57,9 @@ const FAULT_STREAM = 0x5eed;
  * - partitions: a message is dropped (reason `partition`) if, when it leaves this rank (after its
  *   delay), a partition cuts this rank from its destination.
  *
+ * Flow control's own messages are never dropped (isFlowControl), and every drop is reported to the
+ * engine (onDropped), so a lost message gives its credit back (runtime/flow-control.ts).
+ *
  * Faults act on the sender only, so a receiver needs no configuration. With tracing on, every message
  * travels behind a small stamp, the MessagePack array `[lamport, msg, bytes]` (the sender's Lamport
  * time, the message's number at its sender, the length of the envelope that follows); every rank of
@@ -61,7 +68,6 @@ const FAULT_STREAM = 0x5eed;
  */
 export class FaultyTransport implements Transport {
   readonly maxPayload: number;
-  readonly lossy: boolean;
   private readonly inner: Transport;
   private readonly options: FaultyTransportOptions;
   private readonly random: Random;
@@ -84,7 +90,6 @@ export class FaultyTransport implements Transport {
     this.options = options;
     this.trace = options.trace;
     this.maxPayload = inner.maxPayload;
-    this.lossy = !!(options.faults.drop || options.faults.partitions?.length);
     this.random = seededRandom(options.seed, options.rank * 65_537 + FAULT_STREAM);
   }
 
@@ -116,7 +121,7 @@ export class FaultyTransport implements Transport {
 
   send(peer: number, message: Uint8Array): void | Promise<void> {
     const { faults } = this.options;
-    const info: MessageInfo = { msg: ++this.msgCount, bytes: message.length };
+    const info: MessageInfo = { message, control: isFlowControl(message), msg: ++this.msgCount, bytes: message.length };
     let wire = message;
     if (this.trace) {
       this.lamport++;
@@ -131,8 +136,9 @@ export class FaultyTransport implements Transport {
     }
     const delayMs = faults.delay ? faults.delay.minMs + this.random() * (faults.delay.maxMs - faults.delay.minMs) : undefined;
     this.recordMessage('send', peer, info, delayMs !== undefined ? { delayMs: round(delayMs) } : {});
-    if (faults.drop && this.random() < faults.drop) {
+    if (!info.control && faults.drop && this.random() < faults.drop) {
       this.recordMessage('drop', peer, info, { reason: 'random' });
+      this.events?.onDropped?.(peer, message);
       return;
     }
     if (delayMs === undefined) return this.forward(peer, wire, info);
@@ -173,8 +179,9 @@ export class FaultyTransport implements Transport {
       this.beforeStart.push({ peer, wire, info });
       return;
     }
-    if (this.t0 !== undefined && this.partitioned(this.options.rank, peer, epochMs() - this.t0)) {
+    if (this.t0 !== undefined && !info.control && this.partitioned(this.options.rank, peer, epochMs() - this.t0)) {
       this.recordMessage('drop', peer, info, { reason: 'partition' });
+      this.events?.onDropped?.(peer, info.message);
       return;
     }
     return this.inner.send(peer, wire);

@@ -10,16 +10,22 @@ export interface TransportEvents {
   onPeerLost(peer: number, reason: string): void;
   /** Something to report on this rank that does not stop it (a refused connection, a bad frame). */
   onError(err: Error): void;
+  /** Injected faults lost a message this rank sent to `peer`: it never arrives (flow control takes back its share). */
+  onDropped?(peer: number, message: Uint8Array): void;
+  /** Injected faults duplicated a message this rank sent to `peer`: it arrives twice. */
+  onDuplicated?(peer: number, message: Uint8Array): void;
 }
 
 export interface Transport {
   /** Largest payload this transport accepts, in bytes (the envelope around it not counted). */
   readonly maxPayload: number;
   /**
-   * Whether messages may be lost or duplicated on the way (fault injection): the engine then does
-   * without flow control, whose credits and clear-to-send messages must not be lost.
+   * Whether the engine must do without flow control: the network reorders messages, or forgets
+   * what a rank that restarts was owed (the simulator's breakFifo and crash-recovery), which credits
+   * cannot follow. Losses and duplicates are not a reason: fault layers report them (onDropped,
+   * onDuplicated) and never lose, duplicate or reorder flow control's own messages.
    */
-  readonly lossy?: boolean;
+  readonly withoutFlowControl?: boolean;
   /** Begins delivering events. Called once, before any send. */
   start(events: TransportEvents): void;
   /**

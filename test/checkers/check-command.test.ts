@@ -38,3 +38,32 @@ t.test('dsrun check: a linearizable history, exit 0; JSON histories are read too
   t.equal(bad.code, 2);
   t.match(bad.stderr, /Allowed choices are register, kv/);
 });
+
+t.test('dsrun check: JSON lines are read; bad input names the line and the field, exit 2', async (t) => {
+  const good = join(dir, 'stale.jsonl');
+  writeFileSync(
+    good,
+    [
+      '{"client":1,"input":{"f":"write","value":1},"call":0,"ret":1}',
+      '{"client":2,"input":{"f":"read"},"output":null,"call":2,"ret":3}',
+    ].join('\n') + '\n',
+  );
+  const r = await dsrun(['check', good, '-o', join(dir, 'stale-lines.html')]);
+  t.equal(r.code, 1, r.stderr);
+  t.match(r.stdout, /stale\.jsonl: 2 operations, 1 partition\(s\): not-linearizable/);
+  const bad = join(dir, 'bad.jsonl');
+  writeFileSync(bad, '{"client":1,"input":{"f":"write","value":1},"call":0,"ret":1}\n{"client":2,"input":{},"call":2,"ret":3}\n');
+  const refused = await dsrun(['check', bad]);
+  t.equal(refused.code, 2);
+  t.match(refused.stderr, /dsrun check: line 2: field "input\.f" is missing \(one of read, write, cas/);
+  t.notMatch(refused.stderr, /Cannot read properties/);
+});
+
+t.test('dsrun check --explain-timeout: the verdict is not held up, and a cut-short explanation says so', async (t) => {
+  const r = await dsrun(['check', 'test/fixtures/linearizability/jepsen-etcd/etcd_000.log', '--explain-timeout', '0', '-o', join(dir, 'cut.html')]);
+  t.equal(r.code, 1, r.stderr);
+  t.match(r.stdout, /not-linearizable/);
+  t.match(r.stdout, /an illegal sub-history \(\d+ operations; not minimal: the explanation ran out of time, --explain-timeout gives it more\)/);
+  const full = await dsrun(['check', 'test/fixtures/linearizability/jepsen-etcd/etcd_000.log', '-o', join(dir, 'full.html')]);
+  t.match(full.stdout, /writes up to the violation, and only the reads it needs/);
+});

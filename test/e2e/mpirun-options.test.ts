@@ -48,11 +48,13 @@ t.test('--hostfile, -hostfile, --machinefile: a hostfile; no -n: its slots', asy
   }
 });
 
-t.test('-x VAR=value reaches every rank; standard input goes to rank 0', async (t) => {
-  const r = await dsrun(['-n', '2', '-x', 'DSMPI_TEST_VAR=7', 'test/fixtures/stdin-env.ts'], { input: 'to rank 0' });
-  t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, '[rank 0] stdin "to rank 0" var 7\n');
-  t.match(r.stdout, '[rank 1] stdin "" var 7\n');
+t.test('-x VAR=value reaches every rank; standard input goes to rank 0, as processes or threads', async (t) => {
+  for (const mode of [[], ['--threads']]) {
+    const r = await dsrun([...mode, '-n', '2', '-x', 'DSMPI_TEST_VAR=7', 'test/fixtures/stdin-env.ts'], { input: 'to rank 0' });
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, '[rank 0] stdin "to rank 0" var 7\n', mode.join(' '));
+    t.match(r.stdout, '[rank 1] stdin "" var 7\n', mode.join(' '));
+  }
 });
 
 t.test('--oversubscribe: a job past the machine is refused without it, naming it', async (t) => {
@@ -94,13 +96,22 @@ t.test('-v and --verbose mean verbose; -V and --version the version', async (t) 
   }
 });
 
-t.test('--map-by, --bind-to, --mca, -N: not supported, with the reason', async (t) => {
+t.test('-N, --npernode, -npernode: ranks per host; N ranks on this machine', async (t) => {
+  for (const flag of ['-N', '--npernode', '-npernode']) {
+    const r = await dsrun([flag, '3', hello]);
+    t.equal(r.code, 0, r.stderr);
+    t.equal(ranksIn(r.stdout), 3, flag);
+  }
+  // On hosts: N slots on each (the agent on port 1 is not there: the job then fails to reach it).
+  const hosts = await dsrun(['-N', '2', '--hosts', '127.0.0.1:1:5,127.0.0.2:1:5', '--verbose', hello]);
+  t.match(hosts.stderr, /dsrun: 4 ranks of examples\/hello\.ts/, '2 per host, 2 hosts: 4 ranks');
+});
+
+t.test('--map-by, --bind-to, --mca: not supported, with the reason', async (t) => {
   for (const args of [
     ['--map-by', 'core'],
     ['--bind-to', 'none'],
     ['--mca', 'btl', 'tcp'],
-    ['-N', '2'],
-    ['--rank-by', 'slot'],
   ]) {
     const r = await dsrun([...args, '-n', '2', hello]);
     t.equal(r.code, 2, args[0]);

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { expectedSum } from '../../algorithms/resilient-pipeline.ts';
+import { runLocal, simulate } from 'dsmpi';
 import { dsrun } from '../helpers/dsrun.ts';
+import { revokeWaitingBarrier } from '../helpers/revoke-barrier.ts';
 
 t.test('the pipeline under dsrun: its middle rank killed, the survivors revoke, shrink and finish', async (t) => {
   const items = 80; // 2 s of items at 25 ms: the kill lands mid-stream
@@ -10,4 +12,17 @@ t.test('the pipeline under dsrun: its middle rank killed, the survivors revoke, 
   t.equal(sums.length, 2, r.stdout);
   for (const line of sums) t.match(line, `sum ${expectedSum(items)} (correct), recovered over the survivors`);
   t.match(r.stderr, /rank 1 was lost/);
+});
+
+t.test('revoke fails a barrier that waits, on every transport (threads: the shared-memory barrier)', async (t) => {
+  const expected = ['rank 0 barrier: DS_ERR_REVOKED', 'rank 1 barrier: DS_ERR_REVOKED', 'rank 2 barrier: DS_ERR_REVOKED'];
+  for (const mode of [[], ['--threads']]) {
+    const r = await dsrun(['-n', '3', '--quiet', ...mode, 'test/fixtures/revoke-barrier.ts']);
+    t.equal(r.code, 0, r.stderr);
+    t.same(r.stdout.trim().split('\n').sort(), expected, `dsrun ${mode.join(' ')}`);
+  }
+  const local = await runLocal(3, revokeWaitingBarrier);
+  t.same(local, ['DS_ERR_REVOKED', 'DS_ERR_REVOKED', 'DS_ERR_REVOKED'], 'runLocal');
+  const sim = await simulate({ n: 3, seed: 4 }, revokeWaitingBarrier);
+  t.same(sim.results, ['DS_ERR_REVOKED', 'DS_ERR_REVOKED', 'DS_ERR_REVOKED'], 'simulate');
 });

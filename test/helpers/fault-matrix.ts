@@ -1,7 +1,8 @@
 // Runs a consensus or commit example under dsrun's fault flags, n by n, and hands each run's output
 // to the example's own check of its outcome (test/e2e/fault-matrix/). The ranks run as
 // threads (dsrun --threads): one process per job, the cheapest mode in which --kill, --drop and
-// --partition still act as they do on processes (docs/threads.md). Every run has a fixed --seed.
+// --partition still act as they do on processes (docs/threads.md). Every run has a fixed --seed, and
+// no heartbeats: on a starved machine they declare live ranks lost (the kills are seen as exits).
 // The specs of the six examples are at the end; each test file runs one example at one n, so that a
 // file stays well within tap's per-file timeout on a loaded machine.
 import type { Test } from 'tap';
@@ -82,7 +83,20 @@ export async function runMatrix(t: Test, spec: MatrixSpec, n: number, which: Fau
       const flags = faultFlags(spec, n, fault);
       const started = Date.now();
       const result = await dsrun(
-        ['--threads', '-n', String(n), '--seed', '1', '--timeout', '60', ...flags, spec.program, ...spec.args(n, fault)],
+        [
+          '--threads',
+          '-n',
+          String(n),
+          '--seed',
+          '1',
+          '--timeout',
+          '60',
+          '--heartbeat-ms',
+          '0',
+          ...flags,
+          spec.program,
+          ...spec.args(n, fault),
+        ],
         {
           limitMs: 90_000,
         },

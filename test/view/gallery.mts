@@ -1,5 +1,6 @@
 // Regenerates docs/viewer/: a small trace and a screenshot of every example in examples/README.md.
-//   node --import tsx test/view/gallery.mts [name ...]
+//   node --import tsx test/view/gallery.mts [--redraw] [name ...]
+// --redraw draws the committed traces again without running the examples (after a change to the page).
 // Each example runs under dsrun with --seed 1 and --trace; its page is drawn by headless Chromium
 // at 1000×720 (real-time layout), and the PNG is cut to 32 colours when ImageMagick is installed.
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,8 @@ const SMALLER: Record<string, string[]> = { pingpong: ['20'] };
 const root = new URL('../../', import.meta.url).pathname;
 const out = `${root}docs/viewer/`;
 mkdirSync(`${out}traces`, { recursive: true });
-const only = process.argv.slice(2);
+const redraw = process.argv.includes('--redraw');
+const only = process.argv.slice(2).filter((a) => a !== '--redraw');
 const rows = readFileSync(`${root}examples/README.md`, 'utf8')
   .split('\n')
   .map((line) => /^\| `([\w-]+)\.ts`.*?\| `npx dsrun ([^`]+)`/.exec(line))
@@ -32,7 +34,7 @@ try {
     const file = args.indexOf(`examples/${name}.ts`);
     const dsrunArgs = [...args.slice(0, file), '--seed', '1', '--quiet', '--trace', trace, ...args.slice(file)];
     try {
-      execFileSync('node', [`${root}launcher/dsrun.mjs`, ...dsrunArgs], { cwd: root, stdio: 'ignore', timeout: 120_000 });
+      if (!redraw) execFileSync('node', [`${root}launcher/dsrun.mjs`, ...dsrunArgs], { cwd: root, stdio: 'ignore', timeout: 120_000 });
     } catch (err) {
       process.stderr.write(`${name}: dsrun ${dsrunArgs.join(' ')}: ${(err as Error).message.split('\n')[0]} (trace kept if written)\n`);
     }

@@ -18,11 +18,11 @@ try {
       v.zoom(3, 0);
     }, layout);
     if (layout === 'time') {
-      // Centred on the third Prepare (the first two are lost), selected: its causal past green,
-      // its future orange. The camera is first moved away so that the search centres on it.
+      // Centred on the second Prepare to rank 2 (the first is lost), selected: its causal past
+      // green, its future orange. The camera is first moved away so that the search centres on it.
       await session.page.evaluate(() => ((window as unknown as { dsmpiView: { camera: { left: number } } }).dsmpiView.camera.left = 1e12));
-      await session.page.fill('#search', 'Prepare');
-      for (let i = 0; i < 3; i++) await session.page.press('#search', 'Enter');
+      await session.page.fill('#search', 'Prepare to:2');
+      for (let i = 0; i < 2; i++) await session.page.press('#search', 'Enter');
     }
     await session.page.screenshot({ path: `${root}docs/viewer/paxos-drop-${layout}.png`, clip: { x: 0, y: 0, width: 1400, height: 720 } });
   }

@@ -196,11 +196,14 @@ function drawRun(canvas, view, camera) {
     if (e.ev === 'note') {
       const text = noteText(e);
       const w = textWidth(ctx, text);
-      const box = { x: px - w / 2, y: py - geo.laneH / 2 + 1, w, h: 12 };
-      if (geo.laneH >= 26 && placed.free(box)) {
+      // Centred over its mark, kept right of the rank names, a few pixels clear of other labels.
+      const box = { x: Math.max(LABEL_W + 2, px - w / 2 - 3), y: py - geo.laneH / 2 + 1, w: w + 6, h: 12 };
+      if (geo.laneH >= 26 && box.x + box.w <= width && placed.free(box)) {
         placed.add(box);
+        ctx.fillStyle = 'rgba(255,255,255,0.85)';
+        ctx.fillRect(box.x + 1, box.y, box.w - 2, box.h);
         ctx.fillStyle = COLORS.note;
-        ctx.fillText(text, box.x, box.y + 10);
+        ctx.fillText(text, box.x + 3, box.y + 10);
         view.labels.push({ text, ...box });
       }
     }
@@ -379,9 +382,17 @@ function textWidth(ctx, text) {
   return w;
 }
 
+/** A note as its label: the name, then the value (an object's fields as `key value`), cut at 24 characters. */
 function noteText(e) {
   if (e.value === undefined) return e.name;
-  const v = typeof e.value === 'string' ? e.value : JSON.stringify(e.value);
+  const v =
+    typeof e.value === 'string'
+      ? e.value
+      : e.value && typeof e.value === 'object' && !Array.isArray(e.value)
+        ? Object.entries(e.value)
+            .map(([k, x]) => `${k} ${JSON.stringify(x)}`)
+            .join(' ')
+        : JSON.stringify(e.value);
   return `${e.name} ${v.length > 24 ? v.slice(0, 23) + '…' : v}`;
 }
 
