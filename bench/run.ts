@@ -39,8 +39,8 @@ function runCommand(cmd: string, args: string[], limitMs = 120_000): Promise<{ s
   });
 }
 
-const json = async (cmd: string, args: string[]): Promise<Record<string, number>> =>
-  JSON.parse((await runCommand(cmd, args)).stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+const json = async (cmd: string, args: string[], limitMs?: number): Promise<Record<string, number>> =>
+  JSON.parse((await runCommand(cmd, args, limitMs)).stdout.trim().split('\n').at(-1)!) as Record<string, number>;
 const dsrun = (n: number, program: string, ...args: string[]): [string, string[]] => [
   process.execPath,
   ['launcher/dsrun.mjs', '-n', String(n), '--quiet', program, ...args],
@@ -164,17 +164,11 @@ if (want('flow')) {
   const floodCount = values.flood;
   const bound = 64 * 2 ** 20;
   const flood = (mode: string, recvBuffer: number): Promise<Record<string, number>> =>
-    json(process.execPath, [
-      'launcher/dsrun.mjs',
-      '-n',
-      '2',
-      '--quiet',
-      '--recv-buffer',
-      String(recvBuffer),
-      'bench/programs/flood.ts',
-      floodCount,
-      mode,
-    ]);
+    json(
+      process.execPath,
+      ['launcher/dsrun.mjs', '-n', '2', '--quiet', '--recv-buffer', String(recvBuffer), 'bench/programs/flood.ts', floodCount, mode],
+      600_000,
+    );
   const slow: Array<Record<string, number>> = [];
   const keep: Array<Record<string, number>> = [];
   const unbounded: Array<Record<string, number>> = [];
