@@ -3,8 +3,9 @@
 // threads (dsrun --threads): one process per job, the cheapest mode in which --kill, --drop and
 // --partition still act as they do on processes (docs/threads.md). Every run has a fixed --seed, and
 // no heartbeats: on a starved machine they declare live ranks lost (the kills are seen as exits).
-// The specs of the six examples are at the end; each test file runs one example at one n, so that a
-// file stays well within tap's per-file timeout on a loaded machine.
+// The specs of the six examples are at the end; each test file runs one example at one n under two
+// of the faults (two jobs, run side by side), so that a file stays within tap's per-file timeout on
+// a loaded machine.
 import type { Test } from 'tap';
 import { dsrun, type DsrunResult } from './dsrun.ts';
 

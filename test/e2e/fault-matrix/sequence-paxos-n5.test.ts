@@ -1,6 +1,0 @@
-// examples/sequence-paxos.ts at n = 5 under --drop, --kill at start and mid-run, and a one-way --partition
-// (the matrix and its checks: test/helpers/fault-matrix.ts).
-import t from 'tap';
-import { runMatrix, sequencePaxos } from '../../helpers/fault-matrix.ts';
-
-await runMatrix(t, sequencePaxos, 5);

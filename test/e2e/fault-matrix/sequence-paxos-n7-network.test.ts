@@ -1,0 +1,6 @@
+// examples/sequence-paxos.ts at n = 7 under --drop and a one-way --partition (the matrix and its checks:
+// test/helpers/fault-matrix.ts; kills: sequence-paxos-n7-kill.test.ts).
+import t from 'tap';
+import { runMatrix, sequencePaxos } from '../../helpers/fault-matrix.ts';
+
+await runMatrix(t, sequencePaxos, 7, ['drop', 'one-way partition']);

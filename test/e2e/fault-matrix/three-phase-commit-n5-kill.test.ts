@@ -1,0 +1,6 @@
+// examples/three-phase-commit.ts at n = 5 with a rank killed at start and mid-run (the matrix and its checks:
+// test/helpers/fault-matrix.ts; loss and a partition: three-phase-commit-n5-network.test.ts).
+import t from 'tap';
+import { runMatrix, threePhaseCommit } from '../../helpers/fault-matrix.ts';
+
+await runMatrix(t, threePhaseCommit, 5, ['kill at start', 'kill mid-run']);
