@@ -64,9 +64,14 @@ export function startFarewell(rank: number, size: number, nowMs: number, recover
   };
 }
 
-/** A peer announced the outcome; `theirHeard` is the `heard` list its announcement carried. */
+/**
+ * A peer announced the outcome; `theirHeard` is the `heard` list its announcement carried. Knowing
+ * the outcome passes on: every rank in that list announced it, so it knows it too (a rank that
+ * restarts after one of them left learns this way that the one it never heard knew).
+ */
 export function farewellHeard(f: Farewell, from: number, theirHeard: readonly number[] | undefined): void {
   f.heard[from] = true;
+  for (const r of theirHeard ?? []) if (Number.isInteger(r) && r >= 0 && r < f.heard.length) f.heard[r] = true;
   if (theirHeard?.includes(f.rank)) f.heardMe[from] = true;
 }
 

@@ -6,7 +6,7 @@
 //
 // Options: --tasks N (default 60), --task-ms MS (50), --sample-ms MS (200), --max N (6), --min N (1),
 // --load a,b,c (synthetic load in %, the last value repeats; the run lasts at least that many samples).
-import { run } from 'dsmpi';
+import { DsError, ErrorCode, run } from 'dsmpi';
 import { runManager, runWorker } from '../algorithms/autoscaler/autoscaler.ts';
 import { hostCpuSampler, scriptedSampler } from '../algorithms/autoscaler/load-sampler.ts';
 
@@ -15,6 +15,7 @@ const arg = (name: string, fallback: string): string => {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 };
 const taskMs = Number(arg('task-ms', '50'));
+if (!(taskMs >= 0)) throw new DsError(ErrorCode.InvalidArgument, `--task-ms must be a number of ms >= 0, got '${arg('task-ms', '')}'`);
 
 await run(async (world) => {
   if (world.parent) {
@@ -27,6 +28,8 @@ await run(async (world) => {
   if (world.rank !== 0) return;
   const script = arg('load', '');
   const load = script ? script.split(',').map(Number) : undefined;
+  if (load?.some((x) => !Number.isFinite(x)))
+    throw new DsError(ErrorCode.InvalidArgument, `--load must be numbers separated by commas, got '${script}'`);
   const report = await runManager(world, {
     tasks: Array.from({ length: Number(arg('tasks', '60')) }, (_, i) => i),
     sampler: load ? scriptedSampler(load) : hostCpuSampler(),

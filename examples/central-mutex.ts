@@ -3,9 +3,10 @@
 import { run } from 'dsmpi';
 import { CENTRAL_MESSAGES_PER_ENTRY, centralMutex } from '../algorithms/classic/central-mutex.ts';
 import { runMutexExample } from '../algorithms/classic/mutex-report.ts';
+import { intArg } from './lib/args.ts';
 
 await run(async (world) => {
-  const entries = Number(process.argv[2] ?? 3);
+  const entries = intArg(1, 'entries per rank', 3);
   await runMutexExample(world, 'central server', centralMutex, { entries }, (e, m) => {
     const ok = m === CENTRAL_MESSAGES_PER_ENTRY * e;
     return `CHECK messages per entry = ${m / e} (formula 3: Request + Grant + Release): ${ok ? 'OK' : 'FAIL'}`;

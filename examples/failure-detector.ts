@@ -5,8 +5,9 @@
 //        dsrun -n 4 --kill 2@1s examples/failure-detector.ts     (then everyone suspects 2)
 import { run } from 'dsmpi';
 import { detectorMain } from '../algorithms/failure-detector.ts';
+import { intArg } from './lib/args.ts';
 
-const runMs = Number(process.argv[2] ?? 2000);
+const runMs = intArg(1, 'run time in ms', 2000, 1);
 
 await run(
   async (world) => {

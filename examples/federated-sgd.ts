@@ -6,10 +6,11 @@
 //   A straggler answers too late in odd rounds and is left out of them (the aggregator's timeout, p2p).
 import { run } from 'dsmpi';
 import { fedAvgMain, defaultFedAvgOptions } from '../algorithms/federated/fedavg.ts';
+import { choiceArg, intArg } from './lib/args.ts';
 
-const rounds = Number(process.argv[2] ?? 10);
-const data = (process.argv[3] ?? 'local') as 'local' | 'scatter';
-const aggregation = (process.argv[4] ?? 'p2p') as 'p2p' | 'collective';
+const rounds = intArg(1, 'rounds', 10, 1);
+const data = choiceArg(2, 'data', ['local', 'scatter'], 'local');
+const aggregation = choiceArg(3, 'aggregation', ['p2p', 'collective'], 'p2p');
 const stragglers = (process.argv[5] ?? '')
   .split(',')
   .filter((x) => x !== '')

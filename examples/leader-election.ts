@@ -7,8 +7,9 @@
 // Usage: dsrun -n 5 examples/leader-election.ts [run time in ms, default 1500]
 import { run } from 'dsmpi';
 import { defaultElectionOptions, leaderElectionMain } from '../algorithms/leader-election.ts';
+import { intArg } from './lib/args.ts';
 
-const runMs = Number(process.argv[2] ?? 1500);
+const runMs = intArg(1, 'run time in ms', 1500, 1);
 
 await run(
   async (world) => {

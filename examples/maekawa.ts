@@ -3,9 +3,10 @@
 import { run } from 'dsmpi';
 import { gridVotingSets, maekawa, maekawaMessagesPerEntry } from '../algorithms/classic/maekawa.ts';
 import { runMutexExample } from '../algorithms/classic/mutex-report.ts';
+import { intArg } from './lib/args.ts';
 
 await run(async (world) => {
-  const entries = Number(process.argv[2] ?? 3);
+  const entries = intArg(1, 'entries per rank', 3);
   const sets = gridVotingSets(world.size);
   if (world.rank === 0) console.log(`voting sets: ${sets.map((s, i) => `V${i}={${s.join(',')}}`).join(' ')}`);
   const k = sets[0].length;

@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { run } from 'dsmpi';
 import { countWords, top, wordCount } from '../algorithms/mapreduce/word-count.ts';
+import { choiceArg, intArg } from './lib/args.ts';
 
-const mode = (process.argv[2] ?? 'scatter') as 'scatter' | 'spread';
-const groupSize = Number(process.argv[3] ?? 2);
+const mode = choiceArg(1, 'mode', ['scatter', 'spread'], 'scatter');
+const groupSize = intArg(2, 'group size', 2, 1);
 const TEXT = [
   "What we know is a drop, what we don't know is an ocean.",
   'A distributed system is a set of processes that talk by passing messages.',

@@ -1,10 +1,11 @@
 // Ranks 0 and 1 bounce a small object back and forth and rank 0 prints the median round trip.
 // Usage: dsrun -n 2 examples/pingpong.ts [iterations]
 import { run } from 'dsmpi';
+import { intArg } from './lib/args.ts';
 
 await run(async (world) => {
   if (world.size < 2) throw new Error('pingpong needs at least 2 ranks');
-  const iterations = Number(process.argv[2] ?? 10_000);
+  const iterations = intArg(1, 'iterations', 10_000, 1);
   const warmup = Math.min(1000, iterations);
   if (world.rank === 0) {
     const rtts: number[] = [];

@@ -8,9 +8,10 @@ import { run } from 'dsmpi';
 import { checkKvHistory, collectHistories, primaryBackupMain, type HistoryEvent } from '../algorithms/replication/primary-backup.ts';
 import { formatHistory } from '../algorithms/checkers/linearizability.ts';
 import { kvModel } from '../algorithms/checkers/models.ts';
+import { choiceArg, intArg } from './lib/args.ts';
 
-const opsPerClient = Number(process.argv[2] ?? 100);
-const variant = process.argv[3] ?? 'correct';
+const opsPerClient = intArg(1, 'operations per client', 100, 1);
+const variant = choiceArg(2, 'variant', ['correct', 'ack-before-replicate', 'read-from-backups'], 'correct');
 const replicas = 3;
 
 await run(

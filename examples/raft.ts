@@ -10,8 +10,9 @@
 // Usage: dsrun -n 5 examples/raft.ts [commands per client, default 3]
 import { run } from 'dsmpi';
 import { defaultRaftOptions, raftMain } from '../algorithms/raft/raft.ts';
+import { intArg } from './lib/args.ts';
 
-const perClient = Number(process.argv[2] ?? 3);
+const perClient = intArg(1, 'commands per client', 3);
 
 await run(
   async (world) => {

@@ -3,8 +3,9 @@
 // Usage: dsrun -n 3 --kill 1@0.5s examples/resilient-pipeline.ts [items, default 40]
 import { run } from 'dsmpi';
 import { expectedSum, pipeline } from '../algorithms/resilient-pipeline.ts';
+import { intArg } from './lib/args.ts';
 
-const items = Number(process.argv[2] ?? 40);
+const items = intArg(1, 'items', 40, 1);
 
 await run(
   async (world) => {

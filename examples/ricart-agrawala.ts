@@ -3,9 +3,10 @@
 import { run } from 'dsmpi';
 import { raMessagesPerEntry, ricartAgrawala } from '../algorithms/classic/ricart-agrawala.ts';
 import { runMutexExample } from '../algorithms/classic/mutex-report.ts';
+import { intArg } from './lib/args.ts';
 
 await run(async (world) => {
-  const entries = Number(process.argv[2] ?? 3);
+  const entries = intArg(1, 'entries per rank', 3);
   const formula = raMessagesPerEntry(world.size);
   await runMutexExample(
     world,

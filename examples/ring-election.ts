@@ -3,9 +3,10 @@
 import { run } from 'dsmpi';
 import { mergeCounts, sumCounts } from '../algorithms/classic/common.ts';
 import { ringElection, ringElectionMessages } from '../algorithms/classic/ring-election.ts';
+import { intArg } from './lib/args.ts';
 
 await run(async (world) => {
-  const initiator = Number(process.argv[2] ?? 0);
+  const initiator = intArg(1, 'initiator rank', 0, 0, world.size - 1);
   const r = await ringElection(world, { initiators: [initiator] });
   console.log(`leader = ${r.leader}`);
   const all = await world.gather(r);

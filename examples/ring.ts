@@ -1,11 +1,12 @@
 // A token goes round the ring of ranks k times (default 3); each rank adds one on every pass.
 // Usage: dsrun -n 4 examples/ring.ts [k]
 import { run } from 'dsmpi';
+import { intArg } from './lib/args.ts';
 
 const TOKEN = 1;
 
 await run(async (world) => {
-  const laps = Number(process.argv[2] ?? 3);
+  const laps = intArg(1, 'laps', 3, 1);
   const next = (world.rank + 1) % world.size;
   const prev = (world.rank - 1 + world.size) % world.size;
   if (world.rank === 0) {

@@ -9,8 +9,9 @@
 // Usage: dsrun -n 5 examples/sequence-paxos.ts [values per client, default 3]
 import { run } from 'dsmpi';
 import { defaultSequenceOptions, sequencePaxosMain } from '../algorithms/paxos/sequence-paxos.ts';
+import { intArg } from './lib/args.ts';
 
-const perClient = Number(process.argv[2] ?? 3);
+const perClient = intArg(1, 'values per client', 3);
 
 await run(
   async (world) => {

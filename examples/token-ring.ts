@@ -3,9 +3,10 @@
 import { run } from 'dsmpi';
 import { tokenRing } from '../algorithms/classic/token-ring.ts';
 import { runMutexExample } from '../algorithms/classic/mutex-report.ts';
+import { intArg } from './lib/args.ts';
 
 await run(async (world) => {
-  const entries = Number(process.argv[2] ?? 3);
+  const entries = intArg(1, 'entries per rank', 3);
   await runMutexExample(
     world,
     'token ring',

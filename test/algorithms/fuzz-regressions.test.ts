@@ -108,6 +108,23 @@ const regressions: Regression[] = [
       pauses: [],
     },
   },
+  {
+    algorithm: 'single-paxos',
+    what: 'the telemetry rank restarts while the others finish, never hears the client that left, and waits for it for ever',
+    schedule: {
+      n: 6,
+      seed: 3831715456,
+      noisyForMs: 0,
+      delayMs: 29,
+      partitions: [],
+      crashes: [
+        { rank: 5, restartAfterMs: 2851, atMs: 60 },
+        { rank: 0, restartAfterMs: 1667, afterSends: 19 },
+        { rank: 5, restartAfterMs: 2399, afterDeliveries: 2 },
+      ],
+      pauses: [],
+    },
+  },
 ];
 
 for (const r of regressions) {
