@@ -23,7 +23,7 @@ t.test('mpirun spellings before the program become dsrun options; the program an
 });
 
 t.test('mpirun options dsrun has no use for are refused with the reason', async (t) => {
-  for (const flag of ['--map-by', '--bind-to', '--mca', '-mca', '--rank-by', '-N', '--map-by=core']) {
+  for (const flag of ['--map-by', '--bind-to', '--mca', '-mca', '--rank-by', '--map-by=core']) {
     let caught: unknown;
     try {
       mpirunSpellings(['-n', '2', flag, 'x', 'p.ts'], takesValue);
@@ -34,6 +34,8 @@ t.test('mpirun options dsrun has no use for are refused with the reason', async 
     t.throws(() => mpirunSpellings([flag, 'x'], takesValue), { message: new RegExp(`^not supported: ${flag.split('=')[0]}: .+`) });
   }
   t.same(mpirunSpellings(['p.ts', '--mca', 'btl', 'tcp'], takesValue), ['p.ts', '--mca', 'btl', 'tcp'], "after the program: the program's");
+  // -N (ranks per host) is one dsrun takes: passed on to the option parser, not refused.
+  t.doesNotThrow(() => mpirunSpellings(['-N', '2', 'p.ts'], takesValue), '-N is taken');
 });
 
 t.test('times: units, plain numbers in the flag unit, and clear refusals', async (t) => {
