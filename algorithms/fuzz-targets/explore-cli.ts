@@ -4,8 +4,8 @@
  * `npm run explore -- bench`: each strategy against random seeds on the bug benchmark (mutants.ts).
  * Exits 1 when a search finds a failure.
  */
-import { Command, Option } from 'commander';
-import { explore, type ExploreOptions, type ExploreReport, type StrategyName } from 'dsmpi/explore';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { explore, formatSchedule, parseSchedule, type ExploreOptions, type ExploreReport, type StrategyName } from 'dsmpi/explore';
 import { integer } from './cli-options.ts';
 import { targetNamed, targets } from './index.ts';
 import { loadMutant, mutants, type Mutant } from './mutants.ts';
@@ -42,7 +42,7 @@ const program = new Command('explore')
       .choices(['bounded', 'async'])
       .default('bounded'),
   )
-  .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened')
+  .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened', schedule)
   .option('--trace <file>', "write the counterexample's trace (JSONL) for dsrun view")
   .option('--searches <K>', 'bench: searches per mutant and strategy (each with its own seed)', integer('--searches', 1), 30)
   .option('--mutant <name>', `bench: only this mutant (${mutants.map((m) => m.name).join(', ')})`)
@@ -66,9 +66,25 @@ async function main(name: string, flags: Flags): Promise<void> {
     schedule: flags.schedule,
     trace: flags.trace,
   };
-  const report = await explore(options, () => target.setup(n));
+  let report: ExploreReport;
+  try {
+    // DSMPI_SCHEDULE is read by explore() itself: a malformed one is refused here as the flag is.
+    if (options.schedule === undefined && process.env.DSMPI_SCHEDULE !== undefined) schedule(process.env.DSMPI_SCHEDULE);
+    report = await explore(options, () => target.setup(n));
+  } catch (err) {
+    return program.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  }
   for (const line of describe(report, name, flags, n)) console.log(line);
   if (report.failure) process.exitCode = 1;
+}
+
+/** A --schedule value, refused with the reason when malformed. */
+function schedule(raw: string): string {
+  try {
+    return formatSchedule(parseSchedule(raw));
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function describe(r: ExploreReport, name: string, flags: Flags, n: number): string[] {

@@ -25,3 +25,18 @@ t.test('the explorer finds a mutant the original survives, and its counterexampl
   const clean = await explore({ ...options, executions: found.failure!.foundAfter }, () => original.setup(m.n));
   t.equal(clean.failure, undefined, 'the same executions pass on the original');
 });
+
+t.test('npm run explore refuses a malformed schedule, from the flag or DSMPI_SCHEDULE, with the reason and no stack', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'algorithms/fuzz-targets/explore-cli.ts', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    });
+  for (const r of [cli(['raft', '--schedule', 'garbage']), cli(['raft'], { DSMPI_SCHEDULE: '1:zz' })]) {
+    t.equal(r.status, 1);
+    t.match(r.stderr, /is not step:index or step:indexx/);
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
