@@ -230,8 +230,8 @@ export async function main(argv: string[]): Promise<number> {
       'after',
       `${FAULT_HELP}
 
-mpirun's options: -np, -c, -H/--host, -hostfile/--machinefile, --tag-output and --allow-run-as-root
-are accepted; --map-by, --rank-by, --bind-to, --mca, -N are refused with the reason (docs/dsrun.md).
+mpirun's options: -np, -c, -N, -H/--host, -hostfile/--machinefile, --tag-output and --allow-run-as-root
+are accepted; --map-by, --rank-by, --bind-to, --mca are refused with the reason (docs/dsrun.md).
 Standard input goes to rank 0.
 
 Other commands:
