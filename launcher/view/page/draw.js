@@ -103,8 +103,8 @@ function revealed(view, i) {
   return view.step === null || i < view.step;
 }
 
-function drawRun(canvas, view, camera) {
-  const started = performance.now();
+/** Sizes a canvas's pixels to its CSS size at the screen's pixel ratio; drawing is then in CSS pixels. */
+function fitCanvas(canvas) {
   const ctx = canvas.getContext('2d');
   const dpr = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
@@ -114,6 +114,12 @@ function drawRun(canvas, view, camera) {
     canvas.height = Math.round(height * dpr);
   }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return { ctx, width, height };
+}
+
+function drawRun(canvas, view, camera) {
+  const started = performance.now();
+  const { ctx, width, height } = fitCanvas(canvas);
   ctx.clearRect(0, 0, width, height);
   ctx.font = '11px system-ui, sans-serif';
   const model = view.model;

@@ -58,16 +58,7 @@ function render() {
 // ---- overview strip: where the traffic is along the whole run, and the part in view ----
 
 function drawOverview() {
-  const canvas = $('overview');
-  const ctx = canvas.getContext('2d');
-  const dpr = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-    canvas.width = Math.round(width * dpr);
-    canvas.height = Math.round(height * dpr);
-  }
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const { ctx, width, height } = fitCanvas($('overview'));
   const view = view0();
   const length = Math.max(...views.map(axisLength), 1e-6);
   const span = width - LABEL_W;
