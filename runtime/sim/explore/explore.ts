@@ -12,6 +12,7 @@ import { formatTrace } from '../../protocol/trace-event.ts';
 import type { FaultOptions } from '../faults.ts';
 import type { EventChooser } from '../scheduler.ts';
 import { simulate, type SimulationResult } from '../simulate.ts';
+import { eventLabel } from '../event-queue.ts';
 import { enabledEvents, type TimingModel } from './enabled.ts';
 import { deviations, formatSchedule, parseSchedule, type Schedule } from './schedule.ts';
 import {
@@ -194,7 +195,7 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
     const step = steps.length;
     const choice = plan.choose(step, enabled);
     steps.push({ choice, losable: enabled.map((e) => e.lose !== undefined) });
-    offered.push(enabled.map((e) => `${e.id?.kind}:${e.id?.rank}:${e.id?.from ?? e.id?.inc}:${e.id?.k}`).join(' '));
+    offered.push(enabled.map(eventLabel).join(', '));
     const e = enabled[choice.index];
     queue.remove(e);
     // Taken ahead of its drawn time, a message arrives when the first enabled event was due (or its earliest).
