@@ -1,11 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
+import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { nanoid } from 'nanoid';
 import { randomKey } from '../runtime/protocol/keys.ts';
-import { threadArrivalsKey, threadLinksKey } from '../runtime/protocol/rendezvous.ts';
+import { Env, pollWanted, threadArrivalsKey, threadLinksKey, threadRingsKey } from '../runtime/protocol/rendezvous.ts';
+import { bellMemory, ringMemory } from '../runtime/transport/shared-ring.ts';
 import type { RankSpawner } from './spawner.ts';
+
+/** Thread ranks poll only up to this many: their rings take n × n × 64 KiB of shared memory. */
+const MAX_POLLING_THREADS = 64;
 
 /** A rank that is a worker thread of dsrun, seen by job.ts as a child process. */
 class ThreadChild extends EventEmitter {
@@ -76,6 +81,8 @@ export class ThreadSpawner implements RankSpawner {
   private readonly links: Array<Array<MessagePort | undefined>>;
   /** The world's barrier arrival counter, in memory every rank thread shares. */
   private readonly arrivals = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+  /** The rings and doorbells of ranks that poll (null: they do not), made at the first spawn. */
+  private rings: { rings: SharedArrayBuffer; bells: SharedArrayBuffer } | null | undefined;
 
   constructor(
     private readonly np: number,
@@ -99,6 +106,11 @@ export class ThreadSpawner implements RankSpawner {
   spawn(rank: number, env: NodeJS.ProcessEnv): ChildProcess {
     const ports = this.links[rank];
     if (!ports) throw new Error(`rank ${rank} is past the job's ${this.np} threads`);
+    // Every rank polls or none does: the first rank's environment decides (dsrun sets the same for all).
+    if (this.rings === undefined) {
+      const poll = pollWanted(env[Env.poll], this.np, availableParallelism()) && this.np <= MAX_POLLING_THREADS;
+      this.rings = poll ? { rings: ringMemory(this.np), bells: bellMemory(this.np) } : null;
+    }
     const worker = new Worker(this.entry, {
       argv: this.args,
       execArgv: ['--enable-source-maps'],
@@ -106,7 +118,7 @@ export class ThreadSpawner implements RankSpawner {
       stdin: true,
       stdout: true,
       stderr: true,
-      workerData: { [threadLinksKey]: ports, [threadArrivalsKey]: this.arrivals },
+      workerData: { [threadLinksKey]: ports, [threadArrivalsKey]: this.arrivals, [threadRingsKey]: this.rings ?? undefined },
       transferList: ports.filter((p): p is MessagePort => p !== undefined),
     });
     return new ThreadChild(worker, this.prefix(rank), rank === 0 ? process.stdin : undefined) as unknown as ChildProcess;

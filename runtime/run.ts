@@ -12,11 +12,19 @@ import { msgpackCodec } from './transport/codec.ts';
 import { launchEnv } from './transport/launch-env.ts';
 import { keyFromText } from './protocol/keys.ts';
 import { rankTlsFromEnv } from './transport/rank-tls.ts';
-import { Env, parseRadix, threadArrivalsKey, threadLinksKey, type CoordinatorToRank, type NetworkFaults } from './protocol/rendezvous.ts';
+import {
+  Env,
+  parseRadix,
+  threadArrivalsKey,
+  threadLinksKey,
+  threadRingsKey,
+  type CoordinatorToRank,
+  type NetworkFaults,
+} from './protocol/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
 import type { Transport } from './transport/transport.ts';
 import { WsTransport } from './transport/ws.ts';
-import { PortTransport } from './transport/port.ts';
+import { PortTransport, type ThreadRings } from './transport/port.ts';
 import { BusyPoll } from './transport/busy-poll.ts';
 import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
 
@@ -97,8 +105,10 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   // dsrun --threads: this rank is a worker thread, with a MessagePort to each other rank.
   const fromLauncher = isMainThread ? undefined : (workerData as Record<string, unknown> | undefined);
   const threadLinks = fromLauncher?.[threadLinksKey] as MessagePort[] | undefined;
+  // With polling, thread ranks also share rings (runtime/transport/shared-ring.ts).
+  const rings = fromLauncher?.[threadRingsKey] as Omit<ThreadRings, 'rank'> | undefined;
   const links = threadLinks
-    ? new PortTransport(threadLinks, maxPayload)
+    ? new PortTransport(threadLinks, maxPayload, rings && { rank, ...rings })
     : await WsTransport.listen({
         rank,
         size,
@@ -149,6 +159,12 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
   if (env[Env.poll] === '1' && !threadLinks) {
     const poll = new BusyPoll(() => engine.waitingForMessage());
     engine.onWait(() => poll.kick());
+  }
+  // Thread ranks that poll spin on their rings while a receive waits.
+  const poller = links instanceof PortTransport ? links.poller : undefined;
+  if (poller) {
+    poller.pollWhile(() => engine.waitingForMessage());
+    engine.onWait(() => poller.kick());
   }
   const shrinkWaiters = new Map<string, (outcome: MembershipOutcome) => void>();
   // Dynamic processes (runtime/spawn.ts): comm.spawn() asks the coordinator; comm.retire() leaves.

@@ -62,6 +62,21 @@ export const threadLinksKey = 'dsmpiThreadLinks';
 export const threadArrivalsKey = 'dsmpiThreadArrivals';
 
 /**
+ * dsrun --threads with polling: the key in a rank thread's `workerData` of the shared memory of its
+ * rings and doorbells (`{ rings, bells }`, runtime/transport/shared-ring.ts); absent without polling.
+ */
+export const threadRingsKey = 'dsmpiThreadRings';
+
+/**
+ * Whether the ranks poll for their messages: DSMPI_POLL (Env.poll) "1" or "0" as dsrun set it; unset,
+ * when the `n` ranks do not outnumber the `cores`.
+ */
+export function pollWanted(value: string | undefined, n: number, cores: number): boolean {
+  if (value === '1' || value === '0') return value === '1';
+  return n <= cores;
+}
+
+/**
  * Network faults a rank applies to the messages it sends (dsrun --drop, --delay, --partition). Times
  * are milliseconds since the job's time 0 (the `start` message).
  */

@@ -3,6 +3,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { DsError, ErrorCode } from '../errors.ts';
 import { isOwnedMessage, joinFrame } from './codec.ts';
 import type { Transport, TransportEvents } from './transport.ts';
+import { Doorbells, RING_MAX_FRAME, ringAt, SharedRing } from './shared-ring.ts';
+import { RingPoller } from './ring-poller.ts';
 
 /** Posted on a link by a rank that closes normally, so its peer does not take the close for a crash. */
 const GOODBYE = null;
@@ -27,6 +29,28 @@ interface PortLink {
   chunksOut: Array<{ resolve(): void; reject(err: unknown): void }>;
   /** Chunk frames handed back, to be filled again. */
   spare: ArrayBuffer[];
+  /** With rings: the ring to the peer and the one from it. */
+  out?: SharedRing;
+  in?: SharedRing;
+  /** With rings: sequence numbers of the next frame to the peer and from it, over ring and port alike. */
+  sendSeq: number;
+  recvSeq: number;
+  /** With rings: frames the peer posted, until their turn comes. */
+  posted: Numbered[];
+}
+
+/** With rings, what a rank posts: a frame (`f`) or a chunk frame (`c`) numbered in the link's sequence. */
+interface Numbered {
+  s: number;
+  f?: string | ArrayBuffer;
+  c?: Uint8Array;
+}
+
+/** The shared memory of thread ranks that poll (dsrun --threads --poll): see shared-ring.ts. */
+export interface ThreadRings {
+  rank: number;
+  rings: SharedArrayBuffer;
+  bells: SharedArrayBuffer;
 }
 
 /** What a rank posts to hand a chunk frame's memory back to its sender. */
@@ -45,6 +69,11 @@ interface ChunkReturn {
  * which hands it back once its rank has taken the data out: the chunk's send completes then, and
  * the memory carries a later chunk. So flow control's window bounds the memory of a large message
  * in transit, and no chunk is left for the garbage collector.
+ *
+ * With rings (ranks that poll), a frame up to RING_MAX_FRAME is written straight into the ring to
+ * the peer, in shared memory, and the peer's RingPoller reads it: no post, and while the peer spins,
+ * no wake-up. Larger frames, chunks and frames a full ring refuses are posted; every frame of a link
+ * carries a sequence number, so the receiver delivers the two ways merged in the order they were sent.
  */
 export class PortTransport implements Transport {
   readonly maxPayload: number;
@@ -55,22 +84,54 @@ export class PortTransport implements Transport {
   private flushScheduled = false;
   private readonly endBurst = (): void => this.flushTouched();
   private closing = false;
+  private readonly bells: Doorbells | undefined;
+  /** With rings: reads them, spinning while a receive waits. */
+  readonly poller: RingPoller | undefined;
 
-  /** `ports[peer]` is this rank's end of the channel to `peer` (undefined for this rank itself). */
-  constructor(ports: ReadonlyArray<MessagePort | undefined>, maxPayload = 64 * 1024 * 1024) {
+  /**
+   * `ports[peer]` is this rank's end of the channel to `peer` (undefined for this rank itself);
+   * `rings`: the shared memory to poll (every rank of the job is given the same, or none is).
+   */
+  constructor(ports: ReadonlyArray<MessagePort | undefined>, maxPayload = 64 * 1024 * 1024, rings?: ThreadRings) {
     this.maxPayload = maxPayload;
+    const n = ports.length;
     this.links = ports.map(
-      (port) => port && { port, queue: [], queuedBytes: 0, gone: false, postedInBurst: false, chunksOut: [], spare: [] },
+      (port, peer) =>
+        port && {
+          port,
+          queue: [],
+          queuedBytes: 0,
+          gone: false,
+          postedInBurst: false,
+          chunksOut: [],
+          spare: [],
+          out: rings && new SharedRing(rings.rings, ringAt(n, rings.rank, peer)),
+          in: rings && new SharedRing(rings.rings, ringAt(n, peer, rings.rank)),
+          sendSeq: 0,
+          recvSeq: 0,
+          posted: [],
+        },
     );
+    if (rings) {
+      this.bells = new Doorbells(rings.bells);
+      this.poller = new RingPoller(rings.rank, this.bells, () => this.drainRings());
+    }
   }
 
   start(events: TransportEvents): void {
     this.events = events;
     this.links.forEach((link, peer) => {
       if (!link) return;
-      link.port.on('message', (data: string | ArrayBuffer | Uint8Array | ChunkReturn | null) => {
+      link.port.on('message', (data: string | ArrayBuffer | Uint8Array | ChunkReturn | Numbered | null) => {
         if (typeof data === 'string') events.onFrame(peer, Buffer.from(data, 'latin1'));
-        else if (data === GOODBYE) this.saidGoodbye(link);
+        else if (data !== GOODBYE && 's' in data) {
+          link.posted.push(data);
+          this.drain(peer, link);
+        } else if (data === GOODBYE && link.in) {
+          // What the peer wrote before its goodbye is still to be read.
+          this.drain(peer, link);
+          this.saidGoodbye(link);
+        } else if (data === GOODBYE) this.saidGoodbye(link);
         else if (data instanceof ArrayBuffer) events.onFrame(peer, Buffer.from(data));
         else if (data instanceof Uint8Array) this.takeChunk(peer, link, data);
         else this.chunkReturned(link, data.returned);
@@ -81,6 +142,7 @@ export class PortTransport implements Transport {
       // The rank's control connection keeps the thread alive; idle links need not.
       link.port.unref();
     });
+    this.poller?.start();
   }
 
   send(peer: number, message: Uint8Array): void {
@@ -88,6 +150,7 @@ export class PortTransport implements Transport {
     if (!link)
       throw new DsError(ErrorCode.InvalidRank, `send to rank ${peer}: no thread link to it (ranks started by spawn() are not threads)`);
     if (link.gone) throw new DsError(ErrorCode.PeerLost, `send to rank ${peer}: its thread has ended`);
+    if (link.out) return this.sendNumbered(peer, link, message);
     // A lone message waits for nothing; the rest of a burst goes as one frame when it ends.
     if (link.postedInBurst) {
       link.queue.push(message);
@@ -123,6 +186,12 @@ export class PortTransport implements Transport {
     const frame = new Uint8Array(memory, 0, bytes);
     frame.set(head);
     frame.set(body, head.length);
+    if (link.out) {
+      return new Promise<void>((resolve, reject) => {
+        link.chunksOut.push({ resolve, reject });
+        link.port.postMessage({ s: nextSeq(link), c: frame } satisfies Numbered, [memory]);
+      });
+    }
     // What was sent before goes first.
     if (link.queue.length > 0) {
       post(link.port, link.queue, link.queuedBytes);
@@ -133,6 +202,49 @@ export class PortTransport implements Transport {
       link.chunksOut.push({ resolve, reject });
       link.port.postMessage(frame, [memory]);
     });
+  }
+
+  /** With rings: the frame goes into the ring to the peer if it fits there, else it is posted. */
+  private sendNumbered(peer: number, link: PortLink, message: Uint8Array): void {
+    const seq = nextSeq(link);
+    if (message.length <= RING_MAX_FRAME && link.out!.write(seq, message)) {
+      this.bells!.ring(peer);
+      return;
+    }
+    const [f, transfer] = postable([message], message.length);
+    link.port.postMessage({ s: seq, f } satisfies Numbered, transfer);
+  }
+
+  /** With rings: delivers what every peer has written or posted, in order; whether there was anything. */
+  private drainRings(): boolean {
+    let got = false;
+    for (let peer = 0; peer < this.links.length; peer++) {
+      const link = this.links[peer];
+      if (link && this.drain(peer, link)) got = true;
+    }
+    return got;
+  }
+
+  /** Delivers the frames of `peer` whose turn has come, from its ring or posted. */
+  private drain(peer: number, link: PortLink): boolean {
+    const events = this.events;
+    if (!events || this.closing) return false;
+    let got = false;
+    for (;;) {
+      const next = link.posted[0];
+      if (next && next.s === link.recvSeq) {
+        link.posted.shift();
+        link.recvSeq = (link.recvSeq + 1) | 0;
+        if (next.c) this.takeChunk(peer, link, next.c);
+        else if (typeof next.f === 'string') events.onFrame(peer, Buffer.from(next.f, 'latin1'));
+        else events.onFrame(peer, Buffer.from(next.f!));
+      } else if (link.in!.nextSeq() === link.recvSeq) {
+        const frame = link.in!.take();
+        link.recvSeq = (link.recvSeq + 1) | 0;
+        events.onFrame(peer, frame);
+      } else return got;
+      got = true;
+    }
   }
 
   /** Frames between threads come from dsmpi itself: there is no connection to drop. */
@@ -146,6 +258,7 @@ export class PortTransport implements Transport {
     if (this.closing) return;
     this.flushTouched();
     this.closing = true;
+    this.poller?.stop();
     for (const link of this.links) {
       if (!link) continue;
       if (!link.gone) link.port.postMessage(GOODBYE);
@@ -163,6 +276,7 @@ export class PortTransport implements Transport {
   /** Ends every link without a goodbye, as a crash of this thread would (tests). */
   terminate(): void {
     this.closing = true;
+    this.poller?.stop();
     for (const link of this.links) link?.port.close();
   }
 
@@ -219,17 +333,19 @@ function failChunks(link: PortLink, err: Error): void {
  * message made by ownedMessage, which is handed over as it is).
  */
 function post(port: MessagePort, messages: Uint8Array[], bytes: number): void {
+  const [frame, transfer] = postable(messages, bytes);
+  port.postMessage(frame, transfer);
+}
+
+/** Messages as one frame to post, and the memory to hand over with it (see post). */
+function postable(messages: Uint8Array[], bytes: number): [string | ArrayBuffer, ArrayBuffer[]] {
   if (bytes < STRING_FRAME_LIMIT) {
     const frame = joinFrame(messages);
     const view = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.length);
-    port.postMessage(view.toString('latin1'));
-    return;
+    return [view.toString('latin1'), []];
   }
   // A lone message in memory of its own (a chunk of a large message) is handed over as it is.
-  if (messages.length === 1 && isOwnedMessage(messages[0])) {
-    port.postMessage(messages[0].buffer, [messages[0].buffer as ArrayBuffer]);
-    return;
-  }
+  if (messages.length === 1 && isOwnedMessage(messages[0])) return [messages[0].buffer as ArrayBuffer, [messages[0].buffer as ArrayBuffer]];
   // An exact-size copy: the message buffers may be views of larger pooled memory.
   const frame = new Uint8Array(bytes);
   let at = 0;
@@ -237,5 +353,11 @@ function post(port: MessagePort, messages: Uint8Array[], bytes: number): void {
     frame.set(m, at);
     at += m.length;
   }
-  port.postMessage(frame.buffer, [frame.buffer]);
+  return [frame.buffer, [frame.buffer]];
+}
+
+function nextSeq(link: PortLink): number {
+  const seq = link.sendSeq;
+  link.sendSeq = (seq + 1) | 0;
+  return seq;
 }

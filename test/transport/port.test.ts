@@ -1,11 +1,15 @@
 import t from 'tap';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { PortTransport } from '../../runtime/transport/port.ts';
+import { bellMemory, ringMemory } from '../../runtime/transport/shared-ring.ts';
 import { decodeFrame, encodeChunkHead, encodeMessage } from '../../runtime/transport/codec.ts';
 import { conformance } from './conformance.ts';
 
-/** n transports joined by one MessageChannel per pair, as dsrun --threads joins its worker threads. */
-function mesh(n: number): PortTransport[] {
+/**
+ * n transports joined by one MessageChannel per pair, as dsrun --threads joins its worker threads;
+ * with `polling`, also by rings in shared memory, as when the threads poll.
+ */
+function mesh(n: number, polling = false): PortTransport[] {
   const ports: Array<Array<MessagePort | undefined>> = Array.from({ length: n }, () => new Array(n).fill(undefined));
   for (let a = 0; a < n; a++) {
     for (let b = a + 1; b < n; b++) {
@@ -14,7 +18,8 @@ function mesh(n: number): PortTransport[] {
       ports[b][a] = port2;
     }
   }
-  return ports.map((row) => new PortTransport(row));
+  const shared = polling ? { rings: ringMemory(n), bells: bellMemory(n) } : undefined;
+  return ports.map((row, rank) => new PortTransport(row, undefined, shared && { rank, ...shared }));
 }
 
 /** `p`, or a rejection after 5 s (links are unref'd: the timer also keeps the test process alive). */
@@ -33,6 +38,46 @@ conformance(t, 'port', async (n) => {
       await Promise.all(transports.map((tr) => tr.close()));
     },
   };
+});
+
+conformance(t, 'port with rings', async (n) => {
+  const transports = mesh(n, true);
+  return {
+    transports,
+    crash: (r) => transports[r].terminate(),
+    cleanup: async () => {
+      await Promise.all(transports.map((tr) => tr.close()));
+    },
+  };
+});
+
+t.test('port with rings: frames in the ring, posted (large) and refused by a full ring arrive in the order sent', async (t) => {
+  const [a, b] = mesh(2, true);
+  const got: number[] = [];
+  const count = 3000;
+  const arrived = new Promise<void>((resolve) => {
+    b.start({
+      onFrame: (_from, frame) => {
+        for (const [, , tag, data] of decodeFrame(frame)) {
+          got.push(tag);
+          if (tag % 100 === 7) t.equal((data as Uint8Array).length, 40_000, 'a large frame whole');
+        }
+        if (got.length === count) resolve();
+      },
+      onPeerLost: () => {},
+      onError: () => {},
+    });
+  });
+  a.start({ onFrame: () => {}, onPeerLost: () => {}, onError: () => {} });
+  // 3000 frames of about 200 bytes in one go overflow the 64 KiB ring; every 100th is too large for it.
+  for (let i = 0; i < count; i++) a.send(1, encodeMessage(0, 0, i, i % 100 === 7 ? new Uint8Array(40_000) : 'x'.repeat(200)));
+  await within(arrived);
+  t.same(
+    got,
+    Array.from({ length: count }, (_, i) => i),
+    'in order',
+  );
+  await Promise.all([a.close(), b.close()]);
 });
 
 t.test('port: sending to an ended peer is DS_ERR_PEER_LOST; a rank without a link is DS_ERR_INVALID_RANK', async (t) => {
@@ -78,34 +123,37 @@ t.test('port: every byte value survives a small frame (sent as a string) and a l
   await Promise.all([a.close(), b.close()]);
 });
 
-t.test('port: a chunk (sendParts) follows what was sent before it, and its send completes when the peer hands the memory back', async (t) => {
-  const [a, b] = mesh(2);
-  const tags: number[] = [];
-  let chunkSeen = false;
-  b.start({
-    onFrame: (_from, frame) => {
-      for (const [kind, , tag, data] of decodeFrame(frame)) {
-        if (kind === 0) tags.push(tag);
-        else {
-          chunkSeen = true;
-          t.ok(Buffer.from(data as Uint8Array).equals(Buffer.alloc(300_000, 9)), 'the chunk data whole');
+t.test(
+  'port: a chunk (sendParts) follows what was sent before it, and its send completes when the peer hands the memory back',
+  async (t) => {
+    const [a, b] = mesh(2);
+    const tags: number[] = [];
+    let chunkSeen = false;
+    b.start({
+      onFrame: (_from, frame) => {
+        for (const [kind, , tag, data] of decodeFrame(frame)) {
+          if (kind === 0) tags.push(tag);
+          else {
+            chunkSeen = true;
+            t.ok(Buffer.from(data as Uint8Array).equals(Buffer.alloc(300_000, 9)), 'the chunk data whole');
+          }
         }
-      }
-    },
-    onPeerLost: () => {},
-    onError: () => {},
-  });
-  a.start({ onFrame: () => {}, onPeerLost: () => {}, onError: () => {} });
-  a.send(1, encodeMessage(0, 0, 1, 'first'));
-  a.send(1, encodeMessage(0, 0, 2, 'queued behind it'));
-  const body = Buffer.alloc(300_000, 9);
-  await within(a.sendParts(1, encodeChunkHead(5, body.length), body));
-  t.ok(chunkSeen, 'complete only once the peer took the chunk');
-  t.same(tags, [1, 2], 'the messages sent before it arrived first');
-  // The memory handed back carries the next chunk.
-  await within(a.sendParts(1, encodeChunkHead(6, body.length), body));
-  await Promise.all([a.close(), b.close()]);
-});
+      },
+      onPeerLost: () => {},
+      onError: () => {},
+    });
+    a.start({ onFrame: () => {}, onPeerLost: () => {}, onError: () => {} });
+    a.send(1, encodeMessage(0, 0, 1, 'first'));
+    a.send(1, encodeMessage(0, 0, 2, 'queued behind it'));
+    const body = Buffer.alloc(300_000, 9);
+    await within(a.sendParts(1, encodeChunkHead(5, body.length), body));
+    t.ok(chunkSeen, 'complete only once the peer took the chunk');
+    t.same(tags, [1, 2], 'the messages sent before it arrived first');
+    // The memory handed back carries the next chunk.
+    await within(a.sendParts(1, encodeChunkHead(6, body.length), body));
+    await Promise.all([a.close(), b.close()]);
+  },
+);
 
 t.test('port: a chunk not handed back fails when the peer is lost', async (t) => {
   const [a, b] = mesh(2);

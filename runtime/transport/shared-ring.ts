@@ -1,0 +1,144 @@
+import { Buffer } from 'node:buffer';
+
+/** Bytes of one ring's data (a power of two). */
+export const RING_BYTES = 64 * 1024;
+/** The largest frame that travels in a ring; larger ones are posted (and handed over). */
+export const RING_MAX_FRAME = RING_BYTES / 4;
+/** The ring's header: the reader's and the writer's positions, each on a cache line of its own. */
+const HEADER_BYTES = 128;
+const HEAD = 0;
+const TAIL = 16;
+/** A record: its frame's length and sequence number (two 32-bit words), then the frame, padded to 8 bytes. */
+const RECORD_HEAD = 8;
+/** In place of a record's length: the rest of the ring up to its end is unused, the next record is at its start. */
+const WRAP = -1;
+/** Atomics.waitAsync (Node.js 16+), which the TypeScript library of this target does not declare. */
+interface AtomicsWaitAsync {
+  waitAsync(cells: Int32Array, index: number, value: number): { async: boolean; value: Promise<unknown> | string };
+}
+/** Int32 slots per rank in the doorbell memory: a cache line each. */
+const BELL_STRIDE = 16;
+
+/**
+ * A one-way ring of frames in shared memory between two threads: one writes, the other reads, and
+ * neither waits on a lock. Positions only grow (modulo 2^32); the writer publishes a record by
+ * moving its position with Atomics.store, which makes the record's bytes visible to the reader that
+ * Atomics.loads it. A frame that does not fit is refused; the caller sends it another way.
+ */
+export class SharedRing {
+  private readonly positions: Int32Array;
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly mask = RING_BYTES - 1;
+
+  /** The ring at `offset` in `memory` (see ringMemory). */
+  constructor(memory: SharedArrayBuffer, offset: number) {
+    this.positions = new Int32Array(memory, offset, HEADER_BYTES / 4);
+    this.words = new Int32Array(memory, offset + HEADER_BYTES, RING_BYTES / 4);
+    this.bytes = new Uint8Array(memory, offset + HEADER_BYTES, RING_BYTES);
+  }
+
+  /** Writes `frame` with sequence number `seq`; false, writing nothing, if it does not fit now. */
+  write(seq: number, frame: Uint8Array): boolean {
+    const size = (RECORD_HEAD + frame.length + 7) & ~7;
+    let tail = this.positions[TAIL];
+    const free = RING_BYTES - ((tail - Atomics.load(this.positions, HEAD)) >>> 0);
+    let at = tail & this.mask;
+    const toEnd = RING_BYTES - at;
+    if (size > toEnd) {
+      if (toEnd + size > free) return false;
+      this.words[at >> 2] = WRAP;
+      tail = (tail + toEnd) | 0;
+      at = 0;
+    } else if (size > free) return false;
+    this.words[at >> 2] = frame.length;
+    this.words[(at >> 2) + 1] = seq;
+    this.bytes.set(frame, at + RECORD_HEAD);
+    Atomics.store(this.positions, TAIL, (tail + size) | 0);
+    return true;
+  }
+
+  /** The sequence number of the next frame to read, or undefined if there is none. */
+  nextSeq(): number | undefined {
+    for (;;) {
+      const head = this.positions[HEAD];
+      if (head === Atomics.load(this.positions, TAIL)) return undefined;
+      const at = head & this.mask;
+      if (this.words[at >> 2] !== WRAP) return this.words[(at >> 2) + 1];
+      Atomics.store(this.positions, HEAD, (head + RING_BYTES - at) | 0);
+    }
+  }
+
+  /** Takes the next frame (nextSeq() said there is one) as a copy of its own. */
+  take(): Buffer {
+    const head = this.positions[HEAD];
+    const at = head & this.mask;
+    const length = this.words[at >> 2];
+    const frame = Buffer.from(this.bytes.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length));
+    Atomics.store(this.positions, HEAD, (head + ((RECORD_HEAD + length + 7) & ~7)) | 0);
+    return frame;
+  }
+}
+
+/** Memory for the n × n rings of `n` threads (the ring from a to b is ringAt(n, a, b)). */
+export function ringMemory(n: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(n * n * (HEADER_BYTES + RING_BYTES));
+}
+
+/** Offset in ringMemory(n) of the ring from rank `from` to rank `to`. */
+export function ringAt(n: number, from: number, to: number): number {
+  return (from * n + to) * (HEADER_BYTES + RING_BYTES);
+}
+
+/** Memory for the doorbells of `n` threads. */
+export function bellMemory(n: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(n * BELL_STRIDE * 4);
+}
+
+/**
+ * Each rank's doorbell in shared memory: a counter every writer to the rank's rings bumps, and a
+ * flag the rank sets before it sleeps on the counter, so that a writer wakes it (Atomics.notify)
+ * only then, once.
+ */
+export class Doorbells {
+  private readonly cells: Int32Array;
+
+  constructor(memory: SharedArrayBuffer) {
+    this.cells = new Int32Array(memory);
+  }
+
+  /** A frame was written for `rank`: wake it if it sleeps. */
+  ring(rank: number): void {
+    const at = rank * BELL_STRIDE;
+    Atomics.add(this.cells, at, 1);
+    if (Atomics.load(this.cells, at + 1) === 1 && Atomics.compareExchange(this.cells, at + 1, 1, 0) === 1) {
+      Atomics.notify(this.cells, at);
+    }
+  }
+
+  /** The counter of `rank`, read before a last look at its rings (see sleep). */
+  count(rank: number): number {
+    return Atomics.load(this.cells, rank * BELL_STRIDE);
+  }
+
+  /** Marks `rank` asleep; then the caller looks at its rings once more before calling sleep. */
+  markAsleep(rank: number): void {
+    Atomics.store(this.cells, rank * BELL_STRIDE + 1, 1);
+  }
+
+  markAwake(rank: number): void {
+    Atomics.store(this.cells, rank * BELL_STRIDE + 1, 0);
+  }
+
+  /** Resolves once the counter of `rank` is no longer `seen` (at once if it has already moved). */
+  sleep(rank: number, seen: number): Promise<unknown> {
+    const result = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.cells, rank * BELL_STRIDE, seen);
+    return typeof result.value === 'string' ? Promise.resolve(result.value) : result.value;
+  }
+
+  /** Wakes `rank` from sleep whatever its flag says (its transport is closing). */
+  wake(rank: number): void {
+    Atomics.add(this.cells, rank * BELL_STRIDE, 1);
+    Atomics.notify(this.cells, rank * BELL_STRIDE);
+  }
+}
