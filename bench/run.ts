@@ -1,6 +1,6 @@
 // npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
 // measured side by side in one run. Prints medians over repetitions and their ratios.
-//   npm run bench -- [--reps 5] [--only p2p,startup,collectives,paxos,flow,hosts] [--flood 3000000] [--mib 256]
+//   npm run bench -- [--reps 5] [--only p2p,startup,rtt,collectives,paxos,flow,hosts] [--flood 3000000] [--mib 256]
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -129,6 +129,11 @@ for (const row of rows) {
 }
 const streamRow = rows.find((r) => r.what.startsWith('one-way'));
 if (streamRow) console.log(`\ndsmpi streaming median: ${fmt(median(streamRow.dsmpi))} msgs/s (target >= 1,000,000)`);
+
+if (want('rtt')) {
+  const { benchRoundTrip } = await import('./round-trip.ts');
+  console.log('\n' + (await benchRoundTrip(Math.min(reps, 3))));
+}
 
 if (want('collectives')) {
   const { benchCollectives, formatCollectives } = await import('./collectives.ts');

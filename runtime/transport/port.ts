@@ -8,6 +8,8 @@ import { RingPoller } from './ring-poller.ts';
 
 /** Posted on a link by a rank that closes normally, so its peer does not take the close for a crash. */
 const GOODBYE = null;
+/** Posted by a rank that wrote into the ring of a peer that sleeps (see Doorbells). */
+const WAKE = 0;
 /** Frames below this size travel as one-byte strings, which cost less to post than memory handed over. */
 const STRING_FRAME_LIMIT = 16 * 1024;
 /** A frame is posted as soon as this many bytes are queued, so a long send loop streams. */
@@ -122,8 +124,9 @@ export class PortTransport implements Transport {
     this.events = events;
     this.links.forEach((link, peer) => {
       if (!link) return;
-      link.port.on('message', (data: string | ArrayBuffer | Uint8Array | ChunkReturn | Numbered | null) => {
+      link.port.on('message', (data: string | number | ArrayBuffer | Uint8Array | ChunkReturn | Numbered | null) => {
         if (typeof data === 'string') events.onFrame(peer, Buffer.from(data, 'latin1'));
+        else if (typeof data === 'number') this.poller?.woken();
         else if (data !== GOODBYE && 's' in data) {
           link.posted.push(data);
           this.drain(peer, link);
@@ -208,7 +211,7 @@ export class PortTransport implements Transport {
   private sendNumbered(peer: number, link: PortLink, message: Uint8Array): void {
     const seq = nextSeq(link);
     if (message.length <= RING_MAX_FRAME && link.out!.write(seq, message)) {
-      this.bells!.ring(peer);
+      if (this.bells!.wakeNeeded(peer)) link.port.postMessage(WAKE);
       return;
     }
     const [f, transfer] = postable([message], message.length);

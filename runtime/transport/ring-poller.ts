@@ -8,13 +8,11 @@ const SLICE_MS = 0.05;
  * When a thread rank reads its shared-memory rings (runtime/transport/shared-ring.ts). While a
  * receive waits, the rank spins: each turn of its event loop (a setImmediate chain) looks at the
  * rings for up to SLICE_MS, so a frame is read as soon as it is written, without a wake-up. It spins
- * for at most BUSY_POLL_BUDGET_MS after a wait began; otherwise it sleeps on its doorbell
- * (Atomics.waitAsync), which the next writer rings.
+ * for at most BUSY_POLL_BUDGET_MS after a wait began; otherwise it sleeps, marked so in shared
+ * memory (Doorbells), and the next writer wakes it with a message.
  */
 export class RingPoller {
   private spinning = false;
-  /** A waitAsync on the doorbell is pending. */
-  private asleep = false;
   private deadline = 0;
   private stopped = false;
   private waiting: () => boolean = () => false;
@@ -47,7 +45,6 @@ export class RingPoller {
 
   stop(): void {
     this.stopped = true;
-    if (this.asleep) this.bells.wake(this.rank);
   }
 
   private readonly turn = (): void => {
@@ -71,29 +68,23 @@ export class RingPoller {
   };
 
   /**
-   * Marks the rank asleep, looks once more, then sleeps on the doorbell: a writer either wrote
-   * before that last look or sees the mark and rings (the counter read first then differs).
+   * Marks the rank asleep, looks once more, then sleeps until a writer wakes it (woken): a writer
+   * either wrote before that last look or finds the mark.
    */
   private sleep(): void {
     if (this.stopped) return;
-    const seen = this.bells.count(this.rank);
     this.bells.markAsleep(this.rank);
     if (this.drain()) {
       this.bells.markAwake(this.rank);
       setImmediate(this.settle);
-      return;
     }
-    if (this.asleep) return; // the pending wait still stands, and the mark makes the next writer ring
-    this.asleep = true;
-    void this.bells.sleep(this.rank, seen).then(this.woken);
   }
 
-  private readonly woken = (): void => {
-    this.asleep = false;
+  /** A writer found the rank asleep and woke it. */
+  woken(): void {
     if (this.stopped) return;
     this.bells.markAwake(this.rank);
     this.drain();
-    if (this.spinning) return;
-    setImmediate(this.settle);
-  };
+    if (!this.spinning) setImmediate(this.settle);
+  }
 }

@@ -12,10 +12,6 @@ const TAIL = 16;
 const RECORD_HEAD = 8;
 /** In place of a record's length: the rest of the ring up to its end is unused, the next record is at its start. */
 const WRAP = -1;
-/** Atomics.waitAsync (Node.js 16+), which the TypeScript library of this target does not declare. */
-interface AtomicsWaitAsync {
-  waitAsync(cells: Int32Array, index: number, value: number): { async: boolean; value: Promise<unknown> | string };
-}
 /** Int32 slots per rank in the doorbell memory: a cache line each. */
 const BELL_STRIDE = 16;
 
@@ -96,9 +92,9 @@ export function bellMemory(n: number): SharedArrayBuffer {
 }
 
 /**
- * Each rank's doorbell in shared memory: a counter every writer to the rank's rings bumps, and a
- * flag the rank sets before it sleeps on the counter, so that a writer wakes it (Atomics.notify)
- * only then, once.
+ * Whether each rank sleeps, in shared memory: a rank marks itself asleep before a last look at its
+ * rings, and the first writer to its rings that finds the mark takes it down and wakes the rank
+ * with a message on their MessageChannel (Atomics.waitAsync wakes far more slowly in Node.js).
  */
 export class Doorbells {
   private readonly cells: Int32Array;
@@ -107,38 +103,18 @@ export class Doorbells {
     this.cells = new Int32Array(memory);
   }
 
-  /** A frame was written for `rank`: wake it if it sleeps. */
-  ring(rank: number): void {
+  /** A frame was written for `rank`: true if the writer must wake it (it was asleep; once per sleep). */
+  wakeNeeded(rank: number): boolean {
     const at = rank * BELL_STRIDE;
-    Atomics.add(this.cells, at, 1);
-    if (Atomics.load(this.cells, at + 1) === 1 && Atomics.compareExchange(this.cells, at + 1, 1, 0) === 1) {
-      Atomics.notify(this.cells, at);
-    }
+    return Atomics.load(this.cells, at) === 1 && Atomics.compareExchange(this.cells, at, 1, 0) === 1;
   }
 
-  /** The counter of `rank`, read before a last look at its rings (see sleep). */
-  count(rank: number): number {
-    return Atomics.load(this.cells, rank * BELL_STRIDE);
-  }
-
-  /** Marks `rank` asleep; then the caller looks at its rings once more before calling sleep. */
+  /** Marks `rank` asleep; then the caller looks at its rings once more before it sleeps. */
   markAsleep(rank: number): void {
-    Atomics.store(this.cells, rank * BELL_STRIDE + 1, 1);
+    Atomics.store(this.cells, rank * BELL_STRIDE, 1);
   }
 
   markAwake(rank: number): void {
-    Atomics.store(this.cells, rank * BELL_STRIDE + 1, 0);
-  }
-
-  /** Resolves once the counter of `rank` is no longer `seen` (at once if it has already moved). */
-  sleep(rank: number, seen: number): Promise<unknown> {
-    const result = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.cells, rank * BELL_STRIDE, seen);
-    return typeof result.value === 'string' ? Promise.resolve(result.value) : result.value;
-  }
-
-  /** Wakes `rank` from sleep whatever its flag says (its transport is closing). */
-  wake(rank: number): void {
-    Atomics.add(this.cells, rank * BELL_STRIDE, 1);
-    Atomics.notify(this.cells, rank * BELL_STRIDE);
+    Atomics.store(this.cells, rank * BELL_STRIDE, 0);
   }
 }

@@ -1,0 +1,22 @@
+// CPU spent while rank 1 waits `seconds` in a receive and rank 0 sleeps, then sends: a rank that
+// polls must stop spinning soon and sleep. Rank 0 prints the CPU time of its process over the wait
+// (with --threads: both ranks and dsrun; as processes: rank 0's own, which sleeps) and rank 1's own.
+//   dsrun -n 2 bench/programs/idle.ts [seconds]
+import { run } from 'dsmpi';
+
+await run(async (world) => {
+  const seconds = Number(process.argv[2] ?? 10);
+  await world.barrier();
+  const before = process.cpuUsage();
+  if (world.rank === 0) {
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    await world.send('wake', 1);
+    const used = process.cpuUsage(before);
+    const peer = (await world.recv<number>(1)).data;
+    console.log(JSON.stringify({ seconds, processCpuS: (used.user + used.system) / 1e6, waiterProcessCpuS: peer }));
+  } else if (world.rank === 1) {
+    await world.recv(0);
+    const used = process.cpuUsage(before);
+    await world.send((used.user + used.system) / 1e6, 0);
+  }
+});

@@ -1,0 +1,38 @@
+// dsrun --threads --poll: rank threads exchange frames through rings in shared memory and spin while
+// a receive waits (docs/threads.md#polling). Jobs give what they give without polling, and a rank
+// that waits long stops spinning.
+import t from 'tap';
+import { checkCollectivesOutput } from '../helpers/collectives-output.ts';
+import { dsrun } from '../helpers/dsrun.ts';
+
+// Several jobs one after another, on a machine that may be loaded.
+t.setTimeout(300_000);
+
+t.test('every collective, the counter and split, as polling threads', async (t) => {
+  const r = await dsrun(['-n', '3', '--threads', '--poll', '--quiet', '--timeout', '60', 'examples/collectives.ts'], { limitMs: 90_000 });
+  t.equal(r.code, 0, r.stderr);
+  checkCollectivesOutput(t, r.stdout, 3);
+});
+
+t.test('a token round a ring of polling threads, and large messages between them', async (t) => {
+  const r = await dsrun(['-n', '2', '--threads', '--poll', '-q', 'test/fixtures/poll.ts', '500']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, 'token 1000 sum 1\n');
+  // 3 MiB exchanged both ways at once, the data checked: chunks posted between ring frames.
+  const large = await dsrun(['-n', '2', '--threads', '--poll', '-q', 'bench/programs/large-exchange.ts', '3', '2']);
+  t.equal(large.code, 0, large.stderr);
+});
+
+t.test('a polling thread that waits in a receive stops spinning and sleeps', async (t) => {
+  const r = await dsrun(['-n', '2', '--threads', '--poll', '--quiet', 'bench/programs/idle.ts', '3']);
+  t.equal(r.code, 0, r.stderr);
+  const { processCpuS } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { processCpuS: number };
+  // Spinning for the whole wait would use 3 s of CPU; the rank spins 20 ms, then sleeps.
+  t.ok(processCpuS < 1.5, `the process of both ranks used ${processCpuS} s of CPU in 3 s`);
+});
+
+t.test('--timeout reports what a polling thread waits on', async (t) => {
+  const r = await dsrun(['-n', '2', '--threads', '--poll', '--timeout', '10', 'test/fixtures/stuck.ts'], { limitMs: 60_000 });
+  t.equal(r.code, 124);
+  t.match(r.stderr, /rank 0: recv\(source=1, tag=5\) for \d+\.\d s/);
+});
