@@ -4,7 +4,7 @@ import { Kind } from '../wire.ts';
 import { decodeFrame } from '../transport/codec.ts';
 import { messageEvent, payloadPreview, type TracedMessage } from '../transport/trace-label.ts';
 import { isCut, spared } from '../transport/fault-rules.ts';
-import type { Transport } from '../transport/transport.ts';
+import type { Transport } from '../transport.ts';
 import { NetworkEndpoint, type InProcessNetwork } from '../transport/memory.ts';
 import { drawLatencyUs, latencyRangeUs, msToUs, restartsRanks, type FaultOptions, type PlannedPartition } from './faults.ts';
 import type { Scheduler } from './scheduler.ts';

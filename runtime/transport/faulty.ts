@@ -8,7 +8,7 @@ import { encodeValue } from '../protocol/control-codec.ts';
 import { epochMs } from '../protocol/epoch-clock.ts';
 import { messageEvent, payloadPreview, type TracedMessage } from './trace-label.ts';
 import type { NetworkFaults } from '../protocol/rendezvous.ts';
-import type { Transport, TransportEvents } from './transport.ts';
+import type { Transport, TransportEvents } from '../transport.ts';
 
 /** Where trace events go (a TraceFile in real runs). */
 export interface TraceSink {

@@ -1,5 +1,5 @@
 import { DsError, ErrorCode } from '../errors.ts';
-import type { Transport, TransportEvents } from './transport.ts';
+import type { Transport, TransportEvents } from '../transport.ts';
 
 export interface MemoryNetworkOptions {
   maxPayload?: number;

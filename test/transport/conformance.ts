@@ -1,7 +1,7 @@
 // One conformance suite for every Transport, wrapped or not: run by memory.test.ts, ws.test.ts,
 // ws-tls.test.ts, port.test.ts, sim-network.test.ts and faulty.test.ts.
 import type { Test } from 'tap';
-import type { Transport, TransportEvents } from '../../runtime/transport/transport.ts';
+import type { Transport, TransportEvents } from '../../runtime/transport.ts';
 import { decodeFrame, encodeMessage } from '../../runtime/transport/codec.ts';
 
 export interface Harness {

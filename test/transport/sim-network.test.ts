@@ -6,7 +6,7 @@ import { Scheduler, settle } from '../../runtime/sim/scheduler.ts';
 import { TraceRecorder } from '../../runtime/sim/trace.ts';
 import { seededRandom } from '../../runtime/random.ts';
 import type { FaultOptions } from '../../runtime/sim/faults.ts';
-import type { Transport, TransportEvents } from '../../runtime/transport/transport.ts';
+import type { Transport, TransportEvents } from '../../runtime/transport.ts';
 import { conformance } from './conformance.ts';
 
 for (const [name, faults] of [
