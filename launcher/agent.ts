@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, mkdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { hostname, networkInterfaces } from 'node:os';
+import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from '../runtime/protocol/agent-messages.ts';
@@ -196,7 +196,7 @@ function serveJob(
       throw new Error('no program');
     }
     program = msg;
-    send({ t: 'ready', hostname: hostname(), bind });
+    send({ t: 'ready', hostname: hostname(), bind, cores: availableParallelism() });
     for (const [rank, env, trace, stdin] of pending.splice(0)) startRank(rank, env, trace, stdin);
   };
 

@@ -205,6 +205,8 @@ export async function main(argv: string[]): Promise<number> {
       '--threads',
       'run the ranks as threads of one process, linked by in-process message channels instead of sockets (docs/threads.md)',
     )
+    .option('--poll', 'ranks poll for messages while they wait instead of sleeping (default when ranks do not outnumber the cores of a host)')
+    .option('--no-poll', 'ranks sleep while they wait, woken by each message (the default when ranks outnumber the cores)')
     .option('--trace <file>', 'write every send, delivery, drop and fault to file (JSONL, docs/traces.md)')
     .option('--summary', 'at the end, print messages and bytes per rank and per tag')
     .option('-H, --hosts <list>', 'run on the agents of these hosts: host[:port]:slots,... (also --host; docs/multi-host.md)')
@@ -326,6 +328,7 @@ Other commands:
         network,
         tracePath: opts.trace as string | undefined,
         summary: !!opts.summary,
+        poll: opts.poll as boolean | undefined,
         spawner,
       });
     });

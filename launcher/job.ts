@@ -46,6 +46,11 @@ export interface JobOptions {
   tracePath?: string;
   /** --summary: print messages and bytes per rank and per tag at the end (traces the job). */
   summary?: boolean;
+  /**
+   * --poll / --no-poll: ranks poll for messages while they wait (DSMPI_POLL); undefined: poll when the
+   * ranks do not outnumber the cores of their host.
+   */
+  poll?: boolean;
   /** Ranks started through agents (launcher/remote-job.ts) or as threads (thread-ranks.ts) instead of as local children. */
   spawner?: RankSpawner;
 }
@@ -243,6 +248,12 @@ export async function runJob(options: JobOptions): Promise<number> {
     options.np > availableParallelism()
   ) {
     env[Env.collectiveRadix] = String(OVERSUBSCRIBED_RADIX);
+  }
+  // Forced by --poll/--no-poll; else, on this machine, on when every rank can have a core (the agents'
+  // hosts decide for themselves: remote-job.ts). A DSMPI_POLL given with -x or in the environment stands.
+  if (options.poll !== undefined) env[Env.poll] = options.poll ? '1' : '0';
+  else if ((!options.spawner || options.spawner.onThisMachine) && env[Env.poll] === undefined) {
+    env[Env.poll] = options.np <= availableParallelism() ? '1' : '0';
   }
   t0 = epochMs();
   const nodeArgs = options.bundle ? ['--enable-source-maps', entry] : ['--import', tsxLoader, entry];

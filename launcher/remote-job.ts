@@ -93,6 +93,8 @@ interface AgentLink {
   lost: boolean;
   lastPong: number;
   hostname?: string;
+  /** The host's available parallelism, as its agent reports it. */
+  cores?: number;
   /** How far the host's clock is ahead of this machine's (ms), measured when the job is traced. */
   clockOffsetMs: number;
   clockAnswers: Map<number, (agentMs: number) => void>;
@@ -182,6 +184,11 @@ export class RemoteSpawner implements RankSpawner {
     for (const name of [Env.tlsCert, Env.tlsKey, Env.tlsCa, Env.trace]) delete remoteEnv[name];
     const tracePath = env[Env.trace];
     if (tracePath) this.tracePaths.set(rank, tracePath);
+    // Unless --poll/--no-poll decided for all: ranks poll on a host that has a core for each of them.
+    if (remoteEnv[Env.poll] === undefined) {
+      const here = this.options.placement.filter((host) => host === link.index).length;
+      remoteEnv[Env.poll] = link.cores !== undefined && here <= link.cores ? '1' : '0';
+    }
     const rendezvous = env[Env.rendezvous];
     if (rendezvous) {
       const url = new URL(rendezvous);
@@ -334,6 +341,7 @@ export class RemoteSpawner implements RankSpawner {
     switch (msg?.t) {
       case 'ready':
         link.hostname = msg.hostname;
+        link.cores = typeof msg.cores === 'number' ? msg.cores : undefined;
         ready();
         break;
       case 'error':

@@ -101,6 +101,7 @@ export class Engine {
   private earlyCount = 0;
   private readonly handlers = new Map<number, KindHandler>();
   private readonly peerLostListeners: Array<(rank: number, reason: string) => void> = [];
+  private waitListener: (() => void) | undefined;
   /** Operations marked so far by beginOperation (their numbers in the trace). */
   operations = 0;
   readonly collectiveRadix: number | undefined;
@@ -185,7 +186,7 @@ export class Engine {
     const toLocal = group ? new Map(group.map((world, local) => [world, local])) : undefined;
     const control = flow ? this.flow : undefined;
     const release = control && ((source: number, cost: number) => control.released(group ? group[source] : source, cost));
-    const ctx: Context = { matcher: new Matcher(release), toLocal, flow: !!control, group, revoked: false };
+    const ctx: Context = { matcher: new Matcher(release, () => this.waitListener?.()), toLocal, flow: !!control, group, revoked: false };
     this.contexts.set(id, ctx);
     if (id >= this.nextContextId) this.nextContextId = id + 1;
     if (this.revokedEarly.delete(id)) this.revokeContext(ctx, id);
@@ -369,6 +370,17 @@ export class Engine {
     let sum = 0;
     for (const ctx of this.contexts.values()) sum += ctx.matcher.bufferedBytes;
     return sum;
+  }
+
+  /** Calls `listener` whenever a receive or probe starts to wait for a message (busy polling). */
+  onWait(listener: () => void): void {
+    this.waitListener = listener;
+  }
+
+  /** True while a receive or probe of this rank, in any context, waits for a message. */
+  waitingForMessage(): boolean {
+    for (const ctx of this.contexts.values()) if (ctx.matcher.waitingForMessage) return true;
+    return false;
   }
 
   /** Everything this rank is waiting on, for --timeout reports. */

@@ -56,9 +56,12 @@ export class Matcher {
   private heldBytes = 0;
   /** Told when a counted message leaves the buffer: `cost` bytes of `source`'s are free again. */
   private readonly release: ((source: number, cost: number) => void) | undefined;
+  /** Told when a receive or probe starts to wait (a rank may then poll for its message). */
+  private readonly waitBegan: (() => void) | undefined;
 
-  constructor(release?: (source: number, cost: number) => void) {
+  constructor(release?: (source: number, cost: number) => void, waitBegan?: () => void) {
     this.release = release;
+    this.waitBegan = waitBegan;
   }
 
   /** A message has arrived: hand it to the first matching receive, or keep it. */
@@ -156,10 +159,12 @@ export class Matcher {
 
   post(receive: PostedReceive): void {
     this.posted.push(receive);
+    this.waitBegan?.();
   }
 
   postProbe(probe: PostedProbe): void {
     this.probes.push(probe);
+    this.waitBegan?.();
   }
 
   /** Withdraws a posted receive or probe (cancel, timeout). False if it had already matched. */
@@ -231,6 +236,11 @@ export class Matcher {
   /** Requests still waiting, for status reports. */
   waiting(): PendingOperation[] {
     return [...this.posted.map((p) => p.request), ...this.probes.map((p) => p.request)];
+  }
+
+  /** True while a receive or probe waits for a message. */
+  get waitingForMessage(): boolean {
+    return this.posted.length > 0 || this.probes.length > 0;
   }
 
   /** Bytes of kept messages that count against their senders' buffers (runtime/flow-control.ts). */

@@ -17,6 +17,7 @@ import { TraceFile } from './transport/trace-file.ts';
 import type { Transport } from './transport.ts';
 import { WsTransport } from './transport/ws.ts';
 import { PortTransport } from './transport/port.ts';
+import { BusyPoll } from './transport/busy-poll.ts';
 import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
 
 export interface RunOptions {
@@ -144,6 +145,11 @@ export async function run(main: (world: Communicator) => Promise<unknown> | unkn
     trace: traceFile && faulty ? (event) => faulty.record(event) : undefined,
   });
   if (faulty) engine.onPeerLost((peer) => faulty.record({ ev: 'detect', from: peer }));
+  // dsrun --poll: a process rank keeps its event loop turning while it waits for a message.
+  if (env[Env.poll] === '1' && !threadLinks) {
+    const poll = new BusyPoll(() => engine.waitingForMessage());
+    engine.onWait(() => poll.kick());
+  }
   const shrinkWaiters = new Map<string, (outcome: MembershipOutcome) => void>();
   // Dynamic processes (runtime/spawn.ts): comm.spawn() asks the coordinator; comm.retire() leaves.
   const dynamic = dsrunSpawnService(

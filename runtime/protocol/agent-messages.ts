@@ -36,8 +36,11 @@ export interface RankTlsRequest {
 
 /** Agent → launcher. */
 export type AgentToLauncher =
-  /** The program is in place; ranks will bind `bind` (the address the others dial). */
-  | { t: 'ready'; hostname: string; bind: string }
+  /**
+   * The program is in place; ranks will bind `bind` (the address the others dial). `cores`: the host's
+   * available parallelism, which decides whether its ranks poll (dsrun --poll).
+   */
+  | { t: 'ready'; hostname: string; bind: string; cores?: number }
   | { t: 'spawned'; rank: number; pid: number }
   /** Output of a rank: fd 1 (stdout) or 2 (stderr). */
   | { t: 'out'; rank: number; fd: 1 | 2; data: Uint8Array }

@@ -31,6 +31,11 @@ export const Env = {
   tlsCa: 'DSMPI_TLS_CA',
   /** Radix k ≥ 2 of the k-nomial trees of barrier, bcast, reduce, allreduce (unset: latency-optimal algorithms); the same on every rank. */
   collectiveRadix: 'DSMPI_COLL_RADIX',
+  /**
+   * "1": while a receive waits, the rank polls for its message instead of sleeping until woken
+   * (dsrun --poll, the default when ranks do not outnumber a host's cores); "0" or unset: it sleeps.
+   */
+  poll: 'DSMPI_POLL',
 } as const;
 
 /** The value of DSMPI_COLL_RADIX (Env.collectiveRadix): undefined when unset or empty; an Error unless an integer >= 2. */

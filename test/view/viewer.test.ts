@@ -122,8 +122,8 @@ t.test('the viewer in a browser', { skip }, async (t) => {
       type M = { send: number; index: number };
       return {
         selected: v.selected,
-        pastSends: v.model.messages.filter((m: M) => m.send >= 0 && v.causal.past[m.send]).map((m: M) => m.index),
-        futureSends: v.model.messages.filter((m: M) => m.send >= 0 && v.causal.future[m.send]).map((m: M) => m.index),
+        pastSends: v.model.messages.filter((m: M) => m.send >= 0 && v.causal.inPast(m.send)).map((m: M) => m.index),
+        futureSends: v.model.messages.filter((m: M) => m.send >= 0 && v.causal.inFuture(m.send)).map((m: M) => m.index),
       };
     });
     t.same(state.selected, { message: index }, 'the click selected that message');

@@ -126,10 +126,9 @@ function drawRun(canvas, view, camera) {
   const geo = laneGeometry(view, height);
   view.geo = geo;
   const x = (u) => LABEL_W + (u - camera.left) * camera.scale;
+  view.project = { x, geo };
   const uMin = camera.left - 1;
   const uMax = camera.left + (width - LABEL_W) / camera.scale + 1;
-  const highlight = view.causal;
-  const faded = (i) => highlight && !highlight.past[i] && !highlight.future[i];
   const placed = new LabelSpace(width, height);
   view.labels = [];
   view.hits = [];
@@ -143,10 +142,8 @@ function drawRun(canvas, view, camera) {
       ctx.strokeStyle = '#ced4da';
       ctx.setLineDash([3, 3]);
       ctx.beginPath();
-      ctx.moveTo(x(s.u0), AXIS_H);
-      ctx.lineTo(x(s.u0), height);
-      ctx.moveTo(x(s.u1), AXIS_H);
-      ctx.lineTo(x(s.u1), height);
+      vertical(ctx, x(s.u0), AXIS_H, height);
+      vertical(ctx, x(s.u1), AXIS_H, height);
       ctx.stroke();
       ctx.setLineDash([]);
     }
@@ -165,26 +162,21 @@ function drawRun(canvas, view, camera) {
   }
 
   // Lanes.
+  ctx.strokeStyle = COLORS.lane;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
   for (const r of geo.ranks) {
     const y = geo.y(r);
     if (y < AXIS_H - 10 || y > height + 10) continue;
-    ctx.strokeStyle = COLORS.lane;
-    ctx.lineWidth = 1;
-    ctx.beginPath();
     ctx.moveTo(LABEL_W, y);
     ctx.lineTo(width, y);
-    ctx.stroke();
   }
+  ctx.stroke();
 
-  // Messages: faded ones first, then the rest, so highlighted arrows sit on top.
-  const order = messagesInView(view, geo, uMin, uMax);
-  const weight = (m) => (view.selected && view.selected.message === m.index ? 3 : highlight && m.send >= 0 && !faded(m.send) ? 2 : 1);
-  order.sort((a, b) => weight(a) - weight(b));
-  ctx.dsmpiStyle = {};
-  // Thousands of arrows in view overlap into a texture: their heads would add nothing but time.
-  const heads = order.length <= DENSE;
-  for (const m of order) drawMessage(ctx, view, m, x, geo, highlight, faded, heads);
-  ctx.globalAlpha = 1;
+  // Messages: one by one while few are in view; as a density layer past DETAIL_MAX.
+  view.inView = messagesInView(view, geo, uMin, uMax);
+  view.dense = view.inView.length > DETAIL_MAX;
+  drawArrows(ctx, view, x, geo, width, height);
 
   // Local events: notes, faults, lifecycle.
   model.marks = model.marks || model.events.filter((e) => e.ev !== 'send' && e.ev !== 'deliver');
@@ -196,28 +188,21 @@ function drawRun(canvas, view, camera) {
     const px = x(u);
     const py = geo.y(e.rank);
     if (py < AXIS_H || py > height) continue;
-    ctx.globalAlpha = faded(e.index) ? 0.2 : 1;
-    drawEventMark(ctx, e, px, py, view);
+    ctx.globalAlpha = faded(view, e.index) ? 0.2 : 1;
+    drawEventMark(ctx, e, px, py);
     view.hits.push({ event: e.index, x: px, y: py });
     if (e.ev === 'note') {
       const text = noteText(e);
       const w = textWidth(ctx, text);
       // Centred over its mark, kept right of the rank names, a few pixels clear of other labels.
       const box = { x: Math.max(LABEL_W + 2, px - w / 2 - 3), y: py - geo.laneH / 2 + 1, w: w + 6, h: 12 };
-      if (geo.laneH >= 26 && box.x + box.w <= width && placed.free(box)) {
-        placed.add(box);
-        ctx.fillStyle = 'rgba(255,255,255,0.85)';
-        ctx.fillRect(box.x + 1, box.y, box.w - 2, box.h);
-        ctx.fillStyle = COLORS.note;
-        ctx.fillText(text, box.x + 3, box.y + 10);
-        view.labels.push({ text, ...box });
-      }
+      if (geo.laneH >= 26 && box.x + box.w <= width && placed.free(box)) placeLabel(ctx, view, placed, box, text, COLORS.note, 3);
     }
     ctx.globalAlpha = 1;
   }
 
-  // Message labels, most important first, each only where it fits.
-  for (let k = order.length - 1; k >= 0; k--) placeMessageLabel(ctx, view, order[k], x, geo, placed, faded);
+  // Message labels, most important first, each only where it fits (and only where arrows can be told apart).
+  if (!view.dense) for (let k = view.inView.length - 1; k >= 0; k--) placeMessageLabel(ctx, view, view.inView[k], x, geo, placed);
 
   // Search matches: a ring round each.
   if (view.matches) {
@@ -234,13 +219,11 @@ function drawRun(canvas, view, camera) {
     }
   }
   if (view.differenceLevel !== undefined && view.layout === 'logical') {
-    const px = x(view.differenceLevel);
     ctx.strokeStyle = '#e03131';
     ctx.setLineDash([6, 4]);
     ctx.lineWidth = 1.5;
     ctx.beginPath();
-    ctx.moveTo(px, AXIS_H);
-    ctx.lineTo(px, height);
+    vertical(ctx, x(view.differenceLevel), AXIS_H, height);
     ctx.stroke();
     ctx.setLineDash([]);
   }
@@ -249,6 +232,12 @@ function drawRun(canvas, view, camera) {
   drawLaneLabels(ctx, view, geo, height);
   view.lastDrawMs = performance.now() - started;
   return view.lastDrawMs;
+}
+
+/** Adds a vertical line from y0 to y1 at px to the current path. */
+function vertical(ctx, px, y0, y1) {
+  ctx.moveTo(px, y0);
+  ctx.lineTo(px, y1);
 }
 
 function levelSpan(model, t0, t1) {
@@ -263,97 +252,253 @@ function levelSpan(model, t0, t1) {
   return lo === Infinity ? [0, 0] : [lo - 0.5, hi + 0.5];
 }
 
-function messageColor(view, m, highlight) {
-  if (view.selected && view.selected.message === m.index) return COLORS.selected;
-  if (highlight && m.send >= 0) {
-    if (highlight.future[m.send]) return COLORS.future;
-    if (m.deliveries.some((d) => highlight.past[d]) || highlight.past[m.send]) return COLORS.past;
-  }
-  return m.drop && m.deliveries.length === 0 ? COLORS.dropped : COLORS[m.traffic];
+/** Whether event i is outside the causal past and future of the selection (drawn faded). */
+function faded(view, i) {
+  return view.causal !== null && !view.causal.inPast(i) && !view.causal.inFuture(i);
 }
 
-/** More messages in view than this, and arrows are drawn without heads. */
-const DENSE = 2500;
+/**
+ * How an arrow is drawn, as one number: its hue's place in HUES, plus HUES.length unless it is faded
+ * by a causal highlight. A larger number is drawn over a smaller one (and wins a crowded pixel).
+ */
+function arrowStyle(view, m) {
+  const c = view.causal;
+  const base = m.drop && m.deliveries.length === 0 ? 'dropped' : m.traffic;
+  if (view.selected && view.selected.message === m.index) return HUES.length + HUE.selected;
+  if (!c) return HUES.length + HUE[base];
+  if (m.send < 0 || (faded(view, m.send) && m.deliveries.every((d) => faded(view, d)))) return HUE[base];
+  if (c.inFuture(m.send)) return HUES.length + HUE.future;
+  if (c.inPast(m.send)) return HUES.length + HUE.past;
+  return HUES.length + HUE[base];
+}
 
-function drawMessage(ctx, view, m, x, geo, highlight, faded, heads) {
-  const model = view.model;
-  const s = m.send >= 0 ? model.events[m.send] : undefined;
-  const color = messageColor(view, m, highlight);
-  const dim = highlight && (!s || (faded(s.index) && !m.deliveries.some((d) => !faded(d))));
-  // Styles set only when they change: a canvas parses every colour it is given.
-  setStyle(ctx, dim ? 0.12 : 1, color, view.selected && view.selected.message === m.index ? 3 : highlight && !dim ? 2 : 1.2);
-  const x1 = s ? x(eventU(view, s)) : undefined;
+/** Arrow hues, lowest first. */
+const HUES = ['p2p', 'collective', 'one-sided', 'dropped', 'past', 'future', 'selected'];
+const HUE = Object.fromEntries(HUES.map((h, i) => [h, i]));
+const styleColor = (style) => COLORS[HUES[style % HUES.length]];
+const styleDim = (style) => style < HUES.length;
+
+function styleWidth(view, style) {
+  if (style % HUES.length === HUE.selected) return 3;
+  return view.causal && !styleDim(style) ? 2 : 1.2;
+}
+
+/** More messages in view than this, and arrows are drawn as a density layer instead of one by one. */
+const DETAIL_MAX = 1500;
+
+/**
+ * The lines a message is drawn as: to each delivery (`in flight` while playback has not reached
+ * it), to where it was dropped, or a point where a message without a send arrived.
+ */
+function messageSegments(view, m, x, geo) {
+  const events = view.model.events;
   const y1 = geo.y(m.from);
   const y2 = geo.y(m.to);
-  for (const d of m.deliveries) {
-    const e = model.events[d];
-    const x2 = x(eventU(view, e));
-    if (x1 === undefined) {
-      ctx.beginPath();
-      ctx.arc(x2, y2, 3, 0, Math.PI * 2);
-      ctx.fill();
-      continue;
+  const out = [];
+  if (m.send < 0) {
+    for (const d of m.deliveries) {
+      const x2 = x(eventU(view, events[d]));
+      out.push({ kind: 'point', x1: x2, y1: y2, x2, y2 });
     }
-    const inFlight = !revealed(view, d);
-    if (inFlight) ctx.setLineDash([4, 4]);
-    ctx.beginPath();
-    ctx.moveTo(x1, y1);
-    ctx.lineTo(x2, y2);
-    ctx.stroke();
-    if (inFlight) ctx.setLineDash([]);
-    else if (heads) arrowHead(ctx, x1, y1, x2, y2);
-    view.hits.push({ message: m.index, x1, y1, x2, y2 });
+    return out;
   }
-  if (m.drop && x1 !== undefined && revealed(view, m.send)) {
-    const xd = x(dropU(view, m));
-    const yd = y1 + (y2 - y1) / 2;
-    setStyle(ctx, ctx.globalAlpha, COLORS.dropped, ctx.lineWidth);
-    ctx.setLineDash([4, 3]);
-    ctx.beginPath();
-    ctx.moveTo(x1, y1);
-    ctx.lineTo(xd, yd);
-    ctx.stroke();
-    ctx.setLineDash([]);
-    setStyle(ctx, ctx.globalAlpha, COLORS.dropped, 2);
-    ctx.beginPath();
-    ctx.moveTo(xd - 4, yd - 4);
-    ctx.lineTo(xd + 4, yd + 4);
-    ctx.moveTo(xd + 4, yd - 4);
-    ctx.lineTo(xd - 4, yd + 4);
-    ctx.stroke();
-    view.hits.push({ message: m.index, x1, y1, x2: xd, y2: yd });
-  }
+  const x1 = x(eventU(view, events[m.send]));
+  for (const d of m.deliveries)
+    out.push({ kind: revealed(view, d) ? 'delivered' : 'in flight', x1, y1, x2: x(eventU(view, events[d])), y2 });
+  if (m.drop && revealed(view, m.send)) out.push({ kind: 'dropped', x1, y1, x2: x(dropU(view, m)), y2: y1 + (y2 - y1) / 2 });
+  return out;
 }
 
-/** Sets alpha, colour (stroke and fill) and line width, each only if it differs from the last set by drawRun. */
-function setStyle(ctx, alpha, color, width) {
-  const last = ctx.dsmpiStyle || (ctx.dsmpiStyle = {});
-  if (last.alpha !== alpha) ctx.globalAlpha = last.alpha = alpha;
-  if (last.color !== color) ctx.strokeStyle = ctx.fillStyle = last.color = color;
-  if (last.width !== width) ctx.lineWidth = last.width = width;
+/**
+ * The messages in view, each style's delivered arrows stroked as one path (heads filled as one),
+ * lower styles first. In a dense view the delivered arrows go to the density layer instead; lost,
+ * in-flight and selected messages are always drawn one by one, over it.
+ */
+function drawArrows(ctx, view, x, geo, width, height) {
+  const raster = view.dense ? arrowRaster(view, width, height) : undefined;
+  const byStyle = new Map();
+  for (const m of view.inView) {
+    const style = arrowStyle(view, m);
+    const toRaster = raster && style % HUES.length !== HUE.selected;
+    let batch;
+    for (const seg of messageSegments(view, m, x, geo)) {
+      if (toRaster && seg.kind === 'delivered') {
+        rasterLine(raster, seg, style);
+        continue;
+      }
+      batch = batch || byStyle.get(style) || byStyle.set(style, []).get(style);
+      batch.push(seg);
+    }
+  }
+  if (raster) ctx.drawImage(paintRaster(raster), 0, 0, width, height);
+  for (const style of [...byStyle.keys()].sort((a, b) => a - b)) {
+    const segs = byStyle.get(style);
+    const color = styleColor(style);
+    ctx.globalAlpha = styleDim(style) ? 0.12 : 1;
+    ctx.strokeStyle = ctx.fillStyle = color;
+    ctx.lineWidth = styleWidth(view, style);
+    ctx.beginPath();
+    for (const s of segs) {
+      if (s.kind !== 'delivered') continue;
+      ctx.moveTo(s.x1, s.y1);
+      ctx.lineTo(s.x2, s.y2);
+    }
+    ctx.stroke();
+    ctx.beginPath();
+    for (const s of segs) if (s.kind === 'delivered') arrowHead(ctx, s.x1, s.y1, s.x2, s.y2);
+    ctx.fill();
+    for (const s of segs) if (s.kind !== 'delivered') drawSingle(ctx, s, color);
+  }
+  ctx.globalAlpha = 1;
 }
 
+/** A message not delivered (yet): dashed to the delivery in flight, dashed red to a ✗ where lost; a dot where it arrived unsent. */
+function drawSingle(ctx, s, color) {
+  if (s.kind === 'point') return dot(ctx, s.x2, s.y2, 3);
+  const lost = s.kind === 'dropped';
+  ctx.strokeStyle = lost ? COLORS.dropped : color;
+  ctx.setLineDash(lost ? [4, 3] : [4, 4]);
+  ctx.beginPath();
+  ctx.moveTo(s.x1, s.y1);
+  ctx.lineTo(s.x2, s.y2);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  if (lost) {
+    const w = ctx.lineWidth;
+    ctx.lineWidth = 2;
+    cross(ctx, s.x2, s.y2, 4);
+    ctx.lineWidth = w;
+  }
+  ctx.strokeStyle = color;
+}
+
+/** A filled dot of radius r. */
+function dot(ctx, px, py, r) {
+  ctx.beginPath();
+  ctx.arc(px, py, r, 0, Math.PI * 2);
+  ctx.fill();
+}
+
+/** An ✗ of half-width r centred on (px, py), stroked. */
+function cross(ctx, px, py, r) {
+  ctx.beginPath();
+  ctx.moveTo(px - r, py - r);
+  ctx.lineTo(px + r, py + r);
+  ctx.moveTo(px + r, py - r);
+  ctx.lineTo(px - r, py + r);
+  ctx.stroke();
+}
+
+/** Adds an arrowhead at (x2, y2) to the current path (none on arrows too short to carry one). */
 function arrowHead(ctx, x1, y1, x2, y2) {
   const len = Math.hypot(x2 - x1, y2 - y1);
   if (len < 10) return;
   const ux = (x2 - x1) / len;
   const uy = (y2 - y1) / len;
-  ctx.beginPath();
   ctx.moveTo(x2, y2);
   ctx.lineTo(x2 - ux * 8 - uy * 3.5, y2 - uy * 8 + ux * 3.5);
   ctx.lineTo(x2 - ux * 8 + uy * 3.5, y2 - uy * 8 - ux * 3.5);
   ctx.closePath();
-  ctx.fill();
 }
 
-function placeMessageLabel(ctx, view, m, x, geo, placed, faded) {
+/**
+ * The density layer, one cell a CSS pixel: each keeps the highest style of the arrows crossing it
+ * (`top`, 0 for none, else style + 1) and how much of that style's ink fell on it (`ink`). Its
+ * buffers are kept on the view and reused while the canvas keeps its size.
+ */
+function arrowRaster(view, width, height) {
+  const w = Math.ceil(width);
+  const h = Math.ceil(height);
+  let r = view.raster;
+  if (!r || r.w !== w || r.h !== h) {
+    const canvas = document.createElement('canvas');
+    canvas.width = w;
+    canvas.height = h;
+    const ctx = canvas.getContext('2d');
+    const image = ctx.createImageData(w, h);
+    const pixels = new Uint32Array(image.data.buffer);
+    r = view.raster = { w, h, canvas, ctx, image, pixels, top: new Uint8Array(w * h), ink: new Float32Array(w * h) };
+  } else r.top.fill(0);
+  return r;
+}
+
+/**
+ * Lays one arrow's ink on the density layer: a step of one pixel along its longer axis, the step's
+ * ink split between the two pixels nearest the line across it (Wu's antialiasing). The cost is the
+ * arrow's length in pixels, whatever the number of arrows in a pixel.
+ */
+function rasterLine(r, s, style) {
+  const v = style + 1;
+  if (Math.abs(s.y2 - s.y1) >= Math.abs(s.x2 - s.x1)) inkAlong(r, v, s.y1, s.x1, s.y2, s.x2, r.h, r.w, r.w, 1);
+  else inkAlong(r, v, s.x1, s.y1, s.x2, s.y2, r.w, r.h, 1, r.w);
+}
+
+/** inkAlong: a runs along the line's longer axis (aSize pixels, aStride apart), b across it. */
+function inkAlong(r, v, a1, b1, a2, b2, aSize, bSize, aStride, bStride) {
+  const { top, ink } = r;
+  const slope = a2 === a1 ? 0 : (b2 - b1) / (a2 - a1);
+  const from = Math.max(0, Math.round(Math.min(a1, a2)));
+  const to = Math.min(aSize - 1, Math.round(Math.max(a1, a2)));
+  for (let a = from; a <= to; a++) {
+    const b = b1 + (a + 0.5 - a1) * slope - 0.5;
+    const b0 = Math.floor(b);
+    const f = b - b0;
+    const i = a * aStride + b0 * bStride;
+    if (b0 >= 0 && b0 < bSize) {
+      if (v > top[i]) {
+        top[i] = v;
+        ink[i] = 1 - f;
+      } else if (v === top[i]) ink[i] += 1 - f;
+    }
+    const j = i + bStride;
+    if (b0 + 1 >= 0 && b0 + 1 < bSize) {
+      if (v > top[j]) {
+        top[j] = v;
+        ink[j] = f;
+      } else if (v === top[j]) ink[j] += f;
+    }
+  }
+}
+
+/** Ink levels a pixel's colour tells apart (in steps of 1/INK_STEPS of a stroke), and their colours. */
+const INK_STEPS = 8;
+const INK_LEVELS = 64;
+/**
+ * The colour of each style (its place + 1, 0 for none) at each ink level, as ImageData's bytes read
+ * little-endian (ABGR): k strokes' ink looks like k overlapping strokes of 70 % opacity.
+ */
+const INK_COLORS = (() => {
+  const out = new Uint32Array((2 * HUES.length + 1) * INK_LEVELS);
+  for (let style = 0; style < 2 * HUES.length; style++) {
+    const hex = parseInt(styleColor(style).slice(1), 16);
+    const abgr = ((hex & 0xff) << 16) | (hex & 0xff00) | (hex >> 16);
+    for (let level = 0; level < INK_LEVELS; level++) {
+      const alpha = (styleDim(style) ? 0.12 : 1) * (1 - Math.exp((-1.2 * (level + 0.5)) / INK_STEPS));
+      out[(style + 1) * INK_LEVELS + level] = ((Math.round(255 * alpha) << 24) | abgr) >>> 0;
+    }
+  }
+  return out;
+})();
+
+/** Colours the density layer from its ink and returns its canvas. */
+function paintRaster(r) {
+  const { top, ink, pixels } = r;
+  for (let i = 0; i < pixels.length; i++) {
+    const v = top[i];
+    pixels[i] = v === 0 ? 0 : INK_COLORS[v * INK_LEVELS + Math.min(INK_LEVELS - 1, (ink[i] * INK_STEPS) | 0)];
+  }
+  r.ctx.putImageData(r.image, 0, 0);
+  return r.canvas;
+}
+
+function placeMessageLabel(ctx, view, m, x, geo, placed) {
   const model = view.model;
   if (m.send < 0) return;
-  const s = model.events[m.send];
-  if (faded(s.index) && !m.deliveries.some((d) => !faded(d))) return;
+  const style = arrowStyle(view, m);
+  if (styleDim(style)) return;
   const end = m.deliveries.length ? model.events[m.deliveries[0]] : undefined;
   if (end ? !revealed(view, end.index) : !m.drop) return; // in flight, or never arrived
-  const x1 = x(eventU(view, s));
+  const x1 = x(eventU(view, model.events[m.send]));
   const y1 = geo.y(m.from);
   const x2 = end ? x(eventU(view, end)) : x(dropU(view, m));
   const y2 = end ? geo.y(m.to) : y1 + (geo.y(m.to) - y1) / 2;
@@ -361,21 +506,26 @@ function placeMessageLabel(ctx, view, m, x, geo, placed, faded) {
   const w = textWidth(ctx, text);
   const len = Math.hypot(x2 - x1, y2 - y1);
   if (len < w + 18) return;
-  // Centred on the arrow, at a third of its way from the sender, where fewer arrows cross.
+  // Centred on the arrow, else at a third of its way from either end, where fewer arrows cross.
   for (const f of [0.5, 0.35, 0.65]) {
     const cx = x1 + (x2 - x1) * f;
     const cy = y1 + (y2 - y1) * f;
     const box = { x: cx - w / 2 - 2, y: cy - 7, w: w + 4, h: 13 };
     if (box.x < LABEL_W || box.x + box.w > placed.width || box.y < AXIS_H || box.y + box.h > placed.height) continue;
     if (!placed.free(box)) continue;
-    placed.add(box);
-    ctx.fillStyle = 'rgba(255,255,255,0.85)';
-    ctx.fillRect(box.x, box.y, box.w, box.h);
-    ctx.fillStyle = messageColor(view, m, view.causal);
-    ctx.fillText(text, box.x + 2, box.y + 10);
-    view.labels.push({ text, message: m.index, ...box });
+    placeLabel(ctx, view, placed, box, text, styleColor(style), 2, m.index);
     return;
   }
+}
+
+/** Draws a label on a white ground in a free box, and keeps the box (placed, and in the page's layout data). */
+function placeLabel(ctx, view, placed, box, text, color, pad, message) {
+  placed.add(box);
+  ctx.fillStyle = 'rgba(255,255,255,0.85)';
+  ctx.fillRect(box.x, box.y, box.w, box.h);
+  ctx.fillStyle = color;
+  ctx.fillText(text, box.x + pad, box.y + 10);
+  view.labels.push(message === undefined ? { text, ...box } : { text, message, ...box });
 }
 
 const widths = new Map();
@@ -418,12 +568,7 @@ function drawEventMark(ctx, e, px, py) {
     case 'crash':
       ctx.strokeStyle = '#c92a2a';
       ctx.lineWidth = 3;
-      ctx.beginPath();
-      ctx.moveTo(px - 6, py - 6);
-      ctx.lineTo(px + 6, py + 6);
-      ctx.moveTo(px + 6, py - 6);
-      ctx.lineTo(px - 6, py + 6);
-      ctx.stroke();
+      cross(ctx, px, py, 6);
       break;
     case 'restart':
       ctx.strokeStyle = '#2b8a3e';
@@ -433,9 +578,7 @@ function drawEventMark(ctx, e, px, py) {
       break;
     case 'exit':
       ctx.fillStyle = '#495057';
-      ctx.beginPath();
-      ctx.arc(px, py, 3.5, 0, Math.PI * 2);
-      ctx.fill();
+      dot(ctx, px, py, 3.5);
       break;
     default:
       ctx.strokeStyle = '#868e96';
@@ -545,24 +688,34 @@ class LabelSpace {
   }
 }
 
-/** The message or event under a point: the nearest within 6 pixels. */
+/**
+ * The message or event under a point: the nearest within 6 pixels. Marks were kept as drawn; the
+ * messages' lines are worked out again from those last in view (so drawing keeps no hit areas).
+ */
 function hitTest(view, px, py) {
   let best;
   let bestD = 6;
-  for (const h of view.hits) {
-    let d;
-    if (h.event !== undefined) d = Math.hypot(px - h.x, py - h.y) - 2;
-    else {
-      const dx = h.x2 - h.x1;
-      const dy = h.y2 - h.y1;
-      const len2 = dx * dx + dy * dy || 1;
-      const k = Math.max(0, Math.min(1, ((px - h.x1) * dx + (py - h.y1) * dy) / len2));
-      d = Math.hypot(px - (h.x1 + k * dx), py - (h.y1 + k * dy));
-    }
+  const consider = (d, hit) => {
     if (d < bestD) {
       bestD = d;
-      best = h;
+      best = hit;
     }
-  }
+  };
+  for (const h of view.hits) consider(Math.hypot(px - h.x, py - h.y) - 2, h);
+  for (const m of view.inView) for (const s of messageSegments(view, m, view.project.x, view.project.geo)) consider(distanceToLine(px, py, s), { message: m.index, ...s });
   return best;
+}
+
+function distanceToLine(px, py, s) {
+  const dx = s.x2 - s.x1;
+  const dy = s.y2 - s.y1;
+  const len2 = dx * dx + dy * dy || 1;
+  const k = Math.max(0, Math.min(1, ((px - s.x1) * dx + (py - s.y1) * dy) / len2));
+  return Math.hypot(px - (s.x1 + k * dx), py - (s.y1 + k * dy));
+}
+
+/** Where a message in view was last drawn: its first line's ends, in canvas coordinates. */
+function messageLine(view, index) {
+  const m = view.inView.find((x) => x.index === index);
+  return m && messageSegments(view, m, view.project.x, view.project.geo)[0];
 }

@@ -37,6 +37,8 @@ export interface Model {
   ranks: number;
   duration: number;
   events: ModelEvent[];
+  /** Each rank's events (indices into events), in order. */
+  byRank: number[][];
   messages: ModelMessage[];
   maxLevel: number;
 }
@@ -56,6 +58,15 @@ export interface Difference {
 
 export function rankCountOf(events: readonly TraceEvent[]): number;
 export function buildModel(run: RunData): Model;
+/** Cuts per rank of an event's causal past (seq <= past[rank]) and future (seq >= future[rank]). */
+export interface CausalCone {
+  past: Int32Array;
+  future: Int32Array;
+  inPast(event: number): boolean;
+  inFuture(event: number): boolean;
+}
+
+export function causalCone(model: Model, e: ModelEvent): CausalCone;
 export function happenedBefore(a: ModelEvent, b: ModelEvent): boolean;
 export function firstDifference(a: Model, b: Model): Difference | undefined;
 export function describeDifference(d: Difference | undefined): string;

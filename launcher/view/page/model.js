@@ -105,6 +105,8 @@ export function buildModel(run) {
     m.drop.level = sent ? sent.level + 0.5 : 0;
   }
   const maxLevel = events.reduce((max, e) => Math.max(max, e.level), 0);
+  const byRank = Array.from({ length: n }, () => []);
+  for (const e of events) byRank[e.rank].push(e.index);
   const names = new Map();
   for (const m of messages) names.set(m.label, (names.get(m.label) || 0) + 1);
   const time = timeAxis(events, global, Math.max(duration, 1e-3));
@@ -118,6 +120,7 @@ export function buildModel(run) {
     ranks: n,
     duration: Math.max(duration, 1e-3),
     events,
+    byRank,
     messages,
     global,
     maxLevel,
@@ -207,6 +210,36 @@ function timeToU(axis, t) {
 /** Whether event a happened before event b (or is b): a's own count is covered by b's clock. */
 export function happenedBefore(a, b) {
   return a.seq <= b.vc[a.rank];
+}
+
+/**
+ * The causal past and future of event e, as a cut per rank: an event f is in the past when
+ * f.seq <= past[f.rank] (e itself included), in the future when f.seq >= future[f.rank]. A rank's
+ * vector clocks only grow, so each is a prefix or a suffix of the rank's events: found with one
+ * binary search per rank, then asked in constant time (no pass over all events).
+ */
+export function causalCone(model, e) {
+  const past = Int32Array.from(e.vc);
+  const future = new Int32Array(model.ranks);
+  for (let r = 0; r < model.ranks; r++) {
+    const list = model.byRank[r];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (model.events[list[mid]].vc[e.rank] < e.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    future[r] = lo + 1; // seq counts a rank's events from 1
+  }
+  future[e.rank] = e.seq + 1;
+  const events = model.events;
+  return {
+    past,
+    future,
+    inPast: (i) => events[i].seq <= past[events[i].rank],
+    inFuture: (i) => events[i].seq >= future[events[i].rank],
+  };
 }
 
 /**

@@ -27,6 +27,7 @@ const views = runs.map((run) => ({
   currentMatch: -1,
   labels: [],
   hits: [],
+  inView: [],
 }));
 const canvases = views.map((_, i) => $(`canvas-${i}`));
 const camera = { scale: 1, left: 0 };
@@ -144,19 +145,6 @@ function revealEvent(view, e) {
 
 // ---- selection, causal highlight and details ----
 
-function causalOf(view, e) {
-  const events = view.model.events;
-  const past = new Uint8Array(events.length);
-  const future = new Uint8Array(events.length);
-  for (const f of events) {
-    if (happenedBefore(f, e)) past[f.index] = 1;
-    if (happenedBefore(e, f)) future[f.index] = 1;
-  }
-  past[e.index] = 1;
-  future[e.index] = 0;
-  return { past, future };
-}
-
 function select(viewIndex, what) {
   const view = views[viewIndex];
   views.forEach((v) => {
@@ -173,16 +161,12 @@ function select(viewIndex, what) {
   if (what.message !== undefined) {
     const m = model.messages[what.message];
     const anchor = m.send >= 0 ? model.events[m.send] : model.events[m.deliveries[0]];
-    view.causal = causalOf(view, anchor);
-    if (m.deliveries.length) {
-      // The message's future is its delivery's future too.
-      const after = causalOf(view, model.events[m.deliveries[0]]);
-      for (let i = 0; i < after.future.length; i++) if (after.future[i] || i === m.deliveries[0]) view.causal.future[i] = 1;
-    }
+    // Its delivery's future lies in its send's: the send's past and future are the message's.
+    view.causal = causalCone(model, anchor);
     showMessage(view, m);
   } else {
     const e = model.events[what.event];
-    view.causal = causalOf(view, e);
+    view.causal = causalCone(model, e);
     showEvent(view, e);
   }
   return render();
@@ -501,7 +485,7 @@ const api = {
   lastRenderMs: 0,
   /** Canvas coordinates of a message's arrow, for tests that click it. */
   messageAt(viewIndex, message) {
-    return views[viewIndex].hits.find((h) => h.message === message);
+    return messageLine(views[viewIndex], message);
   },
 };
 window.dsmpiView = api;
