@@ -76,7 +76,9 @@ export class PointToPoint {
     this.checkTag(tag, what, false);
     this.checkOpen(what);
     if (dest === PROC_NULL) return Promise.resolve();
-    return this.sendTo(this.peers.world[dest], tag, data, what) ?? Promise.resolve();
+    const sent = this.sendTo(this.peers.world[dest], tag, data, what);
+    if (sent === undefined) return Promise.resolve();
+    return this.held(sent, { description: heldSend(dest, tag), startedAt: this.clock.now() });
   }
 
   /** Non-blocking send: a request, complete at once unless backpressure holds the message. */
@@ -87,19 +89,20 @@ export class PointToPoint {
     if (dest === PROC_NULL) return SENT;
     const sent = this.sendTo(this.peers.world[dest], tag, data, what);
     if (sent === undefined) return SENT;
-    const request = new Request<void>(`send(dest=${dest}, tag=${tag}) held by backpressure`, this.clock.now());
-    this.engine.inflight.add(request);
-    sent.then(
-      () => {
-        this.engine.inflight.delete(request);
-        request.resolve();
-      },
-      (err) => {
-        this.engine.inflight.delete(request);
-        request.reject(err);
-      },
+    const request = new Request<void>(heldSend(dest, tag), this.clock.now());
+    this.held(sent, request).then(
+      () => request.resolve(),
+      (err) => request.reject(err),
     );
     return request;
+  }
+
+  /** A send that backpressure holds shows in --timeout reports (as `op`) until it completes. */
+  private held(sent: Promise<void>, op: PendingOperation): Promise<void> {
+    this.engine.inflight.add(op);
+    const done = (): void => void this.engine.inflight.delete(op);
+    sent.then(done, done);
+    return sent;
   }
 
   private sendTo(world: number, tag: number, data: unknown, what: Describe): void | Promise<void> {
@@ -308,6 +311,8 @@ export class PointToPoint {
     );
   }
 }
+
+const heldSend = (dest: number, tag: number): string => `send(dest=${dest}, tag=${tag}) held by backpressure`;
 
 /** What every send that went straight to the network returns: a request already complete. */
 const SENT = Request.resolved<void>('send', 0, undefined);

@@ -10,6 +10,8 @@ const GOODBYE = null;
 const STRING_FRAME_LIMIT = 16 * 1024;
 /** A frame is posted as soon as this many bytes are queued, so a long send loop streams. */
 const FRAME_TARGET = 64 * 1024;
+/** Chunk frames of one link kept for reuse once the peer hands them back. */
+const SPARE_CHUNKS = 8;
 /** Bursts end in a promise reaction: a plain microtask, without the async context queueMicrotask keeps. */
 const resolved = Promise.resolve();
 
@@ -21,6 +23,15 @@ interface PortLink {
   gone: boolean;
   /** A frame went to the peer in this burst: the rest of the burst's messages to it are gathered. */
   postedInBurst: boolean;
+  /** Chunk frames (sendParts) the peer has not handed back yet, oldest first: each resolves when it does. */
+  chunksOut: Array<{ resolve(): void; reject(err: unknown): void }>;
+  /** Chunk frames handed back, to be filled again. */
+  spare: ArrayBuffer[];
+}
+
+/** What a rank posts to hand a chunk frame's memory back to its sender. */
+interface ChunkReturn {
+  returned: ArrayBuffer;
 }
 
 /**
@@ -29,6 +40,11 @@ interface PortLink {
  * first message to a peer is posted at once and the rest to it follow as one frame when the burst
  * ends, or earlier once FRAME_TARGET bytes are queued. A port that closes without the peer's
  * goodbye means its thread ended: the peer is lost.
+ *
+ * A chunk of a large message (sendParts) is copied into memory that is handed over to the peer,
+ * which hands it back once its rank has taken the data out: the chunk's send completes then, and
+ * the memory carries a later chunk. So flow control's window bounds the memory of a large message
+ * in transit, and no chunk is left for the garbage collector.
  */
 export class PortTransport implements Transport {
   readonly maxPayload: number;
@@ -43,17 +59,21 @@ export class PortTransport implements Transport {
   /** `ports[peer]` is this rank's end of the channel to `peer` (undefined for this rank itself). */
   constructor(ports: ReadonlyArray<MessagePort | undefined>, maxPayload = 64 * 1024 * 1024) {
     this.maxPayload = maxPayload;
-    this.links = ports.map((port) => port && { port, queue: [], queuedBytes: 0, gone: false, postedInBurst: false });
+    this.links = ports.map(
+      (port) => port && { port, queue: [], queuedBytes: 0, gone: false, postedInBurst: false, chunksOut: [], spare: [] },
+    );
   }
 
   start(events: TransportEvents): void {
     this.events = events;
     this.links.forEach((link, peer) => {
       if (!link) return;
-      link.port.on('message', (data: string | ArrayBuffer | null) => {
+      link.port.on('message', (data: string | ArrayBuffer | Uint8Array | ChunkReturn | null) => {
         if (typeof data === 'string') events.onFrame(peer, Buffer.from(data, 'latin1'));
-        else if (data === GOODBYE) link.gone = true;
-        else events.onFrame(peer, Buffer.from(data));
+        else if (data === GOODBYE) this.saidGoodbye(link);
+        else if (data instanceof ArrayBuffer) events.onFrame(peer, Buffer.from(data));
+        else if (data instanceof Uint8Array) this.takeChunk(peer, link, data);
+        else this.chunkReturned(link, data.returned);
       });
       link.port.on('close', () => {
         if (!link.gone && !this.closing) this.lost(peer, 'its thread ended');
@@ -88,6 +108,33 @@ export class PortTransport implements Transport {
     resolved.then(this.endBurst);
   }
 
+  /**
+   * Posts `head` and `body` as one chunk frame in memory handed over to the peer; resolves when the
+   * peer hands the memory back, its data taken.
+   */
+  sendParts(peer: number, head: Uint8Array, body: Uint8Array): Promise<void> {
+    const link = this.links[peer];
+    if (!link || link.gone) {
+      return Promise.reject(new DsError(ErrorCode.PeerLost, `send to rank ${peer}: no thread link to it, or its thread has ended`));
+    }
+    const bytes = head.length + body.length;
+    let memory = link.spare.pop();
+    if (!memory || memory.byteLength < bytes) memory = new ArrayBuffer(bytes);
+    const frame = new Uint8Array(memory, 0, bytes);
+    frame.set(head);
+    frame.set(body, head.length);
+    // What was sent before goes first.
+    if (link.queue.length > 0) {
+      post(link.port, link.queue, link.queuedBytes);
+      link.queue = [];
+      link.queuedBytes = 0;
+    }
+    return new Promise<void>((resolve, reject) => {
+      link.chunksOut.push({ resolve, reject });
+      link.port.postMessage(frame, [memory]);
+    });
+  }
+
   /** Frames between threads come from dsmpi itself: there is no connection to drop. */
   drop(): void {}
 
@@ -103,6 +150,7 @@ export class PortTransport implements Transport {
       if (!link) continue;
       if (!link.gone) link.port.postMessage(GOODBYE);
       link.port.close();
+      failChunks(link, new DsError(ErrorCode.Closed, 'a chunk of a large message in transit: the rank closed its links'));
     }
   }
 
@@ -123,7 +171,27 @@ export class PortTransport implements Transport {
     link.gone = true;
     link.queue = [];
     link.queuedBytes = 0;
+    const lost = new DsError(ErrorCode.PeerLost, `send to rank ${peer}: ${reason}`);
+    failChunks(link, lost);
     this.events?.onPeerLost(peer, reason);
+  }
+
+  /** The peer closed its end normally: a chunk it has not handed back never will be. */
+  private saidGoodbye(link: PortLink): void {
+    link.gone = true;
+    failChunks(link, new DsError(ErrorCode.Closed, 'a chunk of a large message in transit: the receiving rank closed its links'));
+  }
+
+  /** A chunk frame from `peer`: its rank takes the data out at once (flow control copies it), then the memory goes back. */
+  private takeChunk(peer: number, link: PortLink, frame: Uint8Array): void {
+    this.events!.onFrame(peer, Buffer.from(frame.buffer, frame.byteOffset, frame.length));
+    const memory = frame.buffer as ArrayBuffer;
+    if (!link.gone && !this.closing) link.port.postMessage({ returned: memory } satisfies ChunkReturn, [memory]);
+  }
+
+  private chunkReturned(link: PortLink, memory: ArrayBuffer): void {
+    link.chunksOut.shift()?.resolve();
+    if (link.spare.length < SPARE_CHUNKS) link.spare.push(memory);
   }
 
   private flushTouched(): void {
@@ -138,6 +206,11 @@ export class PortTransport implements Transport {
     }
     this.touched.clear();
   }
+}
+
+function failChunks(link: PortLink, err: Error): void {
+  for (const chunk of link.chunksOut.splice(0)) chunk.reject(err);
+  link.spare = [];
 }
 
 /**

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { PortTransport } from '../../runtime/transport/port.ts';
-import { decodeFrame, encodeMessage } from '../../runtime/transport/codec.ts';
+import { decodeFrame, encodeChunkHead, encodeMessage } from '../../runtime/transport/codec.ts';
 import { conformance } from './conformance.ts';
 
 /** n transports joined by one MessageChannel per pair, as dsrun --threads joins its worker threads. */
@@ -15,6 +15,13 @@ function mesh(n: number): PortTransport[] {
     }
   }
   return ports.map((row) => new PortTransport(row));
+}
+
+/** `p`, or a rejection after 5 s (links are unref'd: the timer also keeps the test process alive). */
+function within<T>(p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('not settled within 5 s')), 5000)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 conformance(t, 'port', async (n) => {
@@ -69,4 +76,43 @@ t.test('port: every byte value survives a small frame (sent as a string) and a l
   t.ok(Buffer.from(got[0]).equals(Buffer.from(small)), 'the small frame');
   t.ok(Buffer.from(got[1]).equals(Buffer.from(large)), 'the large frame, after it');
   await Promise.all([a.close(), b.close()]);
+});
+
+t.test('port: a chunk (sendParts) follows what was sent before it, and its send completes when the peer hands the memory back', async (t) => {
+  const [a, b] = mesh(2);
+  const tags: number[] = [];
+  let chunkSeen = false;
+  b.start({
+    onFrame: (_from, frame) => {
+      for (const [kind, , tag, data] of decodeFrame(frame)) {
+        if (kind === 0) tags.push(tag);
+        else {
+          chunkSeen = true;
+          t.ok(Buffer.from(data as Uint8Array).equals(Buffer.alloc(300_000, 9)), 'the chunk data whole');
+        }
+      }
+    },
+    onPeerLost: () => {},
+    onError: () => {},
+  });
+  a.start({ onFrame: () => {}, onPeerLost: () => {}, onError: () => {} });
+  a.send(1, encodeMessage(0, 0, 1, 'first'));
+  a.send(1, encodeMessage(0, 0, 2, 'queued behind it'));
+  const body = Buffer.alloc(300_000, 9);
+  await within(a.sendParts(1, encodeChunkHead(5, body.length), body));
+  t.ok(chunkSeen, 'complete only once the peer took the chunk');
+  t.same(tags, [1, 2], 'the messages sent before it arrived first');
+  // The memory handed back carries the next chunk.
+  await within(a.sendParts(1, encodeChunkHead(6, body.length), body));
+  await Promise.all([a.close(), b.close()]);
+});
+
+t.test('port: a chunk not handed back fails when the peer is lost', async (t) => {
+  const [a, b] = mesh(2);
+  a.start({ onFrame: () => {}, onPeerLost: () => {}, onError: () => {} });
+  // b never starts, so it never takes the chunk; then its thread "ends".
+  const sent = a.sendParts(1, encodeChunkHead(1, 10), new Uint8Array(10));
+  b.terminate();
+  await t.rejects(within(sent), { code: 'DS_ERR_PEER_LOST' });
+  await a.close();
 });

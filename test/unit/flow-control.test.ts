@@ -177,3 +177,33 @@ t.test('under drops and duplicates: a lost message gives its credit back, a copy
   const requests = r.trace.filter((e) => e.ev === 'send' && e.kind === Kind.Rts).length;
   t.ok(requests < count / 10, `${requests} requests to send for ${count} messages`);
 });
+
+t.test('a blocking send held by flow control shows in what a rank waits on, until it completes', async (t) => {
+  // Rank 1 never receives tag 1 and waits on tag 2, which never comes: the simulator's deadlock
+  // report (what dsrun --timeout shows) names rank 0's held send.
+  const err = await simulate({ n: 2, seed: 3 }, async (c) => {
+    if (c.rank === 0) await c.send(new Uint8Array(512 * 1024), 1, 1);
+    else await c.recv(0, 2);
+  }).catch((e: unknown) => e);
+  t.match(err, { code: 'DS_ERR_DEADLOCK' });
+  const waiting = (err as { waiting: string[] }).waiting;
+  t.match(waiting[0], /rank 0: waits on send\(dest=1, tag=1\) held by backpressure/);
+
+  await runLocal(2, async (c) => {
+    if (c.rank === 0) {
+      const sent = c.send(new Uint8Array(512 * 1024), 1, 1);
+      const shown = c.engine.waiting().map((w) => w.description);
+      t.same(shown, ['send(dest=1, tag=1) held by backpressure'], 'shown while held');
+      await c.send('go', 1, 2);
+      await sent;
+      t.same(
+        c.engine.waiting().map((w) => w.description),
+        [],
+        'gone once sent',
+      );
+      return;
+    }
+    await c.recv(0, 2);
+    t.equal((await c.recv<Uint8Array>(0, 1)).data.length, 512 * 1024);
+  });
+});
