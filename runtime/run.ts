@@ -22,7 +22,7 @@ import {
   type NetworkFaults,
 } from './protocol/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
-import type { Transport } from './transport/transport.ts';
+import type { Transport } from './transport.ts';
 import { WsTransport } from './transport/ws.ts';
 import { PortTransport, type ThreadRings } from './transport/port.ts';
 import { BusyPoll } from './transport/busy-poll.ts';

@@ -15,7 +15,8 @@
  */
 import { defineTags, ANY_SOURCE, ANY_TAG, type Communicator } from 'dsmpi';
 import { Net, type SentCounts } from './common.ts';
-import type { CutEvent } from './consistent-cut.ts';
+import { InvariantError } from '../checkers/consensus-invariants.ts';
+import { checkCut, type CutEvent } from './consistent-cut.ts';
 
 export const Tag = defineTags('chandy-lamport', ['Transfer', 'Marker', 'Done']);
 
@@ -107,7 +108,11 @@ export async function chandyLamport(comm: Communicator, options: SnapshotOptions
         markersIn++;
         if (!recorded) recordState(m.source);
         else recording[m.source] = false;
-        if (markersIn === others.length) comm.note('channels recorded', channels.map((c) => c.length));
+        if (markersIn === others.length)
+          comm.note(
+            'channels recorded',
+            channels.map((c) => c.length),
+          );
       } else if (m.tag === Tag.Done) {
         done++;
       }
@@ -126,4 +131,28 @@ export function snapshotTotal(results: readonly SnapshotResult[]): number {
     for (const ch of r.channels) for (const t of ch) total += t.amount;
   }
   return total;
+}
+
+/**
+ * Checks a snapshot (course notes D1, D2): it conserves the money (`total`), its cut is consistent,
+ * and the channel states it recorded are exactly the Transfers in flight across it.
+ */
+export function checkSnapshot(results: readonly SnapshotResult[], total: number): void {
+  const shown = snapshotTotal(results);
+  if (shown !== total) throw new InvariantError('conservation', `the snapshot shows ${shown}, the total is ${total}`);
+  const final = results.reduce((s, r) => s + r.finalBalance, 0);
+  if (final !== total) throw new InvariantError('conservation', `the final balances sum to ${final}, the total is ${total}`);
+  const cut = checkCut(
+    results.map((r) => r.events),
+    results.map((r) => r.cutIndex),
+  );
+  if (!cut.consistent) throw new InvariantError('consistent cut', `received inside the cut but sent outside: ${cut.orphans.join(' ')}`);
+  const recorded = results
+    .flatMap((r) => r.channels.flatMap((ch, from) => ch.map((x) => ({ id: x.id, from, to: r.rank }))))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (JSON.stringify(recorded) !== JSON.stringify(cut.inTransit))
+    throw new InvariantError(
+      'channel states',
+      `recorded ${JSON.stringify(recorded)}, in flight across the cut ${JSON.stringify(cut.inTransit)}`,
+    );
 }

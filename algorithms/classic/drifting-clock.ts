@@ -5,6 +5,7 @@
  * time common to the processes of one machine.
  */
 import type { Communicator } from 'dsmpi';
+import { InvariantError } from '../checkers/consensus-invariants.ts';
 
 export class DriftingClock {
   /** Total correction applied so far. */
@@ -85,4 +86,29 @@ export function skewBound(reports: readonly ClockReport[], reference: ClockRepor
   const errs = reports.map((r) => r.errorBoundMs + Math.abs(r.drift - reference.drift) * Math.abs(t - r.syncedAtMs));
   errs.sort((a, b) => b - a);
   return (errs[0] ?? 0) + (errs[1] ?? 0);
+}
+
+/** Covers the simulator's 1 µs clock resolution and drift during the exchanges. */
+export const CLOCK_SLACK_MS = 0.01;
+
+/**
+ * Checks a synchronisation: each clock within its claimed error bound of the reference
+ * (`reports[0]`) at its sync, and the largest skew at the last sync within `skewBound`. With
+ * `measuredFromMs`, each clock may also have drifted from the reference since that time (when the
+ * run may pause a rank between measuring its offset and applying it: the bound holds at the
+ * measurement).
+ */
+export function checkClockSync(reports: readonly ClockReport[], options: { measuredFromMs?: (r: ClockReport) => number } = {}): void {
+  const ref = reports[0];
+  const drifted = (r: ClockReport): number =>
+    Math.abs(r.drift - ref.drift) * (r.syncedAtMs - (options.measuredFromMs?.(r) ?? r.syncedAtMs));
+  for (const r of reports) {
+    const err = Math.abs(readAt(r, r.syncedAtMs) - readAt(ref, r.syncedAtMs));
+    if (!(err <= r.errorBoundMs + drifted(r) + CLOCK_SLACK_MS))
+      throw new InvariantError('clock bound', `rank ${r.rank}: off by ${err} ms at its sync, bound ${r.errorBoundMs} ms`);
+  }
+  const end = Math.max(...reports.map((r) => r.syncedAtMs));
+  const { afterMs } = maxSkew(reports, end);
+  const bound = skewBound(reports, ref, end) + 2 * Math.max(...reports.map(drifted));
+  if (!(afterMs <= bound + CLOCK_SLACK_MS)) throw new InvariantError('clock bound', `skew ${afterMs} ms > bound ${bound} ms`);
 }

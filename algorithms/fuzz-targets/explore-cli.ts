@@ -10,7 +10,9 @@ import { integer } from './cli-options.ts';
 import { targetNamed, targets } from './index.ts';
 import { loadMutant, mutants, type Mutant } from './mutants.ts';
 
-const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding'];
+const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding', 'dfs'];
+/** What the bench compares: dfs without a delay bound would not end on these programs. */
+const BENCH_STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding'];
 
 interface Flags {
   n?: number;
@@ -18,9 +20,11 @@ interface Flags {
   seed: number;
   executions?: number;
   depth: number;
-  delays: number;
+  delays?: number;
   drops: number;
   timing: 'bounded' | 'async';
+  timerSlack: number;
+  sleepSets: boolean;
   schedule?: string;
   trace?: string;
   searches: number;
@@ -35,13 +39,15 @@ const program = new Command('explore')
   .option('--seed <S>', "the simulator's seed: latencies, comm.random()", integer('--seed', 0), 1)
   .option('--executions <E>', 'at most this many executions (default 1000; delay bounding: until exhausted)', integer('--executions', 1))
   .option('--depth <d>', "PCT's depth", integer('--depth', 1), 3)
-  .option('--delays <k>', 'delay bounding: at most k delays', integer('--delays', 0), 2)
+  .option('--delays <k>', 'delay bounding: at most k delays (default 2); dfs: unbounded unless given', integer('--delays', 0))
+  .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)
   .option('--drops <k>', 'at most k messages lost by the explorer per execution', integer('--drops', 0), 0)
   .addOption(
     new Option('--timing <model>', 'bounded: timeouts keep their meaning; async: any pending event may go next')
       .choices(['bounded', 'async'])
       .default('bounded'),
   )
+  .option('--timer-slack <ms>', 'bounded timing: a timer may fire up to this many ms late, so timer races are searched', slackMs, 0)
   .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened', schedule)
   .option('--trace <file>', "write the counterexample's trace (JSONL) for dsrun view")
   .option('--searches <K>', 'bench: searches per mutant and strategy (each with its own seed)', integer('--searches', 1), 30)
@@ -62,7 +68,9 @@ async function main(name: string, flags: Flags): Promise<void> {
     depth: flags.depth,
     delays: flags.delays,
     drops: flags.drops,
+    sleepSets: flags.sleepSets,
     timing: flags.timing,
+    timerSlackMs: flags.timerSlack,
     schedule: flags.schedule,
     trace: flags.trace,
   };
@@ -78,6 +86,14 @@ async function main(name: string, flags: Flags): Promise<void> {
   if (report.failure) process.exitCode = 1;
 }
 
+/** A --timer-slack value: milliseconds >= 0. */
+function slackMs(raw: string): number {
+  const ms = Number(raw);
+  if (raw.trim() === '' || !(ms >= 0) || !Number.isFinite(ms))
+    throw new InvalidArgumentError(`--timer-slack takes milliseconds >= 0, got '${raw}'`);
+  return ms;
+}
+
 /** A --schedule value, refused with the reason when malformed. */
 function schedule(raw: string): string {
   try {
@@ -91,6 +107,8 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
   const lines = [
     `${name} at n = ${n}, ${r.strategy}, ${flags.timing} timing: ${r.executions} executions` +
       (r.revisits ? ` (${r.revisits} repeating an earlier round)` : '') +
+      (r.pruned ? ` (${r.pruned} cut short by sleep sets)` : '') +
+      (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
       ` in ${r.seconds.toFixed(1)} s; ${r.failure ? 'FAILED' : r.exhausted ? 'no failure: the bounded space is exhausted' : 'no failure within the budget'}`,
   ];
   for (const [property, hits] of Object.entries(r.sometimes)) lines.push(`  sometimes ${property}: ${hits} executions`);
@@ -99,7 +117,8 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
     lines.push(`  ${f.code} after ${f.foundAfter} executions, ${f.steps} events: ${f.message.split('\n')[0]}`);
     if (f.nondeterministic)
       lines.push('  warning: replaying it twice offered different events: nondeterminism the simulator does not control');
-    const timing = flags.timing === 'bounded' ? '' : ` --timing ${flags.timing}`;
+    const timing =
+      (flags.timing === 'bounded' ? '' : ` --timing ${flags.timing}`) + (flags.timerSlack ? ` --timer-slack ${flags.timerSlack}` : '');
     lines.push(
       `  replay: npm run explore -- ${name} --n ${n} --seed ${f.seed}${timing} --schedule '${f.schedule}' --trace cex.jsonl && npx dsrun view cex.jsonl`,
     );
@@ -113,7 +132,8 @@ async function bench(flags: Flags): Promise<void> {
   if (chosen.length === 0) program.error(`error: no mutant '${flags.mutant}'; one of: ${mutants.map((m) => m.name).join(', ')}`);
   const executions = flags.executions ?? 1000;
   console.log(
-    `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions, ${flags.timing} timing`,
+    `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions, ${flags.timing} timing` +
+      (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : ''),
   );
   console.log(
     '| mutant | strategy | found | executions to the first failure (median) | seconds to the first failure (median) | deviations in the counterexample (median) |',
@@ -121,7 +141,9 @@ async function bench(flags: Flags): Promise<void> {
   console.log('|---|---|---|---|---|---|');
   for (const m of chosen) {
     const target = await loadMutant(m);
-    for (const strategy of STRATEGIES) {
+    // --strategy given: only that one.
+    const strategies = program.getOptionValueSource('strategy') === 'cli' ? [flags.strategy] : BENCH_STRATEGIES;
+    for (const strategy of strategies) {
       const found: Array<{ executions: number; seconds: number; length: number }> = [];
       for (let search = 1; search <= flags.searches; search++) {
         const r = await explore(benchOptions(m, strategy, search, executions, flags), () => target.setup(m.n));
@@ -150,9 +172,11 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     executions,
     depth: flags.depth,
     delays: flags.delays,
+    sleepSets: flags.sleepSets,
     drops: seeds ? 0 : m.drops,
     faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,
     timing: flags.timing,
+    timerSlackMs: flags.timerSlack,
     minimize: true,
   };
 }

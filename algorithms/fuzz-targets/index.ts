@@ -1,9 +1,14 @@
 /** Every fuzz target, in the order the fuzzer's table lists them. */
 import type { FuzzTarget } from 'dsmpi/fuzz';
+import { causalBroadcastTarget, chandyLamportTarget, gossipTarget, totalOrderTarget } from './broadcast.ts';
+import { berkeleyTarget, cristianTarget, lamportClock, vectorClock } from './clocks.ts';
 import { threePhase, twoPhase } from './commit.ts';
+import { federatedSgd, mapreduce, stabilization } from './compute.ts';
 import { leaderElection, raft, sequencePaxos, singlePaxos } from './consensus.ts';
 import { gcounter, lwwMap } from './crdt.ts';
+import { bullyTarget, ringElectionTarget } from './election.ts';
 import { central, maekawaTarget, ricart, ring } from './mutex.ts';
+import { failureDetector, primaryBackup, telemetry } from './services.ts';
 
 export const targets: ReadonlyArray<FuzzTarget<unknown>> = [
   singlePaxos,
@@ -18,6 +23,22 @@ export const targets: ReadonlyArray<FuzzTarget<unknown>> = [
   ring,
   ricart,
   maekawaTarget,
+  bullyTarget,
+  ringElectionTarget,
+  causalBroadcastTarget,
+  totalOrderTarget,
+  gossipTarget,
+  chandyLamportTarget,
+  lamportClock,
+  vectorClock,
+  cristianTarget,
+  berkeleyTarget,
+  failureDetector,
+  primaryBackup,
+  telemetry,
+  mapreduce,
+  stabilization,
+  federatedSgd,
 ];
 
 export function targetNamed(name: string): FuzzTarget<unknown> | undefined {

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { MessagePort } from 'node:worker_threads';
 import { DsError, ErrorCode } from '../errors.ts';
 import { isOwnedMessage, joinFrame } from './codec.ts';
-import type { Transport, TransportEvents } from './transport.ts';
+import type { Transport, TransportEvents } from '../transport.ts';
 import { Doorbells, RING_MAX_FRAME, ringAt, SharedRing } from './shared-ring.ts';
 import { RingPoller } from './ring-poller.ts';
 

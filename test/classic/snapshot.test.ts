@@ -1,12 +1,11 @@
 // Chandy-Lamport (course notes D1, D2): under delays and reordering every snapshot conserves the
 // money (5 ranks × 100 = 500, vector V10), its cut is consistent, and the channel states it recorded
 // are exactly the Transfers in flight across that cut. Without FIFO channels it can go wrong.
-import assert from 'node:assert/strict';
 import t from 'tap';
 import { simulate } from 'dsmpi';
 import { forEachSeed } from '../helpers/run-ranks.ts';
 import { checkCut } from '../../algorithms/classic/consistent-cut.ts';
-import { chandyLamport, snapshotTotal, type SnapshotResult } from '../../algorithms/classic/chandy-lamport.ts';
+import { chandyLamport, checkSnapshot, snapshotTotal } from '../../algorithms/classic/chandy-lamport.ts';
 
 t.test("checkCut: the notes' rule — a receive inside the cut needs its send inside", async (t) => {
   // p0: a (send m1 to 1); p1: b (recv m1), c (send m2 to 0); p0: d (recv m2).
@@ -27,24 +26,6 @@ t.test("checkCut: the notes' rule — a receive inside the cut needs its send in
   t.throws(() => checkCut(events, [3, 0]));
 });
 
-function check(results: SnapshotResult[], total: number): void {
-  assert.equal(snapshotTotal(results), total, 'conservation: the snapshot shows all the money');
-  assert.equal(
-    results.reduce((s, r) => s + r.finalBalance, 0),
-    total,
-    'the final balances too',
-  );
-  const cut = checkCut(
-    results.map((r) => r.events),
-    results.map((r) => r.cutIndex),
-  );
-  assert.ok(cut.consistent, `consistent cut; orphans ${cut.orphans.join(' ')}`);
-  const recorded = results
-    .flatMap((r) => r.channels.flatMap((ch, from) => ch.map((x) => ({ id: x.id, from, to: r.rank }))))
-    .sort((a, b) => (a.id < b.id ? -1 : 1));
-  assert.deepEqual(recorded, cut.inTransit, 'recorded channel states = messages in flight across the cut');
-}
-
 t.test('snapshot under delays and reordering: conserved, consistent, channel states exact', async (t) => {
   let inFlightSeen = 0;
   await forEachSeed(20, {}, async (seed) => {
@@ -52,7 +33,7 @@ t.test('snapshot under delays and reordering: conserved, consistent, channel sta
       chandyLamport(c, { initiator: seed % 5 }),
     );
     const res = r.results.map((x) => x!);
-    check(res, 500);
+    checkSnapshot(res, 500);
     inFlightSeen += res.reduce((s, x) => s + x.channels.flat().length, 0);
   });
   t.ok(inFlightSeen > 0, `the snapshots caught ${inFlightSeen} Transfers in flight`);
@@ -61,7 +42,7 @@ t.test('snapshot under delays and reordering: conserved, consistent, channel sta
 t.test('snapshot with 1 and 2 ranks', async () => {
   for (const n of [1, 2]) {
     const r = await simulate({ n, seed: 3 }, (c) => chandyLamport(c));
-    check(
+    checkSnapshot(
       r.results.map((x) => x!),
       100 * n,
     );

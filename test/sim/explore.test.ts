@@ -133,5 +133,88 @@ t.test('sometimes properties are counted per execution', async (t) => {
 t.test('a malformed schedule and an unknown strategy are refused with a clear error', async (t) => {
   t.throws(() => parseSchedule('3:1,x'), /"x" is not step:index/);
   t.equal(formatSchedule(parseSchedule('40:0x, 17:1')), '17:1,40:0x');
-  await t.rejects(explore({ n: 3, strategy: 'bfs' as never }, noRace), /strategy must be seeds, random, pct or delay-bounding/);
+  await t.rejects(explore({ n: 3, strategy: 'bfs' as never }, noRace), /strategy must be seeds, random, pct, delay-bounding or dfs/);
+});
+
+/** Ranks 1 and 2 each report to rank 0 when a timer fires (rank 1's 2 ms sooner); rank 0 assumes rank 1's report comes first. */
+function timerRace(): ExploreRun<void> {
+  const firsts: number[] = [];
+  return {
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        firsts.push((await comm.recv()).source);
+        await comm.recv();
+      } else {
+        await comm.clock.sleep(comm.rank === 1 ? 10 : 12);
+        await comm.send(comm.rank, 0);
+      }
+    },
+    always: () => {
+      if (firsts.length > 0 && firsts[0] !== 1) throw new Error(`rank 0 heard rank ${firsts[0]} first`);
+    },
+  };
+}
+
+t.test('timer slack: a race between two timers is searched, not left to the seed', async (t) => {
+  // On time, the timers are 2 ms apart and a message takes at most 1 ms: no order of events breaks it.
+  const onTime = await explore({ n: 3, strategy: 'delay-bounding', delays: 2 }, timerRace);
+  t.equal(onTime.failure, undefined);
+  t.equal(onTime.exhausted, true, 'exhausted with timers on time');
+  // A timer may be 5 ms late: rank 2's may fire first, and its report arrive first.
+  const late = await explore({ n: 3, strategy: 'delay-bounding', delays: 2, timerSlackMs: 5 }, timerRace);
+  t.match(late.failure?.message, /rank 0 heard rank 2 first/);
+  t.equal(late.failure!.schedule.split(',').length, 1, `one deviation: ${late.failure!.schedule}`);
+  const replay = await explore({ n: 3, strategy: 'delay-bounding', timerSlackMs: 5, schedule: late.failure!.schedule }, timerRace);
+  t.match(replay.failure?.message, /rank 0 heard rank 2 first/, 'and its line replays it');
+  await t.rejects(explore({ n: 3, strategy: 'random', timerSlackMs: -1 }, timerRace), /timerSlackMs must be a finite number >= 0/);
+});
+
+t.test('sleep sets: one execution per order of each rank’s own events, the same outcomes as every interleaving', async (t) => {
+  // Ranks 2 and 3 each send ranks 0 and 1 one message; 0 and 1 each record the order they heard them in.
+  // Four deliveries on four links: 4! = 24 interleavings, but only 2 × 2 = 4 distinct outcomes
+  // (rank 0's order times rank 1's), since deliveries to different ranks commute.
+  const outcomes = () => {
+    const seen = new Set<string>();
+    const run = (): ExploreRun<number[]> => ({
+      main: async (comm: Communicator) => {
+        if (comm.rank >= 2) {
+          await comm.send(comm.rank, 0);
+          await comm.send(comm.rank, 1);
+          return [];
+        }
+        return [(await comm.recv()).source, (await comm.recv()).source];
+      },
+      check: (result) => {
+        seen.add(JSON.stringify(result!.results));
+      },
+    });
+    return { seen, run };
+  };
+  for (const timing of ['async', 'bounded'] as const) {
+    const full = outcomes();
+    const every = await explore({ n: 4, strategy: 'dfs', timing }, full.run);
+    const reduced = outcomes();
+    const por = await explore({ n: 4, strategy: 'dfs', timing, sleepSets: true }, reduced.run);
+    t.equal(every.exhausted && por.exhausted, true, `${timing}: both exhausted`);
+    t.equal(full.seen.size, 4, `${timing}: every interleaving reaches the 4 outcomes`);
+    t.same([...reduced.seen].sort(), [...full.seen].sort(), `${timing}: sleep sets reach the same outcomes`);
+    t.equal(
+      por.executions - por.pruned,
+      4,
+      `${timing}: one complete execution per outcome (${por.executions} executions, ${por.pruned} cut short)`,
+    );
+    t.ok(por.executions < every.executions, `${timing}: ${por.executions} executions instead of ${every.executions}`);
+    if (timing === 'async') t.equal(every.executions, 24, 'async: every one of the 24 interleavings');
+    t.equal(every.revisits + por.revisits, 0, `${timing}: one depth-first search, no rounds to repeat`);
+  }
+  // The reduction keeps the races: both are still found, with one deviation.
+  const [seed] = await seedsHidingTheRace();
+  for (const [name, run, slack] of [
+    ['race', race, 0],
+    ['timer race', timerRace, 5],
+  ] as const) {
+    const r = await explore({ n: 3, strategy: 'delay-bounding', delays: 2, seed, sleepSets: true, timerSlackMs: slack }, run);
+    t.match(r.failure?.message, /rank 0 heard rank 2 first/, `${name}: found with sleep sets`);
+    t.equal(r.failure?.schedule.split(',').length, 1, `${name}: ${r.failure?.schedule}`);
+  }
 });

@@ -4,18 +4,30 @@ import type { Scheduler } from '../scheduler.ts';
 /**
  * Which pending events may go next:
  * - `bounded`: an event whose earliest time is not after the latest time of every pending event (a
- *   message's window is every latency the network could draw; a timer's is its time): messages may
+ *   message's window is every latency the network could draw; a timer's is its due time, plus the
+ *   explorer's timer slack if any): messages may
  *   overtake each other, or a timer that fires within their window, and timeouts keep their meaning;
  * - `async`: any pending event, keeping each rank's timers in their order and the faults in theirs.
  */
 export type TimingModel = 'bounded' | 'async';
 
 /**
+ * The latest time an event may happen: a delivery's greatest latency; a timer's due time plus
+ * `timerSlackUs`, since a timer is never early but may be late (a loaded machine, a pause of the
+ * process): timers of different ranks due within the slack of each other may fire in either order,
+ * and a message may still arrive after a timeout that it would have beaten.
+ */
+export function latestUs(e: SimEvent, timerSlackUs: number): number {
+  if (e.id?.kind === 'timer') return e.timeUs + timerSlackUs;
+  return Math.max(e.timeUs, e.id?.latestUs ?? e.timeUs);
+}
+
+/**
  * The enabled set at this step, in the simulator's own order (by due time, then scheduling order),
  * so index 0 is the event a seeded run would take. With FIFO links, every delivery event of a link
  * hands over the link's oldest message, so only the first of them is offered.
  */
-export function enabledEvents(queue: EventQueue, scheduler: Scheduler, timing: TimingModel, fifo: boolean): SimEvent[] {
+export function enabledEvents(queue: EventQueue, scheduler: Scheduler, timing: TimingModel, fifo: boolean, timerSlackUs = 0): SimEvent[] {
   for (const e of queue.values().filter((x) => x.cancelled)) queue.remove(e);
   const pending = [...queue.values()].sort(byTimeThenSeq);
   if (pending.length === 0) return [];
@@ -24,7 +36,7 @@ export function enabledEvents(queue: EventQueue, scheduler: Scheduler, timing: T
   if (active.length === 0) return [pending[0]];
   // The time by which some pending event must have happened: nothing due later may go first.
   let dueUs = Infinity;
-  for (const e of active) dueUs = Math.min(dueUs, Math.max(e.timeUs, e.id?.latestUs ?? e.timeUs));
+  for (const e of active) dueUs = Math.min(dueUs, latestUs(e, timerSlackUs));
   const seen = new Set<string>();
   let faultSeen = false;
   const enabled: SimEvent[] = [];

@@ -37,7 +37,7 @@ export interface ExploreRun<T> {
   sometimes?: Record<string, () => boolean>;
 }
 
-export type StrategyName = 'seeds' | 'random' | 'pct' | 'delay-bounding';
+export type StrategyName = 'seeds' | 'random' | 'pct' | 'delay-bounding' | 'dfs';
 
 export interface ExploreOptions {
   n: number;
@@ -45,10 +45,21 @@ export interface ExploreOptions {
   /** The simulator's seed: latencies and every rank's comm.random() (default 1). */
   seed?: number;
   timing?: TimingModel;
+  /**
+   * Bounded timing: a timer may fire up to this many milliseconds late (default 0: on time), so
+   * the search orders timers of different ranks due within it of each other, and timeouts against
+   * messages they would have beaten; races that otherwise only the seed's draws decide.
+   */
+  timerSlackMs?: number;
   /** PCT's depth d (default 3). */
   depth?: number;
-  /** Delay bounding: at most this many delays (default 2). */
+  /** Delay bounding: at most this many delays (default 2); depth-first search: default unbounded. */
   delays?: number;
+  /**
+   * Delay bounding and depth-first search: partial-order reduction by sleep sets (default false),
+   * skipping schedules that only reorder events of different ranks relative to one already run.
+   */
+  sleepSets?: boolean;
   /** At most this many messages the explorer chooses to lose per execution (default 0; not with seeds). */
   drops?: number;
   /** At most this many executions (default 1000; unbounded for delay bounding). */
@@ -88,6 +99,8 @@ export interface ExploreReport {
   executions: number;
   /** Executions that only repeated an earlier round's schedule (delay bounding). */
   revisits: number;
+  /** Executions cut short by sleep sets: every schedule on from where they stopped was equivalent to one already run. */
+  pruned: number;
   /** The strategy covered its whole bounded space without a failure: a bounded proof. */
   exhausted: boolean;
   failure?: Counterexample;
@@ -105,15 +118,24 @@ interface Outcome {
   failure?: { code: string; message: string };
   reached: Set<string>;
   trace: string;
+  /** Cut short by the strategy: every schedule on from here is covered by an equivalent one. */
+  pruned?: boolean;
 }
+
+/** Thrown out of the simulation to cut an execution short. */
+class Pruned extends Error {}
 
 export async function explore<T>(options: ExploreOptions, setup: () => ExploreRun<T>): Promise<ExploreReport> {
   const started = performance.now();
+  const slack = options.timerSlackMs ?? 0;
+  if (!(slack >= 0 && Number.isFinite(slack)))
+    throw new DsError(ErrorCode.InvalidArgument, `explore: timerSlackMs must be a finite number >= 0, got ${String(slack)}`);
   const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
   const strategy = fixed === undefined ? strategyFor(options) : undefined;
-  const budget = options.executions ?? (options.strategy === 'delay-bounding' ? Infinity : 1000);
+  const budget = options.executions ?? (options.strategy === 'delay-bounding' || options.strategy === 'dfs' ? Infinity : 1000);
   const sometimes: Record<string, number> = Object.fromEntries(Object.keys(setup().sometimes ?? {}).map((k) => [k, 0]));
   let executions = 0;
+  let pruned = 0;
   let failing: Outcome | undefined;
   for (;;) {
     if (fixed === undefined && executions >= budget) break;
@@ -121,6 +143,7 @@ export async function explore<T>(options: ExploreOptions, setup: () => ExploreRu
     if (!plan) break;
     const outcome = await execute(options, setup, plan);
     executions++;
+    if (outcome.pruned) pruned++;
     for (const k of outcome.reached) sometimes[k]++;
     strategy?.done(outcome.steps);
     if (outcome.failure) {
@@ -155,6 +178,7 @@ export async function explore<T>(options: ExploreOptions, setup: () => ExploreRu
     strategy: fixed !== undefined ? `schedule ${fixed}` : strategy!.name,
     executions,
     revisits: strategy instanceof DelayBounding ? strategy.revisits : 0,
+    pruned,
     exhausted: !failure && (strategy?.exhausted ?? false),
     failure,
     sometimes,
@@ -172,11 +196,13 @@ function strategyFor(options: ExploreOptions): Strategy {
     case 'pct':
       return new Pct(seed, options.depth ?? 3, options.drops ?? 0);
     case 'delay-bounding':
-      return new DelayBounding(options.delays ?? 2, options.drops ?? 0);
+      return new DelayBounding(options.delays ?? 2, options.drops ?? 0, options.sleepSets);
+    case 'dfs':
+      return new DelayBounding(options.delays ?? Infinity, options.drops ?? 0, options.sleepSets, false);
     default:
       throw new DsError(
         ErrorCode.InvalidArgument,
-        `explore: strategy must be seeds, random, pct or delay-bounding, got ${String(options.strategy as unknown)}`,
+        `explore: strategy must be seeds, random, pct, delay-bounding or dfs, got ${String(options.strategy as unknown)}`,
       );
   }
 }
@@ -185,21 +211,23 @@ function strategyFor(options: ExploreOptions): Strategy {
 async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, plan: ExecutionPlan): Promise<Outcome> {
   const run = setup();
   const timing = options.timing ?? 'bounded';
+  const slackUs = Math.round((options.timerSlackMs ?? 0) * 1000);
   const steps: StepRecord[] = [];
   const offered: string[] = [];
   const reached = new Set<string>();
   const seed = plan.seed ?? options.seed ?? 1;
   const chooser: EventChooser = (queue, scheduler) => {
-    const enabled = enabledEvents(queue, scheduler, timing, !options.faults?.breakFifo);
+    const enabled = enabledEvents(queue, scheduler, timing, !options.faults?.breakFifo, slackUs);
     if (enabled.length === 0) return undefined;
     const step = steps.length;
     const choice = plan.choose(step, enabled);
-    steps.push({ choice, losable: enabled.map((e) => e.lose !== undefined) });
+    if (!choice) throw new Pruned();
+    steps.push({ choice, events: enabled, losable: enabled.map((e) => e.lose !== undefined) });
     offered.push(enabled.map(eventLabel).join(', '));
     const e = enabled[choice.index];
     queue.remove(e);
     // Taken ahead of its drawn time, a message arrives when the first enabled event was due (or its earliest).
-    // (A timer keeps its own time: fired early, a deadline loop would only set it again.)
+    // (A timer keeps its own time, late if others went first: fired early, a deadline loop would only set it again.)
     if (e.id?.kind !== 'timer') e.timeUs = Math.max(e.id?.earliestUs ?? 0, Math.min(e.timeUs, enabled[0].timeUs));
     return choice.lose && e.lose ? { timeUs: e.timeUs, seq: e.seq, run: e.lose } : e;
   };
@@ -225,6 +253,7 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
     );
     trace = result.jsonl();
   } catch (err) {
+    if (err instanceof Pruned) return { seed, steps, offered, reached, trace, pruned: true };
     const code = err instanceof DsError ? err.code : 'ERROR';
     if (err instanceof DsError && 'trace' in err)
       trace = formatTrace((err as DsError & { trace: Parameters<typeof formatTrace>[0] }).trace);

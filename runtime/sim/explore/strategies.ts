@@ -1,17 +1,20 @@
 import { seededRandom } from '../../random.ts';
-import type { SimEvent } from '../event-queue.ts';
+import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { DEFAULT_CHOICE, type Choice, type Schedule } from './schedule.ts';
 
 /** What one step of an execution offered and what was taken. */
 export interface StepRecord {
   choice: Choice;
+  /** The enabled events it chose from, in the simulator's order. */
+  events: readonly SimEvent[];
   /** Per enabled event: whether the network could lose it instead (a delivery). */
   losable: boolean[];
 }
 
 /** The choices of one execution. */
 export interface ExecutionPlan {
-  choose(step: number, enabled: readonly SimEvent[]): Choice;
+  /** The choice at this step; undefined cuts the execution short (everything left is covered elsewhere). */
+  choose(step: number, enabled: readonly SimEvent[]): Choice | undefined;
   /** The simulator's seed for this execution, if the strategy draws it (else the explorer's). */
   seed?: number;
 }
@@ -167,28 +170,56 @@ function ownerOf(e: SimEvent): number {
  * Delay bounding (Emmi, Qadeer and Rakamarić): every schedule that departs from the simulator's own
  * order by at most `delays` (taking the i-th enabled event costs i), and loses at most `drops`
  * messages, by stateless depth-first search with re-execution. Runs with 0 delays first, then 1, …,
- * so the first counterexample found is one of the fewest delays.
+ * so the first counterexample found is one of the fewest delays. With `rounds: false` it is one
+ * plain depth-first search of every schedule within the bounds (`delays: Infinity`: every schedule).
+ *
+ * With `sleepSets`, partial-order reduction (Godefroid's sleep sets): events of different ranks
+ * commute (one rank's event changes only that rank and what it sends), so once a choice has been
+ * explored at a step, the schedules that take it later, after events of other ranks only, are
+ * equivalent and skipped; an execution in which every choice left is asleep is cut short (pruned).
  */
 export class DelayBounding implements Strategy {
   readonly name: string;
   exhausted = false;
   /** Executions that repeated a schedule of an earlier round to reach the ones beyond it. */
   revisits = 0;
-  private round = 0;
+  private round: number;
   private prefix: Choice[] = [];
+  /** The sleep set at each step of the last execution. */
+  private sleeps: Array<Map<string, number>> = [];
 
   constructor(
     private readonly delays: number,
     private readonly drops: number,
+    private readonly sleepSets = false,
+    private readonly rounds = true,
   ) {
-    this.name = `delay bounding ≤${delays} delays, ≤${drops} drops`;
+    this.round = rounds ? 0 : delays;
+    const bound = delays === Infinity ? 'every schedule' : `≤${delays} delays`;
+    this.name = `${rounds ? 'delay bounding' : 'depth-first'} ${bound}, ≤${drops} drops${sleepSets ? ', sleep sets' : ''}`;
   }
 
   next(): ExecutionPlan | undefined {
     if (this.exhausted) return undefined;
     const prefix = this.prefix;
-    if (cost(prefix).delays < this.round) this.revisits++;
-    return { choose: (step) => prefix[step] ?? DEFAULT_CHOICE };
+    if (this.rounds && cost(prefix).delays < this.round) this.revisits++;
+    const sleeps: Array<Map<string, number>> = (this.sleeps = []);
+    let sleep = new Map<string, number>();
+    let delays = 0;
+    let drops = 0;
+    return {
+      choose: (step, enabled) => {
+        sleeps.push(sleep);
+        const choice =
+          prefix[step] ?? this.options(enabled.length, (i) => enabled[i].lose !== undefined, delays, drops, sleep, enabled).next().value;
+        if (!choice) return undefined;
+        delays += choice.index;
+        if (choice.lose) drops++;
+        if (this.sleepSets)
+          sleep = sleepAfter(sleep, enabled, choice, (c) => this.affordable(c, delays - choice.index, drops - Number(choice.lose)));
+        return choice;
+      },
+    };
   }
 
   done(steps: readonly StepRecord[]): void {
@@ -201,8 +232,8 @@ export class DelayBounding implements Strategy {
       return before;
     });
     for (let s = steps.length - 1; s >= 0; s--) {
-      const alt = this.alternativeAfter(steps[s], spent[s].delays, spent[s].drops);
-      if (alt) {
+      const { choice, losable, events } = steps[s];
+      for (const alt of this.options(losable.length, (i) => losable[i], spent[s].delays, spent[s].drops, this.sleeps[s], events, choice)) {
         this.prefix = [...steps.slice(0, s).map((r) => r.choice), alt];
         return;
       }
@@ -215,14 +246,69 @@ export class DelayBounding implements Strategy {
     }
   }
 
-  /** The next choice at a step after the one taken (index, then lost), within the round's delays and the drops. */
-  private alternativeAfter(record: StepRecord, delays: number, drops: number): Choice | undefined {
-    const { index, lose } = record.choice;
-    if (!lose && record.losable[index] && drops < this.drops) return { index, lose: true };
-    const next = index + 1;
-    if (next < record.losable.length && delays + next <= this.round) return { index: next, lose: false };
-    return undefined;
+  /** The choices at a step in the search's order (each index delivered, then lost), after `from`, within the bounds and awake. */
+  private *options(
+    count: number,
+    losable: (i: number) => boolean,
+    delays: number,
+    drops: number,
+    sleep: ReadonlyMap<string, number> | undefined,
+    events: readonly SimEvent[],
+    from?: Choice,
+  ): Generator<Choice> {
+    for (let index = from?.index ?? 0; index < count && delays + index <= this.round; index++) {
+      for (const lose of losable(index) && drops < this.drops ? [false, true] : [false]) {
+        if (from && index === from.index && (lose === from.lose || !lose)) continue;
+        if (sleep?.has(choiceKey(events[index], lose))) continue;
+        yield { index, lose };
+      }
+    }
   }
+
+  private affordable(c: Choice, delays: number, drops: number): boolean {
+    return delays + c.index <= this.round && (!c.lose || drops < this.drops);
+  }
+}
+
+/** A choice's name across executions: the event's identity, and whether it is lost. */
+function choiceKey(e: SimEvent, lose: boolean): string {
+  return `${eventLabel(e)}${lose ? ' lost' : ''}`;
+}
+
+/** The rank whose state an event touches; -1 (a fault, a partition) for every rank. */
+function touched(e: SimEvent): number {
+  return e.id && e.id.kind !== 'fault' ? e.id.rank : -1;
+}
+
+/**
+ * The sleep set after taking `taken` at a step: what slept there, and the choices explored there
+ * before it (those ahead of it in the search's order, if they were within the bounds), less what
+ * does not commute with it (an event of the same rank, or a fault).
+ */
+function sleepAfter(
+  sleep: ReadonlyMap<string, number>,
+  enabled: readonly SimEvent[],
+  taken: Choice,
+  affordable: (c: Choice) => boolean,
+): Map<string, number> {
+  const rank = touched(enabled[taken.index]);
+  const commutes = (r: number): boolean => rank >= 0 && r >= 0 && r !== rank;
+  const next = new Map<string, number>();
+  for (const [key, r] of sleep) if (commutes(r)) next.set(key, r);
+  for (let index = 0; index <= taken.index; index++) {
+    const r = touched(enabled[index]);
+    if (!commutes(r)) continue;
+    const before: Choice[] = [
+      { index, lose: false },
+      { index, lose: true },
+    ];
+    for (const c of before) {
+      if (c.lose && enabled[index].lose === undefined) continue;
+      if (index === taken.index) continue;
+      if (affordable(c)) next.set(choiceKey(enabled[index], c.lose), r);
+    }
+  }
+  return next;
 }
 
 function cost(choices: readonly Choice[]): { delays: number; drops: number } {
