@@ -145,8 +145,7 @@ for (const row of rows) {
   const ratios = row.dsmpi.map((x, i) => x / row.baseline[i]).filter(Number.isFinite);
   const ratio = ratios.length ? median(ratios) : NaN;
   const target = row.target;
-  const met =
-    Number.isNaN(ratio) || !target ? 'n/a' : (target.cmp === '<=' ? ratio <= target.value : ratio >= target.value) ? 'yes' : 'NO';
+  const met = Number.isNaN(ratio) || !target ? 'n/a' : (target.cmp === '<=' ? ratio <= target.value : ratio >= target.value) ? 'yes' : 'NO';
   console.log(
     `| ${row.what} (${row.unit}) | ${fmt(d)} | ${Number.isNaN(b) ? 'n/a' : fmt(b)} (${row.baselineName}) | ${Number.isNaN(ratio) ? 'n/a' : `${ratio.toFixed(2)}×`} | ${target ? `${target.cmp} ${target.value}×` : '—'} | ${met} |`,
   );

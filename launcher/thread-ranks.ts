@@ -6,7 +6,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { nanoid } from 'nanoid';
 import { randomKey } from '../runtime/protocol/keys.ts';
 import { Env, pollWanted, threadArrivalsKey, threadLinksKey, threadRingsKey } from '../runtime/protocol/rendezvous.ts';
-import { bellMemory, ringMemory } from '../runtime/transport/shared-ring.ts';
+import { bellMemory, ringMemory } from '../runtime/protocol/thread-rings.ts';
 import type { RankSpawner } from './spawner.ts';
 
 /** Thread ranks poll only up to this many: their rings take n × n × 64 KiB of shared memory. */

@@ -3,7 +3,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { DsError, ErrorCode } from '../errors.ts';
 import { isOwnedMessage, joinFrame } from './codec.ts';
 import type { Transport, TransportEvents } from '../transport.ts';
-import { Doorbells, RING_MAX_FRAME, ringAt, SharedRing } from './shared-ring.ts';
+import { Doorbells, RING_MAX_FRAME, SharedRing } from './shared-ring.ts';
+import { ringAt } from '../protocol/thread-rings.ts';
 import { RingPoller } from './ring-poller.ts';
 
 /** Posted on a link by a rank that closes normally, so its peer does not take the close for a crash. */

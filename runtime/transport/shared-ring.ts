@@ -1,19 +1,14 @@
 import { Buffer } from 'node:buffer';
+import { BELL_STRIDE, HEADER_BYTES, RING_BYTES } from '../protocol/thread-rings.ts';
 
-/** Bytes of one ring's data (a power of two). */
-export const RING_BYTES = 64 * 1024;
 /** The largest frame that travels in a ring; larger ones are posted (and handed over). */
 export const RING_MAX_FRAME = RING_BYTES / 4;
-/** The ring's header: the reader's and the writer's positions, each on a cache line of its own. */
-const HEADER_BYTES = 128;
 const HEAD = 0;
 const TAIL = 16;
 /** A record: its frame's length and sequence number (two 32-bit words), then the frame, padded to 8 bytes. */
 const RECORD_HEAD = 8;
 /** In place of a record's length: the rest of the ring up to its end is unused, the next record is at its start. */
 const WRAP = -1;
-/** Int32 slots per rank in the doorbell memory: a cache line each. */
-const BELL_STRIDE = 16;
 
 /**
  * A one-way ring of frames in shared memory between two threads: one writes, the other reads, and
@@ -74,21 +69,6 @@ export class SharedRing {
     Atomics.store(this.positions, HEAD, (head + ((RECORD_HEAD + length + 7) & ~7)) | 0);
     return frame;
   }
-}
-
-/** Memory for the n × n rings of `n` threads (the ring from a to b is ringAt(n, a, b)). */
-export function ringMemory(n: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(n * n * (HEADER_BYTES + RING_BYTES));
-}
-
-/** Offset in ringMemory(n) of the ring from rank `from` to rank `to`. */
-export function ringAt(n: number, from: number, to: number): number {
-  return (from * n + to) * (HEADER_BYTES + RING_BYTES);
-}
-
-/** Memory for the doorbells of `n` threads. */
-export function bellMemory(n: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(n * BELL_STRIDE * 4);
 }
 
 /**

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { PortTransport } from '../../runtime/transport/port.ts';
-import { bellMemory, ringMemory } from '../../runtime/transport/shared-ring.ts';
+import { bellMemory, ringMemory } from '../../runtime/protocol/thread-rings.ts';
 import { decodeFrame, encodeChunkHead, encodeMessage } from '../../runtime/transport/codec.ts';
 import { conformance } from './conformance.ts';
 
