@@ -150,17 +150,6 @@ const layerPolicies = [
   },
 ];
 
-/**
- * Imports that break a rule above and are still to be removed by the redesign in progress:
- * importer → the files it may still import. This list only shrinks, to empty;
- * test/lint/layers.test.ts fails on an entry whose import is gone, so it cannot go stale.
- */
-export const pendingLayerExceptions = {
-  'runtime/engine.ts': ['runtime/transport/transport.ts'],
-};
-/** Files outside runtime/transport/ and runtime/protocol/ that still import ws (same rule: only shrinks). */
-export const pendingWsImporters = ['launcher/agent.ts', 'launcher/coordinator.ts', 'launcher/remote-job.ts'];
-
 const wireLibraries = {
   paths: [
     { name: 'ws', message: 'WebSocket code lives under runtime/transport/ (and runtime/protocol/).' },
@@ -204,20 +193,14 @@ export default tseslint.config(
         {
           default: 'allow',
           checkInternals: true,
-          policies: [
-            ...layerPolicies,
-            ...Object.entries(pendingLayerExceptions).map(([from, to]) => ({
-              from: { file: { path: from } },
-              allow: { to: { file: { path: to } } },
-            })),
-          ],
+          policies: layerPolicies,
         },
       ],
     },
   },
   {
     files: ['runtime/**/*.ts', 'algorithms/**/*.ts', 'launcher/**/*.{ts,js,mjs}', 'examples/**/*.ts'],
-    ignores: ['runtime/transport/**', 'runtime/protocol/**', ...pendingWsImporters],
+    ignores: ['runtime/transport/**', 'runtime/protocol/**'],
     rules: { 'no-restricted-imports': ['error', wireLibraries] },
   },
   {

@@ -30,7 +30,7 @@ export interface Row {
 type Figures = Record<string, number>;
 
 /** Runs a command with a hard time limit; the JSON object on its last stdout line, or undefined if it failed. */
-function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv, limitMs = LIMIT_MS): Promise<Figures | undefined> {
+export function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv, limitMs = LIMIT_MS): Promise<Figures | undefined> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, {
       cwd: root,
@@ -88,7 +88,13 @@ function rawWsBarrierRun(n: number): Promise<Figures | undefined> {
   return runJson(process.execPath, ['--import', 'tsx', 'bench/raw-ws-barrier.ts', String(n)], childEnv());
 }
 
-function mpi4pyRun(n: number, transport: 'tcp' | 'shm' = 'tcp'): Promise<Figures | undefined> {
+/** `program` (default: the collectives) under Open MPI's mpirun with n ranks, over TCP or shared memory. */
+export function mpi4pyRun(
+  n: number,
+  transport: 'tcp' | 'shm' = 'tcp',
+  program = 'bench/programs/collectives.py',
+  programArgs: string[] = [],
+): Promise<Figures | undefined> {
   const args = [
     '--allow-run-as-root',
     '--oversubscribe',
@@ -96,7 +102,8 @@ function mpi4pyRun(n: number, transport: 'tcp' | 'shm' = 'tcp'): Promise<Figures
     '-n',
     String(n),
     PYTHON,
-    'bench/programs/collectives.py',
+    program,
+    ...programArgs,
   ];
   return runJson(
     'mpirun',
@@ -109,7 +116,7 @@ function mpi4pyRun(n: number, transport: 'tcp' | 'shm' = 'tcp'): Promise<Figures
 }
 
 /** True if mpirun runs and /usr/bin/python3 imports mpi4py. */
-function mpi4pyAvailable(): boolean {
+export function mpi4pyAvailable(): boolean {
   const mpirun = spawnSync('mpirun', ['--version'], {
     stdio: 'ignore',
     timeout: 10_000,

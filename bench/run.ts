@@ -1,6 +1,6 @@
 // npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
 // measured side by side in one run. Prints medians over repetitions and their ratios.
-//   npm run bench -- [--reps 5] [--only p2p,startup,collectives,paxos,flow,hosts] [--flood 3000000] [--mib 256]
+//   npm run bench -- [--reps 5] [--only p2p,idle,startup,collectives,paxos,flow,hosts] [--flood 3000000] [--mib 256]
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -41,10 +41,12 @@ function runCommand(cmd: string, args: string[], limitMs = 120_000): Promise<{ s
 
 const json = async (cmd: string, args: string[], limitMs?: number): Promise<Record<string, number>> =>
   JSON.parse((await runCommand(cmd, args, limitMs)).stdout.trim().split('\n').at(-1)!) as Record<string, number>;
-const dsrun = (n: number, program: string, ...args: string[]): [string, string[]] => [
+/** dsrun -n N --quiet [flags] program [args]. */
+const dsrunWith = (flags: string[], n: number, program: string, ...args: string[]): [string, string[]] => [
   process.execPath,
-  ['launcher/dsrun.mjs', '-n', String(n), '--quiet', program, ...args],
+  ['launcher/dsrun.mjs', '-n', String(n), '--quiet', ...flags, program, ...args],
 ];
+const dsrun = (n: number, program: string, ...args: string[]): [string, string[]] => dsrunWith([], n, program, ...args);
 const tsx = (file: string, ...args: string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', file, ...args]];
 
 interface Row {
@@ -52,8 +54,8 @@ interface Row {
   dsmpi: number[];
   baseline: number[];
   unit: string;
-  /** How the target reads: ratio dsmpi/baseline must be <= or >= target. */
-  target: { cmp: '<=' | '>='; value: number };
+  /** How the target reads: ratio dsmpi/baseline must be <= or >= target (none: for comparison only). */
+  target?: { cmp: '<=' | '>='; value: number };
   baselineName: string;
 }
 
@@ -61,14 +63,23 @@ const rows: Row[] = [];
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 if (want('p2p')) {
-  const rtt: Row = {
-    what: 'small-message round trip',
+  const { mpi4pyAvailable, mpi4pyRun } = await import('./collectives.ts');
+  const withMpi = mpi4pyAvailable();
+  // The default: polling on, as dsrun chooses for 2 ranks on 2 cores or more (docs/dsrun.md#polling).
+  const dsmpiRtt: number[] = [];
+  const rtt = (baselineName: string, target?: number, dsmpi = dsmpiRtt): Row => ({
+    what: `small-message round trip${dsmpi === dsmpiRtt ? '' : ', --no-poll'}`,
     unit: 'µs',
-    dsmpi: [],
+    dsmpi,
     baseline: [],
-    target: { cmp: '<=', value: 1.2 },
-    baselineName: 'raw ws + msgpackr',
-  };
+    target: target === undefined ? undefined : { cmp: '<=', value: target },
+    baselineName,
+  });
+  const raw = rtt('raw ws + msgpackr', 1.1);
+  const sleeping = rtt('raw ws + msgpackr', undefined, []);
+  sleeping.baseline = raw.baseline;
+  const tcp = rtt('mpi4py over TCP', 1.5);
+  const shm = rtt('mpi4py over shared memory');
   const stream: Row = {
     what: 'one-way streaming, small messages',
     unit: 'msgs/s',
@@ -79,13 +90,18 @@ if (want('p2p')) {
   };
   for (let r = 0; r < reps; r++) {
     // Repetition is the outer loop, so a noisy moment hits both sides alike.
-    rtt.baseline.push((await json(...tsx('bench/raw-ws.ts', 'pingpong', '20000'))).rttUs);
-    rtt.dsmpi.push((await json(...dsrun(2, 'bench/programs/pingpong.ts', '20000'))).rttUs);
+    raw.baseline.push((await json(...tsx('bench/raw-ws.ts', 'pingpong', '20000'))).rttUs);
+    dsmpiRtt.push((await json(...dsrun(2, 'bench/programs/pingpong.ts', '20000'))).rttUs);
+    sleeping.dsmpi.push((await json(...dsrunWith(['--no-poll'], 2, 'bench/programs/pingpong.ts', '20000'))).rttUs);
+    if (withMpi) {
+      tcp.baseline.push((await mpi4pyRun(2, 'tcp', 'bench/programs/pingpong.py', ['20000']))?.rttUs ?? NaN);
+      shm.baseline.push((await mpi4pyRun(2, 'shm', 'bench/programs/pingpong.py', ['20000']))?.rttUs ?? NaN);
+    }
     stream.baseline.push((await json(...tsx('bench/raw-ws.ts', 'stream', '500000'))).msgsPerSec);
     stream.dsmpi.push((await json(...dsrun(2, 'bench/programs/stream.ts', '1000000'))).msgsPerSec);
     process.stderr.write(`p2p repetition ${r + 1}/${reps} done\n`);
   }
-  rows.push(rtt, stream);
+  rows.push(raw, sleeping, ...(withMpi ? [tcp, shm] : []), stream);
 }
 
 if (want('startup')) {
@@ -115,20 +131,31 @@ if (rows.length > 0) {
 }
 for (const row of rows) {
   const d = median(row.dsmpi);
-  const b = row.baseline.length ? median(row.baseline) : NaN;
-  const ratios = row.baseline.length ? row.dsmpi.map((x, i) => x / row.baseline[i]) : [];
+  // A baseline run that failed (NaN) leaves its repetition out of the baseline and the ratio.
+  const baseline = row.baseline.filter(Number.isFinite);
+  const b = baseline.length ? median(baseline) : NaN;
+  const ratios = row.dsmpi.map((x, i) => x / row.baseline[i]).filter(Number.isFinite);
   const ratio = ratios.length ? median(ratios) : NaN;
-  const met = Number.isNaN(ratio)
-    ? 'n/a'
-    : (row.target.cmp === '<=' ? ratio <= row.target.value : ratio >= row.target.value)
-      ? 'yes'
-      : 'NO';
+  const target = row.target;
+  const met =
+    Number.isNaN(ratio) || !target ? 'n/a' : (target.cmp === '<=' ? ratio <= target.value : ratio >= target.value) ? 'yes' : 'NO';
   console.log(
-    `| ${row.what} (${row.unit}) | ${fmt(d)} | ${Number.isNaN(b) ? 'n/a' : fmt(b)} (${row.baselineName}) | ${Number.isNaN(ratio) ? 'n/a' : `${ratio.toFixed(2)}×`} | ${row.target.cmp} ${row.target.value}× | ${met} |`,
+    `| ${row.what} (${row.unit}) | ${fmt(d)} | ${Number.isNaN(b) ? 'n/a' : fmt(b)} (${row.baselineName}) | ${Number.isNaN(ratio) ? 'n/a' : `${ratio.toFixed(2)}×`} | ${target ? `${target.cmp} ${target.value}×` : '—'} | ${met} |`,
   );
 }
 const streamRow = rows.find((r) => r.what.startsWith('one-way'));
 if (streamRow) console.log(`\ndsmpi streaming median: ${fmt(median(streamRow.dsmpi))} msgs/s (target >= 1,000,000)`);
+
+if (want('idle')) {
+  // Polling is bounded: a rank blocked in a receive for 10 s polls for a moment, then sleeps.
+  console.log('\n## CPU of an idle rank: blocked in a receive for 10 s, 2 ranks\n');
+  console.log('| ranks | CPU used while blocked (share of one core) |');
+  console.log('|---|---|');
+  for (const flags of [[], ['--no-poll']]) {
+    const r = await json(...dsrunWith(flags, 2, 'bench/programs/idle-recv.ts', '10'));
+    console.log(`| ${flags.length ? 'sleep (--no-poll)' : 'poll (default, n ≤ cores)'} | ${(r.cpuShare * 100).toFixed(2)} % |`);
+  }
+}
 
 if (want('collectives')) {
   const { benchCollectives, formatCollectives } = await import('./collectives.ts');

@@ -14,6 +14,7 @@ await run(async (world) => {
     for (let lap = 1; lap <= laps; lap++) {
       await world.send(token + 1, next, TOKEN);
       token = (await world.recv<number>(prev, TOKEN)).data;
+      world.note('lap', { lap, token });
       console.log(`lap ${lap}: token = ${token}`);
     }
   } else {

@@ -10,14 +10,13 @@ import type { IncomingMessage } from 'node:http';
 import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
-import type { WebSocket } from 'ws';
 import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from '../runtime/protocol/agent-messages.ts';
 import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
 import { epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { JOB_ID, Party, Refusal } from '../runtime/protocol/handshake.ts';
 import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
-import { listenWebSocketServer, remoteAddress, type ServerTls } from '../runtime/protocol/ws-server.ts';
+import { listenWebSocketServer, remoteAddress, type ServerTls, type WebSocket } from '../runtime/protocol/ws-server.ts';
 import { packageRoot } from './bundle.ts';
 import { tsxLoader } from './tsx-loader.ts';
 

@@ -1,10 +1,9 @@
 import type { Buffer } from 'node:buffer';
-import type { WebSocket } from 'ws';
 import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
 import { Party, rankOf, Refusal } from '../runtime/protocol/handshake.ts';
 import { tlsKey } from '../runtime/protocol/keys.ts';
 import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from '../runtime/protocol/rendezvous.ts';
-import { listenWebSocketServer, type ListeningServer } from '../runtime/protocol/ws-server.ts';
+import { listenWebSocketServer, type ListeningServer, type WebSocket } from '../runtime/protocol/ws-server.ts';
 
 export interface CoordinatorEvents {
   hello(rank: number, survive: boolean): void;

@@ -10,14 +10,13 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { nanoid } from 'nanoid';
-import { WebSocket } from 'ws';
 import type { AgentToLauncher, LauncherToAgent } from '../runtime/protocol/agent-messages.ts';
 import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
 import { epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { Party } from '../runtime/protocol/handshake.ts';
 import { agentKey, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
-import { dial, type ClientTls } from '../runtime/protocol/ws-dial.ts';
+import { dial, isOpen, type ClientTls, type WebSocket } from '../runtime/protocol/ws-dial.ts';
 import type { HostEntry } from './hosts.ts';
 import type { RankSpawner } from './spawner.ts';
 
@@ -244,7 +243,7 @@ export class RemoteSpawner implements RankSpawner {
   }
 
   private sendTo(link: AgentLink, msg: LauncherToAgent): void {
-    if (link.socket.readyState === WebSocket.OPEN) link.socket.send(encodeValue(msg));
+    if (isOpen(link.socket)) link.socket.send(encodeValue(msg));
   }
 
   /**
@@ -381,7 +380,7 @@ export class RemoteSpawner implements RankSpawner {
       if (now - link.lastPong > LOST_AFTER_MS) {
         link.socket.terminate();
         this.agentLost(link, `no answer for ${((now - link.lastPong) / 1000).toFixed(1)} s`);
-      } else if (link.socket.readyState === WebSocket.OPEN) {
+      } else if (isOpen(link.socket)) {
         link.socket.ping();
       }
     }

@@ -7,7 +7,7 @@ import { seededRandom, type Random } from './random.ts';
 import { MemoryStorage, type DurableStorage } from './storage.ts';
 import type { PendingOperation } from './request.ts';
 import { Kind, type Codec, type Envelope } from './wire.ts';
-import type { Transport } from './transport/transport.ts';
+import type { Transport } from './transport.ts';
 import type { TraceEvent } from './protocol/trace-event.ts';
 
 /** A trace event as a rank records it: the owner of the trace adds `t`, `rank` and `lamport`. */

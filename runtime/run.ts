@@ -14,7 +14,7 @@ import { keyFromText } from './protocol/keys.ts';
 import { rankTlsFromEnv } from './transport/rank-tls.ts';
 import { Env, parseRadix, threadArrivalsKey, threadLinksKey, type CoordinatorToRank, type NetworkFaults } from './protocol/rendezvous.ts';
 import { TraceFile } from './transport/trace-file.ts';
-import type { Transport } from './transport/transport.ts';
+import type { Transport } from './transport.ts';
 import { WsTransport } from './transport/ws.ts';
 import { PortTransport } from './transport/port.ts';
 import { BusyPoll } from './transport/busy-poll.ts';

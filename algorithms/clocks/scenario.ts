@@ -82,8 +82,8 @@ function label(step: ScenarioStep): string {
 }
 
 /**
- * Plays this rank's part over real messages: each send carries the clock's stamp. Returns this
- * rank's events with their timestamps, in order.
+ * Plays this rank's part over real messages: each send carries the clock's stamp. Notes each
+ * event with its timestamp (`Send(m)` 3) and returns this rank's events with them, in order.
  */
 export async function runScenario<T>(comm: Communicator, clock: EventClock<T>): Promise<ScenarioEvent<T>[]> {
   const events: ScenarioEvent<T>[] = [];
@@ -98,6 +98,7 @@ export async function runScenario<T>(comm: Communicator, clock: EventClock<T>): 
       time = clock.receive(m.data);
     }
     events.push({ rank: comm.rank, label: label(step), time });
+    comm.note(label(step), time);
   }
   return events;
 }

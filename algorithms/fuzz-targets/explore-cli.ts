@@ -141,7 +141,9 @@ async function bench(flags: Flags): Promise<void> {
   console.log('|---|---|---|---|---|---|');
   for (const m of chosen) {
     const target = await loadMutant(m);
-    for (const strategy of BENCH_STRATEGIES) {
+    // --strategy given: only that one.
+    const strategies = program.getOptionValueSource('strategy') === 'cli' ? [flags.strategy] : BENCH_STRATEGIES;
+    for (const strategy of strategies) {
       const found: Array<{ executions: number; seconds: number; length: number }> = [];
       for (let search = 1; search <= flags.searches; search++) {
         const r = await explore(benchOptions(m, strategy, search, executions, flags), () => target.setup(m.n));

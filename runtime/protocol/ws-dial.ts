@@ -7,6 +7,13 @@ import { WebSocket, type ClientOptions } from 'ws';
 import { ACCEPTED, ClientHandshake, HandshakeHeader, HANDSHAKE_DEADLINE_MS, type Hello } from './handshake.ts';
 import { pskClientOptions } from './tls-psk.ts';
 
+export type { WebSocket };
+
+/** Whether `socket` is open (it takes sends). */
+export function isOpen(socket: WebSocket): boolean {
+  return socket.readyState === WebSocket.OPEN;
+}
+
 /** TLS of a dialler: verify the server's certificate (against `ca`, else the system's CAs), or TLS-PSK. */
 export type ClientTls = { ca?: Buffer } | { psk: Buffer; identity: string };
 

@@ -16,6 +16,9 @@ import { ACCEPTED, HANDSHAKE_DEADLINE_MS, readHello, Refusal, ServerHandshake, t
 import { pskServerOptions } from './tls-psk.ts';
 
 /** TLS of a server: a certificate and its key (PEM), or TLS-PSK with the key of a job (identity: its id). */
+/** A connection the server accepted (the `ws` library's socket). */
+export type { WebSocket };
+
 export type ServerTls = { cert: string | Buffer; key: string | Buffer } | { psk: (identity: string) => Buffer | undefined };
 
 /** What `authenticated` answers to refuse a connection whose handshake holds (a Refusal code). */

@@ -2,8 +2,10 @@ import { DsError, ErrorCode } from '../errors.ts';
 import type { Random } from '../random.ts';
 import { Kind } from '../wire.ts';
 import { decodeFrame } from '../transport/codec.ts';
-import { messageName, payloadPreview } from '../transport/trace-label.ts';
-import type { Transport, TransportEvents } from '../transport/transport.ts';
+import { messageEvent, payloadPreview, type TracedMessage } from '../transport/trace-label.ts';
+import { isCut, spared } from '../transport/fault-rules.ts';
+import type { Transport } from '../transport.ts';
+import { NetworkEndpoint, type InProcessNetwork } from '../transport/memory.ts';
 import { drawLatencyUs, latencyRangeUs, msToUs, restartsRanks, type FaultOptions, type PlannedPartition } from './faults.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { EventId } from './event-queue.ts';
@@ -25,19 +27,13 @@ const NEVER = new Promise<void>(() => {});
 /** Links are keyed from * LINK_STRIDE + to, so that ranks spawned later get keys of their own. */
 const LINK_STRIDE = 1 << 20;
 
-interface InFlight {
+interface InFlight extends TracedMessage {
   from: number;
   to: number;
   /** Incarnation of the receiver when sent: a restarted receiver does not get the old one's mail. */
   toInc: number;
-  bytes: Uint8Array;
+  message: Uint8Array;
   lamport: number;
-  msg: number;
-  kind: number;
-  ctx: number;
-  tag: number;
-  /** The payload's start (traced on the send). */
-  preview?: string;
 }
 
 /**
@@ -45,7 +41,7 @@ interface InFlight {
  * and drops, duplicates, reordering and partitions are applied here. Messages from one rank to
  * another arrive in send order (the transport's FIFO contract) unless `breakFifo` is set.
  */
-export class SimNetwork {
+export class SimNetwork implements InProcessNetwork {
   readonly maxPayload: number;
   /** The faults reorder messages or restart ranks: the engine does without flow control (Transport.withoutFlowControl). */
   readonly withoutFlowControl: boolean;
@@ -58,7 +54,7 @@ export class SimNetwork {
   private readonly trace: TraceRecorder;
   private readonly hooks: RankHooks;
   private readonly sent: number[];
-  private readonly current: Array<SimEndpoint | undefined>;
+  private readonly current: Array<NetworkEndpoint | undefined>;
   /** Per link (from * n + to): latest scheduled delivery time, and messages in flight in order. */
   private readonly lastUs = new Map<number, number>();
   private readonly links = new Map<number, InFlight[]>();
@@ -90,7 +86,7 @@ export class SimNetwork {
 
   /** A transport for incarnation `inc` of `rank`; it replaces the previous incarnation's. */
   endpoint(rank: number, inc: number): Transport {
-    const ep = new SimEndpoint(this, rank, inc);
+    const ep = new NetworkEndpoint(this, rank, inc);
     this.current[rank] = ep;
     return ep;
   }
@@ -125,11 +121,7 @@ export class SimNetwork {
 
   /** Whether a partition now cuts messages from `from` to `to`. */
   blocked(from: number, to: number): boolean {
-    for (const p of this.partitions) {
-      if (p.from.includes(from) && p.to.includes(to)) return true;
-      if (!p.oneWay && p.to.includes(from) && p.from.includes(to)) return true;
-    }
-    return false;
+    return isCut(this.partitions, from, to);
   }
 
   /**
@@ -165,7 +157,8 @@ export class SimNetwork {
       from,
       to,
       toInc: this.hooks.incarnation(to),
-      bytes,
+      message: bytes,
+      bytes: bytes.length,
       lamport,
       msg: ++this.sent[from],
       kind,
@@ -178,7 +171,7 @@ export class SimNetwork {
     const f = this.faults;
     const unstable = f.stableAfterMs === undefined || this.scheduler.nowMs < f.stableAfterMs;
     // Flow control's own messages are never lost nor duplicated, nor is a held message's request to send.
-    const control = kind === Kind.Credit || kind === Kind.Cts || kind === Kind.Chunk;
+    const control = spared(kind);
     if (!control && unstable && f.drop && this.random() < f.drop) {
       this.record('drop', m, from, { reason: 'random' });
       this.current[from]?.events?.onDropped?.(to, bytes);
@@ -232,9 +225,9 @@ export class SimNetwork {
       this.record('drop', m, m.from, { reason: 'crashed' });
       return;
     }
-    if (this.blocked(m.from, m.to) && m.kind !== Kind.Credit && m.kind !== Kind.Cts && m.kind !== Kind.Chunk) {
+    if (this.blocked(m.from, m.to) && !spared(m.kind)) {
       this.record('drop', m, m.from, { reason: 'partition' });
-      this.current[m.from]?.events?.onDropped?.(m.to, m.bytes);
+      this.current[m.from]?.events?.onDropped?.(m.to, m.message);
       return;
     }
     this.lamport[m.to] = Math.max(this.lamport[m.to], m.lamport) + 1;
@@ -243,7 +236,7 @@ export class SimNetwork {
     // the program's reaction would run in a dead incarnation (its sends and writes dropped), and
     // whatever observes the program would see a step that never took effect.
     this.hooks.afterDelivery(m.to);
-    if (this.hooks.isAlive(m.to, m.toInc)) this.current[m.to]?.events?.onFrame(m.from, m.bytes);
+    if (this.hooks.isAlive(m.to, m.toInc)) this.current[m.to]?.events?.onFrame(m.from, m.message);
   }
 
   private record(
@@ -252,58 +245,6 @@ export class SimNetwork {
     at: number,
     extra: { delayMs?: number; reason?: string },
   ): void {
-    this.trace.record({
-      t: this.scheduler.nowMs,
-      ev,
-      rank: at,
-      lamport: this.lamport[at],
-      from: ev === 'deliver' ? m.from : undefined,
-      to: ev === 'deliver' ? undefined : m.to,
-      msg: m.msg,
-      kind: m.kind,
-      ctx: m.ctx,
-      tag: m.tag,
-      bytes: m.bytes.length,
-      name: messageName(m.kind, m.ctx, m.tag),
-      preview: ev === 'send' ? m.preview : undefined,
-      delayMs: extra.delayMs,
-      reason: extra.reason,
-    });
+    this.trace.record(messageEvent(this.scheduler.nowMs, ev, at, this.lamport[at], ev === 'deliver' ? m.from : m.to, m, extra));
   }
-}
-
-class SimEndpoint implements Transport {
-  events: TransportEvents | undefined;
-  private readonly network: SimNetwork;
-  private readonly rank: number;
-  private readonly inc: number;
-
-  constructor(network: SimNetwork, rank: number, inc: number) {
-    this.network = network;
-    this.rank = rank;
-    this.inc = inc;
-  }
-
-  get maxPayload(): number {
-    return this.network.maxPayload;
-  }
-
-  get withoutFlowControl(): boolean {
-    return this.network.withoutFlowControl;
-  }
-
-  start(events: TransportEvents): void {
-    this.events = events;
-  }
-
-  send(peer: number, message: Uint8Array): void | Promise<void> {
-    return this.network.send(this.rank, this.inc, peer, message);
-  }
-
-  /** No link to drop: the engine has already discarded the bad frame. */
-  drop(): void {}
-
-  async flush(): Promise<void> {}
-
-  async close(): Promise<void> {}
 }

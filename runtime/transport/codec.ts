@@ -455,16 +455,6 @@ export function payloadLength(message: Uint8Array): number {
 const DATA_HEADER: Record<number, number> = { 0xc4: 2, 0xc5: 3, 0xc6: 5, 0xd9: 2, 0xda: 3, 0xdb: 5, 0xc7: 3, 0xc8: 4, 0xc9: 6 };
 
 /** Kind, context and tag of one encoded message, read without decoding its data. */
-/**
- * Whether `message` is one of flow control's own (a credit, a clear to send, a chunk of a held
- * message): fault layers never lose, duplicate or reorder them, as if they had a reliable channel
- * of their own (docs/flow-control.md).
- */
-export function isFlowControl(message: Uint8Array): boolean {
-  const kind = readHeader(message)?.kind;
-  return kind === Kind.Credit || kind === Kind.Cts || kind === Kind.Chunk;
-}
-
 export function readHeader(message: Uint8Array): { kind: number; context: number; tag: number } | undefined {
   if (message[0] !== 0x94) return undefined;
   const kind = readInt(message, 1);

@@ -2,12 +2,13 @@ import { Buffer } from 'node:buffer';
 import { DsError, ErrorCode } from '../errors.ts';
 import { seededRandom, type Random } from '../random.ts';
 import type { TraceEvent } from '../protocol/trace-event.ts';
-import { decodeFrame, isFlowControl, readHeader, readIntArray } from './codec.ts';
+import { decodeFrame, readHeader, readIntArray } from './codec.ts';
+import { isCut, spared } from './fault-rules.ts';
 import { encodeValue } from '../protocol/control-codec.ts';
 import { epochMs } from '../protocol/epoch-clock.ts';
-import { messageName, payloadPreview } from './trace-label.ts';
+import { messageEvent, payloadPreview, type TracedMessage } from './trace-label.ts';
 import type { NetworkFaults } from '../protocol/rendezvous.ts';
-import type { Transport, TransportEvents } from './transport.ts';
+import type { Transport, TransportEvents } from '../transport.ts';
 
 /** Where trace events go (a TraceFile in real runs). */
 export interface TraceSink {
@@ -30,18 +31,11 @@ interface Held {
   info: MessageInfo;
 }
 
-interface MessageInfo {
+interface MessageInfo extends TracedMessage {
   /** The message as the engine sent it (without a trace stamp). */
   message: Uint8Array;
-  /** One of flow control's own messages: no fault loses it (see isFlowControl). */
+  /** One of flow control's own messages: no fault loses it (fault-rules.ts spared). */
   control: boolean;
-  msg: number;
-  kind?: number;
-  ctx?: number;
-  tag?: number;
-  bytes: number;
-  name?: string;
-  preview?: string;
 }
 
 /** Random stream of the fault draws: apart from the program's own comm.random() stream. */
@@ -57,7 +51,7 @@ const FAULT_STREAM = 0x5eed;
  * - partitions: a message is dropped (reason `partition`) if, when it leaves this rank (after its
  *   delay), a partition cuts this rank from its destination.
  *
- * Flow control's own messages are never dropped (isFlowControl), and every drop is reported to the
+ * Flow control's own messages are never dropped (fault-rules.ts spared), and every drop is reported to the
  * engine (onDropped), so a lost message gives its credit back (runtime/flow-control.ts).
  *
  * Faults act on the sender only, so a receiver needs no configuration. With tracing on, every message
@@ -121,15 +115,14 @@ export class FaultyTransport implements Transport {
 
   send(peer: number, message: Uint8Array): void | Promise<void> {
     const { faults } = this.options;
-    const info: MessageInfo = { message, control: isFlowControl(message), msg: ++this.msgCount, bytes: message.length };
+    const header = readHeader(message);
+    const info: MessageInfo = { message, control: spared(header?.kind), msg: ++this.msgCount, bytes: message.length };
     let wire = message;
     if (this.trace) {
       this.lamport++;
-      const header = readHeader(message);
       info.kind = header?.kind;
       info.ctx = header?.context;
       info.tag = header?.tag;
-      info.name = messageName(info.kind, info.ctx, info.tag);
       info.preview = previewOf(message);
       const stamp = encodeValue([this.lamport, info.msg, message.length]);
       wire = Buffer.concat([stamp, message]);
@@ -199,12 +192,8 @@ export class FaultyTransport implements Transport {
   }
 
   private partitioned(from: number, to: number, t: number): boolean {
-    for (const p of this.options.faults.partitions ?? []) {
-      if (t < p.atMs || (p.untilMs !== undefined && t >= p.untilMs)) continue;
-      if (p.from.includes(from) && p.to.includes(to)) return true;
-      if (!p.oneWay && p.to.includes(from) && p.from.includes(to)) return true;
-    }
-    return false;
+    const now = (this.options.faults.partitions ?? []).filter((p) => t >= p.atMs && (p.untilMs === undefined || t < p.untilMs));
+    return isCut(now, from, to);
   }
 
   private arm(peer: number): void {
@@ -251,42 +240,17 @@ export class FaultyTransport implements Transport {
       const message = frame.subarray(stamp[1], end);
       this.lamport = Math.max(this.lamport, lamport) + 1;
       const header = readHeader(message);
-      this.trace.record({
-        t: this.now(),
-        ev: 'deliver',
-        rank: this.options.rank,
-        lamport: this.lamport,
-        from: peer,
-        msg,
-        kind: header?.kind,
-        ctx: header?.context,
-        tag: header?.tag,
-        bytes: message.length,
-        name: messageName(header?.kind, header?.context, header?.tag),
-      });
+      const traced = { msg, kind: header?.kind, ctx: header?.context, tag: header?.tag, bytes: message.length };
+      this.trace.record(messageEvent(this.now(), 'deliver', this.options.rank, this.lamport, peer, traced));
       messages.push(message);
       pos = end;
     }
-    if (messages.length > 0) this.events?.onFrame(peer, messages.length === 1 ? messages[0] : Buffer.concat(messages));
+    // Handed on one by one, as the stamps split them (a frame may hold a single message): never joined again.
+    for (const message of messages) this.events?.onFrame(peer, message);
   }
 
   private recordMessage(ev: 'send' | 'drop', to: number, info: MessageInfo, extra: { delayMs?: number; reason?: string }): void {
-    if (!this.trace) return;
-    this.trace.record({
-      t: this.now(),
-      ev,
-      rank: this.options.rank,
-      lamport: this.lamport,
-      to,
-      msg: info.msg,
-      kind: info.kind,
-      ctx: info.ctx,
-      tag: info.tag,
-      bytes: info.bytes,
-      name: info.name,
-      preview: ev === 'send' ? info.preview : undefined,
-      ...extra,
-    });
+    this.trace?.record(messageEvent(this.now(), ev, this.options.rank, this.lamport, to, info, extra));
   }
 }
 

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { MessagePort } from 'node:worker_threads';
 import { DsError, ErrorCode } from '../errors.ts';
 import { isOwnedMessage, joinFrame } from './codec.ts';
-import type { Transport, TransportEvents } from './transport.ts';
+import type { Transport, TransportEvents } from '../transport.ts';
 
 /** Posted on a link by a rank that closes normally, so its peer does not take the close for a crash. */
 const GOODBYE = null;

@@ -1,4 +1,5 @@
 import { tagName } from '../tag-registry.ts';
+import type { TraceEvent } from '../protocol/trace-event.ts';
 import { Kind } from '../wire.ts';
 
 /** Longest payload preview written into a trace, in characters. */
@@ -52,4 +53,49 @@ export function payloadPreview(data: unknown, encodedBytes = Infinity): string {
   const whole = walk(data);
   const text = out.join('');
   return whole ? text : text.slice(0, PREVIEW_CHARS - 1) + '…';
+}
+
+/** What a trace says of one message (the sender's numbering, its envelope, its size). */
+export interface TracedMessage {
+  /** The message's number at its sender, 1, 2, ... */
+  msg: number;
+  kind?: number;
+  ctx?: number;
+  tag?: number;
+  /** Encoded size in bytes. */
+  bytes: number;
+  /** The payload's start (traced on the send). */
+  preview?: string;
+}
+
+/**
+ * The trace event of message `m` at `rank`: `peer` is its receiver, or its sender for a `deliver`.
+ * dsrun's fault wrapper and the simulator's network both write their message events with it.
+ */
+export function messageEvent(
+  t: number,
+  ev: 'send' | 'deliver' | 'drop' | 'duplicate' | 'reorder',
+  rank: number,
+  lamport: number,
+  peer: number,
+  m: TracedMessage,
+  extra: { delayMs?: number; reason?: string } = {},
+): TraceEvent {
+  return {
+    t,
+    ev,
+    rank,
+    lamport,
+    from: ev === 'deliver' ? peer : undefined,
+    to: ev === 'deliver' ? undefined : peer,
+    msg: m.msg,
+    kind: m.kind,
+    ctx: m.ctx,
+    tag: m.tag,
+    bytes: m.bytes,
+    name: messageName(m.kind, m.ctx, m.tag),
+    preview: ev === 'send' ? m.preview : undefined,
+    delayMs: extra.delayMs,
+    reason: extra.reason,
+  };
 }

@@ -8,7 +8,7 @@ import { joinFrame } from './codec.ts';
 import { isTlsUrl, type RankTls } from './rank-tls.ts';
 import { dial, type ClientTls } from '../protocol/ws-dial.ts';
 import { listenWebSocketServer, type ListeningServer, type Refuse, type ServerTls } from '../protocol/ws-server.ts';
-import type { Transport, TransportEvents } from './transport.ts';
+import type { Transport, TransportEvents } from '../transport.ts';
 
 export interface WsTransportOptions {
   rank: number;

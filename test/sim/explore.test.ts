@@ -205,5 +205,16 @@ t.test('sleep sets: one execution per order of each rank’s own events, the sam
     );
     t.ok(por.executions < every.executions, `${timing}: ${por.executions} executions instead of ${every.executions}`);
     if (timing === 'async') t.equal(every.executions, 24, 'async: every one of the 24 interleavings');
+    t.equal(every.revisits + por.revisits, 0, `${timing}: one depth-first search, no rounds to repeat`);
+  }
+  // The reduction keeps the races: both are still found, with one deviation.
+  const [seed] = await seedsHidingTheRace();
+  for (const [name, run, slack] of [
+    ['race', race, 0],
+    ['timer race', timerRace, 5],
+  ] as const) {
+    const r = await explore({ n: 3, strategy: 'delay-bounding', delays: 2, seed, sleepSets: true, timerSlackMs: slack }, run);
+    t.match(r.failure?.message, /rank 0 heard rank 2 first/, `${name}: found with sleep sets`);
+    t.equal(r.failure?.schedule.split(',').length, 1, `${name}: ${r.failure?.schedule}`);
   }
 });

@@ -1,6 +1,7 @@
-// One conformance suite for every Transport: run by memory.test.ts and ws.test.ts.
+// One conformance suite for every Transport, wrapped or not: run by memory.test.ts, ws.test.ts,
+// ws-tls.test.ts, port.test.ts, sim-network.test.ts and faulty.test.ts.
 import type { Test } from 'tap';
-import type { Transport, TransportEvents } from '../../runtime/transport/transport.ts';
+import type { Transport, TransportEvents } from '../../runtime/transport.ts';
 import { decodeFrame, encodeMessage } from '../../runtime/transport/codec.ts';
 
 export interface Harness {
@@ -135,5 +136,65 @@ export function conformance(t: Test, name: string, make: (n: number) => Promise<
     await until(inbox, () => inbox.messages.length === 500);
     t.equal(inbox.messages.at(-1)?.data, 499);
     t.same(inbox.lost, [], 'a normal close is not a loss');
+  });
+
+  t.test(`${name}: drop() cuts at most the one link`, async (t) => {
+    const h = await make(3);
+    t.teardown(() => h.cleanup());
+    const inboxes = h.transports.map(attach);
+    for (let r = 1; r < 3; r++) await h.transports[r].send(0, msg(1, `from ${r}`));
+    await until(inboxes[0], () => inboxes[0].messages.length === 2);
+    // As the engine does after a malformed frame from rank 1.
+    h.transports[0].drop(1, 'malformed frame');
+    for (let i = 0; i < 50; i++) {
+      await h.transports[0].send(2, msg(2, i));
+      await h.transports[2].send(0, msg(3, i));
+    }
+    await until(inboxes[2], () => inboxes[2].messages.length === 50);
+    await until(inboxes[0], () => inboxes[0].messages.filter((m) => m.from === 2).length === 51);
+    t.same(
+      inboxes[2].messages.map((m) => m.data),
+      Array.from({ length: 50 }, (_, i) => i),
+      'rank 2 still gets everything rank 0 sends, in order',
+    );
+    t.same(
+      inboxes[0].messages.filter((m) => m.from === 2).map((m) => m.data),
+      ['from 2', ...Array.from({ length: 50 }, (_, i) => i)],
+      'and rank 0 everything from rank 2',
+    );
+    // A transport may report the dropped link lost (at either end), and nothing else.
+    const mayLose = [[1], [0], []];
+    inboxes.forEach((inbox, r) => {
+      t.same(
+        inbox.lost.filter((l) => !mayLose[r].includes(l.peer)),
+        [],
+        `rank ${r} reports no loss but of the dropped link`,
+      );
+    });
+    await Promise.all(h.transports.map((tr) => tr.close()));
+    t.pass('every transport still closes');
+  });
+
+  t.test(`${name}: a normal close is seen by no one as a loss`, async (t) => {
+    const h = await make(3);
+    t.teardown(() => h.cleanup());
+    const inboxes = h.transports.map(attach);
+    for (let r = 0; r < 3; r++) await h.transports[r].send((r + 1) % 3, msg(1, r));
+    await Promise.all(inboxes.map((inbox) => until(inbox, () => inbox.messages.length === 1)));
+    await h.transports[1].close();
+    await h.transports[0].send(2, msg(2, 'still here'));
+    await until(inboxes[2], () => inboxes[2].messages.length === 2);
+    t.equal(inboxes[2].messages[1].data, 'still here', 'the others go on talking');
+    await Promise.all([h.transports[0].close(), h.transports[2].close()]);
+    t.same(
+      inboxes.flatMap((inbox) => inbox.lost),
+      [],
+      'no onPeerLost anywhere',
+    );
+    t.same(
+      inboxes.flatMap((inbox) => inbox.errors),
+      [],
+      'no onError anywhere',
+    );
   });
 }

@@ -3,6 +3,18 @@
 import t from 'tap';
 import { BusyPoll } from '../../runtime/transport/busy-poll.ts';
 
+/** Timing that never takes a loaded machine for a descheduled poller. */
+const steady = (budgetMs: number) => ({ budgetMs, preemptedMs: Infinity });
+
+/** Resolves once `done()` holds, checked at every turn of the event loop (up to 4 s). */
+async function until(done: () => boolean): Promise<void> {
+  const limit = performance.now() + 4000;
+  while (!done()) {
+    if (performance.now() > limit) throw new Error('gave up after 4 s');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 /** Resolves once `calls()` has not changed for a few event-loop turns' worth of time. */
 async function settled(calls: () => number): Promise<number> {
   for (let i = 0; i < 200; i++) {
@@ -19,10 +31,10 @@ t.test('polls while the wait lasts, and stops when it ends', async (t) => {
   const poll = new BusyPoll(() => {
     calls++;
     return waiting;
-  }, 60_000);
+  }, steady(60_000));
   poll.kick();
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  t.ok(calls > 1, `turned the loop ${calls} times while waiting`);
+  await until(() => calls >= 5);
+  t.pass('it turns the loop again and again while the wait lasts');
   waiting = false;
   const after = await settled(() => calls);
   await new Promise((resolve) => setTimeout(resolve, 30));
@@ -34,10 +46,10 @@ t.test('stops after its budget though the wait goes on; a new wait starts it aga
   const poll = new BusyPoll(() => {
     calls++;
     return true;
-  }, 10);
+  }, steady(10));
   poll.kick();
   const first = await settled(() => calls);
-  t.ok(first > 1, 'it polled');
+  t.ok(first >= 1, 'it polled, then stopped though the wait went on');
   poll.kick();
   await settled(() => calls);
   t.ok(calls > first, 'a new wait polls again');
@@ -49,10 +61,30 @@ t.test('kicks during a poll do not start a second chain', async (t) => {
   const poll = new BusyPoll(() => {
     calls++;
     return waiting;
-  }, 60_000);
+  }, steady(60_000));
   for (let i = 0; i < 10; i++) poll.kick();
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(calls, 1, 'one turn has run one check, not ten');
   waiting = false;
   await settled(() => calls);
+});
+
+t.test('a long gap between turns (the process lost its core) pauses polling', async (t) => {
+  let calls = 0;
+  const poll = new BusyPoll(() => {
+    calls++;
+    if (calls === 3) {
+      // As if descheduled: the next turn comes late.
+      const until = performance.now() + 5;
+      while (performance.now() < until);
+    }
+    return true;
+  }, { budgetMs: 60_000, preemptedMs: 2, backoffMs: 60_000 });
+  poll.kick();
+  const stopped = await settled(() => calls);
+  t.ok(stopped >= 1, 'it polled, then saw a gap (this one, or the load of the machine)');
+  t.ok(poll.paused, 'polling is paused');
+  poll.kick();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(calls, stopped, 'a wait during the pause does not poll');
 });

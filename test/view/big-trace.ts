@@ -14,35 +14,11 @@ export function bigTrace(count: number, ranks: number): TraceEvent[] {
     const t0 = i * 0.5 + random();
     const msg = ++sent[from];
     const name = names[i % names.length];
-    out.push({
-      t: t0,
-      ev: 'send',
-      rank: from,
-      to,
-      msg,
-      kind: 0,
-      ctx: 0,
-      tag: 100 + (i % 5),
-      bytes: 20,
-      name,
-      preview: `{"n":${i}}`,
-      order: 0,
-    });
+    // What a send and its delivery both carry.
+    const wire = { msg, kind: 0, ctx: 0, tag: 100 + (i % 5), bytes: 20, name };
+    out.push({ t: t0, ev: 'send', rank: from, to, ...wire, preview: `{"n":${i}}`, order: 0 });
     if (i % 50 === 0) out.push({ t: t0 + 2, ev: 'drop', rank: from, to, msg, name, reason: 'random', order: 2 });
-    else
-      out.push({
-        t: t0 + 1 + random() * 5,
-        ev: 'deliver',
-        rank: to,
-        from,
-        msg,
-        kind: 0,
-        ctx: 0,
-        tag: 100 + (i % 5),
-        bytes: 20,
-        name,
-        order: 1,
-      });
+    else out.push({ t: t0 + 1 + random() * 5, ev: 'deliver', rank: to, from, ...wire, order: 1 });
     if (i % 200 === 0) out.push({ t: t0, ev: 'note', rank: from, name: 'round', value: i / 200, order: 2 });
   }
   return out.sort((a, b) => a.t - b.t || a.order - b.order).map(({ order: _, ...e }) => e);

@@ -27,12 +27,14 @@ t.test('the viewer in a browser', { skip }, async (t) => {
   const session: Session = await openBrowser(1400, 900);
   t.teardown(() => session.close());
   const { page: browser } = session;
+  /** Writes the page of a run (or two, compared) and opens it in the browser. */
+  const open = (name: string, events: readonly TraceEvent[], compare?: readonly TraceEvent[]): Promise<void> =>
+    load(browser, page(name, events, compare));
 
   t.test('10,000 messages, 64 ranks: first render, zoom and filter timed', async (t) => {
     const events = bigTrace(10_000, 64);
-    const file = page('big', events);
     const started = Date.now();
-    await load(browser, file);
+    await open('big', events);
     const loadMs = Date.now() - started;
     const first = await browser.evaluate(() => window.dsmpiView.firstRenderMs);
     const zoomMs: number[] = [];
@@ -58,7 +60,7 @@ t.test('the viewer in a browser', { skip }, async (t) => {
   const paxos = parseTrace(readFileSync(new URL('../../docs/viewer/traces/paxos-drop.jsonl', import.meta.url), 'utf8'));
 
   t.test('Paxos with drops: labels never overlap in the logical layout, at any zoom', async (t) => {
-    await load(browser, page('paxos', paxos));
+    await open('paxos', paxos);
     await browser.click('input[name=layout][value=logical]');
     t.equal(await browser.evaluate(() => window.dsmpiView.views[0].layout), 'logical', 'the layout switched');
     for (const factor of [1, 2, 3]) {
@@ -87,7 +89,7 @@ t.test('the viewer in a browser', { skip }, async (t) => {
   });
 
   t.test('a clicked message highlights exactly its causal past and future', async (t) => {
-    await load(browser, page('paxos-click', paxos));
+    await open('paxos-click', paxos);
     // Vector clocks of each message's send and deliveries (the model's, checked on a small run by
     // space-time.test.ts), to check the page's highlight against happened-before.
     const model = buildModel({ events: paxos });
@@ -97,13 +99,13 @@ t.test('the viewer in a browser', { skip }, async (t) => {
       sendVector: m.send < 0 ? [] : [...model.events[m.send].vc],
       deliveries: m.deliveries.map((d) => ({ vector: [...model.events[d].vc] })),
     }));
+    /** The indices of the messages for which `keep` holds. */
+    const where = (keep: (m: (typeof vectors)[number], i: number) => boolean): number[] =>
+      vectors.flatMap((m, i) => (keep(m, i) ? [i] : []));
     // The first delivered Promise.
-    const index = vectors
-      .map((m, i) => [m, i] as const)
-      .filter(
-        ([m]) =>
-          m.deliveries.length > 0 && paxos.some((e) => e.ev === 'send' && e.rank === m.from && e.msg === m.msg && e.name === 'Promise'),
-      )[0][1];
+    const index = where(
+      (m) => m.deliveries.length > 0 && paxos.some((e) => e.ev === 'send' && e.rank === m.from && e.msg === m.msg && e.name === 'Promise'),
+    )[0];
     await browser.evaluate((i) => window.dsmpiView.views[0].model.messages[i] && window.dsmpiView.select(0, null), index);
     const hit = await browser.evaluate((i) => {
       const v = window.dsmpiView;
@@ -132,18 +134,12 @@ t.test('the viewer in a browser', { skip }, async (t) => {
     const got = chosen.deliveries[0].vector;
     t.same(
       state.pastSends,
-      vectors
-        .map((m, i) => [m, i] as const)
-        .filter(([m]) => leq(m.sendVector, chosen.sendVector))
-        .map(([, i]) => i),
+      where((m) => leq(m.sendVector, chosen.sendVector)),
       'causal past: every message sent before it in happened-before order (vector clocks)',
     );
     t.same(
       state.futureSends,
-      vectors
-        .map((m, i) => [m, i] as const)
-        .filter(([m, i]) => i !== index && leq(got, m.sendVector))
-        .map(([, i]) => i),
+      where((m, i) => i !== index && leq(got, m.sendVector)),
       'causal future: every message sent after its delivery',
     );
     t.ok(
@@ -155,7 +151,7 @@ t.test('the viewer in a browser', { skip }, async (t) => {
   });
 
   t.test('search steps through matches; playback steps event by event with notes', async (t) => {
-    await load(browser, page('paxos-search', paxos));
+    await open('paxos-search', paxos);
     const accepts = paxos.filter((e) => e.ev === 'send' && e.name === 'Accept' && e.rank === 1);
     await browser.fill('#search', 'Accept rank:1');
     t.equal(await browser.textContent('#search-count'), `${accepts.length} found`);
@@ -189,12 +185,12 @@ t.test('the viewer in a browser', { skip }, async (t) => {
     const fixture = (seed: number): TraceEvent[] =>
       parseTrace(readFileSync(new URL(`../fixtures/view/three-ranks-seed-${seed}.jsonl`, import.meta.url), 'utf8'));
     const [a, b] = [fixture(1), fixture(2)];
-    await load(browser, page('compare', a, b));
+    await open('compare', a, b);
     t.match(await browser.evaluate(() => window.dsmpiView.difference), { rank: 1, position: 1, level: 1 }, 'the difference is found');
     t.equal(await browser.textContent('#difference'), compareSummary(a, b), 'the banner says what dsrun view prints');
     t.equal(await browser.evaluate(() => window.dsmpiView.views.length), 2, 'two diagrams');
     t.equal(await browser.evaluate(() => window.dsmpiView.views[1].layout), 'logical', 'aligned by logical time');
-    await load(browser, page('same', a, a));
+    await open('same', a, a);
     t.match(await browser.textContent('#difference'), /the same, event for event/, 'a run compared with itself has no difference');
   });
 });

@@ -54,15 +54,8 @@ function messageSpans(model, layout) {
 /** Messages that pass the filters and overlap [uMin, uMax], in order of their start. */
 function messagesInView(view, geo, uMin, uMax) {
   const { start, end, order, maxSpan } = messageSpans(view.model, view.layout);
-  let lo = 0;
-  let hi = order.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (start[order[mid]] < uMin - maxSpan) lo = mid + 1;
-    else hi = mid;
-  }
   const out = [];
-  for (let k = lo; k < order.length; k++) {
+  for (let k = firstNotBefore(order.length, (i) => start[order[i]] < uMin - maxSpan); k < order.length; k++) {
     const i = order[k];
     if (start[i] > uMax) break;
     if (end[i] < uMin) continue;

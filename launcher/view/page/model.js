@@ -192,17 +192,28 @@ function timeAxis(events, global, duration) {
   return { segments, length: u + (duration - t) };
 }
 
+/** The first index i in [0, count) for which before(i) is false (count if none); before must hold for a prefix. */
+function firstNotBefore(count, before) {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (before(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Position on the real-time axis of time `t`. */
 function timeToU(axis, t) {
   const s = axis.segments;
-  let lo = 0;
-  let hi = s.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (s[mid].t1 < t) lo = mid + 1;
-    else hi = mid;
-  }
-  const g = s[lo];
+  const g =
+    s[
+      Math.min(
+        s.length - 1,
+        firstNotBefore(s.length, (i) => s[i].t1 < t),
+      )
+    ];
   if (g.t1 === g.t0) return g.u0;
   return g.u0 + ((Math.min(Math.max(t, g.t0), g.t1) - g.t0) / (g.t1 - g.t0)) * (g.u1 - g.u0);
 }
@@ -223,14 +234,8 @@ export function causalCone(model, e) {
   const future = new Int32Array(model.ranks);
   for (let r = 0; r < model.ranks; r++) {
     const list = model.byRank[r];
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (model.events[list[mid]].vc[e.rank] < e.seq) lo = mid + 1;
-      else hi = mid;
-    }
-    future[r] = lo + 1; // seq counts a rank's events from 1
+    // seq counts a rank's events from 1
+    future[r] = firstNotBefore(list.length, (i) => model.events[list[i]].vc[e.rank] < e.seq) + 1;
   }
   future[e.rank] = e.seq + 1;
   const events = model.events;

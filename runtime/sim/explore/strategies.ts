@@ -192,7 +192,7 @@ export class DelayBounding implements Strategy {
     private readonly delays: number,
     private readonly drops: number,
     private readonly sleepSets = false,
-    rounds = true,
+    private readonly rounds = true,
   ) {
     this.round = rounds ? 0 : delays;
     const bound = delays === Infinity ? 'every schedule' : `≤${delays} delays`;
@@ -202,7 +202,7 @@ export class DelayBounding implements Strategy {
   next(): ExecutionPlan | undefined {
     if (this.exhausted) return undefined;
     const prefix = this.prefix;
-    if (cost(prefix).delays < this.round) this.revisits++;
+    if (this.rounds && cost(prefix).delays < this.round) this.revisits++;
     const sleeps: Array<Map<string, number>> = (this.sleeps = []);
     let sleep = new Map<string, number>();
     let delays = 0;

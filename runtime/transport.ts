@@ -1,7 +1,8 @@
 /**
- * What the runtime core needs from a network. Peers are world ranks. A transport carries opaque
- * encoded messages (see codec.ts); it may coalesce several into one frame, and it must keep them in
- * order per peer (FIFO), which MPI's non-overtaking rule rests on.
+ * What the runtime core needs from a network (the implementations live under runtime/transport/).
+ * Peers are world ranks. A transport carries opaque encoded messages (a Codec's, wire.ts); it may
+ * coalesce several into one frame, and it must keep them in order per peer (FIFO), which MPI's
+ * non-overtaking rule rests on.
  */
 export interface TransportEvents {
   /** A frame from `peer`: one or more encoded messages, in the order they were sent. */
