@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, version as esbuildVersion, type Plugin } from 'esbuild';
 
 const here = fileURLToPath(import.meta.url);
 
@@ -76,18 +77,85 @@ function reclaimStaleBundles(): void {
   }
 }
 
+/** A cached bundle unused this long is removed when its program is compiled again. */
+const STALE_MS = 24 * 3600 * 1000;
+
+const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+
+/** Names a program's bundles in the cache: its path, and what compiles it (Node.js, esbuild, dsmpi). */
+function programKey(program: string): string {
+  return sha256([resolve(program), process.version, esbuildVersion, packageRoot].join('\0'));
+}
+
+/** A hash of the contents of `files`; undefined if one cannot be read (it was removed). */
+async function contentHash(files: string[]): Promise<string | undefined> {
+  const hash = createHash('sha256');
+  try {
+    for (const file of [...files].sort())
+      hash
+        .update(file)
+        .update('\0')
+        .update(await readFile(file))
+        .update('\0');
+  } catch {
+    return undefined;
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** The cached bundle of the program whose key is `key`, if every file that went into it is unchanged. */
+async function cachedBundle(key: string): Promise<string | undefined> {
+  try {
+    const { inputs } = JSON.parse(await readFile(join(bundleDir, `${key}.json`), 'utf8')) as { inputs: string[] };
+    const hash = await contentHash(inputs);
+    const file = join(bundleDir, `${key}-${hash}.mjs`);
+    return hash !== undefined && existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `data` to `file` whole or not at all (another dsrun may be reading or writing it). */
+async function writeWhole(file: string, data: string | Uint8Array, jobId: string): Promise<void> {
+  const temporary = join(bundleDir, `job-${process.pid}-${jobId}-${basename(file)}.tmp`);
+  await writeFile(temporary, data);
+  await rename(temporary, file);
+}
+
+/** Removes the other bundles of the program of `key` that have not been used for a day. */
+function pruneOlder(key: string, keep: string): void {
+  for (const name of readdirSync(bundleDir)) {
+    if (!name.startsWith(`${key}-`) || name.startsWith(basename(keep))) continue;
+    const path = join(bundleDir, name);
+    try {
+      if (Date.now() - statSync(path).atimeMs > STALE_MS) rmSync(path, { force: true });
+    } catch {
+      // Removed meanwhile by another dsrun.
+    }
+  }
+}
+
 /**
- * Compiles the program and everything it imports into one ES module, once per job, so that no rank
- * loads a TypeScript compiler. The file is named after this dsrun's pid, so the next dsrun removes it
- * if this one is killed before it can. Returns the bundle's path and a function that removes it.
+ * Compiles the program and everything it imports into one ES module, so that no rank loads a
+ * TypeScript compiler. Bundles are cached, named after a hash of the contents of every file that
+ * went into them (the program, its imports, dsmpi, its dependencies): a job of a program that has not
+ * changed since the last one starts without compiling. Temporary files are named after this dsrun's
+ * pid, so the next dsrun removes them if this one is killed while writing. Returns the bundle's path,
+ * and a function to call when the job is done with it.
  */
 export async function bundleProgram(program: string, jobId: string): Promise<{ file: string; remove: () => Promise<void> }> {
   reclaimStaleBundles();
   await mkdir(bundleDir, { recursive: true });
-  const file = join(bundleDir, `job-${process.pid}-${jobId}.mjs`);
-  await build({
+  const key = programKey(program);
+  const keep = { remove: () => Promise.resolve() };
+  const cached = await cachedBundle(key);
+  if (cached) return { file: cached, ...keep };
+  const outfile = join(bundleDir, `job-${process.pid}-${jobId}.mjs`);
+  const result = await build({
     entryPoints: [program],
-    outfile: file,
+    outfile,
+    write: false,
+    metafile: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -102,5 +170,17 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
       js: "import { createRequire as __dsmpiCreateRequire } from 'node:module'; const require = __dsmpiCreateRequire(import.meta.url);",
     },
   });
-  return { file, remove: () => Promise.all([rm(file, { force: true }), rm(`${file}.map`, { force: true })]).then(() => {}) };
+  const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(input));
+  const hash = await contentHash(inputs);
+  // An input gone meanwhile: a bundle for this job only, removed after it.
+  const file = hash === undefined ? outfile : join(bundleDir, `${key}-${hash}.mjs`);
+  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
+  const map = result.outputFiles.find((f) => f.path.endsWith('.map'))!.contents;
+  await writeWhole(`${file}.map`, map, jobId);
+  await writeWhole(file, code.replace(`sourceMappingURL=${basename(outfile)}.map`, `sourceMappingURL=${basename(file)}.map`), jobId);
+  if (hash === undefined)
+    return { file, remove: () => Promise.all([rm(file, { force: true }), rm(`${file}.map`, { force: true })]).then(() => {}) };
+  await writeWhole(join(bundleDir, `${key}.json`), JSON.stringify({ program: resolve(program), inputs }), jobId);
+  pruneOlder(key, file);
+  return { file, ...keep };
 }
