@@ -5,6 +5,12 @@
 // bundle compiled once per job, so they do not load tsx.
 import { existsSync } from 'node:fs';
 
+// `dsrun --help | head`: a reader that stops reading ends the output, not the launcher with a stack
+// trace (the ranks' own lines are handled where they are forwarded, launcher/line-prefixer.ts).
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 const source = new URL('./cli.ts', import.meta.url);
 let cli;
 if (existsSync(source)) {

@@ -386,7 +386,7 @@ export async function runJob(options: JobOptions): Promise<number> {
     if (ending) return;
     ending = true;
     log(`timeout after ${options.timeoutSec} s; what each rank still running waits on:`);
-    const reports = await Promise.all(live().map(async (r) => [r, await coordinator.status(r, 1000)] as const));
+    const reports = await Promise.all(live().map(async (r) => [r, await coordinator.status(r, 3000)] as const));
     for (const [r, waiting] of reports) {
       if (waiting === undefined) log(`  rank ${r}: no answer (busy in a synchronous loop, or not started)`);
       else if (waiting.length === 0) log(`  rank ${r}: not blocked in a dsmpi operation`);

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { alive, dsrun } from '../helpers/dsrun.ts';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { alive, dsrun, dsrunBin, root } from '../helpers/dsrun.ts';
 
 t.test('hello: every rank prints with its prefix, exit 0', async (t) => {
   const r = await dsrun(['-n', '4', 'examples/hello.ts']);
@@ -28,9 +30,23 @@ t.test('abort(code) ends the job with that code', async (t) => {
 });
 
 t.test('--timeout reports what each rank is blocked on, then exits 124', async (t) => {
-  const r = await dsrun(['-n', '3', '--timeout', '3', 'test/fixtures/stuck.ts']);
+  // 10 s, not less: the report is taken once, and every rank must have started and reached its recv
+  // by then, on a loaded machine too.
+  const r = await dsrun(['-n', '3', '--timeout', '10', 'test/fixtures/stuck.ts']);
   t.equal(r.code, 124);
   for (let i = 0; i < 3; i++) t.match(r.stderr, new RegExp(`rank ${i}: recv\\(source=${(i + 1) % 3}, tag=5\\) for \\d+\\.\\d s`));
+});
+
+t.test('dsrun --help into a reader that stops at once (| head): exit 0, no stack trace', async (t) => {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, [dsrunBin, '--help'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code] = await once(child, 'exit');
+  t.equal(code, 0);
+  t.equal(stderr, '');
 });
 
 t.test('a rank killed mid-run: the job aborts cleanly and leaves no process behind', async (t) => {

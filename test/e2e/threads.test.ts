@@ -78,7 +78,9 @@ t.test('abort(code) in a thread ends the job with that code', async (t) => {
 });
 
 t.test('--timeout reports what each thread waits on, then exits 124', async (t) => {
-  const r = await dsrun(['-n', '3', '--threads', '--timeout', '3', 'test/fixtures/stuck.ts']);
+  // 10 s, not less: the report is taken once, and every rank must have started and reached its recv
+  // by then, on a loaded machine too.
+  const r = await dsrun(['-n', '3', '--threads', '--timeout', '10', 'test/fixtures/stuck.ts']);
   t.equal(r.code, 124);
   for (let i = 0; i < 3; i++) t.match(r.stderr, new RegExp(`rank ${i}: recv\\(source=${(i + 1) % 3}, tag=5\\) for \\d+\\.\\d s`));
 });

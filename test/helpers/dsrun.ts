@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-const dsrunBin = `${root}launcher/dsrun.mjs`;
+export const dsrunBin = `${root}launcher/dsrun.mjs`;
 
 export interface DsrunResult {
   code: number | null;
