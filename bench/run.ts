@@ -1,6 +1,6 @@
 // npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
 // measured side by side in one run. Prints medians over repetitions and their ratios.
-//   npm run bench -- [--reps 5] [--only p2p,idle,rtt,startup,collectives,paxos,flow,hosts] [--flood 3000000] [--mib 256]
+//   npm run bench -- [--reps 5] [--only p2p,idle,rtt,startup,collectives,paxos,flow,hosts] (--only scale [--max-n 256]: growth with n) [--flood 3000000] [--mib 256]
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     flood: { type: 'string', default: '3000000' },
     mib: { type: 'string', default: '256' },
+    'max-n': { type: 'string', default: '256' },
   },
 });
 const reps = Number(values.reps);
@@ -172,6 +173,15 @@ if (want('idle')) {
 if (want('collectives')) {
   const { benchCollectives, formatCollectives } = await import('./collectives.ts');
   console.log('\n' + formatCollectives(await benchCollectives(Math.min(reps, 3))));
+}
+
+if (only?.includes('scale')) {
+  // Not in the default run: hundreds of ranks take minutes on a small machine.
+  const { benchScale } = await import('./scale.ts');
+  console.log(
+    `\n## Growth with n (one run each; ${new Date().toISOString()}, load ${(await import('node:os')).loadavg()[0].toFixed(1)})\n`,
+  );
+  console.log(await benchScale(Number(values['max-n'])));
 }
 
 if (want('hosts')) {

@@ -160,7 +160,12 @@ export interface ReplicaState {
   /** Broken variant: when the lazy replication is due. */
   lazyAtMs: number | undefined;
   failed: number[];
+  /** Clients that sent Done (or died). */
   done: number[];
+  /** A replica that finished said so: everything the primary applied is replicated. */
+  replicaDone: boolean;
+  /** This replica finished and told the others. */
+  finished: boolean;
   nextTickMs: number;
   stats: {
     applied: number;
@@ -190,6 +195,8 @@ export function startReplica(rank: number, size: number, nowMs: number, options:
     lazyAtMs: undefined,
     failed: [],
     done: [],
+    replicaDone: false,
+    finished: false,
     nextTickMs: nowMs + options.tickMs,
     stats: { applied: 0, updatesSent: 0, takeovers: 0, duplicates: 0 },
   };
@@ -274,6 +281,21 @@ function noticeFailures(s: ReplicaState, failed: readonly number[], out: Out[]):
   finishIfAcked(s, out);
 }
 
+/**
+ * A replica finishes once every client is done and nothing it applied can be lost: the primary when
+ * its queue is empty and its last update acknowledged, a backup when a replica that finished tells it
+ * so. A finishing replica tells the other live replicas (Done). Backups that left on the clients'
+ * Done alone would miss an update the primary applies afterwards (a request that reached it late,
+ * after a pause): the replicas would end with different stores.
+ */
+function finishIfDone(s: ReplicaState, out: Out[]): void {
+  if (s.finished || !s.clients.every((c) => s.done.includes(c))) return;
+  const primaryIdle = isPrimary(s) && s.view === s.rank && !s.inflight && s.queue.length === 0 && s.lazyAtMs === undefined;
+  if (!primaryIdle && !s.replicaDone) return;
+  s.finished = true;
+  out.push(...toAll(liveBackups(s), Tag.Done, null));
+}
+
 export function stepReplica(s: ReplicaState, input: Input): [ReplicaState, Out[]] {
   const out: Out[] = [];
   if (input.type === 'tick') {
@@ -287,6 +309,7 @@ export function stepReplica(s: ReplicaState, input: Input): [ReplicaState, Out[]
     }
     s.nextTickMs = input.nowMs + s.options.tickMs;
     drain(s, input.nowMs, out);
+    finishIfDone(s, out);
     return [s, out];
   }
   const from = input.source;
@@ -342,11 +365,13 @@ export function stepReplica(s: ReplicaState, input: Input): [ReplicaState, Out[]
       break;
     }
     case Tag.Done: {
-      if (!s.done.includes(from)) s.done.push(from);
+      if (s.replicas.includes(from)) s.replicaDone = true;
+      else if (!s.done.includes(from)) s.done.push(from);
       break;
     }
   }
   drain(s, input.nowMs, out);
+  finishIfDone(s, out);
   return [s, out];
 }
 
@@ -354,7 +379,7 @@ export function replicaMachine(): Machine<ReplicaState> {
   return {
     step: stepReplica,
     wakeAtMs: (s) => Math.min(s.nextTickMs, s.lazyAtMs ?? Infinity),
-    done: (s) => s.clients.every((c) => s.done.includes(c)),
+    done: (s) => s.finished,
   };
 }
 

@@ -125,6 +125,37 @@ const regressions: Regression[] = [
       pauses: [],
     },
   },
+  {
+    algorithm: 'primary-backup',
+    what: "the backups leave on the clients' Done while the paused primary still applies a late request: two stores",
+    schedule: {
+      n: 4,
+      seed: 24,
+      noisyForMs: 0,
+      partitions: [],
+      crashes: [],
+      pauses: [
+        { rank: 3, atMs: 32, forMs: 30 },
+        { rank: 0, atMs: 37, forMs: 583 },
+      ],
+    },
+  },
+  {
+    algorithm: 'primary-backup',
+    what: 'the same with reordering, at n = 8',
+    schedule: {
+      n: 8,
+      seed: 115296559,
+      noisyForMs: 0,
+      reorder: { probability: 0.2, maxMs: 5 },
+      partitions: [],
+      crashes: [],
+      pauses: [
+        { rank: 0, atMs: 72, forMs: 343 },
+        { rank: 2, atMs: 84, forMs: 213 },
+      ],
+    },
+  },
 ];
 
 for (const r of regressions) {

@@ -4,7 +4,7 @@
 // posted first.
 import t from 'tap';
 import { ANY_SOURCE, ANY_TAG } from '../../runtime/constants.ts';
-import { Matcher, type Message, type Status } from '../../runtime/matching.ts';
+import { Matcher, type Held, type Message, type Status } from '../../runtime/matching.ts';
 import type { Completion } from '../../runtime/request.ts';
 
 /** A Completion that records how it ended, and whether its timer was cleared. */
@@ -287,4 +287,98 @@ t.test('a short queue is not compacted: the head advances over taken slots', asy
   t.equal(kept(), 100, 'taking from the front does not move the rest');
   t.equal(m.backlog, 40);
   t.same(m.take(ANY_SOURCE, ANY_TAG)?.data, 60);
+});
+
+t.test("flow control's accounting: counted bytes are kept while a message waits and given back as it leaves", async (t) => {
+  const released: Array<[number, number]> = [];
+  const m = new Matcher((source, cost) => released.push([source, cost]));
+  m.arrive(msg(1, 5, 'a'), 10);
+  m.arrive(msg(2, 5, 'b'), 0);
+  m.arrive(msg(1, 6, 'c'), 7);
+  t.equal(m.bufferedBytes, 17, 'two counted messages kept');
+  t.same(released, [], 'nothing given back while they wait');
+  t.equal(m.take(1, 6)?.data, 'c', 'taken from the middle');
+  t.equal(m.bufferedBytes, 10);
+  t.same(released, [[1, 7]]);
+  t.equal((m.receive(ANY_SOURCE, ANY_TAG) as Message).data, 'a', 'received from the head');
+  t.equal(m.bufferedBytes, 0);
+  t.same(released, [
+    [1, 7],
+    [1, 10],
+  ]);
+  t.equal(m.take(2, 5)?.data, 'b');
+  t.equal(released.length, 2, 'an uncounted message gives nothing back');
+
+  const w = receive(m, 3, 1);
+  m.arrive(msg(3, 1, 'x'), 12);
+  t.equal(w.value?.data, 'x', 'a posted receive takes a counted message at once');
+  t.same(released.at(-1), [3, 12], 'and its bytes are given back at once');
+  t.equal(m.bufferedBytes, 0, 'never counted as kept');
+  receive(m, 3, 1);
+  m.arrive(msg(3, 1, 'y'), 0);
+  t.equal(released.length, 3, 'an uncounted match gives nothing back');
+});
+
+t.test('revoke rejects every waiter and drops every kept message: counted bytes back, held data refused', async (t) => {
+  const released: Array<[number, number]> = [];
+  const m = new Matcher((source, cost) => released.push([source, cost]));
+  let dropped = 0;
+  const rendezvous = { fetch: async () => msg(4, 1, 'never'), drop: () => dropped++ } as unknown as Held;
+  m.arrive(msg(1, 1, 'a'), 4);
+  m.arrive(msg(2, 1, 'b'), 5);
+  t.equal(m.take(1, 1)?.data, 'a', 'the head moves on');
+  m.arrive(msg(4, 1, 'c'), rendezvous);
+  const r = receive(m, 9, 9);
+  const p = probe(m, 9, 9);
+  m.revoke((d) => new Error(`revoked: ${d}`));
+  t.same(released, [
+    [1, 4],
+    [2, 5],
+  ]);
+  t.equal(dropped, 1, 'the sender of held data is told not to send it');
+  t.match(r.outcome, { error: { message: 'revoked: recv(9, 9)' } });
+  t.match(p.outcome, { error: { message: 'revoked: probe(9, 9)' } });
+  t.equal(m.bufferedBytes, 0);
+  t.equal(m.backlog, 0);
+  t.equal(m.take(ANY_SOURCE, ANY_TAG), undefined, 'nothing kept');
+  t.same(m.waiting(), []);
+});
+
+t.test('halt drops what was kept without giving anything back, and leaves receives waiting for ever', async (t) => {
+  const released: Array<[number, number]> = [];
+  const m = new Matcher((source, cost) => released.push([source, cost]));
+  m.arrive(msg(1, 1, 'a'), 4);
+  const w = receive(m, 2, 2);
+  m.halt();
+  t.equal(m.bufferedBytes, 0);
+  t.equal(m.backlog, 0);
+  t.equal(m.take(ANY_SOURCE, ANY_TAG), undefined);
+  t.same(released, [], 'a halted rank gives nothing back');
+  t.equal(w.outcome, undefined, 'not rejected');
+  t.same(m.waiting(), [w]);
+});
+
+t.test('receives and probes without a timer match, withdraw and fail alike', async (t) => {
+  const m = new Matcher();
+  const r = new Waiter<Message>('recv');
+  const p = new Waiter<Status>('probe');
+  m.postProbe({ source: 1, tag: 1, request: p });
+  m.post({ source: 1, tag: 1, request: r });
+  m.arrive(msg(1, 1, 'x'));
+  t.same(p.value, { source: 1, tag: 1 });
+  t.equal(r.value?.data, 'x');
+  const r2 = new Waiter<Message>('recv 2');
+  const p2 = new Waiter<Status>('probe 2');
+  m.post({ source: 1, tag: 2, request: r2 });
+  m.postProbe({ source: 1, tag: 2, request: p2 });
+  t.ok(m.withdraw(r2));
+  t.ok(m.withdraw(p2));
+  const r3 = new Waiter<Message>('recv 3');
+  const p3 = new Waiter<Status>('probe 3');
+  m.post({ source: 2, tag: 1, request: r3 });
+  m.postProbe({ source: 3, tag: 1, request: p3 });
+  m.failSource(2, (d) => new Error(d));
+  m.failAll((d) => new Error(d));
+  t.match(r3.outcome, { error: { message: 'recv 3' } });
+  t.match(p3.outcome, { error: { message: 'probe 3' } });
 });
