@@ -4,7 +4,8 @@
  * retransmits or survives a crash: their model is a reliable network, FIFO where they say so.
  */
 import type { Communicator } from 'dsmpi';
-import { LivenessError, type FuzzTarget } from 'dsmpi/fuzz';
+import { LivenessError } from 'dsmpi/fuzz';
+import { otherPort } from './common.ts';
 import { causalBroadcast, causalViolation, type CausalResult } from '../classic/causal-broadcast.ts';
 import { chandyLamport, checkSnapshot, type SnapshotResult } from '../classic/chandy-lamport.ts';
 import { gossip, type GossipResult } from '../classic/gossip.ts';
@@ -20,15 +21,11 @@ function checkExactlyOnce(rank: number, ids: readonly string[], expected: number
   if (ids.length !== expected) throw new LivenessError(`rank ${rank} delivered ${ids.length} of ${expected} messages`);
 }
 
-export const causalBroadcastTarget: FuzzTarget<CausalResult> = {
+export const causalBroadcastTarget = otherPort<CausalResult>({
   name: 'causal-broadcast',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 20,
   // The hold-back queue orders deliveries without FIFO channels; a lost message is never resent.
   tolerates: ['reordering', 'broken-fifo', 'delay', 'pause'],
-  livenessMs: () => 5_000,
   setup(n) {
     return {
       main: (c: Communicator) => causalBroadcast(c, { count: COUNT }),
@@ -47,17 +44,13 @@ export const causalBroadcastTarget: FuzzTarget<CausalResult> = {
       },
     };
   },
-};
+});
 
-export const totalOrderTarget: FuzzTarget<TotalOrderResult> = {
+export const totalOrderTarget = otherPort<TotalOrderResult>({
   name: 'total-order-multicast',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 20,
   // Needs reliable FIFO channels: an Ack from k proves no earlier message from k is on its way.
   tolerates: ['reordering', 'delay', 'pause'],
-  livenessMs: () => 5_000,
   setup(n) {
     return {
       main: (c: Communicator) => totalOrderMulticast(c, { count: COUNT }),
@@ -83,17 +76,13 @@ export const totalOrderTarget: FuzzTarget<TotalOrderResult> = {
       },
     };
   },
-};
+});
 
-export const gossipTarget: FuzzTarget<GossipResult> = {
+export const gossipTarget = otherPort<GossipResult>({
   name: 'gossip',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 20,
   // Lockstep rounds of collectives, which assume a reliable network.
   tolerates: ['reordering', 'broken-fifo', 'delay', 'pause'],
-  livenessMs: () => 5_000,
   setup(n) {
     return {
       main: (c: Communicator) => gossip(c),
@@ -118,19 +107,15 @@ export const gossipTarget: FuzzTarget<GossipResult> = {
       },
     };
   },
-};
+});
 
 const BALANCE = 100;
 
-export const chandyLamportTarget: FuzzTarget<SnapshotResult> = {
+export const chandyLamportTarget = otherPort<SnapshotResult>({
   name: 'chandy-lamport',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 30,
   // A Marker must not overtake a Transfer sent before it: reliable FIFO channels, no crash.
   tolerates: ['reordering', 'delay', 'pause'],
-  livenessMs: () => 5_000,
   setup(n) {
     // The initiator, drawn by the first rank to start (the ranks of a simulation share this closure).
     let initiator: number | undefined;
@@ -145,4 +130,4 @@ export const chandyLamportTarget: FuzzTarget<SnapshotResult> = {
       },
     };
   },
-};
+});

@@ -9,6 +9,7 @@
  */
 import type { Communicator } from 'dsmpi';
 import type { FaultKind, FuzzTarget } from 'dsmpi/fuzz';
+import { otherPort } from './common.ts';
 import { berkeley, type BerkeleyResult } from '../classic/berkeley.ts';
 import { cristian, type CristianResult } from '../classic/cristian.ts';
 import { checkClockSync } from '../classic/drifting-clock.ts';
@@ -22,15 +23,11 @@ import { VectorClock } from '../clocks/vector-clock.ts';
 const reliable: readonly FaultKind[] = ['reordering', 'broken-fifo', 'delay', 'pause'];
 
 function scenarioTarget<T>(name: string, makeClock: (rank: number, n: number) => EventClock<T>): FuzzTarget<ScenarioEvent<T>[]> {
-  return {
+  return otherPort({
     name,
-    family: 'other',
-    minN: 1,
-    maxN: 9,
     horizonMs: 20,
     // A duplicate is never received: each rank receives one message from its predecessor.
     tolerates: [...reliable, 'duplicates'],
-    livenessMs: () => 5_000,
     setup(n) {
       const expected = replayScenario(n, (rank) => makeClock(rank, n));
       return {
@@ -48,7 +45,7 @@ function scenarioTarget<T>(name: string, makeClock: (rank: number, n: number) =>
         },
       };
     },
-  };
+  });
 }
 
 export const lamportClock = scenarioTarget('lamport-clock', () => new LamportClock());
@@ -59,14 +56,10 @@ function clockSyncTarget<T extends { report: CristianResult['report'] }>(
   name: string,
   run: (c: Communicator) => Promise<T>,
 ): FuzzTarget<T> {
-  return {
+  return otherPort({
     name,
-    family: 'other',
-    minN: 1,
-    maxN: 9,
     horizonMs: 20,
     tolerates: reliable,
-    livenessMs: () => 5_000,
     setup() {
       return {
         main: run,
@@ -79,7 +72,7 @@ function clockSyncTarget<T extends { report: CristianResult['report'] }>(
         },
       };
     },
-  };
+  });
 }
 
 export const cristianTarget = clockSyncTarget<CristianResult>('cristian', (c) => cristian(c));

@@ -4,7 +4,8 @@
  * a reliable network; federated averaging drops the clients that do not answer in time.
  */
 import type { Communicator } from 'dsmpi';
-import { LivenessError, type FuzzTarget } from 'dsmpi/fuzz';
+import { LivenessError } from 'dsmpi/fuzz';
+import { otherPort } from './common.ts';
 import { InvariantError } from '../checkers/consensus-invariants.ts';
 import { defaultFedAvgOptions, fedAvgMain, type FedAvgResult, type Model } from '../federated/fedavg.ts';
 import { countWords, wordCount, type Counts, type WordCountResult } from '../mapreduce/word-count.ts';
@@ -15,14 +16,10 @@ const collectives = ['reordering', 'broken-fifo', 'delay', 'pause'] as const;
 
 const VOCABULARY = ['paxos', 'raft', 'ballot', 'leader', 'quorum', 'log', 'vote', 'term'];
 
-export const mapreduce: FuzzTarget<{ result: WordCountResult; lines: string[] }> = {
+export const mapreduce = otherPort<{ result: WordCountResult; lines: string[] }>({
   name: 'mapreduce',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 20,
   tolerates: collectives,
-  livenessMs: () => 5_000,
   setup(n) {
     // Each rank's lines (the spread case), random; and the size of the groups of the first level.
     let groupSize: number | undefined;
@@ -44,20 +41,16 @@ export const mapreduce: FuzzTarget<{ result: WordCountResult; lines: string[] }>
       },
     };
   },
-};
+});
 
 const canonical = (c: Counts | undefined): string => JSON.stringify(Object.entries(c ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 const THRESHOLD = 0.5;
 
-export const stabilization: FuzzTarget<StabilizationResult> = {
+export const stabilization = otherPort<StabilizationResult>({
   name: 'stabilization',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 20,
   tolerates: collectives,
-  livenessMs: () => 5_000,
   setup() {
     return {
       main: (c: Communicator) => stabilize(c, Math.round(c.random() * 1000) / 10, { threshold: THRESHOLD }),
@@ -81,7 +74,7 @@ export const stabilization: FuzzTarget<StabilizationResult> = {
       },
     };
   },
-};
+});
 
 const ROUND_TIMEOUT_MS = 200;
 const ROUNDS = 6;
@@ -90,17 +83,14 @@ const ROUNDS = 6;
 const close = (m: Model, tol: number): boolean =>
   Math.max(...m.w.map((w, i) => Math.abs(w - defaultFedAvgOptions.truth.w[i])), Math.abs(m.b - defaultFedAvgOptions.truth.b)) <= tol;
 
-export const federatedSgd: FuzzTarget<FedAvgResult | undefined> = {
+export const federatedSgd = otherPort<FedAvgResult | undefined>({
   name: 'federated-sgd',
-  family: 'other',
   minN: 2,
-  maxN: 9,
   horizonMs: 300,
   // Rounds with a deadline: a client that crashes, pauses or answers late is left out of a round.
   // A lost or duplicated message, or a cut one, can leave a client waiting for a Stop for ever.
   tolerates: ['reordering', 'broken-fifo', 'delay', 'crash-stop', 'pause'],
   outOfModel: (s) => (s.crashes.some((c) => c.rank === 0) ? 'the aggregator crashes' : undefined),
-  livenessMs: () => 5_000,
   setup(n) {
     return {
       main: (c: Communicator) => fedAvgMain(c, { rounds: ROUNDS, roundTimeoutMs: ROUND_TIMEOUT_MS }),
@@ -121,4 +111,4 @@ export const federatedSgd: FuzzTarget<FedAvgResult | undefined> = {
       },
     };
   },
-};
+});

@@ -4,11 +4,12 @@
  * replica converges once the network is stable.
  */
 import type { Communicator, SimulationResult } from 'dsmpi';
-import { LivenessError, type FuzzTarget } from 'dsmpi/fuzz';
+import { LivenessError } from 'dsmpi/fuzz';
 import { gossipUntilConverged } from '../crdt/anti-entropy.ts';
 import { gcounterCanonical, gcounterEmpty, gcounterIncrement, gcounterMerge, type GCounter } from '../crdt/gcounter.ts';
 import { lwwCanonical, lwwEmpty, lwwMerge, type LwwMap } from '../crdt/lww-map.ts';
 import { ReplicatedMap } from '../crdt/replicated-map.ts';
+import { otherPort } from './common.ts';
 
 /** Anti-entropy copes with any message fault; a crashed replica's updates may be lost, so no crashes. */
 const tolerates = ['loss', 'duplicates', 'reordering', 'broken-fifo', 'delay', 'partition', 'one-way-partition', 'pause'] as const;
@@ -49,14 +50,10 @@ function checkReplicas(r: SimulationResult<Replica>, expected: string | undefine
   if (gaveUp.length) throw new LivenessError(`rank(s) ${gaveUp.join(', ')} gave up before converging`);
 }
 
-export const gcounter: FuzzTarget<Replica & { mine: GCounter }> = {
+export const gcounter = otherPort<Replica & { mine: GCounter }>({
   name: 'gcounter',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 200,
   tolerates,
-  livenessMs: () => 5_000,
   setup() {
     return {
       async main(comm: Communicator) {
@@ -80,16 +77,12 @@ export const gcounter: FuzzTarget<Replica & { mine: GCounter }> = {
       },
     };
   },
-};
+});
 
-export const lwwMap: FuzzTarget<Replica & { written: LwwMap<number> }> = {
+export const lwwMap = otherPort<Replica & { written: LwwMap<number> }>({
   name: 'lww-map',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 200,
   tolerates,
-  livenessMs: () => 5_000,
   setup() {
     return {
       async main(comm: Communicator) {
@@ -120,4 +113,4 @@ export const lwwMap: FuzzTarget<Replica & { written: LwwMap<number> }> = {
       },
     };
   },
-};
+});

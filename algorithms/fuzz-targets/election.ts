@@ -4,7 +4,8 @@
  * the ring, a rank with no live rank above it for the bully. Liveness: every live rank has one.
  */
 import type { Communicator } from 'dsmpi';
-import { LivenessError, type FuzzTarget } from 'dsmpi/fuzz';
+import { LivenessError } from 'dsmpi/fuzz';
+import { otherPort } from './common.ts';
 import { bully, type BullyResult } from '../classic/bully.ts';
 import { ringElection, type RingElectionResult } from '../classic/ring-election.ts';
 import { InvariantError } from '../checkers/consensus-invariants.ts';
@@ -15,16 +16,12 @@ import { InvariantError } from '../checkers/consensus-invariants.ts';
  */
 const ANSWER_TIMEOUT_MS = 120;
 
-export const bullyTarget: FuzzTarget<BullyResult> = {
+export const bullyTarget = otherPort<BullyResult>({
   name: 'bully',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 400,
   // A synchronous system: bounded delays, crash-stop detected by timeouts. Loss and partitions look
   // like crashes and a pause breaks the time bound.
   tolerates: ['reordering', 'broken-fifo', 'delay', 'crash-stop'],
-  livenessMs: () => 5_000,
   setup(n) {
     return {
       main: (c: Communicator) => bully(c, { starters: Array.from({ length: n }, (_, r) => r), answerTimeoutMs: ANSWER_TIMEOUT_MS }),
@@ -41,22 +38,18 @@ export const bullyTarget: FuzzTarget<BullyResult> = {
       },
     };
   },
-};
+});
 
 interface RingRun {
   result: RingElectionResult;
   ids: number[];
 }
 
-export const ringElectionTarget: FuzzTarget<RingRun> = {
+export const ringElectionTarget = otherPort<RingRun>({
   name: 'ring-election',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 20,
   // Chang and Roberts assume reliable FIFO channels and no crash.
   tolerates: ['reordering', 'delay', 'pause'],
-  livenessMs: () => 5_000,
   setup() {
     // Distinct ids and a random set of initiators (at least one), the same for every rank: drawn by
     // the first rank to start (the ranks of a simulation share this closure).
@@ -77,7 +70,7 @@ export const ringElectionTarget: FuzzTarget<RingRun> = {
       },
     };
   },
-};
+});
 
 function draw(n: number, random: () => number): { ids: number[]; initiators: number[] } {
   const ids = Array.from({ length: n }, (_, r) => 10 * r + 3);

@@ -11,6 +11,7 @@ import { centralMutex } from '../classic/central-mutex.ts';
 import { maekawa } from '../classic/maekawa.ts';
 import { ricartAgrawala } from '../classic/ricart-agrawala.ts';
 import { tokenRing } from '../classic/token-ring.ts';
+import { otherPort } from './common.ts';
 
 const ENTRIES = 3;
 
@@ -19,14 +20,11 @@ function mutexTarget(
   minN: number,
   run: (comm: Communicator, options: { entries: number }) => Promise<MutexResult>,
 ): FuzzTarget<MutexResult> {
-  return {
+  return otherPort({
     name,
-    family: 'other',
     minN,
-    maxN: 9,
     horizonMs: 60,
     tolerates: ['reordering', 'delay', 'pause'],
-    livenessMs: () => 5_000,
     setup() {
       return {
         main: (c) => run(c, { entries: ENTRIES }),
@@ -37,7 +35,7 @@ function mutexTarget(
         },
       };
     },
-  };
+  });
 }
 
 export const central = mutexTarget('central-mutex', 2, centralMutex);

@@ -3,7 +3,7 @@
  * for what a target holds).
  */
 import type { Communicator } from 'dsmpi';
-import type { FuzzTarget } from 'dsmpi/fuzz';
+import { otherPort } from './common.ts';
 import { checkConsensus, checkDetector, InvariantError } from '../checkers/consensus-invariants.ts';
 import { detectorMain, type DetectorReport } from '../failure-detector.ts';
 import { paxosLayout, singlePaxosMain, Tag as PaxosTag } from '../paxos/single-paxos.ts';
@@ -13,11 +13,8 @@ import { collectTelemetry, instrument, type TelemetryEvent } from '../telemetry/
 /** Long enough after the latest stabilization the schedules draw (about 800 ms) for suspicions to settle. */
 const DETECTOR_RUN_MS = 2_000;
 
-export const failureDetector: FuzzTarget<DetectorReport> = {
+export const failureDetector = otherPort<DetectorReport>({
   name: 'failure-detector',
-  family: 'other',
-  minN: 1,
-  maxN: 9,
   horizonMs: 150,
   // Heartbeats repeat, so every message fault passes once the network is stable; a rank that
   // restarts after the others stopped would rightly suspect them all, so crashes are crash-stop.
@@ -37,15 +34,13 @@ export const failureDetector: FuzzTarget<DetectorReport> = {
       },
     };
   },
-};
+});
 
 const replicasOf = (n: number): number => Math.min(3, n - 1);
 
-export const primaryBackup: FuzzTarget<PrimaryBackupOutcome> = {
+export const primaryBackup = otherPort<PrimaryBackupOutcome>({
   name: 'primary-backup',
-  family: 'other',
   minN: 2,
-  maxN: 9,
   horizonMs: 100,
   // The passive model: crash-stop with a perfect failure detector (the runtime's), reliable
   // channels. A lost update or a partition looks like nothing the detector reports.
@@ -54,7 +49,6 @@ export const primaryBackup: FuzzTarget<PrimaryBackupOutcome> = {
     const clients = s.crashes.filter((c) => c.rank >= replicasOf(s.n)).map((c) => c.rank);
     return clients.length ? `client ${clients.join(', ')} crashes (its history goes with it)` : undefined;
   },
-  livenessMs: () => 5_000,
   setup(n) {
     return {
       main: (c: Communicator) => primaryBackupMain(c, { replicas: replicasOf(n), opsPerClient: 8 }),
@@ -68,7 +62,7 @@ export const primaryBackup: FuzzTarget<PrimaryBackupOutcome> = {
       },
     };
   },
-};
+});
 
 interface TelemetryRun {
   decided: unknown;
@@ -77,16 +71,13 @@ interface TelemetryRun {
 
 const clientValue = (rank: number): number => 40 + rank;
 
-export const telemetry: FuzzTarget<TelemetryRun> = {
+export const telemetry = otherPort<TelemetryRun>({
   name: 'telemetry',
-  family: 'other',
   minN: 5,
-  maxN: 9,
   horizonMs: 100,
   // The telemetry rank waits for every rank's End, and takes a rank's events as complete when its
   // End has come (per-pair order). Its channel is made by dup(), a collective that a crash fails.
   tolerates: ['reordering', 'delay', 'pause'],
-  livenessMs: () => 5_000,
   setup(n) {
     return {
       async main(world: Communicator) {
@@ -109,7 +100,7 @@ export const telemetry: FuzzTarget<TelemetryRun> = {
       },
     };
   },
-};
+});
 
 /** Telemetry reports no receive of a message that was not sent: per sender, receiver and tag. */
 function checkAccounting(events: readonly TelemetryEvent[]): void {
