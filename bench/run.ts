@@ -165,8 +165,8 @@ if (want('idle')) {
   console.log('| ranks | CPU used while blocked (share of one core) |');
   console.log('|---|---|');
   for (const flags of [[], ['--no-poll']]) {
-    const r = await json(...dsrunWith(flags, 2, 'bench/programs/idle-recv.ts', '10'));
-    console.log(`| ${flags.length ? 'sleep (--no-poll)' : 'poll (default, n ≤ cores)'} | ${(r.cpuShare * 100).toFixed(2)} % |`);
+    const r = await json(...dsrunWith(flags, 2, 'bench/programs/idle.ts', '10'));
+    console.log(`| ${flags.length ? 'sleep (--no-poll)' : 'poll (default, n ≤ cores)'} | ${(r.waiterCpuShare * 100).toFixed(2)} % |`);
   }
 }
 
