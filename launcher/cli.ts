@@ -124,15 +124,17 @@ async function checkMain(argv: string[]): Promise<number> {
     .addOption(new Option('--model <model>', 'the object the clients used').choices(['register', 'kv']).default('register'))
     .option('-o, --out <file>', 'where to draw a violation (default: the history name with .html)')
     .option('--timeout <time>', 'give up on the verdict after this long (exit 3): 30s, 500ms, 1m or plain seconds', duration('s'))
-    .option('--explain-timeout <time>', 'time for finding a small illegal sub-history once the verdict is known (default 10s)', duration('s', 'zero'))
+    .option(
+      '--explain-timeout <time>',
+      'time for finding a small illegal sub-history once the verdict is known (default 10s)',
+      duration('s', 'zero'),
+    )
     .showHelpAfterError('(run dsrun check --help for usage)')
     .exitOverride()
     .action((file: string, opts: { model: 'register' | 'kv'; out?: string; timeout?: number; explainTimeout?: number }) => {
       try {
         const options = { model: opts.model, out: opts.out, timeoutMs: opts.timeout, explainMs: opts.explainTimeout };
-        exitCode = checkCommand(file, options, (line) =>
-          process.stdout.write(line + '\n'),
-        );
+        exitCode = checkCommand(file, options, (line) => process.stdout.write(line + '\n'));
       } catch (err) {
         command.error(`dsrun check: ${(err as Error).message}`, { exitCode: ExitCode.usage });
       }
@@ -164,9 +166,10 @@ export async function main(argv: string[]): Promise<number> {
     )
     .addOption(new Option('-c <N>', "number of ranks (mpirun's spelling)").argParser(positiveInt('-c')).hideHelp())
     .addOption(
-      new Option('-N, --npernode <N>', 'ranks per host: N slots on every host of --hosts (N × hosts ranks without -n); N ranks on this machine').argParser(
-        positiveInt('-N'),
-      ),
+      new Option(
+        '-N, --npernode <N>',
+        'ranks per host: N slots on every host of --hosts (N × hosts ranks without -n); N ranks on this machine',
+      ).argParser(positiveInt('-N')),
     )
     .option(
       '--timeout <time>',
@@ -205,7 +208,10 @@ export async function main(argv: string[]): Promise<number> {
       '--threads',
       'run the ranks as threads of one process, linked by in-process message channels instead of sockets (docs/threads.md)',
     )
-    .option('--poll', 'ranks poll for messages while they wait instead of sleeping (default when ranks do not outnumber the cores of a host)')
+    .option(
+      '--poll',
+      'ranks poll for messages while they wait instead of sleeping (default when ranks do not outnumber the cores of a host)',
+    )
     .option('--no-poll', 'ranks sleep while they wait, woken by each message (the default when ranks outnumber the cores)')
     .option('--trace <file>', 'write every send, delivery, drop and fault to file (JSONL, docs/traces.md)')
     .option('--summary', 'at the end, print messages and bytes per rank and per tag')

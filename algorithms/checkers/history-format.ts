@@ -21,7 +21,11 @@ export class HistoryFormatError extends Error {
 export type HistoryFormat = 'json-lines' | 'json-array' | 'jepsen-etcd' | 'porcupine-kv';
 
 export function detectFormat(text: string): HistoryFormat {
-  const first = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  const first =
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
   if (first.startsWith('[')) return 'json-array';
   if (/^\{\s*"/.test(first) || first === '{}') return 'json-lines';
   if (first.startsWith('{:')) return 'porcupine-kv';
@@ -98,7 +102,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function operation(value: unknown, where: string, model: HistoryModel): Operation<unknown, unknown> {
   const bad = (field: string, want: string, got: unknown): never => {
     throw new HistoryFormatError(
-      got === undefined ? `${where}: field "${field}" is missing (${want})` : `${where}: field "${field}" must be ${want}, got ${shown(got)}`,
+      got === undefined
+        ? `${where}: field "${field}" is missing (${want})`
+        : `${where}: field "${field}" must be ${want}, got ${shown(got)}`,
     );
   };
   if (!isObject(value)) throw new HistoryFormatError(`${where}: an operation is a JSON object, got ${shown(value)}`);
@@ -110,7 +116,8 @@ function operation(value: unknown, where: string, model: HistoryModel): Operatio
   if (typeof f !== 'string' || !(f in kinds)) bad('input.f', `one of ${Object.keys(kinds).join(', ')} (the ${model} model)`, f);
   for (const [field, type] of Object.entries(kinds[f as string])) {
     const v = input[field];
-    if (v === undefined || (type === 'string' && typeof v !== 'string')) bad(`input.${field}`, type === 'string' ? 'a string' : 'a value', v);
+    if (v === undefined || (type === 'string' && typeof v !== 'string'))
+      bad(`input.${field}`, type === 'string' ? 'a string' : 'a value', v);
   }
   if (typeof call !== 'number' || !Number.isFinite(call)) bad('call', 'a number (the invocation time)', call);
   if (ret !== undefined && ret !== null && (typeof ret !== 'number' || !Number.isFinite(ret)))

@@ -67,7 +67,8 @@ export function parseKvLog(text: string): Operation<KvInput, string>[] {
     const field = (name: string): string | undefined => new RegExp(`:${name} (nil|"[^"]*"|:?[\\w-]+)`).exec(raw)?.[1];
     const required = (name: string, want: RegExp, what: string): string => {
       const v = field(name);
-      if (v === undefined || !want.test(v)) throw new Error(`line ${line + 1}: field :${name} ${v === undefined ? 'is missing' : `is ${v}`} (${what})`);
+      if (v === undefined || !want.test(v))
+        throw new Error(`line ${line + 1}: field :${name} ${v === undefined ? 'is missing' : `is ${v}`} (${what})`);
       return v;
     };
     const process = required('process', /^[\w-]+$/, 'a process id');

@@ -175,7 +175,11 @@ export function checkLinearizability<S, I, O>(
  * Narrows an illegal history to the witness described on CheckResult.illegal; `minimal` is false
  * when the deadline cut a step short (a search that gave up counts as "not shown illegal").
  */
-function shrink<S, I, O>(ops: Operation<I, O>[], model: Model<S, I, O>, deadline: number): { illegal: Operation<I, O>[]; minimal: boolean } {
+function shrink<S, I, O>(
+  ops: Operation<I, O>[],
+  model: Model<S, I, O>,
+  deadline: number,
+): { illegal: Operation<I, O>[]; minimal: boolean } {
   let minimal = true;
   const illegal = (h: Operation<I, O>[]): boolean => {
     const ok = search(h, model, deadline);
@@ -198,7 +202,7 @@ function shrink<S, I, O>(ops: Operation<I, O>[], model: Model<S, I, O>, deadline
   let current = illegal(prefix(hi)) ? prefix(hi) : ops;
   if (!model.readOnly) return { illegal: current, minimal };
   // Drop reads while it stays illegal, until a whole pass drops none.
-  for (let dropped = true; dropped; ) {
+  for (let dropped = true; dropped;) {
     dropped = false;
     for (let i = current.length - 1; i >= 0; i--) {
       if (performance.now() >= deadline) return { illegal: current, minimal: false };

@@ -60,10 +60,20 @@ t.test('dsrun check: JSON lines are read; bad input names the line and the field
 });
 
 t.test('dsrun check --explain-timeout: the verdict is not held up, and a cut-short explanation says so', async (t) => {
-  const r = await dsrun(['check', 'test/fixtures/linearizability/jepsen-etcd/etcd_000.log', '--explain-timeout', '0', '-o', join(dir, 'cut.html')]);
+  const r = await dsrun([
+    'check',
+    'test/fixtures/linearizability/jepsen-etcd/etcd_000.log',
+    '--explain-timeout',
+    '0',
+    '-o',
+    join(dir, 'cut.html'),
+  ]);
   t.equal(r.code, 1, r.stderr);
   t.match(r.stdout, /not-linearizable/);
-  t.match(r.stdout, /an illegal sub-history \(\d+ operations; not minimal: the explanation ran out of time, --explain-timeout gives it more\)/);
+  t.match(
+    r.stdout,
+    /an illegal sub-history \(\d+ operations; not minimal: the explanation ran out of time, --explain-timeout gives it more\)/,
+  );
   const full = await dsrun(['check', 'test/fixtures/linearizability/jepsen-etcd/etcd_000.log', '-o', join(dir, 'full.html')]);
   t.match(full.stdout, /writes up to the violation, and only the reads it needs/);
 });

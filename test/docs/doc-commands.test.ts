@@ -5,7 +5,9 @@ import t from 'tap';
 import { allBlocks, docPages, missingLines, pageBlocks, SHARDS, shardPages, where } from './doc-commands.ts';
 
 t.test('every page is run by exactly one shard', async (t) => {
-  const shards = Array.from({ length: SHARDS }, (_, i) => shardPages(i)).flat().sort();
+  const shards = Array.from({ length: SHARDS }, (_, i) => shardPages(i))
+    .flat()
+    .sort();
   t.same(shards, [...docPages()].sort());
 });
 
@@ -24,7 +26,9 @@ t.test('every skip gives its reason', async (t) => {
   const skipped = blocks.filter((b) => b.skip !== undefined);
   for (const b of skipped) t.ok(b.skip!.length >= 10, `${where(b)}: ${b.skip}`);
   const commands = blocks.filter((b) => b.skip === undefined).reduce((n, b) => n + b.commands.length, 0);
-  const checked = blocks.filter((b) => b.skip === undefined).reduce((n, b) => n + b.commands.filter((c) => c.expected.length > 0).length, 0);
+  const checked = blocks
+    .filter((b) => b.skip === undefined)
+    .reduce((n, b) => n + b.commands.filter((c) => c.expected.length > 0).length, 0);
   t.ok(commands >= 40, `${commands} commands run (${checked} with their output checked)`);
   t.ok(skipped.length <= 10, `${skipped.length} blocks skipped`);
   t.comment(`${commands} commands run, ${checked} with documented output; ${skipped.length} blocks skipped:`);

@@ -138,7 +138,10 @@ export function scratchCopy(): { dir: string; remove: () => void } {
   const launcher = join(root, 'launcher/dsrun.mjs');
   writeFileSync(join(bin, 'dsrun'), `#!/bin/sh\nexec "${process.execPath}" "${launcher}" "$@"\n`);
   // npx dsrun → this checkout's launcher; anything else → the real npx.
-  writeFileSync(join(bin, 'npx'), `#!/bin/sh\nif [ "$1" = dsrun ]; then shift; exec "${join(bin, 'dsrun')}" "$@"; fi\nexec "${npxPath()}" "$@"\n`);
+  writeFileSync(
+    join(bin, 'npx'),
+    `#!/bin/sh\nif [ "$1" = dsrun ]; then shift; exec "${join(bin, 'dsrun')}" "$@"; fi\nexec "${npxPath()}" "$@"\n`,
+  );
   chmodSync(join(bin, 'dsrun'), 0o755);
   chmodSync(join(bin, 'npx'), 0o755);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };

@@ -23,7 +23,7 @@ t.test('a loose file that imports dsmpi: a clear error, exit 2', async (t) => {
 
 t.test('a loose file that does not import dsmpi runs with --no-bundle, TypeScript and all', async (t) => {
   const file = join(dir, 'plain.ts');
-  writeFileSync(file, "const n: number = 6 * 7;\nconsole.log(`answer ${n}`);\n");
+  writeFileSync(file, 'const n: number = 6 * 7;\nconsole.log(`answer ${n}`);\n');
   const r = await dsrun(['--no-bundle', '-n', '1', file]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, '[rank 0] answer 42\n');

@@ -118,11 +118,13 @@ t.test('a loose file outside any project runs with the dsmpi dsrun belongs to', 
   t.same(lines(stdout), sums(2));
 });
 
-t.test('--no-bundle from outside the project: tsx from dsmpi\'s installation; a loose file refused, saying what to do', async (t) => {
+t.test("--no-bundle from outside the project: tsx from dsmpi's installation; a loose file refused, saying what to do", async (t) => {
   const dsrunBin = join(project, 'node_modules', '.bin', 'dsrun');
   const { stdout } = await sh(dsrunBin, ['--no-bundle', '-n', '2', join(project, 'allreduce.ts')], loose);
   t.same(lines(stdout), sums(2));
-  const refused = await sh(dsrunBin, ['--no-bundle', '-n', '2', join(loose, 'loose.ts')], loose).catch((err: { code: number; stderr: string }) => err);
+  const refused = await sh(dsrunBin, ['--no-bundle', '-n', '2', join(loose, 'loose.ts')], loose).catch(
+    (err: { code: number; stderr: string }) => err,
+  );
   t.equal((refused as { code: number }).code, 2);
   t.match((refused as { stderr: string }).stderr, /imports dsmpi, but no project around it has dsmpi.*Run it without --no-bundle/s);
 });

@@ -58,7 +58,10 @@ t.test('stableAfterMs: no message sent from then on is dropped, duplicated or re
     of(r.trace, 'send').some((e) => e.t >= 10),
     'messages were sent after 10 ms',
   );
-  await t.rejects(simulate({ n: 2, seed: 1, faults: { stableAfterMs: -1 } }, () => 0), { code: 'DS_ERR_INVALID_ARGUMENT' });
+  await t.rejects(
+    simulate({ n: 2, seed: 1, faults: { stableAfterMs: -1 } }, () => 0),
+    { code: 'DS_ERR_INVALID_ARGUMENT' },
+  );
 });
 
 t.test('duplicate: copies show in the trace and arrive twice', async (t) => {

@@ -42,10 +42,31 @@ t.test('traced: every message sent is traced once as sent and once as delivered,
   const sent = [encodeMessage(0, 0, 5, 'x'), encodeMessage(0, 0, 6, [1, 2, 3]), encodeMessage(0, 0, 7, null)];
   for (const m of sent) await a.send(1, m);
   await done;
-  t.same(got, sent.map((m) => m.length), 'the receiver gets each message without its stamp, one by one');
+  t.same(
+    got,
+    sent.map((m) => m.length),
+    'the receiver gets each message without its stamp, one by one',
+  );
   const sends = events.filter((e) => e.ev === 'send');
   const delivers = events.filter((e) => e.ev === 'deliver');
-  t.same(sends.map((e) => [e.msg, e.tag, e.to]), [[1, 5, 1], [2, 6, 1], [3, 7, 1]]);
-  t.same(delivers.map((e) => [e.msg, e.tag, e.from, e.rank]), [[1, 5, 0, 1], [2, 6, 0, 1], [3, 7, 0, 1]]);
-  t.ok(delivers.every((d, i) => d.lamport! > sends[i].lamport!), 'a delivery is later in Lamport time than its send');
+  t.same(
+    sends.map((e) => [e.msg, e.tag, e.to]),
+    [
+      [1, 5, 1],
+      [2, 6, 1],
+      [3, 7, 1],
+    ],
+  );
+  t.same(
+    delivers.map((e) => [e.msg, e.tag, e.from, e.rank]),
+    [
+      [1, 5, 0, 1],
+      [2, 6, 0, 1],
+      [3, 7, 0, 1],
+    ],
+  );
+  t.ok(
+    delivers.every((d, i) => d.lamport! > sends[i].lamport!),
+    'a delivery is later in Lamport time than its send',
+  );
 });

@@ -71,15 +71,18 @@ t.test('kicks during a poll do not start a second chain', async (t) => {
 
 t.test('a long gap between turns (the process lost its core) pauses polling', async (t) => {
   let calls = 0;
-  const poll = new BusyPoll(() => {
-    calls++;
-    if (calls === 3) {
-      // As if descheduled: the next turn comes late.
-      const until = performance.now() + 5;
-      while (performance.now() < until);
-    }
-    return true;
-  }, { budgetMs: 60_000, preemptedMs: 2, backoffMs: 60_000 });
+  const poll = new BusyPoll(
+    () => {
+      calls++;
+      if (calls === 3) {
+        // As if descheduled: the next turn comes late.
+        const until = performance.now() + 5;
+        while (performance.now() < until);
+      }
+      return true;
+    },
+    { budgetMs: 60_000, preemptedMs: 2, backoffMs: 60_000 },
+  );
   poll.kick();
   const stopped = await settled(() => calls);
   t.ok(stopped >= 1, 'it polled, then saw a gap (this one, or the load of the machine)');

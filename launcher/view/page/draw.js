@@ -695,7 +695,9 @@ function hitTest(view, px, py) {
     }
   };
   for (const h of view.hits) consider(Math.hypot(px - h.x, py - h.y) - 2, h);
-  for (const m of view.inView) for (const s of messageSegments(view, m, view.project.x, view.project.geo)) consider(distanceToLine(px, py, s), { message: m.index, ...s });
+  for (const m of view.inView)
+    for (const s of messageSegments(view, m, view.project.x, view.project.geo))
+      consider(distanceToLine(px, py, s), { message: m.index, ...s });
   return best;
 }
 
