@@ -259,6 +259,9 @@ Other commands:
       } catch {
         program.error(`dsrun: cannot find program '${file}'`, { exitCode: ExitCode.usage });
       }
+      const pollVar = (opts.export as Record<string, string>).DSMPI_POLL ?? process.env.DSMPI_POLL;
+      if (pollVar !== undefined && pollVar !== '0' && pollVar !== '1')
+        program.error(`dsrun: DSMPI_POLL must be 0 or 1, got '${pollVar}' (or use --poll / --no-poll)`, { exitCode: ExitCode.usage });
       if (opts.np !== undefined && opts.c !== undefined && opts.np !== opts.c) {
         program.error(`error: -n ${String(opts.np)} and -c ${String(opts.c)} disagree; give one`, { exitCode: ExitCode.usage });
       }

@@ -119,3 +119,10 @@ t.test('--map-by, --bind-to, --mca: not supported, with the reason', async (t) =
     t.equal(r.stdout, '');
   }
 });
+
+t.test('a DSMPI_POLL other than 0 or 1 is a usage error, from -x or the environment', async (t) => {
+  const r = await dsrun(['-n', '2', '-x', 'DSMPI_POLL=yes', hello]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /DSMPI_POLL must be 0 or 1, got 'yes'/);
+  t.equal(r.stdout, '');
+});
