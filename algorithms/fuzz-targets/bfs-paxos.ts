@@ -10,7 +10,15 @@
  * learners and telemetry leaves the model (those ranks only record and re-announce the decision).
  * The acceptors are interchangeable (symmetry reduction).
  */
-import { canonical, checkStateSpace, type SpaceMessage, type SpaceNode, type StateSpaceReport } from 'dsmpi/explore';
+import {
+  canonical,
+  checkStateSpace,
+  type SpaceMessage,
+  type SpaceNode,
+  type StateSpaceOptions,
+  type StateSpaceReport,
+} from 'dsmpi/explore';
+import type { Machine } from '../common/serve.ts';
 import { majority } from '../paxos/ballot.ts';
 import { paxosLayout, paxosMachine, startPaxos, Tag, type PaxosState } from '../paxos/single-paxos.ts';
 
@@ -23,6 +31,9 @@ export interface PaxosSpaceOptions {
   /** Fold the acceptors' permutations into one state (default true). */
   symmetry?: boolean;
   maxStates?: number;
+  onLevel?: StateSpaceOptions<PaxosState<string>>['onLevel'];
+  /** A variant of the port's machine (tests seed bugs with it). */
+  variant?: (real: Machine<PaxosState<string>>) => Machine<PaxosState<string>>;
 }
 
 const SIZE = 11;
@@ -30,7 +41,13 @@ const VALUES = ['A', 'B'];
 
 export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
   const layout = paxosLayout(SIZE);
-  const machine = paxosMachine<string>();
+  const real = o.variant ? o.variant(paxosMachine<string>()) : paxosMachine<string>();
+  // A rank that has decided is done here. After deciding, the port's proposer sends no Paxos message
+  // again (its timer only announces the decision, and a Nack only reverts a telemetry snapshot) and
+  // its decision never changes; the announcements (Decide) only carry a decided value to others, so
+  // a disagreement they could cause already holds between their senders. Stopping there keeps every
+  // agreement violation and cuts the states that differ only in the announcing.
+  const machine = { ...real, done: (s: PaxosState<string>) => real.done(s) || s.decided !== undefined };
   const node = (rank: number, ticks: number): SpaceNode<PaxosState<string>> => ({
     rank,
     machine,
@@ -38,14 +55,23 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
     ticks,
   });
   const nodes = [...layout.proposers.map((r) => node(r, o.ticks ?? 2)), ...layout.acceptors.map((r) => node(r, o.acceptorTicks ?? 0))];
-  const messages: SpaceMessage[] = layout.clients.flatMap((c, i) =>
-    layout.proposers.map((p) => ({ from: c, to: p, tag: Tag.Propose, data: { value: VALUES[i] } })),
-  );
+  // Client i's value goes to proposer i (the clients' other Proposes, which a proposer with a value
+  // ignores, are left out).
+  const messages: SpaceMessage[] = layout.clients.map((c, i) => ({
+    from: c,
+    to: layout.proposers[i],
+    tag: Tag.Propose,
+    data: { value: VALUES[i] },
+  }));
   return checkStateSpace<PaxosState<string>>({
     nodes,
     messages,
     drops: o.drops ?? 1,
+    // A message the receiver ignores stays in flight rather than being consumed: the same
+    // configurations of the ranks are reached, without doubling the states on every stale message.
+    ignoredStay: true,
     maxStates: o.maxStates,
+    onLevel: o.onLevel,
     always: ({ states }) => agreement(states, layout.acceptors.length),
     symmetry: o.symmetry === false ? undefined : { groups: [layout.acceptors], renameState: renameRanks, renameData },
   });
