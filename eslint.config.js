@@ -98,7 +98,7 @@ const layers = [
 ];
 const files = [
   { category: 'api', pattern: 'runtime/index.ts' },
-  { category: 'start', pattern: 'runtime/{run,local,dsrun-spawn}.ts' },
+  { category: 'start', pattern: 'runtime/{run,local,dsrun-spawn,dsrun-rank}.ts' },
   { category: 'core', pattern: 'runtime/**' },
 ];
 

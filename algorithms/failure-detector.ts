@@ -13,7 +13,7 @@
  * partition, latency below the timeout) no correct rank stays suspected.
  */
 import { defineTags, type Communicator } from 'dsmpi';
-import { range, serve, toAll, type Input, type Machine, type Out } from './serve-loop.ts';
+import { range, serve, toAll, type Input, type Machine, type Out } from './common/serve.ts';
 
 /** The book's messages (failure-detector.c); the tag registry gives them numbers. */
 export const Tag = defineTags('failure-detector', ['Heartbeat', 'Suspect', 'Alive']);

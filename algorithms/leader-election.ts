@@ -27,7 +27,7 @@ import {
   startFarewell,
   type Farewell,
   type FarewellOptions,
-} from './farewell.ts';
+} from './common/farewell.ts';
 import {
   defaultDetector,
   detectorWakeAt,
@@ -49,7 +49,7 @@ import {
   sameBallot,
   type Ballot,
 } from './paxos/ballot.ts';
-import { range, serve, toAll, type Input, type Machine, type Out } from './serve-loop.ts';
+import { range, serve, toAll, type Input, type Machine, type Out } from './common/serve.ts';
 
 /** Message names; the tag registry gives them numbers no other algorithm uses. */
 export const Tag = defineTags('leader-election', ['Election', 'Vote', 'Coordinator', 'Known', 'Final']);

@@ -13,7 +13,7 @@
  * longer delays two ranks can both announce.
  */
 import { defineTags, type Communicator } from 'dsmpi';
-import { serve, type Input, type Machine, type Out } from '../serve-loop.ts';
+import { serve, type Input, type Machine, type Out } from '../common/serve.ts';
 import type { SentCounts } from './common.ts';
 
 export const Tag = defineTags('bully', ['Election', 'Answer', 'Coordinator']);

@@ -17,7 +17,7 @@
  * not blocking, and why the tests check its atomicity only within those assumptions.
  */
 import { defineTags, type Communicator } from 'dsmpi';
-import { recvWithin } from '../recv-within.ts';
+import { recvWithin } from '../common/recv-within.ts';
 import { participantsOf, sendAll, type CommitOutcome, type CommitResult } from './common.ts';
 
 export const Tag = defineTags('three-phase-commit', ['CanCommit', 'Vote', 'PreCommit', 'Ack', 'DoCommit', 'DoAbort', 'HaveCommitted']);

@@ -21,7 +21,7 @@
  * if the program uses `comm` for other traffic too.
  */
 import { defineTags, type Communicator } from 'dsmpi';
-import { recvWithin } from '../recv-within.ts';
+import { recvWithin } from '../common/recv-within.ts';
 import { participantsOf, sendAll, type CommitOutcome, type CommitResult } from './common.ts';
 
 export const Tag = defineTags('two-phase-commit', [

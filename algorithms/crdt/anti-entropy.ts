@@ -17,7 +17,7 @@
  * (a state from a later epoch ends this one: its sender had already finished it).
  */
 import type { Communicator } from 'dsmpi';
-import { recvWithin } from '../recv-within.ts';
+import { recvWithin } from '../common/recv-within.ts';
 import { Tag } from './tags.ts';
 
 /** What anti-entropy needs of a state-based CRDT. */

@@ -14,7 +14,7 @@
  */
 import { ANY_SOURCE, type Communicator, type Request, type Message } from 'dsmpi';
 import { LamportClock } from '../clocks/lamport-clock.ts';
-import { recvWithin } from '../recv-within.ts';
+import { recvWithin } from '../common/recv-within.ts';
 import { gossipUntilConverged, type GossipOptions, type GossipResult, type StateCrdt } from './anti-entropy.ts';
 import {
   compareStamps,

@@ -18,7 +18,7 @@
  * - `p2p` (default): point-to-point messages with a deadline per round, which is what dropout needs.
  */
 import { defineTags, ANY_TAG, ErrorCode, isDsError, type Communicator } from 'dsmpi';
-import { recvWithin } from '../recv-within.ts';
+import { recvWithin } from '../common/recv-within.ts';
 
 export const Tag = defineTags('fedavg', ['Weights', 'Update', 'Stop']);
 

@@ -30,7 +30,7 @@ import {
   startFarewell,
   type Farewell,
   type FarewellOptions,
-} from '../farewell.ts';
+} from '../common/farewell.ts';
 import {
   defaultDetector,
   detectorWakeAt,
@@ -41,7 +41,7 @@ import {
   type DetectorOptions,
   type DetectorState,
 } from '../failure-detector.ts';
-import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
+import { range, serve, toAll, type Input, type Machine, type Out } from '../common/serve.ts';
 import { ballotAbove, Bottom, compareBallots, formatBallot, majority, maxBallot, nextBallot, sameBallot, type Ballot } from './ballot.ts';
 
 /** Message names; the tag registry gives them numbers no other algorithm uses. */

@@ -28,8 +28,8 @@ import {
   startFarewell,
   type Farewell,
   type FarewellOptions,
-} from '../farewell.ts';
-import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
+} from '../common/farewell.ts';
+import { range, serve, toAll, type Input, type Machine, type Out } from '../common/serve.ts';
 import { ballotAbove, Bottom, compareBallots, formatBallot, majority, maxBallot, nextBallot, sameBallot, type Ballot } from './ballot.ts';
 
 /** The book's PROPOSE..DECIDE, then the recovery messages; numbers come from the tag registry. */

@@ -40,8 +40,8 @@ import {
   startFarewell,
   type Farewell,
   type FarewellOptions,
-} from '../farewell.ts';
-import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
+} from '../common/farewell.ts';
+import { range, serve, toAll, type Input, type Machine, type Out } from '../common/serve.ts';
 
 /** Message names; the tag registry gives them numbers no other algorithm uses. */
 export const Tag = defineTags('raft', [

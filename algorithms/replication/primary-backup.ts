@@ -25,8 +25,8 @@
 import { defineTags, ANY_SOURCE, ErrorCode, isDsError, type Communicator } from 'dsmpi';
 import { checkLinearizability, type CheckResult, type Operation } from '../checkers/linearizability.ts';
 import { kvModel, type KvInput } from '../checkers/models.ts';
-import { recvWithin } from '../recv-within.ts';
-import { range, serve, toAll, type Input, type Machine, type Out } from '../serve-loop.ts';
+import { recvWithin } from '../common/recv-within.ts';
+import { range, serve, toAll, type Input, type Machine, type Out } from '../common/serve.ts';
 
 /** Message names; numbers from the tag registry. */
 export const Tag = defineTags('primary-backup', ['Request', 'Reply', 'NotPrimary', 'Update', 'UpdateAck', 'Done', 'History']);

@@ -13,7 +13,7 @@ import {
   type Value,
 } from '../../algorithms/paxos/sequence-paxos.ts';
 import { isDetectorTag } from '../../algorithms/failure-detector.ts';
-import { range, serve, type Machine } from '../../algorithms/serve-loop.ts';
+import { range, serve, type Machine } from '../../algorithms/common/serve.ts';
 
 const perClient = Number(process.argv[2] ?? 400);
 const window = Number(process.argv[3] ?? 8);

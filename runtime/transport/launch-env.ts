@@ -1,15 +1,88 @@
 /**
+ * What a rank reads from its environment (readRankEnv): its place in the job and dsrun's options for
+ * it, checked before anything starts.
+ *
  * Starting under another launcher (docs/multi-host.md): OpenMPI's `mpirun` (OMPI_COMM_WORLD_RANK,
  * OMPI_COMM_WORLD_SIZE) or Slurm's `srun` (SLURM_PROCID, SLURM_NTASKS). Rank and size come from
  * that launcher; the rendezvous is a `dsrun rendezvous` server named by DSMPI_RENDEZVOUS; the job
  * key derives from DSMPI_SECRET and the job id DSMPI_JOB (default `dsmpi`), as the server's does.
  * A wss:// rendezvous means TLS (DSMPI_TLS_CERT/KEY, else TLS-PSK: rank-tls.ts); a certificate set with a ws:// one is refused.
  */
+import type { Buffer } from 'node:buffer';
 import { createSocket } from 'node:dgram';
 import { DsError, ErrorCode } from '../errors.ts';
-import { keyToText, ranksKey } from '../protocol/keys.ts';
-import { isTlsUrl } from './rank-tls.ts';
-import { DEFAULT_RENDEZVOUS_JOB, Env } from '../protocol/rendezvous.ts';
+import { keyFromText, keyToText, ranksKey } from '../protocol/keys.ts';
+import type { SpawnInfo } from '../services.ts';
+import { isTlsUrl, rankTlsFromEnv, type RankTls } from './rank-tls.ts';
+import { DEFAULT_RENDEZVOUS_JOB, Env, parseRadix, type NetworkFaults } from '../protocol/rendezvous.ts';
+
+/** What run() reads from the environment: without a launcher only the seed, else the rank's place in its job. */
+export type RankEnv = { rendezvous: undefined; seed: number } | JobEnv;
+
+/** A rank of a job that dsrun (or a `dsrun rendezvous` server) coordinates. */
+export interface JobEnv {
+  /** ws:// or wss:// address of the job's coordinator. */
+  rendezvous: string;
+  rank: number;
+  size: number;
+  jobId: string;
+  /** The job's ranks key (runtime/protocol/keys.ts). */
+  key: Buffer;
+  seed: number;
+  collectiveRadix: number | undefined;
+  /** TLS on every link of the rank, for a wss:// rendezvous (docs/security.md). */
+  tls: RankTls | undefined;
+  /** Address the rank listens on for its peers. */
+  host: string;
+  maxPayload: number | undefined;
+  recvBufferBytes: number | undefined;
+  /** dsrun --drop / --delay / --partition: faults the rank applies to its own sends. */
+  faults: NetworkFaults | undefined;
+  /** dsrun --trace: the file this rank writes its trace events to. */
+  tracePath: string | undefined;
+  /** dsrun --poll: poll for a message while a receive waits instead of sleeping. */
+  poll: boolean;
+  /** Set for a rank started by comm.spawn(). */
+  spawned: SpawnInfo | undefined;
+}
+
+/** Reads and checks the environment of this rank (launchEnv first, for mpirun and srun). */
+export async function readRankEnv(processEnv: NodeJS.ProcessEnv): Promise<RankEnv> {
+  const env = await launchEnv(processEnv);
+  const seed = Number(env[Env.seed] ?? 1);
+  const rendezvous = env[Env.rendezvous];
+  if (!rendezvous) return { rendezvous: undefined, seed };
+  const rank = Number(env[Env.rank]);
+  const size = Number(env[Env.size]);
+  const key = keyFromText(env[Env.token]);
+  if (!(Number.isInteger(rank) && Number.isInteger(size) && rank >= 0 && rank < size)) {
+    throw new DsError(ErrorCode.NoLauncher, `run(): bad ${Env.rank}/${Env.size} in the environment`);
+  }
+  if (!key) throw new DsError(ErrorCode.NoLauncher, `run(): ${Env.token} is missing or not a key of this dsmpi version`);
+  let collectiveRadix: number | undefined;
+  try {
+    collectiveRadix = parseRadix(env[Env.collectiveRadix]);
+  } catch (err) {
+    throw new DsError(ErrorCode.InvalidArgument, `run(): ${(err as Error).message}`);
+  }
+  return {
+    rendezvous,
+    rank,
+    size,
+    jobId: env[Env.jobId] ?? '',
+    key,
+    seed,
+    collectiveRadix,
+    tls: rankTlsFromEnv(env),
+    host: env[Env.bind] || '127.0.0.1',
+    maxPayload: env[Env.maxPayload] ? Number(env[Env.maxPayload]) : undefined,
+    recvBufferBytes: env[Env.recvBuffer] ? Number(env[Env.recvBuffer]) : undefined,
+    faults: env[Env.faults] ? (JSON.parse(env[Env.faults]!) as NetworkFaults) : undefined,
+    tracePath: env[Env.trace] || undefined,
+    poll: env[Env.poll] === '1',
+    spawned: env[Env.spawn] ? (JSON.parse(env[Env.spawn]!) as SpawnInfo) : undefined,
+  };
+}
 
 function external(env: NodeJS.ProcessEnv): { rank: string; size: string; by: string } | undefined {
   if (env.OMPI_COMM_WORLD_RANK !== undefined && env.OMPI_COMM_WORLD_SIZE !== undefined) {
@@ -41,7 +114,7 @@ function localAddressToward(host: string): Promise<string> {
 }
 
 /**
- * The environment run() reads: unchanged under dsrun (or with no launcher at all); under mpirun or
+ * The environment of a rank: unchanged under dsrun (or with no launcher at all); under mpirun or
  * srun, a copy with DSMPI_RANK, DSMPI_SIZE, DSMPI_JOB, DSMPI_TOKEN and DSMPI_BIND filled in.
  */
 export async function launchEnv(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {

@@ -10,7 +10,7 @@ import {
   suspects,
   Tag,
 } from '../../algorithms/failure-detector.ts';
-import type { Input } from '../../algorithms/serve-loop.ts';
+import type { Input } from '../../algorithms/common/serve.ts';
 import { forEachSeed, runRanks } from '../helpers/run-ranks.ts';
 import { simulate } from 'dsmpi';
 

@@ -15,7 +15,7 @@ import {
   type PrimaryBackupOutcome,
 } from '../../algorithms/replication/primary-backup.ts';
 import { defaultPrimaryBackupOptions } from '../../algorithms/replication/primary-backup.ts';
-import type { Input } from '../../algorithms/serve-loop.ts';
+import type { Input } from '../../algorithms/common/serve.ts';
 import { forEachSeed } from '../helpers/run-ranks.ts';
 
 const msg = (source: number, tag: number, data: unknown, nowMs = 1): Input => ({

@@ -26,7 +26,7 @@ import {
   type RaftOutcome,
   type RaftState,
 } from '../../algorithms/raft/raft.ts';
-import type { Input, Out } from '../../algorithms/serve-loop.ts';
+import type { Input, Out } from '../../algorithms/common/serve.ts';
 import { MemoryStorage } from '../../runtime/storage.ts';
 import { forEachSeed } from '../helpers/run-ranks.ts';
 

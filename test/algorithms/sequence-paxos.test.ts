@@ -12,7 +12,7 @@ import {
   Tag,
   type Value,
 } from '../../algorithms/paxos/sequence-paxos.ts';
-import type { Input } from '../../algorithms/serve-loop.ts';
+import type { Input } from '../../algorithms/common/serve.ts';
 import { forEachSeed, runRanks } from '../helpers/run-ranks.ts';
 
 const msg = (source: number, tag: number, data: unknown, nowMs = 1): Input => ({ type: 'message', source, tag, data, nowMs, random: 0.5 });

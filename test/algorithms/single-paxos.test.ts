@@ -4,7 +4,7 @@ import t from 'tap';
 import { simulate, type FaultOptions } from 'dsmpi';
 import { checkConsensus } from '../../algorithms/checkers/consensus-invariants.ts';
 import { lastGood, paxosLayout, singlePaxosMain, startPaxos, stepPaxos, Tag } from '../../algorithms/paxos/single-paxos.ts';
-import type { Input } from '../../algorithms/serve-loop.ts';
+import type { Input } from '../../algorithms/common/serve.ts';
 import { forEachSeed, runRanks } from '../helpers/run-ranks.ts';
 
 const msg = (source: number, tag: number, data: unknown, nowMs = 1): Input => ({ type: 'message', source, tag, data, nowMs, random: 0.5 });

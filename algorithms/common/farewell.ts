@@ -19,7 +19,7 @@
  * silent for `maxLingerMs`: the others may have left while it was down, which they do only once
  * every rank knew the outcome, and a rank that does not know it is still waited for by the others.
  */
-import { range } from './serve-loop.ts';
+import { range } from './serve.ts';
 
 export interface FarewellOptions {
   periodMs: number;
