@@ -1,20 +1,24 @@
+import type { Buffer } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
 import { nanoid } from 'nanoid';
 import { keyToText, randomKey } from '../runtime/protocol/keys.ts';
 import { epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { Env, type NetworkFaults } from '../runtime/protocol/rendezvous.ts';
 import type { TraceEvent } from '../runtime/protocol/trace-event.ts';
 import type { KillSpec, PauseSpec } from './fault-spec.ts';
-import { mergeTraces, printSummary, type RankTrace } from './trace-merge.ts';
-import { bundleProgram } from './bundle.ts';
-import { tsxLoader } from './tsx-loader.ts';
-import { Coordinator } from './coordinator.ts';
+import { Coordinator, type CoordinatorEvents } from './coordinator.ts';
 import { pipeLines } from './line-prefixer.ts';
 import { DynamicRanks } from './dynamic-ranks.ts';
 import type { RankSpawner } from './spawner.ts';
+import { ExitCode, newJob, step, type JobAction, type JobEvent, type JobState } from './job-state.ts';
+import { outcome } from './job-outcome.ts';
+import { prepareProgram, type JobProgram } from './job-program.ts';
+import { jobEnvironment } from './job-env.ts';
+import { JobTimers } from './job-timers.ts';
+import { JobTrace } from './job-trace.ts';
+
+export { ExitCode } from './job-state.ts';
 
 export interface JobOptions {
   np: number;
@@ -55,425 +59,185 @@ export interface JobOptions {
   spawner?: RankSpawner;
 }
 
-/**
- * Radix of the collectives' trees when ranks outnumber cores: every wake-up of a rank then costs
- * more than a round, so wide trees win (a star up to 64 ranks; measured in bench/collectives.ts).
- */
-const OVERSUBSCRIBED_RADIX = 64;
-
-/** Exit codes of dsrun itself (a failing rank's own code is passed through). Documented in docs/dsrun.md. */
-export const ExitCode = {
-  ok: 0,
-  usage: 2,
-  timeout: 124,
-  launchFailed: 125,
-} as const;
-
-/** How long ranks get after SIGTERM before SIGKILL. */
-const KILL_GRACE_MS = 2000;
-
-interface RankState {
-  child: ChildProcess;
-  done: boolean;
-  exited: boolean;
-  survive: boolean;
-  /** Registered with the coordinator (said hello). */
-  registered?: boolean;
-  /** The launcher has already traced this rank's end (--kill, heartbeat). */
-  crashTraced?: boolean;
-  /** When the launcher saw the process end (epoch ms). */
-  exitedAt?: number;
-  /** Reason sent by the rank itself (uncaught error or abort()). */
-  abortReason?: string;
-  abortCode?: number;
-  output: Promise<void>;
-}
+const log = (line: string): void => {
+  process.stderr.write(`dsrun: ${line}\n`);
+};
 
 /** Runs a job to its end and returns dsrun's exit code. Never leaves a child behind. */
 export async function runJob(options: JobOptions): Promise<number> {
   const jobId = options.spawner?.jobId ?? nanoid(12);
-  const key = options.spawner?.ranksKey ?? randomKey();
-  const log = (line: string): void => {
-    process.stderr.write(`dsrun: ${line}\n`);
-  };
+  const program = await prepareProgram(options, jobId, log);
+  if (!program) return ExitCode.launchFailed;
+  const job = new Job(options, jobId, program);
+  await job.launch();
+  const endedAt = await job.ended;
+  await job.close();
+  job.trace?.finish(job.state, job.launcherEvents, endedAt, log);
+  const { code, report } = outcome(job.state, endedAt);
+  for (const action of report) job.carry(action);
+  return code;
+}
 
-  let entry = options.program;
-  let removeBundle = async (): Promise<void> => {};
-  if (options.bundle) {
-    try {
-      const bundled = await bundleProgram(options.program, jobId);
-      entry = bundled.file;
-      removeBundle = bundled.remove;
-    } catch (err) {
-      log(`cannot compile ${options.program}:\n${(err as Error).message}`);
-      return ExitCode.launchFailed;
-    }
-  }
-  if (options.spawner) {
-    try {
-      await options.spawner.start(entry, options.args, options.env);
-    } catch (err) {
-      log((err as Error).message);
-      await options.spawner.close();
-      await removeBundle();
-      return ExitCode.launchFailed;
-    }
-  }
-
-  const ranks: RankState[] = [];
-  let failure: { rank: number; code: number; reason: string } | undefined;
-  /** Deaths the survivors asked to survive (run(main, { surviveFailures: true })). */
-  const survived: Array<{ rank: number; reason: string }> = [];
-  const tracing = options.tracePath !== undefined || !!options.summary;
-  const traceDir = tracing ? mkdtempSync(join(tmpdir(), 'dsmpi-trace-')) : undefined;
+/**
+ * The I/O around the job's state machine (launcher/job-state.ts): starts the ranks (processes,
+ * threads or agents' children) and the coordinator, turns what they report, the timers and dsrun's
+ * own signals into events, and carries out the actions the machine answers with.
+ */
+class Job {
+  state: JobState;
+  readonly trace: JobTrace | undefined;
   /** Events seen by the launcher (kills, pauses, deaths), timed in epoch ms like the ranks' files. */
-  const launcherEvents: TraceEvent[] = [];
-  /**
-   * The job's time 0 (epoch ms): when every rank has registered, so start-up time does not shift
-   * the faults. Until then, the time the ranks were started.
-   */
-  let t0 = epochMs();
-  let started = false;
-  const now = epochMs;
-  const timers: NodeJS.Timeout[] = [];
-  let ending = false;
-  let resolveEnd: (code: number) => void = () => {};
-  const ended = new Promise<number>((resolve) => {
-    resolveEnd = resolve;
-  });
+  readonly launcherEvents: TraceEvent[] = [];
+  /** Resolves with the epoch ms at which the last rank exited. */
+  readonly ended: Promise<number>;
+  private resolveEnd: (at: number) => void = () => {};
+  private readonly key: Buffer;
+  private readonly children: ChildProcess[] = [];
+  private readonly outputs: Array<Promise<void>> = [];
+  private readonly timers = new JobTimers();
+  private coordinator!: Coordinator;
+  private env: NodeJS.ProcessEnv = {};
+  private dynamicRanks!: DynamicRanks;
+  private readonly onSignal = (signal: NodeJS.Signals): void =>
+    this.dispatch({ type: 'signal', signal, code: 128 + (osConstants.signals[signal] ?? 1) });
 
-  /**
-   * Time 0: every rank of the job has registered, or ended before it could (it is announced lost,
-   * or ran no program). The ranks start their main then, so none waits for ever on one that died.
-   */
-  const startWhenAllRegistered = (): void => {
-    if (started || ending) return;
-    const accounted = ranks.slice(0, options.np).filter((r) => r?.registered || r?.exited).length;
-    if (accounted < options.np) return;
-    started = true;
-    t0 = epochMs();
-    coordinator.start(t0);
-    scheduleFaults();
-  };
-  const live = (): number[] => ranks.flatMap((r, i) => (r.exited ? [] : [i]));
-  const killAll = (): void => {
-    for (const r of ranks) if (!r.exited) r.child.kill('SIGTERM');
-    setTimeout(() => {
-      for (const r of ranks) if (!r.exited) r.child.kill('SIGKILL');
-    }, KILL_GRACE_MS).unref();
-  };
-  /** Records the first failure; aborts the job unless it is a death every survivor asked to survive. */
-  const fail = (rank: number, code: number, reason: string, deathOnly: boolean): void => {
-    if (ending) return;
-    const survivors = live().filter((r) => r !== rank);
-    if (deathOnly && survivors.length > 0 && survivors.every((r) => ranks[r].survive)) {
-      survived.push({ rank, reason });
-      return;
-    }
-    failure ??= { rank, code, reason };
-    ending = true;
-    killAll();
-  };
-
-  const coordinator = await Coordinator.start(
-    {
-      jobId,
-      key,
-      size: options.np,
-      host: options.spawner?.coordinatorHost,
-      tls: options.spawner?.coordinatorTls,
-      heartbeatMs: options.heartbeatMs,
-      heartbeatMisses: options.heartbeatMisses,
-    },
-    {
-      hung: (rank, silentMs) => {
-        const state = ranks[rank];
-        if (state.exited || ending) return;
-        // Only ranks that survive failures act on a lost peer; without them a silent rank may just
-        // be computing, and --timeout is the tool for a job that hangs.
-        if (!ranks.some((r, i) => i !== rank && !r.exited && r.survive)) return;
-        const reason = `no heartbeat for ${(silentMs / 1000).toFixed(1)} s (stopped, or busy in a synchronous loop)`;
-        log(`rank ${rank}: ${reason}; declared lost`);
-        state.abortReason = reason;
-        state.crashTraced = true;
-        launcherEvents.push({
-          t: now(),
-          ev: 'crash',
-          rank,
-          reason: `declared lost: ${reason}`,
-        });
-        coordinator.announceLost(rank, reason);
-        state.child.kill('SIGKILL');
-      },
-      hello: (rank, survive) => {
-        ranks[rank].survive = survive;
-        ranks[rank].registered = true;
-        if (rank < options.np) startWhenAllRegistered();
-      },
-      done: (rank) => {
-        ranks[rank].done = true;
-        if (ranks.every((r) => r.done || r.exited)) coordinator.finish();
-      },
-      abort: (rank, code, reason) => {
-        ranks[rank].abortReason = reason;
-        ranks[rank].abortCode = code;
-        fail(rank, code, reason, false);
-      },
-      warn: (message) => log(message),
-      // comm.spawn() and comm.retire() (launcher/dynamic-ranks.ts, docs/dynamic-processes.md).
-      spawn: (rank, request) => dynamicRanks.spawn(rank, request),
-      retire: (rank) => {
-        ranks[rank].done = true;
-        if (ranks.every((r) => r.done || r.exited)) coordinator.finish();
-      },
-    },
-  );
-
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...options.env,
-    [Env.size]: String(options.np),
-    [Env.jobId]: jobId,
-    [Env.token]: keyToText(key),
-    [Env.rendezvous]: coordinator.url,
-    [Env.seed]: String(options.seed),
-    ...(options.maxPayload ? { [Env.maxPayload]: String(options.maxPayload) } : {}),
-    ...(options.recvBufferBytes ? { [Env.recvBuffer]: String(options.recvBufferBytes) } : {}),
-    ...(options.network ? { [Env.faults]: JSON.stringify(options.network) } : {}),
-  };
-  // Ranks outnumbering this machine's cores: collectives on wide k-nomial trees (runtime/knomial.ts).
-  if (
-    (!options.spawner || options.spawner.onThisMachine) &&
-    env[Env.collectiveRadix] === undefined &&
-    options.np > availableParallelism()
+  constructor(
+    private readonly options: JobOptions,
+    private readonly jobId: string,
+    private readonly program: JobProgram,
   ) {
-    env[Env.collectiveRadix] = String(OVERSUBSCRIBED_RADIX);
-  }
-  // Forced by --poll/--no-poll; else, on this machine, on when every rank can have a core (the agents'
-  // hosts decide for themselves: remote-job.ts). A DSMPI_POLL given with -x or in the environment stands.
-  if (options.poll !== undefined) env[Env.poll] = options.poll ? '1' : '0';
-  else if ((!options.spawner || options.spawner.onThisMachine) && env[Env.poll] === undefined) {
-    env[Env.poll] = options.np <= availableParallelism() ? '1' : '0';
-  }
-  t0 = epochMs();
-  const nodeArgs = options.bundle ? ['--enable-source-maps', entry] : ['--import', tsxLoader, entry];
-
-  const startRank = (rank: number, extraEnv: NodeJS.ProcessEnv = {}, argv = [...nodeArgs, ...options.args]): void => {
-    const rankEnv = {
-      ...env,
-      ...extraEnv,
-      [Env.rank]: String(rank),
-      ...(traceDir ? { [Env.trace]: join(traceDir, `rank-${rank}.jsonl`) } : {}),
-    };
-    const child = options.spawner
-      ? options.spawner.spawn(rank, rankEnv)
-      : // Standard input goes to rank 0, as with mpirun.
-        spawn(process.execPath, argv, { env: rankEnv, stdio: [rank === 0 ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
-    const prefix = options.spawner ? options.spawner.prefix(rank) : options.quiet ? '' : `[rank ${rank}] `;
-    const output = Promise.all([pipeLines(child.stdout!, process.stdout, prefix), pipeLines(child.stderr!, process.stderr, prefix)]).then(
-      () => {},
+    this.key = options.spawner?.ranksKey ?? randomKey();
+    this.trace = JobTrace.open(options);
+    this.state = newJob(
+      { np: options.np, timeoutSec: options.timeoutSec, kill: options.kill ?? [], pause: options.pause ?? [] },
+      epochMs(),
     );
-    const state: RankState = {
-      child,
-      done: false,
-      exited: false,
-      survive: false,
-      output,
-    };
-    ranks[rank] = state;
-    child.on('error', (err) => {
-      log(`cannot start rank ${rank}: ${err.message}`);
-      state.exited = true;
-      fail(rank, ExitCode.launchFailed, err.message, false);
+    this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
+  }
+
+  /** Starts the coordinator and the job's ranks, the --timeout timer, and listens for SIGINT and SIGTERM. */
+  async launch(): Promise<void> {
+    const { options, jobId } = this;
+    this.coordinator = await Coordinator.start(
+      {
+        jobId,
+        key: this.key,
+        size: options.np,
+        host: options.spawner?.coordinatorHost,
+        tls: options.spawner?.coordinatorTls,
+        heartbeatMs: options.heartbeatMs,
+        heartbeatMisses: options.heartbeatMisses,
+      },
+      this.coordinatorEvents(),
+    );
+    this.env = jobEnvironment(options, { jobId, token: keyToText(this.key), rendezvous: this.coordinator.url });
+    this.dispatch({ type: 'launch' });
+    for (let rank = 0; rank < options.np; rank++) this.startRank(rank);
+    this.dynamicRanks = new DynamicRanks({
+      np: options.np,
+      jobId,
+      program: options.program,
+      args: options.args,
+      bundle: options.bundle,
+      entry: this.program.entry,
+      nodeArgs: this.program.nodeArgs,
+      start: (rank, env, argv) => this.startRank(rank, env, argv),
+      allow: (total) => this.coordinator.allowRanks(total),
+      ending: () => this.state.ending,
     });
+    if (options.timeoutSec !== undefined) this.timers.after(options.timeoutSec * 1000, () => this.dispatch({ type: 'timeout' }));
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  /** After the last exit: stops the timers, waits for the ranks' output, closes the coordinator, the spawner and the bundles. */
+  async close(): Promise<void> {
+    this.timers.clear();
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    await Promise.all(this.outputs);
+    await this.coordinator.close();
+    await this.options.spawner?.close();
+    await this.program.remove();
+    await this.dynamicRanks.close();
+  }
+
+  private coordinatorEvents(): CoordinatorEvents {
+    return {
+      hung: (rank, silentMs) => this.dispatch({ type: 'silent', rank, silentMs }),
+      hello: (rank, survive) => this.dispatch({ type: 'registered', rank, survive }),
+      done: (rank) => this.dispatch({ type: 'done', rank }),
+      abort: (rank, code, reason) => this.dispatch({ type: 'aborted', rank, code, reason }),
+      warn: log,
+      // comm.spawn() and comm.retire() (launcher/dynamic-ranks.ts, docs/dynamic-processes.md).
+      spawn: (rank, request) => this.dynamicRanks.spawn(rank, request),
+      retire: (rank) => this.dispatch({ type: 'done', rank }),
+    };
+  }
+
+  /** Starts world rank `rank` with `extraEnv` added to the job's environment, and `argv` after node. */
+  private startRank(rank: number, extraEnv: NodeJS.ProcessEnv = {}, argv?: string[]): void {
+    const { options } = this;
+    const env = { ...this.env, ...extraEnv, [Env.rank]: String(rank), ...(this.trace ? { [Env.trace]: this.trace.file(rank) } : {}) };
+    const args = argv ?? [...this.program.nodeArgs(this.program.entry), ...options.args];
+    const child = options.spawner
+      ? options.spawner.spawn(rank, env)
+      : // Standard input goes to rank 0, as with mpirun.
+        spawn(process.execPath, args, { env, stdio: [rank === 0 ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
+    const prefix = options.spawner ? options.spawner.prefix(rank) : options.quiet ? '' : `[rank ${rank}] `;
+    this.outputs[rank] = Promise.all([
+      pipeLines(child.stdout!, process.stdout, prefix),
+      pipeLines(child.stderr!, process.stderr, prefix),
+    ]).then(() => {});
+    this.children[rank] = child;
+    this.dispatch({ type: 'started', rank });
+    child.on('error', (err) => this.dispatch({ type: 'startFailed', rank, message: err.message }));
     child.on('exit', (code, signal) => {
-      state.exited = true;
-      state.exitedAt = now();
       const exitCode = code ?? 128 + (osConstants.signals[signal as keyof typeof osConstants.signals] ?? 1);
-      if (exitCode !== 0 && !ending) {
-        const reason =
-          state.abortReason ?? options.spawner?.lostReason?.(rank) ?? (signal ? `killed by ${signal}` : `exited with code ${exitCode}`);
-        if (!state.crashTraced && state.abortReason === undefined) launcherEvents.push({ t: state.exitedAt, ev: 'crash', rank, reason });
-        state.crashTraced = true;
-        coordinator.announceLost(rank, reason);
-        fail(rank, state.abortCode ?? exitCode, reason, true);
-      } else if (!state.done && !ending) {
-        // Ended without telling the coordinator (a program that never called run()): count it done.
-        state.done = true;
-      }
-      if (rank < options.np) startWhenAllRegistered();
-      // The survivors may all be done already (a lost rank's exit can come after their `done`).
-      if (!ending && ranks.every((r) => r.done || r.exited)) coordinator.finish();
-      if (ranks.every((r) => r.exited)) resolveEnd(0);
+      this.dispatch({ type: 'exited', rank, code: exitCode, signal, lostReason: options.spawner?.lostReason?.(rank) });
     });
-  };
-  for (let rank = 0; rank < options.np; rank++) startRank(rank);
-  const dynamicRanks = new DynamicRanks({
-    np: options.np,
-    jobId,
-    program: options.program,
-    args: options.args,
-    bundle: options.bundle,
-    entry,
-    nodeArgs: (file) => (options.bundle && file !== options.program ? ['--enable-source-maps', file] : ['--import', tsxLoader, file]),
-    start: startRank,
-    allow: (total) => coordinator.allowRanks(total),
-    ending: () => ending,
-  });
+  }
 
-  // --kill and --pause, timed from t0 (once every rank has registered).
-  const at = (ms: number, fn: () => void): void => {
-    // Node timers may fire a fraction of a millisecond early: never act before the due time.
-    const fire = (): void => {
-      const left = t0 + ms - epochMs();
-      if (left > 0) timers.push(setTimeout(fire, Math.ceil(left)));
-      else fn();
-    };
-    fire();
-  };
-  /** --kill and --pause flags carried out; those that never were are reported at the end. */
-  const fired = new Set<KillSpec | PauseSpec>();
-  function scheduleFaults(): void {
-    for (const k of options.kill ?? []) {
-      at(k.atMs, () => {
-        const state = ranks[k.rank];
-        if (state.exited || ending) return;
-        fired.add(k);
-        state.abortReason = `killed by SIGKILL (--kill ${k.rank}@${k.atMs}ms)`;
-        state.crashTraced = true;
-        launcherEvents.push({
-          t: now(),
-          ev: 'crash',
-          rank: k.rank,
-          reason: 'kill',
-        });
-        state.child.kill('SIGKILL');
-      });
-    }
-    for (const p of options.pause ?? []) {
-      at(p.atMs, () => {
-        const state = ranks[p.rank];
-        if (state.exited || ending) return;
-        fired.add(p);
-        const pausedAt = now();
-        launcherEvents.push({
-          t: pausedAt,
-          ev: 'pause',
-          rank: p.rank,
-          untilMs: Math.round(pausedAt - t0 + p.forMs),
-        });
-        state.child.kill('SIGSTOP');
-        timers.push(
-          setTimeout(() => {
-            if (state.exited) return;
-            launcherEvents.push({ t: now(), ev: 'resume', rank: p.rank });
-            state.child.kill('SIGCONT');
-          }, p.forMs),
-        );
-      });
+  /** Feeds `event` to the state machine, at this moment, and carries out its answer. */
+  private dispatch(event: JobEvent): void {
+    const [state, actions] = step(this.state, event, epochMs());
+    this.state = state;
+    for (const action of actions) this.carry(action);
+  }
+
+  carry(action: JobAction): void {
+    switch (action.do) {
+      case 'log':
+        return log(action.line);
+      case 'write':
+        process.stderr.write(action.text);
+        return;
+      case 'trace':
+        this.launcherEvents.push(action.event);
+        return;
+      case 'signal':
+        this.children[action.rank].kill(action.signal);
+        return;
+      case 'announceLost':
+        return this.coordinator.announceLost(action.rank, action.reason);
+      case 'start':
+        return this.coordinator.start(action.t0);
+      case 'finish':
+        return this.coordinator.finish();
+      case 'at':
+        return this.timers.at(action.time, epochMs, () => this.dispatch(action.event));
+      case 'after':
+        return this.timers.after(action.ms, () => this.dispatch(action.event));
+      case 'askStatus':
+        return void this.askStatus(action.ranks);
+      case 'end':
+        return this.resolveEnd(epochMs());
     }
   }
 
-  let timedOut = false;
-  const timeoutTimer =
-    options.timeoutSec !== undefined
-      ? setTimeout(() => {
-          timedOut = true;
-          void reportTimeout();
-        }, options.timeoutSec * 1000)
-      : undefined;
-  const reportTimeout = async (): Promise<void> => {
-    if (ending) return;
-    ending = true;
-    log(`timeout after ${options.timeoutSec} s; what each rank still running waits on:`);
-    const reports = await Promise.all(live().map(async (r) => [r, await coordinator.status(r, 3000)] as const));
-    for (const [r, waiting] of reports) {
-      if (waiting === undefined) log(`  rank ${r}: no answer (busy in a synchronous loop, or not started)`);
-      else if (waiting.length === 0) log(`  rank ${r}: not blocked in a dsmpi operation`);
-      else for (const w of waiting) log(`  rank ${r}: ${w.what} for ${(w.forMs / 1000).toFixed(1)} s`);
-    }
-    killAll();
-  };
-
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: stopping the job`);
-    ending = true;
-    failure ??= {
-      rank: -1,
-      code: 128 + (osConstants.signals[signal] ?? 1),
-      reason: signal,
-    };
-    killAll();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  await ended;
-  const endedAt = now() - t0;
-  for (const timer of timers) clearTimeout(timer);
-  if (timeoutTimer) clearTimeout(timeoutTimer);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  await Promise.all(ranks.map((r) => r.output));
-  await coordinator.close();
-  await options.spawner?.close();
-  await removeBundle();
-  await dynamicRanks.close();
-
-  if (traceDir) {
-    for (const p of options.network?.partitions ?? []) {
-      if (!started) break;
-      const sides = { from: p.from, to: p.to, oneWay: p.oneWay || undefined };
-      launcherEvents.push({ t: t0 + p.atMs, ev: 'partition', ...sides, untilMs: p.untilMs });
-      if (p.untilMs !== undefined && p.untilMs <= endedAt) launcherEvents.push({ t: t0 + p.untilMs, ev: 'heal', ...sides });
-    }
-    const traces: RankTrace[] = [];
-    // Every rank the job started, those spawned by comm.spawn() included.
-    for (let r = 0; r < ranks.length; r++) {
-      try {
-        traces.push({ text: readFileSync(join(traceDir, `rank-${r}.jsonl`), 'utf8'), clockOffsetMs: options.spawner?.clockOffsetMs?.(r) });
-      } catch {
-        const lost = options.spawner?.lostReason?.(r);
-        const reason = lost ? `${lost} before the rank's trace came back` : 'the rank ended before it opened its trace file';
-        launcherEvents.push({ t: ranks[r]?.exitedAt ?? now(), ev: 'untraced', rank: r, reason });
-      }
-    }
-    const events = mergeTraces(traces, launcherEvents, t0, { t: 0, ev: 'run', seed: options.seed, command: options.command });
-    rmSync(traceDir, { recursive: true, force: true });
-    if (options.tracePath) {
-      try {
-        writeFileSync(options.tracePath, events.text);
-      } catch (err) {
-        log(`cannot write the trace to ${options.tracePath}: ${(err as Error).message}`);
-      }
-    }
-    if (options.summary) printSummary(events.events, ranks.length, (line) => process.stderr.write(line + '\n'));
+  /** --timeout: asks each rank still running what it waits on (3 s for an answer). */
+  private async askStatus(ranks: number[]): Promise<void> {
+    const reports = await Promise.all(ranks.map(async (r) => [r, await this.coordinator.status(r, 3000)] as const));
+    this.dispatch({ type: 'statuses', reports });
   }
-
-  for (const [flag, specs] of [
-    ['--kill', options.kill ?? []],
-    ['--pause', options.pause ?? []],
-  ] as const) {
-    for (const f of specs) {
-      if (fired.has(f)) continue;
-      const text = `${flag} ${f.rank}@${f.atMs / 1000}s${'forMs' in f ? `+${f.forMs / 1000}s` : ''}`;
-      const why = !started
-        ? 'the job ended before every rank had started'
-        : ranks[f.rank].exitedAt !== undefined && ranks[f.rank].exitedAt! - t0 < f.atMs
-          ? `rank ${f.rank} had ended at ${((ranks[f.rank].exitedAt! - t0) / 1000).toFixed(2)} s`
-          : `the job ended at ${(endedAt / 1000).toFixed(2)} s`;
-      log(`${text} did not fire: ${why}`);
-    }
-  }
-  if (timedOut) return ExitCode.timeout;
-  if (failure) {
-    if (failure.rank >= 0) {
-      const [first, ...rest] = failure.reason.split('\n');
-      log(`rank ${failure.rank} failed (exit code ${failure.code}): ${first}`);
-      if (rest.length > 0) process.stderr.write(rest.map((l) => `  ${l.trim()}`).join('\n') + '\n');
-    }
-    return failure.code === 0 ? 1 : failure.code;
-  }
-  for (const d of survived) log(`rank ${d.rank} was lost (${d.reason.split('\n')[0]}); the survivors finished`);
-  return ExitCode.ok;
 }

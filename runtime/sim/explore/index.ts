@@ -10,3 +10,16 @@ export {
 } from './explore.ts';
 export type { TimingModel } from './enabled.ts';
 export { formatSchedule, parseSchedule, type Choice, type Schedule } from './schedule.ts';
+export {
+  checkStateSpace,
+  type Monitor,
+  type SpaceInput,
+  type SpaceMachine,
+  type SpaceMessage,
+  type SpaceNode,
+  type SpaceView,
+  type StateSpaceOptions,
+  type StateSpaceReport,
+  type Symmetry,
+} from './state-space.ts';
+export { canonical } from './canonical.ts';

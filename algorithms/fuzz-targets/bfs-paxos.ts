@@ -1,0 +1,109 @@
+/**
+ * The single-decree Paxos port (paxos/single-paxos.ts) as a state-space model: its real state
+ * machine, two proposers and three acceptors, an asynchronous network (any message may be delivered
+ * next), a budget of lost messages and of timer firings per proposer; agreement and validity
+ * checked on every state (docs/exploration.md, "Stateful search").
+ *
+ * The ranks are those of the port's layout at n = 11: clients 0–1, proposers 2–3, acceptors 4–6,
+ * learners 7–8, telemetry 9–10. Only the proposers and acceptors are modelled: each client's
+ * Propose is in flight to both proposers at the start, and what the modelled ranks send to the
+ * learners and telemetry leaves the model (those ranks only record and re-announce the decision).
+ * The acceptors are interchangeable (symmetry reduction).
+ */
+import { canonical, checkStateSpace, type SpaceMessage, type SpaceNode, type StateSpaceReport } from 'dsmpi/explore';
+import { startWithFarewell, withFarewell, type WithFarewell } from '../common/farewell.ts';
+import { majority } from '../paxos/ballot.ts';
+import { paxosLayout, paxosMachine, startPaxos, Tag, type PaxosState } from '../paxos/single-paxos.ts';
+
+/** A rank's state: the port's state machine with the farewell serve() runs for it. */
+type RankState = WithFarewell<PaxosState<string>>;
+
+export interface PaxosSpaceOptions {
+  /** At most this many messages lost (default 1). */
+  drops?: number;
+  /** At most this many timer firings per proposer (default 2); acceptors get `acceptorTicks` (default 0). */
+  ticks?: number;
+  acceptorTicks?: number;
+  /** Fold the acceptors' permutations into one state (default true). */
+  symmetry?: boolean;
+  maxStates?: number;
+}
+
+const SIZE = 11;
+const VALUES = ['A', 'B'];
+
+export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
+  const layout = paxosLayout(SIZE);
+  const paxos = paxosMachine<string>();
+  const machine = withFarewell(paxos, paxos.farewell!);
+  const node = (rank: number, ticks: number): SpaceNode<RankState> => ({
+    rank,
+    machine,
+    state: startWithFarewell(paxos.farewell!, startPaxos<string>(rank, SIZE, 0, undefined)[0], rank, SIZE, 0),
+    ticks,
+  });
+  const nodes = [...layout.proposers.map((r) => node(r, o.ticks ?? 2)), ...layout.acceptors.map((r) => node(r, o.acceptorTicks ?? 0))];
+  const messages: SpaceMessage[] = layout.clients.flatMap((c, i) =>
+    layout.proposers.map((p) => ({ from: c, to: p, tag: Tag.Propose, data: { value: VALUES[i] } })),
+  );
+  return checkStateSpace<RankState>({
+    nodes,
+    messages,
+    drops: o.drops ?? 1,
+    maxStates: o.maxStates,
+    always: ({ states }) =>
+      agreement(
+        states.map((w) => w.state),
+        layout.acceptors.length,
+      ),
+    symmetry: o.symmetry === false ? undefined : { groups: [layout.acceptors], renameState: renameRanks, renameData },
+  });
+}
+
+/**
+ * Agreement: every rank that decided decided one value, and it is the value a majority of acceptors
+ * holds as accepted in one ballot, if any does; validity: that value is a client's.
+ */
+export function agreement(states: readonly PaxosState<string>[], acceptors: number): string | undefined {
+  const values = new Set<string>();
+  for (const s of states) if (s.decided) values.add(s.decided.value);
+  const byBallot = new Map<string, { value: string; count: number }>();
+  for (const s of states) {
+    const a = s.role === 'acceptor' ? s.acceptor.accepted : null;
+    if (!a) continue;
+    const k = canonical(a.ballot);
+    const v = byBallot.get(k) ?? { value: a.value, count: 0 };
+    v.count++;
+    byBallot.set(k, v);
+  }
+  for (const v of byBallot.values()) if (v.count >= majority(acceptors)) values.add(v.value);
+  if (values.size > 1) return `agreement violated: ${[...values].join(' and ')} both decided or chosen`;
+  for (const v of values) if (!VALUES.includes(v)) return `validity violated: ${v} was never proposed`;
+  return undefined;
+}
+
+/** A copy of a Paxos state with its ranks renamed: its own, the acceptors its proposer heard, its farewell's. */
+export function renameRanks(w: RankState, rank: (r: number) => number): RankState {
+  const s = w.state;
+  const t = structuredClone(s);
+  t.rank = rank(s.rank);
+  t.proposer.promises = new Map([...s.proposer.promises].map(([r, a]) => [rank(r), structuredClone(a)]));
+  t.proposer.accepts = new Set([...s.proposer.accepts].map(rank));
+  for (const v of t.votes.values()) v.from = new Set([...v.from].map(rank));
+  const renamed: RankState = { ...w, state: t, rank: t.rank, farewell: structuredClone(w.farewell) };
+  if (w.farewell && renamed.farewell) {
+    const f = w.farewell;
+    renamed.farewell.rank = rank(f.rank);
+    f.heard.forEach((x, r) => (renamed.farewell!.heard[rank(r)] = x));
+    f.heardMe.forEach((x, r) => (renamed.farewell!.heardMe[rank(r)] = x));
+    f.lastHeardMs.forEach((x, r) => (renamed.farewell!.lastHeardMs[rank(r)] = x));
+  }
+  return renamed;
+}
+
+/** Decide carries the ranks its sender has heard; no other message of the port names an acceptor. */
+export function renameData(tag: number, data: unknown, rank: (r: number) => number): unknown {
+  if (tag !== Tag.Decide) return data;
+  const d = data as { value: string; heard: number[] };
+  return { ...d, heard: d.heard.map(rank).sort((a, b) => a - b) };
+}
