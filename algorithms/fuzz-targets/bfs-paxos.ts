@@ -11,8 +11,12 @@
  * The acceptors are interchangeable (symmetry reduction).
  */
 import { canonical, checkStateSpace, type SpaceMessage, type SpaceNode, type StateSpaceReport } from 'dsmpi/explore';
+import { startWithFarewell, withFarewell, type WithFarewell } from '../common/farewell.ts';
 import { majority } from '../paxos/ballot.ts';
 import { paxosLayout, paxosMachine, startPaxos, Tag, type PaxosState } from '../paxos/single-paxos.ts';
+
+/** A rank's state: the port's state machine with the farewell serve() runs for it. */
+type RankState = WithFarewell<PaxosState<string>>;
 
 export interface PaxosSpaceOptions {
   /** At most this many messages lost (default 1). */
@@ -30,23 +34,28 @@ const VALUES = ['A', 'B'];
 
 export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
   const layout = paxosLayout(SIZE);
-  const machine = paxosMachine<string>();
-  const node = (rank: number, ticks: number): SpaceNode<PaxosState<string>> => ({
+  const paxos = paxosMachine<string>();
+  const machine = withFarewell(paxos, paxos.farewell!);
+  const node = (rank: number, ticks: number): SpaceNode<RankState> => ({
     rank,
     machine,
-    state: startPaxos<string>(rank, SIZE, 0, undefined)[0],
+    state: startWithFarewell(paxos.farewell!, startPaxos<string>(rank, SIZE, 0, undefined)[0], rank, SIZE, 0),
     ticks,
   });
   const nodes = [...layout.proposers.map((r) => node(r, o.ticks ?? 2)), ...layout.acceptors.map((r) => node(r, o.acceptorTicks ?? 0))];
   const messages: SpaceMessage[] = layout.clients.flatMap((c, i) =>
     layout.proposers.map((p) => ({ from: c, to: p, tag: Tag.Propose, data: { value: VALUES[i] } })),
   );
-  return checkStateSpace<PaxosState<string>>({
+  return checkStateSpace<RankState>({
     nodes,
     messages,
     drops: o.drops ?? 1,
     maxStates: o.maxStates,
-    always: ({ states }) => agreement(states, layout.acceptors.length),
+    always: ({ states }) =>
+      agreement(
+        states.map((w) => w.state),
+        layout.acceptors.length,
+      ),
     symmetry: o.symmetry === false ? undefined : { groups: [layout.acceptors], renameState: renameRanks, renameData },
   });
 }
@@ -74,20 +83,22 @@ export function agreement(states: readonly PaxosState<string>[], acceptors: numb
 }
 
 /** A copy of a Paxos state with its ranks renamed: its own, the acceptors its proposer heard, its farewell's. */
-export function renameRanks(s: PaxosState<string>, rank: (r: number) => number): PaxosState<string> {
+export function renameRanks(w: RankState, rank: (r: number) => number): RankState {
+  const s = w.state;
   const t = structuredClone(s);
   t.rank = rank(s.rank);
   t.proposer.promises = new Map([...s.proposer.promises].map(([r, a]) => [rank(r), structuredClone(a)]));
   t.proposer.accepts = new Set([...s.proposer.accepts].map(rank));
   for (const v of t.votes.values()) v.from = new Set([...v.from].map(rank));
-  if (s.farewell && t.farewell) {
-    const f = s.farewell;
-    t.farewell.rank = rank(f.rank);
-    f.heard.forEach((x, r) => (t.farewell!.heard[rank(r)] = x));
-    f.heardMe.forEach((x, r) => (t.farewell!.heardMe[rank(r)] = x));
-    f.lastHeardMs.forEach((x, r) => (t.farewell!.lastHeardMs[rank(r)] = x));
+  const renamed: RankState = { ...w, state: t, rank: t.rank, farewell: structuredClone(w.farewell) };
+  if (w.farewell && renamed.farewell) {
+    const f = w.farewell;
+    renamed.farewell.rank = rank(f.rank);
+    f.heard.forEach((x, r) => (renamed.farewell!.heard[rank(r)] = x));
+    f.heardMe.forEach((x, r) => (renamed.farewell!.heardMe[rank(r)] = x));
+    f.lastHeardMs.forEach((x, r) => (renamed.farewell!.lastHeardMs[rank(r)] = x));
   }
-  return t;
+  return renamed;
 }
 
 /** Decide carries the ranks its sender has heard; no other message of the port names an acceptor. */

@@ -13,22 +13,11 @@
  * vote and send Revert when that ballot is abandoned. Telemetry keeps snapshots in durable storage
  * and answers Restore, so a restarted learner gets the last good state back (the 4.4 idea).
  *
- * Everyone who knows the decision announces it with Decide (see farewell.ts) and leaves once all
- * ranks have announced it: every rank ends, and prints `decided <value>` last.
+ * Everyone who knows the decision announces it with Decide (serve() runs the farewell of
+ * common/farewell.ts) and leaves once all ranks have announced it: every rank ends, and prints `decided <value>` last.
  */
 import { defineTags, DsError, ErrorCode, type Communicator, type DurableStorage } from 'dsmpi';
-import {
-  defaultFarewell,
-  farewellHeard,
-  farewellHeardList,
-  farewellSaw,
-  farewellTick,
-  farewellWakeAt,
-  others,
-  startFarewell,
-  type Farewell,
-  type FarewellOptions,
-} from '../common/farewell.ts';
+import { defaultFarewell, type FarewellOptions } from '../common/farewell.ts';
 import { range, serve, toAll, type Input, type Machine, type Out } from '../common/serve.ts';
 import { ballotAbove, Bottom, compareBallots, formatBallot, majority, maxBallot, nextBallot, sameBallot, type Ballot } from './ballot.ts';
 
@@ -160,7 +149,6 @@ export interface PaxosState<V> {
   snapshots: Snapshot<V>[];
   restoredFrom: number | undefined;
   decided: { value: V } | undefined;
-  farewell: Farewell | undefined;
   nowMs: number;
 }
 
@@ -198,7 +186,6 @@ export function startPaxos<V>(
     snapshots: [],
     restoredFrom: undefined,
     decided: undefined,
-    farewell: undefined,
     nowMs,
   };
   const out: Out[] = [];
@@ -209,7 +196,7 @@ export function startPaxos<V>(
   if (saved?.seen) s.proposer.seen = saved.seen;
   if (saved?.acceptor) s.acceptor = saved.acceptor;
   if (saved?.snapshots) s.snapshots = saved.snapshots;
-  if (saved?.decided) decide(s, saved.decided.value, nowMs, true);
+  if (saved?.decided) decide(s, saved.decided.value);
   if (s.role === 'learner' && !s.decided) out.push(...toAll(layout.telemetry, Tag.Restore, null));
   return [s, out];
 }
@@ -220,10 +207,8 @@ export function persistPaxos<V>(s: PaxosState<V>, storage: DurableStorage): void
 
 const key = (b: Ballot): string => `${b[0]}.${b[1]}`;
 
-function decide<V>(s: PaxosState<V>, value: V, nowMs: number, recovered = false): void {
-  if (s.decided) return;
-  s.decided = { value };
-  s.farewell = startFarewell(s.rank, s.size, nowMs, recovered);
+function decide<V>(s: PaxosState<V>, value: V): void {
+  if (!s.decided) s.decided = { value };
 }
 
 /** Phase 1: a fresh ballot above every one seen, Prepare to all acceptors. */
@@ -253,19 +238,16 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
   const out: Out[] = [];
   const before = { ballot: s.proposer.ballot, decided: s.decided };
   if (input.type === 'tick') {
-    onTick(s, input.nowMs, input.random, input.failed, out);
+    onTick(s, input.nowMs, input.random, out);
     noteProgress(s, before, input);
     return [s, out];
   }
   const from = input.source;
   const m = { tag: input.tag, ...(input.data as object) } as Msg<V> | { tag: number; [k: string]: unknown };
   const p = s.proposer;
-  if (s.farewell) farewellSaw(s.farewell, from, input.nowMs);
   switch (m.tag) {
     case Tag.Decide: {
-      const { value, heard } = m as { value: V; heard?: number[] };
-      decide(s, value, input.nowMs);
-      farewellHeard(s.farewell!, from, heard);
+      decide(s, (m as { value: V }).value);
       break;
     }
     case Tag.Propose: {
@@ -328,12 +310,12 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
         v.from.add(from);
         s.votes.set(k, v);
         if (!s.decided && v.from.size >= majority(s.layout.acceptors.length)) {
-          decide(s, value, input.nowMs);
+          decide(s, value);
           out.push(...toAll(s.layout.telemetry, Tag.Snapshot, { ballot, value, status: 'decided', from: s.rank }));
         }
       } else if (s.role === 'proposer' && p.phase === 'accept' && sameBallot(ballot, p.ballot)) {
         p.accepts.add(from);
-        if (p.accepts.size >= majority(s.layout.acceptors.length)) decide(s, value, input.nowMs);
+        if (p.accepts.size >= majority(s.layout.acceptors.length)) decide(s, value);
       }
       break;
     }
@@ -367,7 +349,7 @@ export function stepPaxos<V>(s: PaxosState<V>, input: Input): [PaxosState<V>, Ou
       const { snapshot } = input.data as { snapshot: Snapshot<V> | null };
       if (snapshot && snapshot.status === 'decided' && !s.decided) {
         s.restoredFrom = from;
-        decide(s, snapshot.value, input.nowMs);
+        decide(s, snapshot.value);
       }
       break;
     }
@@ -387,12 +369,8 @@ export function lastGood<V>(snapshots: readonly Snapshot<V>[]): Snapshot<V> | un
   return snapshots.filter((x) => x.status === 'decided').at(-1);
 }
 
-function onTick<V>(s: PaxosState<V>, nowMs: number, random: number, failed: readonly number[], out: Out[]): void {
-  if (s.decided) {
-    const { announce } = farewellTick(s.farewell!, s.rank, nowMs, failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Decide, { value: s.decided.value, heard: farewellHeardList(s.farewell!) }));
-    return;
-  }
+function onTick<V>(s: PaxosState<V>, nowMs: number, random: number, out: Out[]): void {
+  if (s.decided) return; // serve() announces the decision (Decide) until the run ends
   if (s.role === 'client' && s.clientValue !== undefined && nowMs >= s.nextSendMs) {
     out.push(...toAll(s.layout.proposers, Tag.Propose, { value: s.clientValue }));
     s.nextSendMs = nowMs + s.options.resendMs;
@@ -406,7 +384,7 @@ function onTick<V>(s: PaxosState<V>, nowMs: number, random: number, failed: read
 }
 
 export function paxosWakeAt<V>(s: PaxosState<V>): number | undefined {
-  if (s.decided) return farewellWakeAt(s.farewell!, s.options.farewell);
+  if (s.decided) return undefined;
   if (s.role === 'client') return s.nextSendMs;
   if (s.role === 'proposer' && s.proposer.value !== undefined) return s.proposer.deadlineMs;
   return undefined;
@@ -416,8 +394,9 @@ export function paxosMachine<V>(): Machine<PaxosState<V>> {
   return {
     step: stepPaxos,
     wakeAtMs: paxosWakeAt,
-    done: (s) => s.farewell?.done ?? false,
+    done: () => false,
     persist: persistPaxos,
+    farewell: { tag: Tag.Decide, options: (s) => s.options.farewell, outcome: (s) => s.decided && { value: s.decided.value } },
   };
 }
 

@@ -26,22 +26,11 @@
  *
  * Log indices are 1-based as in the paper: entry i is `log[i - 1]`; index 0 has term 0.
  * When a rank has applied every client's commands it announces its applied log (Farewell) and
- * leaves as farewell.ts describes.
+ * leaves as common/farewell.ts describes (serve() runs it).
  */
 import { defineTags, type Communicator, type DurableStorage } from 'dsmpi';
-import {
-  defaultFarewell,
-  farewellHeard,
-  farewellHeardList,
-  farewellSaw,
-  farewellTick,
-  farewellWakeAt,
-  others,
-  startFarewell,
-  type Farewell,
-  type FarewellOptions,
-} from '../common/farewell.ts';
-import { range, serve, toAll, type Input, type Machine, type Out } from '../common/serve.ts';
+import { defaultFarewell, type FarewellOptions } from '../common/farewell.ts';
+import { others, range, serve, toAll, type Input, type Machine, type Out } from '../common/serve.ts';
 
 /** Message names; the tag registry gives them numbers no other algorithm uses. */
 export const Tag = defineTags('raft', [
@@ -159,7 +148,8 @@ export interface RaftState {
   nextClientMs: number;
   /** A complete applied log learnt from another rank's Farewell. */
   final: Command[] | undefined;
-  farewell: Farewell | undefined;
+  /** Every client's commands are applied here: the run's outcome (the applied log) is known. */
+  finished: boolean;
   /** Terms this rank led, with the votes that made it leader. */
   led: { term: number; votes: number[] }[];
   /** Bumped on every change to the log (for observers). */
@@ -216,7 +206,7 @@ export function startRaft(
     total: values.reduce((n, v) => n + v.length, 0),
     nextClientMs: nowMs,
     final: undefined,
-    farewell: undefined,
+    finished: false,
     led: [],
     logVersion: 0,
     dirtyFrom: Infinity,
@@ -237,7 +227,7 @@ export function startRaft(
   if (final) {
     s.final = final;
     s.finalSaved = true;
-    s.farewell = startFarewell(rank, size, nowMs, true);
+    s.finished = true;
   }
   s.savedLength = s.log.length;
   electionTimeout(s, nowMs, random);
@@ -254,7 +244,7 @@ export function persistRaft(s: RaftState, storage: DurableStorage): void {
     votedFor: s.votedFor,
     length: s.log.length,
   });
-  if (s.farewell && !s.finalSaved) {
+  if (s.finished && !s.finalSaved) {
     // Finished: a restart after the others have left must still end, with this log.
     storage.set('raft.final', appliedLog(s));
     s.finalSaved = true;
@@ -294,7 +284,7 @@ function adoptTerm(s: RaftState, term: number): void {
   s.votes.clear();
 }
 
-function applyCommitted(s: RaftState, nowMs: number): void {
+function applyCommitted(s: RaftState): void {
   while (s.lastApplied < s.commitIndex) {
     s.lastApplied++;
     const c = s.log[s.lastApplied - 1].command;
@@ -303,9 +293,7 @@ function applyCommitted(s: RaftState, nowMs: number): void {
     s.appliedAt.push(s.lastApplied);
     s.appliedSet.add(c);
   }
-  if (!s.farewell && s.total > 0 && appliedLog(s).length >= s.total) {
-    s.farewell = startFarewell(s.rank, s.size, nowMs);
-  }
+  if (s.total > 0 && appliedLog(s).length >= s.total) s.finished = true;
 }
 
 function appendEntriesTo(s: RaftState, peer: number, nowMs: number): Out {
@@ -367,17 +355,17 @@ function maybeWin(s: RaftState, nowMs: number): Out[] {
   s.inLog = new Set(s.log.flatMap((e) => (e.command === null ? [] : [e.command])));
   appendEntry(s, { term: s.currentTerm, command: null }); // the no-op that commits earlier terms' entries
   s.matchIndex[s.rank] = s.log.length;
-  advanceCommit(s, nowMs);
+  advanceCommit(s);
   return replicate(s, nowMs, true);
 }
 
 /** 5.3/5.4.2: the highest N with a majority matchIndex >= N and log[N].term == currentTerm. */
-function advanceCommit(s: RaftState, nowMs: number): boolean {
+function advanceCommit(s: RaftState): boolean {
   const sorted = [...s.matchIndex].sort((a, b) => b - a);
   const n = sorted[majority(s.size) - 1];
   if (n > s.commitIndex && termAt(s, n) === s.currentTerm) {
     s.commitIndex = n;
-    applyCommitted(s, nowMs);
+    applyCommitted(s);
     return true;
   }
   return false;
@@ -392,7 +380,7 @@ function leaderAppend(s: RaftState, commands: Command[], nowMs: number): Out[] {
   }
   if (!added) return [];
   s.matchIndex[s.rank] = s.log.length;
-  advanceCommit(s, nowMs); // n = 1
+  advanceCommit(s); // n = 1
   return replicate(s, nowMs, false);
 }
 
@@ -414,15 +402,13 @@ function stepRole(s: RaftState, input: Input): [RaftState, Out[]] {
   }
   const from = input.source;
   const d = input.data as Record<string, unknown>;
-  if (s.farewell) farewellSaw(s.farewell, from, now);
   if (input.tag === Tag.Farewell) {
     const log = d.log as Command[];
     if (log.length > appliedLog(s).length) s.final = log;
-    if (!s.farewell && appliedLog(s).length >= s.total) s.farewell = startFarewell(s.rank, s.size, now);
-    if (s.farewell) farewellHeard(s.farewell, from, d.heard as number[] | undefined);
+    if (appliedLog(s).length >= s.total) s.finished = true;
     return [s, out];
   }
-  if (s.farewell) return [s, out];
+  if (s.finished) return [s, out];
   const appliedBefore = s.applied.length;
   switch (input.tag) {
     case Tag.RequestVote: {
@@ -488,7 +474,7 @@ function stepRole(s: RaftState, input: Input): [RaftState, Out[]] {
       const commit = Math.min(m.leaderCommit, matchIndex);
       if (commit > s.commitIndex) {
         s.commitIndex = commit;
-        applyCommitted(s, now);
+        applyCommitted(s);
       }
       out.push({
         to: from,
@@ -510,7 +496,7 @@ function stepRole(s: RaftState, input: Input): [RaftState, Out[]] {
         if (m.matchIndex > s.matchIndex[from]) s.matchIndex[from] = m.matchIndex;
         s.nextIndex[from] = Math.max(s.nextIndex[from], m.matchIndex + 1);
         s.probing[from] = false;
-        if (advanceCommit(s, now))
+        if (advanceCommit(s))
           out.push(...replicate(s, now, true)); // tell the followers at once
         else if (s.nextIndex[from] <= s.log.length) out.push(appendEntriesTo(s, from, now));
       } else {
@@ -555,7 +541,7 @@ function stepRole(s: RaftState, input: Input): [RaftState, Out[]] {
 
 /** Client: keep up to `window` own commands in flight at the leader this server knows, resend late ones. */
 function pump(s: RaftState, nowMs: number, out: Out[]): void {
-  if (s.farewell || s.leaderId === null) return;
+  if (s.finished || s.leaderId === null) return;
   const batch: Command[] = [];
   let inFlight = 0;
   while (s.mineFrom < s.mine.length && s.appliedSet.has(s.mine[s.mineFrom])) s.mineFrom++;
@@ -576,11 +562,7 @@ function pump(s: RaftState, nowMs: number, out: Out[]): void {
 
 function onTick(s: RaftState, input: Extract<Input, { type: 'tick' }>, out: Out[]): void {
   const now = input.nowMs;
-  if (s.farewell) {
-    const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: appliedLog(s), heard: farewellHeardList(s.farewell) }));
-    return;
-  }
+  if (s.finished) return; // serve() announces the log (Farewell) until the run ends
   if (s.role === 'leader') {
     out.push(...replicate(s, now, false));
   } else if (now >= s.electionDeadlineMs) {
@@ -600,7 +582,7 @@ function onTick(s: RaftState, input: Extract<Input, { type: 'tick' }>, out: Out[
 }
 
 export function raftWakeAt(s: RaftState): number {
-  if (s.farewell) return farewellWakeAt(s.farewell, s.options.farewell);
+  if (s.finished) return Infinity;
   const protocol = s.role === 'leader' ? Math.min(...others(s.rank, s.size).map((p) => s.nextSendMs[p])) : s.electionDeadlineMs;
   return Math.min(protocol, s.nextClientMs);
 }
@@ -608,8 +590,9 @@ export function raftWakeAt(s: RaftState): number {
 export const raftMachine: Machine<RaftState> = {
   step: stepRaft,
   wakeAtMs: raftWakeAt,
-  done: (s) => s.farewell?.done ?? false,
+  done: () => false,
   persist: persistRaft,
+  farewell: { tag: Tag.Farewell, options: (s) => s.options.farewell, outcome: (s) => (s.finished ? { log: appliedLog(s) } : undefined) },
 };
 
 /** What a test sees during a run (for the invariants of checkers/raft-invariants.ts). */
