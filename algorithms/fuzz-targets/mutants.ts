@@ -40,7 +40,7 @@ export const mutants: readonly Mutant[] = [
     n: 3,
     drops: 0,
     bug: 'a Raft follower grants its vote in a term in which it already voted for another candidate',
-    file: 'raft/raft.ts',
+    file: 'raft/election.ts',
     from: '(s.votedFor === null || s.votedFor === m.candidateId) && upToDate',
     to: 'upToDate',
   },
