@@ -6,9 +6,10 @@ const SLICE_MS = 0.05;
 
 /**
  * When a thread rank reads its shared-memory rings (runtime/transport/shared-ring.ts). While a
- * receive waits, the rank spins on BusyPoll's chain (busy-poll.ts, bounded by its budget): each turn of its event loop looks at the rings for up to
- * SLICE_MS, so a frame is read as soon as it is written, without a wake-up. Otherwise it sleeps,
- * marked so in shared memory (Doorbells), and the next writer wakes it with a message.
+ * receive waits, the rank spins on BusyPoll's chain (busy-poll.ts, bounded by its budget): each
+ * turn of its event loop looks at the rings for up to SLICE_MS, so a frame is read as soon as it is
+ * written, without a wake-up. Otherwise it sleeps, marked so in shared memory (Doorbells), and the
+ * next writer wakes it with a message.
  */
 export class RingPoller {
   private stopped = false;
