@@ -30,7 +30,7 @@ export const mutants: readonly Mutant[] = [
     n: 11,
     drops: 0,
     bug: 'a proposer with a quorum of promises proposes its own value, not the highest accepted one',
-    file: 'paxos/single-paxos.ts',
+    file: 'paxos/single/proposer.ts',
     from: 'p.proposal = best ? best.value : p.value;',
     to: 'p.proposal = p.value;',
   },
