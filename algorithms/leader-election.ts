@@ -13,21 +13,10 @@
  * Safety: each rank votes once per ballot and a ballot belongs to one rank, so there is at most one
  * leader per ballot. To end, after `runMs` each rank reports its leader (Known) to all; a rank that
  * sees every live rank report the same (leader, ballot) fixes it and announces it (Final, with the
- * farewell of farewell.ts); a rank adopts the first Final it gets. Every rank then prints that leader.
+ * farewell of common/farewell.ts, which serve() runs); a rank adopts the first Final it gets. Every rank then prints that leader.
  */
 import { defineTags, type Communicator } from 'dsmpi';
-import {
-  defaultFarewell,
-  farewellHeard,
-  farewellHeardList,
-  farewellSaw,
-  farewellTick,
-  farewellWakeAt,
-  others,
-  startFarewell,
-  type Farewell,
-  type FarewellOptions,
-} from './common/farewell.ts';
+import { defaultFarewell, type FarewellOptions } from './common/farewell.ts';
 import {
   defaultDetector,
   detectorWakeAt,
@@ -49,7 +38,7 @@ import {
   sameBallot,
   type Ballot,
 } from './paxos/ballot.ts';
-import { range, serve, toAll, type Input, type Machine, type Out } from './common/serve.ts';
+import { others, range, serve, toAll, type Input, type Machine, type Out } from './common/serve.ts';
 
 /** Message names; the tag registry gives them numbers no other algorithm uses. */
 export const Tag = defineTags('leader-election', ['Election', 'Vote', 'Coordinator', 'Known', 'Final']);
@@ -97,7 +86,6 @@ export interface ElectionState {
   /** Settling: what each rank reported. */
   known: Array<Leadership | undefined>;
   final: Leadership | undefined;
-  farewell: Farewell | undefined;
   /** Ranks the runtime reported dead, as of the last tick. */
   dead: readonly number[];
   /** The final leadership as last written to durable storage. */
@@ -124,7 +112,6 @@ export function startElection(rank: number, size: number, nowMs: number, random:
     nextAnnounceMs: nowMs,
     known: new Array(size).fill(undefined),
     final: undefined,
-    farewell: undefined,
     dead: [],
     savedFinal: undefined,
     savedBallots: undefined,
@@ -150,10 +137,8 @@ function adopt(s: ElectionState, l: Leadership): void {
   if (s.candidate && !ballotAbove(s.candidate.ballot, l.ballot)) s.candidate = undefined;
 }
 
-function finish(s: ElectionState, l: Leadership, nowMs: number, recovered = false): void {
-  if (s.final) return;
-  s.final = l;
-  s.farewell = startFarewell(s.rank, s.size, nowMs, recovered);
+function finish(s: ElectionState, l: Leadership): void {
+  if (!s.final) s.final = l;
 }
 
 export function stepElection(s: ElectionState, input: Input): [ElectionState, Out[]] {
@@ -161,7 +146,6 @@ export function stepElection(s: ElectionState, input: Input): [ElectionState, Ou
   if (input.type === 'tick') return [s, onTick(s, input)];
   const from = input.source;
   heardFrom(s.detector, from, now);
-  if (s.farewell) farewellSaw(s.farewell, from, now);
   if (isDetectorTag(input.tag)) return [s, stepDetector(s.detector, input)[1]];
   const out: Out[] = [];
   const d = input.data as { ballot: Ballot; leader?: number };
@@ -170,8 +154,7 @@ export function stepElection(s: ElectionState, input: Input): [ElectionState, Ou
       // A Final decided before its leader died, reaching a rank the runtime has told: not adopted.
       if (s.dead.includes(d.leader!)) break;
       if (!s.final) input.note?.('final', { leader: d.leader!, ballot: d.ballot });
-      finish(s, { leader: d.leader!, ballot: d.ballot }, now);
-      if (sameLeadership(s.final!, d as Leadership)) farewellHeard(s.farewell!, from, (d as { heard?: number[] }).heard);
+      finish(s, { leader: d.leader!, ballot: d.ballot });
       break;
     case Tag.Election:
       s.seen = maxBallot(s.seen, d.ballot);
@@ -211,17 +194,7 @@ function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[
   const now = input.nowMs;
   const out = stepDetector(s.detector, input)[1];
   s.dead = input.failed;
-  if (s.final && !s.farewell!.done && s.dead.includes(s.final.leader)) {
-    // The final leader died before this rank left: it was fixed on news older than its death, so
-    // settle again on a live one (the others still here do the same).
-    s.final = undefined;
-    s.farewell = undefined;
-  }
-  if (s.farewell) {
-    const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Final, { ...s.final, heard: farewellHeardList(s.farewell) }));
-    return out;
-  }
+  if (s.final) return out; // serve() announces the leader (Final) until the run ends
   const dead = (r: number): boolean => input.failed.includes(r);
   // While settling, only a leader the runtime reports dead is given up (suspicions may be false).
   const lost = settling(s, now) ? s.leader !== undefined && dead(s.leader.leader) : s.leader !== undefined && !trusts(s);
@@ -249,7 +222,7 @@ function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[
       const mine = s.leader;
       const agreed = s.known.every((k, r) => dead(r) || (k && sameLeadership(k, mine)));
       if (agreed && !s.final) input.note?.('final', mine);
-      if (agreed) finish(s, mine, now);
+      if (agreed) finish(s, mine);
     }
   }
   return out;
@@ -257,7 +230,7 @@ function onTick(s: ElectionState, input: Extract<Input, { type: 'tick' }>): Out[
 
 export function electionWakeAt(s: ElectionState): number {
   const fd = detectorWakeAt(s.detector);
-  if (s.farewell) return Math.min(fd, farewellWakeAt(s.farewell, s.options.farewell));
+  if (s.final) return fd;
   let at = Math.min(fd, s.nextAnnounceMs);
   if (!s.leader && !s.candidate) at = Math.min(at, s.electAtMs);
   if (s.candidate) at = Math.min(at, s.candidate.untilMs);
@@ -267,7 +240,21 @@ export function electionWakeAt(s: ElectionState): number {
 export const electionMachine: Machine<ElectionState> = {
   step: stepElection,
   wakeAtMs: electionWakeAt,
-  done: (s) => s.farewell?.done ?? false,
+  done: () => false,
+  farewell: {
+    tag: Tag.Final,
+    options: (s) => s.options.farewell,
+    outcome: (s) => s.final,
+    // A Final of a leader the runtime reports dead is not taken, nor one of another leadership.
+    agrees: (s, d) => !s.dead.includes((d as Leadership).leader) && s.final !== undefined && sameLeadership(s.final, d as Leadership),
+    abandon: (s, failed) => {
+      // The final leader died before this rank left: it was fixed on news older than its death, so
+      // settle again on a live one (the others still here do the same).
+      if (!s.final || !failed.includes(s.final.leader)) return false;
+      s.final = undefined;
+      return true;
+    },
+  },
   persist: (s, storage) => {
     // The outcome is durable before it is first announced: a rank that restarts after announcing it
     // (the others may count on it knowing) knows it again.
@@ -320,7 +307,7 @@ export async function leaderElectionMain(comm: Communicator, options = defaultEl
   }
   const saved = comm.storage.get<Leadership | null>(StorageKey);
   if (saved) {
-    finish(state, saved, state.startMs, true);
+    finish(state, saved);
     state.savedFinal = state.final;
   }
   const s = await serve(comm, electionMachine, state);

@@ -17,7 +17,7 @@ import { JOB_ID, Party, Refusal } from '../runtime/protocol/handshake.ts';
 import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
 import { listenWebSocketServer, remoteAddress, type ServerTls, type WebSocket } from '../runtime/protocol/ws-server.ts';
-import { packageRoot } from './bundle.ts';
+import { packageRoot } from './package-root.ts';
 import { tsxLoader } from './tsx-loader.ts';
 
 export interface AgentOptions {

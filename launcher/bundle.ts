@@ -1,18 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, version as esbuildVersion, type Plugin } from 'esbuild';
-
-const here = fileURLToPath(import.meta.url);
-
-/** The dsmpi package root (where its package.json is, and its own dependencies resolve from). */
-export const packageRoot = ((): string => {
-  let dir = dirname(here);
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-})();
+import { basename, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import type { Plugin } from 'esbuild';
+import { fromSources, packageFile, packageRoot } from './package-root.ts';
 
 /**
  * The entry points of the dsmpi this launcher belongs to: `runtime/…/index.ts` beside launcher/ in a
@@ -21,7 +13,7 @@ export const packageRoot = ((): string => {
 const ownEntries: Record<string, string> = Object.fromEntries(
   Object.entries({ dsmpi: 'index', 'dsmpi/fuzz': 'sim/fuzz/index', 'dsmpi/explore': 'sim/explore/index' }).map(([name, path]) => [
     name,
-    join(dirname(here), '..', 'runtime', `${path}${here.endsWith('.ts') ? '.ts' : '.js'}`),
+    packageFile(`runtime/${path}${fromSources ? '.ts' : '.js'}`),
   ]),
 );
 
@@ -81,6 +73,9 @@ function reclaimStaleBundles(): void {
 const STALE_MS = 24 * 3600 * 1000;
 
 const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+
+/** Read without loading esbuild, which only a job whose bundle is not cached needs. */
+const esbuildVersion = (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
 
 /** Names a program's bundles in the cache: its path, and what compiles it (Node.js, esbuild, dsmpi). */
 function programKey(program: string): string {
@@ -151,6 +146,7 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
   const cached = await cachedBundle(key);
   if (cached) return { file: cached, ...keep };
   const outfile = join(bundleDir, `job-${process.pid}-${jobId}.mjs`);
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [program],
     outfile,

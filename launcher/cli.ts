@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { packageRoot } from './bundle.ts';
+import { packageRoot } from './package-root.ts';
 import { noBundleProblem } from './no-bundle-check.ts';
 import { judgeCapacity, thisMachine } from './capacity.ts';
 import { parseDuration } from './duration.ts';

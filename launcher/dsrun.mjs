@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // dsrun: the launcher's entry point. Installed from the package, it runs the compiled launcher
 // (dist/). In a checkout of the repository, where the TypeScript sources sit beside this file, it
-// runs them through tsx, so no build step is needed there. Either way the ranks it starts run a
-// bundle compiled once per job, so they do not load tsx.
+// runs them compiled into a bundle that is cached until a source changes (launcher-bundle.mjs), so
+// no build step is needed there and no TypeScript compiler is loaded. Either way the ranks it
+// starts run a bundle of their program, so they do not load one either.
 import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // `dsrun --help | head`: a reader that stops reading ends the output, not the launcher with a stack
 // trace (the ranks' own lines are handled where they are forwarded, launcher/line-prefixer.ts).
@@ -14,9 +16,8 @@ process.stdout.on('error', (err) => {
 const source = new URL('./cli.ts', import.meta.url);
 let cli;
 if (existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  cli = await import(source.href);
+  const { launcherBundle } = await import('./launcher-bundle.mjs');
+  cli = await import(pathToFileURL(await launcherBundle(fileURLToPath(source))).href);
 } else {
   cli = await import('../dist/launcher/cli.js');
 }

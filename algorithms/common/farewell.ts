@@ -13,13 +13,17 @@
  *   left, its last announcements lost (two generals: nobody can be sure its last message arrived);
  * and then announces for `lingerMs` more, so its own announcements have their chance.
  *
+ * serve() runs this for a machine that declares its outcome (`Machine.farewell`, a FarewellSpec):
+ * `withFarewell` wraps the machine, so the protocol's own step only says what the outcome is and how
+ * it takes one announced to it.
+ *
  * An algorithm persists its outcome before it first announces (serve()'s persist hook runs before
  * messages go out), so a rank that restarts after announcing knows the outcome again. Such a
  * `recovered` rank also stops waiting for a rank it has not heard from once that rank has been
  * silent for `maxLingerMs`: the others may have left while it was down, which they do only once
  * every rank knew the outcome, and a rank that does not know it is still waited for by the others.
  */
-import { range } from './serve.ts';
+import { others, toAll, type Input, type Machine, type Out } from './machine.ts';
 
 export interface FarewellOptions {
   periodMs: number;
@@ -120,7 +124,62 @@ export function farewellWakeAt(f: Farewell, o: FarewellOptions): number {
   return Math.min(f.nextAnnounceMs, leaveAt(f, o));
 }
 
-/** Every rank but `rank`. */
-export function others(rank: number, size: number): number[] {
-  return range(0, size).filter((r) => r !== rank);
+/** What a machine declares so that serve() ends it with the farewell (`Machine.farewell`). */
+export interface FarewellSpec<S> {
+  /** The announcement's tag, from the algorithm's tag table; the machine's step sees each one too. */
+  tag: number;
+  options(state: S): FarewellOptions;
+  /** The outcome's fields as announced (the announcement adds `heard`), or undefined while this rank knows none. */
+  outcome(state: S): object | undefined;
+  /**
+   * After the machine's step has taken an announcement: whether it announced this rank's outcome,
+   * so that its `heard` list counts (default: yes, whenever this rank knows an outcome).
+   */
+  agrees?(state: S, data: unknown): boolean;
+  /** At a tick, before the step: give up the outcome known so far (the machine forgets it) and return true. */
+  abandon?(state: S, failed: readonly number[]): boolean;
+}
+
+/** A machine's state with its farewell, once it knows its outcome. */
+export interface WithFarewell<S> {
+  state: S;
+  rank: number;
+  size: number;
+  farewell: Farewell | undefined;
+}
+
+/** The state to start from: an outcome known already was restored from storage (a restart). */
+export function startWithFarewell<S>(spec: FarewellSpec<S>, state: S, rank: number, size: number, nowMs: number): WithFarewell<S> {
+  const farewell = spec.outcome(state) === undefined ? undefined : startFarewell(rank, size, nowMs, true);
+  return { state, rank, size, farewell };
+}
+
+/**
+ * The machine with its farewell: it starts once the step has learnt the outcome, notes who was
+ * heard, announces the outcome at each tick it is due, and ends the run.
+ */
+export function withFarewell<S>(machine: Machine<S>, spec: FarewellSpec<S>): Machine<WithFarewell<S>> {
+  return {
+    step(w, input: Input): [WithFarewell<S>, Out[]] {
+      if (input.type === 'tick' && w.farewell && spec.abandon?.(w.state, input.failed)) w.farewell = undefined;
+      const running = w.farewell;
+      if (running && input.type === 'message') farewellSaw(running, input.source, input.nowMs);
+      const [state, out] = machine.step(w.state, input);
+      w.state = state;
+      if (!w.farewell && spec.outcome(state) !== undefined) w.farewell = startFarewell(w.rank, w.size, input.nowMs);
+      if (input.type === 'message') {
+        if (input.tag === spec.tag && w.farewell && (spec.agrees?.(state, input.data) ?? true))
+          farewellHeard(w.farewell, input.source, (input.data as { heard?: number[] }).heard);
+      } else if (running && farewellTick(running, w.rank, input.nowMs, input.failed, spec.options(state)).announce) {
+        out.push(...toAll(others(w.rank, w.size), spec.tag, { ...spec.outcome(state), heard: farewellHeardList(running) }));
+      }
+      return [w, out];
+    },
+    wakeAtMs(w) {
+      const own = machine.wakeAtMs(w.state);
+      return w.farewell ? Math.min(own ?? Infinity, farewellWakeAt(w.farewell, spec.options(w.state))) : own;
+    },
+    done: (w) => (w.farewell?.done ?? false) || machine.done(w.state),
+    persist: machine.persist && ((w, storage) => machine.persist!(w.state, storage)),
+  };
 }

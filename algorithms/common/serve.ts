@@ -1,60 +1,29 @@
 /**
- * The one loop that runs a role written as a state machine (DESIGN "Naming and files"): the role is
- * `step(state, input) → [state, out[]]`, deterministic and free of I/O; this loop feeds it every
- * message and every tick, sends what it returns, and stops when the role says it is done.
- *
- * Inputs carry the time (`nowMs`) and a fresh random draw (`random`), so a step never reads a clock
- * or a random source itself: given the same inputs it makes the same moves, in a unit test as in a
- * replayed simulation. A step updates `state` in place and returns it (as etcd raft's Step does).
+ * The one loop that runs a role written as a state machine (machine.ts): it feeds the machine every
+ * message and every tick, sends what it returns, and stops when the role says it is done. A machine
+ * that declares its outcome (`Machine.farewell`) is ended with the farewell of farewell.ts: the loop
+ * announces the outcome and leaves only when no rank is stranded without it.
  */
-import { ANY_SOURCE, ANY_TAG, isDsError, ErrorCode, type Communicator, type DurableStorage } from 'dsmpi';
+import { ANY_SOURCE, ANY_TAG, isDsError, ErrorCode, type Communicator } from 'dsmpi';
+import { startWithFarewell, withFarewell } from './farewell.ts';
+import type { Input, Machine, Note, Out } from './machine.ts';
 import { recvWithin } from './recv-within.ts';
 
-/** A message a step wants sent. Sends to dead ranks are dropped silently (fire and forget). */
-export interface Out {
-  to: number;
-  tag: number;
-  data: unknown;
-}
-
-/**
- * Records a state change in the trace (`comm.note`): the loop passes it with every input, so a step
- * stays free of I/O and a unit test may leave it out. Costs nothing when the job is not traced.
- */
-export type Note = (name: string, value?: unknown) => void;
-
-export type Input =
-  | { type: 'message'; source: number; tag: number; data: unknown; nowMs: number; random: number; note?: Note }
-  /** Time passed: the loop calls this when `wakeAtMs(state)` is reached. `failed`: ranks the runtime reports lost. */
-  | { type: 'tick'; nowMs: number; random: number; failed: readonly number[]; note?: Note };
-
-export interface Machine<S> {
-  step(state: S, input: Input): [S, Out[]];
-  /** When the next tick is due (absolute, in `comm.clock` time); undefined: only messages wake it. */
-  wakeAtMs(state: S): number | undefined;
-  /** True once the role has finished: the loop returns its state. */
-  done(state: S): boolean;
-  /** Called after every step, before its messages go out (write-ahead, as acceptors need). */
-  persist?(state: S, storage: DurableStorage): void;
-}
-
-/** Broadcast helper: the same message to each rank in `to`. */
-export function toAll(to: Iterable<number>, tag: number, data: unknown): Out[] {
-  const out: Out[] = [];
-  for (const r of to) out.push({ to: r, tag, data });
-  return out;
-}
-
-/** Ranks lo..hi-1. */
-export function range(lo: number, hi: number): number[] {
-  return Array.from({ length: Math.max(0, hi - lo) }, (_, i) => lo + i);
-}
+export { others, range, toAll, type Input, type Machine, type Note, type Out } from './machine.ts';
 
 /**
  * Runs `machine` from `state` on `comm` until it is done. Every message of any tag goes to the
  * machine, so one machine owns the communicator while it runs (compose machines by tag inside it).
  */
 export async function serve<S>(comm: Communicator, machine: Machine<S>, state: S): Promise<S> {
+  if (machine.farewell) {
+    const start = startWithFarewell(machine.farewell, state, comm.rank, comm.size, comm.clock.now());
+    return (await loop(comm, withFarewell(machine, machine.farewell), start)).state;
+  }
+  return loop(comm, machine, state);
+}
+
+async function loop<S>(comm: Communicator, machine: Machine<S>, state: S): Promise<S> {
   const note: Note = (name, value) => comm.note(name, value);
   const deliver = (input: Input): void => {
     const [next, out] = machine.step(state, input);

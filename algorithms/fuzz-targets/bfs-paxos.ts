@@ -5,8 +5,8 @@
  * checked on every state (docs/exploration.md, "Stateful search").
  *
  * The ranks are those of the port's layout at n = 11: clients 0–1, proposers 2–3, acceptors 4–6,
- * learners 7–8, telemetry 9–10. Only the proposers and acceptors are modelled: each client's
- * Propose is in flight to both proposers at the start, and what the modelled ranks send to the
+ * learners 7–8, telemetry 9–10. Only the proposers and acceptors are modelled: client i's
+ * Propose is in flight to proposer i at the start, and what the modelled ranks send to the
  * learners and telemetry leaves the model (those ranks only record and re-announce the decision).
  * The acceptors are interchangeable (symmetry reduction).
  */
@@ -19,8 +19,12 @@ import {
   type StateSpaceReport,
 } from 'dsmpi/explore';
 import type { Machine } from '../common/serve.ts';
+import { startWithFarewell, withFarewell, type WithFarewell } from '../common/farewell.ts';
 import { majority } from '../paxos/ballot.ts';
 import { paxosLayout, paxosMachine, startPaxos, Tag, type PaxosState } from '../paxos/single-paxos.ts';
+
+/** A rank's state: the port's state machine with the farewell serve() runs for it. */
+type RankState = WithFarewell<PaxosState<string>>;
 
 export interface PaxosSpaceOptions {
   /** At most this many messages lost (default 1). */
@@ -31,7 +35,7 @@ export interface PaxosSpaceOptions {
   /** Fold the acceptors' permutations into one state (default true). */
   symmetry?: boolean;
   maxStates?: number;
-  onLevel?: StateSpaceOptions<PaxosState<string>>['onLevel'];
+  onLevel?: StateSpaceOptions<RankState>['onLevel'];
   /** A variant of the port's machine (tests seed bugs with it). */
   variant?: (real: Machine<PaxosState<string>>) => Machine<PaxosState<string>>;
 }
@@ -41,17 +45,18 @@ const VALUES = ['A', 'B'];
 
 export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
   const layout = paxosLayout(SIZE);
-  const real = o.variant ? o.variant(paxosMachine<string>()) : paxosMachine<string>();
+  const paxos = paxosMachine<string>();
+  const real = withFarewell(o.variant ? o.variant(paxos) : paxos, paxos.farewell!);
   // A rank that has decided is done here. After deciding, the port's proposer sends no Paxos message
   // again (its timer only announces the decision, and a Nack only reverts a telemetry snapshot) and
   // its decision never changes; the announcements (Decide) only carry a decided value to others, so
   // a disagreement they could cause already holds between their senders. Stopping there keeps every
   // agreement violation and cuts the states that differ only in the announcing.
-  const machine = { ...real, done: (s: PaxosState<string>) => real.done(s) || s.decided !== undefined };
-  const node = (rank: number, ticks: number): SpaceNode<PaxosState<string>> => ({
+  const machine = { ...real, done: (w: RankState) => real.done(w) || w.state.decided !== undefined };
+  const node = (rank: number, ticks: number): SpaceNode<RankState> => ({
     rank,
     machine,
-    state: startPaxos<string>(rank, SIZE, 0, undefined)[0],
+    state: startWithFarewell(paxos.farewell!, startPaxos<string>(rank, SIZE, 0, undefined)[0], rank, SIZE, 0),
     ticks,
   });
   const nodes = [...layout.proposers.map((r) => node(r, o.ticks ?? 2)), ...layout.acceptors.map((r) => node(r, o.acceptorTicks ?? 0))];
@@ -63,7 +68,7 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
     tag: Tag.Propose,
     data: { value: VALUES[i] },
   }));
-  return checkStateSpace<PaxosState<string>>({
+  return checkStateSpace<RankState>({
     nodes,
     messages,
     drops: o.drops ?? 1,
@@ -72,7 +77,11 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
     ignoredStay: true,
     maxStates: o.maxStates,
     onLevel: o.onLevel,
-    always: ({ states }) => agreement(states, layout.acceptors.length),
+    always: ({ states }) =>
+      agreement(
+        states.map((w) => w.state),
+        layout.acceptors.length,
+      ),
     symmetry: o.symmetry === false ? undefined : { groups: [layout.acceptors], renameState: renameRanks, renameData },
   });
 }
@@ -100,20 +109,22 @@ export function agreement(states: readonly PaxosState<string>[], acceptors: numb
 }
 
 /** A copy of a Paxos state with its ranks renamed: its own, the acceptors its proposer heard, its farewell's. */
-export function renameRanks(s: PaxosState<string>, rank: (r: number) => number): PaxosState<string> {
+export function renameRanks(w: RankState, rank: (r: number) => number): RankState {
+  const s = w.state;
   const t = structuredClone(s);
   t.rank = rank(s.rank);
   t.proposer.promises = new Map([...s.proposer.promises].map(([r, a]) => [rank(r), structuredClone(a)]));
   t.proposer.accepts = new Set([...s.proposer.accepts].map(rank));
   for (const v of t.votes.values()) v.from = new Set([...v.from].map(rank));
-  if (s.farewell && t.farewell) {
-    const f = s.farewell;
-    t.farewell.rank = rank(f.rank);
-    f.heard.forEach((x, r) => (t.farewell!.heard[rank(r)] = x));
-    f.heardMe.forEach((x, r) => (t.farewell!.heardMe[rank(r)] = x));
-    f.lastHeardMs.forEach((x, r) => (t.farewell!.lastHeardMs[rank(r)] = x));
+  const renamed: RankState = { ...w, state: t, rank: t.rank, farewell: structuredClone(w.farewell) };
+  if (w.farewell && renamed.farewell) {
+    const f = w.farewell;
+    renamed.farewell.rank = rank(f.rank);
+    f.heard.forEach((x, r) => (renamed.farewell!.heard[rank(r)] = x));
+    f.heardMe.forEach((x, r) => (renamed.farewell!.heardMe[rank(r)] = x));
+    f.lastHeardMs.forEach((x, r) => (renamed.farewell!.lastHeardMs[rank(r)] = x));
   }
-  return t;
+  return renamed;
 }
 
 /** Decide carries the ranks its sender has heard; no other message of the port names an acceptor. */

@@ -16,21 +16,10 @@
  *
  * The prefix invariant: a learner's decided log va[0..ld) only grows, and any two learners' decided
  * logs are prefixes of one another. When a rank has decided all `size * perClient` values it
- * announces its log (Farewell) and leaves as farewell.ts describes.
+ * announces its log (Farewell) and leaves as common/farewell.ts describes (serve() runs it).
  */
 import { defineTags, type Communicator, type DurableStorage } from 'dsmpi';
-import {
-  defaultFarewell,
-  farewellHeard,
-  farewellHeardList,
-  farewellSaw,
-  farewellTick,
-  farewellWakeAt,
-  others,
-  startFarewell,
-  type Farewell,
-  type FarewellOptions,
-} from '../common/farewell.ts';
+import { defaultFarewell, type FarewellOptions } from '../common/farewell.ts';
 import {
   defaultDetector,
   detectorWakeAt,
@@ -41,7 +30,7 @@ import {
   type DetectorOptions,
   type DetectorState,
 } from '../failure-detector.ts';
-import { range, serve, toAll, type Input, type Machine, type Out } from '../common/serve.ts';
+import { others, range, serve, toAll, type Input, type Machine, type Out } from '../common/serve.ts';
 import { ballotAbove, Bottom, compareBallots, formatBallot, majority, maxBallot, nextBallot, sameBallot, type Ballot } from './ballot.ts';
 
 /** Message names; the tag registry gives them numbers no other algorithm uses. */
@@ -117,7 +106,8 @@ export interface SequenceState {
   total: number;
   /** A complete decided log learnt from another rank's Farewell. */
   final: Value[] | undefined;
-  farewell: Farewell | undefined;
+  /** Every value is decided here: the run's outcome (the decided log) is known. */
+  finished: boolean;
   nextTickMs: number;
   /** (ballot, rank) of every leadership this rank won, for the one-leader-per-ballot check. */
   led: string[];
@@ -160,7 +150,7 @@ export function startSequence(
     counted: 0,
     total: values.reduce((n, v) => n + v.length, 0),
     final: undefined,
-    farewell: undefined,
+    finished: false,
     nextTickMs: nowMs,
     led: [],
     dirtyFrom: Infinity,
@@ -173,7 +163,7 @@ export function startSequence(
     Object.assign(s, { promised: saved.promised, na: saved.na, ld: saved.ld, va, seen: saved.promised, final: saved.final ?? undefined });
   }
   s.savedLength = s.va.length;
-  learn(s, nowMs, saved !== undefined);
+  learn(s);
   return s;
 }
 
@@ -199,13 +189,13 @@ export function trustedLeader(s: SequenceState): number {
   return s.detector.peers.findIndex((p, r) => r === s.rank || !p.suspected);
 }
 
-/** Notes newly decided values; starts the farewell once the log is complete. */
-function learn(s: SequenceState, nowMs: number, recovered = false): void {
+/** Notes newly decided values; the run is finished once the log is complete. */
+function learn(s: SequenceState): void {
   const log = s.final ?? s.va;
   const length = s.final ? s.final.length : s.ld;
   for (; s.counted < length; s.counted++) s.decidedSet.add(log[s.counted]);
-  if (!s.farewell && length >= s.total) {
-    s.farewell = startFarewell(s.rank, s.size, nowMs, recovered);
+  if (!s.finished && length >= s.total) {
+    s.finished = true;
     s.leader = undefined;
   }
 }
@@ -253,7 +243,7 @@ function append(s: SequenceState, l: LeaderState, values: Value[], nowMs: number
 
 /** Client: keep up to `window` own values in flight, and resend those pending too long. */
 function pump(s: SequenceState, nowMs: number, out: Out[]): void {
-  if (s.farewell) return;
+  if (s.finished) return;
   const lead = trustedLeader(s);
   const batch: Value[] = [];
   let inFlight = 0;
@@ -281,7 +271,6 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
   }
   const from = input.source;
   heardFrom(s.detector, from, now);
-  if (s.farewell) farewellSaw(s.farewell, from, now);
   if (isDetectorTag(input.tag)) {
     const [, o] = stepDetector(s.detector, input);
     return [s, o];
@@ -290,11 +279,10 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
   if (input.tag === Tag.Farewell) {
     const log = d.log as Value[];
     if (log.length > decidedLog(s).length) s.final = log;
-    learn(s, now);
-    if (s.farewell) farewellHeard(s.farewell, from, d.heard as number[] | undefined);
+    learn(s);
     return [s, out];
   }
-  if (s.farewell) return [s, out];
+  if (s.finished) return [s, out];
   const l = s.leader;
   const decidedBefore = s.ld;
   switch (input.tag) {
@@ -378,7 +366,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
       }
       s.ld = Math.max(s.ld, Math.min(d.decided as number, s.va.length));
       out.push({ to: from, tag: Tag.Accepted, data: { ballot, length: s.va.length } });
-      learn(s, now);
+      learn(s);
       break;
     }
     case Tag.Accepted: {
@@ -396,7 +384,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
     case Tag.Decide: {
       if (sameBallot(d.ballot as Ballot, s.na)) {
         s.ld = Math.max(s.ld, Math.min(d.ld as number, s.va.length));
-        learn(s, now);
+        learn(s);
       }
       break;
     }
@@ -416,11 +404,7 @@ export function stepSequence(s: SequenceState, input: Input): [SequenceState, Ou
 function onTick(s: SequenceState, input: Extract<Input, { type: 'tick' }>, out: Out[]): void {
   const now = input.nowMs;
   out.push(...stepDetector(s.detector, input)[1]);
-  if (s.farewell) {
-    const { announce } = farewellTick(s.farewell, s.rank, now, input.failed, s.options.farewell);
-    if (announce) out.push(...toAll(others(s.rank, s.size), Tag.Farewell, { log: decidedLog(s), heard: farewellHeardList(s.farewell) }));
-    return;
-  }
+  if (s.finished) return; // serve() announces the log (Farewell) until the run ends
   if (now < s.nextTickMs) return;
   s.nextTickMs = now + s.options.periodMs;
   // The lowest live rank also submits the values of clients the runtime reports dead.
@@ -457,15 +441,16 @@ function onTick(s: SequenceState, input: Extract<Input, { type: 'tick' }>, out: 
 
 export function sequenceWakeAt(s: SequenceState): number {
   const fd = detectorWakeAt(s.detector);
-  if (s.farewell) return Math.min(fd, farewellWakeAt(s.farewell, s.options.farewell));
+  if (s.finished) return fd;
   return Math.min(fd, s.nextTickMs);
 }
 
 export const sequenceMachine: Machine<SequenceState> = {
   step: stepSequence,
   wakeAtMs: sequenceWakeAt,
-  done: (s) => s.farewell?.done ?? false,
+  done: () => false,
   persist: persistSequence,
+  farewell: { tag: Tag.Farewell, options: (s) => s.options.farewell, outcome: (s) => (s.finished ? { log: decidedLog(s) } : undefined) },
 };
 
 export interface SequenceOutcome {

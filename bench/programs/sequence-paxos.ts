@@ -13,6 +13,7 @@ import {
   type Value,
 } from '../../algorithms/paxos/sequence-paxos.ts';
 import { isDetectorTag } from '../../algorithms/failure-detector.ts';
+import { startWithFarewell, withFarewell, type WithFarewell } from '../../algorithms/common/farewell.ts';
 import { range, serve, type Machine } from '../../algorithms/common/serve.ts';
 
 const perClient = Number(process.argv[2] ?? 400);
@@ -30,10 +31,14 @@ await run(async (world) => {
   let other = 0;
   let lastDecisionMs = start;
   let counted = 0;
-  const machine: Machine<SequenceState> = {
-    ...sequenceMachine,
-    step(s, input) {
-      const r = sequenceMachine.step(s, input);
+  // The machine with its farewell, so the count includes the farewell's announcements.
+  const ending = sequenceMachine.farewell!;
+  const ended = withFarewell(sequenceMachine, ending);
+  const machine: Machine<WithFarewell<SequenceState>> = {
+    ...ended,
+    step(w, input) {
+      const r = ended.step(w, input);
+      const s = w.state;
       for (const m of r[1]) {
         if (m.to === s.rank) continue; // to itself: not on the network
         if (isDetectorTag(m.tag) || m.tag === Tag.Farewell) other++;
@@ -50,7 +55,7 @@ await run(async (world) => {
       return r;
     },
   };
-  await serve(world, machine, state);
+  await serve(world, machine, startWithFarewell(ending, state, world.rank, world.size, world.clock.now()));
   const decisions = world.size * perClient;
   const totals = await world.allreduce([protocol, other], (a, b) => [a[0] + b[0], a[1] + b[1]]);
   const all = (await world.gather(latencies)) ?? [];

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../package-root.ts';
 import type { TraceEvent } from '../../runtime/protocol/trace-event.ts';
 import { rankCountOf as rankCount } from './page/model.js';
 import { computeReport, formatReport, throughputSvg } from './run-report.ts';
@@ -15,8 +16,8 @@ export interface HtmlOptions {
 const PAGE_SCRIPTS = ['model.js', 'draw.js', 'ui.js'];
 /** The page's script: the files in one function scope (model.js is also a module for Node: its `export`s go). */
 const pageScript = (): string =>
-  PAGE_SCRIPTS.map((f) => readFileSync(new URL(`./page/${f}`, import.meta.url), 'utf8').replace(/^export /gm, '')).join('\n');
-const pageStyle = (): string => readFileSync(new URL('./page/page.css', import.meta.url), 'utf8');
+  PAGE_SCRIPTS.map((f) => readFileSync(packageFile(`launcher/view/page/${f}`), 'utf8').replace(/^export /gm, '')).join('\n');
+const pageStyle = (): string => readFileSync(packageFile('launcher/view/page/page.css'), 'utf8');
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 

@@ -91,6 +91,15 @@ t.test('npx dsrun -n 3 allreduce.ts in the project', async (t) => {
   t.same(lines(stdout), sums(3));
 });
 
+t.test('npx dsrun view draws a trace with the page the package ships', async (t) => {
+  await sh('npx', ['dsrun', '-n', '2', '--quiet', '--trace', 'run.jsonl', 'allreduce.ts'], project);
+  await sh('npx', ['dsrun', 'view', 'run.jsonl', '--out', 'run.html'], project);
+  const html = readFileSync(join(project, 'run.html'), 'utf8');
+  t.match(html, 'function rankCountOf(', 'the page script (model.js) is inlined');
+  t.match(html, 'function render()', 'and its controls (ui.js)');
+  t.match(html, /<style>\s*body \{/, 'and its style (page.css)');
+});
+
 t.test('node allreduce.mjs: a job of one rank', async (t) => {
   const { stdout } = await sh(process.execPath, ['allreduce.mjs'], project);
   t.equal(stdout, 'rank 0 of 1: sum 0\n');

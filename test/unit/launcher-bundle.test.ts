@@ -1,0 +1,49 @@
+// dsrun in a checkout runs the launcher compiled into a cached bundle (launcher/launcher-bundle.mjs):
+// compiled on first use, reused while no source of it changes, compiled again when one does. Shown
+// on a small stand-in launcher in a scratch copy of the layout (launcher/ beside node_modules/).
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import t from 'tap';
+import { packageRoot } from '../../launcher/package-root.ts';
+
+t.test('the launcher bundle is reused until one of its sources changes', async (t) => {
+  // Under the repository's node_modules, so that esbuild resolves from the scratch copy.
+  const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'launcher'));
+  mkdirSync(join(root, 'node_modules'));
+  copyFileSync(join(packageRoot, 'launcher', 'launcher-bundle.mjs'), join(root, 'launcher', 'launcher-bundle.mjs'));
+  const entry = join(root, 'launcher', 'cli.ts');
+  const helper = join(root, 'launcher', 'word.ts');
+  writeFileSync(entry, "import { word } from './word.ts';\nexport const main = (): string => word;\n");
+  writeFileSync(helper, "export const word: string = 'first';\n");
+  const { launcherBundle } = (await import(pathToFileURL(join(root, 'launcher', 'launcher-bundle.mjs')).href)) as {
+    launcherBundle: (entry: string) => Promise<string>;
+  };
+  const run = async (file: string): Promise<string> => ((await import(`${pathToFileURL(file).href}?${Date.now()}`)) as { main: () => string }).main();
+
+  const first = await launcherBundle(entry);
+  t.ok(first.startsWith(join(root, 'node_modules', '.cache', 'dsmpi')), 'cached under node_modules/.cache/dsmpi');
+  t.equal(await run(first), 'first');
+  t.equal(await launcherBundle(entry), first, 'unchanged sources: the same bundle');
+  writeFileSync(helper, "export const word: string = 'second';\n");
+  const changed = await launcherBundle(entry);
+  t.not(changed, first, 'an import changed: a new bundle');
+  t.equal(await run(changed), 'second');
+  t.ok(existsSync(first), 'the older bundle stays until it has not been used for a day');
+});
+
+t.test('a launcher source that does not compile is reported, and nothing is cached', async (t) => {
+  const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'launcher'));
+  copyFileSync(join(packageRoot, 'launcher', 'launcher-bundle.mjs'), join(root, 'launcher', 'launcher-bundle.mjs'));
+  const entry = join(root, 'launcher', 'cli.ts');
+  writeFileSync(entry, 'export const main = (: string => 1;\n');
+  const { launcherBundle } = (await import(pathToFileURL(join(root, 'launcher', 'launcher-bundle.mjs')).href)) as {
+    launcherBundle: (entry: string) => Promise<string>;
+  };
+  await t.rejects(launcherBundle(entry), /cli\.ts/, 'the error names the file');
+  t.notOk(existsSync(join(root, 'node_modules', '.cache', 'dsmpi', 'launcher.json')), 'no manifest written');
+});
