@@ -20,7 +20,7 @@ import {
 } from 'dsmpi/explore';
 import type { Machine } from '../common/serve.ts';
 import { startWithFarewell, withFarewell, type WithFarewell } from '../common/farewell.ts';
-import { majority } from '../paxos/ballot.ts';
+import { compareBallots, majority, type Ballot } from '../paxos/ballot.ts';
 import { paxosLayout, paxosMachine, startPaxos, Tag, type PaxosState } from '../paxos/single-paxos.ts';
 
 /** A rank's state: the port's state machine with the farewell serve() runs for it. */
@@ -75,6 +75,7 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
     // A message the receiver ignores stays in flight rather than being consumed: the same
     // configurations of the ranks are reached, without doubling the states on every stale message.
     ignoredStay: true,
+    obsolete: (w, m) => obsolete(w.state, m),
     maxStates: o.maxStates,
     onLevel: o.onLevel,
     always: ({ states }) =>
@@ -84,6 +85,17 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
       ),
     symmetry: o.symmetry === false ? undefined : { groups: [layout.acceptors], renameState: renameRanks, renameData },
   });
+}
+
+/**
+ * What a proposer ignores for good: a second Propose (its value is set once), and Promise, Nack or
+ * Accepted for a ballot below its current one (its ballot only grows, and it heeds only replies to it).
+ */
+export function obsolete(s: PaxosState<string>, m: SpaceMessage): boolean {
+  if (s.role !== 'proposer') return false;
+  if (m.tag === Tag.Propose) return s.proposer.value !== undefined;
+  if (m.tag !== Tag.Promise && m.tag !== Tag.Nack && m.tag !== Tag.Accepted) return false;
+  return compareBallots((m.data as { ballot: Ballot }).ballot, s.proposer.ballot) < 0;
 }
 
 /**

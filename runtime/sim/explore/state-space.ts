@@ -91,6 +91,12 @@ export interface StateSpaceOptions<S, H = undefined> {
    * message stays in flight (Stateright's semantics). Default false: the message is consumed.
    */
   ignoredStay?: boolean;
+  /**
+   * Messages the receiver, in `state`, will ignore whatever happens next (a reply to a ballot it has
+   * left behind): they leave the network. The model vouches for it; it saves the states that differ
+   * only in which such messages are still in flight.
+   */
+  obsolete?: (state: S, m: SpaceMessage) => boolean;
   /** Stop after this many states (default 20 million); the report then says not exhausted. */
   maxStates?: number;
   describe?: (m: SpaceMessage) => string;
@@ -318,10 +324,22 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
     return best!;
   };
 
-  /** Messages to a node that is done can never be delivered: they leave the network. */
+  /** Messages to a node that is done, or that its state makes obsolete, can never be delivered: they leave the network. */
+  const stale = new Map<number, boolean>();
+  const obsolete = (id: number, m: number): boolean => {
+    if (done[id]) return true;
+    if (!o.obsolete) return false;
+    const k = id * 0x200000 + m;
+    let r = stale.get(k);
+    if (r === undefined) {
+      r = o.obsolete(snap[id], msgs[m]);
+      stale.set(k, r);
+    }
+    return r;
+  };
   const undeliverable = (nodes: number[], net: number[]): number[] => {
-    if (!nodes.some((id) => done[id])) return net;
-    return net.filter((m) => dest[m] < 0 || !done[nodes[dest[m]]]);
+    if (!o.obsolete && !nodes.some((id) => done[id])) return net;
+    return net.filter((m) => dest[m] < 0 || !obsolete(nodes[dest[m]], m));
   };
 
   // ---- successors ----
