@@ -1,8 +1,9 @@
 /**
  * The single-decree Paxos port (paxos/single-paxos.ts) as a state-space model: its real state
- * machine, two proposers and three acceptors, an asynchronous network (any message may be delivered
- * next), a budget of lost messages and of timer firings per proposer; agreement and validity
- * checked on every state (docs/exploration.md, "Stateful search").
+ * machine with the farewell serve() adds (withFarewell), two proposers and three acceptors, an
+ * asynchronous network (any message may be delivered next), a budget of lost messages and of timer
+ * firings per proposer; agreement and validity checked on every state (docs/exploration.md,
+ * "Stateful search").
  *
  * The ranks are those of the port's layout at n = 11: clients 0–1, proposers 2–3, acceptors 4–6,
  * learners 7–8, telemetry 9–10. Only the proposers and acceptors are modelled: client i's
