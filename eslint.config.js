@@ -92,6 +92,7 @@ const layers = [
   element('sim', 'runtime/sim'),
   element('runtime', 'runtime'),
   element('checkers', 'algorithms/checkers'),
+  element('common', 'algorithms/common'),
   element('algorithms', 'algorithms'),
   element('launcher', 'launcher'),
   element('examples', 'examples'),
@@ -117,7 +118,7 @@ const layerPolicies = [
   },
   {
     from: types('runtime', 'protocol', 'transport', 'sim'),
-    disallow: { to: types('launcher', 'algorithms', 'checkers') },
+    disallow: { to: types('launcher', 'algorithms', 'common', 'checkers') },
     message: 'the runtime must not import the launcher or an algorithm',
   },
   {
@@ -132,7 +133,7 @@ const layerPolicies = [
   },
   { from: types('sim'), disallow: { to: apiOrStart }, message: 'the simulator must not import the public API or the start-up files' },
   {
-    from: types('algorithms', 'examples'),
+    from: types('algorithms', 'common', 'examples'),
     disallow: {
       to: [{ ...types('runtime'), file: { categories: { noneOf: ['api'] } } }, types('protocol', 'transport', 'sim', 'launcher')],
     },
@@ -140,13 +141,20 @@ const layerPolicies = [
   },
   {
     from: types('launcher'),
-    disallow: { to: [types('algorithms', 'sim', 'transport'), { ...types('runtime'), file: { categories: { noneOf: ['api'] } } }] },
+    disallow: {
+      to: [types('algorithms', 'common', 'sim', 'transport'), { ...types('runtime'), file: { categories: { noneOf: ['api'] } } }],
+    },
     message: 'the launcher imports only the public API, runtime/protocol/ and the pure checkers (never an algorithm or a runtime internal)',
   },
   {
     from: types('checkers'),
-    disallow: { to: [...runtimeInternals, types('algorithms', 'launcher')] },
+    disallow: { to: [...runtimeInternals, types('algorithms', 'common', 'launcher')] },
     message: 'the checkers stay pure (the launcher uses them): no runtime, no algorithm',
+  },
+  {
+    from: types('common'),
+    disallow: { to: types('algorithms', 'checkers') },
+    message: 'algorithms/common/ is what every algorithm shares (serve, farewell): it must not import an algorithm',
   },
 ];
 

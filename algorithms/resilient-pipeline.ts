@@ -8,10 +8,10 @@
  * DS_ERR_REVOKED, so every survivor reaches shrink(). The survivors agree to go on (agree), and rank
  * 0 sends rank 2 the items it has not summed yet; rank 2 doubles them itself.
  */
-import { DsError, ErrorCode, isDsError, type Communicator } from 'dsmpi';
+import { defineTags, DsError, ErrorCode, isDsError, type Communicator } from 'dsmpi';
 
-/** Tags of the pipeline. Appended only. */
-export const Tag = { Item: 1, Sum: 2, Resume: 3 } as const;
+/** Message names; the tag registry gives them numbers no other algorithm uses. */
+export const Tag = defineTags('resilient-pipeline', ['Item', 'Sum', 'Resume']);
 
 export interface PipelineOptions {
   items: number;

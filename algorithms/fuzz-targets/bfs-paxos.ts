@@ -1,18 +1,27 @@
 /**
  * The single-decree Paxos port (paxos/single-paxos.ts) as a state-space model: its real state
- * machine, two proposers and three acceptors, an asynchronous network (any message may be delivered
- * next), a budget of lost messages and of timer firings per proposer; agreement and validity
- * checked on every state (docs/exploration.md, "Stateful search").
+ * machine with the farewell serve() adds (withFarewell), two proposers and three acceptors, an
+ * asynchronous network (any message may be delivered next), a budget of lost messages and of timer
+ * firings per proposer; agreement and validity checked on every state (docs/exploration.md,
+ * "Stateful search").
  *
  * The ranks are those of the port's layout at n = 11: clients 0–1, proposers 2–3, acceptors 4–6,
- * learners 7–8, telemetry 9–10. Only the proposers and acceptors are modelled: each client's
- * Propose is in flight to both proposers at the start, and what the modelled ranks send to the
+ * learners 7–8, telemetry 9–10. Only the proposers and acceptors are modelled: client i's
+ * Propose is in flight to proposer i at the start, and what the modelled ranks send to the
  * learners and telemetry leaves the model (those ranks only record and re-announce the decision).
  * The acceptors are interchangeable (symmetry reduction).
  */
-import { canonical, checkStateSpace, type SpaceMessage, type SpaceNode, type StateSpaceReport } from 'dsmpi/explore';
+import {
+  canonical,
+  checkStateSpace,
+  type SpaceMessage,
+  type SpaceNode,
+  type StateSpaceOptions,
+  type StateSpaceReport,
+} from 'dsmpi/explore';
+import type { Machine } from '../common/serve.ts';
 import { startWithFarewell, withFarewell, type WithFarewell } from '../common/farewell.ts';
-import { majority } from '../paxos/ballot.ts';
+import { compareBallots, majority, type Ballot } from '../paxos/ballot.ts';
 import { paxosLayout, paxosMachine, startPaxos, Tag, type PaxosState } from '../paxos/single-paxos.ts';
 
 /** A rank's state: the port's state machine with the farewell serve() runs for it. */
@@ -27,6 +36,9 @@ export interface PaxosSpaceOptions {
   /** Fold the acceptors' permutations into one state (default true). */
   symmetry?: boolean;
   maxStates?: number;
+  onLevel?: StateSpaceOptions<RankState>['onLevel'];
+  /** A variant of the port's machine (tests seed bugs with it). */
+  variant?: (real: Machine<PaxosState<string>>) => Machine<PaxosState<string>>;
 }
 
 const SIZE = 11;
@@ -35,7 +47,13 @@ const VALUES = ['A', 'B'];
 export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
   const layout = paxosLayout(SIZE);
   const paxos = paxosMachine<string>();
-  const machine = withFarewell(paxos, paxos.farewell!);
+  const real = withFarewell(o.variant ? o.variant(paxos) : paxos, paxos.farewell!);
+  // A rank that has decided is done here. After deciding, the port's proposer sends no Paxos message
+  // again (its timer only announces the decision, and a Nack only reverts a telemetry snapshot) and
+  // its decision never changes; the announcements (Decide) only carry a decided value to others, so
+  // a disagreement they could cause already holds between their senders. Stopping there keeps every
+  // agreement violation and cuts the states that differ only in the announcing.
+  const machine = { ...real, done: (w: RankState) => real.done(w) || w.state.decided !== undefined };
   const node = (rank: number, ticks: number): SpaceNode<RankState> => ({
     rank,
     machine,
@@ -43,14 +61,24 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
     ticks,
   });
   const nodes = [...layout.proposers.map((r) => node(r, o.ticks ?? 2)), ...layout.acceptors.map((r) => node(r, o.acceptorTicks ?? 0))];
-  const messages: SpaceMessage[] = layout.clients.flatMap((c, i) =>
-    layout.proposers.map((p) => ({ from: c, to: p, tag: Tag.Propose, data: { value: VALUES[i] } })),
-  );
+  // Client i's value goes to proposer i (the clients' other Proposes, which a proposer with a value
+  // ignores, are left out).
+  const messages: SpaceMessage[] = layout.clients.map((c, i) => ({
+    from: c,
+    to: layout.proposers[i],
+    tag: Tag.Propose,
+    data: { value: VALUES[i] },
+  }));
   return checkStateSpace<RankState>({
     nodes,
     messages,
     drops: o.drops ?? 1,
+    // A message the receiver ignores stays in flight rather than being consumed: the same
+    // configurations of the ranks are reached, without doubling the states on every stale message.
+    ignoredStay: true,
+    obsolete: (w, m) => obsolete(w.state, m),
     maxStates: o.maxStates,
+    onLevel: o.onLevel,
     always: ({ states }) =>
       agreement(
         states.map((w) => w.state),
@@ -58,6 +86,17 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
       ),
     symmetry: o.symmetry === false ? undefined : { groups: [layout.acceptors], renameState: renameRanks, renameData },
   });
+}
+
+/**
+ * What a proposer ignores for good: a second Propose (its value is set once), and Promise, Nack or
+ * Accepted for a ballot below its current one (its ballot only grows, and it heeds only replies to it).
+ */
+export function obsolete(s: PaxosState<string>, m: SpaceMessage): boolean {
+  if (s.role !== 'proposer') return false;
+  if (m.tag === Tag.Propose) return s.proposer.value !== undefined;
+  if (m.tag !== Tag.Promise && m.tag !== Tag.Nack && m.tag !== Tag.Accepted) return false;
+  return compareBallots((m.data as { ballot: Ballot }).ballot, s.proposer.ballot) < 0;
 }
 
 /**

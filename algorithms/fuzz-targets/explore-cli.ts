@@ -9,6 +9,9 @@ import { explore, formatSchedule, parseSchedule, type ExploreOptions, type Explo
 import { integer } from './cli-options.ts';
 import { targetNamed, targets } from './index.ts';
 import { loadMutant, mutants, type Mutant } from './mutants.ts';
+import { checkPaxosSpace } from './bfs-paxos.ts';
+import { checkStaterightPaxos } from './stateright-paxos.ts';
+import type { StateSpaceReport } from 'dsmpi/explore';
 
 const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding', 'dfs'];
 /** What the bench compares: dfs without a delay bound would not end on these programs. */
@@ -29,11 +32,18 @@ interface Flags {
   trace?: string;
   searches: number;
   mutant?: string;
+  ticks?: number;
+  symmetry: boolean;
+  maxStates?: number;
 }
+
+/** The state-machine models `npm run explore -- bfs <model>` searches (docs/exploration.md, "Stateful search"). */
+const BFS_MODELS = ['paxos', 'stateright-paxos'];
 
 const program = new Command('explore')
   .description("Search an algorithm's schedules systematically in the simulator, checking its invariants after every event")
-  .argument('<algorithm>', `one of: ${targets.map((t) => t.name).join(', ')}; or bench`)
+  .argument('<algorithm>', `one of: ${targets.map((t) => t.name).join(', ')}; or bench; or bfs`)
+  .argument('[model]', `bfs: the state-machine model to search breadth-first (${BFS_MODELS.join(', ')})`)
   .option('--n <N>', 'number of ranks (default: the least the algorithm runs at, at least 3)', integer('--n', 1))
   .addOption(new Option('--strategy <name>', 'how to choose schedules').choices(STRATEGIES).default('pct'))
   .option('--seed <S>', "the simulator's seed: latencies, comm.random()", integer('--seed', 0), 1)
@@ -51,11 +61,16 @@ const program = new Command('explore')
   .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened', schedule)
   .option('--trace <file>', "write the counterexample's trace (JSONL) for dsrun view")
   .option('--searches <K>', 'bench: searches per mutant and strategy (each with its own seed)', integer('--searches', 1), 30)
+  .option('--ticks <t>', 'bfs paxos: timer firings per proposer (default 2)', integer('--ticks', 0))
+  .option('--no-symmetry', 'bfs paxos: do not fold the permutations of the acceptors')
+  .option('--max-states <N>', 'bfs: stop after this many states (default 20 million)', integer('--max-states', 1))
   .option('--mutant <name>', `bench: only this mutant (${mutants.map((m) => m.name).join(', ')})`)
   .action(main);
 
-async function main(name: string, flags: Flags): Promise<void> {
+async function main(name: string, model: string | undefined, flags: Flags): Promise<void> {
   if (name === 'bench') return bench(flags);
+  if (name === 'bfs') return bfs(model, flags);
+  if (model !== undefined) return program.error(`error: unexpected argument '${model}' (only bfs takes a model)`);
   const target = targetNamed(name);
   if (!target) return program.error(`error: no algorithm '${name}'; one of: ${targets.map((t) => t.name).join(', ')}; or bench`);
   const n = flags.n ?? Math.max(3, target.minN);
@@ -124,6 +139,43 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
     );
   }
   return lines;
+}
+
+/** Breadth-first search of a state-machine model: every reachable state, the invariants on each. */
+function bfs(model: string | undefined, flags: Flags): void {
+  if (!model || !BFS_MODELS.includes(model)) return program.error(`error: bfs takes a model: one of ${BFS_MODELS.join(', ')}`);
+  let r: StateSpaceReport;
+  let what: string;
+  if (model === 'paxos') {
+    const drops = flags.drops;
+    const ticks = flags.ticks ?? 2;
+    what = `single-decree Paxos port, 2 proposers and 3 acceptors, asynchronous, ≤${drops} drops, ≤${ticks} timer firings per proposer${flags.symmetry ? ', acceptors symmetric' : ''}`;
+    const started = performance.now();
+    r = checkPaxosSpace({
+      drops,
+      ticks,
+      symmetry: flags.symmetry,
+      maxStates: flags.maxStates,
+      onLevel: (p) =>
+        console.error(
+          `  depth ${p.depth}: ${p.states} states, ${p.transitions} transitions, ${p.frontier} to expand (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+        ),
+    });
+  } else {
+    what = "Stateright's Paxos example (3 servers, 2 register clients, linearizability)";
+    r = checkStaterightPaxos();
+  }
+  const rate = r.cpuSeconds > 0 ? Math.round(r.transitions / r.cpuSeconds) : 0;
+  console.log(
+    `${what}: ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, in ${r.seconds.toFixed(1)} s ` +
+      `(${r.cpuSeconds.toFixed(1)} s of CPU: ${rate} transitions/s); ` +
+      (r.failure ? 'FAILED' : r.exhausted ? 'no violation: the bounded space is exhausted' : 'no violation within --max-states'),
+  );
+  if (r.failure) {
+    console.log(`  ${r.failure.message}, at depth ${r.failure.depth}:`);
+    for (const line of r.failure.path) console.log(`    ${line}`);
+    process.exitCode = 1;
+  }
 }
 
 /** Each strategy against random seeds on every mutant: how many searches find the bug, and how fast. */

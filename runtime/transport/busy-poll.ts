@@ -12,6 +12,9 @@
  * process, so its peer's answer waits for time slices (milliseconds instead of microseconds). A gap
  * between two turns of the chain shows that the process was descheduled: polling then pauses for
  * a while (BACKOFF_MS), and the rank sleeps as it would without polling.
+ *
+ * A thread rank's ring reader (ring-poller.ts) rides the same chain: `hooks.turn` looks at its rings
+ * at every turn, and `hooks.stopped` puts it to sleep when the chain stops.
  */
 export class BusyPoll {
   private spinning = false;
@@ -27,21 +30,32 @@ export class BusyPoll {
   constructor(
     private readonly waiting: () => boolean,
     timing: { budgetMs?: number; preemptedMs?: number; backoffMs?: number } = {},
+    private readonly hooks: { turn?: () => void; stopped?: () => void } = {},
   ) {
     this.budgetMs = timing.budgetMs ?? BUSY_POLL_BUDGET_MS;
     this.preemptedMs = timing.preemptedMs ?? PREEMPTED_MS;
     this.backoffMs = timing.backoffMs ?? BACKOFF_MS;
   }
 
-  /** A wait began: poll until it ends, for at most `budgetMs` from now. */
-  kick(): void {
+  /**
+   * A wait began: poll until it ends, for at most `budgetMs` from now. Returns whether the chain
+   * runs (false while polling is paused).
+   */
+  kick(): boolean {
     const now = performance.now();
     this.deadline = now + this.budgetMs;
     // The program's own work up to here is no sign of a shared core.
     this.lastTurn = now;
-    if (this.spinning || now < this.pausedUntil) return;
+    if (this.spinning) return true;
+    if (now < this.pausedUntil) return false;
     this.spinning = true;
     setImmediate(this.turn);
+    return true;
+  }
+
+  /** Whether the chain runs. */
+  get active(): boolean {
+    return this.spinning;
   }
 
   /** Whether polling is paused because the process was seen sharing its core. */
@@ -52,9 +66,14 @@ export class BusyPoll {
   private readonly turn = (): void => {
     const now = performance.now();
     if (now - this.lastTurn > this.preemptedMs) this.pausedUntil = now + this.backoffMs;
-    this.lastTurn = now;
-    if (this.waiting() && now < this.deadline && now >= this.pausedUntil) setImmediate(this.turn);
-    else this.spinning = false;
+    this.hooks.turn?.();
+    this.lastTurn = performance.now();
+    if (this.waiting() && now < this.deadline && now >= this.pausedUntil) {
+      setImmediate(this.turn);
+      return;
+    }
+    this.spinning = false;
+    this.hooks.stopped?.();
   };
 }
 

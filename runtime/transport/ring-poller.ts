@@ -1,4 +1,4 @@
-import { BUSY_POLL_BUDGET_MS } from './busy-poll.ts';
+import { BusyPoll } from './busy-poll.ts';
 import type { Doorbells } from './shared-ring.ts';
 
 /** How long one turn of the event loop looks at the rings before it lets other events in. */
@@ -6,23 +6,28 @@ const SLICE_MS = 0.05;
 
 /**
  * When a thread rank reads its shared-memory rings (runtime/transport/shared-ring.ts). While a
- * receive waits, the rank spins: each turn of its event loop (a setImmediate chain) looks at the
- * rings for up to SLICE_MS, so a frame is read as soon as it is written, without a wake-up. It spins
- * for at most BUSY_POLL_BUDGET_MS after a wait began; otherwise it sleeps, marked so in shared
- * memory (Doorbells), and the next writer wakes it with a message.
+ * receive waits, the rank spins on BusyPoll's chain (busy-poll.ts, bounded by its budget): each
+ * turn of its event loop looks at the rings for up to SLICE_MS, so a frame is read as soon as it is
+ * written, without a wake-up. Otherwise it sleeps, marked so in shared memory (Doorbells), and the
+ * next writer wakes it with a message.
  */
 export class RingPoller {
-  private spinning = false;
-  private deadline = 0;
   private stopped = false;
   private waiting: () => boolean = () => false;
+  private readonly poll: BusyPoll;
 
   /** `drain` delivers every frame there is to read, and says whether there was any. */
   constructor(
     private readonly rank: number,
     private readonly bells: Doorbells,
     private readonly drain: () => boolean,
-  ) {}
+  ) {
+    // After what the last turn delivered has run (it may begin another wait, which spins again).
+    const stopped = (): void => void setImmediate(this.settle);
+    // No pause when descheduled: waking a sleeping thread (a MessagePort post) is slow enough that
+    // spinning answers sooner even on a loaded machine, unlike a process's socket wake-up.
+    this.poll = new BusyPoll(() => !this.stopped && this.waiting(), { preemptedMs: Infinity }, { turn: this.look, stopped });
+  }
 
   /** Starts reading: asleep until a frame comes or a wait begins. */
   start(): void {
@@ -34,37 +39,24 @@ export class RingPoller {
     this.waiting = waiting;
   }
 
-  /** A wait began: spin until it ends, for at most the budget from now. */
+  /** A wait began: spin until it ends, for at most the budget from now (unless polling is paused). */
   kick(): void {
-    this.deadline = performance.now() + BUSY_POLL_BUDGET_MS;
-    if (this.spinning || this.stopped) return;
-    this.spinning = true;
-    this.bells.markAwake(this.rank);
-    setImmediate(this.turn);
+    if (!this.stopped && this.poll.kick()) this.bells.markAwake(this.rank);
   }
 
   stop(): void {
     this.stopped = true;
   }
 
-  private readonly turn = (): void => {
-    if (this.stopped) return;
-    let got = this.drain();
-    if (!got) {
-      const until = performance.now() + SLICE_MS;
-      while (!got && performance.now() < until) got = this.drain();
-    }
-    if (this.waiting() && performance.now() < this.deadline) {
-      setImmediate(this.turn);
-      return;
-    }
-    this.spinning = false;
-    // After what was delivered has run (it may begin another wait, which spins again).
-    setImmediate(this.settle);
+  /** One turn of the chain: reads the rings until a frame comes, for at most SLICE_MS. */
+  private readonly look = (): void => {
+    if (this.drain()) return;
+    const until = performance.now() + SLICE_MS;
+    while (performance.now() < until) if (this.drain()) return;
   };
 
   private readonly settle = (): void => {
-    if (!this.spinning) this.sleep();
+    if (!this.poll.active) this.sleep();
   };
 
   /**
@@ -85,6 +77,6 @@ export class RingPoller {
     if (this.stopped) return;
     this.bells.markAwake(this.rank);
     this.drain();
-    if (!this.spinning) setImmediate(this.settle);
+    if (!this.poll.active) setImmediate(this.settle);
   }
 }

@@ -38,6 +38,8 @@ import { primaryBackupMain } from '../../algorithms/replication/primary-backup.t
 import { stabilize } from '../../algorithms/stabilization.ts';
 import { runManager, runWorker } from '../../algorithms/autoscaler/autoscaler.ts';
 import { scriptedSampler } from '../../algorithms/autoscaler/load-sampler.ts';
+import { pipeline } from '../../algorithms/resilient-pipeline.ts';
+import { collectTelemetry, instrument, summarize } from '../../algorithms/telemetry/telemetry.ts';
 
 export interface GoldenRun {
   n: number;
@@ -171,4 +173,22 @@ export const goldenRuns: Record<string, GoldenRun> = {
       });
     },
   },
+  'resilient-pipeline': {
+    n: 3,
+    seed: 30,
+    faults: { ...jitter, crashes: [{ rank: 1, atMs: 120 }] },
+    main: (c) => pipeline(c, { items: 10, periodMs: 25 }),
+  },
+  telemetry: { n: 5, seed: 31, faults: jitter, main: telemetry },
 };
+
+/** Single Paxos on a communicator instrumented for telemetry, reported to the last rank on a dup. */
+async function telemetry(world: Communicator): Promise<unknown> {
+  const channel = await world.dup();
+  await world.barrier();
+  const tel = instrument(world, channel, world.size - 1, world.clock.now());
+  const o = await singlePaxosMain(tel.comm, (rank) => 40 + rank, defaultPaxosOptions);
+  await tel.end();
+  if (world.rank !== world.size - 1) return o.decided;
+  return summarize(await collectTelemetry(channel));
+}

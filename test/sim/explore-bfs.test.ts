@@ -153,6 +153,20 @@ t.test('a throwing invariant is reported too, and a delivery may be ignored by t
   t.not(consumed.states, kept.states);
 });
 
+t.test('messages the model calls obsolete leave the network', async (t) => {
+  // With the resend timer, a pong older than the pinger's count is ignored for good.
+  const reached = (obsolete?: (s: { n: number }, m: SpaceMessage) => boolean) => {
+    const counts = new Set<string>();
+    const r = checkStateSpace({ ...pingPong(2, 1), obsolete, always: ({ states }) => void counts.add(`${states[0].n},${states[1].n}`) });
+    return { r, counts: [...counts].sort() };
+  };
+  const kept = reached();
+  const cut = reached((s, m) => m.tag === PONG && (m.data as number) < s.n);
+  t.ok(cut.r.exhausted && !cut.r.failure);
+  t.ok(cut.r.states < kept.r.states, `${kept.r.states} states, ${cut.r.states} without the obsolete pongs`);
+  t.same(cut.counts, kept.counts, 'the same configurations of the nodes');
+});
+
 t.test('canonical serialization ignores the order of keys, entries and members', async (t) => {
   t.equal(canonical({ a: 1, b: [2, { c: 3 }] }), canonical({ b: [2, { c: 3 }], a: 1 }));
   t.equal(

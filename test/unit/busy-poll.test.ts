@@ -87,7 +87,32 @@ t.test('a long gap between turns (the process lost its core) pauses polling', as
   const stopped = await settled(() => calls);
   t.ok(stopped >= 1, 'it polled, then saw a gap (this one, or the load of the machine)');
   t.ok(poll.paused, 'polling is paused');
-  poll.kick();
+  t.equal(poll.kick(), false, 'kick says the chain does not run');
   await new Promise((resolve) => setTimeout(resolve, 20));
   t.equal(calls, stopped, 'a wait during the pause does not poll');
+});
+
+t.test('hooks: `turn` runs at every turn, `stopped` once when the chain stops', async (t) => {
+  let turns = 0;
+  let checks = 0;
+  let stops = 0;
+  let waiting = true;
+  const poll = new BusyPoll(
+    () => {
+      checks++;
+      return waiting;
+    },
+    steady(60_000),
+    { turn: () => turns++, stopped: () => stops++ },
+  );
+  t.equal(poll.kick(), true, 'the chain runs');
+  t.equal(poll.active, true);
+  await until(() => turns >= 5);
+  t.equal(stops, 0, 'not stopped while the wait lasts');
+  waiting = false;
+  await until(() => stops > 0);
+  t.equal(poll.active, false, 'the chain has stopped');
+  t.equal(turns, checks, 'each turn ran the hook once, before its check');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(stops, 1, 'stopped once');
 });

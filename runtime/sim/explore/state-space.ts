@@ -91,9 +91,17 @@ export interface StateSpaceOptions<S, H = undefined> {
    * message stays in flight (Stateright's semantics). Default false: the message is consumed.
    */
   ignoredStay?: boolean;
+  /**
+   * Messages the receiver, in `state`, will ignore whatever happens next (a reply to a ballot it has
+   * left behind): they leave the network. The model vouches for it; it saves the states that differ
+   * only in which such messages are still in flight.
+   */
+  obsolete?: (state: S, m: SpaceMessage) => boolean;
   /** Stop after this many states (default 20 million); the report then says not exhausted. */
   maxStates?: number;
   describe?: (m: SpaceMessage) => string;
+  /** Called after each breadth-first level (for progress on long searches). */
+  onLevel?: (progress: { depth: number; states: number; transitions: number; frontier: number }) => void;
 }
 
 export interface StateSpaceReport {
@@ -124,7 +132,9 @@ interface Global {
 
 interface Result {
   node: number;
+  /** Messages sent to nodes of the model, and all sent (what the monitor sees). */
   outs: number[];
+  sent: number[];
 }
 
 const DELIVER = 0;
@@ -226,8 +236,10 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
     }
     const [next, out] = machine.step(state, input);
     const rank = o.nodes[i].rank;
-    const outs = out.map((x) => internMsg({ from: rank, to: x.to, tag: x.tag, data: x.data }));
-    r = { node: internNode(i, next, at), outs };
+    // What goes to a rank outside the model leaves it (the monitor still sees it sent).
+    const sent = out.map((x) => internMsg({ from: rank, to: x.to, tag: x.tag, data: x.data }));
+    const outs = sent.filter((x) => dest[x] >= 0);
+    r = { node: internNode(i, next, at), outs, sent };
     memo.set(k, r);
     return r;
   };
@@ -312,6 +324,24 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
     return best!;
   };
 
+  /** Messages to a node that is done, or that its state makes obsolete, can never be delivered: they leave the network. */
+  const stale = new Map<number, boolean>();
+  const obsolete = (id: number, m: number): boolean => {
+    if (done[id]) return true;
+    if (!o.obsolete) return false;
+    const k = id * 0x200000 + m;
+    let r = stale.get(k);
+    if (r === undefined) {
+      r = o.obsolete(snap[id], msgs[m]);
+      stale.set(k, r);
+    }
+    return r;
+  };
+  const undeliverable = (nodes: number[], net: number[]): number[] => {
+    if (!o.obsolete && !nodes.some((id) => done[id])) return net;
+    return net.filter((m) => dest[m] < 0 || !obsolete(nodes[dest[m]], m));
+  };
+
   // ---- successors ----
   const successors = (g: Global, emit: (action: number, h: Global) => boolean): boolean => {
     for (let j = 0; j < g.net.length; j++) {
@@ -320,12 +350,12 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
       const i = dest[m];
       if (i >= 0 && !done[g.nodes[i]]) {
         const r = run(i, g.nodes[i], m);
-        if (!(o.ignoredStay && r.node === g.nodes[i] && r.outs.length === 0)) {
+        if (!(o.ignoredStay && r.node === g.nodes[i] && r.sent.length === 0)) {
           const nodes = g.nodes.slice();
           nodes[i] = r.node;
           let mon = advanceMon(monDelivered, monitor?.delivered, g.mon, m);
-          for (const x of r.outs) mon = advanceMon(monSent, monitor?.sent, mon, x);
-          const h = { nodes, net: without(g.net, j, r.outs), drops: g.drops, ticks: g.ticks, mon };
+          for (const x of r.sent) mon = advanceMon(monSent, monitor?.sent, mon, x);
+          const h = { nodes, net: undeliverable(nodes, without(g.net, j, r.outs)), drops: g.drops, ticks: g.ticks, mon };
           if (emit(m * 4 + DELIVER, h)) return true;
         }
       }
@@ -340,8 +370,8 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
       const ticks = g.ticks.slice();
       ticks[i]++;
       let mon = g.mon;
-      for (const x of r.outs) mon = advanceMon(monSent, monitor?.sent, mon, x);
-      if (emit(i * 4 + TICK, { nodes, net: without(g.net, -1, r.outs), drops: g.drops, ticks, mon })) return true;
+      for (const x of r.sent) mon = advanceMon(monSent, monitor?.sent, mon, x);
+      if (emit(i * 4 + TICK, { nodes, net: undeliverable(nodes, without(g.net, -1, r.outs)), drops: g.drops, ticks, mon })) return true;
     }
     return false;
   };
@@ -358,10 +388,14 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
   const raw0: Global = { nodes: start, net: net0.sort(byNumber), drops: 0, ticks: new Array<number>(n).fill(0), mon: mon0 };
   const first = canon(raw0);
 
-  const visited = new Map<string, number>([[first.key, 0]]);
-  const parent: number[] = [-1];
-  const action: number[] = [-1];
-  const permOf: number[] = [first.perm];
+  const visited = new FingerprintSet();
+  visited.add(first.key);
+  const parent = new GrowableInt32();
+  const action = new GrowableInt32();
+  const permOf = new GrowableInt32();
+  parent.push(-1);
+  action.push(-1);
+  permOf.push(first.perm);
   let transitions = 0;
   let depth = 0;
   let failure: StateSpaceReport['failure'];
@@ -387,13 +421,13 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
   /** The path to state `index`, replayed from the actual start: each step's action renamed back. */
   const pathTo = (index: number): { lines: string[]; sigma: number } => {
     const chain: number[] = [];
-    for (let k = index; k > 0; k = parent[k]) chain.push(k);
+    for (let k = index; k > 0; k = parent.at(k)) chain.push(k);
     chain.reverse();
     // sigma maps the canonical state at each step to the concrete one the path is in.
-    let sigma = inverse(perms, permOf[0]);
+    let sigma = inverse(perms, permOf.at(0));
     const lines: string[] = [];
     for (const k of chain) {
-      const a = action[k];
+      const a = action.at(k);
       const kind = a % 4;
       const x = Math.floor(a / 4);
       if (kind === TICK) {
@@ -403,24 +437,25 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
         const m = msgs[renameMsg(x, sigma)];
         lines.push(`${kind === DROP ? 'lost: ' : ''}${describe(m)}`);
       }
-      sigma = compose(perms, sigma, inverse(perms, permOf[k]));
+      sigma = compose(perms, sigma, inverse(perms, permOf.at(k)));
     }
     return { lines, sigma };
   };
 
-  let level: { g: Global; index: number }[] = [{ g: first.g, index: 0 }];
+  // The frontier holds each state as its key (compact); it is parsed back when expanded.
+  let level: { keys: string[]; index: number[] } = { keys: [first.key], index: [0] };
   let exhausted = true;
   if (!check(first.g, 0)) {
-    search: while (level.length > 0) {
+    search: while (level.keys.length > 0) {
       depth++;
-      const next: typeof level = [];
-      for (const { g, index } of level) {
-        const stop = successors(g, (a, raw) => {
+      const next: typeof level = { keys: [], index: [] };
+      for (let f = 0; f < level.keys.length; f++) {
+        const index = level.index[f];
+        const stop = successors(parseKey(level.keys[f]), (a, raw) => {
           transitions++;
           const c = canon(raw);
-          if (visited.has(c.key)) return false;
+          if (!visited.add(c.key)) return false;
           const k = parent.length;
-          visited.set(c.key, k);
           parent.push(index);
           action.push(a);
           permOf.push(c.perm);
@@ -429,14 +464,16 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
             exhausted = false;
             return true;
           }
-          next.push({ g: c.g, index: k });
+          next.keys.push(c.key);
+          next.index.push(k);
           return false;
         });
         if (stop) break search;
       }
       level = next;
+      o.onLevel?.({ depth, states: parent.length, transitions, frontier: level.keys.length });
     }
-    if (level.length === 0) depth--;
+    if (level.keys.length === 0) depth--;
   }
   return {
     states: parent.length,
@@ -462,6 +499,78 @@ function compareVectors(a: readonly number[], b: readonly number[]): number {
 }
 
 const byNumber = (a: number, b: number): number => a - b;
+
+function parseKey(key: string): Global {
+  const [nodes, net, drops, ticks, mon] = key.split('|');
+  const ints = (x: string): number[] => (x === '' ? [] : x.split(',').map(Number));
+  return { nodes: ints(nodes), net: ints(net), drops: Number(drops), ticks: ints(ticks), mon: Number(mon) };
+}
+
+/**
+ * The visited states, as 64-bit fingerprints of their keys (as TLC and Stateright keep them): two
+ * 32-bit hashes in an open-addressing table. Two states would be confused only if both hashes
+ * collide: with 10^8 states, a chance of about 3 in 10^4.
+ */
+class FingerprintSet {
+  private hi = new Uint32Array(1 << 16);
+  private lo = new Uint32Array(1 << 16);
+  private size = 0;
+
+  /** Adds the key's fingerprint; false if it was there. */
+  add(key: string): boolean {
+    let a = 0x811c9dc5;
+    let b = 0x9747b28c;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+      b ^= b >>> 15;
+    }
+    a = (a ^ (a >>> 16)) >>> 0;
+    b = b >>> 0 || 1; // 0 marks an empty slot
+    if (!this.insert(a, b)) return false;
+    if (++this.size * 2 > this.hi.length) this.grow();
+    return true;
+  }
+
+  private insert(a: number, b: number): boolean {
+    const mask = this.hi.length - 1;
+    for (let i = a & mask; ; i = (i + 1) & mask) {
+      if (this.lo[i] === 0) {
+        this.hi[i] = a;
+        this.lo[i] = b;
+        return true;
+      }
+      if (this.hi[i] === a && this.lo[i] === b) return false;
+    }
+  }
+
+  private grow(): void {
+    const { hi, lo } = this;
+    this.hi = new Uint32Array(hi.length * 2);
+    this.lo = new Uint32Array(lo.length * 2);
+    for (let i = 0; i < hi.length; i++) if (lo[i] !== 0) this.insert(hi[i], lo[i]);
+  }
+}
+
+/** An append-only list of int32 in a typed array (a state's parent, action, permutation). */
+class GrowableInt32 {
+  private data = new Int32Array(1 << 16);
+  length = 0;
+
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Int32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = x;
+  }
+
+  at(i: number): number {
+    return this.data[i];
+  }
+}
 
 /** `net` without its j-th element (j < 0: none), with `add` merged in, still sorted. */
 function without(net: readonly number[], j: number, add: readonly number[]): number[] {
