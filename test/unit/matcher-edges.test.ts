@@ -166,3 +166,32 @@ t.test('waitingForMessage: true while a receive or a probe waits', async (t) => 
   m.arrive({ source: 1, tag: 0, data: 'x' });
   t.equal(m.waitingForMessage, false, 'the probe completed');
 });
+
+t.test('a receive that matches nothing leaves every kept message in place', async (t) => {
+  const m = new Matcher();
+  m.arrive({ source: 1, tag: 0, data: 'first' });
+  m.arrive({ source: 1, tag: 0, data: 'second' });
+  t.equal(m.receive(2, 0), undefined);
+  t.equal(m.backlog, 2);
+  t.same([m.take(1, 0)?.data, m.take(1, 0)?.data], ['first', 'second']);
+});
+
+t.test('counted bytes stay with their message when the queue empties or is compacted', async (t) => {
+  const released: Array<[number, number]> = [];
+  const m = new Matcher((source, cost) => released.push([source, cost]));
+  m.arrive({ source: 1, tag: 0, data: 'a' }, 3);
+  t.equal(m.take(1, 0)?.data, 'a'); // the queue empties and starts again
+  m.arrive({ source: 2, tag: 0, data: 'b' }, 5);
+  t.equal(m.take(2, 0)?.data, 'b');
+  t.same(released, [
+    [1, 3],
+    [2, 5],
+  ]);
+  released.length = 0;
+  for (let i = 0; i < 2050; i++) m.arrive({ source: 3, tag: 0, data: i }, i + 1);
+  for (let i = 0; i < 1026; i++) m.take(3, 0); // compacted at the 1026th
+  t.same(released.at(-1), [3, 1026]);
+  t.equal(m.take(3, 0)?.data, 1026);
+  t.same(released.at(-1), [3, 1027], 'the first message after compaction gives back its own bytes');
+  t.equal(m.bufferedBytes, (2050 * 2051) / 2 - (1027 * 1028) / 2);
+});
