@@ -20,7 +20,12 @@ const STALE_MS = 24 * 3600 * 1000;
 async function contentHash(files) {
   const hash = createHash('sha256');
   try {
-    for (const file of [...files].sort()) hash.update(file).update('\0').update(await readFile(file)).update('\0');
+    for (const file of [...files].sort())
+      hash
+        .update(file)
+        .update('\0')
+        .update(await readFile(file))
+        .update('\0');
   } catch {
     return undefined;
   }

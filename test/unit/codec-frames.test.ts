@@ -422,3 +422,24 @@ t.test('header readers of tracing: integers, integer arrays, message headers', a
     t.equal(readInt(at.subarray(0, bytes.length / 2), 1), undefined, `${bytes} cut short`);
   }
 });
+
+t.test('headers and keys the hand-written reader must not take: refused as msgpackr-read frames are', async (t) => {
+  const refused: Array<[string, string]> = [
+    ['a uint64 kind of 2^64 - 1 (no number)', '94cfffffffffffffffff0000c0'],
+    ['a uint64 kind of 2^60 (exact, but not a safe integer)', '94cf10000000000000000000c0'],
+    ['a nil kind followed by eight bytes', '94c000000000000000010000c0'],
+    ['a number key followed by bytes that would read as a string', '9400010281014105'],
+  ];
+  for (const [name, frame] of refused) {
+    const b = Buffer.from(frame, 'hex');
+    t.equal(decodePlainFrame(b), undefined, `${name}: not read by hand`);
+    t.throws(() => decodeFrame(b), { code: 'DS_ERR_DECODE' }, `${name}: refused`);
+  }
+  t.same(
+    readIntArray(Buffer.from(packr.pack(Array(15).fill(1))), 0, 15),
+    [Array(15).fill(1), 16],
+    '15 integers, the most a fixarray holds',
+  );
+  t.equal(payloadLength(encodeMessage(0, 1, 2, '')), 0, 'an empty string has no payload');
+  t.equal(payloadLength(encodeMessage(0, 1, 2, ascii(31))), 31, 'nor a fixstr of 31 characters any header');
+});

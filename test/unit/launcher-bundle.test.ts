@@ -21,7 +21,8 @@ t.test('the launcher bundle is reused until one of its sources changes', async (
   const { launcherBundle } = (await import(pathToFileURL(join(root, 'launcher', 'launcher-bundle.mjs')).href)) as {
     launcherBundle: (entry: string) => Promise<string>;
   };
-  const run = async (file: string): Promise<string> => ((await import(`${pathToFileURL(file).href}?${Date.now()}`)) as { main: () => string }).main();
+  const run = async (file: string): Promise<string> =>
+    ((await import(`${pathToFileURL(file).href}?${Date.now()}`)) as { main: () => string }).main();
 
   const first = await launcherBundle(entry);
   t.ok(first.startsWith(join(root, 'node_modules', '.cache', 'dsmpi')), 'cached under node_modules/.cache/dsmpi');
