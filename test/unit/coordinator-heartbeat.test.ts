@@ -44,7 +44,7 @@ t.test('a stalled coordinator declares no rank lost; a rank that stops answering
   while (performance.now() < stallUntil);
   const after = pings;
   await until('pings go on after the stall', () => pings >= after + 2 * misses);
-  t.same(hung, [], 'no rank declared hung for the coordinator\'s own stall');
+  t.same(hung, [], "no rank declared hung for the coordinator's own stall");
 
   // Now the rank stops reading its socket: its pings go unanswered.
   socket.pause();
