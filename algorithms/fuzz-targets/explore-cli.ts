@@ -13,9 +13,9 @@ import { checkPaxosSpace } from './bfs-paxos.ts';
 import { checkStaterightPaxos } from './stateright-paxos.ts';
 import type { StateSpaceReport } from 'dsmpi/explore';
 
-const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding', 'dfs'];
+const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'pctcp', 'delay-bounding', 'dfs'];
 /** What the bench compares: dfs without a delay bound would not end on these programs. */
-const BENCH_STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding'];
+const BENCH_STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'pctcp', 'delay-bounding'];
 
 interface Flags {
   n?: number;
@@ -49,7 +49,7 @@ const program = new Command('explore')
   .addOption(new Option('--strategy <name>', 'how to choose schedules').choices(STRATEGIES).default('pct'))
   .option('--seed <S>', "the simulator's seed: latencies, comm.random()", integer('--seed', 0), 1)
   .option('--executions <E>', 'at most this many executions (default 1000; delay bounding: until exhausted)', integer('--executions', 1))
-  .option('--depth <d>', "PCT's depth", integer('--depth', 1), 3)
+  .option('--depth <d>', "PCT's and PCTCP's depth", integer('--depth', 1), 3)
   .option('--delays <k>', 'delay bounding: at most k delays (default 2); dfs: unbounded unless given', integer('--delays', 0))
   .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)
   .option('--drops <k>', 'at most k messages lost by the explorer per execution', integer('--drops', 0), 0)
