@@ -235,7 +235,7 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     delays: flags.delays,
     sleepSets: flags.sleepSets,
     drops: seeds ? 0 : m.drops,
-    faults: seeds && m.drops > 0 ? { ...m.network, drop: 0.2 } : m.network,
+    faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,
     timing: program.getOptionValueSource('timing') === 'cli' ? flags.timing : (m.timing ?? flags.timing),
     timerSlackMs: flags.timerSlack,
     minimize: flags.minimize,

@@ -8,7 +8,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FuzzTarget } from 'dsmpi/fuzz';
-import type { FaultOptions } from 'dsmpi';
 import type { TimingModel } from 'dsmpi/explore';
 
 export interface Mutant {
@@ -18,11 +17,6 @@ export interface Mutant {
   n: number;
   /** Messages the explorer may lose per execution for the bug to show (0: an interleaving alone). */
   drops: number;
-  /**
-   * The network every strategy runs it on (default: the simulator's, 0.1–1 ms latency). Under
-   * bounded timing the latency window is what the strategies may reorder within.
-   */
-  network?: FaultOptions;
   /** The timing model the strategies search it in (default bounded; `--timing` overrides). */
   timing?: TimingModel;
   bug: string;
