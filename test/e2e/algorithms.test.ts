@@ -62,10 +62,12 @@ t.test('sequence-paxos at n = 5, the leader (rank 0) killed mid-run: the others 
 });
 
 t.test('failure-detector at n = 4: nobody suspected; with rank 2 killed, everyone suspects 2', async (t) => {
-  const ok = await dsrun(['-n', '4', '--timeout', '30', 'examples/failure-detector.ts', '1000'], { limitMs: 40_000 });
+  // A 1 s timeout, not 200 ms: on a loaded machine a rank may get no CPU for a few hundred ms, and
+  // the ranks start (and end) their runs a little apart.
+  const ok = await dsrun(['-n', '4', '--timeout', '30', 'examples/failure-detector.ts', '3000', '1000'], { limitMs: 40_000 });
   t.equal(ok.code, 0, ok.stderr);
   t.same(outcomes(t, ok.stdout, upTo(4), /^suspects (.*)$/), ['[]', '[]', '[]', '[]']);
-  const killed = await dsrun(['-n', '4', '--timeout', '30', '--kill', '2@0.8s', 'examples/failure-detector.ts', '2000'], {
+  const killed = await dsrun(['-n', '4', '--timeout', '30', '--kill', '2@0.8s', 'examples/failure-detector.ts', '4000', '1000'], {
     limitMs: 40_000,
   });
   t.same(outcomes(t, killed.stdout, [0, 1, 3], /^suspects (.*)$/), ['[2]', '[2]', '[2]']);
