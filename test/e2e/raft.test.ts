@@ -37,7 +37,7 @@ function checkLogs(t: Test, stdout: string, ranks: number[], n: number, perClien
 }
 
 t.test('raft at n = 5, then with the leader killed mid-run: the survivors elect another and finish the same log', async (t) => {
-  const plain = await dsrun(['-n', '5', '--seed', '7', '--timeout', '30', 'examples/raft.ts', '300'], { limitMs: 40_000 });
+  const plain = await dsrun(['-n', '5', '--seed', '7', '--timeout', '60', 'examples/raft.ts', '300'], { limitMs: 90_000 });
   t.equal(plain.code, 0, plain.stderr);
   const known = checkLogs(t, plain.stdout, [0, 1, 2, 3, 4], 5, 300);
   t.equal(new Set(known.map((k) => `${k.leader}@${k.term}`)).size, 1, `one leader at the end: ${JSON.stringify(known)}`);
