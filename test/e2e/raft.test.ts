@@ -37,9 +37,9 @@ function checkLogs(t: Test, stdout: string, ranks: number[], n: number, perClien
 }
 
 t.test('raft at n = 5, then with the leader killed mid-run: the survivors elect another and finish the same log', async (t) => {
-  const plain = await dsrun(['-n', '5', '--seed', '7', '--timeout', '60', 'examples/raft.ts', '300'], { limitMs: 90_000 });
+  const plain = await dsrun(['-n', '5', '--seed', '7', '--timeout', '60', 'examples/raft.ts', '100'], { limitMs: 90_000 });
   t.equal(plain.code, 0, plain.stderr);
-  const known = checkLogs(t, plain.stdout, [0, 1, 2, 3, 4], 5, 300);
+  const known = checkLogs(t, plain.stdout, [0, 1, 2, 3, 4], 5, 100);
   t.equal(new Set(known.map((k) => `${k.leader}@${k.term}`)).size, 1, `one leader at the end: ${JSON.stringify(known)}`);
   t.match(plain.stdout, /term \d+: rank \d+ became leader/, 'a leader announced its term');
 
@@ -47,7 +47,7 @@ t.test('raft at n = 5, then with the leader killed mid-run: the survivors elect 
   // first that it committed 50 entries in its term.
   const pids: number[] = [];
   let victim: { rank: number; term: number } | undefined;
-  const killed = await dsrun(['-n', '5', '--seed', '7', '--timeout', '60', 'test/fixtures/raft-live.ts', '300'], {
+  const killed = await dsrun(['-n', '5', '--seed', '7', '--timeout', '60', 'test/fixtures/raft-live.ts', '100'], {
     limitMs: 90_000,
     onLine: (line) => {
       const pid = /^\[rank (\d)\] pid (\d+)$/.exec(line);
@@ -63,7 +63,7 @@ t.test('raft at n = 5, then with the leader killed mid-run: the survivors elect 
   const { rank, term } = victim;
   t.match(killed.stderr, new RegExp(`rank ${rank} was lost`));
   const survivors = [0, 1, 2, 3, 4].filter((r) => r !== rank);
-  const after = checkLogs(t, killed.stdout, survivors, 5, 300);
+  const after = checkLogs(t, killed.stdout, survivors, 5, 100);
   t.ok(
     after.every((k) => k.leader !== rank && k.term > term),
     `a new leader in a term after ${term}, rank ${rank}'s: ${JSON.stringify(after)}`,
