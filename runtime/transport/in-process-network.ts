@@ -133,6 +133,32 @@ interface InFlight extends TracedMessage {
   lost: boolean;
 }
 
+/** The messages in flight on one link, oldest first (an array's shift() costs its length: a flood would be quadratic). */
+class LinkQueue {
+  private items: InFlight[] = [];
+  private head = 0;
+
+  push(m: InFlight): void {
+    this.items.push(m);
+  }
+
+  take(): InFlight {
+    const m = this.items[this.head++];
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return m;
+  }
+
+  loseAll(): void {
+    for (let i = this.head; i < this.items.length; i++) this.items[i].lost = true;
+  }
+}
+
 /**
  * The ranks of one process joined in memory: the network of runLocal and of the simulator. Every
  * message becomes an event of the scheduler at a latency drawn from `random`; drops, duplicates,
@@ -157,7 +183,7 @@ export class InProcessNetwork {
   private readonly current: Array<NetworkEndpoint | undefined>;
   /** Per link (from * n + to): latest scheduled delivery time, and messages in flight in order. */
   private readonly lastUs = new Map<number, number>();
-  private readonly links = new Map<number, InFlight[]>();
+  private readonly links = new Map<number, LinkQueue>();
   /** Per link: deliveries scheduled so far (a delivery's identity is its link and this count). */
   private readonly scheduledOnLink = new Map<number, number>();
   private readonly partitions: TimedCut[] = [];
@@ -228,8 +254,7 @@ export class InProcessNetwork {
 
   /** @internal a send from incarnation `inc` of `from`. */
   send(from: number, inc: number, to: number, bytes: Uint8Array): void | Promise<void> {
-    // A crashed incarnation's code may still be finishing a promise job: what it sends is lost, and
-    // the send never completes, so that code stops here instead of running on.
+    // A crashed incarnation's code may still be finishing a promise job: what it sends is lost.
     if (!this.hooks.isAlive(from, inc)) return this.hooks.crashedSend();
     if (!Number.isInteger(to) || to < 0 || to >= this.n || to === from) {
       throw new DsError(ErrorCode.InvalidRank, `in-process network: send from rank ${from} to rank ${to}`);
@@ -296,14 +321,15 @@ export class InProcessNetwork {
     const lastUs = this.lastUs.get(link) ?? 0;
     if (fifo) timeUs = Math.max(timeUs, lastUs);
     this.lastUs.set(link, Math.max(timeUs, lastUs));
+    let queue: LinkQueue | undefined;
     if (fifo) {
-      const queue = this.links.get(link) ?? [];
+      queue = this.links.get(link);
+      if (!queue) this.links.set(link, (queue = new LinkQueue()));
       queue.push(m);
-      this.links.set(link, queue);
     }
     // In FIFO mode the event delivers whatever heads the link, so a pause that holds events back and
     // puts them in again cannot swap two messages of one link.
-    const take = (): InFlight => (fifo ? this.links.get(link)!.shift()! : m);
+    const q = queue;
     const k = this.scheduledOnLink.get(link) ?? 0;
     this.scheduledOnLink.set(link, k + 1);
     // The window an explorer may deliver it in: any latency the network could have drawn.
@@ -312,8 +338,8 @@ export class InProcessNetwork {
     const latestUs =
       greatestUs === undefined ? timeUs : Math.max(timeUs, this.scheduler.nowUs + greatestUs + msToUs(this.faults.reorder?.maxMs ?? 0));
     const id = { kind: 'deliver' as const, rank: m.to, from: m.from, k, earliestUs, latestUs };
-    const event = this.scheduler.at(timeUs, () => this.deliver(take()), m.to, id);
-    if (event) event.lose = () => this.record('drop', take(), m.from, { reason: 'chosen' });
+    const event = this.scheduler.at(timeUs, () => this.deliver(q ? q.take() : m), m.to, id);
+    if (event) event.lose = () => this.record('drop', q ? q.take() : m, m.from, { reason: 'chosen' });
   }
 
   /**
@@ -321,7 +347,7 @@ export class InProcessNetwork {
    * nothing of it afterwards (runLocal's kill). Needs per-link FIFO, where each link keeps its queue.
    */
   loseInFlight(rank: number): void {
-    for (const [link, queue] of this.links) if (Math.floor(link / LINK_STRIDE) === rank) for (const m of queue) m.lost = true;
+    for (const [link, queue] of this.links) if (Math.floor(link / LINK_STRIDE) === rank) queue.loseAll();
   }
 
   private deliver(m: InFlight): void {
