@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Plugin } from 'esbuild';
+import { contentHash, writeWhole } from './cache-files.mjs';
 import { fromSources, packageFile, packageRoot } from './package-root.ts';
 
 /**
@@ -82,22 +83,6 @@ function programKey(program: string): string {
   return sha256([resolve(program), process.version, esbuildVersion, packageRoot].join('\0'));
 }
 
-/** A hash of the contents of `files`; undefined if one cannot be read (it was removed). */
-async function contentHash(files: string[]): Promise<string | undefined> {
-  const hash = createHash('sha256');
-  try {
-    for (const file of [...files].sort())
-      hash
-        .update(file)
-        .update('\0')
-        .update(await readFile(file))
-        .update('\0');
-  } catch {
-    return undefined;
-  }
-  return hash.digest('hex').slice(0, 32);
-}
-
 /** The cached bundle of the program whose key is `key`, if every file that went into it is unchanged. */
 async function cachedBundle(key: string): Promise<string | undefined> {
   try {
@@ -110,12 +95,9 @@ async function cachedBundle(key: string): Promise<string | undefined> {
   }
 }
 
-/** Writes `data` to `file` whole or not at all (another dsrun may be reading or writing it). */
-async function writeWhole(file: string, data: string | Uint8Array, jobId: string): Promise<void> {
-  const temporary = join(bundleDir, `job-${process.pid}-${jobId}-${basename(file)}.tmp`);
-  await writeFile(temporary, data);
-  await rename(temporary, file);
-}
+/** Writes `file` whole, through a temporary file named after this dsrun, which removes it if killed. */
+const writeBundleFile = (file: string, data: string | Uint8Array, jobId: string): Promise<void> =>
+  writeWhole(file, data, join(bundleDir, `job-${process.pid}-${jobId}-${basename(file)}.tmp`));
 
 /** Removes the other bundles of the program of `key` that have not been used for a day. */
 function pruneOlder(key: string, keep: string): void {
@@ -172,11 +154,11 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
   const file = hash === undefined ? outfile : join(bundleDir, `${key}-${hash}.mjs`);
   const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'))!.contents;
-  await writeWhole(`${file}.map`, map, jobId);
-  await writeWhole(file, code.replace(`sourceMappingURL=${basename(outfile)}.map`, `sourceMappingURL=${basename(file)}.map`), jobId);
+  await writeBundleFile(`${file}.map`, map, jobId);
+  await writeBundleFile(file, code.replace(`sourceMappingURL=${basename(outfile)}.map`, `sourceMappingURL=${basename(file)}.map`), jobId);
   if (hash === undefined)
     return { file, remove: () => Promise.all([rm(file, { force: true }), rm(`${file}.map`, { force: true })]).then(() => {}) };
-  await writeWhole(join(bundleDir, `${key}.json`), JSON.stringify({ program: resolve(program), inputs }), jobId);
+  await writeBundleFile(join(bundleDir, `${key}.json`), JSON.stringify({ program: resolve(program), inputs }), jobId);
   pruneOlder(key, file);
   return { file, ...keep };
 }

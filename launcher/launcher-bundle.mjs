@@ -3,11 +3,11 @@
 // sources, so dsrun starts without loading a TypeScript compiler, and compiles again only when a
 // source changed. The ranks' programs are bundled the same way (launcher/bundle.ts). Dependencies
 // stay outside the bundle and load from node_modules, where the bundle lives.
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contentHash, writeWhole } from './cache-files.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(root, 'node_modules', '.cache', 'dsmpi');
@@ -15,22 +15,6 @@ const cacheDir = join(root, 'node_modules', '.cache', 'dsmpi');
 const manifest = join(cacheDir, 'launcher.json');
 /** A launcher bundle unused this long is removed when the launcher is compiled again. */
 const STALE_MS = 24 * 3600 * 1000;
-
-/** A hash of the contents of `files`; undefined if one cannot be read. */
-async function contentHash(files) {
-  const hash = createHash('sha256');
-  try {
-    for (const file of [...files].sort())
-      hash
-        .update(file)
-        .update('\0')
-        .update(await readFile(file))
-        .update('\0');
-  } catch {
-    return undefined;
-  }
-  return hash.digest('hex').slice(0, 32);
-}
 
 const bundleFile = (hash) => join(cacheDir, `launcher-${hash}.mjs`);
 
@@ -43,13 +27,6 @@ async function cached() {
   } catch {
     return undefined;
   }
-}
-
-/** Writes `file` whole or not at all: another dsrun may be reading or writing it. */
-async function writeWhole(file, data) {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, data);
-  await rename(temporary, file);
 }
 
 /** Removes launcher bundles other than `keep` not used for a day. */

@@ -13,9 +13,9 @@ import { checkPaxosSpace } from './bfs-paxos.ts';
 import { checkStaterightPaxos } from './stateright-paxos.ts';
 import type { StateSpaceReport } from 'dsmpi/explore';
 
-const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding', 'dfs'];
+const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'pctcp', 'delay-bounding', 'dfs'];
 /** What the bench compares: dfs without a delay bound would not end on these programs. */
-const BENCH_STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'delay-bounding'];
+const BENCH_STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'pctcp', 'delay-bounding'];
 
 interface Flags {
   n?: number;
@@ -34,6 +34,7 @@ interface Flags {
   mutant?: string;
   ticks?: number;
   symmetry: boolean;
+  deadMessages: boolean;
   maxStates?: number;
 }
 
@@ -48,7 +49,7 @@ const program = new Command('explore')
   .addOption(new Option('--strategy <name>', 'how to choose schedules').choices(STRATEGIES).default('pct'))
   .option('--seed <S>', "the simulator's seed: latencies, comm.random()", integer('--seed', 0), 1)
   .option('--executions <E>', 'at most this many executions (default 1000; delay bounding: until exhausted)', integer('--executions', 1))
-  .option('--depth <d>', "PCT's depth", integer('--depth', 1), 3)
+  .option('--depth <d>', "PCT's and PCTCP's depth", integer('--depth', 1), 3)
   .option('--delays <k>', 'delay bounding: at most k delays (default 2); dfs: unbounded unless given', integer('--delays', 0))
   .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)
   .option('--drops <k>', 'at most k messages lost by the explorer per execution', integer('--drops', 0), 0)
@@ -61,8 +62,9 @@ const program = new Command('explore')
   .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened', schedule)
   .option('--trace <file>', "write the counterexample's trace (JSONL) for dsrun view")
   .option('--searches <K>', 'bench: searches per mutant and strategy (each with its own seed)', integer('--searches', 1), 30)
-  .option('--ticks <t>', 'bfs paxos: timer firings per proposer (default 2)', integer('--ticks', 0))
+  .option('--ticks <t>', 'bfs paxos: timer firings per proposer (default 1)', integer('--ticks', 0))
   .option('--no-symmetry', 'bfs paxos: do not fold the permutations of the acceptors')
+  .option('--no-dead-messages', 'bfs paxos: keep in flight the messages that can change nothing any more')
   .option('--max-states <N>', 'bfs: stop after this many states (default 20 million)', integer('--max-states', 1))
   .option('--mutant <name>', `bench: only this mutant (${mutants.map((m) => m.name).join(', ')})`)
   .action(main);
@@ -148,13 +150,16 @@ function bfs(model: string | undefined, flags: Flags): void {
   let what: string;
   if (model === 'paxos') {
     const drops = flags.drops;
-    const ticks = flags.ticks ?? 2;
-    what = `single-decree Paxos port, 2 proposers and 3 acceptors, asynchronous, ≤${drops} drops, ≤${ticks} timer firings per proposer${flags.symmetry ? ', acceptors symmetric' : ''}`;
+    const ticks = flags.ticks ?? 1;
+    what =
+      `single-decree Paxos port, 2 proposers and 3 acceptors, asynchronous, ≤${drops} drops, ≤${ticks} timer firings per proposer` +
+      `${flags.symmetry ? ', acceptors symmetric' : ''}${flags.deadMessages ? ', dead messages out' : ''}`;
     const started = performance.now();
     r = checkPaxosSpace({
       drops,
       ticks,
       symmetry: flags.symmetry,
+      deadMessages: flags.deadMessages,
       maxStates: flags.maxStates,
       onLevel: (p) =>
         console.error(

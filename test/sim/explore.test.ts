@@ -115,7 +115,7 @@ t.test('a correct program: delay bounding exhausts its space and says how many e
 
 t.test('random walk and PCT find the race within a small budget', async (t) => {
   const hiding = await seedsHidingTheRace();
-  for (const strategy of ['random', 'pct'] as const) {
+  for (const strategy of ['random', 'pct', 'pctcp'] as const) {
     let found = 0;
     for (const seed of hiding.slice(0, 5)) {
       const r = await explore({ n: 3, strategy, seed, executions: 50 }, race);
@@ -137,7 +137,7 @@ t.test('sometimes properties are counted per execution', async (t) => {
 t.test('a malformed schedule and an unknown strategy are refused with a clear error', async (t) => {
   t.throws(() => parseSchedule('3:1,x'), /"x" is not step:index/);
   t.equal(formatSchedule(parseSchedule('40:0x, 17:1')), '17:1,40:0x');
-  await t.rejects(explore({ n: 3, strategy: 'bfs' as never }, noRace), /strategy must be seeds, random, pct, delay-bounding or dfs/);
+  await t.rejects(explore({ n: 3, strategy: 'bfs' as never }, noRace), /strategy must be seeds, random, pct, pctcp, delay-bounding or dfs/);
 });
 
 /** Ranks 1 and 2 each report to rank 0 when a timer fires (rank 1's 2 ms sooner); rank 0 assumes rank 1's report comes first. */
@@ -205,4 +205,70 @@ t.test('sleep sets: one execution per order of each rank’s own events, the sam
     t.match(r.failure?.message, /rank 0 heard rank 2 first/, `${name}: found with sleep sets`);
     t.equal(r.failure?.schedule.split(',').length, 1, `${name}: ${r.failure?.schedule}`);
   }
+});
+
+/**
+ * Ranks 1 and 2 play `rounds` rounds of ping-pong (one causal chain of deliveries) while rank 3 sends
+ * rank 0 one message (a chain of its own); `order` records where among the deliveries rank 0's fell.
+ */
+function chains(rounds: number): ExploreRun<void> & { position: () => number } {
+  const order: string[] = [];
+  return {
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        await comm.recv();
+        order.push('x');
+      } else if (comm.rank === 3) {
+        await comm.send('x', 0);
+      } else {
+        const peer = 3 - comm.rank;
+        for (let i = 0; i < rounds; i++) {
+          if (comm.rank === 1) await comm.send(i, peer);
+          await comm.recv(peer);
+          order.push('p');
+          if (comm.rank === 2) await comm.send(i, peer);
+        }
+      }
+    },
+    position: () => order.indexOf('x'),
+  };
+}
+
+/** Where rank 0's delivery fell in each of `executions` executions of a search. */
+async function positions(strategy: 'pct' | 'pctcp', depth: number, seed: number, executions = 40): Promise<number[]> {
+  const seen: number[] = [];
+  await explore({ n: 4, strategy, depth, seed, executions, timing: 'async' }, () => {
+    const run = chains(4);
+    return { ...run, check: () => void seen.push(run.position()) };
+  });
+  return seen;
+}
+
+t.test('PCTCP gives priorities to causal chains: without change points a chain runs to its end', async (t) => {
+  // 8 ping-pong deliveries and rank 0's: position 0 (its chain first) or 8 (last), never between.
+  const d1 = await positions('pctcp', 1, 7);
+  t.equal(d1.length, 40);
+  t.same([...new Set(d1)].sort((a, b) => a - b), [0, 8], `d = 1: only at either end (${d1.join(' ')})`);
+  // PCT gives priorities to ranks: the ping-pong alternates ranks 1 and 2, so rank 3's sender rank
+  // ranking between them puts its message in the middle even without change points.
+  const pct = await positions('pct', 1, 7);
+  t.ok(pct.some((p) => p > 0 && p < 8), `PCT d = 1 interleaves (${pct.join(' ')})`);
+  // One change point lowers the ping-pong chain mid-way: the middle is reached.
+  const d2 = await positions('pctcp', 2, 7);
+  t.ok(d2.some((p) => p > 0 && p < 8), `d = 2: a change point interleaves (${d2.join(' ')})`);
+  // Deterministic per seed; another seed draws other priorities.
+  t.same(await positions('pctcp', 2, 7), d2, 'the same seed, the same executions');
+  t.notSame(await positions('pctcp', 2, 8), d2, 'another seed, other executions');
+});
+
+t.test('PCTCP finds the race and its line replays it', async (t) => {
+  const [seed] = await seedsHidingTheRace();
+  const report = await explore({ n: 3, strategy: 'pctcp', seed, executions: 50 }, race);
+  t.match(report.strategy, /^pctcp d=3/);
+  t.match(report.failure?.message, /rank 0 heard rank 2 first/);
+  const again = await explore({ n: 3, strategy: 'pctcp', seed, executions: 50 }, race);
+  t.same(again.failure, { ...report.failure!, secondsToFind: again.failure!.secondsToFind }, 'the same seed finds it the same way');
+  const replay = await explore({ n: 3, strategy: 'pctcp', seed: report.failure!.seed, schedule: report.failure!.schedule }, race);
+  t.equal(replay.executions, 1);
+  t.match(replay.failure?.message, /rank 0 heard rank 2 first/, `the schedule ${report.failure!.schedule} replays it`);
 });

@@ -7,13 +7,19 @@ import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { packageRoot } from '../../launcher/package-root.ts';
 
+/** The launcher's bundler and what it imports, copied into the scratch layout at `root`. */
+const copyLauncherBundler = (root: string): void => {
+  for (const file of ['launcher-bundle.mjs', 'cache-files.mjs'])
+    copyFileSync(join(packageRoot, 'launcher', file), join(root, 'launcher', file));
+};
+
 t.test('the launcher bundle is reused until one of its sources changes', async (t) => {
   // Under the repository's node_modules, so that esbuild resolves from the scratch copy.
   const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'launcher'));
   mkdirSync(join(root, 'node_modules'));
-  copyFileSync(join(packageRoot, 'launcher', 'launcher-bundle.mjs'), join(root, 'launcher', 'launcher-bundle.mjs'));
+  copyLauncherBundler(root);
   const entry = join(root, 'launcher', 'cli.ts');
   const helper = join(root, 'launcher', 'word.ts');
   writeFileSync(entry, "import { word } from './word.ts';\nexport const main = (): string => word;\n");
@@ -39,7 +45,7 @@ t.test('a launcher source that does not compile is reported, and nothing is cach
   const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'launcher'));
-  copyFileSync(join(packageRoot, 'launcher', 'launcher-bundle.mjs'), join(root, 'launcher', 'launcher-bundle.mjs'));
+  copyLauncherBundler(root);
   const entry = join(root, 'launcher', 'cli.ts');
   writeFileSync(entry, 'export const main = (: string => 1;\n');
   const { launcherBundle } = (await import(pathToFileURL(join(root, 'launcher', 'launcher-bundle.mjs')).href)) as {

@@ -12,13 +12,14 @@ import { formatTrace } from '../../protocol/trace-event.ts';
 import type { FaultOptions } from '../faults.ts';
 import type { EventChooser } from '../scheduler.ts';
 import { simulate, type SimulationResult } from '../simulate.ts';
-import { eventLabel } from '../event-queue.ts';
+import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { enabledEvents, type TimingModel } from './enabled.ts';
 import { deviations, formatSchedule, parseSchedule, type Schedule } from './schedule.ts';
 import {
   DelayBounding,
   followSchedule,
   Pct,
+  PctCp,
   RandomSeeds,
   RandomWalk,
   type ExecutionPlan,
@@ -37,7 +38,7 @@ export interface ExploreRun<T> {
   sometimes?: Record<string, () => boolean>;
 }
 
-export type StrategyName = 'seeds' | 'random' | 'pct' | 'delay-bounding' | 'dfs';
+export type StrategyName = 'seeds' | 'random' | 'pct' | 'pctcp' | 'delay-bounding' | 'dfs';
 
 export interface ExploreOptions {
   n: number;
@@ -51,7 +52,7 @@ export interface ExploreOptions {
    * messages they would have beaten; races that otherwise only the seed's draws decide.
    */
   timerSlackMs?: number;
-  /** PCT's depth d (default 3). */
+  /** PCT's and PCTCP's depth d (default 3). */
   depth?: number;
   /** Delay bounding: at most this many delays (default 2); depth-first search: default unbounded. */
   delays?: number;
@@ -195,6 +196,8 @@ function strategyFor(options: ExploreOptions): Strategy {
       return new RandomWalk(seed, options.drops ?? 0);
     case 'pct':
       return new Pct(seed, options.depth ?? 3, options.drops ?? 0);
+    case 'pctcp':
+      return new PctCp(seed, options.depth ?? 3, options.drops ?? 0);
     case 'delay-bounding':
       return new DelayBounding(options.delays ?? 2, options.drops ?? 0, options.sleepSets);
     case 'dfs':
@@ -202,7 +205,7 @@ function strategyFor(options: ExploreOptions): Strategy {
     default:
       throw new DsError(
         ErrorCode.InvalidArgument,
-        `explore: strategy must be seeds, random, pct, delay-bounding or dfs, got ${String(options.strategy as unknown)}`,
+        `explore: strategy must be seeds, random, pct, pctcp, delay-bounding or dfs, got ${String(options.strategy as unknown)}`,
       );
   }
 }
@@ -216,11 +219,16 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
   const offered: string[] = [];
   const reached = new Set<string>();
   const seed = plan.seed ?? options.seed ?? 1;
+  // For causal plans: the step whose event created each pending event (by seq; −1: the ranks' start).
+  const createdBy = plan.causal ? new Map<number, number>() : undefined;
+  const causedBy = (e: SimEvent): number => createdBy?.get(e.seq) ?? -1;
   const chooser: EventChooser = (queue, scheduler) => {
+    // Every event new since the last step was created by that step (the ranks react before the next).
+    if (createdBy) for (const e of queue.values()) if (!createdBy.has(e.seq)) createdBy.set(e.seq, steps.length - 1);
     const enabled = enabledEvents(queue, scheduler, timing, !options.faults?.breakFifo, slackUs);
     if (enabled.length === 0) return undefined;
     const step = steps.length;
-    const choice = plan.choose(step, enabled);
+    const choice = plan.choose(step, enabled, causedBy);
     if (!choice) throw new Pruned();
     steps.push({ choice, events: enabled, losable: enabled.map((e) => e.lose !== undefined) });
     offered.push(enabled.map(eventLabel).join(', '));

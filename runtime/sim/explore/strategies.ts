@@ -13,8 +13,14 @@ export interface StepRecord {
 
 /** The choices of one execution. */
 export interface ExecutionPlan {
-  /** The choice at this step; undefined cuts the execution short (everything left is covered elsewhere). */
-  choose(step: number, enabled: readonly SimEvent[]): Choice | undefined;
+  /**
+   * The choice at this step; undefined cuts the execution short (everything left is covered elsewhere).
+   * `causedBy` (given to plans that set `causal`) tells the step whose event created an event (−1: none,
+   * the ranks' start).
+   */
+  choose(step: number, enabled: readonly SimEvent[], causedBy?: (e: SimEvent) => number): Choice | undefined;
+  /** Whether `choose` needs `causedBy` (the explorer then tracks which step created each event). */
+  causal?: boolean;
   /** The simulator's seed for this execution, if the strategy draws it (else the explorer's). */
   seed?: number;
 }
@@ -158,6 +164,88 @@ export class Pct implements Strategy {
 
   done(steps: readonly StepRecord[]): void {
     this.steps = Math.max(this.steps, steps.length);
+  }
+}
+
+/**
+ * PCTCP (Ozkan, Majumdar, Niksic, Befrouei and Weissenbacher, "Randomized testing of distributed
+ * systems with probabilistic guarantees", OOPSLA 2018): PCT over chains of causally ordered events
+ * rather than over ranks. Each event, when first offered, joins the chain whose last event is its
+ * nearest causal ancestor (the event whose step created it, that one's creator, …); if none is a
+ * chain's last, it starts a chain with a random priority above d. The enabled event of the
+ * highest-priority chain goes next. The d − 1 change points are over events (numbered in the order
+ * they are first offered): when the event numbered at the i-th is about to go, its chain drops to
+ * priority d − 1 − i, below every other. A bug of depth d is found with probability
+ * ≥ 1/(w²·k^(d−1)) per execution, w the width of the partial order of events and k their number:
+ * the ranks' count plays no part, only how many causally independent chains there are.
+ */
+export class PctCp implements Strategy {
+  readonly name: string;
+  readonly exhausted = false;
+  private execution = 0;
+  /** The most events any execution numbered: change points are drawn among them. */
+  private events = 1;
+  private numbered = 0;
+
+  constructor(
+    private readonly seed: number,
+    private readonly depth: number,
+    private readonly drops = 0,
+  ) {
+    this.name = `pctcp d=${depth}`;
+  }
+
+  next(): ExecutionPlan {
+    const execution = this.execution++;
+    const random = seededRandom(this.seed, execution);
+    const depth = this.depth;
+    const changes = Array.from({ length: depth - 1 }, () => Math.floor(random() * this.events));
+    const lose = lossBudget(this.drops, () => this.events, random);
+    /** Per event (by seq): its number, its chain, and its creator's seq (undefined: the ranks' start). */
+    const known = new Map<number, { number: number; chain: number; parent?: number }>();
+    /** Per chain: its priority and its last event's seq. */
+    const chains: Array<{ priority: number; last: number }> = [];
+    /** The seq of the event taken at each step. */
+    const taken: number[] = [];
+    let numbered = 0;
+    const join = (e: SimEvent, causedBy: (e: SimEvent) => number): void => {
+      const parent: number | undefined = taken[causedBy(e)];
+      let chain = -1;
+      for (let a: number | undefined = parent; a !== undefined && chain < 0; a = known.get(a)?.parent) {
+        const c: number | undefined = known.get(a)?.chain;
+        if (c !== undefined && chains[c].last === a) chain = c;
+      }
+      if (chain < 0) chain = chains.push({ priority: depth + random(), last: e.seq }) - 1;
+      else chains[chain].last = e.seq;
+      known.set(e.seq, { number: numbered++, chain, parent });
+    };
+    const priorityOf = (e: SimEvent): number => (e.id && e.id.kind !== 'fault' ? chains[known.get(e.seq)!.chain].priority : Infinity);
+    const top = (enabled: readonly SimEvent[]): number => {
+      let best = 0;
+      for (let i = 1; i < enabled.length; i++) if (priorityOf(enabled[i]) > priorityOf(enabled[best])) best = i;
+      return best;
+    };
+    return {
+      seed: (this.seed + execution) >>> 0,
+      causal: true,
+      choose: (step, enabled, causedBy) => {
+        for (const e of enabled) if (!known.has(e.seq)) join(e, causedBy!);
+        this.numbered = Math.max(this.numbered, numbered);
+        let index = top(enabled);
+        // A change point lowers the chain about to go; the next one up may be at a change point too.
+        for (let change; (change = changes.indexOf(known.get(enabled[index].seq)?.number ?? -1)) >= 0; index = top(enabled)) {
+          changes[change] = -1;
+          chains[known.get(enabled[index].seq)!.chain].priority = depth - 1 - change;
+        }
+        taken[step] = enabled[index].seq;
+        return { index, lose: lose(enabled[index]) };
+      },
+    };
+  }
+
+  done(): void {
+    this.events = Math.max(this.events, this.numbered);
+    this.numbered = 0;
   }
 }
 
