@@ -31,6 +31,8 @@ export class Coordinator {
   private readonly statusWaiters = new Map<number, (waiting: Array<{ what: string; forMs: number }>) => void>();
   /** When each connected rank last answered a heartbeat (or sent anything). */
   private readonly lastSeen = new Map<number, number>();
+  /** Pings each connected rank has left unanswered since it last answered (or sent anything). */
+  private readonly unanswered = new Map<number, number>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   /** Ranks that will take no part in a shrink: lost, exited, or with their program done. */
   private readonly absent = new Set<number>();
@@ -94,16 +96,19 @@ export class Coordinator {
     coordinator.rankLimit = options.size;
     const heartbeatMs = options.heartbeatMs ?? 0;
     if (heartbeatMs > 0) {
-      const limitMs = heartbeatMs * (options.heartbeatMisses ?? 5);
+      const misses = options.heartbeatMisses ?? 5;
+      // Pings are counted, not milliseconds: a coordinator descheduled for seconds (a loaded
+      // machine) finds the ranks' answers waiting once it reads its sockets again, so its own stall
+      // costs each rank one missed ping at most, never a false "lost".
       coordinator.heartbeatTimer = setInterval(() => {
-        const now = Date.now();
         for (const [rank, socket] of coordinator.sockets) {
-          const silentMs = now - (coordinator.lastSeen.get(rank) ?? now);
-          if (silentMs > limitMs) {
-            coordinator.lastSeen.set(rank, now); // reported once; the launcher ends the rank
-            events.hung?.(rank, silentMs);
+          const missed = coordinator.unanswered.get(rank) ?? 0;
+          if (missed >= misses) {
+            coordinator.unanswered.set(rank, 0); // reported once; the launcher ends the rank
+            events.hung?.(rank, Date.now() - (coordinator.lastSeen.get(rank) ?? Date.now()));
           } else if (socket.readyState === socket.OPEN) {
             socket.ping();
+            coordinator.unanswered.set(rank, missed + 1);
           }
         }
       }, heartbeatMs);
@@ -115,11 +120,15 @@ export class Coordinator {
   /** A rank's authenticated control connection. */
   private opened(rank: number, socket: WebSocket, events: CoordinatorEvents): void {
     this.sockets.set(rank, socket);
-    this.lastSeen.set(rank, Date.now());
-    // ws answers a ping from the rank's event loop: no pong means the process is stopped or busy.
-    socket.on('pong', () => this.lastSeen.set(rank, Date.now()));
-    socket.on('message', (data: Buffer) => {
+    const heard = (): void => {
       this.lastSeen.set(rank, Date.now());
+      this.unanswered.set(rank, 0);
+    };
+    heard();
+    // ws answers a ping from the rank's event loop: no pong means the process is stopped or busy.
+    socket.on('pong', heard);
+    socket.on('message', (data: Buffer) => {
+      heard();
       let msg: RankToCoordinator;
       try {
         msg = decodeValue(data) as RankToCoordinator;
@@ -138,6 +147,7 @@ export class Coordinator {
     this.sockets.get(rank)?.terminate();
     this.sockets.delete(rank);
     this.lastSeen.delete(rank);
+    this.unanswered.delete(rank);
     this.broadcast({ t: 'lost', rank, reason });
     this.markAbsent(rank);
   }
@@ -169,14 +179,15 @@ export class Coordinator {
     const socket = this.sockets.get(rank);
     if (!socket) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.statusWaiters.delete(rank);
-        resolve(undefined);
-      }, timeoutMs);
-      this.statusWaiters.set(rank, (waiting) => {
+      const answer = (waiting: Array<{ what: string; forMs: number }> | undefined): void => {
         clearTimeout(timer);
+        if (this.statusWaiters.get(rank) === answer) this.statusWaiters.delete(rank);
         resolve(waiting);
-      });
+      };
+      // Timers run before sockets are read: after a stall of this process the answer may be waiting
+      // unread, so the sockets get one more turn (setImmediate) before the rank counts as silent.
+      const timer = setTimeout(() => setImmediate(() => answer(undefined)), timeoutMs);
+      this.statusWaiters.set(rank, answer);
       this.sendTo(socket, { t: 'status?' });
     });
   }

@@ -6,7 +6,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { nanoid } from 'nanoid';
 import { randomKey } from '../runtime/protocol/keys.ts';
 import { Env, pollWanted, threadArrivalsKey, threadLinksKey, threadRingsKey } from '../runtime/protocol/rendezvous.ts';
-import { bellMemory, ringMemory } from '../runtime/protocol/thread-rings.ts';
+import { barrierMemory, bellMemory, ringMemory } from '../runtime/protocol/thread-rings.ts';
 import type { RankSpawner } from './spawner.ts';
 
 /** Thread ranks poll only up to this many: their rings take n × n × 64 KiB of shared memory. */
@@ -79,10 +79,10 @@ export class ThreadSpawner implements RankSpawner {
   private args: string[] = [];
   /** links[a][b]: rank a's end of the channel to rank b. */
   private readonly links: Array<Array<MessagePort | undefined>>;
-  /** The world's barrier arrival counter, in memory every rank thread shares. */
-  private readonly arrivals = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   /** The rings and doorbells of ranks that poll (null: they do not), made at the first spawn. */
   private rings: { rings: SharedArrayBuffer; bells: SharedArrayBuffer } | null | undefined;
+  /** The world barrier's memory, which every rank thread shares; made with the rings. */
+  private arrivals: SharedArrayBuffer | undefined;
 
   constructor(
     private readonly np: number,
@@ -110,6 +110,7 @@ export class ThreadSpawner implements RankSpawner {
     if (this.rings === undefined) {
       const poll = pollWanted(env[Env.poll], this.np, availableParallelism()) && this.np <= MAX_POLLING_THREADS;
       this.rings = poll ? { rings: ringMemory(this.np), bells: bellMemory(this.np) } : null;
+      this.arrivals = barrierMemory(this.np, poll);
     }
     const worker = new Worker(this.entry, {
       argv: this.args,

@@ -6,6 +6,8 @@ import type { Matcher, Message, PostedReceive } from './matching.ts';
 import { PointToPoint } from './point-to-point.ts';
 import { assertPlainData } from './payload.ts';
 import { knomialNode } from './knomial.ts';
+import { ARRIVALS, barrierPolls, GENERATION, SLEEPER_BASE } from './protocol/thread-rings.ts';
+import { BUSY_POLL_BUDGET_MS } from './protocol/rendezvous.ts';
 import { checkOperand, resolveOp, type ReduceOp } from './reduce-ops.ts';
 import { Request, type Completion } from './request.ts';
 import { Kind } from './wire.ts';
@@ -400,21 +402,66 @@ async function bcastKnomial<T>(op: CollectiveOp, data: T, root: number, k: numbe
 
 /**
  * Barrier of a world whose ranks are threads of one process (dsrun --threads). Each rank counts
- * itself in a counter in shared memory; the last to arrive resets it and releases the others with
- * one message each. Arrivals wake no one, where a tree's root wakes for many (Open MPI's coll/sm
- * works the same way). A rank counts itself in only once its previous barrier has ended on it, so
- * one count never mixes two barriers: that barrier ends as soon as everyone has entered it, which
- * does not depend on this one.
+ * itself in a counter in shared memory; the last to arrive resets it and releases the others.
+ * Arrivals wake no one, where a tree's root wakes for many (Open MPI's coll/sm works the same way).
+ * A rank counts itself in only once its previous barrier has ended on it, so one count never mixes
+ * two barriers: that barrier ends as soon as everyone has entered it, which does not depend on this
+ * one. Without polling, the release is one message to each of the others. With polling (ranks no
+ * more than cores), the last to arrive bumps a generation word that the others spin on (released),
+ * and sends a message only to those that stopped spinning and sleep.
  */
 export async function barrierShared(op: CollectiveOp, arrivals: Int32Array, previous: Request<void> | undefined): Promise<void> {
   if (previous && !previous.done) await previous;
   if (op.failed) throw op.failed;
-  if (Atomics.add(arrivals, 0, 1) === op.size - 1) {
-    Atomics.store(arrivals, 0, 0);
-    op.sendToOthers(1, null);
+  const polls = barrierPolls(arrivals);
+  // Stable until the last of this barrier arrives: the previous one has ended on this rank.
+  const generation = polls ? Atomics.load(arrivals, GENERATION) : 0;
+  if (Atomics.add(arrivals, ARRIVALS, 1) === op.size - 1) {
+    Atomics.store(arrivals, ARRIVALS, 0);
+    if (!polls) {
+      op.sendToOthers(1, null);
+      return;
+    }
+    Atomics.add(arrivals, GENERATION, 1);
+    for (let r = 0; r < op.size; r++) {
+      const sleeper = SLEEPER_BASE + r;
+      if (Atomics.load(arrivals, sleeper) === 1 && Atomics.exchange(arrivals, sleeper, 0) === 1) op.send(r, 1, null);
+    }
     return;
   }
-  await op.recv(ANY_SOURCE, 1);
+  if (polls && (await released(op, arrivals, generation))) return;
+  try {
+    await op.recv(ANY_SOURCE, 1);
+  } finally {
+    if (polls) Atomics.store(arrivals, SLEEPER_BASE + op.rank, 0);
+  }
+}
+
+/** How long one turn of the event loop spins on the generation word before it lets other events in. */
+const SPIN_SLICE_MS = 0.05;
+
+/**
+ * Spins until the generation word moves on from `generation` (true), for at most the busy-polling
+ * budget; then flags this rank asleep (false: a message will release it). Either the last to arrive
+ * sees the flag, or this rank sees the new generation after raising it; whichever clears the flag
+ * first decides whether the message is sent.
+ */
+async function released(op: CollectiveOp, arrivals: Int32Array, generation: number): Promise<boolean> {
+  // The caller's own code first (ibarrier does not block), then spin.
+  await undefined;
+  const deadline = performance.now() + BUSY_POLL_BUDGET_MS;
+  for (;;) {
+    const until = performance.now() + SPIN_SLICE_MS;
+    do if (Atomics.load(arrivals, GENERATION) !== generation) return true;
+    while (performance.now() < until);
+    if (performance.now() >= deadline) break;
+    await new Promise(setImmediate);
+    if (op.failed) throw op.failed;
+  }
+  const sleeper = SLEEPER_BASE + op.rank;
+  Atomics.store(arrivals, sleeper, 1);
+  if (Atomics.load(arrivals, GENERATION) === generation) return false;
+  return Atomics.exchange(arrivals, sleeper, 0) === 1;
 }
 
 /** Tree barrier: everyone reports to rank 0 up a k-nomial tree, then rank 0 releases them down it. */

@@ -35,7 +35,14 @@ export interface PaxosSpaceOptions {
   acceptorTicks?: number;
   /** Fold the acceptors' permutations into one state (default true). */
   symmetry?: boolean;
+  /**
+   * Take out of the network the messages that can change nothing any more (ignoredInPhase,
+   * deadRequest; default true). False keeps only the ballot rule (obsolete), to compare.
+   */
+  deadMessages?: boolean;
   maxStates?: number;
+  /** Sees every state reached (tests compare what two searches reach). */
+  observe?: (states: readonly RankState[]) => void;
   onLevel?: StateSpaceOptions<RankState>['onLevel'];
   /** A variant of the port's machine (tests seed bugs with it). */
   variant?: (real: Machine<PaxosState<string>>) => Machine<PaxosState<string>>;
@@ -76,14 +83,17 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
     // A message the receiver ignores stays in flight rather than being consumed: the same
     // configurations of the ranks are reached, without doubling the states on every stale message.
     ignoredStay: true,
-    obsolete: (w, m) => obsolete(w.state, m),
+    obsolete: (w, m, sender) =>
+      obsolete(w.state, m) || (o.deadMessages !== false && (ignoredInPhase(w.state, m) || deadRequest(w.state, m, sender?.state))),
     maxStates: o.maxStates,
     onLevel: o.onLevel,
-    always: ({ states }) =>
-      agreement(
+    always: ({ states }) => {
+      o.observe?.(states);
+      return agreement(
         states.map((w) => w.state),
         layout.acceptors.length,
-      ),
+      );
+    },
     symmetry: o.symmetry === false ? undefined : { groups: [layout.acceptors], renameState: renameRanks, renameData },
   });
 }
@@ -97,6 +107,40 @@ export function obsolete(s: PaxosState<string>, m: SpaceMessage): boolean {
   if (m.tag === Tag.Propose) return s.proposer.value !== undefined;
   if (m.tag !== Tag.Promise && m.tag !== Tag.Nack && m.tag !== Tag.Accepted) return false;
   return compareBallots((m.data as { ballot: Ballot }).ballot, s.proposer.ballot) < 0;
+}
+
+/**
+ * More a proposer ignores for good, by its phase: replies to its current ballot once it backs off
+ * (it leaves that ballot: its next step is a higher one), and Promise once it asks for acceptance
+ * (it never returns to phase 1 in the same ballot).
+ */
+export function ignoredInPhase(s: PaxosState<string>, m: SpaceMessage): boolean {
+  if (s.role !== 'proposer' || (m.tag !== Tag.Promise && m.tag !== Tag.Nack && m.tag !== Tag.Accepted)) return false;
+  const p = s.proposer;
+  if (compareBallots((m.data as { ballot: Ballot }).ballot, p.ballot) > 0) return false;
+  return p.phase === 'backoff' || (p.phase === 'accept' && m.tag === Tag.Promise);
+}
+
+/**
+ * A Prepare or Accept whose delivery can change nothing: the acceptor refuses it without changing
+ * its state (Nack: its ballot is below the one promised) or answers a Prepare of the very ballot it
+ * promised (Promise, state kept; once it promises higher, Nack), and its proposer ignores either
+ * answer for good (obsolete, ignoredInPhase) or has decided (it is done). What both check only
+ * moves one way (an acceptor promises only upward; a proposer's ballot only grows, and within a
+ * ballot its phase goes from prepare to accept to backoff), so the message stays dead whatever
+ * happens next: delivering it would only take it out of the network, and losing it only spend the
+ * budget.
+ */
+export function deadRequest(s: PaxosState<string>, m: SpaceMessage, sender: PaxosState<string> | undefined): boolean {
+  if (s.role !== 'acceptor' || !sender || (m.tag !== Tag.Prepare && m.tag !== Tag.Accept)) return false;
+  const ballot = (m.data as { ballot: Ballot }).ballot;
+  const c = compareBallots(ballot, s.acceptor.promised);
+  if (c > 0 || (c === 0 && m.tag === Tag.Accept)) return false;
+  if (sender.decided !== undefined) return true;
+  // Nack is the answer once the acceptor promises higher, if it is not already; a proposer that
+  // ignores Nack for this ballot ignores Promise for it too.
+  const answer = { from: m.to, to: m.from, tag: Tag.Nack, data: { ballot } };
+  return obsolete(sender, answer) || ignoredInPhase(sender, answer);
 }
 
 /**

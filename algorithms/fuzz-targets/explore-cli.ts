@@ -34,7 +34,9 @@ interface Flags {
   mutant?: string;
   ticks?: number;
   symmetry: boolean;
+  deadMessages: boolean;
   maxStates?: number;
+  minimize: boolean;
 }
 
 /** The state-machine models `npm run explore -- bfs <model>` searches (docs/exploration.md, "Stateful search"). */
@@ -61,10 +63,12 @@ const program = new Command('explore')
   .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened', schedule)
   .option('--trace <file>', "write the counterexample's trace (JSONL) for dsrun view")
   .option('--searches <K>', 'bench: searches per mutant and strategy (each with its own seed)', integer('--searches', 1), 30)
-  .option('--ticks <t>', 'bfs paxos: timer firings per proposer (default 2)', integer('--ticks', 0))
+  .option('--ticks <t>', 'bfs paxos: timer firings per proposer (default 1)', integer('--ticks', 0))
   .option('--no-symmetry', 'bfs paxos: do not fold the permutations of the acceptors')
+  .option('--no-dead-messages', 'bfs paxos: keep in flight the messages that can change nothing any more')
   .option('--max-states <N>', 'bfs: stop after this many states (default 20 million)', integer('--max-states', 1))
-  .option('--mutant <name>', `bench: only this mutant (${mutants.map((m) => m.name).join(', ')})`)
+  .option('--no-minimize', 'bench: do not minimize counterexamples (their length is then the search’s own)')
+  .option('--mutant <name>', `bench: only these mutants, comma-separated (${mutants.map((m) => m.name).join(', ')})`)
   .action(main);
 
 async function main(name: string, model: string | undefined, flags: Flags): Promise<void> {
@@ -148,13 +152,16 @@ function bfs(model: string | undefined, flags: Flags): void {
   let what: string;
   if (model === 'paxos') {
     const drops = flags.drops;
-    const ticks = flags.ticks ?? 2;
-    what = `single-decree Paxos port, 2 proposers and 3 acceptors, asynchronous, ≤${drops} drops, ≤${ticks} timer firings per proposer${flags.symmetry ? ', acceptors symmetric' : ''}`;
+    const ticks = flags.ticks ?? 1;
+    what =
+      `single-decree Paxos port, 2 proposers and 3 acceptors, asynchronous, ≤${drops} drops, ≤${ticks} timer firings per proposer` +
+      `${flags.symmetry ? ', acceptors symmetric' : ''}${flags.deadMessages ? ', dead messages out' : ''}`;
     const started = performance.now();
     r = checkPaxosSpace({
       drops,
       ticks,
       symmetry: flags.symmetry,
+      deadMessages: flags.deadMessages,
       maxStates: flags.maxStates,
       onLevel: (p) =>
         console.error(
@@ -180,17 +187,21 @@ function bfs(model: string | undefined, flags: Flags): void {
 
 /** Each strategy against random seeds on every mutant: how many searches find the bug, and how fast. */
 async function bench(flags: Flags): Promise<void> {
-  const chosen = flags.mutant ? mutants.filter((m) => m.name === flags.mutant) : mutants;
-  if (chosen.length === 0) program.error(`error: no mutant '${flags.mutant}'; one of: ${mutants.map((m) => m.name).join(', ')}`);
+  const names = flags.mutant?.split(',') ?? mutants.map((m) => m.name);
+  const unknown = names.filter((name) => !mutants.some((m) => m.name === name));
+  if (unknown.length) program.error(`error: no mutant '${unknown.join(', ')}'; one of: ${mutants.map((m) => m.name).join(', ')}`);
+  const chosen = mutants.filter((m) => names.includes(m.name));
   const executions = flags.executions ?? 1000;
   console.log(
     `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions, ${flags.timing} timing` +
-      (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : ''),
+      (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
+      (flags.minimize ? '' : ', counterexamples not minimized'),
   );
   console.log(
-    '| mutant | strategy | found | executions to the first failure (median) | seconds to the first failure (median) | deviations in the counterexample (median) |',
+    '| mutant | strategy | found | executions to the first failure (median of all searches) | of the searches that found it | seconds to the first failure (median) | ' +
+      `deviations in the counterexample${flags.minimize ? '' : ', not minimized'} (median) |`,
   );
-  console.log('|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|');
   for (const m of chosen) {
     const target = await loadMutant(m);
     // --strategy given: only that one.
@@ -207,8 +218,11 @@ async function bench(flags: Flags): Promise<void> {
           });
       }
       const med = (k: 'executions' | 'seconds' | 'length'): string => (found.length ? fmt(median(found.map((f) => f[k]))) : '–');
+      // Over every search, one that found nothing counting as more than the budget.
+      const all = median([...found.map((f) => f.executions), ...Array<number>(flags.searches - found.length).fill(Infinity)]);
+      const timing = m.timing && program.getOptionValueSource('timing') !== 'cli' ? `, ${m.timing}` : '';
       console.log(
-        `| ${m.name} (n = ${m.n}) | ${strategy} | ${found.length} of ${flags.searches} | ${med('executions')} | ${med('seconds')} | ${med('length')} |`,
+        `| ${m.name} (n = ${m.n}${timing}) | ${strategy} | ${found.length} of ${flags.searches} | ${all === Infinity ? `> ${executions}` : fmt(all)} | ${med('executions')} | ${med('seconds')} | ${med('length')} |`,
       );
     }
   }
@@ -227,9 +241,9 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     sleepSets: flags.sleepSets,
     drops: seeds ? 0 : m.drops,
     faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,
-    timing: flags.timing,
+    timing: program.getOptionValueSource('timing') === 'cli' ? flags.timing : (m.timing ?? flags.timing),
     timerSlackMs: flags.timerSlack,
-    minimize: true,
+    minimize: flags.minimize,
   };
 }
 

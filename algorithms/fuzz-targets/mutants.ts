@@ -8,6 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FuzzTarget } from 'dsmpi/fuzz';
+import type { TimingModel } from 'dsmpi/explore';
 
 export interface Mutant {
   name: string;
@@ -16,6 +17,8 @@ export interface Mutant {
   n: number;
   /** Messages the explorer may lose per execution for the bug to show (0: an interleaving alone). */
   drops: number;
+  /** The timing model the strategies search it in (default bounded; `--timing` overrides). */
+  timing?: TimingModel;
   bug: string;
   /** File under algorithms/, and the one change. */
   file: string;
@@ -29,10 +32,29 @@ export const mutants: readonly Mutant[] = [
     target: 'single-paxos',
     n: 11,
     drops: 0,
+    // The bug shows only when the Nacked proposer's retry collects a promise carrying the winner's
+    // accepted value and gets its own value accepted by a majority before the decision reaches
+    // those acceptors (Decide, after which they stop voting): a retry timer due within a message's
+    // latency of the decision, which no order of deliveries within their latency windows makes
+    // likely (0 of 60 seeds at latencies up to 5, 10, 20 or 40 ms). The asynchronous model, where
+    // any message may be delayed past a timer, is where this safety bug lives.
+    timing: 'async',
     bug: 'a proposer with a quorum of promises proposes its own value, not the highest accepted one',
     file: 'paxos/single/proposer.ts',
     from: 'p.proposal = best ? best.value : p.value;',
     to: 'p.proposal = p.value;',
+  },
+  {
+    name: 'paxos-promises-lower-ballot',
+    target: 'single-paxos',
+    n: 11,
+    drops: 0,
+    timing: 'async',
+    bug: 'an acceptor compares only the counters of ballots on Prepare, so it promises an equal counter of another proposer: a lower ballot',
+    file: 'paxos/single/acceptor.ts',
+    // The Prepare handler's comparison (the Accept handler has the same one, without the line after).
+    from: 'if (compareBallots(ballot, a.promised) >= 0) {\n    if (ballotAbove(ballot, a.promised))',
+    to: 'if (ballot[0] >= a.promised[0]) {\n    if (ballotAbove(ballot, a.promised))',
   },
   {
     name: 'raft-votes-twice',
@@ -43,6 +65,18 @@ export const mutants: readonly Mutant[] = [
     file: 'raft/election.ts',
     from: '(s.votedFor === null || s.votedFor === m.candidateId) && upToDate',
     to: 'upToDate',
+  },
+  {
+    name: 'raft-votes-without-log-check',
+    target: 'raft',
+    n: 3,
+    // A follower must miss the leader's heartbeats (every 50 ms) for an election timeout (150–300 ms)
+    // to stand with a stale log: three or more lost AppendEntries to it.
+    drops: 4,
+    bug: 'a Raft follower grants its vote without checking that the candidate’s log is at least as up to date as its own',
+    file: 'raft/election.ts',
+    from: '(s.votedFor === null || s.votedFor === m.candidateId) && upToDate',
+    to: '(s.votedFor === null || s.votedFor === m.candidateId)',
   },
   {
     name: '2pc-commits-on-timeout',

@@ -67,6 +67,9 @@ export const threadArrivalsKey = 'dsmpiThreadArrivals';
  */
 export const threadRingsKey = 'dsmpiThreadRings';
 
+/** How long a polling rank spins for a message (or a barrier's release) before it sleeps until one comes. */
+export const BUSY_POLL_BUDGET_MS = 20;
+
 /**
  * Whether the ranks poll for their messages: DSMPI_POLL (Env.poll) "1" or "0" as dsrun set it; unset,
  * when the `n` ranks do not outnumber the `cores`.

@@ -1,7 +1,7 @@
 /**
- * dsrun --threads with polling: the layout of the shared memory the launcher makes and the rank
- * threads use (runtime/transport/shared-ring.ts): a ring for each ordered pair of ranks and a
- * doorbell for each rank.
+ * dsrun --threads: the layout of the shared memory the launcher makes and the rank threads use. With
+ * polling, a ring for each ordered pair of ranks and a doorbell for each rank
+ * (runtime/transport/shared-ring.ts); always, the world barrier's memory.
  */
 
 /** Bytes of one ring's data (a power of two). */
@@ -24,4 +24,26 @@ export function ringAt(n: number, from: number, to: number): number {
 /** Memory for the doorbells of `n` threads. */
 export function bellMemory(n: number): SharedArrayBuffer {
   return new SharedArrayBuffer(n * BELL_STRIDE * 4);
+}
+
+/**
+ * The world barrier's shared memory (barrierShared in runtime/collectives.ts). Without polling, one
+ * Int32: the arrival count. With polling, also a generation word that waiters spin on, on a cache
+ * line of its own, and a flag per rank that says it stopped spinning and sleeps until a message
+ * releases it.
+ */
+export function barrierMemory(n: number, poll: boolean): SharedArrayBuffer {
+  return new SharedArrayBuffer((poll ? SLEEPER_BASE + n : 1) * 4);
+}
+
+/** Int32 index of the arrival count in barrierMemory. */
+export const ARRIVALS = 0;
+/** Int32 index of the generation word (polling only): the last to arrive adds 1 to release the others. */
+export const GENERATION = BELL_STRIDE;
+/** Int32 index of rank 0's sleeping flag (polling only); rank r's is at SLEEPER_BASE + r. */
+export const SLEEPER_BASE = 2 * BELL_STRIDE;
+
+/** Whether barrier memory (as an Int32Array) is laid out for polling ranks. */
+export function barrierPolls(memory: Int32Array): boolean {
+  return memory.length > 1;
 }

@@ -1,3 +1,5 @@
+import { BUSY_POLL_BUDGET_MS } from '../protocol/rendezvous.ts';
+
 /**
  * Busy polling while a rank waits for a message (dsrun --poll; DSMPI_POLL=1 in the rank's
  * environment). An idle Node.js process sleeps in epoll, and a message that lands must first wake it:
@@ -77,8 +79,6 @@ export class BusyPoll {
   };
 }
 
-/** How long a rank polls for a message before it sleeps until one comes. */
-export const BUSY_POLL_BUDGET_MS = 20;
 /** A gap this long between two turns of the chain: the process was descheduled (or busy). */
 const PREEMPTED_MS = 0.5;
 /** How long polling pauses after such a gap. */

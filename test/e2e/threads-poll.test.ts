@@ -36,3 +36,28 @@ t.test('--timeout reports what a polling thread waits on', async (t) => {
   t.equal(r.code, 124);
   t.match(r.stderr, /rank 0: recv\(source=1, tag=5\) for \d+\.\d s/);
 });
+
+t.test('barriers of polling threads, blocking and several in flight: nobody leaves before everyone entered', async (t) => {
+  // World barriers spin on a generation word in shared memory; a late rank makes the others sleep.
+  const r = await dsrun(['-n', '3', '--threads', '--poll', '--timeout', '60', 'test/fixtures/barriers.ts'], { limitMs: 90_000 });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.match(/^\[rank \d\] barriers ok 150$/gm)?.length, 3, 'every rank passed 150 barriers');
+});
+
+t.test('a polling thread killed while the others wait in a world barrier: the barrier fails with DS_ERR_PEER_LOST', async (t) => {
+  const r = await dsrun(['-n', '3', '--threads', '--poll', '--kill', '2@1s', '--timeout', '30', 'test/fixtures/barriers.ts', 'victim'], {
+    limitMs: 60_000,
+  });
+  t.equal(r.code, 0, r.stderr);
+  for (let i = 0; i < 2; i++) {
+    t.match(r.stdout, `[rank ${i}] barrier with a lost rank: DS_ERR_PEER_LOST\n`);
+    t.match(r.stdout, `[rank ${i}] survivors passed a barrier: 2 ranks\n`);
+  }
+});
+
+t.test('--timeout reports how many ranks a barrier of polling threads still waits for', async (t) => {
+  const r = await dsrun(['-n', '3', '--threads', '--poll', '--timeout', '15', 'test/fixtures/barriers.ts', 'absent'], { limitMs: 60_000 });
+  t.equal(r.code, 124);
+  for (const rank of [1, 2])
+    t.match(r.stderr, new RegExp(`rank ${rank}: barrier\\(\\): waiting for 1 of 3 ranks to arrive for \\d+\\.\\d s`));
+});

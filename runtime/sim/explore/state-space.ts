@@ -90,11 +90,14 @@ export interface StateSpaceOptions<S, H = undefined> {
    */
   ignoredStay?: boolean;
   /**
-   * Messages the receiver, in `state`, will ignore whatever happens next (a reply to a ballot it has
-   * left behind): they leave the network. The model vouches for it; it saves the states that differ
-   * only in which such messages are still in flight.
+   * Messages whose delivery can change nothing, now or after anything that may happen next: the
+   * receiver, in `state`, ignores them (a reply to a ballot it has left behind), or it answers
+   * without changing its state and its answer is obsolete at the sender, in `sender` (its state, when
+   * the sender is a node). They leave the network. The model vouches for it (the answer must stay
+   * so as both states move on); it saves the states that differ only in which such messages are
+   * still in flight. Losing such a message is never needed either: it only spends the budget.
    */
-  obsolete?: (state: S, m: SpaceMessage) => boolean;
+  obsolete?: (state: S, m: SpaceMessage, sender: S | undefined) => boolean;
   /** Stop after this many states (default 20 million); the report then says not exhausted. */
   maxStates?: number;
   describe?: (m: SpaceMessage) => string;

@@ -51,8 +51,9 @@ export class SpaceModel<S, H> {
   readonly wake: (number | undefined)[] = [];
   readonly done: boolean[] = [];
   readonly msgs: SpaceMessage[] = [];
-  /** Each message's receiver as a node index, or -1 for a rank outside the model. */
+  /** Each message's receiver and sender as node indexes, or -1 for a rank outside the model. */
   readonly dest: number[] = [];
+  readonly source: number[] = [];
   readonly mons: H[] = [];
   private readonly nodeIds = new Map<string, number>();
   private readonly msgIds = new Map<string, number>();
@@ -64,7 +65,8 @@ export class SpaceModel<S, H> {
   private readonly memo = new Map<number, Result>();
   private readonly monSent = new Map<number, number>();
   private readonly monDelivered = new Map<number, number>();
-  private readonly stale = new Map<number, boolean>();
+  /** Per (receiver state, message): per sender state, whether the message is obsolete. */
+  private readonly stale = new Map<number, Map<number, boolean>>();
 
   constructor(private readonly o: StateSpaceOptions<S, H>) {
     this.n = o.nodes.length;
@@ -99,6 +101,7 @@ export class SpaceModel<S, H> {
       this.msgIds.set(key, id);
       this.msgs.push(m);
       this.dest.push(this.indexOf.get(m.to) ?? -1);
+      this.source.push(this.indexOf.get(m.from) ?? -1);
     }
     return id;
   }
@@ -163,7 +166,8 @@ export class SpaceModel<S, H> {
       ticks[i]++;
       let mon = g.mon;
       for (const x of r.sent) mon = this.advanceMon(this.monSent, monitor?.sent, mon, x);
-      if (emit(i * 4 + TICK, { nodes, net: this.undeliverable(nodes, without(g.net, -1, r.outs)), drops: g.drops, ticks, mon })) return true;
+      if (emit(i * 4 + TICK, { nodes, net: this.undeliverable(nodes, without(g.net, -1, r.outs)), drops: g.drops, ticks, mon }))
+        return true;
     }
     return false;
   }
@@ -206,20 +210,25 @@ export class SpaceModel<S, H> {
     return r;
   }
 
-  /** Messages to a node that is done, or that its state makes obsolete, can never be delivered: they leave the network. */
+  /** Messages to a node that is done, or that the model calls obsolete, can never be delivered: they leave the network. */
   private undeliverable(nodes: number[], net: number[]): number[] {
     if (!this.o.obsolete && !nodes.some((id) => this.done[id])) return net;
-    return net.filter((m) => this.dest[m] < 0 || !this.obsolete(nodes[this.dest[m]], m));
+    return net.filter((m) => this.dest[m] < 0 || !this.obsolete(nodes, m));
   }
 
-  private obsolete(id: number, m: number): boolean {
+  private obsolete(nodes: number[], m: number): boolean {
+    const id = nodes[this.dest[m]];
     if (this.done[id]) return true;
     if (!this.o.obsolete) return false;
+    const s = this.source[m];
+    const from = s < 0 ? -1 : nodes[s];
     const k = id * PAIR + m;
-    let r = this.stale.get(k);
+    let bySender = this.stale.get(k);
+    if (!bySender) this.stale.set(k, (bySender = new Map()));
+    let r = bySender.get(from);
     if (r === undefined) {
-      r = this.o.obsolete(this.snap[id], this.msgs[m]);
-      this.stale.set(k, r);
+      r = this.o.obsolete(this.snap[id], this.msgs[m], from < 0 ? undefined : this.snap[from]);
+      bySender.set(from, r);
     }
     return r;
   }
