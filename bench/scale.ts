@@ -1,6 +1,7 @@
 // Growth with n on one machine: dsrun -n N bench/programs/scale.ts for n = 2…256 as threads and to 64
 // as processes (or up to --max-n); start-up, barrier, allreduce and memory per rank, with how each
 // grows from n = 2 (log2 n is the goal for the collectives).
+import { loadavg } from 'node:os';
 import { runJson } from './collectives.ts';
 
 const SIZES = [2, 4, 8, 16, 32, 64, 128, 256];
@@ -36,10 +37,10 @@ export async function benchScale(maxN: number): Promise<string> {
       }
       first ??= r;
       const x = (k: keyof Figures): string => (r[k] / first![k]).toFixed(1);
-      lines.push(
-        `| ${mode} | ${n} | ${r.startUpMs.toFixed(0)} | ${x('startUpMs')} | ${r.barrierUs.toFixed(0)} | ${x('barrierUs')} | ${r.allreduceUs.toFixed(0)} | ${x('allreduceUs')} | ${r.rssPerRankMiB.toFixed(1)} | ${Math.log2(n)} |`,
-      );
-      process.stderr.write(`scale: ${mode} n=${n} done\n`);
+      const row = `| ${mode} | ${n} | ${r.startUpMs.toFixed(0)} | ${x('startUpMs')} | ${r.barrierUs.toFixed(0)} | ${x('barrierUs')} | ${r.allreduceUs.toFixed(0)} | ${x('allreduceUs')} | ${r.rssPerRankMiB.toFixed(1)} | ${Math.log2(n)} |`;
+      lines.push(row);
+      // Each row as it comes, with the load then: a long run on a busy machine may be cut short.
+      process.stderr.write(`scale: ${row} load ${loadavg()[0].toFixed(1)}\n`);
     }
   }
   lines.push('', "Start-up: from dsrun starting to every rank in its main. Barrier, allreduce: the slowest rank's median.");
