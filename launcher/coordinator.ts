@@ -179,14 +179,15 @@ export class Coordinator {
     const socket = this.sockets.get(rank);
     if (!socket) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.statusWaiters.delete(rank);
-        resolve(undefined);
-      }, timeoutMs);
-      this.statusWaiters.set(rank, (waiting) => {
+      const answer = (waiting: Array<{ what: string; forMs: number }> | undefined): void => {
         clearTimeout(timer);
+        if (this.statusWaiters.get(rank) === answer) this.statusWaiters.delete(rank);
         resolve(waiting);
-      });
+      };
+      // Timers run before sockets are read: after a stall of this process the answer may be waiting
+      // unread, so the sockets get one more turn (setImmediate) before the rank counts as silent.
+      const timer = setTimeout(() => setImmediate(() => answer(undefined)), timeoutMs);
+      this.statusWaiters.set(rank, answer);
       this.sendTo(socket, { t: 'status?' });
     });
   }

@@ -1,5 +1,8 @@
 import { DsError, ErrorCode } from '../errors.ts';
 import type { Random } from '../random.ts';
+import { msToUs, type DelaySpec } from '../transport/fault-rules.ts';
+
+export { drawLatencyUs, latencyRangeUs, msToUs, type DelaySpec } from '../transport/fault-rules.ts';
 
 /**
  * Fault switches of a simulation. Every one is off unless given, and every random choice comes from
@@ -44,9 +47,6 @@ export interface FaultOptions {
 export function restartsRanks(f: FaultOptions): boolean {
   return (f.crashes ?? []).some((c) => c.restartAfterMs !== undefined) || f.randomCrashes?.restartAfterMs !== undefined;
 }
-
-/** Uniform between minMs and maxMs, or exponential with mean meanMs (capped at maxMs if given). */
-export type DelaySpec = { minMs: number; maxMs: number } | { meanMs: number; maxMs?: number };
 
 export interface PartitionSpec {
   from: number | number[];
@@ -133,8 +133,6 @@ export interface FaultPlan {
   crashes: PlannedCrash[];
   pauses: PlannedPause[];
 }
-
-export const msToUs = (ms: number): number => Math.round(ms * 1000);
 
 /** Checks the options (throwing DS_ERR_INVALID_ARGUMENT) and draws the random faults. */
 export function planFaults(faults: FaultOptions, n: number, random: Random): FaultPlan {
@@ -237,24 +235,6 @@ export function planFaults(faults: FaultOptions, n: number, random: Random): Fau
     }
   }
   return plan;
-}
-
-/** Draws one message latency in microseconds. */
-/** The least and the greatest latency `delay` can draw (no greatest for an uncapped exponential). */
-export function latencyRangeUs(delay: DelaySpec | undefined): { leastUs: number; greatestUs: number | undefined } {
-  const d = delay ?? { minMs: 0.1, maxMs: 1 };
-  if ('meanMs' in d) return { leastUs: 0, greatestUs: d.maxMs === undefined ? undefined : msToUs(d.maxMs) };
-  return { leastUs: msToUs(d.minMs), greatestUs: msToUs(d.maxMs) };
-}
-
-export function drawLatencyUs(delay: DelaySpec | undefined, random: Random): number {
-  const d = delay ?? { minMs: 0.1, maxMs: 1 };
-  if ('meanMs' in d) {
-    const x = -Math.log(1 - random()) * d.meanMs;
-    return msToUs(d.maxMs === undefined ? x : Math.min(x, d.maxMs));
-  }
-  const lo = msToUs(d.minMs);
-  return lo + Math.floor(random() * (msToUs(d.maxMs) - lo + 1));
 }
 
 function ranksOf(spec: number | number[], n: number, what: string): number[] {

@@ -17,6 +17,8 @@ import { SimStorage } from './storage.ts';
 import type { TraceRecorder } from './trace.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
+const NEVER = new Promise<void>(() => {});
+
 /** PRNG stream of the simulated network, apart from the ranks' streams 0..n-1. */
 const NETWORK_STREAM = 0x7ffffff0;
 
@@ -169,6 +171,14 @@ export class SimRanks implements RankHooks {
 
   afterDelivery(rank: number): void {
     this.fireTriggers(this.slots[rank], 'afterDeliveries', ++this.slots[rank].deliveries);
+  }
+
+  /**
+   * A crashed incarnation's code may still be finishing a promise job: what it sends is lost, and
+   * the send never completes, so that code stops there instead of running on.
+   */
+  crashedSend(): Promise<void> {
+    return NEVER;
   }
 
   /** Pauses `rank` until `untilUs`: its timers and deliveries wait (nothing if it is down or paused). */

@@ -129,7 +129,7 @@ const runs: Array<[example: string, n: number, checks: number, extra?: RegExp]> 
 t.jobs = 2;
 for (const [example, n, checks, extra] of runs) {
   t.test(`dsrun -n ${n} examples/${example}.ts`, async (t) => {
-    const r = await dsrun(['-n', String(n), '--timeout', '30', `examples/${example}.ts`], { limitMs: 40_000 });
+    const r = await dsrun(['-n', String(n), '--timeout', '60', `examples/${example}.ts`], { limitMs: 90_000 });
     t.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n').filter((l) => l.includes('CHECK '));
     t.equal(lines.length, checks, `${checks} CHECK lines:\n${r.stdout}`);

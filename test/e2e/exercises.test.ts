@@ -10,7 +10,7 @@ const lines = (stdout: string, rank: number): string[] =>
     .map((l) => l.slice(`[rank ${rank}] `.length));
 
 t.test('primary-backup at n = 6 with the primary killed: rank 1 takes over, the history is linearizable', async (t) => {
-  const killed = await dsrun(['-n', '6', '--timeout', '30', '--kill', '0@0.3s', 'examples/primary-backup.ts', '150'], { limitMs: 40_000 });
+  const killed = await dsrun(['-n', '6', '--timeout', '60', '--kill', '0@0.3s', 'examples/primary-backup.ts', '150'], { limitMs: 90_000 });
   t.equal(killed.code, 0, killed.stderr);
   t.match(killed.stderr, /rank 0 was lost/);
   t.match(killed.stdout, /\[rank 5\] CHECK history of 450 operations is linearizable: OK/);
@@ -20,7 +20,7 @@ t.test('primary-backup at n = 6 with the primary killed: rank 1 takes over, the 
 });
 
 t.test('federated-sgd at n = 5: learns the truth; a straggler is left out of odd rounds', async (t) => {
-  const r = await dsrun(['-n', '5', '--timeout', '30', 'examples/federated-sgd.ts', '6', 'scatter', 'p2p', '2'], { limitMs: 40_000 });
+  const r = await dsrun(['-n', '5', '--timeout', '60', 'examples/federated-sgd.ts', '6', 'scatter', 'p2p', '2'], { limitMs: 90_000 });
   t.equal(r.code, 0, r.stderr);
   const rounds = lines(r.stdout, 0)
     .map((l) => /^round (\d+): .* clients \d+\/4 \[([\d,]*)\]/.exec(l))
@@ -47,7 +47,7 @@ for (const [mode, n, group] of [
   ['spread', 5, 3],
 ] as const) {
   t.test(`mapreduce ${mode} at n = ${n}, groups of ${group}: equals the sequential count`, async (t) => {
-    const r = await dsrun(['-n', String(n), '--timeout', '30', 'examples/mapreduce.ts', mode, String(group)], { limitMs: 40_000 });
+    const r = await dsrun(['-n', String(n), '--timeout', '60', 'examples/mapreduce.ts', mode, String(group)], { limitMs: 90_000 });
     t.equal(r.code, 0, r.stderr);
     t.match(r.stdout, new RegExp(`\\[rank 0\\] ${mode}: 155 words, 91 distinct; top 5: the=18 of=7 a=6 and=4 consensus=3`));
     t.match(r.stdout, /\[rank 0\] CHECK equals the sequential count: OK/);
@@ -55,7 +55,7 @@ for (const [mode, n, group] of [
 }
 
 t.test('telemetry at n = 5: the metrics table of single Paxos', async (t) => {
-  const r = await dsrun(['-n', '5', '--timeout', '30', 'examples/telemetry.ts'], { limitMs: 40_000 });
+  const r = await dsrun(['-n', '5', '--timeout', '60', 'examples/telemetry.ts'], { limitMs: 90_000 });
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /\[rank 4\] decided 40; \d+ telemetry events/);
   t.match(r.stdout, /\[rank 4\] metric +value/);

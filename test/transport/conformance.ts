@@ -41,8 +41,8 @@ function attach(t: Transport): Inbox {
   return inbox;
 }
 
-/** Resolves when `ready()` holds, re-checking on every event; rejects after `ms`. */
-function until(inbox: Inbox, ready: () => boolean, ms = 5000): Promise<void> {
+/** Resolves when `ready()` holds, re-checking on every event; rejects after `ms` (generous: a loaded machine). */
+function until(inbox: Inbox, ready: () => boolean, ms = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`condition not met within ${ms} ms`)), ms);
     const check = (): void => {
@@ -106,7 +106,7 @@ export function conformance(t: Test, name: string, make: (n: number) => Promise<
     const big = new Uint8Array(8 * 1024 * 1024).map((_, i) => i % 251);
     await h.transports[0].send(1, msg(3, big));
     await h.transports[0].send(1, msg(4, 'after'));
-    await until(inbox, () => inbox.messages.length === 2, 20000);
+    await until(inbox, () => inbox.messages.length === 2, 60_000);
     const got = inbox.messages[0].data as Uint8Array;
     t.equal(got.length, big.length);
     t.ok(Buffer.from(got).equals(Buffer.from(big)), 'same bytes');

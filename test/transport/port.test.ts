@@ -22,10 +22,10 @@ function mesh(n: number, polling = false): PortTransport[] {
   return ports.map((row, rank) => new PortTransport(row, undefined, shared && { rank, ...shared }));
 }
 
-/** `p`, or a rejection after 5 s (links are unref'd: the timer also keeps the test process alive). */
+/** `p`, or a rejection after 30 s (links are unref'd: the timer also keeps the test process alive). */
 function within<T>(p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('not settled within 5 s')), 5000)));
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('not settled within 30 s')), 30_000)));
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
@@ -83,7 +83,7 @@ t.test('port with rings: frames in the ring, posted (large) and refused by a ful
 t.test('port: sending to an ended peer is DS_ERR_PEER_LOST; a rank without a link is DS_ERR_INVALID_RANK', async (t) => {
   const [a, b] = mesh(2);
   const lost = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('rank 1 not reported lost within 5 s')), 5000);
+    const timer = setTimeout(() => reject(new Error('rank 1 not reported lost within 30 s')), 30_000);
     a.start({ onFrame: () => {}, onPeerLost: (peer) => (clearTimeout(timer), resolve(peer)), onError: () => {} });
   });
   b.start({ onFrame: () => {}, onPeerLost: () => {}, onError: () => {} });
@@ -98,7 +98,7 @@ t.test('port: every byte value survives a small frame (sent as a string) and a l
   const [a, b] = mesh(2);
   const got: Uint8Array[] = [];
   const arrived = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('frames not delivered within 5 s')), 5000);
+    const timer = setTimeout(() => reject(new Error('frames not delivered within 30 s')), 30_000);
     b.start({
       onFrame: (_from, frame) => {
         for (const [, , , data] of decodeFrame(frame)) got.push(data as Uint8Array);

@@ -22,6 +22,7 @@ for (const [name, faults] of [
       incarnation: () => 0,
       afterSend: () => {},
       afterDelivery: () => {},
+      crashedSend: () => {},
     });
     // simulate() tells the engines of a crash itself; here the transports' events are told.
     const events: Array<TransportEvents | undefined> = [];
