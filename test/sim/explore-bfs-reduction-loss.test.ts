@@ -1,0 +1,6 @@
+import t from 'tap';
+import { sameConfigurations, sameShortestBug } from '../helpers/bfs-reduction-cases.ts';
+
+// Dead messages out of the Paxos model's network, with one loss: nothing the ranks can reach is lost.
+sameConfigurations(t, 1);
+sameShortestBug(t, 1);
