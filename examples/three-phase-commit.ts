@@ -2,9 +2,9 @@
 // transitions (INIT → WAIT → PRECOMMITTED → COMMITTED, or ABORTED); its last line is `rank r:
 // COMMITTED` or `rank r: ABORTED`. When the coordinator stops after PreCommit, the participants do
 // not block: they time out PRECOMMITTED and commit.
-// Usage: dsrun -n 4 examples/three-phase-commit.ts [scenario]
+// Usage: dsrun -n 4 examples/three-phase-commit.ts [scenario] [decision delay, ms]
 //   all-yes (default) | one-no | silent | coordinator-crash-after-precommit | slow-coordinator
-// It survives a dsrun --kill of anyone (docs/faults.md). slow-coordinator waits 1 s between the
+// It survives a dsrun --kill of anyone (docs/faults.md). slow-coordinator waits 1 s (or the ms given after it) between the
 // Acks and DoCommit, a window for a real crash: `dsrun -n 4 --kill 0@0.5s
 // examples/three-phase-commit.ts slow-coordinator`: the participants, PRECOMMITTED, time out and
 // commit. Loss and partitions are outside 3PC's model: under --drop or --partition every rank still
@@ -15,6 +15,10 @@ import { threePhaseCommit, type ThreePhaseCommitOptions } from '../algorithms/co
 const scenario = process.argv[2] ?? 'all-yes';
 const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-after-precommit', 'slow-coordinator'];
 if (!scenarios.includes(scenario)) throw new Error(`unknown scenario '${scenario}': one of ${scenarios.join(', ')}`);
+// How long slow-coordinator takes to decide (default 1000 ms): a longer window for a --kill to land in.
+const decisionDelayMs = Number(process.argv[3] ?? 1000);
+if (!(Number.isInteger(decisionDelayMs) && decisionDelayMs >= 0))
+  throw new Error(`decision delay '${process.argv[3]}': a whole number of ms`);
 
 await run(
   async (world) => {
@@ -30,7 +34,7 @@ await run(
       commitTimeoutMs: 6000,
       haveCommittedTimeoutMs: 1000,
       silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
-      decisionDelayMs: scenario === 'slow-coordinator' ? 1000 : 0,
+      decisionDelayMs: scenario === 'slow-coordinator' ? decisionDelayMs : 0,
       coordinatorStops: scenario === 'coordinator-crash-after-precommit' ? 'after-precommit' : undefined,
       onTransition: (s) => console.log(`rank ${r} -> ${s}`),
     };

@@ -1,10 +1,10 @@
 // Two-phase commit (book 4.6.1): rank 0 coordinates, the others vote. Each rank prints its state
 // transitions; its last line is `rank r: COMMITTED`, `rank r: ABORTED`, or, where 2PC blocks,
 // `rank r: BLOCKED …`. Exit status 0 in every scenario: the outcome is the printed state.
-// Usage: dsrun -n 4 examples/two-phase-commit.ts [scenario]
+// Usage: dsrun -n 4 examples/two-phase-commit.ts [scenario] [decision delay, ms]
 //   all-yes (default) | one-no | silent | coordinator-crash-before | coordinator-crash-after | slow-coordinator
 // It survives dsrun's faults (docs/faults.md): --drop (messages are resent), a one-way --partition,
-// and a --kill of anyone. slow-coordinator takes 1 s to decide once the votes are in, a window for a
+// and a --kill of anyone. slow-coordinator takes 1 s (or the ms given after it) to decide once the votes are in, a window for a
 // real crash: `dsrun -n 4 --kill 0@0.5s examples/two-phase-commit.ts slow-coordinator` shows 2PC's
 // blocking: the participants voted yes, nobody knows the decision, each reports BLOCKED and the job ends.
 import { run } from 'dsmpi';
@@ -13,6 +13,10 @@ import { twoPhaseCommit, type TwoPhaseCommitOptions } from '../algorithms/commit
 const scenario = process.argv[2] ?? 'all-yes';
 const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-before', 'coordinator-crash-after', 'slow-coordinator'];
 if (!scenarios.includes(scenario)) throw new Error(`unknown scenario '${scenario}': one of ${scenarios.join(', ')}`);
+// How long slow-coordinator takes to decide (default 1000 ms): a longer window for a --kill to land in.
+const decisionDelayMs = Number(process.argv[3] ?? 1000);
+if (!(Number.isInteger(decisionDelayMs) && decisionDelayMs >= 0))
+  throw new Error(`decision delay '${process.argv[3]}': a whole number of ms`);
 
 await run(
   async (world) => {
@@ -24,11 +28,12 @@ await run(
       voteTimeoutMs: 2000,
       canCommitTimeoutMs: 4000,
       decisionTimeoutMs: 500,
-      blockedAfterMs: 1500,
+      // A participant waits for a slow coordinator's decision as long as it is known to take, and more.
+      blockedAfterMs: 1500 + (scenario === 'slow-coordinator' ? decisionDelayMs : 0),
       ackTimeoutMs: 4000,
       lingerMs: 1000,
       silentMs: scenario === 'silent' && r === last && r > 0 ? 3000 : 0,
-      decisionDelayMs: scenario === 'slow-coordinator' ? 1000 : 0,
+      decisionDelayMs: scenario === 'slow-coordinator' ? decisionDelayMs : 0,
       coordinatorStops:
         scenario === 'coordinator-crash-before' ? 'before-decision' : scenario === 'coordinator-crash-after' ? 'after-decision' : undefined,
       onTransition: (s) => console.log(`rank ${r} -> ${s}`),

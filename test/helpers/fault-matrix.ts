@@ -30,7 +30,7 @@ export interface MatrixSpec {
   args(n: number, fault: Fault): string[];
   /** The rank a --kill takes, and when, in the mid-run case (a dsrun time, e.g. 0.5s). */
   victim(n: number, fault: Fault): number;
-  killMidAt: string;
+  killMidAt(n: number): string;
   /** Checks the algorithm's outcome from the output. */
   check(t: Test, o: Outcome): void;
 }
@@ -44,7 +44,7 @@ export function faultFlags(spec: MatrixSpec, n: number, fault: Fault): string[] 
     case 'kill at start':
       return ['--kill', `${spec.victim(n, fault)}@0s`];
     case 'kill mid-run':
-      return ['--kill', `${spec.victim(n, fault)}@${spec.killMidAt}`];
+      return ['--kill', `${spec.victim(n, fault)}@${spec.killMidAt(n)}`];
     case 'one-way partition':
       return ['--partition', `0>${others}@0s..1s`];
   }
@@ -155,15 +155,19 @@ const outcomes = (o: Outcome): string[] =>
 
 // examples/raft.ts under dsrun's fault flags, n = 3, 5, 7: the survivors end with one log holding
 // every survivor's commands. The kill takes rank 0.
-/** Commands (values) per client in the log examples: enough that a kill at 0.3 s lands mid-run. */
-const perClient = 20;
+/**
+ * Commands (values) per client in the log examples. The mid-run kill comes at 0.2 s, counted from
+ * when every rank is up; a run of 20 values per client can be over by then on an idle machine (0.17
+ * s measured for sequence Paxos at n = 3), so that case submits 200, about 1 s there.
+ */
+const perClient = (fault: Fault): number => (fault === 'kill mid-run' ? 200 : 20);
 export const raft: MatrixSpec = {
   ns: [3, 5, 7],
   program: 'examples/raft.ts',
-  args: () => [String(perClient)],
+  args: (_n, fault) => [String(perClient(fault))],
   victim: () => 0,
-  killMidAt: '0.3s',
-  check: (t, o) => checkLog(t, o, perClient),
+  killMidAt: () => '0.2s',
+  check: (t, o) => checkLog(t, o, perClient(o.fault)),
 };
 
 // examples/sequence-paxos.ts under dsrun's fault flags, n = 3, 5, 7: the survivors end with one log holding
@@ -171,10 +175,10 @@ export const raft: MatrixSpec = {
 export const sequencePaxos: MatrixSpec = {
   ns: [3, 5, 7],
   program: 'examples/sequence-paxos.ts',
-  args: () => [String(perClient)],
+  args: (_n, fault) => [String(perClient(fault))],
   victim: () => 0,
-  killMidAt: '0.3s',
-  check: (t, o) => checkLog(t, o, perClient),
+  killMidAt: () => '0.2s',
+  check: (t, o) => checkLog(t, o, perClient(o.fault)),
 };
 
 // examples/leader-election.ts under dsrun's fault flags, n = 3, 5, 7: every survivor ends naming the
@@ -185,7 +189,7 @@ export const leaderElection: MatrixSpec = {
   program: 'examples/leader-election.ts',
   args: () => ['1500'],
   victim: (n) => n - 1,
-  killMidAt: '0.5s',
+  killMidAt: () => '2s',
   check: (t, o) => {
     const leaders = lastMatch(t, o, o.survivors, /^leader (\d+)$/);
     t.equal(new Set(leaders).size, 1, `one leader: ${leaders.join(' ')}`);
@@ -203,13 +207,20 @@ export const paxos: MatrixSpec = {
   program: 'examples/paxos.ts',
   args: () => [],
   victim: () => 4, // n = 5: telemetry; n = 7: an acceptor
-  killMidAt: '50ms',
+  killMidAt: () => '50ms',
   check: (t, o) => {
     const decided = lastMatch(t, o, o.survivors, /^decided (.*)$/);
     t.equal(new Set(decided).size, 1, `agreement: ${decided.join(' ')}`);
     t.equal(decided[0], '40', 'the value of the only client (rank 0)');
   },
 };
+
+// The mid-run kill of the commit examples must land after the votes (3PC: after every Ack of
+// PreCommit) and before the coordinator decides. Counted from when every rank is up, those take a
+// few milliseconds, but a loaded machine may stall a job for a second or more: the kill comes at 2 s
+// and the slow coordinator waits 5 s to decide (2PC's participants wait that long for a decision,
+// and 1.5 s more, before they report BLOCKED).
+const SLOW_DECISION_MS = 5000;
 
 // examples/two-phase-commit.ts under dsrun's fault flags, n = 3, 5, 7.
 // Every rank votes yes. 2PC tolerates loss and partitions (it resends): everyone commits. A kill of
@@ -221,9 +232,9 @@ const participantKilledMidRun = (n: number): boolean => n === 5;
 export const twoPhaseCommit: MatrixSpec = {
   ns: [3, 5, 7],
   program: 'examples/two-phase-commit.ts',
-  args: (_n, fault) => (fault === 'kill mid-run' ? ['slow-coordinator'] : []),
+  args: (_n, fault) => (fault === 'kill mid-run' ? ['slow-coordinator', String(SLOW_DECISION_MS)] : []),
   victim: (n, fault) => (fault === 'kill mid-run' && participantKilledMidRun(n) ? n - 1 : 0),
-  killMidAt: '0.5s',
+  killMidAt: () => '2s',
   check: (t, o) => {
     const got = outcomes(o);
     t.notOk(got.includes('none'), `every survivor ends with an outcome: ${got.join(' ')}`);
@@ -248,9 +259,9 @@ export const twoPhaseCommit: MatrixSpec = {
 export const threePhaseCommit: MatrixSpec = {
   ns: [3, 5, 7],
   program: 'examples/three-phase-commit.ts',
-  args: (_n, fault) => (fault === 'kill mid-run' ? ['slow-coordinator'] : []),
+  args: (_n, fault) => (fault === 'kill mid-run' ? ['slow-coordinator', String(SLOW_DECISION_MS)] : []),
   victim: (n, fault) => (fault === 'kill at start' && n === 5 ? n - 1 : 0),
-  killMidAt: '0.5s',
+  killMidAt: () => '2s',
   check: (t, o) => {
     const got = outcomes(o);
     t.notOk(got.includes('none') || got.includes('BLOCKED'), `every survivor ends COMMITTED or ABORTED: ${got.join(' ')}`);
