@@ -46,8 +46,11 @@ export interface Agent {
 }
 
 const KILL_GRACE_MS = 2000;
-/** A launcher that has not answered pings for this long is gone (cut off): its ranks are ended. */
-const LAUNCHER_SILENT_MS = 10_000;
+/**
+ * A launcher that leaves this many pings (one a second) in a row unanswered is gone (cut off): its
+ * ranks are ended. Counted in pings, so a stall of the agent itself (a loaded machine) is not taken for it.
+ */
+const LAUNCHER_SILENT_PINGS = 10;
 /** Job ids this agent remembers having served, to refuse them ever after. */
 const MAX_JOBS_REMEMBERED = 10_000;
 
@@ -245,7 +248,7 @@ function serveJob(
   };
 
   socket.on('message', (data: Buffer, isBinary: boolean) => {
-    lastHeard = Date.now();
+    unanswered = 0;
     let msg: LauncherToAgent;
     try {
       if (!isBinary) throw new Error('text frame');
@@ -292,13 +295,16 @@ function serveJob(
     }
   });
   // A launcher cut off by the network never closes the socket: ping it, and end the job when it is silent.
-  let lastHeard = Date.now();
-  socket.on('pong', () => (lastHeard = Date.now()));
+  let unanswered = 0;
+  socket.on('pong', () => (unanswered = 0));
   const pinger = setInterval(() => {
-    if (Date.now() - lastHeard > LAUNCHER_SILENT_MS) {
-      log(`job ${jobId}: no answer from the launcher for ${LAUNCHER_SILENT_MS / 1000} s; ending its ranks`);
+    if (unanswered >= LAUNCHER_SILENT_PINGS) {
+      log(`job ${jobId}: no answer from the launcher for ${LAUNCHER_SILENT_PINGS} s; ending its ranks`);
       socket.terminate();
-    } else if (socket.readyState === socket.OPEN) socket.ping();
+    } else if (socket.readyState === socket.OPEN) {
+      socket.ping();
+      unanswered++;
+    }
   }, 1000);
   socket.on('error', (err) => log(`job ${jobId}: ${err.message}`));
   socket.on('close', () => {

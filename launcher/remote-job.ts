@@ -45,9 +45,13 @@ export interface RemoteOptions {
   log: (line: string) => void;
 }
 
-/** How often the launcher pings each agent, and how long without an answer means the host is lost. */
+/**
+ * How often the launcher pings each agent, and how many pings in a row left unanswered mean the host
+ * is lost. Pings are counted, not milliseconds: a launcher that got no CPU for a while (a loaded
+ * machine) finds the answers waiting once it reads its sockets, and takes no stall of its own for a host's.
+ */
 const PING_MS = 1000;
-const LOST_AFTER_MS = 6000;
+const LOST_AFTER_PINGS = 6;
 /** Clock probes per host; the one with the shortest round trip gives the offset. */
 const CLOCK_PROBES = 8;
 const CLOCK_PROBE_TIMEOUT_MS = 2000;
@@ -92,6 +96,8 @@ interface AgentLink {
   children: Map<number, RemoteChild>;
   lost: boolean;
   lastPong: number;
+  /** Pings sent since the agent last answered (or sent anything). */
+  unanswered: number;
   hostname?: string;
   /** The host's available parallelism, as its agent reports it. */
   cores?: number;
@@ -310,15 +316,20 @@ export class RemoteSpawner implements RankSpawner {
               children: new Map(),
               lost: false,
               lastPong: Date.now(),
+              unanswered: 0,
               clockOffsetMs: 0,
               clockAnswers: new Map(),
               ready,
               notReady: readyReject,
             };
             this.links.set(index, link);
-            socket.on('pong', () => (link.lastPong = Date.now()));
-            socket.on('message', (data: Buffer) => {
+            const heard = (): void => {
               link.lastPong = Date.now();
+              link.unanswered = 0;
+            };
+            socket.on('pong', heard);
+            socket.on('message', (data: Buffer) => {
+              heard();
               let msg: AgentToLauncher;
               try {
                 msg = decodeValue(data) as AgentToLauncher;
@@ -377,11 +388,12 @@ export class RemoteSpawner implements RankSpawner {
     const now = Date.now();
     for (const link of this.links.values()) {
       if (link.lost) continue;
-      if (now - link.lastPong > LOST_AFTER_MS) {
+      if (link.unanswered >= LOST_AFTER_PINGS) {
         link.socket.terminate();
         this.agentLost(link, `no answer for ${((now - link.lastPong) / 1000).toFixed(1)} s`);
       } else if (isOpen(link.socket)) {
         link.socket.ping();
+        link.unanswered++;
       }
     }
   }

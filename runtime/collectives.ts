@@ -334,7 +334,7 @@ function opName(op: unknown): string {
 }
 
 function kindOf(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+  return value === null ? 'null' : typeof value;
 }
 
 // --- reduction values travel wrapped, so a failed op reaches every rank instead of hanging it ---

@@ -39,7 +39,7 @@ export function encodePlainMessage(kind: number, context: number, tag: number, d
  */
 function pack(value: unknown): Uint8Array {
   try {
-    return hasNegativeZero(value, 0) ? packExact(value) : packr.pack(value);
+    return hasNegativeZero(value) ? packExact(value) : packr.pack(value);
   } catch (err) {
     if (err instanceof RangeError && /BigInt|too large/i.test(err.message)) {
       throw new DsError(ErrorCode.Unencodable, `a BigInt outside 64 bits cannot be sent (MessagePack integers are at most 64-bit)`);
@@ -51,10 +51,11 @@ function pack(value: unknown): Uint8Array {
 const isContainer = (v: unknown): v is object =>
   Array.isArray(v) || (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype);
 
-function hasNegativeZero(v: unknown, depth: number): boolean {
+/** Whether `v` holds -0 at any depth (data deep enough to overflow this stack overflows msgpackr's too). */
+function hasNegativeZero(v: unknown): boolean {
   if (typeof v === 'number') return v === 0 && 1 / v < 0;
-  if (!isContainer(v) || depth > 64) return false;
-  for (const item of Array.isArray(v) ? v : Object.values(v)) if (hasNegativeZero(item, depth + 1)) return true;
+  if (!isContainer(v)) return false;
+  for (const item of Array.isArray(v) ? v : Object.values(v)) if (hasNegativeZero(item)) return true;
   return false;
 }
 

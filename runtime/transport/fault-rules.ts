@@ -36,16 +36,18 @@ export type DelaySpec = { minMs: number; maxMs: number } | { meanMs: number; max
 
 export const msToUs = (ms: number): number => Math.round(ms * 1000);
 
+const DEFAULT_DELAY: DelaySpec = { minMs: 0.1, maxMs: 1 };
+
 /** The least and the greatest latency `delay` can draw (no greatest for an uncapped exponential). */
 export function latencyRangeUs(delay: DelaySpec | undefined): { leastUs: number; greatestUs: number | undefined } {
-  const d = delay ?? { minMs: 0.1, maxMs: 1 };
+  const d = delay ?? DEFAULT_DELAY;
   if ('meanMs' in d) return { leastUs: 0, greatestUs: d.maxMs === undefined ? undefined : msToUs(d.maxMs) };
   return { leastUs: msToUs(d.minMs), greatestUs: msToUs(d.maxMs) };
 }
 
 /** Draws one message latency in whole microseconds (default uniform 0.1..1 ms). */
 export function drawLatencyUs(delay: DelaySpec | undefined, random: () => number): number {
-  const d = delay ?? { minMs: 0.1, maxMs: 1 };
+  const d = delay ?? DEFAULT_DELAY;
   if ('meanMs' in d) {
     const x = -Math.log(1 - random()) * d.meanMs;
     return msToUs(d.maxMs === undefined ? x : Math.min(x, d.maxMs));

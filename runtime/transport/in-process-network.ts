@@ -187,6 +187,9 @@ export class InProcessNetwork {
   /** Per link: deliveries scheduled so far (a delivery's identity is its link and this count). */
   private readonly scheduledOnLink = new Map<number, number>();
   private readonly partitions: TimedCut[] = [];
+  /** The least and greatest latency a message can draw, and the most reordering can add to it. */
+  private readonly latencyRange: { leastUs: number; greatestUs: number | undefined };
+  private readonly reorderUs: number;
 
   constructor(n: number, options: InProcessNetworkOptions) {
     this.n = n;
@@ -198,6 +201,8 @@ export class InProcessNetwork {
     this.hooks = options.hooks;
     this.maxPayload = options.maxPayload ?? 64 * 1024 * 1024;
     this.withoutFlowControl = options.withoutFlowControl;
+    this.latencyRange = latencyRangeUs(this.faults.delay);
+    this.reorderUs = msToUs(this.faults.reorder?.maxMs ?? 0);
     this.lamport = new Array(n).fill(0);
     this.sent = new Array(n).fill(0);
     this.current = new Array(n).fill(undefined);
@@ -333,10 +338,9 @@ export class InProcessNetwork {
     const k = this.scheduledOnLink.get(link) ?? 0;
     this.scheduledOnLink.set(link, k + 1);
     // The window an explorer may deliver it in: any latency the network could have drawn.
-    const { leastUs, greatestUs } = latencyRangeUs(this.faults.delay);
+    const { leastUs, greatestUs } = this.latencyRange;
     const earliestUs = this.scheduler.nowUs + leastUs;
-    const latestUs =
-      greatestUs === undefined ? timeUs : Math.max(timeUs, this.scheduler.nowUs + greatestUs + msToUs(this.faults.reorder?.maxMs ?? 0));
+    const latestUs = greatestUs === undefined ? timeUs : Math.max(timeUs, this.scheduler.nowUs + greatestUs + this.reorderUs);
     const id = { kind: 'deliver' as const, rank: m.to, from: m.from, k, earliestUs, latestUs };
     const event = this.scheduler.at(timeUs, () => this.deliver(q ? q.take() : m), m.to, id);
     if (event) event.lose = () => this.record('drop', q ? q.take() : m, m.from, { reason: 'chosen' });

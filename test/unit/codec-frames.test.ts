@@ -127,6 +127,8 @@ t.test('what is not small plain data goes to msgpackr, both ways', async (t) => 
     ['a key past ASCII', { é: 1 }],
     ['a key of 65 characters', { [ascii(65, 'k')]: 1 }],
     ['a value past the rules inside an object', { a: 1, b: 'é' }],
+    ['a value past the rules, then more entries', { b: 'é', a: 1, c: [2] }],
+    ['null beside what msgpackr writes', [null, { n: null }, 'é']],
     ['a value past the rules inside an array', [1, 'é']],
     ['five levels of arrays', nested(5, 7)],
     ['five levels of objects', { a: { b: { c: { d: { e: 1 } } } } }],
@@ -190,6 +192,11 @@ t.test('-0 arrives as -0 on every path, in the bytes msgpackr writes for a float
     ['in an object of 17 entries', { ...objectOf(16), z: -0 }],
     ['in an empty-keyed neighbourhood', [{}, [], { a: [-0, 'x'.repeat(70)] }]],
     ['64 levels deep', nested(64, -0)],
+    ["100 levels deep, on msgpackr's path", [nested(100, -0), 'é']],
+    ["with no +0 beside it, on msgpackr's path", [-0, 'é']],
+    ['beside negative numbers, which stay what they are', [-5, -0, -1.5, { n: -7, m: -0.25 }, 'é']],
+    ["in 15 items (a fixarray) on msgpackr's path", [...many(14), 'é']],
+    ['in 16 items (an array16)', many(16)],
   ];
   for (const [name, data] of cases) {
     const bytes = encodeMessage(0, 1, 2, data);
@@ -197,6 +204,96 @@ t.test('-0 arrives as -0 on every path, in the bytes msgpackr writes for a float
     t.ok(isDeepStrictEqual(decodeFrame(bytes)[0][3], data), `${name}: -0 read back`);
     t.ok(isDeepStrictEqual(packr.unpack(bytes), [0, 1, 2, data]), `${name}: msgpackr reads -0 too`);
   }
+});
+
+t.test('-0 beside data that is no plain object (a Date, bytes, a class instance): each written as msgpackr writes it', async (t) => {
+  const others = [
+    new Date(5),
+    new Uint8Array([1, 2]),
+    new (class Point {
+      x = 1;
+    })(),
+  ];
+  // A header without a 0 either: only the -0 itself tells that the message needs care.
+  const reference = hex(packr.pack([1, 2, 3, [0.5, ...others]])).replace('cb3fe0000000000000', 'cb8000000000000000');
+  const ours = encodeMessage(1, 2, 3, [-0, ...others]);
+  t.equal(hex(ours), reference);
+  const [back] = decodeFrame(ours);
+  t.ok(Object.is((back[3] as unknown[])[0], -0), '-0 read back');
+  t.same((back[3] as unknown[]).slice(1), packr.unpack(packr.pack(others)), 'the rest read back as msgpackr reads it');
+});
+
+t.test('-0 among 65,536 items: an array32 header, as msgpackr writes one', async (t) => {
+  const items = Array.from({ length: 0x10000 }, (_, i) => i & 0x7f);
+  items[0xffff] = 0.5; // a float64 in msgpackr's bytes, where -0 goes
+  const reference = Buffer.from(packr.pack([0, 1, 2, items]));
+  items[0xffff] = -0;
+  const ours = Buffer.from(encodeMessage(0, 1, 2, items));
+  t.equal(hex(ours.subarray(4, 9)), 'dd00010000', 'an array32 of 65,536 items');
+  t.ok(
+    ours.length === reference.length && ours.subarray(0, -8).equals(reference.subarray(0, -8)),
+    "msgpackr's bytes up to the last float64",
+  );
+  t.equal(hex(ours.subarray(-9)), 'cb8000000000000000', '-0 last');
+  const back = decodeFrame(ours)[0][3] as number[];
+  t.ok(back.length === 0x10000 && Object.is(back[0xffff], -0) && back[0x7f] === 0x7f, 'read back whole, -0 last');
+});
+
+t.test('plain messages of every length across the end of the scratch memory: msgpackr bytes, by hand or not', async (t) => {
+  // Four arrays of 15 strings of 64 characters (3,969 bytes with the envelope), then an array of a
+  // string of 0 to 8 characters and k float64s: the message ends at every byte from 3,971 to 4,105.
+  const list = Array.from({ length: 15 }, () => ascii(64));
+  const wrong: string[] = [];
+  let longestByHand = 0;
+  let shortestToMsgpackr = Infinity;
+  for (let k = 0; k <= 14; k++) {
+    for (let length = 0; length <= 8; length++) {
+      const data = [list, list, list, list, [ascii(length), ...Array.from({ length: k }, (_, i) => i + 0.5)]];
+      const reference = Buffer.from(packr.pack([0, 1, 2, data]));
+      let ours: Uint8Array | undefined;
+      try {
+        ours = encodePlainMessage(0, 1, 2, data);
+      } catch (err) {
+        wrong.push(`${reference.length} bytes: ${String(err)}`);
+        continue;
+      }
+      if (ours === undefined) shortestToMsgpackr = Math.min(shortestToMsgpackr, reference.length);
+      else {
+        longestByHand = Math.max(longestByHand, ours.length);
+        if (!reference.equals(ours)) wrong.push(`${reference.length} bytes: not msgpackr's`);
+      }
+    }
+  }
+  t.same(wrong, []);
+  t.ok(longestByHand > 4000 && longestByHand <= 4096, `the longest written by hand: ${longestByHand} bytes`);
+  t.ok(shortestToMsgpackr <= 4096, `the shortest left to msgpackr: ${shortestToMsgpackr} bytes`);
+});
+
+t.test('only own keys are sent, as msgpackr sends them, even with Object.prototype extended', async (t) => {
+  const proto = Object.prototype as Record<string, unknown>;
+  Object.defineProperty(proto, 'inherited', { value: 1, enumerable: true, configurable: true });
+  try {
+    agrees(t, { a: 1 }, true, 'a plain object');
+    t.same(decodeFrame(encodeMessage(0, 1, 2, { a: 1 }))[0][3], { a: 1 }, 'no inherited key arrives');
+  } finally {
+    delete proto.inherited;
+  }
+});
+
+t.test('an error thrown while reading the data is not taken for an unencodable BigInt', async (t) => {
+  const data = {
+    first: new Map(), // not plain: the hand-written path stops here, before the getter
+    get second(): never {
+      throw new TypeError('too large a value to read');
+    },
+  };
+  let err: unknown;
+  try {
+    encodeMessage(0, 1, 2, data);
+  } catch (e) {
+    err = e;
+  }
+  t.ok(err instanceof TypeError && !('code' in err), "the getter's own error");
 });
 
 t.test('a BigInt outside 64 bits is DS_ERR_UNENCODABLE; other data msgpackr refuses keeps its error', async (t) => {
