@@ -220,9 +220,8 @@ async function bench(flags: Flags): Promise<void> {
       const med = (k: 'executions' | 'seconds' | 'length'): string => (found.length ? fmt(median(found.map((f) => f[k]))) : '–');
       // Over every search, one that found nothing counting as more than the budget.
       const all = median([...found.map((f) => f.executions), ...Array<number>(flags.searches - found.length).fill(Infinity)]);
-      const timing = m.timing && program.getOptionValueSource('timing') !== 'cli' ? `, ${m.timing}` : '';
       console.log(
-        `| ${m.name} (n = ${m.n}${timing}) | ${strategy} | ${found.length} of ${flags.searches} | ${all === Infinity ? `> ${executions}` : fmt(all)} | ${med('executions')} | ${med('seconds')} | ${med('length')} |`,
+        `| ${m.name} (n = ${m.n}) | ${strategy} | ${found.length} of ${flags.searches} | ${all === Infinity ? `> ${executions}` : fmt(all)} | ${med('executions')} | ${med('seconds')} | ${med('length')} |`,
       );
     }
   }
@@ -241,7 +240,7 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     sleepSets: flags.sleepSets,
     drops: seeds ? 0 : m.drops,
     faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,
-    timing: program.getOptionValueSource('timing') === 'cli' ? flags.timing : (m.timing ?? flags.timing),
+    timing: flags.timing,
     timerSlackMs: flags.timerSlack,
     minimize: flags.minimize,
   };

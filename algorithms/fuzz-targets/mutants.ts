@@ -8,7 +8,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FuzzTarget } from 'dsmpi/fuzz';
-import type { TimingModel } from 'dsmpi/explore';
 
 export interface Mutant {
   name: string;
@@ -17,8 +16,6 @@ export interface Mutant {
   n: number;
   /** Messages the explorer may lose per execution for the bug to show (0: an interleaving alone). */
   drops: number;
-  /** The timing model the strategies search it in (default bounded; `--timing` overrides). */
-  timing?: TimingModel;
   bug: string;
   /** File under algorithms/, and the one change. */
   file: string;
@@ -35,10 +32,7 @@ export const mutants: readonly Mutant[] = [
     // The bug shows only when the Nacked proposer's retry collects a promise carrying the winner's
     // accepted value and gets its own value accepted by a majority before the decision reaches
     // those acceptors (Decide, after which they stop voting): a retry timer due within a message's
-    // latency of the decision, which no order of deliveries within their latency windows makes
-    // likely (0 of 60 seeds at latencies up to 5, 10, 20 or 40 ms). The asynchronous model, where
-    // any message may be delayed past a timer, is where this safety bug lives.
-    timing: 'async',
+    // latency of the decision, which bounded timing leaves to the seed (docs/exploration.md).
     bug: 'a proposer with a quorum of promises proposes its own value, not the highest accepted one',
     file: 'paxos/single/proposer.ts',
     from: 'p.proposal = best ? best.value : p.value;',
@@ -49,7 +43,6 @@ export const mutants: readonly Mutant[] = [
     target: 'single-paxos',
     n: 11,
     drops: 0,
-    timing: 'async',
     bug: 'an acceptor compares only the counters of ballots on Prepare, so it promises an equal counter of another proposer: a lower ballot',
     file: 'paxos/single/acceptor.ts',
     // The Prepare handler's comparison (the Accept handler has the same one, without the line after).
