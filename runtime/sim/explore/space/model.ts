@@ -12,7 +12,7 @@
  * receiver's clock. The random draw handed to every step is the fixed `random`.
  */
 import { canonical } from '../canonical.ts';
-import type { SpaceInput, SpaceMessage, SpaceView, StateSpaceOptions } from '../state-space.ts';
+import type { SpaceInput, SpaceMessage, SpaceView, StateSpaceOptions } from './types.ts';
 
 /** A global state: every field an interned id. */
 export interface Global {

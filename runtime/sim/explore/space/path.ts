@@ -4,7 +4,7 @@
  * back through the permutations taken so far).
  */
 import { tagName } from '../../../tag-registry.ts';
-import type { SpaceMessage } from '../state-space.ts';
+import type { SpaceMessage } from './types.ts';
 import { DROP, TICK, type SpaceModel } from './model.ts';
 import type { SymmetryReduction } from './symmetry.ts';
 import type { GrowableInt32 } from './visited.ts';

@@ -2,7 +2,7 @@
  * Symmetry reduction: every permutation of the ranks within each symmetry group, and the
  * representative of a global state's orbit under them, which is what the search stores.
  */
-import type { Symmetry } from '../state-space.ts';
+import type { Symmetry } from './types.ts';
 import { byNumber, keyOf, type Global, type SpaceModel } from './model.ts';
 
 export interface Perm {
