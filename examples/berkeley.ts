@@ -12,7 +12,9 @@ await run(async (world) => {
       `notes' vector 3:00 2:50 3:25 5:00 (tolerance 30 min): average +${v.averageMs} min, adjustments ${v.adjustmentsMs.join(' ')}, 5:00 ${v.included[3] ? 'kept' : 'left out'}`,
     );
   }
-  const trueNow = await sharedTrueNow(world, () => performance.timeOrigin + performance.now());
+  // The machine's monotonic clock: one time line for every process of the machine, to the
+  // nanosecond (performance.timeOrigin + now() is not: each process fixes its origin on its own).
+  const trueNow = await sharedTrueNow(world, () => Number(process.hrtime.bigint()) / 1e6);
   const clock = randomDriftingClock(world, { trueNow });
   const r = await berkeley(world, { toleranceMs: 5000 }, clock);
   console.log(`adjusted by ${r.report.adjustmentMs >= 0 ? '+' : ''}${r.report.adjustmentMs.toFixed(3)} ms`);

@@ -12,7 +12,9 @@ await run(async (world) => {
       `notes' vector T1=100 T2=150 T3=152 T4=110: rtt ${v.rttMs}, offset +${v.offsetMs}, new time ${v.newTimeMs}, error ±${v.errorMs}`,
     );
   }
-  const trueNow = await sharedTrueNow(world, () => performance.timeOrigin + performance.now());
+  // The machine's monotonic clock: one time line for every process of the machine, to the
+  // nanosecond (performance.timeOrigin + now() is not: each process fixes its origin on its own).
+  const trueNow = await sharedTrueNow(world, () => Number(process.hrtime.bigint()) / 1e6);
   const clock = randomDriftingClock(world, { trueNow });
   const r = await cristian(world, {}, clock);
   if (r.best)

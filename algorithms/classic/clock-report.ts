@@ -7,7 +7,7 @@ import { maxSkew, skewBound, type ClockReport } from './drifting-clock.ts';
 
 /**
  * A true time shared by the ranks: under dsrun the processes' `comm.clock` origins differ, so the
- * caller passes a machine-wide time (e.g. performance.timeOrigin + performance.now()); it is shifted
+ * caller passes a machine-wide time (e.g. the monotonic clock, process.hrtime.bigint()); it is shifted
  * to start near 0 at rank 0's reading.
  */
 export async function sharedTrueNow(world: Communicator, machineNow: () => number): Promise<() => number> {
