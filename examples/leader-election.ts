@@ -6,21 +6,15 @@
 // survives --drop, --delay, a --kill of a minority at any time, and partitions that heal.
 // Usage: dsrun -n 5 examples/leader-election.ts [run time in ms, default 1500]
 import { run } from 'dsmpi';
-import { defaultElectionOptions, leaderElectionMain } from '../algorithms/leader-election.ts';
+import { leaderElectionMain } from '../algorithms/leader-election.ts';
 import { intArg } from './lib/args.ts';
+import { exampleElectionOptions } from './lib/election-timing.ts';
 
 const runMs = intArg(1, 'run time in ms', 1500, 1);
 
 await run(
   async (world) => {
-    const o = await leaderElectionMain(world, {
-      ...defaultElectionOptions,
-      runMs,
-      timeoutMs: 150,
-      candidacyMs: 200,
-      periodMs: 50,
-      detector: { periodMs: 50, timeoutMs: 250, backoffMs: 100 },
-    });
+    const o = await leaderElectionMain(world, exampleElectionOptions(runMs));
     for (const h of o.history) console.log(`follows ${h.leader} (ballot ${h.ballot})`);
     console.log(`leader ${o.leader}`);
   },

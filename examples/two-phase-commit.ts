@@ -9,14 +9,16 @@
 // blocking: the participants voted yes, nobody knows the decision, each reports BLOCKED and the job ends.
 import { run } from 'dsmpi';
 import { twoPhaseCommit, type TwoPhaseCommitOptions } from '../algorithms/commit/two-phase-commit.ts';
+import { choiceArg, intArg } from './lib/args.ts';
 
-const scenario = process.argv[2] ?? 'all-yes';
-const scenarios = ['all-yes', 'one-no', 'silent', 'coordinator-crash-before', 'coordinator-crash-after', 'slow-coordinator'];
-if (!scenarios.includes(scenario)) throw new Error(`unknown scenario '${scenario}': one of ${scenarios.join(', ')}`);
+const scenario = choiceArg(
+  1,
+  'scenario',
+  ['all-yes', 'one-no', 'silent', 'coordinator-crash-before', 'coordinator-crash-after', 'slow-coordinator'] as const,
+  'all-yes',
+);
 // How long slow-coordinator takes to decide (default 1000 ms): a longer window for a --kill to land in.
-const decisionDelayMs = Number(process.argv[3] ?? 1000);
-if (!(Number.isInteger(decisionDelayMs) && decisionDelayMs >= 0))
-  throw new Error(`decision delay '${process.argv[3]}': a whole number of ms`);
+const decisionDelayMs = intArg(2, 'decision delay in ms', 1000);
 
 await run(
   async (world) => {

@@ -16,6 +16,7 @@ import { epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { JOB_ID, Party, Refusal } from '../runtime/protocol/handshake.ts';
 import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
+import { PingWatch } from './ping-watch.ts';
 import { listenWebSocketServer, remoteAddress, type ServerTls, type WebSocket } from '../runtime/protocol/ws-server.ts';
 import { packageRoot } from './package-root.ts';
 import { tsxLoader } from './tsx-loader.ts';
@@ -248,7 +249,6 @@ function serveJob(
   };
 
   socket.on('message', (data: Buffer, isBinary: boolean) => {
-    unanswered = 0;
     let msg: LauncherToAgent;
     try {
       if (!isBinary) throw new Error('text frame');
@@ -295,16 +295,12 @@ function serveJob(
     }
   });
   // A launcher cut off by the network never closes the socket: ping it, and end the job when it is silent.
-  let unanswered = 0;
-  socket.on('pong', () => (unanswered = 0));
+  const launcherWatch = new PingWatch(socket, LAUNCHER_SILENT_PINGS);
   const pinger = setInterval(() => {
-    if (unanswered >= LAUNCHER_SILENT_PINGS) {
-      log(`job ${jobId}: no answer from the launcher for ${LAUNCHER_SILENT_PINGS} s; ending its ranks`);
-      socket.terminate();
-    } else if (socket.readyState === socket.OPEN) {
-      socket.ping();
-      unanswered++;
-    }
+    const silentMs = launcherWatch.tick();
+    if (silentMs === undefined) return;
+    log(`job ${jobId}: no answer from the launcher for ${(silentMs / 1000).toFixed(1)} s; ending its ranks`);
+    socket.terminate();
   }, 1000);
   socket.on('error', (err) => log(`job ${jobId}: ${err.message}`));
   socket.on('close', () => {

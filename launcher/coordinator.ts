@@ -3,6 +3,7 @@ import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
 import { Party, rankOf, Refusal } from '../runtime/protocol/handshake.ts';
 import { tlsKey } from '../runtime/protocol/keys.ts';
 import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from '../runtime/protocol/rendezvous.ts';
+import { PingWatch } from './ping-watch.ts';
 import { listenWebSocketServer, type ListeningServer, type WebSocket } from '../runtime/protocol/ws-server.ts';
 
 export interface CoordinatorEvents {
@@ -29,10 +30,9 @@ export class Coordinator {
   private readonly sockets = new Map<number, WebSocket>();
   private readonly addresses = new Map<number, string>();
   private readonly statusWaiters = new Map<number, (waiting: Array<{ what: string; forMs: number }>) => void>();
-  /** When each connected rank last answered a heartbeat (or sent anything). */
-  private readonly lastSeen = new Map<number, number>();
-  /** Pings each connected rank has left unanswered since it last answered (or sent anything). */
-  private readonly unanswered = new Map<number, number>();
+  /** Each connected rank's heartbeat (launcher/ping-watch.ts). */
+  private readonly heartbeats = new Map<number, PingWatch>();
+  private heartbeatMisses = 5;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   /** Ranks that will take no part in a shrink: lost, exited, or with their program done. */
   private readonly absent = new Set<number>();
@@ -96,20 +96,12 @@ export class Coordinator {
     coordinator.rankLimit = options.size;
     const heartbeatMs = options.heartbeatMs ?? 0;
     if (heartbeatMs > 0) {
-      const misses = options.heartbeatMisses ?? 5;
-      // Pings are counted, not milliseconds: a coordinator descheduled for seconds (a loaded
-      // machine) finds the ranks' answers waiting once it reads its sockets again, so its own stall
-      // costs each rank one missed ping at most, never a false "lost".
+      coordinator.heartbeatMisses = options.heartbeatMisses ?? 5;
       coordinator.heartbeatTimer = setInterval(() => {
-        for (const [rank, socket] of coordinator.sockets) {
-          const missed = coordinator.unanswered.get(rank) ?? 0;
-          if (missed >= misses) {
-            coordinator.unanswered.set(rank, 0); // reported once; the launcher ends the rank
-            events.hung?.(rank, Date.now() - (coordinator.lastSeen.get(rank) ?? Date.now()));
-          } else if (socket.readyState === socket.OPEN) {
-            socket.ping();
-            coordinator.unanswered.set(rank, missed + 1);
-          }
+        for (const [rank, watch] of coordinator.heartbeats) {
+          const silentMs = watch.tick();
+          // Reported once; the launcher ends the rank.
+          if (silentMs !== undefined) events.hung?.(rank, silentMs);
         }
       }, heartbeatMs);
       coordinator.heartbeatTimer.unref();
@@ -120,15 +112,9 @@ export class Coordinator {
   /** A rank's authenticated control connection. */
   private opened(rank: number, socket: WebSocket, events: CoordinatorEvents): void {
     this.sockets.set(rank, socket);
-    const heard = (): void => {
-      this.lastSeen.set(rank, Date.now());
-      this.unanswered.set(rank, 0);
-    };
-    heard();
     // ws answers a ping from the rank's event loop: no pong means the process is stopped or busy.
-    socket.on('pong', heard);
+    this.heartbeats.set(rank, new PingWatch(socket, this.heartbeatMisses));
     socket.on('message', (data: Buffer) => {
-      heard();
       let msg: RankToCoordinator;
       try {
         msg = decodeValue(data) as RankToCoordinator;
@@ -146,8 +132,7 @@ export class Coordinator {
     // Cut its control connection too: a rank cut off by the network would otherwise hold it open.
     this.sockets.get(rank)?.terminate();
     this.sockets.delete(rank);
-    this.lastSeen.delete(rank);
-    this.unanswered.delete(rank);
+    this.heartbeats.delete(rank);
     this.broadcast({ t: 'lost', rank, reason });
     this.markAbsent(rank);
   }
@@ -231,7 +216,7 @@ export class Coordinator {
         this.retiredRanks.add(rank);
         this.addresses.delete(rank);
         this.sockets.delete(rank);
-        this.lastSeen.delete(rank);
+        this.heartbeats.delete(rank);
         events.retire?.(rank);
         this.broadcast({ t: 'retired', rank });
         this.markAbsent(rank);

@@ -16,6 +16,7 @@ import { epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { Party } from '../runtime/protocol/handshake.ts';
 import { agentKey, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
+import { PingWatch } from './ping-watch.ts';
 import { dial, isOpen, type ClientTls, type WebSocket } from '../runtime/protocol/ws-dial.ts';
 import type { HostEntry } from './hosts.ts';
 import type { RankSpawner } from './spawner.ts';
@@ -95,9 +96,8 @@ interface AgentLink {
   localAddress: string;
   children: Map<number, RemoteChild>;
   lost: boolean;
-  lastPong: number;
-  /** Pings sent since the agent last answered (or sent anything). */
-  unanswered: number;
+  /** Whether the agent still answers (launcher/ping-watch.ts). */
+  heartbeat: PingWatch;
   hostname?: string;
   /** The host's available parallelism, as its agent reports it. */
   cores?: number;
@@ -315,21 +315,14 @@ export class RemoteSpawner implements RankSpawner {
                 (socket as unknown as { _socket: { localAddress?: string } })._socket.localAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
               children: new Map(),
               lost: false,
-              lastPong: Date.now(),
-              unanswered: 0,
+              heartbeat: new PingWatch(socket, LOST_AFTER_PINGS),
               clockOffsetMs: 0,
               clockAnswers: new Map(),
               ready,
               notReady: readyReject,
             };
             this.links.set(index, link);
-            const heard = (): void => {
-              link.lastPong = Date.now();
-              link.unanswered = 0;
-            };
-            socket.on('pong', heard);
             socket.on('message', (data: Buffer) => {
-              heard();
               let msg: AgentToLauncher;
               try {
                 msg = decodeValue(data) as AgentToLauncher;
@@ -385,16 +378,12 @@ export class RemoteSpawner implements RankSpawner {
   }
 
   private checkAgents(): void {
-    const now = Date.now();
     for (const link of this.links.values()) {
       if (link.lost) continue;
-      if (link.unanswered >= LOST_AFTER_PINGS) {
-        link.socket.terminate();
-        this.agentLost(link, `no answer for ${((now - link.lastPong) / 1000).toFixed(1)} s`);
-      } else if (isOpen(link.socket)) {
-        link.socket.ping();
-        link.unanswered++;
-      }
+      const silentMs = link.heartbeat.tick();
+      if (silentMs === undefined) continue;
+      link.socket.terminate();
+      this.agentLost(link, `no answer for ${(silentMs / 1000).toFixed(1)} s`);
     }
   }
 

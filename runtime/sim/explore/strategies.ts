@@ -108,6 +108,13 @@ export class RandomWalk implements Strategy {
   }
 }
 
+/** The index of the first enabled event of the highest priority (PCT's and PCTCP's next event). */
+function highest(enabled: readonly SimEvent[], priority: (e: SimEvent) => number): number {
+  let best = 0;
+  for (let i = 1; i < enabled.length; i++) if (priority(enabled[i]) > priority(enabled[best])) best = i;
+  return best;
+}
+
 /**
  * PCT (probabilistic concurrency testing, Burckhardt et al.): each rank gets a random priority and
  * the enabled event of the highest-priority rank goes next; at d − 1 random steps the rank about to
@@ -143,11 +150,7 @@ export class Pct implements Strategy {
     };
     const changes = Array.from({ length: depth - 1 }, () => Math.floor(random() * this.steps));
     const lose = lossBudget(this.drops, () => this.steps, random);
-    const top = (enabled: readonly SimEvent[]): number => {
-      let best = 0;
-      for (let i = 1; i < enabled.length; i++) if (priorityOf(ownerOf(enabled[i])) > priorityOf(ownerOf(enabled[best]))) best = i;
-      return best;
-    };
+    const top = (enabled: readonly SimEvent[]): number => highest(enabled, (e) => priorityOf(ownerOf(e)));
     return {
       seed: (this.seed + execution) >>> 0,
       choose: (step, enabled) => {
@@ -220,11 +223,7 @@ export class PctCp implements Strategy {
       known.set(e.seq, { number: numbered++, chain, parent });
     };
     const priorityOf = (e: SimEvent): number => (e.id && e.id.kind !== 'fault' ? chains[known.get(e.seq)!.chain].priority : Infinity);
-    const top = (enabled: readonly SimEvent[]): number => {
-      let best = 0;
-      for (let i = 1; i < enabled.length; i++) if (priorityOf(enabled[i]) > priorityOf(enabled[best])) best = i;
-      return best;
-    };
+    const top = (enabled: readonly SimEvent[]): number => highest(enabled, priorityOf);
     return {
       seed: (this.seed + execution) >>> 0,
       causal: true,
