@@ -3,6 +3,7 @@
 // that waits long stops spinning.
 import t from 'tap';
 import { checkCollectivesOutput } from '../helpers/collectives-output.ts';
+import { barrierWithVictim } from '../helpers/barrier-victim.ts';
 import { dsrun } from '../helpers/dsrun.ts';
 
 // Several jobs one after another, on a machine that may be loaded.
@@ -45,14 +46,7 @@ t.test('barriers of polling threads, blocking and several in flight: nobody leav
 });
 
 t.test('a polling thread killed while the others wait in a world barrier: the barrier fails with DS_ERR_PEER_LOST', async (t) => {
-  const r = await dsrun(['-n', '3', '--threads', '--poll', '--kill', '2@1s', '--timeout', '30', 'test/fixtures/barriers.ts', 'victim'], {
-    limitMs: 60_000,
-  });
-  t.equal(r.code, 0, r.stderr);
-  for (let i = 0; i < 2; i++) {
-    t.match(r.stdout, `[rank ${i}] barrier with a lost rank: DS_ERR_PEER_LOST\n`);
-    t.match(r.stdout, `[rank ${i}] survivors passed a barrier: 2 ranks\n`);
-  }
+  await barrierWithVictim(t, 3, ['--threads', '--poll'], 60_000);
 });
 
 t.test('--timeout reports how many ranks a barrier of polling threads still waits for', async (t) => {

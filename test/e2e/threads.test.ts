@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace } from '../../runtime/index.ts';
 import { checkCollectivesOutput } from '../helpers/collectives-output.ts';
+import { barrierWithVictim } from '../helpers/barrier-victim.ts';
 import { dsrun } from '../helpers/dsrun.ts';
 
 t.test('paxos as threads: every learner decides the same value', async (t) => {
@@ -37,14 +38,7 @@ t.test(
 );
 
 t.test('a thread killed while the others wait in a world barrier: the barrier fails with DS_ERR_PEER_LOST', async (t) => {
-  const r = await dsrun(['-n', '4', '--threads', '--kill', '3@1s', '--timeout', '30', 'test/fixtures/barriers.ts', 'victim'], {
-    limitMs: 40000,
-  });
-  t.equal(r.code, 0, r.stderr);
-  for (let i = 0; i < 3; i++) {
-    t.match(r.stdout, `[rank ${i}] barrier with a lost rank: DS_ERR_PEER_LOST\n`);
-    t.match(r.stdout, `[rank ${i}] survivors passed a barrier: 3 ranks\n`);
-  }
+  await barrierWithVictim(t, 4, ['--threads'], 40_000);
 });
 
 t.test('--timeout reports how many ranks a shared-memory barrier still waits for', async (t) => {
