@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { dsrun } from '../helpers/dsrun.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsmpi-check-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('dsrun check: a violation is printed and drawn, exit 1', async (t) => {
   const out = join(dir, 'etcd_000.html');
