@@ -62,8 +62,16 @@ const program = new Command('explore')
       .default('bounded'),
   )
   .option('--timer-slack <ms>', 'bounded timing: a timer may fire up to this many ms late, so timer races are searched', slackMs, 0)
-  .option('--timer-budget <k>', 'async timing: times per execution each rank’s timer may fire ahead of an event due before it (default 2)', integer('--timer-budget', 0))
-  .option('--max-steps <N>', 'cut an execution after N events, as no failure found (default: 20000 under async timing)', integer('--max-steps', 1))
+  .option(
+    '--timer-budget <k>',
+    'async timing: times per execution each rank’s timer may fire ahead of an event due before it (default 2)',
+    integer('--timer-budget', 0),
+  )
+  .option(
+    '--max-steps <N>',
+    'cut an execution after N events, as no failure found (default: 20000 under async timing)',
+    integer('--max-steps', 1),
+  )
   .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened', schedule)
   .option('--trace <file>', "write the counterexample's trace (JSONL) for dsrun view")
   .option('--searches <K>', 'bench: searches per mutant and strategy (each with its own seed)', integer('--searches', 1), 30)
@@ -144,7 +152,10 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
     if (f.nondeterministic)
       lines.push('  warning: replaying it twice offered different events: nondeterminism the simulator does not control');
     const timing =
-      (flags.timing === 'bounded' ? '' : ` --timing ${flags.timing}`) + (flags.timerSlack ? ` --timer-slack ${flags.timerSlack}` : '');
+      (flags.timing === 'bounded' ? '' : ` --timing ${flags.timing}`) +
+      (flags.timerSlack ? ` --timer-slack ${flags.timerSlack}` : '') +
+      (flags.timerBudget !== undefined ? ` --timer-budget ${flags.timerBudget}` : '') +
+      (flags.maxSteps !== undefined ? ` --max-steps ${flags.maxSteps}` : '');
     lines.push(
       `  replay: npm run explore -- ${name} --n ${n} --seed ${f.seed}${timing} --schedule '${f.schedule}' --trace cex.jsonl && npx dsrun view cex.jsonl`,
     );

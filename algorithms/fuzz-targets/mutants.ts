@@ -32,7 +32,8 @@ export const mutants: readonly Mutant[] = [
     // The bug shows only when the Nacked proposer's retry collects a promise carrying the winner's
     // accepted value and gets its own value accepted by a majority before the decision reaches
     // those acceptors (Decide, after which they stop voting): a retry timer due within a message's
-    // latency of the decision, which bounded timing leaves to the seed (docs/exploration.md).
+    // latency of the decision, which bounded timing leaves to the seed; async timing lets a strategy
+    // fire it early (docs/exploration.md).
     bug: 'a proposer with a quorum of promises proposes its own value, not the highest accepted one',
     file: 'paxos/single/proposer.ts',
     from: 'p.proposal = best ? best.value : p.value;',
@@ -75,7 +76,8 @@ export const mutants: readonly Mutant[] = [
     name: '2pc-commits-on-timeout',
     target: 'two-phase-commit',
     n: 3,
-    // The coordinator asks again every retryMs until its timeout: every request to one participant must be lost.
+    // The coordinator asks again every retryMs until its timeout: under bounded timing every request to
+    // one participant must be lost; under async timing a vote delayed past the timeout is enough.
     drops: 4,
     bug: 'the 2PC coordinator commits when a vote is missing at its timeout',
     file: 'commit/two-phase-commit.ts',
