@@ -92,9 +92,7 @@ export function dial(options: DialOptions, events: DialEvents): WebSocket {
     ...tlsOptions(options.tls),
   });
   socket.binaryType = 'nodebuffer';
-  deadline = runningDeadline(HANDSHAKE_DEADLINE_MS, () =>
-    fail(new DialError(`no connection within ${HANDSHAKE_DEADLINE_MS / 1000} s`)),
-  );
+  deadline = runningDeadline(HANDSHAKE_DEADLINE_MS, () => fail(new DialError(`no connection within ${HANDSHAKE_DEADLINE_MS / 1000} s`)));
   const fail = (err: DialError): void => {
     if (settled) return;
     settled = true;
