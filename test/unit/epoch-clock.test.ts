@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import t from 'tap';
 import type { Test } from 'tap';
-import { root } from '../helpers/dsrun.ts';
+import { dsrun, root } from '../helpers/dsrun.ts';
 import { clockAnchorText, epochMs, parseClockAnchor } from '../../runtime/protocol/epoch-clock.ts';
 import { offsetFromMonotonic, performanceEpochMs } from '../helpers/clock-offset.ts';
 
@@ -104,6 +104,25 @@ t.test("an anchor that is not a number or not this machine's: the process says w
   for (const d of off)
     t.ok(Math.abs(d) <= MEASURED_TOLERANCE_MS, `its time is still the machine's (${d.toFixed(4)} ms from this process's)`);
 });
+
+for (const mode of ['processes', 'threads']) {
+  t.test(`dsrun's ranks (${mode}) read one time line: the anchor dsrun hands them`, async (t) => {
+    const r = await dsrun(['-n', '4', ...(mode === 'threads' ? ['--threads'] : []), 'test/fixtures/rank-clock.ts'], { limitMs: 120_000 });
+    t.equal(r.code, 0, r.stderr);
+    const ranks = r.stdout
+      .split('\n')
+      .filter((line) => line.includes('{'))
+      .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as { rank: number; anchor: string; epoch: number });
+    t.same(ranks.map((x) => x.rank).sort(), [0, 1, 2, 3]);
+    t.equal(new Set(ranks.map((x) => x.anchor)).size, 1, 'one anchor');
+    t.ok(Number.isFinite(Number(ranks[0].anchor)), `a number: ${ranks[0].anchor}`);
+    for (const x of ranks)
+      t.ok(
+        Math.abs(x.epoch - ranks[0].epoch) <= HANDED_TOLERANCE_MS,
+        `rank ${x.rank}: ${(x.epoch - ranks[0].epoch).toFixed(4)} ms from rank ${ranks[0].rank}'s`,
+      );
+  });
+}
 
 t.test('parseClockAnchor', async (t) => {
   const mono = 5_000;
