@@ -27,6 +27,8 @@ interface Flags {
   drops: number;
   timing: 'bounded' | 'async';
   timerSlack: number;
+  timerBudget?: number;
+  maxSteps?: number;
   sleepSets: boolean;
   schedule?: string;
   trace?: string;
@@ -35,6 +37,7 @@ interface Flags {
   ticks?: number;
   symmetry: boolean;
   deadMessages: boolean;
+  literalDrops: boolean;
   maxStates?: number;
   minimize: boolean;
 }
@@ -60,12 +63,15 @@ const program = new Command('explore')
       .default('bounded'),
   )
   .option('--timer-slack <ms>', 'bounded timing: a timer may fire up to this many ms late, so timer races are searched', slackMs, 0)
+  .option('--timer-budget <k>', 'async timing: times per execution each rank’s timer may fire ahead of an event due before it (default 2)', integer('--timer-budget', 0))
+  .option('--max-steps <N>', 'cut an execution after N events, as no failure found (default: 20000 under async timing)', integer('--max-steps', 1))
   .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened', schedule)
   .option('--trace <file>', "write the counterexample's trace (JSONL) for dsrun view")
   .option('--searches <K>', 'bench: searches per mutant and strategy (each with its own seed)', integer('--searches', 1), 30)
   .option('--ticks <t>', 'bfs paxos: timer firings per proposer (default 1)', integer('--ticks', 0))
   .option('--no-symmetry', 'bfs paxos: do not fold the permutations of the acceptors')
   .option('--no-dead-messages', 'bfs paxos: keep in flight the messages that can change nothing any more')
+  .option('--literal-drops', 'bfs paxos: branch on each loss (default: --drops is proven as delays, for any number of losses)', false)
   .option('--max-states <N>', 'bfs: stop after this many states (default 20 million)', integer('--max-states', 1))
   .option('--no-minimize', 'bench: do not minimize counterexamples (their length is then the search’s own)')
   .option('--mutant <name>', `bench: only these mutants, comma-separated (${mutants.map((m) => m.name).join(', ')})`)
@@ -90,6 +96,8 @@ async function main(name: string, model: string | undefined, flags: Flags): Prom
     sleepSets: flags.sleepSets,
     timing: flags.timing,
     timerSlackMs: flags.timerSlack,
+    timerBudget: flags.timerBudget,
+    maxSteps: flags.maxSteps,
     schedule: flags.schedule,
     trace: flags.trace,
   };
@@ -127,6 +135,7 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
     `${name} at n = ${n}, ${r.strategy}, ${flags.timing} timing: ${r.executions} executions` +
       (r.revisits ? ` (${r.revisits} repeating an earlier round)` : '') +
       (r.pruned ? ` (${r.pruned} cut short by sleep sets)` : '') +
+      (r.cut ? ` (${r.cut} cut at ${flags.maxSteps ?? 20000} events, no failure in them)` : '') +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
       ` in ${r.seconds.toFixed(1)} s; ${r.failure ? 'FAILED' : r.exhausted ? 'no failure: the bounded space is exhausted' : 'no failure within the budget'}`,
   ];
@@ -153,12 +162,19 @@ function bfs(model: string | undefined, flags: Flags): void {
   if (model === 'paxos') {
     const drops = flags.drops;
     const ticks = flags.ticks ?? 1;
+    const losses =
+      drops === 0
+        ? 'no loss'
+        : flags.literalDrops
+          ? `≤${drops} drops`
+          : 'any number of losses (each one a delay forever: searched without branching on losses)';
     what =
-      `single-decree Paxos port, 2 proposers and 3 acceptors, asynchronous, ≤${drops} drops, ≤${ticks} timer firings per proposer` +
+      `single-decree Paxos port, 2 proposers and 3 acceptors, asynchronous, ${losses}, ≤${ticks} timer firings per proposer` +
       `${flags.symmetry ? ', acceptors symmetric' : ''}${flags.deadMessages ? ', dead messages out' : ''}`;
     const started = performance.now();
     r = checkPaxosSpace({
       drops,
+      literalDrops: flags.literalDrops,
       ticks,
       symmetry: flags.symmetry,
       deadMessages: flags.deadMessages,
@@ -193,23 +209,27 @@ async function bench(flags: Flags): Promise<void> {
   const chosen = mutants.filter((m) => names.includes(m.name));
   const executions = flags.executions ?? 1000;
   console.log(
-    `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions, ${flags.timing} timing` +
+    `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions; ` +
+      `random seeds under bounded timing, the other strategies under ${flags.timing} timing` +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
+      (flags.timing === 'async' ? `, each rank's timer ahead at most ${flags.timerBudget ?? 2} times` : '') +
       (flags.minimize ? '' : ', counterexamples not minimized'),
   );
   console.log(
-    '| mutant | strategy | found | executions to the first failure (median of all searches) | of the searches that found it | seconds to the first failure (median) | ' +
-      `deviations in the counterexample${flags.minimize ? '' : ', not minimized'} (median) |`,
+    '| mutant | strategy | timing | found | executions to the first failure (median of all searches) | of the searches that found it | seconds to the first failure (median) | ' +
+      `deviations in the counterexample${flags.minimize ? '' : ', not minimized'} (median) | executions cut at the step cap |`,
   );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const m of chosen) {
     const target = await loadMutant(m);
     // --strategy given: only that one.
     const strategies = program.getOptionValueSource('strategy') === 'cli' ? [flags.strategy] : BENCH_STRATEGIES;
     for (const strategy of strategies) {
       const found: Array<{ executions: number; seconds: number; length: number }> = [];
+      let cut = 0;
       for (let search = 1; search <= flags.searches; search++) {
         const r = await explore(benchOptions(m, strategy, search, executions, flags), () => target.setup(m.n));
+        cut += r.cut;
         if (r.failure)
           found.push({
             executions: r.failure.foundAfter,
@@ -220,15 +240,17 @@ async function bench(flags: Flags): Promise<void> {
       const med = (k: 'executions' | 'seconds' | 'length'): string => (found.length ? fmt(median(found.map((f) => f[k]))) : '–');
       // Over every search, one that found nothing counting as more than the budget.
       const all = median([...found.map((f) => f.executions), ...Array<number>(flags.searches - found.length).fill(Infinity)]);
+      const timing = benchOptions(m, strategy, 1, executions, flags).timing;
       console.log(
-        `| ${m.name} (n = ${m.n}) | ${strategy} | ${found.length} of ${flags.searches} | ${all === Infinity ? `> ${executions}` : fmt(all)} | ${med('executions')} | ${med('seconds')} | ${med('length')} |`,
+        `| ${m.name} (n = ${m.n}) | ${strategy} | ${timing} | ${found.length} of ${flags.searches} | ${all === Infinity ? `> ${executions}` : fmt(all)} | ${med('executions')} | ${med('seconds')} | ${med('length')} | ${cut} |`,
       );
     }
   }
 }
 
 function benchOptions(m: Mutant, strategy: StrategyName, search: number, executions: number, flags: Flags): ExploreOptions {
-  // Random seeds get the loss as a probability (as the fuzzer has it); the others as a budget.
+  // Random seeds keep their own model, the fuzzer's: bounded timing, and the loss as a probability.
+  // The others get --timing, and the loss as a budget they place.
   const seeds = strategy === 'seeds';
   return {
     n: m.n,
@@ -240,8 +262,10 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     sleepSets: flags.sleepSets,
     drops: seeds ? 0 : m.drops,
     faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,
-    timing: flags.timing,
+    timing: seeds ? 'bounded' : flags.timing,
     timerSlackMs: flags.timerSlack,
+    timerBudget: flags.timerBudget,
+    maxSteps: flags.maxSteps,
     minimize: flags.minimize,
   };
 }

@@ -40,3 +40,19 @@ t.test('npm run explore refuses a malformed schedule, from the flag or DSMPI_SCH
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
+
+t.test('async timing: executions of the Paxos port, which retries on timers, end by themselves', async (t) => {
+  const paxos = targetNamed('single-paxos')!;
+  for (const strategy of ['random', 'pct'] as const) {
+    const r = await explore({ n: 5, strategy, seed: 2, executions: 3, timing: 'async' }, () => paxos.setup(5));
+    t.equal(r.failure, undefined, `${strategy}: no failure`);
+    t.equal(r.cut, 0, `${strategy}: none cut at the step cap`);
+  }
+});
+
+t.test('async timing: a vote delayed past the 2PC coordinator’s timeout, with no loss, shows its mutant', async (t) => {
+  const m = mutants.find((x) => x.name === '2pc-commits-on-timeout')!;
+  const mutant = await loadMutant(m);
+  const r = await explore({ n: m.n, strategy: 'pct', seed: 1, executions: 50, timing: 'async' }, () => mutant.setup(m.n));
+  t.ok(r.failure, `found in ${r.executions} executions, without a loss budget`);
+});

@@ -248,14 +248,24 @@ t.test('PCTCP gives priorities to causal chains: without change points a chain r
   // 8 ping-pong deliveries and rank 0's: position 0 (its chain first) or 8 (last), never between.
   const d1 = await positions('pctcp', 1, 7);
   t.equal(d1.length, 40);
-  t.same([...new Set(d1)].sort((a, b) => a - b), [0, 8], `d = 1: only at either end (${d1.join(' ')})`);
+  t.same(
+    [...new Set(d1)].sort((a, b) => a - b),
+    [0, 8],
+    `d = 1: only at either end (${d1.join(' ')})`,
+  );
   // PCT gives priorities to ranks: the ping-pong alternates ranks 1 and 2, so rank 3's sender rank
   // ranking between them puts its message in the middle even without change points.
   const pct = await positions('pct', 1, 7);
-  t.ok(pct.some((p) => p > 0 && p < 8), `PCT d = 1 interleaves (${pct.join(' ')})`);
+  t.ok(
+    pct.some((p) => p > 0 && p < 8),
+    `PCT d = 1 interleaves (${pct.join(' ')})`,
+  );
   // One change point lowers the ping-pong chain mid-way: the middle is reached.
   const d2 = await positions('pctcp', 2, 7);
-  t.ok(d2.some((p) => p > 0 && p < 8), `d = 2: a change point interleaves (${d2.join(' ')})`);
+  t.ok(
+    d2.some((p) => p > 0 && p < 8),
+    `d = 2: a change point interleaves (${d2.join(' ')})`,
+  );
   // Deterministic per seed; another seed draws other priorities.
   t.same(await positions('pctcp', 2, 7), d2, 'the same seed, the same executions');
   t.notSame(await positions('pctcp', 2, 8), d2, 'another seed, other executions');
@@ -271,4 +281,74 @@ t.test('PCTCP finds the race and its line replays it', async (t) => {
   const replay = await explore({ n: 3, strategy: 'pctcp', seed: report.failure!.seed, schedule: report.failure!.schedule }, race);
   t.equal(replay.executions, 1);
   t.match(replay.failure?.message, /rank 0 heard rank 2 first/, `the schedule ${report.failure!.schedule} replays it`);
+});
+
+/**
+ * Rank 1 sends rank 0 one message at the start; rank 0 polls for it on a 10 ms timer and records
+ * how many firings it took to find it there (a message takes at most 1 ms: on time, one). `forever`:
+ * rank 0 keeps polling after it, and the run never ends.
+ */
+function polling(firings: number[], forever = false): (comm: Communicator) => Promise<void> {
+  return async (comm) => {
+    if (comm.rank === 1) return void (await comm.send('hello', 0));
+    let count = 0;
+    while (!comm.iprobe(1)) {
+      await comm.clock.sleep(10);
+      count++;
+    }
+    firings.push(count);
+    await comm.recv(1);
+    while (forever) await comm.clock.sleep(10);
+  };
+}
+
+t.test('async timing: a rank’s timer goes ahead of a message due before it at most timerBudget times', async (t) => {
+  for (const budget of [0, 2]) {
+    const firings: number[] = [];
+    let checks = 0;
+    const r = await explore({ n: 2, strategy: 'random', timing: 'async', timerBudget: budget, executions: 200, seed: 3 }, () => ({
+      main: polling(firings),
+      check: () => void checks++,
+    }));
+    t.equal(r.failure, undefined);
+    t.equal(r.cut, 0, 'every execution ended by itself');
+    t.equal(checks, 200, 'each ended execution was checked');
+    t.equal(firings.length, 200);
+    t.equal(Math.max(...firings), budget + 1, `firings ahead of the message: at most ${budget}, and that many reached`);
+  }
+  const bounded: number[] = [];
+  await explore({ n: 2, strategy: 'random', executions: 50 }, () => ({ main: polling(bounded) }));
+  t.same([...new Set(bounded)], [1], 'bounded timing: the message always beats the first firing');
+  const main = polling([]);
+  await t.rejects(
+    explore({ n: 2, strategy: 'random', timerBudget: -1 }, () => ({ main })),
+    /timerBudget must be an integer >= 0/,
+  );
+  await t.rejects(
+    explore({ n: 2, strategy: 'random', maxSteps: 0 }, () => ({ main })),
+    /maxSteps must be an integer >= 1/,
+  );
+});
+
+t.test('an execution cut at maxSteps is no failure, counted as cut, and its end-of-run check does not run', async (t) => {
+  for (const timing of ['async', 'bounded'] as const) {
+    let checks = 0;
+    let steps = 0;
+    const r = await explore({ n: 2, strategy: 'pct', timing, executions: 5, maxSteps: 100 }, () => ({
+      main: polling([], true),
+      always: () => void steps++,
+      check: () => {
+        checks++;
+        throw new Error('an end-of-run check ran');
+      },
+    }));
+    t.equal(r.failure, undefined, `${timing}: no failure`);
+    t.equal(r.executions, 5);
+    t.equal(r.cut, 5, `${timing}: every execution cut`);
+    t.equal(checks, 0, `${timing}: no end-of-run check`);
+    t.equal(steps, 5 * 101, `${timing}: the always invariants ran after the start and each of the 100 events`);
+  }
+  const r = await explore({ n: 2, strategy: 'random', timing: 'async', executions: 1 }, () => ({ main: polling([], true) }));
+  t.equal(r.cut, 1, 'async timing cuts at its default cap');
+  t.equal(r.failure, undefined);
 });

@@ -13,7 +13,7 @@ import type { FaultOptions } from '../faults.ts';
 import type { EventChooser } from '../scheduler.ts';
 import { simulate, type SimulationResult } from '../simulate.ts';
 import { eventLabel, type SimEvent } from '../event-queue.ts';
-import { enabledEvents, type TimingModel } from './enabled.ts';
+import { enabledEvents, onTime, type TimingModel } from './enabled.ts';
 import { deviations, formatSchedule, parseSchedule, type Schedule } from './schedule.ts';
 import {
   DelayBounding,
@@ -68,7 +68,19 @@ export interface ExploreOptions {
   /** Faults the simulator draws from the seed, on top of the explorer's choices. */
   faults?: FaultOptions;
   timeLimitMs?: number;
+  /**
+   * At most this many events per execution: one that reaches it is cut, counted in the report's
+   * `cut` as no failure found (its `always` invariants held at every step; its `check` does not run,
+   * since the run did not end). Default: 20,000 under async timing; unbounded under bounded timing,
+   * where the simulator's own limit (two million events) is a liveness failure.
+   */
   maxSteps?: number;
+  /**
+   * Async timing: how many times per execution each rank's timer may fire ahead of a pending event
+   * due before it (default 2). Past that budget the rank's timers wait for what is due before them,
+   * as under bounded timing, so a program that retries on timers cannot starve its messages forever.
+   */
+  timerBudget?: number;
   /** Whether a deadlock or a run past the time limit is a failure (default: with bounded timing). */
   liveness?: boolean;
   /** Cut a counterexample down to a 1-minimal schedule (default true). */
@@ -102,6 +114,8 @@ export interface ExploreReport {
   revisits: number;
   /** Executions cut short by sleep sets: every schedule on from where they stopped was equivalent to one already run. */
   pruned: number;
+  /** Executions cut at `maxSteps` events: no failure found in them, but they did not end. */
+  cut: number;
   /** The strategy covered its whole bounded space without a failure: a bounded proof. */
   exhausted: boolean;
   failure?: Counterexample;
@@ -121,22 +135,32 @@ interface Outcome {
   trace: string;
   /** Cut short by the strategy: every schedule on from here is covered by an equivalent one. */
   pruned?: boolean;
+  /** Cut at `maxSteps` events. */
+  cut?: boolean;
 }
 
-/** Thrown out of the simulation to cut an execution short. */
+/** Thrown out of the simulation to cut an execution short: covered by the strategy elsewhere, or too long. */
 class Pruned extends Error {}
+class Cut extends Error {}
+
+/** Async timing's default cap on the events of one execution. */
+const ASYNC_MAX_STEPS = 20_000;
 
 export async function explore<T>(options: ExploreOptions, setup: () => ExploreRun<T>): Promise<ExploreReport> {
   const started = performance.now();
   const slack = options.timerSlackMs ?? 0;
   if (!(slack >= 0 && Number.isFinite(slack)))
     throw new DsError(ErrorCode.InvalidArgument, `explore: timerSlackMs must be a finite number >= 0, got ${String(slack)}`);
+  for (const [name, value] of [['maxSteps', options.maxSteps], ['timerBudget', options.timerBudget]] as const)
+    if (value !== undefined && !(Number.isInteger(value) && value >= (name === 'maxSteps' ? 1 : 0)))
+      throw new DsError(ErrorCode.InvalidArgument, `explore: ${name} must be an integer >= ${name === 'maxSteps' ? 1 : 0}, got ${String(value)}`);
   const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
   const strategy = fixed === undefined ? strategyFor(options) : undefined;
   const budget = options.executions ?? (options.strategy === 'delay-bounding' || options.strategy === 'dfs' ? Infinity : 1000);
   const sometimes: Record<string, number> = Object.fromEntries(Object.keys(setup().sometimes ?? {}).map((k) => [k, 0]));
   let executions = 0;
   let pruned = 0;
+  let cut = 0;
   let failing: Outcome | undefined;
   for (;;) {
     if (fixed === undefined && executions >= budget) break;
@@ -145,6 +169,7 @@ export async function explore<T>(options: ExploreOptions, setup: () => ExploreRu
     const outcome = await execute(options, setup, plan);
     executions++;
     if (outcome.pruned) pruned++;
+    if (outcome.cut) cut++;
     for (const k of outcome.reached) sometimes[k]++;
     strategy?.done(outcome.steps);
     if (outcome.failure) {
@@ -180,6 +205,7 @@ export async function explore<T>(options: ExploreOptions, setup: () => ExploreRu
     executions,
     revisits: strategy instanceof DelayBounding ? strategy.revisits : 0,
     pruned,
+    cut,
     exhausted: !failure && (strategy?.exhausted ?? false),
     failure,
     sometimes,
@@ -215,6 +241,11 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
   const run = setup();
   const timing = options.timing ?? 'bounded';
   const slackUs = Math.round((options.timerSlackMs ?? 0) * 1000);
+  const maxSteps = options.maxSteps ?? (timing === 'async' ? ASYNC_MAX_STEPS : Infinity);
+  // Async timing: per rank, the timer firings left that may go ahead of an event due before them.
+  const budget = options.timerBudget ?? 2;
+  const ahead = new Map<number, number>();
+  const mayRunAhead = (rank: number): boolean => (ahead.get(rank) ?? 0) < budget;
   const steps: StepRecord[] = [];
   const offered: string[] = [];
   const reached = new Set<string>();
@@ -225,14 +256,17 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
   const chooser: EventChooser = (queue, scheduler) => {
     // Every event new since the last step was created by that step (the ranks react before the next).
     if (createdBy) for (const e of queue.values()) if (!createdBy.has(e.seq)) createdBy.set(e.seq, steps.length - 1);
-    const enabled = enabledEvents(queue, scheduler, timing, !options.faults?.breakFifo, slackUs);
+    const enabled = enabledEvents(queue, scheduler, timing, !options.faults?.breakFifo, slackUs, mayRunAhead);
     if (enabled.length === 0) return undefined;
     const step = steps.length;
+    if (step >= maxSteps) throw new Cut();
     const choice = plan.choose(step, enabled, causedBy);
     if (!choice) throw new Pruned();
     steps.push({ choice, events: enabled, losable: enabled.map((e) => e.lose !== undefined) });
     offered.push(enabled.map(eventLabel).join(', '));
     const e = enabled[choice.index];
+    if (timing === 'async' && e.id?.kind === 'timer' && !onTime(e, queue, scheduler, slackUs))
+      ahead.set(e.id.rank, (ahead.get(e.id.rank) ?? 0) + 1);
     queue.remove(e);
     // Taken ahead of its drawn time, a message arrives when the first enabled event was due (or its earliest).
     // (A timer keeps its own time, late if others went first: fired early, a deadline loop would only set it again.)
@@ -253,7 +287,6 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
         seed,
         faults: options.faults,
         timeLimitMs: options.timeLimitMs,
-        maxSteps: options.maxSteps,
         chooser,
         afterEvent,
       },
@@ -262,6 +295,7 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
     trace = result.jsonl();
   } catch (err) {
     if (err instanceof Pruned) return { seed, steps, offered, reached, trace, pruned: true };
+    if (err instanceof Cut) return { seed, steps, offered, reached, trace, cut: true };
     const code = err instanceof DsError ? err.code : 'ERROR';
     if (err instanceof DsError && 'trace' in err)
       trace = formatTrace((err as DsError & { trace: Parameters<typeof formatTrace>[0] }).trace);
