@@ -4,7 +4,7 @@
 // rank 1 takes over. The last client checks the whole history with the linearizability checker.
 // Usage: dsrun -n 6 [--kill 0@0.3s] examples/primary-backup.ts [ops per client=100] [variant]
 //   variant: correct (default) | ack-before-replicate | read-from-backups (both broken on purpose)
-import { run } from 'dsmpi';
+import { epochMs, run } from 'dsmpi';
 import { checkKvHistory, collectHistories, primaryBackupMain, type HistoryEvent } from '../algorithms/replication/primary-backup.ts';
 import { formatHistory } from '../algorithms/checkers/linearizability.ts';
 import { kvModel } from '../algorithms/checkers/models.ts';
@@ -27,11 +27,9 @@ await run(
       readFromBackups: variant === 'read-from-backups',
     });
     if (o.role === 'client') {
-      // Each process has its own clock origin; on one machine, timeOrigin + now() is a shared time line.
-      o.history = o.history!.map((e): HistoryEvent => ({
-        ...e,
-        timeMs: performance.timeOrigin + e.timeMs,
-      }));
+      // world.clock counts from this process's own origin: move the times onto the machine's time line.
+      const shiftMs = epochMs() - world.clock.now();
+      o.history = o.history!.map((e): HistoryEvent => ({ ...e, timeMs: e.timeMs + shiftMs }));
       const count = (type: string): number => o.history!.filter((e) => e.type === type).length;
       console.log(`client ${world.rank}: ${count('ok')} ok, ${count('info')} indefinite, ${count('fail')} failed`);
       const collected = await collectHistories(world, o, replicas);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { TRACE_CHUNK_BYTES, type AgentToLauncher, type LauncherToAgent, type RankTlsRequest } from '../runtime/protocol/agent-messages.ts';
 import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
-import { epochMs } from '../runtime/protocol/epoch-clock.ts';
+import { clockAnchorText, epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { JOB_ID, Party, Refusal } from '../runtime/protocol/handshake.ts';
 import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
@@ -225,7 +225,15 @@ function serveJob(
     const traceFile = trace ? join(dir, `trace-rank-${rank}.jsonl`) : undefined;
     if (traceFile) mkdirSync(dir, { recursive: true });
     const child = spawn(process.execPath, [...nodeArgs, ...program.args], {
-      env: { ...process.env, ...env, [Env.token]: rankKeyText, [Env.trace]: traceFile ?? '', [Env.bind]: bind, ...tlsEnv },
+      env: {
+        ...process.env,
+        ...env,
+        [Env.token]: rankKeyText,
+        [Env.trace]: traceFile ?? '',
+        [Env.bind]: bind,
+        [Env.clockAnchor]: clockAnchorText(),
+        ...tlsEnv,
+      },
       stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     children.set(rank, child);

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { clockAnchorText } from '../runtime/protocol/epoch-clock.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
 import type { NetworkFaults } from '../runtime/protocol/rendezvous.ts';
 import type { RankSpawner } from './spawner.ts';
@@ -34,6 +35,8 @@ export function jobEnvironment(
     ...(options.maxPayload ? { [Env.maxPayload]: String(options.maxPayload) } : {}),
     ...(options.recvBufferBytes ? { [Env.recvBuffer]: String(options.recvBufferBytes) } : {}),
     ...(options.network ? { [Env.faults]: JSON.stringify(options.network) } : {}),
+    // This machine's time line (epoch-clock.ts); an agent gives the ranks of its host its own.
+    [Env.clockAnchor]: clockAnchorText(),
   };
   const onThisMachine = !options.spawner || options.spawner.onThisMachine;
   // Ranks outnumbering this machine's cores: collectives on wide k-nomial trees (runtime/knomial.ts).

@@ -98,6 +98,8 @@ class Job {
   private coordinator!: Coordinator;
   private env: NodeJS.ProcessEnv = {};
   private dynamicRanks!: DynamicRanks;
+  /** launch() is still starting the job's ranks (startRanks()). */
+  private startingRanks = true;
   private readonly onSignal = (signal: NodeJS.Signals): void =>
     this.dispatch({ type: 'signal', signal, code: 128 + (osConstants.signals[signal] ?? 1) });
 
@@ -132,7 +134,6 @@ class Job {
     );
     this.env = jobEnvironment(options, { jobId, token: keyToText(this.key), rendezvous: this.coordinator.url });
     this.dispatch({ type: 'launch' });
-    for (let rank = 0; rank < options.np; rank++) this.startRank(rank);
     this.dynamicRanks = new DynamicRanks({
       np: options.np,
       jobId,
@@ -148,6 +149,25 @@ class Job {
     if (options.timeoutSec !== undefined) this.timers.after(options.timeoutSec * 1000, () => this.dispatch({ type: 'timeout' }));
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
+    void this.startRanks();
+  }
+
+  /**
+   * Starts the job's ranks one per turn of the event loop, so that the coordinator answers the
+   * handshakes of the first ranks while the others start (starting a process or a thread can take
+   * seconds on a loaded machine); stops if the job ends meanwhile. The job cannot end before.
+   */
+  private async startRanks(): Promise<void> {
+    for (let rank = 0; rank < this.options.np && !this.state.ending; rank++) {
+      try {
+        this.startRank(rank);
+      } catch (err) {
+        this.dispatch({ type: 'startFailed', rank, message: (err as Error).message });
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.startingRanks = false;
+    if (this.state.ranks.every((r) => r.exited)) this.resolveEnd(epochMs());
   }
 
   /** After the last exit: stops the timers, waits for the ranks' output, closes the coordinator, the spawner and the bundles. */
@@ -231,7 +251,9 @@ class Job {
       case 'askStatus':
         return void this.askStatus(action.ranks);
       case 'end':
-        return this.resolveEnd(epochMs());
+        // Every rank started so far has exited; startRanks() decides once it has started them all.
+        if (!this.startingRanks) this.resolveEnd(epochMs());
+        return;
     }
   }
 

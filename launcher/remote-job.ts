@@ -186,8 +186,8 @@ export class RemoteSpawner implements RankSpawner {
     // Nothing secret travels: each agent derives the job's ranks key from its own secret.
     delete remoteEnv.DSMPI_SECRET;
     delete remoteEnv[Env.token];
-    // Paths on this machine: the agent gives its ranks its own TLS and trace files.
-    for (const name of [Env.tlsCert, Env.tlsKey, Env.tlsCa, Env.trace]) delete remoteEnv[name];
+    // This machine's paths and clock anchor: the agent gives its ranks its own TLS and trace files and anchor.
+    for (const name of [Env.tlsCert, Env.tlsKey, Env.tlsCa, Env.trace, Env.clockAnchor]) delete remoteEnv[name];
     const tracePath = env[Env.trace];
     if (tracePath) this.tracePaths.set(rank, tracePath);
     // Unless --poll/--no-poll decided for all: ranks poll on a host that has a core for each of them.

@@ -7,7 +7,6 @@ import { PointToPoint } from './point-to-point.ts';
 import { assertPlainData } from './payload.ts';
 import { knomialNode } from './knomial.ts';
 import { ARRIVALS, barrierPolls, GENERATION, SLEEPER_BASE } from './protocol/thread-rings.ts';
-import { BUSY_POLL_BUDGET_MS } from './protocol/rendezvous.ts';
 import { checkOperand, resolveOp, type ReduceOp } from './reduce-ops.ts';
 import { Request, type Completion } from './request.ts';
 import { Kind } from './wire.ts';
@@ -437,30 +436,23 @@ export async function barrierShared(op: CollectiveOp, arrivals: Int32Array, prev
   }
 }
 
-/** How long one turn of the event loop spins on the generation word before it lets other events in. */
-const SPIN_SLICE_MS = 0.05;
-
 /**
- * Spins until the generation word moves on from `generation` (true), for at most the busy-polling
- * budget; then flags this rank asleep (false: a message will release it). Either the last to arrive
- * sees the flag, or this rank sees the new generation after raising it; whichever clears the flag
- * first decides whether the message is sent.
+ * Spins until the generation word moves on from `generation` (true), on the rank's polling chain
+ * (Engine.spinUntil: the same turns read the rank's rings), for at most the busy-polling budget;
+ * then flags this rank asleep (false: a message will release it). Either the last to arrive sees
+ * the flag, or this rank sees the new generation after raising it; whichever clears the flag first
+ * decides whether the message is sent.
  */
 async function released(op: CollectiveOp, arrivals: Int32Array, generation: number): Promise<boolean> {
-  // The caller's own code first (ibarrier does not block), then spin.
-  await undefined;
-  const deadline = performance.now() + BUSY_POLL_BUDGET_MS;
-  for (;;) {
-    const until = performance.now() + SPIN_SLICE_MS;
-    do if (Atomics.load(arrivals, GENERATION) !== generation) return true;
-    while (performance.now() < until);
-    if (performance.now() >= deadline) break;
-    await new Promise(setImmediate);
+  const moved = (): boolean => Atomics.load(arrivals, GENERATION) !== generation;
+  if (await op.state.scope.engine.spinUntil(() => moved() || op.failed !== undefined)) {
     if (op.failed) throw op.failed;
+    return true;
   }
+  if (op.failed) throw op.failed;
   const sleeper = SLEEPER_BASE + op.rank;
   Atomics.store(arrivals, sleeper, 1);
-  if (Atomics.load(arrivals, GENERATION) === generation) return false;
+  if (!moved()) return false;
   return Atomics.exchange(arrivals, sleeper, 0) === 1;
 }
 

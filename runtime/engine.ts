@@ -102,6 +102,7 @@ export class Engine {
   private readonly handlers = new Map<number, KindHandler>();
   private readonly peerLostListeners: Array<(rank: number, reason: string) => void> = [];
   private waitListener: (() => void) | undefined;
+  private spinner: ((ready: () => boolean) => Promise<boolean>) | undefined;
   /** Operations marked so far by beginOperation (their numbers in the trace). */
   operations = 0;
   readonly collectiveRadix: number | undefined;
@@ -375,6 +376,23 @@ export class Engine {
   /** Calls `listener` whenever a receive or probe starts to wait for a message (busy polling). */
   onWait(listener: () => void): void {
     this.waitListener = listener;
+  }
+
+  /**
+   * `spinner` busy-waits on the rank's polling chain until a condition holds (RingPoller.until):
+   * what spinUntil uses.
+   */
+  onSpin(spinner: (ready: () => boolean) => Promise<boolean>): void {
+    this.spinner = spinner;
+  }
+
+  /**
+   * Busy-waits until `ready()` on the same chain that polls for this rank's messages, so one spin
+   * serves both: true once it holds, false when polling stops first (budget spent, transport closed)
+   * or the rank does not poll. For memory other ranks write, such as the threads' barrier word.
+   */
+  spinUntil(ready: () => boolean): Promise<boolean> {
+    return this.spinner ? this.spinner(ready) : Promise.resolve(false);
   }
 
   /** True while a receive or probe of this rank, in any context, waits for a message. */

@@ -1,9 +1,9 @@
 /**
  * The single-decree Paxos port (paxos/single-paxos.ts) as a state-space model: its real state
  * machine with the farewell serve() adds (withFarewell), two proposers and three acceptors, an
- * asynchronous network (any message may be delivered next), a budget of lost messages and of timer
- * firings per proposer; agreement and validity checked on every state (docs/exploration.md,
- * "Stateful search").
+ * asynchronous network (any message may be delivered next), a budget of lost messages (proven as
+ * delays forever unless `literalDrops`) and of timer firings per proposer; agreement and validity
+ * checked on every state (docs/exploration.md, "Stateful search").
  *
  * The ranks are those of the port's layout at n = 11: clients 0–1, proposers 2–3, acceptors 4–6,
  * learners 7–8, telemetry 9–10. Only the proposers and acceptors are modelled: client i's
@@ -30,8 +30,16 @@ type RankState = WithFarewell<PaxosState<string>>;
 export interface PaxosSpaceOptions {
   /** At most this many messages lost (default 1). */
   drops?: number;
-  /** At most this many timer firings per proposer (default 2); acceptors get `acceptorTicks` (default 0). */
-  ticks?: number;
+  /**
+   * Branch on each loss (default false: the loss budget is proven as delays, lossAsDelay, which
+   * holds for any number of losses since agreement reads only the ranks' states).
+   */
+  literalDrops?: boolean;
+  /**
+   * At most this many timer firings per proposer (default 2), or one budget per proposer; acceptors
+   * get `acceptorTicks` (default 0).
+   */
+  ticks?: number | readonly number[];
   acceptorTicks?: number;
   /** Fold the acceptors' permutations into one state (default true). */
   symmetry?: boolean;
@@ -67,7 +75,8 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
     state: startWithFarewell(paxos.farewell!, startPaxos<string>(rank, SIZE, 0, undefined)[0], rank, SIZE, 0),
     ticks,
   });
-  const nodes = [...layout.proposers.map((r) => node(r, o.ticks ?? 2)), ...layout.acceptors.map((r) => node(r, o.acceptorTicks ?? 0))];
+  const ticks = (i: number): number => (typeof o.ticks === 'object' ? o.ticks[i] : o.ticks) ?? 2;
+  const nodes = [...layout.proposers.map((r, i) => node(r, ticks(i))), ...layout.acceptors.map((r) => node(r, o.acceptorTicks ?? 0))];
   // Client i's value goes to proposer i (the clients' other Proposes, which a proposer with a value
   // ignores, are left out).
   const messages: SpaceMessage[] = layout.clients.map((c, i) => ({
@@ -80,6 +89,7 @@ export function checkPaxosSpace(o: PaxosSpaceOptions = {}): StateSpaceReport {
     nodes,
     messages,
     drops: o.drops ?? 1,
+    lossAsDelay: !o.literalDrops,
     // A message the receiver ignores stays in flight rather than being consumed: the same
     // configurations of the ranks are reached, without doubling the states on every stale message.
     ignoredStay: true,

@@ -37,6 +37,7 @@ interface Flags {
   ticks?: number;
   symmetry: boolean;
   deadMessages: boolean;
+  literalDrops: boolean;
   maxStates?: number;
   minimize: boolean;
 }
@@ -78,6 +79,7 @@ const program = new Command('explore')
   .option('--ticks <t>', 'bfs paxos: timer firings per proposer (default 1)', integer('--ticks', 0))
   .option('--no-symmetry', 'bfs paxos: do not fold the permutations of the acceptors')
   .option('--no-dead-messages', 'bfs paxos: keep in flight the messages that can change nothing any more')
+  .option('--literal-drops', 'bfs paxos: branch on each loss (default: --drops is proven as delays, for any number of losses)', false)
   .option('--max-states <N>', 'bfs: stop after this many states (default 20 million)', integer('--max-states', 1))
   .option('--no-minimize', 'bench: do not minimize counterexamples (their length is then the search’s own)')
   .option('--mutant <name>', `bench: only these mutants, comma-separated (${mutants.map((m) => m.name).join(', ')})`)
@@ -171,12 +173,19 @@ function bfs(model: string | undefined, flags: Flags): void {
   if (model === 'paxos') {
     const drops = flags.drops;
     const ticks = flags.ticks ?? 1;
+    const losses =
+      drops === 0
+        ? 'no loss'
+        : flags.literalDrops
+          ? `≤${drops} drops`
+          : 'any number of losses (each one a delay forever: searched without branching on losses)';
     what =
-      `single-decree Paxos port, 2 proposers and 3 acceptors, asynchronous, ≤${drops} drops, ≤${ticks} timer firings per proposer` +
+      `single-decree Paxos port, 2 proposers and 3 acceptors, asynchronous, ${losses}, ≤${ticks} timer firings per proposer` +
       `${flags.symmetry ? ', acceptors symmetric' : ''}${flags.deadMessages ? ', dead messages out' : ''}`;
     const started = performance.now();
     r = checkPaxosSpace({
       drops,
+      literalDrops: flags.literalDrops,
       ticks,
       symmetry: flags.symmetry,
       deadMessages: flags.deadMessages,

@@ -36,6 +36,11 @@ export const Env = {
    * (dsrun --poll, the default when ranks do not outnumber a host's cores); "0" or unset: it sleeps.
    */
   poll: 'DSMPI_POLL',
+  /**
+   * Epoch ms − monotonic ms of the machine, measured once by dsrun (by the agent on another host):
+   * every process of the job on the machine reads the same time line (runtime/protocol/epoch-clock.ts).
+   */
+  clockAnchor: 'DSMPI_CLOCK_ANCHOR',
 } as const;
 
 /** The value of DSMPI_COLL_RADIX (Env.collectiveRadix): undefined when unset or empty; an Error unless an integer >= 2. */
@@ -127,8 +132,8 @@ export type CoordinatorToRank =
   /** Report what you wait on (for --timeout). */
   | { t: 'status?' }
   /**
-   * Every rank has registered: the job's time 0, as epoch milliseconds (performance.timeOrigin +
-   * performance.now()). Fault times (--kill, --partition, ...) and trace times count from it.
+   * Every rank has registered: the job's time 0, as epoch milliseconds of the launcher's clock
+   * (runtime/protocol/epoch-clock.ts). Fault times (--kill, --partition, ...) and trace times count from it.
    */
   | { t: 'start'; t0: number }
   /** Outcome of a shrink: the members that took part (world ranks, in communicator order) and the new context. */

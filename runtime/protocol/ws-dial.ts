@@ -5,6 +5,7 @@
 import { Buffer } from 'node:buffer';
 import { WebSocket, type ClientOptions } from 'ws';
 import { ACCEPTED, ClientHandshake, HandshakeHeader, HANDSHAKE_DEADLINE_MS, type Hello } from './handshake.ts';
+import { runningDeadline, type RunningDeadline } from './running-deadline.ts';
 import { pskClientOptions } from './tls-psk.ts';
 
 export type { WebSocket };
@@ -58,26 +59,44 @@ function tlsOptions(tls: ClientTls | undefined): ClientOptions {
   return tls.ca ? { ca: tls.ca } : {};
 }
 
+/**
+ * How long a dialler that has reached a server waits for it to finish the handshake. An honest
+ * server answers, or closes the connection, within HANDSHAKE_DEADLINE_MS of the time its own event
+ * loop could run (ws-server.ts); a server busy starting a big job on a loaded machine stretches that
+ * in wall-clock time, so the dialler leaves the verdict to it and only gives up on one that holds
+ * the connection and never answers (a hung process, or not a dsmpi server).
+ */
+export const ANSWER_DEADLINE_MS = 60_000;
+
 export function dial(options: DialOptions, events: DialEvents): WebSocket {
   const handshake = new ClientHandshake(options.hello, options.key);
+  let proof: Buffer | undefined;
+  let settled = false;
+  let deadline: RunningDeadline | undefined;
+  // Reached the server (TCP, which its kernel answers): from here the server decides.
+  const connected = (): void => {
+    if (settled) return;
+    deadline?.cancel();
+    deadline = runningDeadline(ANSWER_DEADLINE_MS, () =>
+      fail(new DialError(`no answer to the handshake within ${ANSWER_DEADLINE_MS / 1000} s`)),
+    );
+  };
   const socket = new WebSocket(options.url, {
     headers: handshake.headers(),
     perMessageDeflate: false,
-    handshakeTimeout: HANDSHAKE_DEADLINE_MS,
+    finishRequest: (req) => {
+      req.once('socket', (tcp) => (tcp.connecting ? tcp.once('connect', connected) : connected()));
+      req.end();
+    },
     ...options.ws,
     ...tlsOptions(options.tls),
   });
   socket.binaryType = 'nodebuffer';
-  let proof: Buffer | undefined;
-  let settled = false;
-  const timer = setTimeout(
-    () => fail(new DialError(`no answer to the handshake within ${HANDSHAKE_DEADLINE_MS / 1000} s`)),
-    HANDSHAKE_DEADLINE_MS,
-  );
+  deadline = runningDeadline(HANDSHAKE_DEADLINE_MS, () => fail(new DialError(`no connection within ${HANDSHAKE_DEADLINE_MS / 1000} s`)));
   const fail = (err: DialError): void => {
     if (settled) return;
     settled = true;
-    clearTimeout(timer);
+    deadline?.cancel();
     socket.terminate();
     events.fail(err);
   };
@@ -102,7 +121,7 @@ export function dial(options: DialOptions, events: DialEvents): WebSocket {
     if (settled) return;
     if (!ACCEPTED.equals(data)) return fail(new DialError('unexpected answer to the handshake'));
     settled = true;
-    clearTimeout(timer);
+    deadline?.cancel();
     socket.off('close', onClose);
     events.open(socket);
   };

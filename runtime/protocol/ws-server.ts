@@ -6,6 +6,8 @@
  * Limits (docs/security.md): at most `maxConnections` open sockets, at most `maxPendingPerSource`
  * of them not yet authenticated from any one address, and a connection that has not finished its
  * handshake HANDSHAKE_DEADLINE_MS after it was accepted — whether or not it sent a byte — is closed.
+ * That time counts only while this server's event loop could run (running-deadline.ts): a server
+ * that was busy or starved answers the handshakes that waited for it rather than cutting them off.
  */
 import type { Buffer } from 'node:buffer';
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,6 +15,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { ACCEPTED, HANDSHAKE_DEADLINE_MS, readHello, Refusal, ServerHandshake, type Hello, type Purpose } from './handshake.ts';
+import { runningDeadline, type RunningDeadline } from './running-deadline.ts';
 import { pskServerOptions } from './tls-psk.ts';
 
 /** TLS of a server: a certificate and its key (PEM), or TLS-PSK with the key of a job (identity: its id). */
@@ -69,7 +72,8 @@ function upgradeRequired(_req: IncomingMessage, res: ServerResponse): void {
 function createServer(tls: ServerTls | undefined): Server {
   if (!tls) return createHttpServer(upgradeRequired);
   const options = 'psk' in tls ? pskServerOptions(tls.psk) : { cert: tls.cert, key: tls.key };
-  return createHttpsServer({ ...options, handshakeTimeout: HANDSHAKE_DEADLINE_MS }, upgradeRequired);
+  // No TLS handshake timeout of its own: the handshake deadline below covers TLS too.
+  return createHttpsServer(options, upgradeRequired);
 }
 
 const endpoint = (socket: Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
@@ -85,12 +89,12 @@ export async function listenWebSocketServer(options: ListenOptions): Promise<Lis
 
   // Connections that have not finished their handshake, by endpoint (the same for a TLS socket and
   // the TCP socket under it), and how many each address holds.
-  const pending = new Map<string, { timer: NodeJS.Timeout; source: string; socket: Socket }>();
+  const pending = new Map<string, { deadline: RunningDeadline; source: string; socket: Socket }>();
   const pendingBySource = new Map<string, number>();
   const settle = (id: string): void => {
     const entry = pending.get(id);
     if (!entry) return;
-    clearTimeout(entry.timer);
+    entry.deadline.cancel();
     pending.delete(id);
     const left = pendingBySource.get(entry.source)! - 1;
     if (left === 0) pendingBySource.delete(entry.source);
@@ -106,11 +110,11 @@ export async function listenWebSocketServer(options: ListenOptions): Promise<Lis
     }
     pendingBySource.set(source, held + 1);
     const id = endpoint(socket);
-    const timer = setTimeout(() => {
+    const deadline = runningDeadline(HANDSHAKE_DEADLINE_MS, () => {
       refused(`no handshake within ${HANDSHAKE_DEADLINE_MS / 1000} s`, source);
       socket.destroy();
-    }, HANDSHAKE_DEADLINE_MS);
-    pending.set(id, { timer, source, socket });
+    });
+    pending.set(id, { deadline, source, socket });
     socket.once('close', () => settle(id));
   });
   server.on('clientError', (_err, socket) => {

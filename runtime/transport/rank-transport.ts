@@ -13,6 +13,7 @@ import { WsTransport } from './ws.ts';
 export interface PolledRank {
   waitingForMessage(): boolean;
   onWait(listener: () => void): void;
+  onSpin(spinner: (ready: () => boolean) => Promise<boolean>): void;
   onPeerLost(listener: (rank: number, reason: string) => void): void;
 }
 
@@ -97,11 +98,12 @@ export async function chooseTransport(env: JobEnv): Promise<RankTransport> {
         const poll = new BusyPoll(() => engine.waitingForMessage());
         engine.onWait(() => poll.kick());
       }
-      // Thread ranks that poll spin on their rings while a receive waits.
+      // Thread ranks that poll spin on their rings while a receive or a barrier waits.
       const poller = links instanceof PortTransport ? links.poller : undefined;
       if (poller) {
         poller.pollWhile(() => engine.waitingForMessage());
         engine.onWait(() => poller.kick());
+        engine.onSpin((ready) => poller.until(ready));
       }
     },
   };

@@ -4,16 +4,25 @@ import type { Doorbells } from './shared-ring.ts';
 /** How long one turn of the event loop looks at the rings before it lets other events in. */
 const SLICE_MS = 0.05;
 
+/** A condition a spinning rank waits for (until), and what to tell its waiter. */
+interface Watch {
+  ready: () => boolean;
+  settle: (held: boolean) => void;
+}
+
 /**
  * When a thread rank reads its shared-memory rings (runtime/transport/shared-ring.ts). While a
- * receive waits, the rank spins on BusyPoll's chain (busy-poll.ts, bounded by its budget): each
- * turn of its event loop looks at the rings for up to SLICE_MS, so a frame is read as soon as it is
- * written, without a wake-up. Otherwise it sleeps, marked so in shared memory (Doorbells), and the
- * next writer wakes it with a message.
+ * receive waits, or a condition on shared memory is watched (until: the world barrier's generation
+ * word), the rank spins on BusyPoll's chain (busy-poll.ts, bounded by its budget): each turn of its
+ * event loop looks at the rings and the watched conditions for up to SLICE_MS, so a frame is read
+ * as soon as it is written, without a wake-up, and a barrier wait never leaves the rings unread.
+ * Otherwise it sleeps, marked so in shared memory (Doorbells), and the next writer wakes it with a
+ * message.
  */
 export class RingPoller {
   private stopped = false;
   private waiting: () => boolean = () => false;
+  private watches: Watch[] = [];
   private readonly poll: BusyPoll;
 
   /** `drain` delivers every frame there is to read, and says whether there was any. */
@@ -23,10 +32,14 @@ export class RingPoller {
     private readonly drain: () => boolean,
   ) {
     // After what the last turn delivered has run (it may begin another wait, which spins again).
-    const stopped = (): void => void setImmediate(this.settle);
+    const stopped = (): void => {
+      this.giveUp();
+      setImmediate(this.settle);
+    };
     // No pause when descheduled: waking a sleeping thread (a MessagePort post) is slow enough that
     // spinning answers sooner even on a loaded machine, unlike a process's socket wake-up.
-    this.poll = new BusyPoll(() => !this.stopped && this.waiting(), { preemptedMs: Infinity }, { turn: this.look, stopped });
+    const waiting = (): boolean => !this.stopped && (this.watches.length > 0 || this.waiting());
+    this.poll = new BusyPoll(waiting, { preemptedMs: Infinity }, { turn: this.look, stopped });
   }
 
   /** Starts reading: asleep until a frame comes or a wait begins. */
@@ -44,16 +57,53 @@ export class RingPoller {
     if (!this.stopped && this.poll.kick()) this.bells.markAwake(this.rank);
   }
 
+  /**
+   * Spins until `ready()` holds (true), looking at the rings meanwhile; false if spinning stops
+   * first (the budget from the last wait's start is spent, or the transport stopped).
+   */
+  until(ready: () => boolean): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((settle) => {
+      this.watches.push({ ready, settle });
+      this.kick();
+      // The first look right after the caller's own code, not a turn of the event loop later.
+      if (this.watches.length === 1) queueMicrotask(this.look);
+    });
+  }
+
   stop(): void {
     this.stopped = true;
   }
 
-  /** One turn of the chain: reads the rings until a frame comes, for at most SLICE_MS. */
+  /** One turn of the chain: reads the rings until a frame comes or a watch holds, for at most SLICE_MS. */
   private readonly look = (): void => {
-    if (this.drain()) return;
     const until = performance.now() + SLICE_MS;
-    while (performance.now() < until) if (this.drain()) return;
+    do {
+      const read = this.drain();
+      if (this.release() || read) return;
+    } while (performance.now() < until);
   };
+
+  /** Tells the waiters of the watches that hold; whether there were any. */
+  private release(): boolean {
+    let held = false;
+    for (let i = this.watches.length - 1; i >= 0; i--) {
+      const w = this.watches[i];
+      if (!w.ready()) continue;
+      this.watches.splice(i, 1);
+      w.settle(true);
+      held = true;
+    }
+    return held;
+  }
+
+  /** Spinning stopped: the watches left are told so (their waiters then wait for a message). */
+  private giveUp(): void {
+    const watches = this.watches;
+    if (watches.length === 0) return;
+    this.watches = [];
+    for (const w of watches) w.settle(false);
+  }
 
   private readonly settle = (): void => {
     if (!this.poll.active) this.sleep();

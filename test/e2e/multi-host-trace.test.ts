@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseTrace, summarizeTrace, type TraceEvent } from 'dsmpi';
+import { clockAnchorText } from '../../runtime/protocol/epoch-clock.ts';
 import { dsrun, root } from '../helpers/dsrun.ts';
 import { collect, createHosts, netnsUnavailable, waitForLine, type Hosts } from '../helpers/netns.ts';
 
@@ -111,6 +112,32 @@ if (why) {
     const html = await dsrun(['view', tracePath, '-o', join(dir, 'ring.html')]);
     t.equal(html.code, 0, html.stderr);
     t.match(readFileSync(join(dir, 'ring.html'), 'utf8'), /6 ranks · \d+ messages/);
+  });
+
+  t.test("each host's ranks read their agent's time line, not the launcher's", async (t) => {
+    // A valid anchor for the launcher, made recognisable: 0.25 ms off the one this machine measures.
+    const launcherAnchor = String(Number(clockAnchorText()) + 0.25);
+    const job = hosts.dsrun(0, ['-n', '6', '--hosts', hostList, 'test/fixtures/rank-clock.ts'], {
+      ...env,
+      DSMPI_CLOCK_ANCHOR: launcherAnchor,
+    });
+    const r = await collect(job, 60_000);
+    t.equal(r.code, 0, r.stderr);
+    t.notMatch(r.stderr, /DSMPI_CLOCK_ANCHOR/, 'no anchor refused');
+    const anchors = new Map<number, string>();
+    for (const line of r.stdout.split('\n').filter((l) => l.includes('{'))) {
+      const x = JSON.parse(line.slice(line.indexOf('{'))) as { rank: number; anchor: string };
+      anchors.set(x.rank, x.anchor);
+    }
+    t.equal(anchors.size, 6, 'every rank reports');
+    for (let host = 0; host < 3; host++) {
+      const [a, b] = [anchors.get(2 * host), anchors.get(2 * host + 1)];
+      t.equal(a, b, `host ${host + 1}'s two ranks share one anchor`);
+      t.ok(
+        Number.isFinite(Number(a)) && a !== launcherAnchor,
+        `host ${host + 1}: its agent's anchor ${a}, not the launcher's ${launcherAnchor}`,
+      );
+    }
   });
 
   t.test('a host lost mid-job: its ranks are marked untraced, the rest of the trace is whole', async (t) => {

@@ -10,7 +10,7 @@ import { checkPaxosSpace, type PaxosSpaceOptions } from '../../algorithms/fuzz-t
 import { Tag, type PaxosState } from '../../algorithms/paxos/single-paxos.ts';
 
 /** A configuration of the ranks, up to renaming the acceptors (the symmetry folds them differently in each search). */
-function configuration(states: readonly { state: PaxosState<string> }[]): string {
+export function configuration(states: readonly { state: PaxosState<string> }[]): string {
   const proposers: string[] = [];
   const acceptors: string[] = [];
   for (const { state: s } of states) {
@@ -24,7 +24,7 @@ function configuration(states: readonly { state: PaxosState<string> }[]): string
   return `${proposers.join(';')}|${acceptors.sort().join(';')}`;
 }
 
-function reached(o: PaxosSpaceOptions): { configurations: Set<string>; states: number; exhausted: boolean; failure: unknown } {
+export function reached(o: PaxosSpaceOptions): { configurations: Set<string>; states: number; exhausted: boolean; failure: unknown } {
   const configurations = new Set<string>();
   const r = checkPaxosSpace({ ...o, observe: (states) => void configurations.add(configuration(states)) });
   return { configurations, states: r.states, exhausted: r.exhausted, failure: r.failure };
@@ -41,8 +41,8 @@ const forgetful: PaxosSpaceOptions['variant'] = (real) => ({
 
 export function sameConfigurations(t: Test, drops: number): void {
   t.test(`≤${drops} drops, no timer: the same configurations of the ranks with and without dead messages`, async (t) => {
-    const full = reached({ drops, ticks: 0, deadMessages: false });
-    const cut = reached({ drops, ticks: 0 });
+    const full = reached({ drops, literalDrops: true, ticks: 0, deadMessages: false });
+    const cut = reached({ drops, literalDrops: true, ticks: 0 });
     t.match(full, { exhausted: true, failure: undefined });
     t.match(cut, { exhausted: true, failure: undefined });
     t.ok(cut.states < full.states, `${full.states} states, ${cut.states} without dead messages`);
@@ -56,8 +56,8 @@ export function sameConfigurations(t: Test, drops: number): void {
 
 export function sameShortestBug(t: Test, drops: number): void {
   t.test(`≤${drops} drops: a seeded bug is found at the same shortest depth with and without dead messages`, async (t) => {
-    const full = checkPaxosSpace({ drops, ticks: 0, variant: forgetful, deadMessages: false });
-    const cut = checkPaxosSpace({ drops, ticks: 0, variant: forgetful });
+    const full = checkPaxosSpace({ drops, literalDrops: true, ticks: 0, variant: forgetful, deadMessages: false });
+    const cut = checkPaxosSpace({ drops, literalDrops: true, ticks: 0, variant: forgetful });
     t.match(full.failure?.message, /agreement violated/);
     t.match(cut.failure?.message, /agreement violated/);
     t.equal(cut.failure?.depth, full.failure?.depth);

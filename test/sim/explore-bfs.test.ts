@@ -167,6 +167,43 @@ t.test('messages the model calls obsolete leave the network', async (t) => {
   t.same(cut.counts, kept.counts, 'the same configurations of the nodes');
 });
 
+t.test('a loss is a delay forever: with lossAsDelay the nodes and monitor reach what any number of losses reaches', async (t) => {
+  // Three rounds with the resend timer (budget 2), ignored messages consumed or kept, and a monitor
+  // counting the messages sent: what the invariant sees (states and monitor) with 1 or 2 losses
+  // branched on is exactly what the search without losses sees.
+  const seen = (o: { drops: number; lossAsDelay?: boolean; ignoredStay: boolean }) => {
+    const configurations = new Set<string>();
+    const r = checkStateSpace({
+      ...pingPong(3, 2),
+      ...o,
+      monitor: { initial: 0, sent: (count: number) => count + 1 },
+      always: ({ states, monitor }) => void configurations.add(canonical({ states, monitor })),
+    });
+    return { r, configurations: [...configurations].sort() };
+  };
+  for (const ignoredStay of [false, true]) {
+    const none = seen({ drops: 0, ignoredStay });
+    const subsumed = seen({ drops: 2, lossAsDelay: true, ignoredStay });
+    t.match(none.r, { exhausted: true, lossesSubsumed: false });
+    t.match(subsumed.r, { exhausted: true, lossesSubsumed: true, states: none.r.states, transitions: none.r.transitions });
+    for (const drops of [1, 2]) {
+      const literal = seen({ drops, ignoredStay });
+      t.match(literal.r, { exhausted: true, lossesSubsumed: false });
+      t.ok(literal.r.states > none.r.states, `${literal.r.states} states with ${drops} losses branched on, ${none.r.states} without`);
+      t.same(literal.configurations, subsumed.configurations, `≤${drops} losses, ignoredStay ${ignoredStay}: the same configurations`);
+    }
+  }
+  // The network is what losses change: an invariant that reads it is refused, not proven.
+  t.throws(
+    () => checkStateSpace({ ...pingPong(2), drops: 1, lossAsDelay: true, always: ({ network }) => void network.length }),
+    /reads the network/,
+  );
+  t.match(checkStateSpace({ ...pingPong(2), drops: 1, always: ({ network }) => void network.length }), {
+    states: 9,
+    lossesSubsumed: false,
+  });
+});
+
 t.test('canonical serialization ignores the order of keys, entries and members', async (t) => {
   t.equal(canonical({ a: 1, b: [2, { c: 3 }] }), canonical({ b: [2, { c: 3 }], a: 1 }));
   t.equal(

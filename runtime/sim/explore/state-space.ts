@@ -2,7 +2,8 @@
  * Stateful breadth-first search over roles written as pure state machines (the `serve()` machines
  * of the algorithms: `step(state, input) → [state, out[]]`, `wakeAtMs`, `done`), with the network
  * as a multiset of messages in flight: any message may be delivered next (asynchronous), up to
- * `drops` may be lost, and each node's timer may fire up to its `ticks` budget. Every global state
+ * `drops` may be lost (or, with `lossAsDelay`, losses are proven as delays without branching on
+ * them), and each node's timer may fire up to its `ticks` budget. Every global state
  * is hashed by a canonical serialization (canonical.ts) and visited once; interchangeable nodes
  * (symmetry groups) are folded into one representative; `always` runs on every new state, and a
  * violation comes back with the shortest path to it (breadth-first order).
@@ -15,7 +16,7 @@ import { parseKey, SpaceModel, type Global } from './space/model.ts';
 import { pathTo, type SearchTree } from './space/path.ts';
 import { SymmetryReduction } from './space/symmetry.ts';
 import { FingerprintSet, GrowableInt32 } from './space/visited.ts';
-import type { StateSpaceOptions, StateSpaceReport } from './space/types.ts';
+import type { SpaceView, StateSpaceOptions, StateSpaceReport } from './space/types.ts';
 
 export type {
   SpaceMessage,
@@ -33,7 +34,8 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
   const started = performance.now();
   const cpu = process.cpuUsage();
   const maxStates = o.maxStates ?? 20_000_000;
-  const model = new SpaceModel(o);
+  const lossesSubsumed = o.lossAsDelay === true && (o.drops ?? 0) > 0;
+  const model = new SpaceModel(lossesSubsumed ? { ...o, drops: 0 } : o);
   const sym = new SymmetryReduction(model, o.symmetry);
   const ranks = o.nodes.map((x) => x.rank);
 
@@ -50,9 +52,10 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
 
   const violation = (g: Global): string | undefined => {
     try {
-      const r = o.always!(model.view(g));
+      const r = o.always!(lossesSubsumed ? withoutNetwork(model.view(g)) : model.view(g));
       return typeof r === 'string' ? r : undefined;
     } catch (err) {
+      if (err instanceof NetworkUnseen) throw err;
       return err instanceof Error ? err.message : String(err);
     }
   };
@@ -106,9 +109,25 @@ export function checkStateSpace<S, H = undefined>(o: StateSpaceOptions<S, H>): S
     nodeStates: model.snap.length,
     steps: model.steps,
     exhausted: exhausted && !failure,
+    lossesSubsumed,
     seconds: (performance.now() - started) / 1000,
     cpuSeconds: cpuSince(cpu),
     ...(failure ? { failure } : {}),
+  };
+}
+
+class NetworkUnseen extends Error {}
+
+/** The view without its network: losses change it, so an invariant proven with `lossAsDelay` must not read it. */
+function withoutNetwork<S, H>(v: SpaceView<S, H>): SpaceView<S, H> {
+  return {
+    states: v.states,
+    monitor: v.monitor,
+    get network(): never {
+      throw new NetworkUnseen(
+        'checkStateSpace(): the invariant reads the network, which losses change: it cannot be proven with lossAsDelay (branch on losses instead)',
+      );
+    },
   };
 }
 

@@ -65,6 +65,17 @@ export interface StateSpaceOptions<S, H = undefined> {
   messages?: SpaceMessage[];
   /** At most this many messages lost per path (default 0). */
   drops?: number;
+  /**
+   * Prove the `drops` budget without branching on losses (default false: each loss is a choice).
+   * The network is asynchronous and nothing moves a message but its delivery, so a lost message is,
+   * to every node and to the monitor, one delayed forever: on any path, leaving a lost message in
+   * flight instead keeps every later step enabled and every node state, timer budget and monitor
+   * value the same, step by step (the network only holds more). The states of the nodes and the
+   * monitor reachable with any number of losses are then those reachable with none, and the search
+   * without losses proves an invariant on them for every loss budget. An invariant that reads the
+   * network is refused (`view.network` throws), since the network is the one thing losses change.
+   */
+  lossAsDelay?: boolean;
   /** The random draw every step gets (default 0.5). */
   random?: number;
   /** Checked on every state reached; throws (or returns a string) to report a violation. */
@@ -103,6 +114,8 @@ export interface StateSpaceReport {
   nodeStates: number;
   steps: number;
   exhausted: boolean;
+  /** The search proved a loss budget by searching without losses (`lossAsDelay`): its verdict holds for any number of losses. */
+  lossesSubsumed: boolean;
   seconds: number;
   /** CPU seconds the search took (user + system): the rate per core, on a loaded machine too. */
   cpuSeconds: number;
