@@ -12,8 +12,11 @@ import { BUSY_POLL_BUDGET_MS } from '../protocol/rendezvous.ts';
  * A polling process that has to share its core is worse off than a sleeping one: the scheduler
  * favours a process that wakes from sleep, but a poller runs only in turn with every other runnable
  * process, so its peer's answer waits for time slices (milliseconds instead of microseconds). A gap
- * between two turns of the chain shows that the process was descheduled: polling then pauses for
- * a while (BACKOFF_MS), and the rank sleeps as it would without polling.
+ * between two turns of the chain in which the process used no CPU shows that it was descheduled
+ * (a gap it spent working, a garbage collection or a compilation, shows nothing): polling then
+ * pauses, and the rank sleeps as it would without polling. The pause starts short (FIRST_PAUSE_MS),
+ * since one preemption on an otherwise quiet machine is common, and doubles up to BACKOFF_MS while
+ * the process keeps being descheduled soon after each pause.
  *
  * A thread rank's ring reader (ring-poller.ts) rides the same chain: `hooks.turn` looks at its rings
  * at every turn, and `hooks.stopped` puts it to sleep when the chain stops.
@@ -22,21 +25,27 @@ export class BusyPoll {
   private spinning = false;
   private deadline = 0;
   private lastTurn = 0;
+  private lastCpu = 0;
   private pausedUntil = 0;
+  private pauseMs = 0;
 
   private readonly budgetMs: number;
   private readonly preemptedMs: number;
+  private readonly firstPauseMs: number;
   private readonly backoffMs: number;
+  private readonly cpuMs: () => number;
 
   /** `waiting`: whether a receive or probe of the rank still waits (Engine.waitingForMessage). */
   constructor(
     private readonly waiting: () => boolean,
-    timing: { budgetMs?: number; preemptedMs?: number; backoffMs?: number } = {},
+    timing: { budgetMs?: number; preemptedMs?: number; firstPauseMs?: number; backoffMs?: number; cpuMs?: () => number } = {},
     private readonly hooks: { turn?: () => void; stopped?: () => void } = {},
   ) {
     this.budgetMs = timing.budgetMs ?? BUSY_POLL_BUDGET_MS;
     this.preemptedMs = timing.preemptedMs ?? PREEMPTED_MS;
+    this.firstPauseMs = timing.firstPauseMs ?? FIRST_PAUSE_MS;
     this.backoffMs = timing.backoffMs ?? BACKOFF_MS;
+    this.cpuMs = timing.cpuMs ?? processCpuMs;
   }
 
   /**
@@ -48,6 +57,7 @@ export class BusyPoll {
     this.deadline = now + this.budgetMs;
     // The program's own work up to here is no sign of a shared core.
     this.lastTurn = now;
+    this.lastCpu = this.cpuMs();
     if (this.spinning) return true;
     if (now < this.pausedUntil) return false;
     this.spinning = true;
@@ -67,9 +77,10 @@ export class BusyPoll {
 
   private readonly turn = (): void => {
     const now = performance.now();
-    if (now - this.lastTurn > this.preemptedMs) this.pausedUntil = now + this.backoffMs;
+    if (now - this.lastTurn - (this.cpuMs() - this.lastCpu) > this.preemptedMs) this.pauseFrom(now);
     this.hooks.turn?.();
     this.lastTurn = performance.now();
+    this.lastCpu = this.cpuMs();
     if (this.waiting() && now < this.deadline && now >= this.pausedUntil) {
       setImmediate(this.turn);
       return;
@@ -77,9 +88,24 @@ export class BusyPoll {
     this.spinning = false;
     this.hooks.stopped?.();
   };
+
+  /** The process was descheduled: pause, twice as long as last time if that pause ended lately. */
+  private pauseFrom(now: number): void {
+    const again = now - this.pausedUntil < this.pauseMs * 4;
+    this.pauseMs = again ? Math.min(this.pauseMs * 2, this.backoffMs) : Math.min(this.firstPauseMs, this.backoffMs);
+    this.pausedUntil = now + this.pauseMs;
+  }
 }
 
-/** A gap this long between two turns of the chain: the process was descheduled (or busy). */
+/** CPU time of the process (every thread), in ms. */
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** A gap between two turns of the chain this much longer than the CPU used in it: the process was descheduled. */
 const PREEMPTED_MS = 0.5;
-/** How long polling pauses after such a gap. */
+/** How long polling pauses after one such gap. */
+const FIRST_PAUSE_MS = 20;
+/** The longest pause, while the process keeps being descheduled. */
 const BACKOFF_MS = 500;

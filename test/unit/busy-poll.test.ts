@@ -69,19 +69,19 @@ t.test('kicks during a poll do not start a second chain', async (t) => {
   await settled(() => calls);
 });
 
-t.test('a long gap between turns (the process lost its core) pauses polling', async (t) => {
+t.test('a long gap between turns in which the process did not run (it lost its core) pauses polling', async (t) => {
   let calls = 0;
   const poll = new BusyPoll(
     () => {
       calls++;
       if (calls === 3) {
-        // As if descheduled: the next turn comes late.
+        // The next turn comes late, and (as the CPU clock below says) the process did not run meanwhile.
         const until = performance.now() + 5;
         while (performance.now() < until);
       }
       return true;
     },
-    { budgetMs: 60_000, preemptedMs: 2, backoffMs: 60_000 },
+    { budgetMs: 60_000, preemptedMs: 2, firstPauseMs: 60_000, backoffMs: 60_000, cpuMs: () => 0 },
   );
   poll.kick();
   const stopped = await settled(() => calls);
@@ -90,6 +90,29 @@ t.test('a long gap between turns (the process lost its core) pauses polling', as
   t.equal(poll.kick(), false, 'kick says the chain does not run');
   await new Promise((resolve) => setTimeout(resolve, 20));
   t.equal(calls, stopped, 'a wait during the pause does not poll');
+});
+
+t.test('a long gap the process spent working (a collection, a compilation) does not pause polling', async (t) => {
+  let calls = 0;
+  let waiting = true;
+  const poll = new BusyPoll(
+    () => {
+      calls++;
+      if (calls % 3 === 0) {
+        const until = performance.now() + 5;
+        while (performance.now() < until);
+      }
+      return waiting;
+    },
+    // Every millisecond of the gaps was the process's own CPU time.
+    { budgetMs: 60_000, preemptedMs: 2, firstPauseMs: 60_000, backoffMs: 60_000, cpuMs: () => performance.now() },
+  );
+  poll.kick();
+  await until(() => calls >= 12);
+  t.notOk(poll.paused, 'four gaps of 5 ms, all spent working: not paused');
+  t.ok(poll.active, 'the chain still runs');
+  waiting = false;
+  await settled(() => calls);
 });
 
 t.test('hooks: `turn` runs at every turn, `stopped` once when the chain stops', async (t) => {
