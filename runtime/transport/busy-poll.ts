@@ -34,6 +34,8 @@ export class BusyPoll {
   private readonly firstPauseMs: number;
   private readonly backoffMs: number;
   private readonly cpuMs: () => number;
+  /** Whether it looks for descheduling at all (a thread rank's ring poller does not: preemptedMs Infinity). */
+  private readonly watchesCore: boolean;
 
   /** `waiting`: whether a receive or probe of the rank still waits (Engine.waitingForMessage). */
   constructor(
@@ -46,6 +48,7 @@ export class BusyPoll {
     this.firstPauseMs = timing.firstPauseMs ?? FIRST_PAUSE_MS;
     this.backoffMs = timing.backoffMs ?? BACKOFF_MS;
     this.cpuMs = timing.cpuMs ?? processCpuMs;
+    this.watchesCore = Number.isFinite(this.preemptedMs);
   }
 
   /**
@@ -57,7 +60,7 @@ export class BusyPoll {
     this.deadline = now + this.budgetMs;
     // The program's own work up to here is no sign of a shared core.
     this.lastTurn = now;
-    this.lastCpu = this.cpuMs();
+    if (this.watchesCore) this.lastCpu = this.cpuMs();
     if (this.spinning) return true;
     if (now < this.pausedUntil) return false;
     this.spinning = true;
@@ -77,10 +80,10 @@ export class BusyPoll {
 
   private readonly turn = (): void => {
     const now = performance.now();
-    if (now - this.lastTurn - (this.cpuMs() - this.lastCpu) > this.preemptedMs) this.pauseFrom(now);
+    if (this.watchesCore && now - this.lastTurn - (this.cpuMs() - this.lastCpu) > this.preemptedMs) this.pauseFrom(now);
     this.hooks.turn?.();
     this.lastTurn = performance.now();
-    this.lastCpu = this.cpuMs();
+    if (this.watchesCore) this.lastCpu = this.cpuMs();
     if (this.waiting() && now < this.deadline && now >= this.pausedUntil) {
       setImmediate(this.turn);
       return;
