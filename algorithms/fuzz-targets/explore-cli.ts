@@ -5,7 +5,16 @@
  * Exits 1 when a search finds a failure.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { explore, formatSchedule, parseSchedule, type ExploreOptions, type ExploreReport, type StrategyName } from 'dsmpi/explore';
+import {
+  ASYNC_MAX_STEPS,
+  explore,
+  formatSchedule,
+  parseSchedule,
+  type ExploreOptions,
+  type ExploreReport,
+  type StrategyName,
+  TIMER_BUDGET,
+} from 'dsmpi/explore';
 import { integer } from './cli-options.ts';
 import { targetNamed, targets } from './index.ts';
 import { loadMutant, mutants, type Mutant } from './mutants.ts';
@@ -65,12 +74,12 @@ const program = new Command('explore')
   .option('--timer-slack <ms>', 'bounded timing: a timer may fire up to this many ms late, so timer races are searched', slackMs, 0)
   .option(
     '--timer-budget <k>',
-    'async timing: times per execution each rank’s timer may fire ahead of an event due before it (default 2)',
+    `async timing: times per execution each rank’s timer may fire ahead of an event due before it (default ${TIMER_BUDGET})`,
     integer('--timer-budget', 0),
   )
   .option(
     '--max-steps <N>',
-    'cut an execution after N events, as no failure found (default: 20000 under async timing)',
+    `cut an execution after N events, as no failure found (default: ${ASYNC_MAX_STEPS} under async timing)`,
     integer('--max-steps', 1),
   )
   .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened', schedule)
@@ -143,7 +152,8 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
     `${name} at n = ${n}, ${r.strategy}, ${flags.timing} timing: ${r.executions} executions` +
       (r.revisits ? ` (${r.revisits} repeating an earlier round)` : '') +
       (r.pruned ? ` (${r.pruned} cut short by sleep sets)` : '') +
-      (r.cut ? ` (${r.cut} cut at ${flags.maxSteps ?? 20000} events, no failure in them)` : '') +
+      // Only a capped execution is cut: with --max-steps, or under async timing by default.
+      (r.cut ? ` (${r.cut} cut at ${flags.maxSteps ?? ASYNC_MAX_STEPS} events, no failure in them)` : '') +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
       ` in ${r.seconds.toFixed(1)} s; ${r.failure ? 'FAILED' : r.exhausted ? 'no failure: the bounded space is exhausted' : 'no failure within the budget'}`,
   ];
@@ -223,7 +233,7 @@ async function bench(flags: Flags): Promise<void> {
     `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions; ` +
       `random seeds under bounded timing, the other strategies under ${flags.timing} timing` +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
-      (flags.timing === 'async' ? `, each rank's timer ahead at most ${flags.timerBudget ?? 2} times` : '') +
+      (flags.timing === 'async' ? `, each rank's timer ahead at most ${flags.timerBudget ?? TIMER_BUDGET} times` : '') +
       (flags.minimize ? '' : ', counterexamples not minimized'),
   );
   console.log(

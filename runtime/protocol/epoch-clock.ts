@@ -36,14 +36,17 @@ export function monotonicMs(): number {
 
 /** Now, as epoch milliseconds on this machine's one time line. */
 export function epochMs(): number {
-  anchorMs ??= startAnchor(process.env[Env.clockAnchor]);
-  return monotonicMs() + anchorMs;
+  return monotonicMs() + anchor();
 }
 
 /** This process's anchor as its ranks get it (DSMPI_CLOCK_ANCHOR), so that they read its time line. */
 export function clockAnchorText(): string {
-  anchorMs ??= startAnchor(process.env[Env.clockAnchor]);
-  return String(anchorMs);
+  return String(anchor());
+}
+
+/** This process's anchor, taken once: the one handed in DSMPI_CLOCK_ANCHOR, or measured. */
+function anchor(): number {
+  return (anchorMs ??= startAnchor(process.env[Env.clockAnchor]));
 }
 
 /**

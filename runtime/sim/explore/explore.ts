@@ -144,16 +144,24 @@ class Pruned extends Error {}
 class Cut extends Error {}
 
 /** Async timing's default cap on the events of one execution. */
-const ASYNC_MAX_STEPS = 20_000;
+export const ASYNC_MAX_STEPS = 20_000;
+/** Async timing's default budget of timer firings ahead of earlier events, per rank and execution. */
+export const TIMER_BUDGET = 2;
 
 export async function explore<T>(options: ExploreOptions, setup: () => ExploreRun<T>): Promise<ExploreReport> {
   const started = performance.now();
   const slack = options.timerSlackMs ?? 0;
   if (!(slack >= 0 && Number.isFinite(slack)))
     throw new DsError(ErrorCode.InvalidArgument, `explore: timerSlackMs must be a finite number >= 0, got ${String(slack)}`);
-  for (const [name, value] of [['maxSteps', options.maxSteps], ['timerBudget', options.timerBudget]] as const)
+  for (const [name, value] of [
+    ['maxSteps', options.maxSteps],
+    ['timerBudget', options.timerBudget],
+  ] as const)
     if (value !== undefined && !(Number.isInteger(value) && value >= (name === 'maxSteps' ? 1 : 0)))
-      throw new DsError(ErrorCode.InvalidArgument, `explore: ${name} must be an integer >= ${name === 'maxSteps' ? 1 : 0}, got ${String(value)}`);
+      throw new DsError(
+        ErrorCode.InvalidArgument,
+        `explore: ${name} must be an integer >= ${name === 'maxSteps' ? 1 : 0}, got ${String(value)}`,
+      );
   const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
   const strategy = fixed === undefined ? strategyFor(options) : undefined;
   const budget = options.executions ?? (options.strategy === 'delay-bounding' || options.strategy === 'dfs' ? Infinity : 1000);
@@ -243,7 +251,7 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
   const slackUs = Math.round((options.timerSlackMs ?? 0) * 1000);
   const maxSteps = options.maxSteps ?? (timing === 'async' ? ASYNC_MAX_STEPS : Infinity);
   // Async timing: per rank, the timer firings left that may go ahead of an event due before them.
-  const budget = options.timerBudget ?? 2;
+  const budget = options.timerBudget ?? TIMER_BUDGET;
   const ahead = new Map<number, number>();
   const mayRunAhead = (rank: number): boolean => (ahead.get(rank) ?? 0) < budget;
   const steps: StepRecord[] = [];

@@ -2,6 +2,8 @@
 export {
   explore,
   replayLine,
+  ASYNC_MAX_STEPS,
+  TIMER_BUDGET,
   type ExploreOptions,
   type ExploreReport,
   type ExploreRun,
