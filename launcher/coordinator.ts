@@ -40,6 +40,8 @@ export class Coordinator {
   private rankLimit = 0;
   /** The job's time 0 once started, for ranks that register later (spawned ranks). */
   private t0: number | undefined;
+  /** How far a rank's host clock is ahead of this one (a rank on another host). */
+  private clockOffsetMs: (rank: number) => number = () => 0;
   /** Ranks that retired, told to ranks that register later. */
   private readonly retiredRanks = new Set<number>();
   /** shrink() and agree() calls in progress: each caller's next free context and flag. */
@@ -149,10 +151,14 @@ export class Coordinator {
     this.rankLimit = Math.max(this.rankLimit, total);
   }
 
-  /** Every rank has registered: tells them the job's time 0 (epoch ms). */
-  start(t0: number): void {
+  /**
+   * Every rank has registered: tells each the job's time 0 (epoch ms) on its own host's clock, so
+   * that fault windows it times itself (--partition) open when the launcher's do.
+   */
+  start(t0: number, clockOffsetMs: (rank: number) => number = () => 0): void {
     this.t0 = t0;
-    this.broadcast({ t: 'start', t0 });
+    this.clockOffsetMs = clockOffsetMs;
+    for (const [rank, socket] of this.sockets) this.sendTo(socket, this.startMessage(rank));
   }
 
   finish(): void {
@@ -191,7 +197,7 @@ export class Coordinator {
         this.addresses.set(rank, msg.address);
         this.broadcast({ t: 'peer', rank, address: msg.address });
         // A rank spawned during the job: the job has started, and some ranks may have retired.
-        if (this.t0 !== undefined) this.sendTo(socket, { t: 'start', t0: this.t0 });
+        if (this.t0 !== undefined) this.sendTo(socket, this.startMessage(rank));
         for (const r of this.retiredRanks) this.sendTo(socket, { t: 'retired', rank: r });
         events.hello(rank, !!msg.survive);
         break;
@@ -261,6 +267,10 @@ export class Coordinator {
       const socket = this.sockets.get(r);
       if (socket) this.sendTo(socket, { t: 'shrunk', key, alive, context, flag });
     }
+  }
+
+  private startMessage(rank: number): CoordinatorToRank {
+    return { t: 'start', t0: this.t0! + this.clockOffsetMs(rank) };
   }
 
   private broadcast(msg: CoordinatorToRank): void {
