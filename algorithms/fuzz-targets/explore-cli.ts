@@ -69,7 +69,7 @@ const program = new Command('explore')
   .addOption(
     new Option('--pct-threads <what>', "what PCT gives priorities to: a delivery's sender, its receiver, or each link (and each rank's timers)")
       .choices(['sender', 'receiver', 'link'])
-      .default('sender'),
+      .default('link'),
   )
   .option('--delays <k>', 'delay bounding: at most k delays (default 2); dfs: unbounded unless given', integer('--delays', 0))
   .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)

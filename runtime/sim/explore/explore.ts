@@ -55,7 +55,7 @@ export interface ExploreOptions {
   timerSlackMs?: number;
   /** PCT's and PCTCP's depth d (default 3). */
   depth?: number;
-  /** What PCT gives priorities to (default `sender`): see `PctThreads`. */
+  /** What PCT gives priorities to (default `link`): see `PctThreads`. */
   pctThreads?: PctThreads;
   /** Delay bounding: at most this many delays (default 2); depth-first search: default unbounded. */
   delays?: number;
