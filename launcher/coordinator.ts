@@ -58,6 +58,8 @@ export class Coordinator {
   private rankLimit = 0;
   /** The job's time 0 once started, for ranks that register later (spawned ranks). */
   private t0: number | undefined;
+  /** How far a rank's host clock is ahead of this one (a rank on another host). */
+  private clockOffsetMs: (rank: number) => number = () => 0;
   /** Ranks that retired, told to ranks that register later. */
   private readonly retiredRanks = new Set<number>();
   /** shrink() and agree() calls in progress: each caller's next free context and flag. */
@@ -198,10 +200,14 @@ export class Coordinator {
     this.rankLimit = Math.max(this.rankLimit, total);
   }
 
-  /** Every rank has registered: tells them the job's time 0 (epoch ms). */
-  start(t0: number): void {
+  /**
+   * Every rank has registered: tells each the job's time 0 (epoch ms) on its own host's clock, so
+   * that fault windows it times itself (--partition) open when the launcher's do.
+   */
+  start(t0: number, clockOffsetMs: (rank: number) => number = () => 0): void {
     this.t0 = t0;
-    this.broadcast({ t: 'start', t0 });
+    this.clockOffsetMs = clockOffsetMs;
+    for (const [rank, link] of this.links) link.send(this.startMessage(rank));
   }
 
   finish(): void {
@@ -240,7 +246,7 @@ export class Coordinator {
         this.addresses.set(rank, msg.address);
         this.broadcast({ t: 'peer', rank, address: msg.address });
         // A rank spawned during the job: the job has started, and some ranks may have retired.
-        if (this.t0 !== undefined) link.send({ t: 'start', t0: this.t0 });
+        if (this.t0 !== undefined) link.send(this.startMessage(rank));
         for (const r of this.retiredRanks) link.send({ t: 'retired', rank: r });
         events.hello(rank, !!msg.survive);
         break;
@@ -305,6 +311,10 @@ export class Coordinator {
     if (context % 2 === 1) context++;
     const flag = alive.every((r) => call.arrived.get(r)!.flag);
     for (const r of alive) this.links.get(r)?.send({ t: 'shrunk', key, alive, context, flag });
+  }
+
+  private startMessage(rank: number): CoordinatorToRank {
+    return { t: 'start', t0: this.t0! + this.clockOffsetMs(rank) };
   }
 
   private broadcast(msg: CoordinatorToRank): void {

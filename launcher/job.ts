@@ -243,7 +243,7 @@ class Job {
       case 'announceLost':
         return this.coordinator.announceLost(action.rank, action.reason);
       case 'start':
-        return this.coordinator.start(action.t0);
+        return this.coordinator.start(action.t0, (rank) => this.options.spawner?.clockOffsetMs?.(rank) ?? 0);
       case 'finish':
         return this.coordinator.finish();
       case 'at':

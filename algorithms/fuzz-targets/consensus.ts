@@ -13,7 +13,14 @@ import {
 import { checkRaftEvents, type RaftRecord } from '../checkers/raft-invariants.ts';
 import { leaderElectionMain, defaultElectionOptions, type ElectionOutcome } from '../leader-election.ts';
 import { defaultSequenceOptions, sequencePaxosMain, type SequenceOutcome, type Value } from '../paxos/sequence-paxos.ts';
-import { paxosLayout, singlePaxosMain, type PaxosOutcome } from '../paxos/single-paxos.ts';
+import {
+  corePaxosLayout,
+  defaultPaxosOptions,
+  paxosLayout,
+  singlePaxosMain,
+  type PaxosOptions,
+  type PaxosOutcome,
+} from '../paxos/single-paxos.ts';
 import { defaultRaftOptions, raftMain, type RaftOutcome } from '../raft/raft.ts';
 import { EVERY_FAULT, liveRanks } from './common.ts';
 
@@ -36,20 +43,41 @@ export const singlePaxos: FuzzTarget<PaxosOutcome<number>> = {
     return undefined;
   },
   livenessMs: () => 5_000,
-  setup(n) {
-    return {
-      main: (c) => singlePaxosMain(c, clientValue),
-      check(r) {
-        if (!r) return;
-        // Decisions of every rank, those that crashed for good included (from their durable storage).
-        const decided = r.results.map(
-          (o, rank) => o?.decided ?? r.storage(rank).get<{ decided?: { value: number } | null }>('single-paxos')?.decided?.value,
-        );
-        checkConsensus(decided, paxosLayout(n).clients.map(clientValue), { requireAll: liveRanks(r) });
-      },
-    };
-  },
+  setup: (n) => paxosSetup(n, defaultPaxosOptions),
 };
+
+/**
+ * The same port in its core layout (corePaxosLayout): two proposers with their own values and n − 2
+ * acceptors, nothing else; the explorer's bug benchmark runs its Paxos mutants on it at n = 5.
+ */
+export const singlePaxosCore: FuzzTarget<PaxosOutcome<number>> = {
+  ...singlePaxos,
+  name: 'single-paxos-core',
+  minN: 3,
+  outOfModel(s) {
+    const stops = s.crashes.filter((c) => c.restartAfterMs === undefined).map((c) => c.rank);
+    if (stops.some((r) => r < 2)) return 'crash-stop of a proposer';
+    if (stops.length * 2 >= s.n - 2) return 'crash-stop of half the acceptors or more';
+    return undefined;
+  },
+  setup: (n) => paxosSetup(n, { ...defaultPaxosOptions, layout: corePaxosLayout }),
+};
+
+function paxosSetup(n: number, options: PaxosOptions): ReturnType<FuzzTarget<PaxosOutcome<number>>['setup']> {
+  const layout = (options.layout ?? paxosLayout)(n);
+  const proposed = (layout.clients.length > 0 ? layout.clients : layout.proposers).map(clientValue);
+  return {
+    main: (c) => singlePaxosMain(c, clientValue, options),
+    check(r) {
+      if (!r) return;
+      // Decisions of every rank, those that crashed for good included (from their durable storage).
+      const decided = r.results.map(
+        (o, rank) => o?.decided ?? r.storage(rank).get<{ decided?: { value: number } | null }>('single-paxos')?.decided?.value,
+      );
+      checkConsensus(decided, proposed, { requireAll: liveRanks(r) });
+    },
+  };
+}
 
 const valuesOf =
   (perClient: number) =>

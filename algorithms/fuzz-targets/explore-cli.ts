@@ -12,6 +12,7 @@ import {
   parseSchedule,
   type ExploreOptions,
   type ExploreReport,
+  type PctThreads,
   type StrategyName,
   TIMER_BUDGET,
 } from 'dsmpi/explore';
@@ -32,6 +33,7 @@ interface Flags {
   seed: number;
   executions?: number;
   depth: number;
+  pctThreads: PctThreads;
   delays?: number;
   drops: number;
   timing: 'bounded' | 'async';
@@ -63,6 +65,11 @@ const program = new Command('explore')
   .option('--seed <S>', "the simulator's seed: latencies, comm.random()", integer('--seed', 0), 1)
   .option('--executions <E>', 'at most this many executions (default 1000; delay bounding: until exhausted)', integer('--executions', 1))
   .option('--depth <d>', "PCT's and PCTCP's depth", integer('--depth', 1), 3)
+  .addOption(
+    new Option('--pct-threads <what>', "what PCT gives priorities to: a delivery's sender, its receiver, or each link (and each rank's timers)")
+      .choices(['sender', 'receiver', 'link'])
+      .default('sender'),
+  )
   .option('--delays <k>', 'delay bounding: at most k delays (default 2); dfs: unbounded unless given', integer('--delays', 0))
   .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)
   .option('--drops <k>', 'at most k messages lost by the explorer per execution', integer('--drops', 0), 0)
@@ -108,6 +115,7 @@ async function main(name: string, model: string | undefined, flags: Flags): Prom
     seed: flags.seed,
     executions: flags.executions,
     depth: flags.depth,
+    pctThreads: flags.pctThreads,
     delays: flags.delays,
     drops: flags.drops,
     sleepSets: flags.sleepSets,
@@ -279,6 +287,7 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     seed: search * 1_000_003,
     executions,
     depth: flags.depth,
+    pctThreads: flags.pctThreads,
     delays: flags.delays,
     sleepSets: flags.sleepSets,
     drops: seeds ? 0 : m.drops,

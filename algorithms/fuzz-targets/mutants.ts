@@ -26,8 +26,8 @@ export interface Mutant {
 export const mutants: readonly Mutant[] = [
   {
     name: 'paxos-ignores-accepted',
-    target: 'single-paxos',
-    n: 11,
+    target: 'single-paxos-core',
+    n: 5,
     drops: 0,
     // The bug shows only when the Nacked proposer's retry collects a promise carrying the winner's
     // accepted value and gets its own value accepted by a majority before the decision reaches
@@ -41,8 +41,8 @@ export const mutants: readonly Mutant[] = [
   },
   {
     name: 'paxos-promises-lower-ballot',
-    target: 'single-paxos',
-    n: 11,
+    target: 'single-paxos-core',
+    n: 5,
     drops: 0,
     bug: 'an acceptor compares only the counters of ballots on Prepare, so it promises an equal counter of another proposer: a lower ballot',
     file: 'paxos/single/acceptor.ts',

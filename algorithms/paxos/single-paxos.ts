@@ -59,8 +59,10 @@ export async function singlePaxosMain<V>(
   clientValue: (rank: number) => V,
   options = defaultPaxosOptions,
 ): Promise<PaxosOutcome<V>> {
-  const layout = paxosLayout(comm.size);
-  const mine = layout.clients.includes(comm.rank) ? clientValue(comm.rank) : undefined;
+  const layout = (options.layout ?? paxosLayout)(comm.size);
+  // The clients' values; without clients, the proposers' own.
+  const proposing = layout.clients.length > 0 ? layout.clients : layout.proposers;
+  const mine = proposing.includes(comm.rank) ? clientValue(comm.rank) : undefined;
   const [state, first] = startPaxos<V>(comm.rank, comm.size, comm.clock.now(), mine, options, comm.storage);
   for (const m of first) void comm.isend(m.data, m.to, m.tag).then(undefined, () => undefined);
   const s = await serve(comm, paxosMachine<V>(), state);

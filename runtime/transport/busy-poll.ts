@@ -25,7 +25,9 @@ export class BusyPoll {
   private spinning = false;
   private deadline = 0;
   private lastTurn = 0;
-  private lastCpu = 0;
+  /** The last reading of the CPU clock (cpuMs) and when it was taken. */
+  private sampledAt = 0;
+  private sampledCpu = 0;
   private pausedUntil = 0;
   private pauseMs = 0;
 
@@ -60,9 +62,10 @@ export class BusyPoll {
     this.deadline = now + this.budgetMs;
     // The program's own work up to here is no sign of a shared core.
     this.lastTurn = now;
-    if (this.watchesCore) this.lastCpu = this.cpuMs();
     if (this.spinning) return true;
     if (now < this.pausedUntil) return false;
+    // The process may have slept since the chain stopped: that is no sign of a shared core either.
+    if (this.watchesCore) this.sample(now);
     this.spinning = true;
     setImmediate(this.turn);
     return true;
@@ -80,10 +83,9 @@ export class BusyPoll {
 
   private readonly turn = (): void => {
     const now = performance.now();
-    if (this.watchesCore && now - this.lastTurn - (this.cpuMs() - this.lastCpu) > this.preemptedMs) this.pauseFrom(now);
+    if (this.watchesCore) this.watch(now);
     this.hooks.turn?.();
     this.lastTurn = performance.now();
-    if (this.watchesCore) this.lastCpu = this.cpuMs();
     if (this.waiting() && now < this.deadline && now >= this.pausedUntil) {
       setImmediate(this.turn);
       return;
@@ -91,6 +93,28 @@ export class BusyPoll {
     this.spinning = false;
     this.hooks.stopped?.();
   };
+
+  /**
+   * Pauses polling if the process was descheduled since the last turn. Reading the CPU clock is a
+   * system call that sums every thread of the process, a few µs, longer than the rest of a turn: it
+   * is read only after a gap long enough to matter, and once per SAMPLE_MS otherwise. The time the
+   * process did not run is then counted from the last reading, at most SAMPLE_MS before the gap.
+   */
+  private watch(now: number): void {
+    if (now - this.lastTurn > this.preemptedMs) {
+      const sampledAt = this.sampledAt;
+      const sampledCpu = this.sampledCpu;
+      this.sample(now);
+      if (now - sampledAt - (this.sampledCpu - sampledCpu) > this.preemptedMs) this.pauseFrom(now);
+    } else if (now - this.sampledAt > SAMPLE_MS) {
+      this.sample(now);
+    }
+  }
+
+  private sample(now: number): void {
+    this.sampledAt = now;
+    this.sampledCpu = this.cpuMs();
+  }
 
   /** The process was descheduled: pause, twice as long as last time if that pause ended lately. */
   private pauseFrom(now: number): void {
@@ -108,6 +132,8 @@ function processCpuMs(): number {
 
 /** A gap between two turns of the chain this much longer than the CPU used in it: the process was descheduled. */
 const PREEMPTED_MS = 0.5;
+/** The CPU clock is read at least this often while the chain turns. */
+const SAMPLE_MS = 1;
 /** How long polling pauses after one such gap. */
 const FIRST_PAUSE_MS = 20;
 /** The longest pause, while the process keeps being descheduled. */

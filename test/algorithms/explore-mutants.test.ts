@@ -56,3 +56,18 @@ t.test('async timing: a vote delayed past the 2PC coordinator’s timeout, with 
   const r = await explore({ n: m.n, strategy: 'pct', seed: 1, executions: 50, timing: 'async' }, () => mutant.setup(m.n));
   t.ok(r.failure, `found in ${r.executions} executions, without a loss budget`);
 });
+
+t.test('the Paxos port in its core layout (two proposers, three acceptors) decides, and shows both Paxos mutants', async (t) => {
+  const core = targetNamed('single-paxos-core')!;
+  const clean = await explore({ n: 5, strategy: 'random', seed: 1, executions: 20, timing: 'async' }, () => core.setup(5));
+  t.equal(clean.failure, undefined, 'the original: agreement, validity, every rank decides');
+  t.equal(clean.cut, 0);
+  for (const m of mutants.filter((x) => x.target === 'single-paxos-core')) {
+    t.equal(m.n, 5);
+    const mutant = await loadMutant(m);
+    const r = await explore({ n: 5, strategy: 'pct', pctThreads: 'link', seed: 1, executions: 200, timing: 'async', minimize: false }, () =>
+      mutant.setup(5),
+    );
+    t.match(r.failure?.message, /agree|decided|differ|value/i, `${m.name}: found after ${r.failure?.foundAfter}`);
+  }
+});

@@ -352,3 +352,52 @@ t.test('an execution cut at maxSteps is no failure, counted as cut, and its end-
   t.equal(r.cut, 1, 'async timing cuts at its default cap');
   t.equal(r.failure, undefined);
 });
+
+/**
+ * Rank 1 sends rank 0 its message A and rank 2 a message B, on which rank 2 sends rank 0 its
+ * message C; rank 0 wrongly assumes A comes before C. Every message takes 1 ms, so the simulator's
+ * own order is the send order. Under async timing the bug has depth 1 when each link is a PCT
+ * thread (links 1→2 and 2→0 above 1→0), but no priority order of ranks shows it: by sender, rank 1's
+ * A and B go in its own order (A first) before C exists; by receiver, A and C both wait in rank 0's
+ * inbox, where A, sent first, is first.
+ */
+function relay(): ExploreRun<void> {
+  const heard: string[] = [];
+  return {
+    main: async (comm: Communicator) => {
+      if (comm.rank === 1) {
+        await Promise.all([comm.send('A', 0), comm.send('B', 2)]);
+      } else if (comm.rank === 2) {
+        await comm.recv(1);
+        await comm.send('C', 0);
+      } else if (comm.rank === 0) {
+        for (let i = 0; i < 2; i++) heard.push((await comm.recv()).data as string);
+      }
+    },
+    always: () => {
+      if (heard[0] === 'C') throw new Error('rank 0 heard C before A');
+    },
+  };
+}
+
+t.test('PCT over links finds a depth-1 reordering at a receiver that priorities over ranks never show', async (t) => {
+  const faults = { delay: { minMs: 1, maxMs: 1 } };
+  const search = (pctThreads: 'sender' | 'receiver' | 'link', seed: number) =>
+    explore({ n: 3, strategy: 'pct', depth: 1, pctThreads, seed, executions: 30, timing: 'async', minimize: false, faults }, relay);
+  for (const seed of [1, 2, 3]) {
+    for (const threads of ['sender', 'receiver'] as const) {
+      const r = await search(threads, seed);
+      t.equal(r.failure, undefined, `seed ${seed}, ${threads} threads: 30 executions, never`);
+      t.equal(r.executions, 30);
+    }
+    const link = await search('link', seed);
+    t.match(link.failure?.message, /heard C before A/, `seed ${seed}, link threads: found after ${link.failure?.foundAfter}`);
+    t.ok(link.failure!.foundAfter <= 15, 'within 15 executions (each finds it with probability 1/3)');
+    t.match(link.strategy, /^pct d=1, link threads$/);
+  }
+  const seeds = await explore({ n: 3, strategy: 'seeds', seed: 1, executions: 30, faults }, relay);
+  t.equal(seeds.failure, undefined, "random seeds' order never shows it either (two hops against one)");
+  // By sender no change point helps: A and B are one thread's, which goes in the simulator's order.
+  const three = await explore({ n: 3, strategy: 'pct', depth: 3, seed: 1, executions: 30, timing: 'async', minimize: false, faults }, relay);
+  t.equal(three.failure, undefined, 'by sender, not even with d = 3');
+});

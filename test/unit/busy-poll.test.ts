@@ -139,3 +139,30 @@ t.test('hooks: `turn` runs at every turn, `stopped` once when the chain stops', 
   await new Promise((resolve) => setTimeout(resolve, 20));
   t.equal(stops, 1, 'stopped once');
 });
+
+t.test('the CPU clock (a system call) is read now and then, not at every turn', async (t) => {
+  let turns = 0;
+  let reads = 0;
+  let waiting = true;
+  const poll = new BusyPoll(
+    () => {
+      turns++;
+      return waiting;
+    },
+    // Every gap was the process's own CPU time: never paused.
+    {
+      budgetMs: 60_000,
+      preemptedMs: 50,
+      cpuMs: () => {
+        reads++;
+        return performance.now();
+      },
+    },
+  );
+  poll.kick();
+  await until(() => turns >= 1000);
+  waiting = false;
+  await settled(() => turns);
+  t.notOk(poll.paused, 'not paused');
+  t.ok(reads < turns / 4, `${reads} readings of the CPU clock in ${turns} turns`);
+});

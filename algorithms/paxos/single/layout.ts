@@ -36,6 +36,18 @@ export function paxosLayout(n: number): PaxosLayout {
   };
 }
 
+/**
+ * Only what consensus needs: two proposers (ranks 0 and 1), each with its own value from the start,
+ * and the other n − 2 ranks acceptors; no clients, learners or telemetry. The smallest configuration
+ * in which two proposers race (the explorer's bug benchmark runs it at n = 5).
+ */
+export function corePaxosLayout(n: number): PaxosLayout {
+  if (!Number.isInteger(n) || n < 3) {
+    throw new DsError(ErrorCode.InvalidArgument, `the core Paxos layout needs two proposers and an acceptor, at least 3 ranks, got ${n}`);
+  }
+  return { clients: [], proposers: [0, 1], acceptors: range(2, n), learners: [], telemetry: [] };
+}
+
 export function roleOf(l: PaxosLayout, rank: number): Role {
   if (l.clients.includes(rank)) return 'client';
   if (l.proposers.includes(rank)) return 'proposer';

@@ -14,6 +14,11 @@ export interface PaxosOptions {
   /** Clients resend Propose this often until they know the decision. */
   resendMs: number;
   farewell: FarewellOptions;
+  /**
+   * Who plays which role at n ranks (default paxosLayout, the book's five blocks). In a layout
+   * without clients each proposer starts with its own value (`clientValue` of its rank).
+   */
+  layout?: (n: number) => PaxosLayout;
 }
 
 export const defaultPaxosOptions: PaxosOptions = { retryMs: 40, backoffMs: 5, resendMs: 50, farewell: defaultFarewell };
@@ -65,7 +70,7 @@ export function startPaxos<V>(
   options = defaultPaxosOptions,
   storage?: DurableStorage,
 ): [PaxosState<V>, Out[]] {
-  const layout = paxosLayout(size);
+  const layout = (options.layout ?? paxosLayout)(size);
   const s: PaxosState<V> = {
     rank,
     size,
@@ -103,6 +108,8 @@ export function startPaxos<V>(
   if (saved?.snapshots) s.snapshots = saved.snapshots;
   if (saved?.decided) decide(s, saved.decided.value);
   if (s.role === 'learner' && !s.decided) out.push(...toAll(layout.telemetry, Tag.Restore, null));
+  // A proposer with its own value (no clients) takes it as the first Propose, in flight to itself.
+  if (s.role === 'proposer' && clientValue !== undefined && !s.decided) out.push({ to: rank, tag: Tag.Propose, data: { value: clientValue } });
   return [s, out];
 }
 

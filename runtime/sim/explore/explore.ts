@@ -20,6 +20,7 @@ import {
   followSchedule,
   Pct,
   PctCp,
+  type PctThreads,
   RandomSeeds,
   RandomWalk,
   type ExecutionPlan,
@@ -54,6 +55,8 @@ export interface ExploreOptions {
   timerSlackMs?: number;
   /** PCT's and PCTCP's depth d (default 3). */
   depth?: number;
+  /** What PCT gives priorities to (default `sender`): see `PctThreads`. */
+  pctThreads?: PctThreads;
   /** Delay bounding: at most this many delays (default 2); depth-first search: default unbounded. */
   delays?: number;
   /**
@@ -229,7 +232,7 @@ function strategyFor(options: ExploreOptions): Strategy {
     case 'random':
       return new RandomWalk(seed, options.drops ?? 0);
     case 'pct':
-      return new Pct(seed, options.depth ?? 3, options.drops ?? 0);
+      return new Pct(seed, options.depth ?? 3, options.drops ?? 0, options.pctThreads);
     case 'pctcp':
       return new PctCp(seed, options.depth ?? 3, options.drops ?? 0);
     case 'delay-bounding':

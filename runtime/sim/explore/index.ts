@@ -11,6 +11,7 @@ export {
   type StrategyName,
 } from './explore.ts';
 export type { TimingModel } from './enabled.ts';
+export type { PctThreads } from './strategies.ts';
 export { formatSchedule, parseSchedule, type Choice, type Schedule } from './schedule.ts';
 export {
   checkStateSpace,

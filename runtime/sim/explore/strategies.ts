@@ -116,10 +116,22 @@ function highest(enabled: readonly SimEvent[], priority: (e: SimEvent) => number
 }
 
 /**
- * PCT (probabilistic concurrency testing, Burckhardt et al.): each rank gets a random priority and
- * the enabled event of the highest-priority rank goes next; at d − 1 random steps the rank about to
- * go drops to a priority below all others; each execution has the next seed. A bug of depth d is found with probability ≥ 1/(n·k^(d−1)),
- * k the number of steps. Events that concern no one rank (partitions) go in the simulator's order.
+ * What PCT gives priorities to, its "threads" in a message-passing program:
+ * - `sender`: a delivery is its sender's step, a timer its rank's (PCT orders the senders' messages);
+ * - `receiver`: a delivery is its receiver's step, a timer its rank's (an actor draining its inbox, as
+ *   Coyote's PCT over actors);
+ * - `link`: each FIFO link (sender to receiver) is a thread, and each rank's timers another: PCT then
+ *   orders the messages of different senders at one receiver, and a timer against the messages it races.
+ */
+export type PctThreads = 'sender' | 'receiver' | 'link';
+
+/**
+ * PCT (probabilistic concurrency testing, Burckhardt et al.): each thread (`threads`: a rank, or a
+ * link and a rank's timers) gets a random priority and the enabled event of the highest-priority
+ * thread goes next; at d − 1 random steps the thread about to go drops to a priority below all
+ * others; each execution has the next seed. A bug of depth d is found with probability
+ * ≥ 1/(t·k^(d−1)), t the number of threads and k of steps. Events that concern no one rank
+ * (partitions) go in the simulator's order.
  */
 export class Pct implements Strategy {
   readonly name: string;
@@ -132,32 +144,34 @@ export class Pct implements Strategy {
     private readonly seed: number,
     private readonly depth: number,
     private readonly drops = 0,
+    private readonly threads: PctThreads = 'sender',
   ) {
-    this.name = `pct d=${depth}`;
+    this.name = `pct d=${depth}${threads === 'sender' ? '' : `, ${threads} threads`}`;
   }
 
   next(): ExecutionPlan {
     const execution = this.execution++;
     const random = seededRandom(this.seed, execution);
     const depth = this.depth;
-    const priority = new Map<number, number>();
-    const priorityOf = (rank: number): number => {
-      if (rank < 0) return Infinity;
-      let p = priority.get(rank);
-      // Initial priorities sit above d, each rank's drawn when first seen: a random order of the ranks.
-      if (p === undefined) priority.set(rank, (p = depth + random()));
+    const priority = new Map<string, number>();
+    const threadOf = (e: SimEvent): string | undefined => pctThread(e, this.threads);
+    const priorityOf = (thread: string | undefined): number => {
+      if (thread === undefined) return Infinity;
+      let p = priority.get(thread);
+      // Initial priorities sit above d, each thread's drawn when first seen: a random order of the threads.
+      if (p === undefined) priority.set(thread, (p = depth + random()));
       return p;
     };
     const changes = Array.from({ length: depth - 1 }, () => Math.floor(random() * this.steps));
     const lose = lossBudget(this.drops, () => this.steps, random);
-    const top = (enabled: readonly SimEvent[]): number => highest(enabled, (e) => priorityOf(ownerOf(e)));
+    const top = (enabled: readonly SimEvent[]): number => highest(enabled, (e) => priorityOf(threadOf(e)));
     return {
       seed: (this.seed + execution) >>> 0,
       choose: (step, enabled) => {
         const change = changes.indexOf(step);
         if (change >= 0) {
-          const owner = ownerOf(enabled[top(enabled)]);
-          if (owner >= 0) priority.set(owner, depth - 1 - change);
+          const thread = threadOf(enabled[top(enabled)]);
+          if (thread !== undefined) priority.set(thread, depth - 1 - change);
         }
         const index = top(enabled);
         return { index, lose: lose(enabled[index]) };
@@ -248,9 +262,15 @@ export class PctCp implements Strategy {
   }
 }
 
-/** Whose step an event is for PCT: a delivery is its sender's (so PCT orders senders' messages), a timer its rank's. */
-function ownerOf(e: SimEvent): number {
-  return e.id?.from ?? e.id?.rank ?? -1;
+/** The PCT thread an event is a step of (undefined: a fault of the network, which goes in the simulator's order). */
+function pctThread(e: SimEvent, threads: PctThreads): string | undefined {
+  const id = e.id;
+  if (!id || id.rank < 0) return undefined;
+  // A crash, restart or pause of a rank is that rank's step.
+  if (id.kind === 'fault') return `rank ${id.rank}`;
+  if (id.kind === 'timer') return threads === 'link' ? `timer ${id.rank}` : `rank ${id.rank}`;
+  if (threads === 'link') return `link ${id.from}>${id.rank}`;
+  return `rank ${threads === 'sender' ? id.from : id.rank}`;
 }
 
 /**
