@@ -242,6 +242,7 @@ async function bench(flags: Flags): Promise<void> {
       `random seeds under bounded timing, the other strategies under ${flags.timing} timing` +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
       (flags.timing === 'async' ? `, each rank's timer ahead at most ${flags.timerBudget ?? TIMER_BUDGET} times` : '') +
+      `, PCT over ${flags.pctThreads} threads` +
       (flags.minimize ? '' : ', counterexamples not minimized'),
   );
   console.log(
