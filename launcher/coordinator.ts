@@ -1,9 +1,10 @@
 import type { Buffer } from 'node:buffer';
+import type { MessagePort } from 'node:worker_threads';
 import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
 import { Party, rankOf, Refusal } from '../runtime/protocol/handshake.ts';
 import { tlsKey } from '../runtime/protocol/keys.ts';
 import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from '../runtime/protocol/rendezvous.ts';
-import { PingWatch } from './ping-watch.ts';
+import { PingWatch, type Pingable } from './ping-watch.ts';
 import { listenWebSocketServer, type ListeningServer, type WebSocket } from '../runtime/protocol/ws-server.ts';
 
 export interface CoordinatorEvents {
@@ -20,14 +21,31 @@ export interface CoordinatorEvents {
   retire?(rank: number): void;
 }
 
+/** The coordinator's end of a rank's control link: its WebSocket, or a rank thread's MessagePort. */
+interface RankEnd {
+  send(msg: CoordinatorToRank): void;
+  /** Cuts the link at once. */
+  terminate(): void;
+}
+
+function socketEnd(socket: WebSocket): RankEnd {
+  return {
+    send: (msg) => {
+      if (socket.readyState === socket.OPEN) socket.send(encodeValue(msg));
+    },
+    terminate: () => socket.terminate(),
+  };
+}
+
 /**
  * The rendezvous of a job: each rank connects once, says where it listens, and the coordinator
  * passes every address to every rank. It also relays deaths, collects `done`, and asks for status.
+ * Rank threads (dsrun --threads) are handed to it with a MessagePort each instead (serve()).
  */
 export class Coordinator {
   readonly url: string;
   private readonly server: ListeningServer;
-  private readonly sockets = new Map<number, WebSocket>();
+  private readonly links = new Map<number, RankEnd>();
   private readonly addresses = new Map<number, string>();
   private readonly statusWaiters = new Map<number, (waiting: Array<{ what: string; forMs: number }>) => void>();
   /** Each connected rank's heartbeat (launcher/ping-watch.ts). */
@@ -47,7 +65,11 @@ export class Coordinator {
   /** shrink() and agree() calls in progress: each caller's next free context and flag. */
   private readonly shrinks = new Map<string, { members: number[]; arrived: Map<number, { nextContext: number; flag: boolean }> }>();
 
-  private constructor(server: ListeningServer, url: string) {
+  private constructor(
+    server: ListeningServer,
+    url: string,
+    private readonly events: CoordinatorEvents,
+  ) {
     this.server = server;
     this.url = url;
   }
@@ -90,11 +112,11 @@ export class Coordinator {
         return { key: options.key };
       },
       authenticated: (hello) =>
-        coordinator!.sockets.has(rankOf(hello.from)!) ? { code: Refusal.duplicate, reason: 'the rank is registered already' } : undefined,
+        coordinator!.links.has(rankOf(hello.from)!) ? { code: Refusal.duplicate, reason: 'the rank is registered already' } : undefined,
       opened: (hello, socket) => coordinator!.opened(rankOf(hello.from)!, socket, events),
       refused: (reason, from) => events.warn(`refused a connection from ${from}: ${reason}`),
     });
-    coordinator = new Coordinator(server, server.url(host));
+    coordinator = new Coordinator(server, server.url(host), events);
     coordinator.rankLimit = options.size;
     const heartbeatMs = options.heartbeatMs ?? 0;
     if (heartbeatMs > 0) {
@@ -113,7 +135,7 @@ export class Coordinator {
 
   /** A rank's authenticated control connection. */
   private opened(rank: number, socket: WebSocket, events: CoordinatorEvents): void {
-    this.sockets.set(rank, socket);
+    this.links.set(rank, socketEnd(socket));
     // ws answers a ping from the rank's event loop: no pong means the process is stopped or busy.
     this.heartbeats.set(rank, new PingWatch(socket, this.heartbeatMisses));
     socket.on('message', (data: Buffer) => {
@@ -129,11 +151,38 @@ export class Coordinator {
     socket.on('error', (err) => events.warn(`control connection of rank ${rank}: ${err.message}`));
   }
 
+  /**
+   * Serves a rank thread (dsrun --threads) on `port`, the launcher's end of the MessageChannel whose
+   * other end the thread got at its start: the control protocol's messages cross as plain objects,
+   * with no socket, handshake or codec (only dsrun's own threads hold such a port). Heartbeats are
+   * `ping` messages, answered from the rank's event loop (runtime/transport/control-port.ts).
+   */
+  serve(rank: number, port: MessagePort): void {
+    let open = true;
+    port.on('close', () => (open = false));
+    const end: RankEnd & Pingable = {
+      send: (msg) => {
+        if (open) port.postMessage(msg);
+      },
+      terminate: () => port.close(),
+      ping: () => {
+        if (open) port.postMessage({ t: 'ping' } satisfies CoordinatorToRank);
+        return open;
+      },
+      onAnswer: (heard) => port.on('message', heard),
+    };
+    this.links.set(rank, end);
+    this.heartbeats.set(rank, new PingWatch(end, this.heartbeatMisses));
+    port.on('message', (msg: RankToCoordinator) => {
+      if (msg.t !== 'pong') this.onMessage(rank, msg, this.events);
+    });
+  }
+
   /** Tells every connected rank that `rank` died. */
   announceLost(rank: number, reason: string): void {
     // Cut its control connection too: a rank cut off by the network would otherwise hold it open.
-    this.sockets.get(rank)?.terminate();
-    this.sockets.delete(rank);
+    this.links.get(rank)?.terminate();
+    this.links.delete(rank);
     this.heartbeats.delete(rank);
     this.broadcast({ t: 'lost', rank, reason });
     this.markAbsent(rank);
@@ -158,7 +207,7 @@ export class Coordinator {
   start(t0: number, clockOffsetMs: (rank: number) => number = () => 0): void {
     this.t0 = t0;
     this.clockOffsetMs = clockOffsetMs;
-    for (const [rank, socket] of this.sockets) this.sendTo(socket, this.startMessage(rank));
+    for (const [rank, link] of this.links) link.send(this.startMessage(rank));
   }
 
   finish(): void {
@@ -167,8 +216,8 @@ export class Coordinator {
 
   /** Asks one rank what it waits on; undefined if it does not answer within `timeoutMs`. */
   status(rank: number, timeoutMs: number): Promise<Array<{ what: string; forMs: number }> | undefined> {
-    const socket = this.sockets.get(rank);
-    if (!socket) return Promise.resolve(undefined);
+    const link = this.links.get(rank);
+    if (!link) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const answer = (waiting: Array<{ what: string; forMs: number }> | undefined): void => {
         clearTimeout(timer);
@@ -179,34 +228,32 @@ export class Coordinator {
       // unread, so the sockets get one more turn (setImmediate) before the rank counts as silent.
       const timer = setTimeout(() => setImmediate(() => answer(undefined)), timeoutMs);
       this.statusWaiters.set(rank, answer);
-      this.sendTo(socket, { t: 'status?' });
+      link.send({ t: 'status?' });
     });
   }
 
   close(): Promise<void> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    for (const s of this.sockets.values()) s.terminate();
+    for (const link of this.links.values()) link.terminate();
     return this.server.close();
   }
 
   private onMessage(rank: number, msg: RankToCoordinator, events: CoordinatorEvents): void {
     switch (msg?.t) {
       case 'hello': {
-        const socket = this.sockets.get(rank)!;
-        for (const [r, address] of this.addresses) this.sendTo(socket, { t: 'peer', rank: r, address });
+        const link = this.links.get(rank)!;
+        for (const [r, address] of this.addresses) link.send({ t: 'peer', rank: r, address });
         this.addresses.set(rank, msg.address);
         this.broadcast({ t: 'peer', rank, address: msg.address });
         // A rank spawned during the job: the job has started, and some ranks may have retired.
-        if (this.t0 !== undefined) this.sendTo(socket, this.startMessage(rank));
-        for (const r of this.retiredRanks) this.sendTo(socket, { t: 'retired', rank: r });
+        if (this.t0 !== undefined) link.send(this.startMessage(rank));
+        for (const r of this.retiredRanks) link.send({ t: 'retired', rank: r });
         events.hello(rank, !!msg.survive);
         break;
       }
       case 'spawn': {
-        const socket = this.sockets.get(rank);
-        const reply = (answer: { ranks?: number[]; error?: string }): void => {
-          if (socket) this.sendTo(socket, { t: 'spawned', id: Number(msg.id), ...answer });
-        };
+        const link = this.links.get(rank);
+        const reply = (answer: { ranks?: number[]; error?: string }): void => link?.send({ t: 'spawned', id: Number(msg.id), ...answer });
         const n = Number(msg.n);
         if (!events.spawn) reply({ error: 'this launcher cannot spawn ranks' });
         else if (!Number.isInteger(n) || n < 1) reply({ error: `bad number of ranks ${String(msg.n)}` });
@@ -221,7 +268,7 @@ export class Coordinator {
       case 'retire':
         this.retiredRanks.add(rank);
         this.addresses.delete(rank);
-        this.sockets.delete(rank);
+        this.links.delete(rank);
         this.heartbeats.delete(rank);
         events.retire?.(rank);
         this.broadcast({ t: 'retired', rank });
@@ -263,10 +310,7 @@ export class Coordinator {
     let context = Math.max(...[...call.arrived.values()].map((a) => a.nextContext));
     if (context % 2 === 1) context++;
     const flag = alive.every((r) => call.arrived.get(r)!.flag);
-    for (const r of alive) {
-      const socket = this.sockets.get(r);
-      if (socket) this.sendTo(socket, { t: 'shrunk', key, alive, context, flag });
-    }
+    for (const r of alive) this.links.get(r)?.send({ t: 'shrunk', key, alive, context, flag });
   }
 
   private startMessage(rank: number): CoordinatorToRank {
@@ -274,10 +318,6 @@ export class Coordinator {
   }
 
   private broadcast(msg: CoordinatorToRank): void {
-    for (const s of this.sockets.values()) this.sendTo(s, msg);
-  }
-
-  private sendTo(socket: WebSocket, msg: CoordinatorToRank): void {
-    if (socket.readyState === socket.OPEN) socket.send(encodeValue(msg));
+    for (const link of this.links.values()) link.send(msg);
   }
 }

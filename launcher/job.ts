@@ -210,6 +210,8 @@ class Job {
       pipeLines(child.stderr!, process.stderr, prefix),
     ]).then(() => {});
     this.children[rank] = child;
+    const control = options.spawner?.controlPort?.(rank);
+    if (control) this.coordinator.serve(rank, control);
     this.dispatch({ type: 'started', rank });
     child.on('error', (err) => this.dispatch({ type: 'startFailed', rank, message: err.message }));
     child.on('exit', (code, signal) => {

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Buffer } from 'node:buffer';
+import type { MessagePort } from 'node:worker_threads';
 
 /**
  * Where a job's ranks run when they are not local child processes: on other hosts through agents
@@ -19,6 +20,11 @@ export interface RankSpawner {
   /** Connects to the hosts and hands them the program (`entry`: the bundle, or the source with --no-ship). */
   start(entry: string, args: string[], exported: Record<string, string>): Promise<void>;
   spawn(rank: number, env: NodeJS.ProcessEnv): ChildProcess;
+  /**
+   * Rank threads: the launcher's end of the control port `spawn` gave the rank, which the
+   * coordinator serves in place of a WebSocket (Coordinator.serve); undefined for ranks that dial.
+   */
+  controlPort?(rank: number): MessagePort | undefined;
   /** The output prefix of a rank (`[rank r] `, or `[rank r@host] ` with --tag-host). */
   prefix(rank: number): string;
   /** How far the clock of the rank's host is ahead of this machine's, in ms (for merging traces). */

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { nanoid } from 'nanoid';
 import { randomKey } from '../runtime/protocol/keys.ts';
-import { Env, pollWanted, threadArrivalsKey, threadLinksKey, threadRingsKey } from '../runtime/protocol/rendezvous.ts';
+import { Env, pollWanted, threadArrivalsKey, threadControlKey, threadLinksKey, threadRingsKey } from '../runtime/protocol/rendezvous.ts';
 import { barrierMemory, bellMemory, ringMemory } from '../runtime/protocol/thread-rings.ts';
 import type { RankSpawner } from './spawner.ts';
 import { rankStackTraces } from './bundle.ts';
@@ -69,7 +69,8 @@ class ThreadChild extends EventEmitter {
 /**
  * dsrun --threads: the job's ranks run as worker threads of the launcher's own process, joined by
  * one MessageChannel per pair (runtime/transport/port.ts) instead of sockets. Each thread still
- * registers with the coordinator over its control connection, so job.ts drives it like a process.
+ * registers with the coordinator, over a MessageChannel of its own (Coordinator.serve), so job.ts
+ * drives it like a process.
  */
 export class ThreadSpawner implements RankSpawner {
   readonly jobId = nanoid(12);
@@ -80,6 +81,8 @@ export class ThreadSpawner implements RankSpawner {
   private args: string[] = [];
   /** links[a][b]: rank a's end of the channel to rank b. */
   private readonly links: Array<Array<MessagePort | undefined>>;
+  /** The coordinator's end of each started rank's control channel, until the coordinator takes it. */
+  private readonly controls = new Map<number, MessagePort>();
   /** The rings and doorbells of ranks that poll (null: they do not), made at the first spawn. */
   private rings: { rings: SharedArrayBuffer; bells: SharedArrayBuffer } | null | undefined;
   /** The world barrier's memory, which every rank thread shares; made with the rings. */
@@ -113,6 +116,8 @@ export class ThreadSpawner implements RankSpawner {
       this.rings = poll ? { rings: ringMemory(this.np), bells: bellMemory(this.np) } : null;
       this.arrivals = barrierMemory(this.np, poll);
     }
+    const control = new MessageChannel();
+    this.controls.set(rank, control.port1);
     const worker = new Worker(this.entry, {
       argv: this.args,
       execArgv: ['--import', rankStackTraces],
@@ -120,10 +125,21 @@ export class ThreadSpawner implements RankSpawner {
       stdin: true,
       stdout: true,
       stderr: true,
-      workerData: { [threadLinksKey]: ports, [threadArrivalsKey]: this.arrivals, [threadRingsKey]: this.rings ?? undefined },
-      transferList: ports.filter((p): p is MessagePort => p !== undefined),
+      workerData: {
+        [threadLinksKey]: ports,
+        [threadControlKey]: control.port2,
+        [threadArrivalsKey]: this.arrivals,
+        [threadRingsKey]: this.rings ?? undefined,
+      },
+      transferList: [control.port2, ...ports.filter((p): p is MessagePort => p !== undefined)],
     });
     return new ThreadChild(worker, this.prefix(rank), rank === 0 ? process.stdin : undefined) as unknown as ChildProcess;
+  }
+
+  controlPort(rank: number): MessagePort | undefined {
+    const port = this.controls.get(rank);
+    this.controls.delete(rank);
+    return port;
   }
 
   prefix(rank: number): string {

@@ -5,7 +5,7 @@ import { dsrunSpawnService } from './dsrun-spawn.ts';
 import type { CoordinatorToRank } from './protocol/rendezvous.ts';
 import type { MembershipOutcome, RankServices } from './rank-context.ts';
 import { msgpackCodec } from './transport/codec.ts';
-import { ControlChannel } from './transport/control-channel.ts';
+import { openControl, type ControlLink } from './transport/control-link.ts';
 import type { JobEnv } from './transport/launch-env.ts';
 import type { RankTransport } from './transport/rank-transport.ts';
 
@@ -19,7 +19,7 @@ export class DsrunRank {
   readonly services: RankServices;
   private readonly env: JobEnv;
   private readonly net: RankTransport;
-  private control: ControlChannel | undefined;
+  private control: ControlLink | undefined;
   private readonly onCoordinator: (msg: CoordinatorToRank) => void;
   private readonly onUncaught = (err: unknown): void => void this.abort(1, errorText(err));
   private readonly started: Promise<void>;
@@ -120,7 +120,7 @@ export class DsrunRank {
    */
   async join(surviveFailures: boolean): Promise<void> {
     const { env, engine } = this;
-    this.control = await ControlChannel.connect({
+    this.control = await openControl({
       url: env.rendezvous,
       jobId: env.jobId,
       key: env.key,

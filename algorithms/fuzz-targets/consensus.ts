@@ -10,7 +10,7 @@ import {
   checkPrefixInvariant,
   type LogObservation,
 } from '../checkers/consensus-invariants.ts';
-import { checkRaftEvents, type RaftRecord } from '../checkers/raft-invariants.ts';
+import { checkElectionSafety, checkLeaderCompleteness, checkRaftEvents, type RaftRecord } from '../checkers/raft-invariants.ts';
 import { leaderElectionMain, defaultElectionOptions, type ElectionOutcome } from '../leader-election.ts';
 import { defaultSequenceOptions, sequencePaxosMain, type SequenceOutcome, type Value } from '../paxos/sequence-paxos.ts';
 import {
@@ -126,8 +126,23 @@ export const raft: FuzzTarget<RaftOutcome> = {
   setup(n) {
     const events: RaftRecord[] = [];
     const values = valuesOf(2);
+    // The leaders and commits seen so far, for the checks after every event.
+    const leaders: Extract<RaftRecord, { type: 'leader' }>[] = [];
+    const commits: Extract<RaftRecord, { type: 'commit' }>[] = [];
+    let seen = 0;
     return {
-      main: (c) => raftMain(c, values, defaultRaftOptions, (e) => events.push(e)),
+      main: (c) =>
+        raftMain(c, values, defaultRaftOptions, (e) => {
+          events.push(e);
+          if (e.type === 'leader') leaders.push(e);
+          else if (e.type === 'commit') commits.push(e);
+        }),
+      always: () => {
+        if (leaders.length + commits.length === seen) return;
+        seen = leaders.length + commits.length;
+        checkElectionSafety(leaders);
+        checkLeaderCompleteness(commits, leaders);
+      },
       check(r) {
         checkRaftEvents(events);
         if (r) checkEveryLogComplete(r.results, n, values);

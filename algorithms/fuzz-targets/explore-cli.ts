@@ -22,6 +22,7 @@ import { loadMutant, mutants, type Mutant } from './mutants.ts';
 import { checkPaxosSpace } from './bfs-paxos.ts';
 import { checkStaterightPaxos } from './stateright-paxos.ts';
 import type { StateSpaceReport } from 'dsmpi/explore';
+import type { FuzzTarget } from 'dsmpi/fuzz';
 
 const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'pctcp', 'delay-bounding', 'dfs'];
 /** What the bench compares: dfs without a delay bound would not end on these programs. */
@@ -68,7 +69,7 @@ const program = new Command('explore')
   .addOption(
     new Option('--pct-threads <what>', "what PCT gives priorities to: a delivery's sender, its receiver, or each link (and each rank's timers)")
       .choices(['sender', 'receiver', 'link'])
-      .default('sender'),
+      .default('link'),
   )
   .option('--delays <k>', 'delay bounding: at most k delays (default 2); dfs: unbounded unless given', integer('--delays', 0))
   .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)
@@ -158,6 +159,7 @@ function schedule(raw: string): string {
 function describe(r: ExploreReport, name: string, flags: Flags, n: number): string[] {
   const lines = [
     `${name} at n = ${n}, ${r.strategy}, ${flags.timing} timing: ${r.executions} executions` +
+      (r.rounds ? `, in rounds of ${r.rounds.join(', ')} for 0, 1, … deviations` : '') +
       (r.revisits ? ` (${r.revisits} repeating an earlier round)` : '') +
       (r.pruned ? ` (${r.pruned} cut short by sleep sets)` : '') +
       // Only a capped execution is cut: with --max-steps, or under async timing by default.
@@ -239,9 +241,12 @@ async function bench(flags: Flags): Promise<void> {
   const executions = flags.executions ?? 1000;
   console.log(
     `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions; ` +
-      `random seeds under bounded timing, the other strategies under ${flags.timing} timing` +
+      `random seeds under bounded timing, the other strategies under ${flags.timing} timing; ` +
+      `delay bounding, deterministic, one search with --seed ${flags.seed}` +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
-      (flags.timing === 'async' ? `, each rank's timer ahead at most ${flags.timerBudget ?? TIMER_BUDGET} times` : '') +
+      (flags.timing === 'async'
+        ? `, each rank's timer ahead at most ${flags.timerBudget ?? TIMER_BUDGET} times (unless its timing says more for a mutant that needs it)`
+        : '') +
       (flags.minimize ? '' : ', counterexamples not minimized'),
   );
   console.log(
@@ -254,6 +259,10 @@ async function bench(flags: Flags): Promise<void> {
     // --strategy given: only that one.
     const strategies = program.getOptionValueSource('strategy') === 'cli' ? [flags.strategy] : BENCH_STRATEGIES;
     for (const strategy of strategies) {
+      if (DETERMINISTIC.includes(strategy)) {
+        console.log(await deterministicRow(m, target, strategy, executions, flags));
+        continue;
+      }
       const found: Array<{ executions: number; seconds: number; length: number }> = [];
       let cut = 0;
       for (let search = 1; search <= flags.searches; search++) {
@@ -263,18 +272,62 @@ async function bench(flags: Flags): Promise<void> {
           found.push({
             executions: r.failure.foundAfter,
             seconds: r.failure.secondsToFind,
-            length: r.failure.schedule ? r.failure.schedule.split(',').length : 0,
+            length: scheduleLength(r.failure.schedule),
           });
       }
       const med = (k: 'executions' | 'seconds' | 'length'): string => (found.length ? fmt(median(found.map((f) => f[k]))) : '–');
       // Over every search, one that found nothing counting as more than the budget.
       const all = median([...found.map((f) => f.executions), ...Array<number>(flags.searches - found.length).fill(Infinity)]);
-      const timing = benchOptions(m, strategy, 1, executions, flags).timing;
+      const timing = timingCell(benchOptions(m, strategy, 1, executions, flags));
       console.log(
         `| ${m.name} (n = ${m.n}) | ${strategy} | ${timing} | ${found.length} of ${flags.searches} | ${all === Infinity ? `> ${executions}` : fmt(all)} | ${med('executions')} | ${med('seconds')} | ${med('length')} | ${cut} |`,
       );
     }
   }
+}
+
+/** Strategies whose search is a function of the program and the seed: one search says all, at one exact count. */
+const DETERMINISTIC: StrategyName[] = ['delay-bounding', 'dfs'];
+
+/**
+ * One search of a deterministic strategy, with the explorer's seed (--seed): the execution at which
+ * it finds the bug and in which round (bound on deviations), or the last round it exhausted and the
+ * one the budget cut.
+ */
+async function deterministicRow(
+  m: Mutant,
+  target: FuzzTarget<unknown>,
+  strategy: StrategyName,
+  executions: number,
+  flags: Flags,
+): Promise<string> {
+  const options = { ...benchOptions(m, strategy, 1, executions, flags), seed: flags.seed };
+  const r = await explore(options, () => target.setup(m.n));
+  const f = r.failure;
+  let found = f ? 'found' : r.exhausted ? 'not found: exhausted' : 'not found within the budget';
+  if (r.rounds) {
+    const last = r.rounds.length - 1;
+    const rounds = ` (rounds of ${r.rounds.join(', ')} executions)`;
+    if (f) found += ` at bound ${last}${rounds}`;
+    else if (r.exhausted) found += `, every bound${rounds}`;
+    else found += `: ${last > 0 ? `bound ${last - 1} exhausted, ` : ''}bound ${last} cut at the budget${rounds}`;
+  }
+  const count = f ? String(f.foundAfter) : r.exhausted ? `none in ${r.executions}` : `> ${executions}`;
+  return (
+    `| ${m.name} (n = ${m.n}) | ${strategy} | ${timingCell(options)} | 1 search (deterministic, seed ${flags.seed}): ${found} | ${count} | ${f ? f.foundAfter : '–'} | ` +
+    `${f ? fmt(f.secondsToFind) : '–'} | ${f ? scheduleLength(f.schedule) : '–'} | ${r.cut} |`
+  );
+}
+
+/** The timing model a bench cell ran under, with the timer budget where it is not the default. */
+function timingCell(o: ExploreOptions): string {
+  const budget = o.timerBudget ?? TIMER_BUDGET;
+  return o.timing === 'async' && budget !== TIMER_BUDGET ? `async, timers ahead ≤ ${budget}` : (o.timing ?? 'bounded');
+}
+
+/** Deviations in a printed schedule. */
+function scheduleLength(schedule: string): number {
+  return schedule ? schedule.split(',').length : 0;
 }
 
 function benchOptions(m: Mutant, strategy: StrategyName, search: number, executions: number, flags: Flags): ExploreOptions {
@@ -294,7 +347,7 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,
     timing: seeds ? 'bounded' : flags.timing,
     timerSlackMs: flags.timerSlack,
-    timerBudget: flags.timerBudget,
+    timerBudget: flags.timerBudget ?? m.timerBudget,
     maxSteps: flags.maxSteps,
     minimize: flags.minimize,
   };

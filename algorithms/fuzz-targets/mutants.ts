@@ -16,6 +16,12 @@ export interface Mutant {
   n: number;
   /** Messages the explorer may lose per execution for the bug to show (0: an interleaving alone). */
   drops: number;
+  /**
+   * Async timing: how many times each rank's timer may fire ahead of a message due before it, when
+   * the bug needs more than the explorer's default (a rank must outwait a timeout while a message
+   * to it is in flight).
+   */
+  timerBudget?: number;
   bug: string;
   /** File under algorithms/, and the one change. */
   file: string;
@@ -65,8 +71,11 @@ export const mutants: readonly Mutant[] = [
     target: 'raft',
     n: 3,
     // A follower must miss the leader's heartbeats (every 50 ms) for an election timeout (150–300 ms)
-    // to stand with a stale log: three or more lost AppendEntries to it.
+    // to stand with a stale log: three to six lost AppendEntries to it in a row (random seeds, at
+    // 20 % loss); or, under async timing, the AppendEntries in flight while the follower's timer fires
+    // ahead of it: its client ticks (every 50 ms) and its election deadline, 4 to 7 firings.
     drops: 4,
+    timerBudget: 6,
     bug: 'a Raft follower grants its vote without checking that the candidate’s log is at least as up to date as its own',
     file: 'raft/election.ts',
     from: '(s.votedFor === null || s.votedFor === m.candidateId) && upToDate',

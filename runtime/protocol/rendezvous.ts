@@ -72,6 +72,12 @@ export const threadArrivalsKey = 'dsmpiThreadArrivals';
  */
 export const threadRingsKey = 'dsmpiThreadRings';
 
+/**
+ * dsrun --threads: the key in a rank thread's `workerData` of its MessagePort to the coordinator, which
+ * carries the control protocol in place of a WebSocket (runtime/transport/control-port.ts).
+ */
+export const threadControlKey = 'dsmpiThreadControl';
+
 /** How long a polling rank spins for a message (or a barrier's release) before it sleeps until one comes. */
 export const BUSY_POLL_BUDGET_MS = 20;
 
@@ -119,7 +125,9 @@ export type RankToCoordinator =
   /** comm.spawn(): start `n` ranks whose parent intercomm uses `context`; answered by `spawned` with the same id. */
   | { t: 'spawn'; id: number; n: number; context: number; program?: string; args?: string[] }
   /** comm.retire(): this rank leaves the job normally (its links are already closed). */
-  | { t: 'retire' };
+  | { t: 'retire' }
+  /** Answer to `ping` (on a MessagePort; a WebSocket answers pings by itself). */
+  | { t: 'pong' };
 
 /** Coordinator → rank. */
 export type CoordinatorToRank =
@@ -141,4 +149,6 @@ export type CoordinatorToRank =
   /** Answer to `spawn`: the world ranks of the new ranks, or why they could not be started. */
   | { t: 'spawned'; id: number; ranks?: number[]; error?: string }
   /** A rank retired (left the job normally): sends to it now fail with DS_ERR_RETIRED. */
-  | { t: 'retired'; rank: number };
+  | { t: 'retired'; rank: number }
+  /** Heartbeat on a MessagePort (dsrun --threads): answer `pong` (a WebSocket pings at its own level). */
+  | { t: 'ping' };

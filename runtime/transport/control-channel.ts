@@ -6,9 +6,10 @@ import { Party } from '../protocol/handshake.ts';
 import { tlsKey } from '../protocol/keys.ts';
 import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from '../protocol/rendezvous.ts';
 import { dial } from '../protocol/ws-dial.ts';
+import type { ControlHandlers, ControlLink } from './control-link.ts';
 import type { RankTls } from './rank-tls.ts';
 
-export interface ControlChannelOptions {
+export interface ControlChannelOptions extends ControlHandlers {
   url: string;
   jobId: string;
   /** The job's ranks key (runtime/protocol/keys.ts). */
@@ -16,15 +17,10 @@ export interface ControlChannelOptions {
   rank: number;
   /** For a wss:// url: a certificate's CA, or TLS-PSK (rank-tls.ts). */
   tls?: RankTls;
-  onMessage: (msg: CoordinatorToRank) => void;
-  /** The coordinator went away without `finish`: the launcher is gone, so the rank must stop. */
-  onLost: (reason: string) => void;
-  /** A control frame that could not be read: reported, and ignored (the job goes on). */
-  onError: (err: DsError) => void;
 }
 
-/** The rank's end of the control protocol with the dsrun coordinator. */
-export class ControlChannel {
+/** The rank's end of the control protocol with the dsrun coordinator, over a WebSocket. */
+export class ControlChannel implements ControlLink {
   private finished = false;
 
   private constructor(private readonly socket: WebSocket) {}

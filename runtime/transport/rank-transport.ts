@@ -7,7 +7,6 @@ import { FaultyTransport } from './faulty.ts';
 import type { JobEnv } from './launch-env.ts';
 import { PortTransport, type ThreadRings } from './port.ts';
 import { TraceFile } from './trace-file.ts';
-import { WsTransport } from './ws.ts';
 
 /** What polling and tracing need of the rank's engine (runtime/engine.ts). */
 export interface PolledRank {
@@ -56,9 +55,11 @@ export async function chooseTransport(env: JobEnv): Promise<RankTransport> {
   const threadLinks = fromLauncher?.[threadLinksKey] as MessagePort[] | undefined;
   // With polling, thread ranks also share rings (shared-ring.ts).
   const rings = fromLauncher?.[threadRingsKey] as Omit<ThreadRings, 'rank'> | undefined;
+  // The WebSocket transport is loaded only for process ranks: thread ranks never load it, nor the
+  // HTTP, TLS and compression modules it needs.
   const links = threadLinks
     ? new PortTransport(threadLinks, env.maxPayload, rings && { rank, ...rings })
-    : await WsTransport.listen({
+    : await (await import('./ws.ts')).WsTransport.listen({
         rank,
         size,
         jobId: env.jobId,
@@ -78,7 +79,7 @@ export async function chooseTransport(env: JobEnv): Promise<RankTransport> {
   return {
     transport: faulty ?? links,
     threads: !!threadLinks,
-    address: links instanceof WsTransport ? links.address : '',
+    address: links instanceof PortTransport ? '' : links.address,
     // Faulted or traced, barriers stay messages, to be dropped, delayed and drawn like any other.
     worldArrivals: threadLinks && !faulty ? new Int32Array(fromLauncher![threadArrivalsKey] as SharedArrayBuffer) : undefined,
     trace: traceFile && faulty ? (event) => faulty.record(event) : undefined,

@@ -103,6 +103,17 @@ t.test('--kill ends a thread: the survivors see it lost and shrink, and the trac
   );
 });
 
+t.test('heartbeats reach threads over their control ports: a thread busy in a synchronous loop is declared lost', async (t) => {
+  const r = await dsrun(
+    ['-n', '3', '--threads', '--heartbeat-ms', '500', '--heartbeat-misses', '8', 'test/fixtures/survivor.ts', 'spin'],
+    { limitMs: 90_000 },
+  );
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /rank 2: no heartbeat for \d+\.\d s \(stopped, or busy in a synchronous loop\); declared lost/);
+  t.match(r.stdout, '[rank 0] shrunk: rank 0 of 2, sum of old ranks 1\n');
+  t.notMatch(r.stderr, /rank [01]: no heartbeat/, 'the ranks that wait in their event loops answer');
+});
+
 t.test("by default a --kill of a thread aborts the job with the killed rank's code", async (t) => {
   const r = await dsrun(['-n', '3', '--threads', '--kill', '2@1s', 'test/fixtures/survivor.ts', 'no-survive']);
   t.equal(r.code, 137);

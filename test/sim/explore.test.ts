@@ -398,6 +398,6 @@ t.test('PCT over links finds a depth-1 reordering at a receiver that priorities 
   const seeds = await explore({ n: 3, strategy: 'seeds', seed: 1, executions: 30, faults }, relay);
   t.equal(seeds.failure, undefined, "random seeds' order never shows it either (two hops against one)");
   // By sender no change point helps: A and B are one thread's, which goes in the simulator's order.
-  const three = await explore({ n: 3, strategy: 'pct', depth: 3, seed: 1, executions: 30, timing: 'async', minimize: false, faults }, relay);
+  const three = await explore({ n: 3, strategy: 'pct', pctThreads: 'sender', depth: 3, seed: 1, executions: 30, timing: 'async', minimize: false, faults }, relay);
   t.equal(three.failure, undefined, 'by sender, not even with d = 3');
 });

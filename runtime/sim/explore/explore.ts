@@ -55,7 +55,7 @@ export interface ExploreOptions {
   timerSlackMs?: number;
   /** PCT's and PCTCP's depth d (default 3). */
   depth?: number;
-  /** What PCT gives priorities to (default `sender`): see `PctThreads`. */
+  /** What PCT gives priorities to (default `link`): see `PctThreads`. */
   pctThreads?: PctThreads;
   /** Delay bounding: at most this many delays (default 2); depth-first search: default unbounded. */
   delays?: number;
@@ -115,6 +115,11 @@ export interface ExploreReport {
   executions: number;
   /** Executions that only repeated an earlier round's schedule (delay bounding). */
   revisits: number;
+  /**
+   * Delay bounding: executions in each round of 0, 1, … deviations, the last the round it stopped in
+   * (where the failure was found, or the budget ran out, or the space was exhausted).
+   */
+  rounds?: number[];
   /** Executions cut short by sleep sets: every schedule on from where they stopped was equivalent to one already run. */
   pruned: number;
   /** Executions cut at `maxSteps` events: no failure found in them, but they did not end. */
@@ -215,6 +220,7 @@ export async function explore<T>(options: ExploreOptions, setup: () => ExploreRu
     strategy: fixed !== undefined ? `schedule ${fixed}` : strategy!.name,
     executions,
     revisits: strategy instanceof DelayBounding ? strategy.revisits : 0,
+    rounds: strategy instanceof DelayBounding && options.strategy === 'delay-bounding' ? [...strategy.rounds] : undefined,
     pruned,
     cut,
     exhausted: !failure && (strategy?.exhausted ?? false),

@@ -120,8 +120,10 @@ function highest(enabled: readonly SimEvent[], priority: (e: SimEvent) => number
  * - `sender`: a delivery is its sender's step, a timer its rank's (PCT orders the senders' messages);
  * - `receiver`: a delivery is its receiver's step, a timer its rank's (an actor draining its inbox, as
  *   Coyote's PCT over actors);
- * - `link`: each FIFO link (sender to receiver) is a thread, and each rank's timers another: PCT then
- *   orders the messages of different senders at one receiver, and a timer against the messages it races.
+ * - `link` (the default): each FIFO link (sender to receiver) is a thread, and each rank's timers
+ *   another: PCT then orders the messages of different senders at one receiver, a sender's messages
+ *   to different receivers, and a timer against the messages it races. On the bug benchmark it gave
+ *   the smallest executions to the first failure of the three (docs/exploration.md).
  */
 export type PctThreads = 'sender' | 'receiver' | 'link';
 
@@ -144,9 +146,9 @@ export class Pct implements Strategy {
     private readonly seed: number,
     private readonly depth: number,
     private readonly drops = 0,
-    private readonly threads: PctThreads = 'sender',
+    private readonly threads: PctThreads = 'link',
   ) {
-    this.name = `pct d=${depth}${threads === 'sender' ? '' : `, ${threads} threads`}`;
+    this.name = `pct d=${depth}, ${threads} threads`;
   }
 
   next(): ExecutionPlan {
@@ -276,9 +278,13 @@ function pctThread(e: SimEvent, threads: PctThreads): string | undefined {
 /**
  * Delay bounding (Emmi, Qadeer and Rakamarić): every schedule that departs from the simulator's own
  * order by at most `delays` (taking the i-th enabled event costs i), and loses at most `drops`
- * messages, by stateless depth-first search with re-execution. Runs with 0 delays first, then 1, …,
- * so the first counterexample found is one of the fewest delays. With `rounds: false` it is one
- * plain depth-first search of every schedule within the bounds (`delays: Infinity`: every schedule).
+ * messages, by stateless depth-first search with re-execution. Iterative deepening over
+ * deviations (a delay of i costs i, a loss 1 more): round k runs every schedule of at most k, so
+ * the first counterexample found is one of the fewest deviations, and the search is deterministic:
+ * given the program and the seed, it finds a bug at one exact execution count. A round that finds
+ * no schedule of exactly k deviations ends the search (none of k + 1 can exist: undoing one unit of
+ * a schedule's last deviation leaves one of k). With `rounds: false` it is one plain depth-first
+ * search of every schedule within the bounds (`delays: Infinity`: every schedule).
  *
  * With `sleepSets`, partial-order reduction (Godefroid's sleep sets): events of different ranks
  * commute (one rank's event changes only that rank and what it sends), so once a choice has been
@@ -290,7 +296,12 @@ export class DelayBounding implements Strategy {
   exhausted = false;
   /** Executions that repeated a schedule of an earlier round to reach the ones beyond it. */
   revisits = 0;
+  /** Executions in each round of 0, 1, … deviations (the current one last); one entry without rounds. */
+  readonly rounds: number[] = [];
+  /** The current round's bound on deviations (Infinity without rounds). */
   private round: number;
+  /** Executions of the current round that ran a schedule of exactly `round` deviations. */
+  private fresh = 0;
   private prefix: Choice[] = [];
   /** The sleep set at each step of the last execution. */
   private sleeps: Array<Map<string, number>> = [];
@@ -299,17 +310,23 @@ export class DelayBounding implements Strategy {
     private readonly delays: number,
     private readonly drops: number,
     private readonly sleepSets = false,
-    private readonly rounds = true,
+    private readonly deepening = true,
   ) {
-    this.round = rounds ? 0 : delays;
+    this.round = deepening ? 0 : Infinity;
     const bound = delays === Infinity ? 'every schedule' : `≤${delays} delays`;
-    this.name = `${rounds ? 'delay bounding' : 'depth-first'} ${bound}, ≤${drops} drops${sleepSets ? ', sleep sets' : ''}`;
+    this.name = `${deepening ? 'delay bounding' : 'depth-first'} ${bound}, ≤${drops} drops${sleepSets ? ', sleep sets' : ''}`;
   }
 
   next(): ExecutionPlan | undefined {
     if (this.exhausted) return undefined;
     const prefix = this.prefix;
-    if (this.rounds && cost(prefix).delays < this.round) this.revisits++;
+    // Past the prefix every choice is the first, at no cost: the execution costs what its prefix does.
+    const spent = deviationsOf(prefix);
+    if (this.deepening && spent < this.round) this.revisits++;
+    else this.fresh++;
+    const r = this.deepening ? this.round : 0;
+    if (this.rounds.length <= r) this.rounds.push(0);
+    this.rounds[r]++;
     const sleeps: Array<Map<string, number>> = (this.sleeps = []);
     let sleep = new Map<string, number>();
     let delays = 0;
@@ -345,8 +362,10 @@ export class DelayBounding implements Strategy {
         return;
       }
     }
-    if (this.round < this.delays) {
+    // Without sleep sets, a round with no schedule of exactly its bound proves there is none beyond.
+    if (this.deepening && this.round < this.delays + this.drops && (this.fresh > 0 || this.sleepSets)) {
       this.round++;
+      this.fresh = 0;
       this.prefix = [];
     } else {
       this.exhausted = true;
@@ -363,17 +382,20 @@ export class DelayBounding implements Strategy {
     events: readonly SimEvent[],
     from?: Choice,
   ): Generator<Choice> {
-    for (let index = from?.index ?? 0; index < count && delays + index <= this.round; index++) {
-      for (const lose of losable(index) && drops < this.drops ? [false, true] : [false]) {
+    for (let index = from?.index ?? 0; index < count; index++) {
+      for (const lose of losable(index) ? [false, true] : [false]) {
         if (from && index === from.index && (lose === from.lose || !lose)) continue;
+        if (!this.affordable({ index, lose }, delays, drops)) continue;
         if (sleep?.has(choiceKey(events[index], lose))) continue;
         yield { index, lose };
       }
     }
   }
 
+  /** Whether choice `c`, after `delays` and `drops` spent, keeps within the bounds and the round. */
   private affordable(c: Choice, delays: number, drops: number): boolean {
-    return delays + c.index <= this.round && (!c.lose || drops < this.drops);
+    const lost = Number(c.lose);
+    return delays + c.index <= this.delays && drops + lost <= this.drops && delays + drops + c.index + lost <= this.round;
   }
 }
 
@@ -418,12 +440,9 @@ function sleepAfter(
   return next;
 }
 
-function cost(choices: readonly Choice[]): { delays: number; drops: number } {
-  let delays = 0;
-  let drops = 0;
-  for (const c of choices) {
-    delays += c.index;
-    if (c.lose) drops++;
-  }
-  return { delays, drops };
+/** A schedule's deviations: a delay of i costs i, a loss 1. */
+function deviationsOf(choices: readonly Choice[]): number {
+  let spent = 0;
+  for (const c of choices) spent += c.index + Number(c.lose);
+  return spent;
 }

@@ -39,6 +39,12 @@ export interface FuzzRun<T> {
    * undefined when the run failed: then only what the observers recorded is there to check).
    */
   check(result: SimulationResult<T> | undefined): void;
+  /**
+   * Throws on a broken safety invariant over what was observed so far: the explorer calls it after
+   * every event (dsmpi/explore's `always`), so a violation shows at the step, even in an execution
+   * it cuts short. Optional; the fuzzer relies on `check`, which must cover the same properties.
+   */
+  always?(): void;
 }
 
 export interface FuzzTarget<T = unknown> {
