@@ -281,10 +281,11 @@ function pctThread(e: SimEvent, threads: PctThreads): string | undefined {
  * messages, by stateless depth-first search with re-execution. Iterative deepening over
  * deviations (a delay of i costs i, a loss 1 more): round k runs every schedule of at most k, so
  * the first counterexample found is one of the fewest deviations, and the search is deterministic:
- * given the program and the seed, it finds a bug at one exact execution count. A round that finds
- * no schedule of exactly k deviations ends the search (none of k + 1 can exist: undoing one unit of
- * a schedule's last deviation leaves one of k). With `rounds: false` it is one plain depth-first
- * search of every schedule within the bounds (`delays: Infinity`: every schedule).
+ * given the program and the seed, it finds a bug at one exact execution count. Without sleep sets,
+ * a round that runs no schedule of exactly k deviations ends the search (none of k + 1 can exist:
+ * undoing one unit of a schedule's last deviation leaves one of k). With `deepening: false` it is
+ * one plain depth-first search of every schedule within the bounds (`delays: Infinity`: every
+ * schedule).
  *
  * With `sleepSets`, partial-order reduction (Godefroid's sleep sets): events of different ranks
  * commute (one rank's event changes only that rank and what it sends), so once a choice has been
