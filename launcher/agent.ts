@@ -20,6 +20,7 @@ import { PingWatch } from './ping-watch.ts';
 import { listenWebSocketServer, remoteAddress, type ServerTls, type WebSocket } from '../runtime/protocol/ws-server.ts';
 import { packageRoot } from './package-root.ts';
 import { tsxLoader } from './tsx-loader.ts';
+import { bundleNodeArgs } from './bundle.ts';
 
 export interface AgentOptions {
   host: string;
@@ -193,7 +194,7 @@ function serveJob(
       const file = join(dir, name);
       await writeFile(file, msg.code);
       if (msg.map) await writeFile(`${file}.map`, msg.map);
-      nodeArgs = ['--enable-source-maps', file];
+      nodeArgs = bundleNodeArgs(file);
     } else if (msg.path) {
       nodeArgs = ['--import', tsxLoader, msg.path];
     } else {

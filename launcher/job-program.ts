@@ -1,11 +1,11 @@
-import { bundleProgram } from './bundle.ts';
+import { bundleNodeArgs, bundleProgram } from './bundle.ts';
 import { tsxLoader } from './tsx-loader.ts';
 import type { RankSpawner } from './spawner.ts';
 
 /** What the ranks run: the bundle (or the source, loaded with tsx), and how node is told to run a file. */
 export interface JobProgram {
   entry: string;
-  /** Node's arguments to run `file`: the job's bundle with source maps, any other file with tsx. */
+  /** Node's arguments to run `file`: the job's bundle (stack traces mapped to its sources), any other file with tsx. */
   nodeArgs(file: string): string[];
   /** Removes the bundle. */
   remove(): Promise<void>;
@@ -43,6 +43,6 @@ export async function prepareProgram(
     }
   }
   const nodeArgs = (file: string): string[] =>
-    options.bundle && file !== options.program ? ['--enable-source-maps', file] : ['--import', tsxLoader, file];
+    options.bundle && file !== options.program ? bundleNodeArgs(file) : ['--import', tsxLoader, file];
   return { entry, nodeArgs, remove };
 }

@@ -8,6 +8,7 @@ import { randomKey } from '../runtime/protocol/keys.ts';
 import { Env, pollWanted, threadArrivalsKey, threadControlKey, threadLinksKey, threadRingsKey } from '../runtime/protocol/rendezvous.ts';
 import { barrierMemory, bellMemory, ringMemory } from '../runtime/protocol/thread-rings.ts';
 import type { RankSpawner } from './spawner.ts';
+import { rankStackTraces } from './bundle.ts';
 
 /** Thread ranks poll only up to this many: their rings take n × n × 64 KiB of shared memory. */
 const MAX_POLLING_THREADS = 64;
@@ -119,7 +120,7 @@ export class ThreadSpawner implements RankSpawner {
     this.controls.set(rank, control.port1);
     const worker = new Worker(this.entry, {
       argv: this.args,
-      execArgv: ['--enable-source-maps'],
+      execArgv: ['--import', rankStackTraces],
       env,
       stdin: true,
       stdout: true,

@@ -247,6 +247,7 @@ async function bench(flags: Flags): Promise<void> {
       (flags.timing === 'async'
         ? `, each rank's timer ahead at most ${flags.timerBudget ?? TIMER_BUDGET} times (unless its timing says more for a mutant that needs it)`
         : '') +
+      `, PCT over ${flags.pctThreads} threads` +
       (flags.minimize ? '' : ', counterexamples not minimized'),
   );
   console.log(

@@ -23,7 +23,7 @@ export interface ControlLink {
 /**
  * Opens the rank's control link: the MessagePort dsrun handed a rank thread (--threads), else a
  * WebSocket to the rendezvous. The WebSocket code is loaded only then, so that thread ranks never
- * load it, nor the HTTP, TLS and compression modules it needs.
+ * run it.
  */
 export async function openControl(options: ControlChannelOptions): Promise<ControlLink> {
   const port = isMainThread ? undefined : ((workerData as Record<string, unknown> | undefined)?.[threadControlKey] as MessagePort | undefined);

@@ -55,8 +55,7 @@ export async function chooseTransport(env: JobEnv): Promise<RankTransport> {
   const threadLinks = fromLauncher?.[threadLinksKey] as MessagePort[] | undefined;
   // With polling, thread ranks also share rings (shared-ring.ts).
   const rings = fromLauncher?.[threadRingsKey] as Omit<ThreadRings, 'rank'> | undefined;
-  // The WebSocket transport is loaded only for process ranks: thread ranks never load it, nor the
-  // HTTP, TLS and compression modules it needs.
+  // The WebSocket transport is loaded only for process ranks: thread ranks never run it.
   const links = threadLinks
     ? new PortTransport(threadLinks, env.maxPayload, rings && { rank, ...rings })
     : await (await import('./ws.ts')).WsTransport.listen({

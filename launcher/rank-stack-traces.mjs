@@ -1,0 +1,59 @@
+// Loaded before a rank's bundle (`node --import`; plain JavaScript, so that it needs no compiling):
+// stack traces point into the program's and dsmpi's sources through the source map beside the
+// bundle (`<bundle>.map`), read only when a stack is first formatted. `node --enable-source-maps`
+// did the same, but read and indexed the map as every rank started, for stacks that most ranks
+// never print (docs/dsrun.md). Frames are written as Node.js writes them with source maps.
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The source map of each file seen in a stack (null: it has none). */
+const maps = new Map();
+
+function sourceMap(url) {
+  if (!url?.startsWith('file://')) return null;
+  if (maps.has(url)) return maps.get(url);
+  let map = null;
+  try {
+    const file = `${fileURLToPath(url)}.map`;
+    const payload = JSON.parse(readFileSync(file, 'utf8'));
+    // Written relative to the map; printed as absolute paths, as Node.js prints them.
+    payload.sources = payload.sources.map((source) => resolve(dirname(file), source));
+    map = new SourceMap(payload);
+  } catch {
+    // No map (or not one to read): the frame stays as it is.
+  }
+  maps.set(url, map);
+  return map;
+}
+
+/** Where a position of the bundle comes from (0-based line and column), if the map knows. */
+function original(map, line, column) {
+  const entry = map.findEntry(line, column);
+  return entry.originalSource === undefined ? undefined : entry;
+}
+
+/** One frame as Node.js writes it with source maps (`at Type.name (file.ts:line:col)`). */
+function frame(site) {
+  const map = sourceMap(site.getFileName());
+  const at = map && original(map, site.getLineNumber() - 1, site.getColumnNumber() - 1);
+  if (!at) return `${site}`;
+  const typeName = site.getTypeName();
+  const compiled = `${typeName !== null && typeName !== 'global' ? `${typeName}.` : ''}${site.getFunctionName() ?? site.getMethodName() ?? '<anonymous>'}`;
+  // A name the compiler changed (to avoid a clash) is restored from the map.
+  const name = original(map, site.getEnclosingLineNumber() - 1, site.getEnclosingColumnNumber() - 1)?.name || compiled;
+  const prefix = site.isAsync() ? 'async ' : site.isConstructor() ? 'new ' : '';
+  return `${prefix}${name} (${at.originalSource}:${at.originalLine + 1}:${at.originalColumn + 1})`;
+}
+
+/** The first line of a stack: Node.js's own errors name their code (`TypeError [ERR_X]: ...`). */
+function heading(error) {
+  for (let proto = error; proto; proto = Object.getPrototypeOf(proto)) {
+    if (Object.getOwnPropertySymbols(proto).some((s) => s.description === 'kIsNodeError'))
+      return `${error.name} [${error.code}]: ${error.message}`;
+  }
+  return Error.prototype.toString.call(error);
+}
+
+Error.prepareStackTrace = (error, trace) => `${heading(error)}${trace.map((site) => `\n    at ${frame(site)}`).join('')}`;

@@ -1,0 +1,57 @@
+// Ranks map stack traces to the sources lazily (launcher/rank-stack-traces.mjs): what they print
+// must be what `node --enable-source-maps` prints for the same bundle, frame for frame.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { bundleNodeArgs, bundleProgram } from '../../launcher/bundle.ts';
+
+const program = `
+class Store {
+  constructor(size: number) {
+    if (size < 0) throw new RangeError('a negative size');
+  }
+  fill(n: number): Buffer {
+    return Buffer.alloc(n); // Node.js's own error: RangeError [ERR_OUT_OF_RANGE]
+  }
+}
+async function later(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  throw new Error('after a turn');
+}
+const stacks: string[] = [];
+const keep = (f: () => unknown): void => {
+  try {
+    f();
+  } catch (err) {
+    stacks.push((err as Error).stack!);
+  }
+};
+keep(() => new Store(-1));
+keep(() => new Store(1).fill(-1));
+keep(() => [1].map(() => JSON.parse('{')));
+await later().catch((err: Error) => stacks.push(err.stack!));
+console.log(stacks.join('\\n--\\n'));
+`;
+
+t.test('stack traces of a bundle are the ones --enable-source-maps prints, pointing into the sources', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), `dsmpi-stacks-${process.pid}-`));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const main = join(dir, 'main.ts');
+  writeFileSync(main, program);
+  const { file, remove } = await bundleProgram(main, 'stacks');
+  t.teardown(() => {
+    void remove();
+    for (const f of [file, `${file}.map`, file.replace(/-[0-9a-f]+\.mjs$/, '.json')]) rmSync(f, { force: true });
+  });
+  const run = (args: string[]): string => execFileSync(process.execPath, args, { encoding: 'utf8' }).replaceAll(file, 'BUNDLE');
+  const lazy = run(bundleNodeArgs(file));
+  const eager = run(['--enable-source-maps', file]);
+  t.equal(lazy, eager, 'the same stacks, frame for frame');
+  t.match(lazy, `RangeError [ERR_OUT_OF_RANGE]`, "Node.js's errors name their code");
+  t.match(lazy, `at new Store (${main}:4:`, 'a constructor, at its line in the source');
+  t.match(lazy, `at Store.fill (${main}:7:`, 'a method');
+  t.match(lazy, `at later (${main}:12:`, 'an async function, after an await');
+  t.notMatch(lazy, 'BUNDLE', 'no frame left in the bundle');
+});
