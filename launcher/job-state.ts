@@ -60,6 +60,8 @@ export interface JobState {
    */
   readonly t0: number;
   readonly started: boolean;
+  /** The ranks have been told the job is finished (once). */
+  readonly finished: boolean;
   /** The job is being stopped: no new failure counts and no new rank or fault starts. */
   readonly ending: boolean;
   readonly timedOut: boolean;
@@ -127,7 +129,7 @@ export type JobAction =
 export type Step = readonly [JobState, readonly JobAction[]];
 
 export function newJob(plan: JobPlan, t0: number): JobState {
-  return { plan, ranks: [], t0, started: false, ending: false, timedOut: false, survived: [], firedKills: [], firedPauses: [] };
+  return { plan, ranks: [], t0, started: false, finished: false, ending: false, timedOut: false, survived: [], firedKills: [], firedPauses: [] };
 }
 
 /** The job's next state and what to do, for `event` happening at epoch ms `now`. */
@@ -228,8 +230,13 @@ function startIfAllRegistered(job: JobState, now: number): Step {
 }
 
 function done(job: JobState, rank: number): Step {
-  const next = withRank(job, rank, { done: true });
-  return [next, allSettled(next) ? [{ do: 'finish' }] : []];
+  return finishIfSettled(withRank(job, rank, { done: true }));
+}
+
+/** Once every rank is done or gone, the coordinator tells the ranks the job is finished: once. */
+function finishIfSettled(job: JobState): Step {
+  if (job.finished || job.ending || !allSettled(job)) return [job, []];
+  return [{ ...job, finished: true }, [{ do: 'finish' }]];
 }
 
 /** Every rank is done or gone. */
@@ -294,10 +301,8 @@ function died(job: JobState, event: Extract<JobEvent, { type: 'exited' }>): Step
 
 /** After an exit: the survivors may all be done already (a lost rank's exit can come after their `done`); the job ends with its last process. */
 function settle(job: JobState): Step {
-  const actions: JobAction[] = [];
-  if (!job.ending && allSettled(job)) actions.push({ do: 'finish' });
-  if (job.ranks.every((r) => r.exited)) actions.push({ do: 'end' });
-  return [job, actions];
+  const [next, actions] = finishIfSettled(job);
+  return [next, job.ranks.every((r) => r.exited) ? [...actions, { do: 'end' }] : actions];
 }
 
 function killDue(job: JobState, index: number, now: number): Step {

@@ -3,7 +3,16 @@
 import t from 'tap';
 import { simulate, type FaultOptions } from 'dsmpi';
 import { checkConsensus } from '../../algorithms/checkers/consensus-invariants.ts';
-import { lastGood, paxosLayout, singlePaxosMain, startPaxos, stepPaxos, Tag } from '../../algorithms/paxos/single-paxos.ts';
+import {
+  corePaxosLayout,
+  defaultPaxosOptions,
+  lastGood,
+  paxosLayout,
+  singlePaxosMain,
+  startPaxos,
+  stepPaxos,
+  Tag,
+} from '../../algorithms/paxos/single-paxos.ts';
 import type { Input } from '../../algorithms/common/serve.ts';
 import { forEachSeed, runRanks } from '../helpers/run-ranks.ts';
 
@@ -175,5 +184,19 @@ t.test('a rank that restarts long after the others decided still ends, knowing t
     );
     check(r.results, 5, r.crashed);
     t.equal(r.restarts[rank], 1, `rank ${rank} restarted and ended`);
+  }
+});
+
+t.test('the core layout: two proposers with their own values and the acceptors, nothing else', async (t) => {
+  t.same(corePaxosLayout(5), { clients: [], proposers: [0, 1], acceptors: [2, 3, 4], learners: [], telemetry: [] });
+  t.throws(() => corePaxosLayout(2), { code: 'DS_ERR_INVALID_ARGUMENT', message: /at least 3 ranks/ });
+  const options = { ...defaultPaxosOptions, layout: corePaxosLayout };
+  const [, first] = startPaxos<number>(1, 5, 0, valueOf(1), options);
+  t.same(first, [{ to: 1, tag: Tag.Propose, data: { value: 41 } }], 'a proposer sends itself its own value');
+  for (const seed of [1, 2, 3]) {
+    const r = await simulate({ n: 5, seed, faults: { drop: 0.1 } }, (c) => singlePaxosMain(c, valueOf, options));
+    const decided = r.results.map((o) => o?.decided);
+    checkConsensus(decided, [valueOf(0), valueOf(1)], { requireAll: [0, 1, 2, 3, 4] });
+    t.ok(decided[0] !== undefined, `seed ${seed}: every rank decided ${decided[0]}`);
   }
 });

@@ -66,8 +66,10 @@ t.test('a clean run: time 0 when the last rank registers, finish when all are do
   t.same(finish, [{ do: 'finish' }]);
   const [exiting, more] = step(done, exit(0, 0), T0 + 30);
   t.same(of([...more], 'end'), [], 'ranks 1 and 2 still run');
-  const [last, end] = step(step(exiting, exit(1, 0), T0 + 31)[0], exit(2, 0), T0 + 32);
+  const [exited1, more1] = step(exiting, exit(1, 0), T0 + 31);
+  const [last, end] = step(exited1, exit(2, 0), T0 + 32);
   t.same(of([...end], 'end'), [{ do: 'end' }]);
+  t.same(of([...more, ...more1, ...end], 'finish'), [], 'the ranks are told the job is finished once, not again at each exit');
   t.same(outcome(last, T0 + 32), { code: ExitCode.ok, report: [] });
 });
 
