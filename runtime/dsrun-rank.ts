@@ -2,10 +2,10 @@ import { realClock } from './clock.ts';
 import { Engine } from './engine.ts';
 import { DsError, ErrorCode, isDsError } from './errors.ts';
 import { dsrunSpawnService } from './dsrun-spawn.ts';
-import type { CoordinatorToRank } from './protocol/rendezvous.ts';
+import type { ControlLink, CoordinatorToRank } from './protocol/rendezvous.ts';
 import type { MembershipOutcome, RankServices } from './rank-context.ts';
 import { msgpackCodec } from './transport/codec.ts';
-import { openControl, type ControlLink } from './transport/control-link.ts';
+import { openControl } from './transport/control-link.ts';
 import type { JobEnv } from './transport/launch-env.ts';
 import type { RankTransport } from './transport/rank-transport.ts';
 

@@ -4,6 +4,7 @@
  * runtime share; the launcher imports it and the public API). It runs over one WebSocket per rank,
  * authenticated with the same headers as rank-to-rank links, each frame one MessagePack object.
  */
+import type { DsError } from '../errors.ts';
 
 /** Environment variables dsrun sets for each rank. */
 export const Env = {
@@ -152,3 +153,19 @@ export type CoordinatorToRank =
   | { t: 'retired'; rank: number }
   /** Heartbeat on a MessagePort (dsrun --threads): answer `pong` (a WebSocket pings at its own level). */
   | { t: 'ping' };
+
+/** What a rank's control link to the dsrun coordinator delivers. */
+export interface ControlHandlers {
+  onMessage: (msg: CoordinatorToRank) => void;
+  /** The coordinator went away without `finish`: the launcher is gone, so the rank must stop. */
+  onLost: (reason: string) => void;
+  /** A control frame that could not be read: reported, and ignored (the job goes on). */
+  onError: (err: DsError) => void;
+}
+
+/** The rank's end of the control protocol (a WebSocket, or a rank thread's MessagePort). */
+export interface ControlLink {
+  /** Resolves once the message is on its way. */
+  send(msg: RankToCoordinator): Promise<void>;
+  close(): void;
+}

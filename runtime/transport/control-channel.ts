@@ -4,9 +4,14 @@ import { DsError, ErrorCode } from '../errors.ts';
 import { decodeValue, encodeValue } from '../protocol/control-codec.ts';
 import { Party } from '../protocol/handshake.ts';
 import { tlsKey } from '../protocol/keys.ts';
-import { CONTROL_MAX_FRAME, type CoordinatorToRank, type RankToCoordinator } from '../protocol/rendezvous.ts';
+import {
+  CONTROL_MAX_FRAME,
+  type ControlHandlers,
+  type ControlLink,
+  type CoordinatorToRank,
+  type RankToCoordinator,
+} from '../protocol/rendezvous.ts';
 import { dial } from '../protocol/ws-dial.ts';
-import type { ControlHandlers, ControlLink } from './control-link.ts';
 import type { RankTls } from './rank-tls.ts';
 
 export interface ControlChannelOptions extends ControlHandlers {

@@ -1,6 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { CoordinatorToRank, RankToCoordinator } from '../protocol/rendezvous.ts';
-import type { ControlHandlers, ControlLink } from './control-link.ts';
+import type { ControlHandlers, ControlLink, CoordinatorToRank, RankToCoordinator } from '../protocol/rendezvous.ts';
 
 /**
  * The control link of a rank that is a thread of dsrun (--threads): a MessagePort to the coordinator,
