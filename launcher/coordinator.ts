@@ -113,7 +113,7 @@ export class Coordinator {
       },
       authenticated: (hello) =>
         coordinator!.links.has(rankOf(hello.from)!) ? { code: Refusal.duplicate, reason: 'the rank is registered already' } : undefined,
-      opened: (hello, socket) => coordinator!.opened(rankOf(hello.from)!, socket, events),
+      opened: (hello, socket) => coordinator!.opened(rankOf(hello.from)!, socket),
       refused: (reason, from) => events.warn(`refused a connection from ${from}: ${reason}`),
     });
     coordinator = new Coordinator(server, server.url(host), events);
@@ -134,7 +134,7 @@ export class Coordinator {
   }
 
   /** A rank's authenticated control connection. */
-  private opened(rank: number, socket: WebSocket, events: CoordinatorEvents): void {
+  private opened(rank: number, socket: WebSocket): void {
     this.links.set(rank, socketEnd(socket));
     // ws answers a ping from the rank's event loop: no pong means the process is stopped or busy.
     this.heartbeats.set(rank, new PingWatch(socket, this.heartbeatMisses));
@@ -143,12 +143,12 @@ export class Coordinator {
       try {
         msg = decodeValue(data) as RankToCoordinator;
       } catch {
-        events.warn(`malformed control frame from rank ${rank} ignored`);
+        this.events.warn(`malformed control frame from rank ${rank} ignored`);
         return;
       }
-      this.onMessage(rank, msg, events);
+      this.onMessage(rank, msg);
     });
-    socket.on('error', (err) => events.warn(`control connection of rank ${rank}: ${err.message}`));
+    socket.on('error', (err) => this.events.warn(`control connection of rank ${rank}: ${err.message}`));
   }
 
   /**
@@ -174,7 +174,7 @@ export class Coordinator {
     this.links.set(rank, end);
     this.heartbeats.set(rank, new PingWatch(end, this.heartbeatMisses));
     port.on('message', (msg: RankToCoordinator) => {
-      if (msg.t !== 'pong') this.onMessage(rank, msg, this.events);
+      if (msg.t !== 'pong') this.onMessage(rank, msg);
     });
   }
 
@@ -238,7 +238,8 @@ export class Coordinator {
     return this.server.close();
   }
 
-  private onMessage(rank: number, msg: RankToCoordinator, events: CoordinatorEvents): void {
+  private onMessage(rank: number, msg: RankToCoordinator): void {
+    const events = this.events;
     switch (msg?.t) {
       case 'hello': {
         const link = this.links.get(rank)!;
