@@ -4,7 +4,7 @@
 // rank 1 takes over. The last client checks the whole history with the linearizability checker.
 // Usage: dsrun -n 6 [--kill 0@0.3s] examples/primary-backup.ts [ops per client=100] [variant]
 //   variant: correct (default) | ack-before-replicate | read-from-backups (both broken on purpose)
-import { epochMs, run } from 'dsmpi';
+import { epochOffsetMs, run } from 'dsmpi';
 import { checkKvHistory, collectHistories, primaryBackupMain, type HistoryEvent } from '../algorithms/replication/primary-backup.ts';
 import { formatHistory } from '../algorithms/checkers/linearizability.ts';
 import { kvModel } from '../algorithms/checkers/models.ts';
@@ -28,7 +28,7 @@ await run(
     });
     if (o.role === 'client') {
       // world.clock counts from this process's own origin: move the times onto the machine's time line.
-      const shiftMs = epochMs() - world.clock.now();
+      const shiftMs = epochOffsetMs(() => world.clock.now());
       o.history = o.history!.map((e): HistoryEvent => ({ ...e, timeMs: e.timeMs + shiftMs }));
       const count = (type: string): number => o.history!.filter((e) => e.type === type).length;
       console.log(`client ${world.rank}: ${count('ok')} ok, ${count('info')} indefinite, ${count('fail')} failed`);

@@ -13,7 +13,7 @@ export { Window, type WindowOptions, type AccumulateOp, type LockType } from './
 export type { Message, Status } from './matching.ts';
 export { Request, waitAll, waitAny, type TestResult } from './request.ts';
 export type { Clock } from './clock.ts';
-export { epochMs } from './protocol/epoch-clock.ts';
+export { epochMs, epochOffsetMs } from './protocol/epoch-clock.ts';
 export { runLocal, startLocal, type LocalOptions, type LocalJob } from './local.ts';
 export { run, type RunOptions } from './run.ts';
 export type { DurableStorage } from './storage.ts';

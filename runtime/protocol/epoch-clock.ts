@@ -94,3 +94,27 @@ function startAnchor(text: string | undefined): number {
   );
   return measureClockAnchor();
 }
+
+/** Readings of a clock and of epochMs() taken for epochOffsetMs(); the tightest bracket wins. */
+const OFFSET_READINGS = 64;
+
+/**
+ * What to add to `now()` readings (a rank's `comm.clock.now()`) to put them on epochMs()'s time line.
+ * One pair of readings is not enough: the process can be preempted between them (by milliseconds on
+ * a loaded machine), and the first calls run cold. Each reading of epochMs() is bracketed by two of
+ * `now()`; the narrowest bracket gives the offset, as a rule to within a microsecond.
+ */
+export function epochOffsetMs(now: () => number): number {
+  let width = Infinity;
+  let offset = 0;
+  for (let i = 0; i < OFFSET_READINGS; i++) {
+    const before = now();
+    const epoch = epochMs();
+    const after = now();
+    if (after - before < width) {
+      width = after - before;
+      offset = epoch - (before + after) / 2;
+    }
+  }
+  return offset;
+}

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import t from 'tap';
 import type { Test } from 'tap';
 import { dsrun, root } from '../helpers/dsrun.ts';
-import { clockAnchorText, epochMs, parseClockAnchor } from '../../runtime/protocol/epoch-clock.ts';
+import { clockAnchorText, epochMs, epochOffsetMs, parseClockAnchor } from '../../runtime/protocol/epoch-clock.ts';
 import { offsetFromMonotonic, performanceEpochMs } from '../helpers/clock-offset.ts';
 
 const READERS = 12;
@@ -132,4 +132,21 @@ t.test('parseClockAnchor', async (t) => {
   for (const text of ['', ' ', 'x', 'NaN', 'Infinity', '1e400'])
     t.match(parseClockAnchor(text, mono, wall), { reason: 'is not a number' }, text);
   t.match(parseClockAnchor(String(wall - mono + 1_500), mono, wall), { reason: /1\.5 s away/ });
+});
+
+t.test('epochOffsetMs: readings straddling a stall do not move the offset', async (t) => {
+  // A clock read across preemptions: its first eight readings each stall 3 ms after reading the time
+  // (as if the process lost the core there), so a single pair of readings is off by up to 3 ms.
+  let calls = 0;
+  const stalling = (): number => {
+    const ms = performance.now();
+    if (calls++ < 8) for (const end = ms + 3; performance.now() < end;);
+    return ms;
+  };
+  const truth = Number(clockAnchorText()) - offsetFromMonotonic(() => performance.now());
+  const offset = epochOffsetMs(stalling);
+  t.ok(
+    Math.abs(offset - truth) < 0.05,
+    `offset ${offset.toFixed(4)}, from bracketed readings ${truth.toFixed(4)}: ${(offset - truth).toFixed(4)} ms apart`,
+  );
 });
