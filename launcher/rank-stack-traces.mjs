@@ -7,6 +7,11 @@ import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
+
+// Node.js's own source maps, if something turned them on (NODE_OPTIONS=--enable-source-maps, a test
+// runner's preloaded module), would read every map as the bundle loads: this module maps instead.
+process.setSourceMapsEnabled(false);
 
 /** The source map of each file seen in a stack (null: it has none). */
 const maps = new Map();
@@ -34,11 +39,15 @@ function original(map, line, column) {
   return entry.originalSource === undefined ? undefined : entry;
 }
 
+/** Where each error whose stack was formatted comes from in the sources: its first frame the map knows. */
+const thrownAt = new WeakMap();
+
 /** One frame as Node.js writes it with source maps (`at Type.name (file.ts:line:col)`). */
-function frame(site) {
+function frame(site, error) {
   const map = sourceMap(site.getFileName());
   const at = map && original(map, site.getLineNumber() - 1, site.getColumnNumber() - 1);
   if (!at) return `${site}`;
+  if (!thrownAt.has(error)) thrownAt.set(error, at);
   const typeName = site.getTypeName();
   const compiled = `${typeName !== null && typeName !== 'global' ? `${typeName}.` : ''}${site.getFunctionName() ?? site.getMethodName() ?? '<anonymous>'}`;
   // A name the compiler changed (to avoid a clash) is restored from the map.
@@ -56,4 +65,26 @@ function heading(error) {
   return Error.prototype.toString.call(error);
 }
 
-Error.prepareStackTrace = (error, trace) => `${heading(error)}${trace.map((site) => `\n    at ${frame(site)}`).join('')}`;
+Error.prepareStackTrace = (error, trace) => `${heading(error)}${trace.map((site) => `\n    at ${frame(site, error)}`).join('')}`;
+
+/** The source line an error comes from with a caret under its column, as Node.js heads a fatal error. */
+function sourceContext(error) {
+  const at = error instanceof Error && (error.stack, thrownAt.get(error));
+  if (!at) return '';
+  try {
+    const line = readFileSync(at.originalSource, 'utf8').split('\n')[at.originalLine];
+    return line === undefined ? '' : `${at.originalSource}:${at.originalLine + 1}\n${line}\n${' '.repeat(at.originalColumn)}^\n\n\n`;
+  } catch {
+    return '';
+  }
+}
+
+// An exception nothing catches while the program loads (before run(), which reports them itself)
+// kills the rank, and Node.js heads its report with the line it was thrown at: a line of the
+// minified bundle, thousands of characters long. Report it as --enable-source-maps does, with the
+// line of the source, and exit as Node.js does (code 1).
+process.on('uncaughtException', (error) => {
+  if (process.listenerCount('uncaughtException') > 1) return;
+  process.stderr.write(`${sourceContext(error)}${inspect(error)}\n\nNode.js ${process.version}\n`);
+  process.exit(1);
+});

@@ -1,6 +1,7 @@
 // Ranks map stack traces to the sources lazily (launcher/rank-stack-traces.mjs): what they print
-// must be what `node --enable-source-maps` prints for the same bundle, frame for frame.
-import { execFileSync } from 'node:child_process';
+// must be what `node --enable-source-maps` prints for the same bundle, frame for frame. (Under tap, whose
+// preloaded module turns Node.js's source maps on in every child, the module turns them off again.)
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,3 +56,31 @@ t.test('stack traces of a bundle are the ones --enable-source-maps prints, point
   t.match(lazy, `at later (${main}:12:`, 'an async function, after an await');
   t.notMatch(lazy, 'BUNDLE', 'no frame left in the bundle');
 });
+
+t.test(
+  'an exception nothing catches while the program loads is reported at its line of the source, as --enable-source-maps does',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), `dsmpi-stacks-${process.pid}-`));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const main = join(dir, 'main.ts');
+    writeFileSync(
+      main,
+      `function configure(size: number): number {\n  if (size < 1) throw new RangeError(\`a size of \${size}\`);\n  return size;\n}\nawait Promise.resolve(configure(Number(process.argv[2])));\n`,
+    );
+    const { file, remove } = await bundleProgram(main, 'load-error');
+    t.teardown(() => {
+      void remove();
+      for (const f of [file, `${file}.map`, file.replace(/-[0-9a-f]+\.mjs$/, '.json')]) rmSync(f, { force: true });
+    });
+    const run = (args: string[]): { status: number | null; stderr: string } => {
+      const r = spawnSync(process.execPath, [...args, '0'], { encoding: 'utf8' });
+      return { status: r.status, stderr: r.stderr.replaceAll(file, 'BUNDLE') };
+    };
+    const lazy = run(bundleNodeArgs(file));
+    const eager = run(['--enable-source-maps', file]);
+    t.equal(lazy.status, 1, 'exits as Node.js does');
+    t.equal(lazy.stderr, eager.stderr, 'the same report');
+    t.match(lazy.stderr, `${main}:2\n  if (size < 1) throw new RangeError(\`a size of \${size}\`);\n`, 'headed by the line of the source');
+    t.notMatch(lazy.stderr, 'BUNDLE', 'no line of the bundle');
+  },
+);
