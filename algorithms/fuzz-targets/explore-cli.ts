@@ -24,8 +24,8 @@ import { checkStaterightPaxos } from './stateright-paxos.ts';
 import type { StateSpaceReport } from 'dsmpi/explore';
 import type { FuzzTarget } from 'dsmpi/fuzz';
 
-const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'pctcp', 'delay-bounding', 'dfs'];
-/** What the bench compares: dfs without a delay bound would not end on these programs. */
+const STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'pctcp', 'delay-bounding', 'dfs', 'dpor'];
+/** What the bench compares by default: dfs without a delay bound would not end on these programs; dpor runs with --strategy dpor. */
 const BENCH_STRATEGIES: StrategyName[] = ['seeds', 'random', 'pct', 'pctcp', 'delay-bounding'];
 
 interface Flags {
@@ -42,6 +42,7 @@ interface Flags {
   timerBudget?: number;
   maxSteps?: number;
   sleepSets: boolean;
+  deepening: boolean;
   schedule?: string;
   trace?: string;
   searches: number;
@@ -64,15 +65,23 @@ const program = new Command('explore')
   .option('--n <N>', 'number of ranks (default: the least the algorithm runs at, at least 3)', integer('--n', 1))
   .addOption(new Option('--strategy <name>', 'how to choose schedules').choices(STRATEGIES).default('pct'))
   .option('--seed <S>', "the simulator's seed: latencies, comm.random()", integer('--seed', 0), 1)
-  .option('--executions <E>', 'at most this many executions (default 1000; delay bounding: until exhausted)', integer('--executions', 1))
+  .option(
+    '--executions <E>',
+    'at most this many executions (default 1000; delay bounding, dfs, dpor: until exhausted)',
+    integer('--executions', 1),
+  )
   .option('--depth <d>', "PCT's and PCTCP's depth", integer('--depth', 1), 3)
   .addOption(
-    new Option('--pct-threads <what>', "what PCT gives priorities to: a delivery's sender, its receiver, or each link (and each rank's timers)")
+    new Option(
+      '--pct-threads <what>',
+      "what PCT gives priorities to: a delivery's sender, its receiver, or each link (and each rank's timers)",
+    )
       .choices(['sender', 'receiver', 'link'])
       .default('link'),
   )
   .option('--delays <k>', 'delay bounding: at most k delays (default 2); dfs: unbounded unless given', integer('--delays', 0))
   .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)
+  .option('--no-deepening', 'dpor: one depth-first search of the reduced space, not rounds of 0, 1, … deviations')
   .option('--drops <k>', 'at most k messages lost by the explorer per execution', integer('--drops', 0), 0)
   .addOption(
     new Option('--timing <model>', 'bounded: timeouts keep their meaning; async: any pending event may go next')
@@ -120,6 +129,7 @@ async function main(name: string, model: string | undefined, flags: Flags): Prom
     delays: flags.delays,
     drops: flags.drops,
     sleepSets: flags.sleepSets,
+    deepening: flags.deepening,
     timing: flags.timing,
     timerSlackMs: flags.timerSlack,
     timerBudget: flags.timerBudget,
@@ -288,7 +298,7 @@ async function bench(flags: Flags): Promise<void> {
 }
 
 /** Strategies whose search is a function of the program and the seed: one search says all, at one exact count. */
-const DETERMINISTIC: StrategyName[] = ['delay-bounding', 'dfs'];
+const DETERMINISTIC: StrategyName[] = ['delay-bounding', 'dfs', 'dpor'];
 
 /**
  * One search of a deterministic strategy, with the explorer's seed (--seed): the execution at which
@@ -344,6 +354,7 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     pctThreads: flags.pctThreads,
     delays: flags.delays,
     sleepSets: flags.sleepSets,
+    deepening: flags.deepening,
     drops: seeds ? 0 : m.drops,
     faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,
     timing: seeds ? 'bounded' : flags.timing,

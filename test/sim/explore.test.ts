@@ -137,7 +137,10 @@ t.test('sometimes properties are counted per execution', async (t) => {
 t.test('a malformed schedule and an unknown strategy are refused with a clear error', async (t) => {
   t.throws(() => parseSchedule('3:1,x'), /"x" is not step:index/);
   t.equal(formatSchedule(parseSchedule('40:0x, 17:1')), '17:1,40:0x');
-  await t.rejects(explore({ n: 3, strategy: 'bfs' as never }, noRace), /strategy must be seeds, random, pct, pctcp, delay-bounding or dfs/);
+  await t.rejects(
+    explore({ n: 3, strategy: 'bfs' as never }, noRace),
+    /strategy must be seeds, random, pct, pctcp, delay-bounding, dfs or dpor/,
+  );
 });
 
 /** Ranks 1 and 2 each report to rank 0 when a timer fires (rank 1's 2 ms sooner); rank 0 assumes rank 1's report comes first. */
@@ -398,6 +401,9 @@ t.test('PCT over links finds a depth-1 reordering at a receiver that priorities 
   const seeds = await explore({ n: 3, strategy: 'seeds', seed: 1, executions: 30, faults }, relay);
   t.equal(seeds.failure, undefined, "random seeds' order never shows it either (two hops against one)");
   // By sender no change point helps: A and B are one thread's, which goes in the simulator's order.
-  const three = await explore({ n: 3, strategy: 'pct', pctThreads: 'sender', depth: 3, seed: 1, executions: 30, timing: 'async', minimize: false, faults }, relay);
+  const three = await explore(
+    { n: 3, strategy: 'pct', pctThreads: 'sender', depth: 3, seed: 1, executions: 30, timing: 'async', minimize: false, faults },
+    relay,
+  );
   t.equal(three.failure, undefined, 'by sender, not even with d = 3');
 });

@@ -15,6 +15,7 @@ import { simulate, type SimulationResult } from '../simulate.ts';
 import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { enabledEvents, onTime, type TimingModel } from './enabled.ts';
 import { deviations, formatSchedule, parseSchedule, type Schedule } from './schedule.ts';
+import { Dpor } from './dpor.ts';
 import {
   DelayBounding,
   followSchedule,
@@ -39,7 +40,7 @@ export interface ExploreRun<T> {
   sometimes?: Record<string, () => boolean>;
 }
 
-export type StrategyName = 'seeds' | 'random' | 'pct' | 'pctcp' | 'delay-bounding' | 'dfs';
+export type StrategyName = 'seeds' | 'random' | 'pct' | 'pctcp' | 'delay-bounding' | 'dfs' | 'dpor';
 
 export interface ExploreOptions {
   n: number;
@@ -64,9 +65,16 @@ export interface ExploreOptions {
    * skipping schedules that only reorder events of different ranks relative to one already run.
    */
   sleepSets?: boolean;
+  /**
+   * DPOR: in rounds of 0, 1, … deviations (default true), each round exploring only the backtrack
+   * choices whose schedule deviates at most that much from the simulator's order, so a bug needing
+   * few deviations is found before the depth-first search has exhausted the ends of the executions;
+   * the last round is unbounded and its end a proof. `false`: one unbounded depth-first search.
+   */
+  deepening?: boolean;
   /** At most this many messages the explorer chooses to lose per execution (default 0; not with seeds). */
   drops?: number;
-  /** At most this many executions (default 1000; unbounded for delay bounding). */
+  /** At most this many executions (default 1000; unbounded for delay bounding, dfs and dpor). */
   executions?: number;
   /** Faults the simulator draws from the seed, on top of the explorer's choices. */
   faults?: FaultOptions;
@@ -157,6 +165,15 @@ export const ASYNC_MAX_STEPS = 20_000;
 export const TIMER_BUDGET = 2;
 
 export async function explore<T>(options: ExploreOptions, setup: () => ExploreRun<T>): Promise<ExploreReport> {
+  return exploreWith(undefined, options, setup);
+}
+
+/** `explore()` with a strategy built by the caller instead of from `options.strategy` (tests give it a variant). */
+export async function exploreWith<T>(
+  given: Strategy | undefined,
+  options: ExploreOptions,
+  setup: () => ExploreRun<T>,
+): Promise<ExploreReport> {
   const started = performance.now();
   const slack = options.timerSlackMs ?? 0;
   if (!(slack >= 0 && Number.isFinite(slack)))
@@ -171,8 +188,9 @@ export async function explore<T>(options: ExploreOptions, setup: () => ExploreRu
         `explore: ${name} must be an integer >= ${name === 'maxSteps' ? 1 : 0}, got ${String(value)}`,
       );
   const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
-  const strategy = fixed === undefined ? strategyFor(options) : undefined;
-  const budget = options.executions ?? (options.strategy === 'delay-bounding' || options.strategy === 'dfs' ? Infinity : 1000);
+  const strategy = fixed === undefined ? (given ?? strategyFor(options)) : undefined;
+  const systematic = options.strategy === 'delay-bounding' || options.strategy === 'dfs' || options.strategy === 'dpor';
+  const budget = options.executions ?? (systematic ? Infinity : 1000);
   const sometimes: Record<string, number> = Object.fromEntries(Object.keys(setup().sometimes ?? {}).map((k) => [k, 0]));
   let executions = 0;
   let pruned = 0;
@@ -220,7 +238,11 @@ export async function explore<T>(options: ExploreOptions, setup: () => ExploreRu
     strategy: fixed !== undefined ? `schedule ${fixed}` : strategy!.name,
     executions,
     revisits: strategy instanceof DelayBounding ? strategy.revisits : 0,
-    rounds: strategy instanceof DelayBounding && options.strategy === 'delay-bounding' ? [...strategy.rounds] : undefined,
+    rounds:
+      (strategy instanceof DelayBounding && options.strategy === 'delay-bounding') ||
+      (strategy instanceof Dpor && options.deepening !== false)
+        ? [...strategy.rounds]
+        : undefined,
     pruned,
     cut,
     exhausted: !failure && (strategy?.exhausted ?? false),
@@ -245,10 +267,12 @@ function strategyFor(options: ExploreOptions): Strategy {
       return new DelayBounding(options.delays ?? 2, options.drops ?? 0, options.sleepSets);
     case 'dfs':
       return new DelayBounding(options.delays ?? Infinity, options.drops ?? 0, options.sleepSets, false);
+    case 'dpor':
+      return new Dpor(options.n, options.drops ?? 0, undefined, options.deepening ?? true);
     default:
       throw new DsError(
         ErrorCode.InvalidArgument,
-        `explore: strategy must be seeds, random, pct, pctcp, delay-bounding or dfs, got ${String(options.strategy as unknown)}`,
+        `explore: strategy must be seeds, random, pct, pctcp, delay-bounding, dfs or dpor, got ${String(options.strategy as unknown)}`,
       );
   }
 }

@@ -401,12 +401,12 @@ export class DelayBounding implements Strategy {
 }
 
 /** A choice's name across executions: the event's identity, and whether it is lost. */
-function choiceKey(e: SimEvent, lose: boolean): string {
+export function choiceKey(e: SimEvent, lose: boolean): string {
   return `${eventLabel(e)}${lose ? ' lost' : ''}`;
 }
 
 /** The rank whose state an event touches; -1 (a fault, a partition) for every rank. */
-function touched(e: SimEvent): number {
+export function touched(e: SimEvent): number {
   return e.id && e.id.kind !== 'fault' ? e.id.rank : -1;
 }
 

@@ -1,0 +1,128 @@
+import t from 'tap';
+import type { Communicator } from 'dsmpi';
+import type { SimEvent } from '../../runtime/sim/event-queue.ts';
+import { explore, type ExploreRun } from 'dsmpi/explore';
+import { Dpor } from '../../runtime/sim/explore/dpor.ts';
+import { exploreWith } from '../../runtime/sim/explore/explore.ts';
+
+/**
+ * Ranks 2 and 3 each send ranks 0 and 1 one message; 0 and 1 each record the order they heard them
+ * in. Four deliveries on four links: 4! = 24 interleavings, but 2 × 2 = 4 Mazurkiewicz traces
+ * (rank 0's order times rank 1's), since deliveries to different ranks commute.
+ */
+function twoReceivers(): { seen: string[]; run: () => ExploreRun<number[]> } {
+  const seen: string[] = [];
+  const run = (): ExploreRun<number[]> => ({
+    main: async (comm: Communicator) => {
+      if (comm.rank >= 2) {
+        await comm.send(comm.rank, 0);
+        await comm.send(comm.rank, 1);
+        return [];
+      }
+      return [(await comm.recv()).source, (await comm.recv()).source];
+    },
+    check: (result) => void seen.push(JSON.stringify(result!.results)),
+  });
+  return { seen, run };
+}
+
+/** Ranks 1, 2 and 3 each send rank 0 one message; if `buggy`, rank 0 wrongly assumes rank 3's never comes first. */
+function gather(buggy: boolean, order: string[] = []): () => ExploreRun<void> {
+  return () => {
+    const heard: number[] = [];
+    return {
+      main: async (comm: Communicator) => {
+        if (comm.rank === 0) for (let i = 0; i < 3; i++) heard.push((await comm.recv()).source);
+        else await comm.send(comm.rank, 0);
+      },
+      always: () => {
+        if (buggy && heard[0] === 3) throw new Error('rank 0 heard rank 3 first');
+      },
+      check: () => void order.push(heard.join('')),
+    };
+  };
+}
+
+t.test('dpor runs one execution per Mazurkiewicz trace and reaches every outcome dfs reaches', async (t) => {
+  for (const timing of ['async', 'bounded'] as const) {
+    const full = twoReceivers();
+    const every = await explore({ n: 4, strategy: 'dfs', timing }, full.run);
+    t.equal(every.executions, 24, `${timing}: dfs runs the 24 interleavings`);
+    const reduced = twoReceivers();
+    const r = await explore({ n: 4, strategy: 'dpor', timing, deepening: false }, reduced.run);
+    t.equal(r.exhausted, true, `${timing}: exhausted`);
+    t.equal(r.executions, 4, `${timing}: 4 executions, one per trace`);
+    t.equal(r.pruned, 0, `${timing}: none cut short by sleep sets`);
+    t.same([...new Set(reduced.seen)].sort(), [...new Set(full.seen)].sort(), `${timing}: the outcomes of every interleaving`);
+    t.equal(new Set(reduced.seen).size, 4, `${timing}: each outcome once`);
+    // In rounds of deviations, the last round is the whole search again.
+    const rounds = await explore({ n: 4, strategy: 'dpor', timing }, twoReceivers().run);
+    t.equal(rounds.exhausted, true, `${timing}: exhausted in rounds`);
+    t.equal(rounds.rounds!.at(-1), 4, `${timing}: its last round is the 4 executions (rounds ${rounds.rounds!.join(', ')})`);
+  }
+  // Three deliveries to one rank: every order is a trace of its own, 3! = 6.
+  const order: string[] = [];
+  const one = await explore({ n: 4, strategy: 'dpor', timing: 'async', deepening: false }, gather(false, order));
+  t.equal(one.executions, 6, 'three messages to one rank: 6 executions');
+  t.same([...order].sort(), ['123', '132', '213', '231', '312', '321'], 'each order once');
+});
+
+t.test('dpor finds a planted bug, deterministically, and its schedule replays', async (t) => {
+  for (const deepening of [true, false]) {
+    const a = await explore({ n: 4, strategy: 'dpor', timing: 'async', deepening }, gather(true));
+    const b = await explore({ n: 4, strategy: 'dpor', timing: 'async', deepening }, gather(true));
+    t.match(a.failure?.message, /rank 0 heard rank 3 first/, `deepening ${deepening}: found`);
+    t.equal(a.failure!.foundAfter, b.failure!.foundAfter, `deepening ${deepening}: at the same execution twice (${a.failure!.foundAfter})`);
+    t.equal(a.failure!.schedule, b.failure!.schedule, `deepening ${deepening}: the same counterexample`);
+    const replay = await explore({ n: 4, strategy: 'dpor', timing: 'async', schedule: a.failure!.schedule }, gather(true));
+    t.match(replay.failure?.message, /rank 0 heard rank 3 first/, `deepening ${deepening}: ${a.failure!.schedule} replays`);
+  }
+  // Found at the first execution that deviates once: the fewest deviations first.
+  const rounds = await explore({ n: 4, strategy: 'dpor', timing: 'async' }, gather(true));
+  t.equal(rounds.failure!.schedule.split(',').length, 1, `one deviation: ${rounds.failure!.schedule}`);
+  // The budget stops it, not exhausted.
+  const cut = await explore({ n: 4, strategy: 'dpor', timing: 'async', executions: 2, deepening: false }, gather(false));
+  t.same([cut.executions, cut.exhausted], [2, false], 'stopped by the budget of 2 executions');
+});
+
+t.test('dpor explores a timer its rank cancels: the timeout that fires before the reply', async (t) => {
+  // Rank 1 answers rank 0's request; rank 0 waits with a timeout and wrongly assumes it never fires.
+  const run = (): ExploreRun<void> => ({
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        await comm.send('ping', 1);
+        try {
+          await comm.recv(1, 0, { timeoutMs: 50 });
+        } catch {
+          throw new Error('rank 0 timed out');
+        }
+      } else {
+        await comm.recv(0);
+        await comm.send('pong', 0);
+      }
+    },
+  });
+  for (const timing of ['async', 'bounded'] as const) {
+    const seeded = await explore({ n: 2, strategy: 'dpor', timing, executions: 1 }, run);
+    t.notOk(seeded.failure, `${timing}: the simulator's own order answers in time`);
+  }
+  for (const deepening of [true, false]) {
+    const r = await explore({ n: 2, strategy: 'dpor', timing: 'async', deepening }, run);
+    t.match(r.failure?.message, /rank 0 timed out/, `async, deepening ${deepening}: the timeout ahead of the reply is found`);
+  }
+});
+
+t.test('a wrong dependence misses outcomes: the relation is what makes the reduction sound', async (t) => {
+  const wrong: Array<[string, (e: SimEvent) => number]> = [
+    // Each link a rank of its own: all four deliveries independent.
+    ['every delivery independent', (e) => (e.id?.from ?? 0) * 2 + (e.id?.rank ?? 0) - 4],
+    // Events of one sender dependent, not those of one receiver.
+    ['dependence by sender', (e) => e.id?.from ?? -1],
+  ];
+  for (const [name, touches] of wrong) {
+    const reduced = twoReceivers();
+    const r = await exploreWith(new Dpor(4, 0, touches, false), { n: 4, strategy: 'dpor', timing: 'async' }, reduced.run);
+    t.equal(r.exhausted, true, `${name}: exhausted`);
+    t.ok(new Set(reduced.seen).size < 4, `${name}: ${new Set(reduced.seen).size} of the 4 outcomes`);
+  }
+});
