@@ -323,6 +323,7 @@ async function deterministicRow(
     else if (r.exhausted) found += `, every bound${rounds}`;
     else found += `: ${last > 0 ? `bound ${last - 1} exhausted, ` : ''}bound ${last} cut at the budget${rounds}`;
   }
+  if (r.pruned) found += `; ${r.pruned} executions cut short by sleep sets`;
   const count = f ? String(f.foundAfter) : r.exhausted ? `none in ${r.executions}` : `> ${executions}`;
   return (
     `| ${m.name} (n = ${m.n}) | ${strategy} | ${timingCell(options)} | 1 search (deterministic, seed ${flags.seed}): ${found} | ${count} | ${f ? f.foundAfter : '–'} | ` +
