@@ -126,3 +126,37 @@ t.test('a wrong dependence misses outcomes: the relation is what makes the reduc
     t.equal(new Set(reduced.seen).size, outcomes, `${name}: ${outcomes} of the 4 outcomes`);
   }
 });
+
+t.test('dpor with a scheduled crash: a fault depends on every event, and the outcomes are those of every interleaving', async (t) => {
+  // Ranks 1 and 2 each send rank 0 one message; rank 2 crashes at 0.2 ms; rank 0 records what each receive gave.
+  const outcomes = (): { seen: Set<string>; run: () => ExploreRun<string[]> } => {
+    const seen = new Set<string>();
+    const run = (): ExploreRun<string[]> => ({
+      main: async (comm: Communicator) => {
+        if (comm.rank !== 0) {
+          await comm.send(comm.rank, 0);
+          return [];
+        }
+        const got: string[] = [];
+        for (let i = 0; i < 2; i++) {
+          try {
+            got.push(String((await comm.recv()).source));
+          } catch (err) {
+            got.push((err as { code?: string }).code ?? 'error');
+          }
+        }
+        return got;
+      },
+      check: (result) => void seen.add(JSON.stringify(result?.results ?? 'failed')),
+    });
+    return { seen, run };
+  };
+  const faults = { crashes: [{ rank: 2, atMs: 0.2 }] };
+  const full = outcomes();
+  const every = await explore({ n: 3, strategy: 'dfs', timing: 'async', faults }, full.run);
+  const reduced = outcomes();
+  const r = await explore({ n: 3, strategy: 'dpor', timing: 'async', deepening: false, faults }, reduced.run);
+  t.equal(every.exhausted && r.exhausted, true, 'both exhausted');
+  t.ok(r.executions <= every.executions, `${r.executions} executions, dfs ${every.executions}`);
+  t.same([...reduced.seen].sort(), [...full.seen].sort(), `the same outcomes: ${[...full.seen].join(' ')}`);
+});
