@@ -5,7 +5,7 @@
 // stay outside the bundle and load from node_modules, where the bundle lives.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contentHash, writeWhole } from './cache-files.mjs';
 
@@ -18,10 +18,14 @@ const STALE_MS = 24 * 3600 * 1000;
 
 const bundleFile = (hash) => join(cacheDir, `launcher-${hash}.mjs`);
 
-/** The cached bundle, if no source that went into it has changed. */
+/**
+ * The cached bundle, if no source that went into it has changed. A manifest naming sources outside
+ * this checkout (node_modules copied from another one) is another checkout's launcher: not a hit.
+ */
 async function cached() {
   try {
     const { inputs } = JSON.parse(await readFile(manifest, 'utf8'));
+    if (!inputs.every((input) => input.startsWith(root + sep))) return undefined;
     const hash = await contentHash(inputs);
     return hash !== undefined && existsSync(bundleFile(hash)) ? bundleFile(hash) : undefined;
   } catch {

@@ -1,7 +1,7 @@
 // dsrun in a checkout runs the launcher compiled into a cached bundle (launcher/launcher-bundle.mjs):
 // compiled on first use, reused while no source of it changes, compiled again when one does. Shown
 // on a small stand-in launcher in a scratch copy of the layout (launcher/ beside node_modules/).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
@@ -53,4 +53,34 @@ t.test('a launcher source that does not compile is reported, and nothing is cach
   };
   await t.rejects(launcherBundle(entry), /cli\.ts/, 'the error names the file');
   t.notOk(existsSync(join(root, 'node_modules', '.cache', 'dsmpi', 'launcher.json')), 'no manifest written');
+});
+
+t.test('a cache copied from another checkout (node_modules copied whole) runs this checkout’s launcher, not the other’s', async (t) => {
+  const scratch = (): string => {
+    const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
+    t.teardown(() => rmSync(root, { recursive: true, force: true }));
+    mkdirSync(join(root, 'launcher'));
+    mkdirSync(join(root, 'node_modules'));
+    copyLauncherBundler(root);
+    return root;
+  };
+  const [other, own] = [scratch(), scratch()];
+  for (const [root, word] of [
+    [other, 'other'],
+    [own, 'own'],
+  ])
+    writeFileSync(join(root, 'launcher', 'cli.ts'), `export const main = (): string => '${word}';\n`);
+  const bundler = async (root: string): Promise<(entry: string) => Promise<string>> =>
+    (
+      (await import(pathToFileURL(join(root, 'launcher', 'launcher-bundle.mjs')).href)) as {
+        launcherBundle: (entry: string) => Promise<string>;
+      }
+    ).launcherBundle;
+  await (
+    await bundler(other)
+  )(join(other, 'launcher', 'cli.ts'));
+  cpSync(join(other, 'node_modules'), join(own, 'node_modules'), { recursive: true });
+  const bundle = await (await bundler(own))(join(own, 'launcher', 'cli.ts'));
+  t.ok(bundle.startsWith(join(own, 'node_modules')), 'the bundle is in this checkout’s cache');
+  t.equal(((await import(pathToFileURL(bundle).href)) as { main: () => string }).main(), 'own', 'compiled from this checkout’s sources');
 });
