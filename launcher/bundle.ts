@@ -41,6 +41,31 @@ const dsmpiFallback: Plugin = {
   },
 };
 
+/** The namespace of the modules lazyBuiltins makes; they name no file, so no bundle's inputs hold them. */
+const LAZY_BUILTIN = 'lazy-builtin';
+
+/**
+ * Node.js's built-in modules (`node:…`) are required when the module importing them first runs, not
+ * all when the bundle starts: an ES module bundle hoists every import of an external module to its
+ * top, so the modules of dsmpi's code loaded only with import() (the WebSocket transport, never run
+ * by a rank thread) made every rank load node:http, node:https and node:crypto anyway.
+ */
+const lazyBuiltins: Plugin = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.namespace === LAZY_BUILTIN ? { path: args.path, external: true } : { path: args.path, namespace: LAZY_BUILTIN },
+    );
+    b.onLoad({ filter: /.*/, namespace: LAZY_BUILTIN }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** The plugins of a rank's bundle, whose names are part of its key in the cache. */
+const plugins = [dsmpiFallback, lazyBuiltins];
+
 /**
  * What node runs before a rank's bundle: it maps stack traces to the sources through the bundle's
  * source map, read only when a stack is printed (`--enable-source-maps` read it at every start).
@@ -115,7 +140,8 @@ const buildOptions = {
 
 /** Names a program's bundles in the cache: its path, and what compiles it (Node.js, esbuild and its options, dsmpi). */
 function programKey(program: string): string {
-  return sha256([resolve(program), process.version, esbuildVersion, JSON.stringify(buildOptions), packageRoot].join('\0'));
+  const pluginNames = plugins.map((plugin) => plugin.name).join();
+  return sha256([resolve(program), process.version, esbuildVersion, JSON.stringify(buildOptions), pluginNames, packageRoot].join('\0'));
 }
 
 /** The cached bundle of the program whose key is `key`, if every file that went into it is unchanged. */
@@ -164,8 +190,10 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
   if (cached) return { file: cached, ...keep };
   const outfile = join(bundleDir, `job-${process.pid}-${jobId}.mjs`);
   const { build } = await import('esbuild');
-  const result = await build({ ...buildOptions, entryPoints: [program], outfile, write: false, metafile: true, plugins: [dsmpiFallback] });
-  const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(input));
+  const result = await build({ ...buildOptions, entryPoints: [program], outfile, write: false, metafile: true, plugins });
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((input) => !input.startsWith(`${LAZY_BUILTIN}:`))
+    .map((input) => resolve(input));
   const hash = await contentHash(inputs);
   // An input gone meanwhile: a bundle for this job only, removed after it.
   const file = hash === undefined ? outfile : join(bundleDir, `${key}-${hash}.mjs`);

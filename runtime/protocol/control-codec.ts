@@ -1,4 +1,5 @@
-import { Packr } from 'msgpackr';
+// msgpackr without its native string reader: control frames are small (runtime/transport/codec.ts).
+import { Packr } from 'msgpackr/pack';
 import { DsError, ErrorCode } from '../errors.ts';
 import { findWireProblem } from './strict-wire.ts';
 

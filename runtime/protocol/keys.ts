@@ -12,8 +12,9 @@
  */
 import { Buffer } from 'node:buffer';
 import { hkdfSync, randomBytes } from 'node:crypto';
+import { KEY_BYTES } from './key-text.ts';
 
-const KEY_BYTES = 32;
+export { keyFromText, keyToText } from './key-text.ts';
 
 function derive(keyMaterial: Buffer | string, salt: string, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', keyMaterial, salt, info, KEY_BYTES));
@@ -42,13 +43,4 @@ export function linkKey(base: Buffer, purpose: string, from: string, to: string)
 /** The TLS pre-shared key of one kind of link of a job (TLS-PSK, rank-tls.ts). */
 export function tlsKey(base: Buffer, purpose: string): Buffer {
   return derive(base, purpose, 'dsmpi tls-psk');
-}
-
-/** A key in an environment variable (DSMPI_TOKEN) and back. */
-export const keyToText = (key: Buffer): string => key.toString('base64url');
-
-export function keyFromText(text: string | undefined): Buffer | undefined {
-  if (!text) return undefined;
-  const key = Buffer.from(text, 'base64url');
-  return key.length === KEY_BYTES ? key : undefined;
 }

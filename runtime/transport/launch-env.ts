@@ -9,9 +9,8 @@
  * A wss:// rendezvous means TLS (DSMPI_TLS_CERT/KEY, else TLS-PSK: rank-tls.ts); a certificate set with a ws:// one is refused.
  */
 import type { Buffer } from 'node:buffer';
-import { createSocket } from 'node:dgram';
 import { DsError, ErrorCode } from '../errors.ts';
-import { keyFromText, keyToText, ranksKey } from '../protocol/keys.ts';
+import { keyFromText, keyToText } from '../protocol/key-text.ts';
 import type { SpawnInfo } from '../services.ts';
 import { isTlsUrl, rankTlsFromEnv, type RankTls } from './rank-tls.ts';
 import { DEFAULT_RENDEZVOUS_JOB, Env, parseRadix, type NetworkFaults } from '../protocol/rendezvous.ts';
@@ -98,7 +97,9 @@ function external(env: NodeJS.ProcessEnv): { rank: string; size: string; by: str
 }
 
 /** The local address this host uses to reach `host` (no packet is sent: a UDP socket is only connected). */
-function localAddressToward(host: string): Promise<string> {
+async function localAddressToward(host: string): Promise<string> {
+  // Loaded here: only a rank that mpirun or srun started on another host than the rendezvous needs it.
+  const { createSocket } = await import('node:dgram');
   return new Promise((resolve) => {
     const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     socket.on('error', () => {
@@ -139,6 +140,8 @@ export async function launchEnv(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessE
   const jobId = env[Env.jobId] || DEFAULT_RENDEZVOUS_JOB;
   const rendezvousHost = new URL(env[Env.rendezvous]!).hostname.replace(/^\[|\]$/g, '');
   const loopback = rendezvousHost === 'localhost' || rendezvousHost === '::1' || rendezvousHost.startsWith('127.');
+  // Loaded here, with node:crypto: a rank that dsrun started is handed its key and derives none.
+  const { ranksKey } = await import('../protocol/keys.ts');
   return {
     ...env,
     [Env.rank]: ext.rank,
