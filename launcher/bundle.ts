@@ -45,10 +45,35 @@ const dsmpiFallback: Plugin = {
 const LAZY_BUILTIN = 'lazy-builtin';
 
 /**
- * Node.js's built-in modules (`node:…`) are required when the module importing them first runs, not
- * all when the bundle starts: an ES module bundle hoists every import of an external module to its
- * top, so the modules of dsmpi's code loaded only with import() (the WebSocket transport, never run
- * by a rank thread) made every rank load node:http, node:https and node:crypto anyway.
+ * Built-in modules that a process rank's WebSocket code (the `ws` library, ws-server.ts) imports but
+ * uses only for TLS (https, tls) or compression (zlib, which dsmpi turns off): they load at the first
+ * use of one of their exports, not when the code importing them runs (about 10 ms of CPU per rank).
+ */
+const ON_FIRST_USE = new Set(['https', 'tls', 'zlib']);
+
+/**
+ * A module standing for `name` that requires it at the first read of an export. Its export names,
+ * which an ES module import copies at once, are this Node.js's (the bundle's key holds its version).
+ */
+function onFirstUse(name: string): string {
+  const names = Object.getOwnPropertyNames(createRequire(import.meta.url)(`node:${name}`));
+  return `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(`node:${name}`)}));
+const names = ${JSON.stringify(names)};
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => names,
+  getOwnPropertyDescriptor: (_, key) => (names.includes(key) ? { value: undefined, writable: true, enumerable: true, configurable: true } : undefined),
+});`;
+}
+
+/**
+ * Node.js's built-in modules are required when the module importing them first runs, not all when
+ * the bundle starts: an ES module bundle hoists every import of an external module to its top, so the
+ * modules of dsmpi's code loaded only with import() (the WebSocket transport, never run by a rank
+ * thread) made every rank load node:http, node:https and node:crypto anyway. Those of ON_FIRST_USE
+ * wait further, for their first use (bare names too: `ws` requires them so).
  */
 const lazyBuiltins: Plugin = {
   name: 'lazy-builtins',
@@ -56,14 +81,18 @@ const lazyBuiltins: Plugin = {
     b.onResolve({ filter: /^node:/ }, (args) =>
       args.namespace === LAZY_BUILTIN ? { path: args.path, external: true } : { path: args.path, namespace: LAZY_BUILTIN },
     );
-    b.onLoad({ filter: /.*/, namespace: LAZY_BUILTIN }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)});`,
-      loader: 'js',
-    }));
+    b.onResolve({ filter: /^(https|tls|zlib)$/ }, (args) => ({ path: `node:${args.path}`, namespace: LAZY_BUILTIN }));
+    b.onLoad({ filter: /.*/, namespace: LAZY_BUILTIN }, (args) => {
+      const name = args.path.slice('node:'.length);
+      return {
+        contents: ON_FIRST_USE.has(name) ? onFirstUse(name) : `module.exports = require(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      };
+    });
   },
 };
 
-/** The plugins of a rank's bundle, whose names are part of its key in the cache. */
+/** The plugins of a rank's bundle, whose names are part of its key in the cache (with ON_FIRST_USE). */
 const plugins = [dsmpiFallback, lazyBuiltins];
 
 /**
@@ -140,7 +169,7 @@ const buildOptions = {
 
 /** Names a program's bundles in the cache: its path, and what compiles it (Node.js, esbuild and its options, dsmpi). */
 function programKey(program: string): string {
-  const pluginNames = plugins.map((plugin) => plugin.name).join();
+  const pluginNames = [...plugins.map((plugin) => plugin.name), ...ON_FIRST_USE].join();
   return sha256([resolve(program), process.version, esbuildVersion, JSON.stringify(buildOptions), pluginNames, packageRoot].join('\0'));
 }
 
