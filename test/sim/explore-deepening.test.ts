@@ -1,32 +1,12 @@
 import t from 'tap';
-import type { Communicator } from 'dsmpi';
-import { explore, parseSchedule, type ExploreRun } from 'dsmpi/explore';
-
-/**
- * Ranks 1, 2 and 3 each send rank 0 one message at once; if `buggy`, rank 0 wrongly assumes that
- * rank `late`'s never comes first. `order` records the senders in the order rank 0 heard them.
- */
-function gather(buggy: boolean, late = 3, order: number[] = []): () => ExploreRun<void> {
-  return () => {
-    const heard: number[] = [];
-    return {
-      main: async (comm: Communicator) => {
-        if (comm.rank === 0) for (let i = 0; i < 3; i++) heard.push((await comm.recv()).source);
-        else await comm.send(comm.rank, 0);
-      },
-      always: () => {
-        if (buggy && heard[0] === late) throw new Error(`rank 0 heard rank ${late} first`);
-      },
-      check: () => void order.push(...heard),
-    };
-  };
-}
+import { explore, parseSchedule } from 'dsmpi/explore';
+import { gather } from '../helpers/explore-programs.ts';
 
 /** A seed and the sender whose message its own order delivers last. */
 async function lastInSeedOrder(seed: number): Promise<number> {
-  const order: number[] = [];
-  await explore({ n: 4, strategy: 'delay-bounding', delays: 0, seed }, gather(false, 3, order));
-  return order[2];
+  const orders: number[][] = [];
+  await explore({ n: 4, strategy: 'delay-bounding', delays: 0, seed }, gather(false, 3, orders));
+  return orders[0][2];
 }
 
 t.test('iterative deepening finds a bug of two deviations at one exact execution count, every run', async (t) => {

@@ -4,44 +4,7 @@ import type { SimEvent } from '../../runtime/sim/event-queue.ts';
 import { explore, type ExploreRun } from 'dsmpi/explore';
 import { Dpor } from '../../runtime/sim/explore/dpor.ts';
 import { exploreWith } from '../../runtime/sim/explore/explore.ts';
-
-/**
- * Ranks 2 and 3 each send ranks 0 and 1 one message; 0 and 1 each record the order they heard them
- * in. Four deliveries on four links: 4! = 24 interleavings, but 2 × 2 = 4 Mazurkiewicz traces
- * (rank 0's order times rank 1's), since deliveries to different ranks commute.
- */
-function twoReceivers(): { seen: string[]; run: () => ExploreRun<number[]> } {
-  const seen: string[] = [];
-  const run = (): ExploreRun<number[]> => ({
-    main: async (comm: Communicator) => {
-      if (comm.rank >= 2) {
-        await comm.send(comm.rank, 0);
-        await comm.send(comm.rank, 1);
-        return [];
-      }
-      return [(await comm.recv()).source, (await comm.recv()).source];
-    },
-    check: (result) => void seen.push(JSON.stringify(result!.results)),
-  });
-  return { seen, run };
-}
-
-/** Ranks 1, 2 and 3 each send rank 0 one message; if `buggy`, rank 0 wrongly assumes rank 3's never comes first. */
-function gather(buggy: boolean, order: string[] = []): () => ExploreRun<void> {
-  return () => {
-    const heard: number[] = [];
-    return {
-      main: async (comm: Communicator) => {
-        if (comm.rank === 0) for (let i = 0; i < 3; i++) heard.push((await comm.recv()).source);
-        else await comm.send(comm.rank, 0);
-      },
-      always: () => {
-        if (buggy && heard[0] === 3) throw new Error('rank 0 heard rank 3 first');
-      },
-      check: () => void order.push(heard.join('')),
-    };
-  };
-}
+import { gather, twoReceivers } from '../helpers/explore-programs.ts';
 
 t.test('dpor runs one execution per Mazurkiewicz trace and reaches every outcome dfs reaches', async (t) => {
   for (const timing of ['async', 'bounded'] as const) {
@@ -61,8 +24,9 @@ t.test('dpor runs one execution per Mazurkiewicz trace and reaches every outcome
     t.equal(rounds.rounds!.at(-1), 4, `${timing}: its last round is the 4 executions (rounds ${rounds.rounds!.join(', ')})`);
   }
   // Three deliveries to one rank: every order is a trace of its own, 3! = 6.
-  const order: string[] = [];
-  const one = await explore({ n: 4, strategy: 'dpor', timing: 'async', deepening: false }, gather(false, order));
+  const orders: number[][] = [];
+  const one = await explore({ n: 4, strategy: 'dpor', timing: 'async', deepening: false }, gather(false, 3, orders));
+  const order = orders.map((o) => o.join(''));
   t.equal(one.executions, 6, 'three messages to one rank: 6 executions');
   t.same([...order].sort(), ['123', '132', '213', '231', '312', '321'], 'each order once');
 });

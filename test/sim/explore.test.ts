@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { simulate, type Communicator } from 'dsmpi';
 import { explore, parseSchedule, formatSchedule, type ExploreRun } from 'dsmpi/explore';
+import { twoReceivers } from '../helpers/explore-programs.ts';
 
 /**
  * Ranks 1 and 2 each send rank 0 one message (after sleeping `sleepMs(rank)`, if given); rank 0
@@ -161,34 +162,15 @@ t.test('timer slack: a race between two timers is searched, not left to the seed
 });
 
 t.test('sleep sets: one execution per order of each rank’s own events, the same outcomes as every interleaving', async (t) => {
-  // Ranks 2 and 3 each send ranks 0 and 1 one message; 0 and 1 each record the order they heard them in.
-  // Four deliveries on four links: 4! = 24 interleavings, but only 2 × 2 = 4 distinct outcomes
-  // (rank 0's order times rank 1's), since deliveries to different ranks commute.
-  const outcomes = () => {
-    const seen = new Set<string>();
-    const run = (): ExploreRun<number[]> => ({
-      main: async (comm: Communicator) => {
-        if (comm.rank >= 2) {
-          await comm.send(comm.rank, 0);
-          await comm.send(comm.rank, 1);
-          return [];
-        }
-        return [(await comm.recv()).source, (await comm.recv()).source];
-      },
-      check: (result) => {
-        seen.add(JSON.stringify(result!.results));
-      },
-    });
-    return { seen, run };
-  };
+  // Four deliveries to two receivers: 24 interleavings, 4 outcomes (test/helpers/explore-programs.ts).
   for (const timing of ['async', 'bounded'] as const) {
-    const full = outcomes();
+    const full = twoReceivers();
     const every = await explore({ n: 4, strategy: 'dfs', timing }, full.run);
-    const reduced = outcomes();
+    const reduced = twoReceivers();
     const por = await explore({ n: 4, strategy: 'dfs', timing, sleepSets: true }, reduced.run);
     t.equal(every.exhausted && por.exhausted, true, `${timing}: both exhausted`);
-    t.equal(full.seen.size, 4, `${timing}: every interleaving reaches the 4 outcomes`);
-    t.same([...reduced.seen].sort(), [...full.seen].sort(), `${timing}: sleep sets reach the same outcomes`);
+    t.equal(new Set(full.seen).size, 4, `${timing}: every interleaving reaches the 4 outcomes`);
+    t.same([...new Set(reduced.seen)].sort(), [...new Set(full.seen)].sort(), `${timing}: sleep sets reach the same outcomes`);
     t.equal(
       por.executions - por.pruned,
       4,
