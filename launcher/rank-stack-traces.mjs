@@ -69,7 +69,9 @@ Error.prepareStackTrace = (error, trace) => `${heading(error)}${trace.map((site)
 
 /** The source line an error comes from with a caret under its column, as Node.js heads a fatal error. */
 function sourceContext(error) {
-  const at = error instanceof Error && (error.stack, thrownAt.get(error));
+  if (!(error instanceof Error)) return '';
+  void error.stack; // formatting the stack (once) records where the error comes from
+  const at = thrownAt.get(error);
   if (!at) return '';
   try {
     const line = readFileSync(at.originalSource, 'utf8').split('\n')[at.originalLine];

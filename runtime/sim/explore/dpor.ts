@@ -55,7 +55,7 @@ export class Dpor implements Strategy {
     private readonly drops: number,
     /** The rank an event touches (−1: every rank): two events are dependent when they touch one. Tests give it a wrong one. */
     private readonly touches: (e: SimEvent) => number = touched,
-    private readonly deepening = true,
+    readonly deepening = true,
   ) {
     this.bound = deepening ? 0 : Infinity;
     this.name = `dpor (source sets, sleep sets${deepening ? ', rounds of deviations' : ''}), ≤${drops} drops`;

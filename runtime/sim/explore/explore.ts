@@ -238,11 +238,7 @@ export async function exploreWith<T>(
     strategy: fixed !== undefined ? `schedule ${fixed}` : strategy!.name,
     executions,
     revisits: strategy instanceof DelayBounding ? strategy.revisits : 0,
-    rounds:
-      (strategy instanceof DelayBounding && options.strategy === 'delay-bounding') ||
-      (strategy instanceof Dpor && options.deepening !== false)
-        ? [...strategy.rounds]
-        : undefined,
+    rounds: strategy?.deepening && strategy.rounds ? [...strategy.rounds] : undefined,
     pruned,
     cut,
     exhausted: !failure && (strategy?.exhausted ?? false),

@@ -33,6 +33,9 @@ export interface Strategy {
   done(steps: readonly StepRecord[]): void;
   /** Whether the strategy covered all it promises (a bounded proof), not merely ran out of budget. */
   readonly exhausted: boolean;
+  /** Whether it searches in rounds of 0, 1, … deviations, and the executions of each (the report's `rounds`). */
+  readonly deepening?: boolean;
+  readonly rounds?: readonly number[];
 }
 
 /** Follows one schedule: its deviations where it has them, the simulator's own order elsewhere. */
@@ -311,7 +314,7 @@ export class DelayBounding implements Strategy {
     private readonly delays: number,
     private readonly drops: number,
     private readonly sleepSets = false,
-    private readonly deepening = true,
+    readonly deepening = true,
   ) {
     this.round = deepening ? 0 : Infinity;
     const bound = delays === Infinity ? 'every schedule' : `≤${delays} delays`;
