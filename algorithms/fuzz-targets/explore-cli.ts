@@ -41,6 +41,7 @@ interface Flags {
   timerSlack: number;
   timerBudget?: number;
   maxSteps?: number;
+  rankClocks: boolean;
   sleepSets: boolean;
   deepening: boolean;
   schedule?: string;
@@ -95,6 +96,11 @@ const program = new Command('explore')
     integer('--timer-budget', 0),
   )
   .option(
+    '--rank-clocks',
+    'each rank its own clock, each link its own latency stream: events of different ranks commute exactly (for dpor)',
+    false,
+  )
+  .option(
     '--max-steps <N>',
     `cut an execution after N events, as no failure found (default: ${ASYNC_MAX_STEPS} under async timing)`,
     integer('--max-steps', 1),
@@ -134,6 +140,7 @@ async function main(name: string, model: string | undefined, flags: Flags): Prom
     timerSlackMs: flags.timerSlack,
     timerBudget: flags.timerBudget,
     maxSteps: flags.maxSteps,
+    rankClocks: flags.rankClocks,
     schedule: flags.schedule,
     trace: flags.trace,
   };
@@ -187,7 +194,8 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
       (flags.timing === 'bounded' ? '' : ` --timing ${flags.timing}`) +
       (flags.timerSlack ? ` --timer-slack ${flags.timerSlack}` : '') +
       (flags.timerBudget !== undefined ? ` --timer-budget ${flags.timerBudget}` : '') +
-      (flags.maxSteps !== undefined ? ` --max-steps ${flags.maxSteps}` : '');
+      (flags.maxSteps !== undefined ? ` --max-steps ${flags.maxSteps}` : '') +
+      (flags.rankClocks ? ' --rank-clocks' : '');
     lines.push(
       `  replay: npm run explore -- ${name} --n ${n} --seed ${f.seed}${timing} --schedule '${f.schedule}' --trace cex.jsonl && npx dsrun view cex.jsonl`,
     );
@@ -331,10 +339,11 @@ async function deterministicRow(
   );
 }
 
-/** The timing model a bench cell ran under, with the timer budget where it is not the default. */
+/** The timing model a bench cell ran under, with the timer budget where it is not the default, and rank clocks if on. */
 function timingCell(o: ExploreOptions): string {
   const budget = o.timerBudget ?? TIMER_BUDGET;
-  return o.timing === 'async' && budget !== TIMER_BUDGET ? `async, timers ahead ≤ ${budget}` : (o.timing ?? 'bounded');
+  const timing = o.timing === 'async' && budget !== TIMER_BUDGET ? `async, timers ahead ≤ ${budget}` : (o.timing ?? 'bounded');
+  return o.rankClocks ? `${timing}, rank clocks` : timing;
 }
 
 /** Deviations in a printed schedule. */
@@ -362,6 +371,7 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     timerSlackMs: flags.timerSlack,
     timerBudget: flags.timerBudget ?? m.timerBudget,
     maxSteps: flags.maxSteps,
+    rankClocks: flags.rankClocks,
     minimize: flags.minimize,
   };
 }

@@ -18,6 +18,11 @@ export interface EventId {
   latestUs?: number;
 }
 
+/** The rank whose state an event touches, or −1 for a fault (or an event without identity): it may touch every rank. */
+export function eventRank(e: SimEvent): number {
+  return e.id && e.id.kind !== 'fault' ? e.id.rank : -1;
+}
+
 /** One scheduled happening of a simulation. */
 export interface SimEvent {
   /** Virtual time in microseconds. */

@@ -25,9 +25,22 @@ export class Scheduler {
   private readonly paused = new Set<number>();
   private readonly held = new Map<number, SimEvent[]>();
   private readonly choose: EventChooser;
+  /** With per-rank clocks: the rank an event belongs to (−1: none, e.g. a fault), and each rank's time. */
+  private readonly ownerOf: ((e: SimEvent) => number) | undefined;
+  private readonly rankNowUs = new Map<number, number>();
+  /** With per-rank clocks: the latest time any event ran at, and the rank whose event ran last. */
+  private latestUs = 0;
+  private running = -1;
 
-  constructor(choose: EventChooser = earliestFirst) {
+  /**
+   * `ownerOf` gives each rank its own clock: an event of a rank runs at the later of its time and
+   * that rank's clock, not of every event run before it. Events taken in time order (the simulator's
+   * own choice) run at the same times either way; an explorer that takes a later event first then
+   * leaves the other ranks' times alone, so events of different ranks commute exactly (explore.ts).
+   */
+  constructor(choose: EventChooser = earliestFirst, ownerOf?: (e: SimEvent) => number) {
     this.choose = choose;
+    this.ownerOf = ownerOf;
   }
 
   get nowMs(): number {
@@ -87,17 +100,30 @@ export class Scheduler {
       if (!e) return false;
       if (e.cancelled) continue;
       // A chooser may run an event before its drawn time, never before now.
-      this.nowUs = Math.max(this.nowUs, e.timeUs);
+      if (!this.ownerOf) this.nowUs = Math.max(this.nowUs, e.timeUs);
       if (e.heldByPauseOf !== undefined && this.paused.has(e.heldByPauseOf)) {
         const list = this.held.get(e.heldByPauseOf) ?? [];
         list.push(e);
         this.held.set(e.heldByPauseOf, list);
         continue;
       }
+      // With per-rank clocks, never before its rank's now.
+      if (this.ownerOf) this.nowUs = this.clockFor(e);
       this.steps++;
       e.run();
       return true;
     }
+  }
+
+  /** Per-rank clocks: files the time the last event's rank reached, and gives `e` its rank's time. */
+  private clockFor(e: SimEvent): number {
+    // The previous event's rank has reacted to it (its promise jobs ran at `nowUs`): keep its clock.
+    if (this.running >= 0) this.rankNowUs.set(this.running, this.nowUs);
+    this.latestUs = Math.max(this.latestUs, this.nowUs);
+    const owner = this.ownerOf!(e);
+    this.running = owner;
+    // An event of no rank (a fault) happens after everything run so far.
+    return Math.max(owner >= 0 ? (this.rankNowUs.get(owner) ?? 0) : this.latestUs, e.timeUs);
   }
 }
 

@@ -8,11 +8,30 @@ export type { RankHooks } from '../transport/in-process-network.ts';
 
 /**
  * The simulator's network: the in-process network in virtual time, with the run's faults, drawing
- * from the network stream of the seed and tracing every message event.
+ * from the network stream of the seed (or, with `linkRandom`, from each link's stream) and tracing
+ * every message event.
  */
 export class SimNetwork extends InProcessNetwork {
-  constructor(n: number, scheduler: Scheduler, random: Random, faults: FaultOptions, trace: TraceRecorder, hooks: RankHooks, maxPayload?: number) {
+  constructor(
+    n: number,
+    scheduler: Scheduler,
+    random: Random,
+    faults: FaultOptions,
+    trace: TraceRecorder,
+    hooks: RankHooks,
+    maxPayload?: number,
+    linkRandom?: (from: number, to: number) => Random,
+  ) {
     // Faults that reorder messages or restart ranks take flow control's guarantees away: the engine does without it.
-    super(n, { scheduler, random, faults, trace, hooks, maxPayload, withoutFlowControl: !!faults.breakFifo || restartsRanks(faults) });
+    super(n, {
+      scheduler,
+      random,
+      linkRandom,
+      faults,
+      trace,
+      hooks,
+      maxPayload,
+      withoutFlowControl: !!faults.breakFifo || restartsRanks(faults),
+    });
   }
 }

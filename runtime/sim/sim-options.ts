@@ -28,6 +28,12 @@ export interface SimulateOptions {
   /** Picks each next event instead of the earliest (systematic exploration, explore.ts). */
   chooser?: EventChooser;
   /**
+   * Each rank keeps its own clock (an event runs at the later of its time and its rank's clock) and
+   * each link draws its latencies from its own stream, so events of different ranks commute exactly
+   * whatever order a chooser takes them in (explore.ts). Runs in time order are the same either way.
+   */
+  rankClocks?: boolean;
+  /**
    * Called after every event, once the ranks have reacted to it: an error it throws fails the run
    * with DS_ERR_INVARIANT (a property that must always hold).
    */

@@ -2,7 +2,7 @@ import type { Communicator } from '../communicator.ts';
 import { Engine } from '../engine.ts';
 import { DsError, ErrorCode } from '../errors.ts';
 import type { TraceEvent } from '../protocol/trace-event.ts';
-import { seededRandom } from '../random.ts';
+import { seededRandom, type Random } from '../random.ts';
 import { startRank } from '../start-rank.ts';
 import { msgpackCodec } from '../transport/codec.ts';
 import type { EventId } from './event-queue.ts';
@@ -21,6 +21,19 @@ const NEVER = new Promise<void>(() => {});
 
 /** PRNG stream of the simulated network, apart from the ranks' streams 0..n-1. */
 const NETWORK_STREAM = 0x7ffffff0;
+/** First PRNG stream of the links' own streams (per-rank clocks): link from → to draws from this + from·2¹⁶ + to. */
+const LINK_STREAMS = 0x40000000;
+
+/** Each link's own stream of the seed, made on its first message. */
+function linkStreams(seed: number): (from: number, to: number) => Random {
+  const streams = new Map<number, Random>();
+  return (from, to) => {
+    const stream = LINK_STREAMS + from * 0x10000 + to;
+    let random = streams.get(stream);
+    if (!random) streams.set(stream, (random = seededRandom(seed, stream)));
+    return random;
+  };
+}
 
 interface Slot extends SpawnSlot {
   rank: number;
@@ -90,7 +103,16 @@ export class SimRanks implements RankHooks {
         triggers.filter((c) => c.rank === rank),
       ),
     );
-    this.network = new SimNetwork(n, scheduler, seededRandom(seed, NETWORK_STREAM), settings.faults, trace, this, settings.maxPayload);
+    this.network = new SimNetwork(
+      n,
+      scheduler,
+      seededRandom(seed, NETWORK_STREAM),
+      settings.faults,
+      trace,
+      this,
+      settings.maxPayload,
+      settings.rankClocks ? linkStreams(seed) : undefined,
+    );
     // The referee of shrink() and agree(): a rank crashed for good, retired or finished takes no part.
     this.membership = new SimMembership((r) => {
       const s = this.slots[r];

@@ -6,6 +6,7 @@ import type { DurableStorage } from '../storage.ts';
 import { formatTrace, type TraceEvent } from '../protocol/trace-event.ts';
 import { summarizeTrace, type TraceSummary } from '../protocol/trace-summary.ts';
 import { drive } from './driver.ts';
+import { eventRank } from './event-queue.ts';
 import { planFaults } from './faults.ts';
 import { Scheduler } from './scheduler.ts';
 import { SimulationError } from './sim-error.ts';
@@ -54,7 +55,7 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
   const settings = simSettings(options);
   const { n, seed } = settings;
   const plan = planFaults(settings.faults, n, seededRandom(seed, FAULT_STREAM));
-  const scheduler = new Scheduler(settings.chooser);
+  const scheduler = new Scheduler(settings.chooser, settings.rankClocks ? eventRank : undefined);
   const trace = new TraceRecorder();
   trace.record({ t: 0, ev: 'run', seed });
 

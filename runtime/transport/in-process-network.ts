@@ -62,6 +62,11 @@ export interface InProcessNetworkOptions {
   hooks: RankHooks;
   /** Draws latencies and faults (the simulator's network stream). */
   random: () => number;
+  /**
+   * Draws a message's latency and faults from its link's own stream instead, so what one rank sends
+   * does not change what another's messages draw (the explorer's per-rank clocks, explore.ts).
+   */
+  linkRandom?: (from: number, to: number) => () => number;
   faults?: LinkFaults;
   /**
    * Receives every message event. A network given neither trace nor faults never reads a frame (so
@@ -174,6 +179,7 @@ export class InProcessNetwork {
   private n: number;
   private readonly scheduler: DeliveryScheduler;
   private readonly random: () => number;
+  private readonly linkRandom: InProcessNetworkOptions['linkRandom'];
   private readonly faults: LinkFaults;
   private readonly trace: { record(event: TraceEvent): void } | undefined;
   /** Whether frames are decoded: for the trace, and for the fault rules that spare flow control. */
@@ -195,6 +201,7 @@ export class InProcessNetwork {
     this.n = n;
     this.scheduler = options.scheduler;
     this.random = options.random;
+    this.linkRandom = options.linkRandom;
     this.faults = options.faults ?? NO_FAULTS;
     this.trace = options.trace;
     this.readsFrames = options.trace !== undefined || options.faults !== undefined;
@@ -292,24 +299,25 @@ export class InProcessNetwork {
       tag,
       preview,
     };
-    const latencyUs = drawLatencyUs(this.faults.delay, this.random);
+    const random = this.linkRandom?.(from, to) ?? this.random;
+    const latencyUs = drawLatencyUs(this.faults.delay, random);
     this.record('send', m, from, { delayMs: latencyUs / 1000 });
     const f = this.faults;
     const unstable = f.stableAfterMs === undefined || this.scheduler.nowMs < f.stableAfterMs;
     // Flow control's own messages are never lost nor duplicated, nor is a held message's request to send.
     const control = spared(kind);
-    if (!control && unstable && f.drop && this.random() < f.drop) {
+    if (!control && unstable && f.drop && random() < f.drop) {
       this.record('drop', m, from, { reason: 'random' });
       this.current[from]?.events?.onDropped?.(to, bytes);
     } else {
       let extraUs = 0;
-      if (unstable && f.reorder && this.random() < f.reorder.probability) {
-        extraUs = Math.floor(this.random() * (msToUs(f.reorder.maxMs) + 1));
+      if (unstable && f.reorder && random() < f.reorder.probability) {
+        extraUs = Math.floor(random() * (msToUs(f.reorder.maxMs) + 1));
         this.record('reorder', m, from, { delayMs: extraUs / 1000 });
       }
       this.schedule(m, latencyUs + extraUs);
-      if (!control && kind !== Kind.Rts && unstable && f.duplicate && this.random() < f.duplicate) {
-        const againUs = drawLatencyUs(f.delay, this.random);
+      if (!control && kind !== Kind.Rts && unstable && f.duplicate && random() < f.duplicate) {
+        const againUs = drawLatencyUs(f.delay, random);
         this.record('duplicate', m, from, { delayMs: againUs / 1000 });
         this.current[from]?.events?.onDuplicated?.(to, bytes);
         this.schedule(m, latencyUs + extraUs + againUs);

@@ -94,6 +94,14 @@ export interface ExploreOptions {
   timerBudget?: number;
   /** Whether a deadlock or a run past the time limit is a failure (default: with bounded timing). */
   liveness?: boolean;
+  /**
+   * Each rank keeps its own clock and each link draws its latencies from its own stream (default
+   * false: one clock, one stream, so round 0 is the seeded run byte for byte). With one clock, an
+   * event taken ahead of an earlier one of another rank moves that one later, a dependence DPOR's
+   * relation (events of one rank) does not see; with rank clocks, events of different ranks commute
+   * exactly and DPOR's reduction loses nothing (docs/exploration.md, "What the dependence ignores").
+   */
+  rankClocks?: boolean;
   /** Cut a counterexample down to a 1-minimal schedule (default true). */
   minimize?: boolean;
   /** Run only this schedule (default: DSMPI_SCHEDULE from the environment, if set). */
@@ -325,6 +333,7 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
         faults: options.faults,
         timeLimitMs: options.timeLimitMs,
         chooser,
+        rankClocks: options.rankClocks,
         afterEvent,
       },
       (comm) => run.main(comm),

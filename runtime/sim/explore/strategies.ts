@@ -1,5 +1,5 @@
 import { seededRandom } from '../../random.ts';
-import { eventLabel, type SimEvent } from '../event-queue.ts';
+import { eventLabel, eventRank, type SimEvent } from '../event-queue.ts';
 import { DEFAULT_CHOICE, type Choice, type Schedule } from './schedule.ts';
 
 /** What one step of an execution offered and what was taken. */
@@ -409,9 +409,7 @@ export function choiceKey(e: SimEvent, lose: boolean): string {
 }
 
 /** The rank whose state an event touches; -1 (a fault, a partition) for every rank. */
-export function touched(e: SimEvent): number {
-  return e.id && e.id.kind !== 'fault' ? e.id.rank : -1;
-}
+export const touched = eventRank;
 
 /**
  * The sleep set after taking `taken` at a step: what slept there, and the choices explored there
