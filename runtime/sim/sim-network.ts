@@ -6,32 +6,28 @@ import type { TraceRecorder } from './trace.ts';
 
 export type { RankHooks } from '../transport/in-process-network.ts';
 
+export interface SimNetworkOptions {
+  scheduler: Scheduler;
+  /** The seed's network stream. */
+  random: Random;
+  /** Each link's own stream instead (rank clocks, SimulateOptions.rankClocks). */
+  linkRandom?: (from: number, to: number) => Random;
+  faults: FaultOptions;
+  trace: TraceRecorder;
+  hooks: RankHooks;
+  maxPayload?: number;
+  /** Whether crashes an explorer chooses restart ranks. */
+  restarts?: boolean;
+}
+
 /**
  * The simulator's network: the in-process network in virtual time, with the run's faults, drawing
  * from the network stream of the seed (or, with `linkRandom`, from each link's stream) and tracing
  * every message event.
  */
 export class SimNetwork extends InProcessNetwork {
-  constructor(
-    n: number,
-    scheduler: Scheduler,
-    random: Random,
-    faults: FaultOptions,
-    trace: TraceRecorder,
-    hooks: RankHooks,
-    maxPayload?: number,
-    linkRandom?: (from: number, to: number) => Random,
-  ) {
+  constructor(n: number, { faults, restarts, ...rest }: SimNetworkOptions) {
     // Faults that reorder messages or restart ranks take flow control's guarantees away: the engine does without it.
-    super(n, {
-      scheduler,
-      random,
-      linkRandom,
-      faults,
-      trace,
-      hooks,
-      maxPayload,
-      withoutFlowControl: !!faults.breakFifo || restartsRanks(faults),
-    });
+    super(n, { ...rest, faults, withoutFlowControl: !!faults.breakFifo || restartsRanks(faults) || !!restarts });
   }
 }

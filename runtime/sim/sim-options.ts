@@ -38,6 +38,24 @@ export interface SimulateOptions {
    * with DS_ERR_INVARIANT (a property that must always hold).
    */
   afterEvent?: () => void;
+  /**
+   * Faults an explorer chooses as the run goes (explore.ts): `ready` receives, before the ranks
+   * start, the means to inject them. `restarts`: whether its crashes restart ranks (the engine then
+   * does without flow control, as with the crash-recovery of `faults`).
+   */
+  injectFaults?: { restarts: boolean; ready(injector: FaultInjector): void };
+}
+
+/** What an explorer may do to a run between two events, besides choosing the next one. */
+export interface FaultInjector {
+  /** Whether `rank` runs its program (alive and not finished): a crash would change something. */
+  running(rank: number): boolean;
+  /** Crashes `rank` now: for good without `restartAfterUs`, else it restarts that much later. */
+  crash(rank: number, restartAfterUs: number | undefined): void;
+  /** Whether a partition in force now stops messages from `from` to `to`. */
+  cut(from: number, to: number): boolean;
+  /** Cuts `from` from `to` now (only that way if `oneWay`), healing `forUs` later (never if Infinity). */
+  partition(from: number[], to: number[], oneWay: boolean, forUs: number): void;
 }
 
 /** The options of a run, checked, with their defaults filled in. */

@@ -103,16 +103,16 @@ export class SimRanks implements RankHooks {
         triggers.filter((c) => c.rank === rank),
       ),
     );
-    this.network = new SimNetwork(
-      n,
+    this.network = new SimNetwork(n, {
       scheduler,
-      seededRandom(seed, NETWORK_STREAM),
-      settings.faults,
+      random: seededRandom(seed, NETWORK_STREAM),
+      linkRandom: settings.rankClocks ? linkStreams(seed) : undefined,
+      faults: settings.faults,
       trace,
-      this,
-      settings.maxPayload,
-      settings.rankClocks ? linkStreams(seed) : undefined,
-    );
+      hooks: this,
+      maxPayload: settings.maxPayload,
+      restarts: settings.injectFaults?.restarts,
+    });
     // The referee of shrink() and agree(): a rank crashed for good, retired or finished takes no part.
     this.membership = new SimMembership((r) => {
       const s = this.slots[r];
@@ -177,6 +177,12 @@ export class SimRanks implements RankHooks {
   /** The identity of the next fault event of `rank` (-1: of the network), as an explorer sees it. */
   faultId(rank: number): EventId {
     return { kind: 'fault', rank, k: this.faultEvents++ };
+  }
+
+  /** Whether `rank` runs its program: alive, not finished, not retired. */
+  running(rank: number): boolean {
+    const s = this.slots[rank];
+    return s !== undefined && s.alive && !s.done && !s.retired;
   }
 
   isAlive(rank: number, inc: number): boolean {

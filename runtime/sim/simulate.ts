@@ -88,6 +88,16 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
     scheduler.at(p.untilUs, () => ranks.resume(p.rank), undefined, ranks.faultId(p.rank));
   }
 
+  settings.injectFaults?.ready({
+    running: (rank) => ranks.running(rank),
+    crash: (rank, restartAfterUs) => ranks.crash(rank, restartAfterUs, 'chosen'),
+    cut: (from, to) => network.blocked(from, to),
+    partition: (from, to, oneWay, forUs) => {
+      const p = { from, to, oneWay, atUs: scheduler.nowUs, untilUs: scheduler.nowUs + forUs };
+      network.startPartition(p);
+      if (forUs !== Infinity) scheduler.at(p.untilUs, () => network.healPartition(p), undefined, ranks.faultId(-1));
+    },
+  });
   ranks.startAll();
   await drive(scheduler, { finished: () => ranks.finished, failed: () => failure !== undefined, fail }, settings);
   if (settings.trace) writeFileSync(settings.trace, formatTrace(trace.events));

@@ -17,12 +17,18 @@ for (const [name, faults] of [
   conformance(t, name, async (n) => {
     const scheduler = new Scheduler();
     const alive = new Array<boolean>(n).fill(true);
-    const network = new SimNetwork(n, scheduler, seededRandom(3, 1), faults, new TraceRecorder(), {
-      isAlive: (rank) => alive[rank],
-      incarnation: () => 0,
-      afterSend: () => {},
-      afterDelivery: () => {},
-      crashedSend: () => {},
+    const network = new SimNetwork(n, {
+      scheduler,
+      random: seededRandom(3, 1),
+      faults,
+      trace: new TraceRecorder(),
+      hooks: {
+        isAlive: (rank) => alive[rank],
+        incarnation: () => 0,
+        afterSend: () => {},
+        afterDelivery: () => {},
+        crashedSend: () => {},
+      },
     });
     // simulate() tells the engines of a crash itself; here the transports' events are told.
     const events: Array<TransportEvents | undefined> = [];

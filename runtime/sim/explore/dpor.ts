@@ -1,7 +1,7 @@
 import { DsError, ErrorCode } from '../../errors.ts';
 import { eventLabel, type SimEvent } from '../event-queue.ts';
-import type { Choice } from './schedule.ts';
-import { choiceKey, touched, type ExecutionPlan, type StepRecord, type Strategy } from './strategies.ts';
+import { faultText, sameFault, type Choice, type FaultChoice } from './schedule.ts';
+import { choiceKey, touched, type ExecutionPlan, type FaultBudget, type StepRecord, type Strategy } from './strategies.ts';
 
 /** One step of the current execution as the search keeps it: what was offered, explored and asleep there. */
 interface Node {
@@ -9,6 +9,8 @@ interface Node {
   labels: string[];
   ranks: number[];
   losable: boolean[];
+  /** The faults offered beside the events (each explored here: a fault depends on everything, and may come at any step). */
+  faults: FaultChoice[];
   /** The sleep set on reaching this step: choice key → the rank it touches. */
   sleep: Map<string, number>;
   /** Choices to explore here (choice keys), and those explored (the current one last). */
@@ -33,6 +35,12 @@ interface Node {
  * event of v with no predecessor in v) is already in d's backtrack set, adds one that was enabled at
  * d. The next execution replays the deepest step with a backtrack choice neither explored nor asleep.
  * A delivery that may be lost is a choice of two outcomes, both explored where it is taken.
+ *
+ * A fault the explorer offers (a crash, a partition: ExploreOptions `crashes`, `partitions`) is an
+ * event of an adversary that may act at any step and depends on every event, so every source set
+ * holds it: it is explored at every step where it is offered, never sleeps, and wakes every sleeping
+ * event. Once taken, it races with the last event of each rank before it (those not ordered before
+ * another of them), as a scheduled fault does.
  */
 export class Dpor implements Strategy {
   readonly name: string;
@@ -56,9 +64,14 @@ export class Dpor implements Strategy {
     /** The rank an event touches (−1: every rank): two events are dependent when they touch one. Tests give it a wrong one. */
     private readonly touches: (e: SimEvent) => number = touched,
     readonly deepening = true,
+    /** Crashes and partitions (the explorer offers them within the budget; here only for the name). */
+    faults: FaultBudget = { crashes: 0, partitions: 0 },
   ) {
     this.bound = deepening ? 0 : Infinity;
-    this.name = `dpor (source sets, sleep sets${deepening ? ', rounds of deviations' : ''}), ≤${drops} drops`;
+    this.name =
+      `dpor (source sets, sleep sets${deepening ? ', rounds of deviations' : ''}), ≤${drops} drops` +
+      (faults.crashes ? `, ≤${faults.crashes} crashes` : '') +
+      (faults.partitions ? `, ≤${faults.partitions} partitions` : '');
   }
 
   next(): ExecutionPlan | undefined {
@@ -75,11 +88,19 @@ export class Dpor implements Strategy {
     }
     return {
       causal: true,
-      choose: (step, enabled, causedBy) => {
+      choose: (step, enabled, causedBy, faults = []) => {
         offered[step] = enabled.map(eventLabel);
         let node = stack[step];
         let index: number;
-        if (node) {
+        if (node?.taken.fault) {
+          const fault = node.taken.fault;
+          if (!faults.some((f) => sameFault(f, fault)))
+            throw new DsError(
+              ErrorCode.InvalidArgument,
+              `dpor: replaying step ${step} offered no fault ${faultText(fault)}: the program is nondeterministic (time or randomness from outside the comm)`,
+            );
+          index = 0;
+        } else if (node) {
           const label = node.labels[node.taken.index];
           index = node.taken.index;
           if (eventLabel(enabled[index] ?? enabled[0]) !== label) index = enabled.findIndex((e) => eventLabel(e) === label);
@@ -90,28 +111,30 @@ export class Dpor implements Strategy {
             );
         } else {
           index = enabled.findIndex((e) => !sleep.has(choiceKey(e, false)));
-          // Every enabled event asleep: every execution on from here is equivalent to one already run.
-          if (index < 0) return undefined;
+          // Every enabled event asleep, and no fault offered: every execution on from here is equivalent to one already run.
+          if (index < 0 && faults.length === 0) return undefined;
           node = {
             labels: offered[step],
             ranks: enabled.map(this.touches),
             losable: enabled.map((e) => e.lose !== undefined),
+            faults: [...faults],
             sleep,
-            backtrack: new Set(),
+            backtrack: new Set(faults.map(faultText)),
             done: new Set(),
-            taken: { index, lose: false },
+            taken: index < 0 ? { index: 0, lose: false, fault: faults[0] } : { index, lose: false },
             dropsBefore: drops,
             costBefore: cost,
           };
+          index = Math.max(index, 0);
           stack.push(node);
           this.take(node, node.taken);
         }
         const choice = node.taken;
-        creators[step] = causedBy!(enabled[index]);
+        creators[step] = choice.fault ? -1 : causedBy!(enabled[index]);
         drops += Number(choice.lose);
-        cost += index + Number(choice.lose);
+        cost += index + Number(choice.lose) + Number(!!choice.fault);
         sleep = childSleep(node);
-        return { index, lose: choice.lose };
+        return choice.fault ? choice : { index, lose: choice.lose };
       },
     };
   }
@@ -141,19 +164,21 @@ export class Dpor implements Strategy {
   }
 
   /**
-   * The first choice in the search's order (each index delivered, then lost) to explore at a step:
-   * in its backtrack set, neither explored nor asleep, and within the round's bound (else left for
-   * a later round).
+   * The first choice in the search's order (each index delivered, then lost; then the faults offered)
+   * to explore at a step: in its backtrack set, neither explored nor asleep, and within the round's
+   * bound (else left for a later round).
    */
   private pending(node: Node): Choice | undefined {
-    for (let index = 0; index < node.labels.length; index++)
-      for (const lose of [false, true]) {
-        const key = keyAt(node, { index, lose });
-        if (!node.backtrack.has(key) || node.done.has(key) || node.sleep.has(key)) continue;
-        const cost = node.costBefore + index + Number(lose);
-        if (cost <= this.bound) return { index, lose };
-        this.deferred = Math.min(this.deferred, cost);
-      }
+    const all: Choice[] = [];
+    for (let index = 0; index < node.labels.length; index++) for (const lose of [false, true]) all.push({ index, lose });
+    for (const fault of node.faults) all.push({ index: 0, lose: false, fault });
+    for (const choice of all) {
+      const key = keyAt(node, choice);
+      if (!node.backtrack.has(key) || node.done.has(key) || node.sleep.has(key)) continue;
+      const cost = node.costBefore + choice.index + Number(choice.lose) + Number(!!choice.fault);
+      if (cost <= this.bound) return choice;
+      this.deferred = Math.min(this.deferred, cost);
+    }
     return undefined;
   }
 
@@ -162,7 +187,7 @@ export class Dpor implements Strategy {
     const key = keyAt(node, choice);
     node.backtrack.add(key);
     node.done.add(key);
-    if (node.losable[choice.index] && node.dropsBefore < this.drops)
+    if (!choice.fault && node.losable[choice.index] && node.dropsBefore < this.drops)
       node.backtrack.add(keyAt(node, { index: choice.index, lose: !choice.lose }));
   }
 
@@ -176,7 +201,7 @@ export class Dpor implements Strategy {
       const node = this.stack[s];
       const after = new Set(this.offered[s + 1] ?? []);
       node.labels.forEach((label, index) => {
-        if (index !== node.taken.index && !after.has(label)) node.backtrack.add(keyAt(node, { index, lose: false }));
+        if ((node.taken.fault || index !== node.taken.index) && !after.has(label)) node.backtrack.add(keyAt(node, { index, lose: false }));
       });
     }
   }
@@ -185,9 +210,10 @@ export class Dpor implements Strategy {
   private addRaces(steps: readonly StepRecord[]): void {
     const n = Math.max(1, this.n);
     const length = steps.length;
-    const rank = steps.map((s) => this.touches(s.events[s.choice.index]));
+    // A fault the explorer injected touches every rank.
+    const rank = steps.map((s) => (s.choice.fault ? -1 : this.touches(s.events[s.choice.index])));
     const stepOf = new Map<string, number>();
-    for (let s = 0; s < length; s++) stepOf.set(eventLabel(steps[s].events[steps[s].choice.index]), s);
+    for (let s = 0; s < length; s++) stepOf.set(takenKey(steps[s]), s);
     // Vector clocks over ranks: clock[s][r] counts rank r's events that happen before or at step s.
     // A fault (rank −1) is an event of every rank.
     const clock: Int32Array[] = [];
@@ -195,8 +221,14 @@ export class Dpor implements Strategy {
     const last = new Int32Array(n).fill(-1);
     /** Per rank, its steps in order (a fault's on every rank). */
     const chains: number[][] = Array.from({ length: n }, () => []);
-    /** The last step before each step that it depends on (−1: none). */
-    const dependent = new Int32Array(length).fill(-1);
+    const chainOf = (s: number): number => (rank[s] >= 0 && rank[s] < n ? rank[s] : 0);
+    /** Whether step a happens before step b (or is b). */
+    const before = (a: number, b: number): boolean => b >= 0 && clock[b][chainOf(a)] >= clock[a][chainOf(a)];
+    /**
+     * The steps before each step that it races with, if not caused by them: an event of one rank, the
+     * rank's last; a fault, the last of each rank, less those that happen before another of them.
+     */
+    const dependent: number[][] = [];
     for (let s = 0; s < length; s++) {
       const vc = new Int32Array(n);
       const join = (other: number): void => {
@@ -206,7 +238,8 @@ export class Dpor implements Strategy {
       };
       join(this.creators[s] ?? -1);
       const own = rank[s] >= 0 && rank[s] < n ? [rank[s]] : [...Array(n).keys()];
-      dependent[s] = own.length === 1 ? last[own[0]] : s - 1;
+      const lasts = [...new Set(own.map((r) => last[r]).filter((d) => d >= 0))];
+      dependent[s] = lasts.filter((d) => !lasts.some((e) => e !== d && before(d, e)));
       for (const r of own) join(last[r]);
       for (const r of own) {
         vc[r] = ++count[r];
@@ -215,49 +248,76 @@ export class Dpor implements Strategy {
       }
       clock[s] = vc;
     }
-    const chainOf = (s: number): number => (rank[s] >= 0 && rank[s] < n ? rank[s] : 0);
-    /** Whether step a happens before step b (or is b). */
-    const before = (a: number, b: number): boolean => b >= 0 && clock[b][chainOf(a)] >= clock[a][chainOf(a)];
     const onChain = (s: number, r: number): boolean => rank[s] === r || !(rank[s] >= 0 && rank[s] < n);
-    for (let j = 0; j < length; j++) {
-      const d = dependent[j];
-      if (d < 0 || before(d, this.creators[j] ?? -1)) continue;
-      // A race: j could have gone before d. v = the events after d that d does not happen before, then j.
-      const node = this.stack[d];
-      const initials: Choice[] = [];
-      for (let index = 0; index < node.labels.length; index++) {
-        const k = stepOf.get(node.labels[index]);
-        if (k === undefined || k <= d || k > j || (k < j && before(d, k))) continue;
-        // An initial of v: every event of v before k on any rank's chain is not in k's past.
-        let initial = true;
-        for (let r = 0; r < n && initial; r++) {
-          const inPast = clock[k][r] - (onChain(k, r) ? 1 : 0);
-          const chain = chains[r];
-          const first = firstAfter(chain, d);
-          if (first < inPast && !before(d, chain[first])) initial = false;
-        }
-        if (initial) initials.push({ index, lose: steps[k].choice.lose });
+    for (let j = 0; j < length; j++)
+      for (const d of dependent[j]) {
+        if (before(d, this.creators[j] ?? -1)) continue;
+        this.reverse(d, j, steps, stepOf, before, clock, chains, onChain);
       }
-      if (initials.length === 0 || initials.some((c) => node.backtrack.has(keyAt(node, c)))) continue;
-      node.backtrack.add(keyAt(node, initials[0]));
-    }
   }
+
+  /**
+   * Source-DPOR's backtrack point for the race of steps d and j (j could have gone before d): v = the
+   * events after d that d does not happen before, then j; unless an initial of v is in d's backtrack
+   * set, one that was offered at d is added.
+   */
+  private reverse(
+    d: number,
+    j: number,
+    steps: readonly StepRecord[],
+    stepOf: ReadonlyMap<string, number>,
+    before: (a: number, b: number) => boolean,
+    clock: readonly Int32Array[],
+    chains: readonly number[][],
+    onChain: (s: number, r: number) => boolean,
+  ): void {
+    const n = chains.length;
+    const node = this.stack[d];
+    const initials: Choice[] = [];
+    const options: Choice[] = [
+      ...node.labels.map((_, index) => ({ index, lose: false })),
+      ...node.faults.map((fault) => ({ index: 0, lose: false, fault })),
+    ];
+    for (const option of options) {
+      const k = stepOf.get(keyAt(node, option));
+      if (k === undefined || k <= d || k > j || (k < j && before(d, k))) continue;
+      // An initial of v: every event of v before k on any rank's chain is not in k's past.
+      let initial = true;
+      for (let r = 0; r < n && initial; r++) {
+        const inPast = clock[k][r] - (onChain(k, r) ? 1 : 0);
+        const chain = chains[r];
+        const first = firstAfter(chain, d);
+        if (first < inPast && !before(d, chain[first])) initial = false;
+      }
+      if (initial) initials.push({ ...option, lose: steps[k].choice.lose });
+    }
+    if (initials.length === 0 || initials.some((c) => node.backtrack.has(keyAt(node, c)))) return;
+    node.backtrack.add(keyAt(node, initials[0]));
+  }
+}
+
+/** The key of the choice a step took, without its loss: its event's label, or its fault's name. */
+function takenKey(step: StepRecord): string {
+  return step.choice.fault ? faultText(step.choice.fault) : eventLabel(step.events[step.choice.index]);
 }
 
 /** The choice key of `choice` at a step. */
 function keyAt(node: Node, choice: Choice): string {
+  if (choice.fault) return faultText(choice.fault);
   return `${node.labels[choice.index]}${choice.lose ? ' lost' : ''}`;
 }
 
 /** The sleep set after a step's current choice: what slept there or was explored there before it, and commutes with it. */
 function childSleep(node: Node): Map<string, number> {
+  const next = new Map<string, number>();
+  // A fault commutes with nothing: every event wakes.
+  if (node.taken.fault) return next;
   const taken = keyAt(node, node.taken);
   const rank = node.ranks[node.taken.index];
   const commutes = (r: number): boolean => rank >= 0 && r >= 0 && r !== rank;
-  const next = new Map<string, number>();
   for (const [key, r] of node.sleep) if (commutes(r)) next.set(key, r);
   for (const key of node.done) {
-    if (key === taken) continue;
+    if (key === taken || node.faults.some((f) => faultText(f) === key)) continue;
     const r = node.ranks[node.labels.indexOf(key.endsWith(' lost') ? key.slice(0, -' lost'.length) : key)];
     if (commutes(r)) next.set(key, r);
   }

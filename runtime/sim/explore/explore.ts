@@ -12,10 +12,12 @@ import { formatTrace } from '../../protocol/trace-event.ts';
 import type { FaultOptions } from '../faults.ts';
 import type { EventChooser } from '../scheduler.ts';
 import { simulate, type SimulationResult } from '../simulate.ts';
+import type { FaultInjector } from '../sim-options.ts';
 import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { enabledEvents, onTime, type TimingModel } from './enabled.ts';
-import { deviations, formatSchedule, parseSchedule, type Schedule } from './schedule.ts';
+import { deviations, faultText, formatSchedule, parseSchedule, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
 import { Dpor } from './dpor.ts';
+import { checkFaultOptions, faultsOffered, type FaultChoiceOptions, faultStep, withBudgetFor } from './fault-choices.ts';
 import {
   DelayBounding,
   followSchedule,
@@ -25,6 +27,7 @@ import {
   RandomSeeds,
   RandomWalk,
   type ExecutionPlan,
+  type FaultBudget,
   type StepRecord,
   type Strategy,
 } from './strategies.ts';
@@ -39,6 +42,9 @@ export interface ExploreRun<T> {
   /** Properties that some execution should reach (coverage): counted per execution that reached each. */
   sometimes?: Record<string, () => boolean>;
 }
+
+/** What a partition the explorer chooses cuts: one rank off from the others, or one link one way. */
+export type PartitionShape = NonNullable<FaultChoiceOptions['partitionShape']>;
 
 export type StrategyName = 'seeds' | 'random' | 'pct' | 'pctcp' | 'delay-bounding' | 'dfs' | 'dpor';
 
@@ -74,6 +80,31 @@ export interface ExploreOptions {
   deepening?: boolean;
   /** At most this many messages the explorer chooses to lose per execution (default 0; not with seeds). */
   drops?: number;
+  /**
+   * At most this many crashes the explorer chooses per execution (default 0; not with seeds): at any
+   * step, a crash of a rank that runs its program may be taken instead of an event (a step of its own,
+   * `c2` in a schedule). Crash-stop unless `restartAfterMs`.
+   */
+  crashes?: number;
+  /**
+   * A crashed rank starts its program again this long after (crash-recovery, with only its durable
+   * storage; the others are not told); omitted: crash-stop (the others are told, DS_ERR_PEER_LOST).
+   */
+  restartAfterMs?: number;
+  /**
+   * At most this many partitions the explorer chooses per execution (default 0; not with seeds): at
+   * any step, a partition of the shape `partitionShape` may be taken instead of an event (a step of
+   * its own, `p2` or `p0>1` in a schedule); it heals `partitionMs` later.
+   */
+  partitions?: number;
+  /** How long a chosen partition lasts (default 100 ms; Infinity: it never heals). */
+  partitionMs?: number;
+  /**
+   * What a chosen partition cuts: `isolate` (default), one rank from every other, both ways (n
+   * choices, `p2`); `one-way`, one link in one direction (n·(n−1) choices, `p0>1`: 0's messages to
+   * 1 are lost, 1's to 0 arrive).
+   */
+  partitionShape?: PartitionShape;
   /** At most this many executions (default 1000; unbounded for delay bounding, dfs and dpor). */
   executions?: number;
   /** Faults the simulator draws from the seed, on top of the explorer's choices. */
@@ -195,7 +226,10 @@ export async function exploreWith<T>(
         ErrorCode.InvalidArgument,
         `explore: ${name} must be an integer >= ${name === 'maxSteps' ? 1 : 0}, got ${String(value)}`,
       );
+  checkFaultOptions(options);
   const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
+  // A schedule runs with the faults it names, whatever the budgets.
+  if (fixed !== undefined) options = withBudgetFor(options, parseSchedule(fixed));
   const strategy = fixed === undefined ? (given ?? strategyFor(options)) : undefined;
   const systematic = options.strategy === 'delay-bounding' || options.strategy === 'dfs' || options.strategy === 'dpor';
   const budget = options.executions ?? (systematic ? Infinity : 1000);
@@ -258,21 +292,22 @@ export async function exploreWith<T>(
 
 function strategyFor(options: ExploreOptions): Strategy {
   const seed = options.seed ?? 1;
+  const faults: FaultBudget = { crashes: options.crashes ?? 0, partitions: options.partitions ?? 0 };
   switch (options.strategy) {
     case 'seeds':
       return new RandomSeeds(seed);
     case 'random':
-      return new RandomWalk(seed, options.drops ?? 0);
+      return new RandomWalk(seed, options.drops ?? 0, faults);
     case 'pct':
-      return new Pct(seed, options.depth ?? 3, options.drops ?? 0, options.pctThreads);
+      return new Pct(seed, options.depth ?? 3, options.drops ?? 0, options.pctThreads, faults);
     case 'pctcp':
-      return new PctCp(seed, options.depth ?? 3, options.drops ?? 0);
+      return new PctCp(seed, options.depth ?? 3, options.drops ?? 0, faults);
     case 'delay-bounding':
-      return new DelayBounding(options.delays ?? 2, options.drops ?? 0, options.sleepSets);
+      return new DelayBounding(options.delays ?? 2, options.drops ?? 0, options.sleepSets, true, faults);
     case 'dfs':
-      return new DelayBounding(options.delays ?? Infinity, options.drops ?? 0, options.sleepSets, false);
+      return new DelayBounding(options.delays ?? Infinity, options.drops ?? 0, options.sleepSets, false, faults);
     case 'dpor':
-      return new Dpor(options.n, options.drops ?? 0, undefined, options.deepening ?? true);
+      return new Dpor(options.n, options.drops ?? 0, undefined, options.deepening ?? true, faults);
     default:
       throw new DsError(
         ErrorCode.InvalidArgument,
@@ -295,6 +330,12 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
   const offered: string[] = [];
   const reached = new Set<string>();
   const seed = plan.seed ?? options.seed ?? 1;
+  // The faults the explorer may still choose in this execution, and the means to inject them.
+  let crashesLeft = options.crashes ?? 0;
+  let partitionsLeft = options.partitions ?? 0;
+  let injector: FaultInjector | undefined;
+  const offer = (): FaultChoice[] =>
+    crashesLeft + partitionsLeft === 0 || !injector ? [] : faultsOffered(options, injector, crashesLeft > 0, partitionsLeft > 0);
   // For causal plans: the step whose event created each pending event (by seq; −1: the ranks' start).
   const createdBy = plan.causal ? new Map<number, number>() : undefined;
   const causedBy = (e: SimEvent): number => createdBy?.get(e.seq) ?? -1;
@@ -305,10 +346,16 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
     if (enabled.length === 0) return undefined;
     const step = steps.length;
     if (step >= maxSteps) throw new Cut();
-    const choice = plan.choose(step, enabled, causedBy);
+    const faults = offer();
+    const choice = plan.choose(step, enabled, causedBy, faults);
     if (!choice) throw new Pruned();
-    steps.push({ choice, events: enabled, losable: enabled.map((e) => e.lose !== undefined) });
-    offered.push(enabled.map(eventLabel).join(', '));
+    steps.push({ choice, events: enabled, losable: enabled.map((e) => e.lose !== undefined), faults });
+    offered.push([...enabled.map(eventLabel), ...faults.map(faultText)].join(', '));
+    if (choice.fault) {
+      if (choice.fault.kind === 'crash') crashesLeft--;
+      else partitionsLeft--;
+      return faultStep(choice.fault, options, injector!, scheduler.nowUs);
+    }
     const e = enabled[choice.index];
     if (timing === 'async' && e.id?.kind === 'timer' && !onTime(e, queue, scheduler, slackUs))
       ahead.set(e.id.rank, (ahead.get(e.id.rank) ?? 0) + 1);
@@ -335,6 +382,10 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
         chooser,
         rankClocks: options.rankClocks,
         afterEvent,
+        injectFaults: {
+          restarts: (options.crashes ?? 0) > 0 && options.restartAfterMs !== undefined,
+          ready: (given) => void (injector = given),
+        },
       },
       (comm) => run.main(comm),
     );
@@ -361,8 +412,8 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
 
 /**
  * Cuts a failing schedule to a 1-minimal one (delta debugging): drops chunks of deviations, halving
- * the chunk down to single deviations (losses first), while the run still fails, to a fixpoint; then
- * lowers each remaining index while it still fails.
+ * the chunk down to single deviations (faults first, then losses), while the run still fails, to a
+ * fixpoint; then lowers each remaining index while it still fails.
  */
 async function minimize<T>(
   options: ExploreOptions,
@@ -374,11 +425,13 @@ async function minimize<T>(
     const o = await execute(options, setup, followSchedule(candidate, outcome.seed));
     return o.failure ? o : undefined;
   };
-  let entries = [...schedule.entries()].sort((a, b) => Number(b[1].lose) - Number(a[1].lose) || a[0] - b[0]);
+  // Faults first, then losses, then delays.
+  const kind = (c: Choice): number => (c.fault ? 2 : c.lose ? 1 : 0);
+  let entries = [...schedule.entries()].sort((a, b) => kind(b[1]) - kind(a[1]) || a[0] - b[0]);
   for (let chunk = Math.max(1, entries.length); ; chunk = Math.max(1, Math.floor(chunk / 2))) {
     let removed = false;
     for (let i = 0; i < entries.length;) {
-      const candidate = [...entries.slice(0, i), ...entries.slice(i + chunk)];
+      const candidate = without(entries, i, chunk);
       const o = await fails(new Map(candidate));
       if (o) {
         entries = candidate;
@@ -404,6 +457,15 @@ async function minimize<T>(
     }
   }
   return { schedule, outcome };
+}
+
+/**
+ * The entries without those at positions `i` to `i + chunk`: a fault is a step of its own, so the
+ * steps after a fault taken out move up by one, to keep the other deviations at their events.
+ */
+function without(entries: ReadonlyArray<[number, Choice]>, i: number, chunk: number): Array<[number, Choice]> {
+  const gone = entries.slice(i, i + chunk).flatMap(([step, c]) => (c.fault ? [step] : []));
+  return [...entries.slice(0, i), ...entries.slice(i + chunk)].map(([step, c]) => [step - gone.filter((g) => g < step).length, c]);
 }
 
 /** The line that replays a counterexample. */

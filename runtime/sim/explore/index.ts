@@ -9,10 +9,12 @@ export {
   type ExploreRun,
   type Counterexample,
   type StrategyName,
+  type PartitionShape,
 } from './explore.ts';
+export { PARTITION_MS } from './fault-choices.ts';
 export type { TimingModel } from './enabled.ts';
 export type { PctThreads } from './strategies.ts';
-export { formatSchedule, parseSchedule, type Choice, type Schedule } from './schedule.ts';
+export { formatSchedule, parseSchedule, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
 export {
   checkStateSpace,
   type Monitor,

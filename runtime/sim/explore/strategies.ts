@@ -1,6 +1,6 @@
 import { seededRandom } from '../../random.ts';
 import { eventLabel, eventRank, type SimEvent } from '../event-queue.ts';
-import { DEFAULT_CHOICE, type Choice, type Schedule } from './schedule.ts';
+import { DEFAULT_CHOICE, sameFault, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
 
 /** What one step of an execution offered and what was taken. */
 export interface StepRecord {
@@ -9,16 +9,32 @@ export interface StepRecord {
   events: readonly SimEvent[];
   /** Per enabled event: whether the network could lose it instead (a delivery). */
   losable: boolean[];
+  /** The faults the explorer offered beside the events (while its budgets last). */
+  faults: readonly FaultChoice[];
 }
+
+/** At most this many crashes and partitions the explorer chooses per execution. */
+export interface FaultBudget {
+  crashes: number;
+  partitions: number;
+}
+
+const NO_FAULTS: FaultBudget = { crashes: 0, partitions: 0 };
 
 /** The choices of one execution. */
 export interface ExecutionPlan {
   /**
    * The choice at this step; undefined cuts the execution short (everything left is covered elsewhere).
    * `causedBy` (given to plans that set `causal`) tells the step whose event created an event (−1: none,
-   * the ranks' start).
+   * the ranks' start). `faults`: the faults that may be injected instead of an event (a choice with
+   * `fault`), in a fixed order; none once the budgets are spent.
    */
-  choose(step: number, enabled: readonly SimEvent[], causedBy?: (e: SimEvent) => number): Choice | undefined;
+  choose(
+    step: number,
+    enabled: readonly SimEvent[],
+    causedBy?: (e: SimEvent) => number,
+    faults?: readonly FaultChoice[],
+  ): Choice | undefined;
   /** Whether `choose` needs `causedBy` (the explorer then tracks which step created each event). */
   causal?: boolean;
   /** The simulator's seed for this execution, if the strategy draws it (else the explorer's). */
@@ -42,9 +58,11 @@ export interface Strategy {
 export function followSchedule(schedule: Schedule, seed?: number): ExecutionPlan {
   return {
     seed,
-    choose: (step, enabled) => {
+    choose: (step, enabled, _causedBy, faults = []) => {
       const c = schedule.get(step);
       if (!c) return DEFAULT_CHOICE;
+      // A shortened schedule may name a fault that cannot happen there (its rank already down): none is injected.
+      if (c.fault) return faults.some((f) => sameFault(f, c.fault!)) ? c : DEFAULT_CHOICE;
       // A shortened schedule may ask past the end of a smaller enabled set: the last one stands in.
       const index = Math.min(c.index, enabled.length - 1);
       return { index, lose: c.lose && enabled[index].lose !== undefined };
@@ -80,6 +98,27 @@ function lossBudget(drops: number, steps: () => number, random: () => number): (
   };
 }
 
+/**
+ * Injects a crash with probability `crashes / steps` at each step that offers one, and a partition
+ * with probability `partitions / steps` (each uniformly among those offered): about the budget per
+ * execution of `steps` steps, never more (the explorer stops offering them). Draws nothing at a step
+ * that offers no fault, so without fault budgets the random choices are those of before.
+ */
+function faultChance(
+  budget: FaultBudget,
+  steps: () => number,
+  random: () => number,
+): (offered: readonly FaultChoice[]) => FaultChoice | undefined {
+  return (offered) => {
+    for (const kind of ['crash', 'partition'] as const) {
+      const some = offered.filter((f) => f.kind === kind);
+      const p = (kind === 'crash' ? budget.crashes : budget.partitions) / steps();
+      if (some.length > 0 && random() < p) return some[Math.floor(random() * some.length)];
+    }
+    return undefined;
+  };
+}
+
 /** Uniform random walk: each step takes any enabled event with equal probability, each execution with the next seed. */
 export class RandomWalk implements Strategy {
   readonly name = 'random walk';
@@ -90,16 +129,20 @@ export class RandomWalk implements Strategy {
   constructor(
     private readonly seed: number,
     private readonly drops = 0,
+    private readonly faults: FaultBudget = NO_FAULTS,
   ) {}
 
   next(): ExecutionPlan {
     const execution = this.execution++;
     const random = seededRandom(this.seed, execution);
     const lose = lossBudget(this.drops, () => this.steps, random);
+    const fault = faultChance(this.faults, () => this.steps, random);
     return {
       // A fresh seed too, as random seeds have: timers and comm.random() vary, not only the order.
       seed: (this.seed + execution) >>> 0,
-      choose: (_step, enabled) => {
+      choose: (_step, enabled, _causedBy, faults = []) => {
+        const f = fault(faults);
+        if (f) return { index: 0, lose: false, fault: f };
         const index = Math.floor(random() * enabled.length);
         return { index, lose: lose(enabled[index]) };
       },
@@ -150,6 +193,7 @@ export class Pct implements Strategy {
     private readonly depth: number,
     private readonly drops = 0,
     private readonly threads: PctThreads = 'link',
+    private readonly faults: FaultBudget = NO_FAULTS,
   ) {
     this.name = `pct d=${depth}, ${threads} threads`;
   }
@@ -169,10 +213,14 @@ export class Pct implements Strategy {
     };
     const changes = Array.from({ length: depth - 1 }, () => Math.floor(random() * this.steps));
     const lose = lossBudget(this.drops, () => this.steps, random);
+    const fault = faultChance(this.faults, () => this.steps, random);
     const top = (enabled: readonly SimEvent[]): number => highest(enabled, (e) => priorityOf(threadOf(e)));
     return {
       seed: (this.seed + execution) >>> 0,
-      choose: (step, enabled) => {
+      choose: (step, enabled, _causedBy, faults = []) => {
+        // A fault is no thread's step: the priorities and change points stay as they are.
+        const f = fault(faults);
+        if (f) return { index: 0, lose: false, fault: f };
         const change = changes.indexOf(step);
         if (change >= 0) {
           const thread = threadOf(enabled[top(enabled)]);
@@ -213,6 +261,7 @@ export class PctCp implements Strategy {
     private readonly seed: number,
     private readonly depth: number,
     private readonly drops = 0,
+    private readonly faults: FaultBudget = NO_FAULTS,
   ) {
     this.name = `pctcp d=${depth}`;
   }
@@ -223,6 +272,7 @@ export class PctCp implements Strategy {
     const depth = this.depth;
     const changes = Array.from({ length: depth - 1 }, () => Math.floor(random() * this.events));
     const lose = lossBudget(this.drops, () => this.events, random);
+    const fault = faultChance(this.faults, () => this.events, random);
     /** Per event (by seq): its number, its chain, and its creator's seq (undefined: the ranks' start). */
     const known = new Map<number, { number: number; chain: number; parent?: number }>();
     /** Per chain: its priority and its last event's seq. */
@@ -246,9 +296,12 @@ export class PctCp implements Strategy {
     return {
       seed: (this.seed + execution) >>> 0,
       causal: true,
-      choose: (step, enabled, causedBy) => {
+      choose: (step, enabled, causedBy, faults = []) => {
         for (const e of enabled) if (!known.has(e.seq)) join(e, causedBy!);
         this.numbered = Math.max(this.numbered, numbered);
+        // A fault is no chain's event: what it creates (a restart, news of the crash) starts chains of its own.
+        const f = fault(faults);
+        if (f) return { index: 0, lose: false, fault: f };
         let index = top(enabled);
         // A change point lowers the chain about to go; the next one up may be at a change point too.
         for (let change; (change = changes.indexOf(known.get(enabled[index].seq)?.number ?? -1)) >= 0; index = top(enabled)) {
@@ -281,8 +334,9 @@ function pctThread(e: SimEvent, threads: PctThreads): string | undefined {
 /**
  * Delay bounding (Emmi, Qadeer and Rakamarić): every schedule that departs from the simulator's own
  * order by at most `delays` (taking the i-th enabled event costs i), and loses at most `drops`
- * messages, by stateless depth-first search with re-execution. Iterative deepening over
- * deviations (a delay of i costs i, a loss 1 more): round k runs every schedule of at most k, so
+ * messages (and injects the crashes and partitions the explorer offers, within its budgets), by
+ * stateless depth-first search with re-execution. Iterative deepening over deviations (a delay of
+ * i costs i, a loss 1 more, a crash or partition 1): round k runs every schedule of at most k, so
  * the first counterexample found is one of the fewest deviations, and the search is deterministic:
  * given the program and the seed, it finds a bug at one exact execution count. Without sleep sets,
  * a round that runs no schedule of exactly k deviations ends the search (none of k + 1 can exist:
@@ -315,10 +369,16 @@ export class DelayBounding implements Strategy {
     private readonly drops: number,
     private readonly sleepSets = false,
     readonly deepening = true,
+    /** Crashes and partitions: each one chosen costs a deviation, as a loss does (the explorer offers them within the budget). */
+    private readonly faults: FaultBudget = NO_FAULTS,
   ) {
     this.round = deepening ? 0 : Infinity;
     const bound = delays === Infinity ? 'every schedule' : `≤${delays} delays`;
-    this.name = `${deepening ? 'delay bounding' : 'depth-first'} ${bound}, ≤${drops} drops${sleepSets ? ', sleep sets' : ''}`;
+    this.name =
+      `${deepening ? 'delay bounding' : 'depth-first'} ${bound}, ≤${drops} drops` +
+      (faults.crashes ? `, ≤${faults.crashes} crashes` : '') +
+      (faults.partitions ? `, ≤${faults.partitions} partitions` : '') +
+      (sleepSets ? ', sleep sets' : '');
   }
 
   next(): ExecutionPlan | undefined {
@@ -333,41 +393,37 @@ export class DelayBounding implements Strategy {
     this.rounds[r]++;
     const sleeps: Array<Map<string, number>> = (this.sleeps = []);
     let sleep = new Map<string, number>();
-    let delays = 0;
-    let drops = 0;
+    let before: Spent = { delays: 0, drops: 0, faults: 0 };
     return {
-      choose: (step, enabled) => {
+      choose: (step, enabled, _causedBy, faults = []) => {
         sleeps.push(sleep);
-        const choice =
-          prefix[step] ?? this.options(enabled.length, (i) => enabled[i].lose !== undefined, delays, drops, sleep, enabled).next().value;
+        const choice = prefix[step] ?? this.options(enabled, (i) => enabled[i].lose !== undefined, faults, before, sleep).next().value;
         if (!choice) return undefined;
-        delays += choice.index;
-        if (choice.lose) drops++;
-        if (this.sleepSets)
-          sleep = sleepAfter(sleep, enabled, choice, (c) => this.affordable(c, delays - choice.index, drops - Number(choice.lose)));
+        const after = spend(before, choice);
+        if (this.sleepSets) sleep = sleepAfter(sleep, enabled, choice, (c) => this.affordable(c, before));
+        before = after;
         return choice;
       },
     };
   }
 
   done(steps: readonly StepRecord[]): void {
-    let delays = 0;
-    let drops = 0;
+    let total: Spent = { delays: 0, drops: 0, faults: 0 };
     const spent = steps.map((s) => {
-      const before = { delays, drops };
-      delays += s.choice.index;
-      drops += s.choice.lose ? 1 : 0;
+      const before = total;
+      total = spend(total, s.choice);
       return before;
     });
     for (let s = steps.length - 1; s >= 0; s--) {
-      const { choice, losable, events } = steps[s];
-      for (const alt of this.options(losable.length, (i) => losable[i], spent[s].delays, spent[s].drops, this.sleeps[s], events, choice)) {
+      const { choice, losable, events, faults } = steps[s];
+      for (const alt of this.options(events, (i) => losable[i], faults, spent[s], this.sleeps[s], choice)) {
         this.prefix = [...steps.slice(0, s).map((r) => r.choice), alt];
         return;
       }
     }
     // Without sleep sets, a round with no schedule of exactly its bound proves there is none beyond.
-    if (this.deepening && this.round < this.delays + this.drops && (this.fresh > 0 || this.sleepSets)) {
+    const most = this.delays + this.drops + this.faults.crashes + this.faults.partitions;
+    if (this.deepening && this.round < most && (this.fresh > 0 || this.sleepSets)) {
       this.round++;
       this.fresh = 0;
       this.prefix = [];
@@ -376,31 +432,48 @@ export class DelayBounding implements Strategy {
     }
   }
 
-  /** The choices at a step in the search's order (each index delivered, then lost), after `from`, within the bounds and awake. */
+  /**
+   * The choices at a step in the search's order (each index delivered, then lost; then the faults
+   * offered, in their order), after `from`, within the bounds and awake.
+   */
   private *options(
-    count: number,
-    losable: (i: number) => boolean,
-    delays: number,
-    drops: number,
-    sleep: ReadonlyMap<string, number> | undefined,
     events: readonly SimEvent[],
+    losable: (i: number) => boolean,
+    faults: readonly FaultChoice[],
+    spent: Spent,
+    sleep: ReadonlyMap<string, number> | undefined,
     from?: Choice,
   ): Generator<Choice> {
-    for (let index = from?.index ?? 0; index < count; index++) {
-      for (const lose of losable(index) ? [false, true] : [false]) {
-        if (from && index === from.index && (lose === from.lose || !lose)) continue;
-        if (!this.affordable({ index, lose }, delays, drops)) continue;
-        if (sleep?.has(choiceKey(events[index], lose))) continue;
-        yield { index, lose };
-      }
+    const all: Choice[] = [];
+    for (let index = 0; index < events.length; index++)
+      for (const lose of losable(index) ? [false, true] : [false]) all.push({ index, lose });
+    for (const fault of faults) all.push({ index: 0, lose: false, fault });
+    const same = (a: Choice, b: Choice): boolean =>
+      a.fault || b.fault ? !!a.fault && !!b.fault && sameFault(a.fault, b.fault) : a.index === b.index && a.lose === b.lose;
+    const start = from ? all.findIndex((c) => same(c, from)) + 1 : 0;
+    for (const c of all.slice(start)) {
+      if (!this.affordable(c, spent)) continue;
+      if (!c.fault && sleep?.has(choiceKey(events[c.index], c.lose))) continue;
+      yield c;
     }
   }
 
-  /** Whether choice `c`, after `delays` and `drops` spent, keeps within the bounds and the round. */
-  private affordable(c: Choice, delays: number, drops: number): boolean {
-    const lost = Number(c.lose);
-    return delays + c.index <= this.delays && drops + lost <= this.drops && delays + drops + c.index + lost <= this.round;
+  /** Whether choice `c`, after what was `spent`, keeps within the bounds and the round. */
+  private affordable(c: Choice, spent: Spent): boolean {
+    const after = spend(spent, c);
+    return after.delays <= this.delays && after.drops <= this.drops && after.delays + after.drops + after.faults <= this.round;
   }
+}
+
+/** What a schedule has spent: the sum of its delays, its losses, its faults. */
+interface Spent {
+  delays: number;
+  drops: number;
+  faults: number;
+}
+
+function spend(spent: Spent, c: Choice): Spent {
+  return { delays: spent.delays + c.index, drops: spent.drops + Number(c.lose), faults: spent.faults + Number(!!c.fault) };
 }
 
 /** A choice's name across executions: the event's identity, and whether it is lost. */
@@ -422,9 +495,11 @@ function sleepAfter(
   taken: Choice,
   affordable: (c: Choice) => boolean,
 ): Map<string, number> {
+  const next = new Map<string, number>();
+  // A fault commutes with nothing.
+  if (taken.fault) return next;
   const rank = touched(enabled[taken.index]);
   const commutes = (r: number): boolean => rank >= 0 && r >= 0 && r !== rank;
-  const next = new Map<string, number>();
   for (const [key, r] of sleep) if (commutes(r)) next.set(key, r);
   for (let index = 0; index <= taken.index; index++) {
     const r = touched(enabled[index]);
@@ -442,9 +517,9 @@ function sleepAfter(
   return next;
 }
 
-/** A schedule's deviations: a delay of i costs i, a loss 1. */
+/** A schedule's deviations: a delay of i costs i, a loss 1, a fault 1. */
 function deviationsOf(choices: readonly Choice[]): number {
   let spent = 0;
-  for (const c of choices) spent += c.index + Number(c.lose);
+  for (const c of choices) spent += c.index + Number(c.lose) + Number(!!c.fault);
   return spent;
 }
