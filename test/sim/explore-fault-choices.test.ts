@@ -1,6 +1,8 @@
 import t from 'tap';
 import type { Communicator } from 'dsmpi';
-import { explore, parseSchedule, type ExploreRun } from 'dsmpi/explore';
+import { explore, formatSchedule, parseSchedule, type ExploreRun } from 'dsmpi/explore';
+import { exploreWith, strategyFor } from '../../runtime/sim/explore/explore.ts';
+import type { Strategy } from '../../runtime/sim/explore/strategies.ts';
 
 /** Why a receive failed, or what it got. */
 async function attempt<T>(op: () => Promise<T>): Promise<T | string> {
@@ -31,8 +33,9 @@ function relay(buggy: boolean, outcomes: Set<string> = new Set()): () => Explore
       return typeof got === 'string' ? 'none' : String(got.data);
     },
     check: (result) => {
-      const answers = result!.results;
-      outcomes.add(JSON.stringify(answers));
+      // Under async timing a deadlock is no failure, and leaves no result.
+      outcomes.add(result ? JSON.stringify(result.results) : 'deadlock');
+      const answers = result?.results ?? [];
       if (buggy && answers[1] !== undefined && answers[2] !== undefined && answers[1] !== answers[2])
         throw new Error(`rank 1 got ${answers[1]}, rank 2 got ${answers[2]}`);
     },
@@ -62,4 +65,144 @@ t.test('delay bounding finds a bug that needs one crash with crashes: 1, and pro
   } finally {
     delete process.env.DSMPI_SCHEDULE;
   }
+});
+
+/**
+ * Rank 0 asks rank 1 to commit and waits 50 ms for its acknowledgement, aborting without it; rank 1
+ * commits if the request comes within 200 ms. If `buggy`, the check wrongly assumes they never end
+ * apart: false only if the acknowledgement is lost, as a partition can make it.
+ */
+function commit(buggy: boolean): () => ExploreRun<string> {
+  return () => ({
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        await attempt(() => comm.send('commit?', 1));
+        const ack = await attempt(() => comm.recv(1, 0, { timeoutMs: 50 }));
+        return typeof ack === 'string' ? 'abort' : 'commit';
+      }
+      const request = await attempt(() => comm.recv(0, 0, { timeoutMs: 200 }));
+      if (typeof request === 'string') return 'abort';
+      await attempt(() => comm.send('ack', 0));
+      return 'commit';
+    },
+    check: (result) => {
+      const [coordinator, participant] = result!.results;
+      if (buggy && coordinator !== participant) throw new Error(`rank 0 ended with ${coordinator}, rank 1 with ${participant}`);
+    },
+  });
+}
+
+t.test('a bug that needs one partition: found with partitions: 1, in either shape, and not with 0', async (t) => {
+  const none = await explore({ n: 2, strategy: 'delay-bounding', delays: 2 }, commit(true));
+  t.same([none.failure, none.exhausted], [undefined, true], 'exhausted without a failure with no partition');
+  const noCrash = await explore({ n: 2, strategy: 'delay-bounding', delays: 2, crashes: 0, partitions: 0 }, commit(true));
+  t.same([noCrash.failure, noCrash.exhausted], [undefined, true], 'and with budgets of 0');
+  for (const [shape, fault] of [
+    ['isolate', /^\d+:p[01]$/],
+    ['one-way', /^\d+:p1>0$/],
+  ] as const) {
+    const r = await explore({ n: 2, strategy: 'delay-bounding', delays: 2, partitions: 1, partitionShape: shape }, commit(true));
+    t.match(r.failure?.message, /rank 0 ended with abort, rank 1 with commit/, `${shape}: found`);
+    t.match(r.failure!.schedule, fault, `${shape}: 1-minimal, one partition (${r.failure!.schedule})`);
+    const replay = await explore({ n: 2, strategy: 'dfs', partitionShape: shape, schedule: r.failure!.schedule }, commit(true));
+    t.match(replay.failure?.message, /rank 0 ended with abort/, `${shape}: ${r.failure!.schedule} replays`);
+  }
+  // Healed before the acknowledgement is sent, a partition changes nothing: the same search finds no bug.
+  const healed = await explore(
+    { n: 2, strategy: 'delay-bounding', delays: 2, partitions: 1, partitionShape: 'one-way', partitionMs: 0.05 },
+    commit(true),
+  );
+  t.same([healed.failure?.message, healed.exhausted], [undefined, true], 'a partition of 50 µs heals before the acknowledgement goes');
+});
+
+t.test('dpor, dfs and delay bounding reach the same outcomes with one crash', async (t) => {
+  for (const restartAfterMs of [undefined, 5]) {
+    const what = restartAfterMs === undefined ? 'crash-stop' : `crash-recovery after ${restartAfterMs} ms`;
+    const base = { n: 3, timing: 'async', crashes: 1, restartAfterMs } as const;
+    const without = new Set<string>();
+    await explore({ ...base, crashes: 0, strategy: 'dfs' }, relay(false, without));
+    const every = new Set<string>();
+    const dfs = await explore({ ...base, strategy: 'dfs' }, relay(false, every));
+    const bounded = new Set<string>();
+    const db = await explore({ ...base, strategy: 'delay-bounding', delays: 8 }, relay(false, bounded));
+    const reduced = new Set<string>();
+    const dpor = await explore({ ...base, strategy: 'dpor', deepening: false }, relay(false, reduced));
+    const rounds = new Set<string>();
+    const dporRounds = await explore({ ...base, strategy: 'dpor' }, relay(false, rounds));
+    t.ok(dfs.exhausted && db.exhausted && dpor.exhausted && dporRounds.exhausted, `${what}: every search exhausted`);
+    t.ok(every.size > without.size, `${what}: the crash adds outcomes (${without.size} without, ${every.size} with)`);
+    const sorted = (s: Set<string>): string[] => [...s].sort();
+    t.same(sorted(bounded), sorted(every), `${what}: delay bounding reaches dfs's ${every.size} outcomes`);
+    t.same(sorted(reduced), sorted(every), `${what}: dpor too, in ${dpor.executions} executions (dfs ${dfs.executions})`);
+    t.same(sorted(rounds), sorted(every), `${what}: dpor in rounds too`);
+    t.ok(dpor.executions < dfs.executions, `${what}: dpor runs fewer executions`);
+  }
+});
+
+t.test('random walk, PCT and PCTCP take crashes and partitions, never more than the budget in an execution', async (t) => {
+  for (const strategy of ['random', 'pct', 'pctcp'] as const) {
+    const taken: Array<{ crashes: number; partitions: number }> = [];
+    const crashed: number[] = [];
+    const inner = strategyFor({ n: 3, strategy, seed: 3, crashes: 1, partitions: 1 });
+    const counting: Strategy = {
+      name: inner.name,
+      exhausted: false,
+      next: () => inner.next(),
+      done: (steps) => {
+        const count = (kind: string): number => steps.filter((s) => s.choice.fault?.kind === kind).length;
+        taken.push({ crashes: count('crash'), partitions: count('partition') });
+        inner.done(steps);
+      },
+    };
+    const run = (): ExploreRun<string> => ({
+      ...relay(false)(),
+      check: (result) => void (result && crashed.push(result.crashed.length)),
+    });
+    const r = await exploreWith(counting, { n: 3, strategy, crashes: 1, partitions: 1, executions: 200, liveness: false }, run);
+    t.equal(r.executions, 200, `${strategy}: 200 executions`);
+    t.equal(Math.max(...taken.map((x) => x.crashes)), 1, `${strategy}: at most one crash in any execution`);
+    t.equal(Math.max(...taken.map((x) => x.partitions)), 1, `${strategy}: at most one partition`);
+    t.ok(Math.max(...crashed) <= 1, `${strategy}: the simulator saw at most one crash-stop`);
+    const some = (k: 'crashes' | 'partitions'): number => taken.filter((x) => x[k] > 0).length;
+    t.ok(some('crashes') > 0 && some('crashes') < 200, `${strategy}: a crash in ${some('crashes')} of 200`);
+    t.ok(some('partitions') > 0 && some('partitions') < 200, `${strategy}: a partition in ${some('partitions')} of 200`);
+  }
+});
+
+t.test('minimization keeps only the fault the bug needs', async (t) => {
+  // A random walk with room for two crashes and a partition finds the bug with more faults than it needs.
+  const options = { n: 3, strategy: 'random', seed: 1, crashes: 2, partitions: 1, liveness: false } as const;
+  const raw = await explore({ ...options, minimize: false }, relay(true));
+  const faults = (schedule: string): number => [...parseSchedule(schedule).values()].filter((c) => c.fault).length;
+  t.ok(faults(raw.failure!.schedule) > 1, `found with ${faults(raw.failure!.schedule)} faults: ${raw.failure!.schedule}`);
+  const r = await explore(options, relay(true));
+  t.equal(r.failure!.foundAfter, raw.failure!.foundAfter, 'the same search');
+  t.match(r.failure!.schedule, /^\d+:c0$/, `minimized to the one crash it needs: ${r.failure!.schedule}`);
+  const replay = await explore({ n: 3, strategy: 'random', schedule: r.failure!.schedule }, relay(true));
+  t.match(replay.failure?.message, /rank 1 got v, rank 2 got none/, 'and it replays');
+});
+
+t.test('bad fault options are refused, naming the option', async (t) => {
+  const bad: Array<[Record<string, unknown>, RegExp]> = [
+    [{ crashes: -1 }, /crashes must be an integer >= 0, got -1/],
+    [{ partitions: 1.5 }, /partitions must be an integer >= 0, got 1.5/],
+    [{ restartAfterMs: -2 }, /restartAfterMs must be a finite number >= 0, got -2/],
+    [{ partitionMs: 0 }, /partitionMs must be a number > 0/],
+    [{ partitionShape: 'ring' }, /partitionShape must be isolate or one-way, got ring/],
+  ];
+  for (const [options, message] of bad)
+    await t.rejects(explore({ n: 3, strategy: 'dfs', ...options }, relay(false)), message, JSON.stringify(options));
+  t.throws(() => parseSchedule('3:c1>2'), /"3:c1>2" is not step:index/, 'a crash names one rank');
+  t.same(
+    [...parseSchedule('3:1,4:0x,5:c2,6:p1,7:p0>2').values()],
+    [
+      { index: 1, lose: false },
+      { index: 0, lose: true },
+      { index: 0, lose: false, fault: { kind: 'crash', rank: 2 } },
+      { index: 0, lose: false, fault: { kind: 'partition', rank: 1 } },
+      { index: 0, lose: false, fault: { kind: 'partition', rank: 0, to: 2 } },
+    ],
+    'old entries parse as before, faults beside them',
+  );
+  t.equal(formatSchedule(parseSchedule('7:p0>2,5:c2,3:1,4:0x,6:p1')), '3:1,4:0x,5:c2,6:p1,7:p0>2', 'and print back');
 });

@@ -290,7 +290,8 @@ export async function exploreWith<T>(
   };
 }
 
-function strategyFor(options: ExploreOptions): Strategy {
+/** The strategy `options` name (tests wrap it to watch what it chooses). */
+export function strategyFor(options: ExploreOptions): Strategy {
   const seed = options.seed ?? 1;
   const faults: FaultBudget = { crashes: options.crashes ?? 0, partitions: options.partitions ?? 0 };
   switch (options.strategy) {
