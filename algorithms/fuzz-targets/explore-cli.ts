@@ -9,9 +9,11 @@ import {
   ASYNC_MAX_STEPS,
   explore,
   formatSchedule,
+  PARTITION_MS,
   parseSchedule,
   type ExploreOptions,
   type ExploreReport,
+  type PartitionShape,
   type PctThreads,
   type StrategyName,
   TIMER_BUDGET,
@@ -37,6 +39,11 @@ interface Flags {
   pctThreads: PctThreads;
   delays?: number;
   drops: number;
+  crashes: number;
+  restartAfter?: number;
+  partitions: number;
+  partitionMs: number;
+  partitionShape: PartitionShape;
   timing: 'bounded' | 'async';
   timerSlack: number;
   timerBudget?: number;
@@ -84,6 +91,29 @@ const program = new Command('explore')
   .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)
   .option('--no-deepening', 'dpor: one depth-first search of the reduced space, not rounds of 0, 1, … deviations')
   .option('--drops <k>', 'at most k messages lost by the explorer per execution', integer('--drops', 0), 0)
+  .option(
+    '--crashes <c>',
+    'at most c crashes chosen by the explorer per execution, each a step of its own (c2: rank 2)',
+    integer('--crashes', 0),
+    0,
+  )
+  .option(
+    '--restart-after <ms>',
+    'a crashed rank restarts this many ms later with only its durable storage (default: crash-stop, the others are told)',
+    milliseconds('--restart-after'),
+  )
+  .option(
+    '--partitions <p>',
+    'at most p partitions chosen by the explorer per execution, each a step of its own (p2: rank 2 cut off; p0>1: link 0→1 cut)',
+    integer('--partitions', 0),
+    0,
+  )
+  .option('--partition-ms <ms>', `how long a chosen partition lasts, or 'never' (default ${PARTITION_MS})`, partitionMs, PARTITION_MS)
+  .addOption(
+    new Option('--partition-shape <shape>', 'what a chosen partition cuts: one rank off from all others both ways, or one link one way')
+      .choices(['isolate', 'one-way'])
+      .default('isolate'),
+  )
   .addOption(
     new Option('--timing <model>', 'bounded: timeouts keep their meaning; async: any pending event may go next')
       .choices(['bounded', 'async'])
@@ -134,6 +164,11 @@ async function main(name: string, model: string | undefined, flags: Flags): Prom
     pctThreads: flags.pctThreads,
     delays: flags.delays,
     drops: flags.drops,
+    crashes: flags.crashes,
+    restartAfterMs: flags.restartAfter,
+    partitions: flags.partitions,
+    partitionMs: flags.partitionMs,
+    partitionShape: flags.partitionShape,
     sleepSets: flags.sleepSets,
     deepening: flags.deepening,
     timing: flags.timing,
@@ -164,6 +199,25 @@ function slackMs(raw: string): number {
   return ms;
 }
 
+/** A parser of milliseconds >= 0, with an error that names the option. */
+function milliseconds(what: string): (raw: string) => number {
+  return (raw) => {
+    const ms = Number(raw);
+    if (raw.trim() === '' || !(ms >= 0) || !Number.isFinite(ms))
+      throw new InvalidArgumentError(`${what} takes milliseconds >= 0, got '${raw}'`);
+    return ms;
+  };
+}
+
+/** A --partition-ms value: milliseconds > 0, or 'never' (the partition does not heal). */
+function partitionMs(raw: string): number {
+  if (raw === 'never') return Infinity;
+  const ms = Number(raw);
+  if (raw.trim() === '' || !(ms > 0) || !Number.isFinite(ms))
+    throw new InvalidArgumentError(`--partition-ms takes milliseconds > 0 or 'never', got '${raw}'`);
+  return ms;
+}
+
 /** A --schedule value, refused with the reason when malformed. */
 function schedule(raw: string): string {
   try {
@@ -182,6 +236,15 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
       // Only a capped execution is cut: with --max-steps, or under async timing by default.
       (r.cut ? ` (${r.cut} cut at ${flags.maxSteps ?? ASYNC_MAX_STEPS} events, no failure in them)` : '') +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
+      (flags.crashes
+        ? flags.restartAfter === undefined
+          ? ', crash-stop'
+          : `, crashed ranks restart after ${flags.restartAfter} ms`
+        : '') +
+      (flags.partitions
+        ? `, partitions ${flags.partitionShape === 'isolate' ? 'cutting one rank off' : 'cutting one link one way'} ` +
+          (flags.partitionMs === Infinity ? 'for good' : `for ${flags.partitionMs} ms`)
+        : '') +
       ` in ${r.seconds.toFixed(1)} s; ${r.failure ? 'FAILED' : r.exhausted ? 'no failure: the bounded space is exhausted' : 'no failure within the budget'}`,
   ];
   for (const [property, hits] of Object.entries(r.sometimes)) lines.push(`  sometimes ${property}: ${hits} executions`);
@@ -195,12 +258,25 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
       (flags.timerSlack ? ` --timer-slack ${flags.timerSlack}` : '') +
       (flags.timerBudget !== undefined ? ` --timer-budget ${flags.timerBudget}` : '') +
       (flags.maxSteps !== undefined ? ` --max-steps ${flags.maxSteps}` : '') +
-      (flags.rankClocks ? ' --rank-clocks' : '');
+      (flags.rankClocks ? ' --rank-clocks' : '') +
+      faultFlags(flags, f.schedule);
     lines.push(
       `  replay: npm run explore -- ${name} --n ${n} --seed ${f.seed}${timing} --schedule '${f.schedule}' --trace cex.jsonl && npx dsrun view cex.jsonl`,
     );
   }
   return lines;
+}
+
+/** The flags a schedule with chosen faults replays with: what a crash and a partition do (the schedule names which). */
+function faultFlags(flags: Flags, line: string): string {
+  const faults = [...parseSchedule(line).values()].map((c) => c.fault?.kind);
+  let out = '';
+  if (faults.includes('crash') && flags.restartAfter !== undefined) out += ` --restart-after ${flags.restartAfter}`;
+  if (faults.includes('partition')) {
+    if (flags.partitionMs !== PARTITION_MS) out += ` --partition-ms ${flags.partitionMs === Infinity ? 'never' : flags.partitionMs}`;
+    if (flags.partitionShape !== 'isolate') out += ` --partition-shape ${flags.partitionShape}`;
+  }
+  return out;
 }
 
 /** Breadth-first search of a state-machine model: every reachable state, the invariants on each. */
