@@ -55,6 +55,15 @@ t.test('delay bounding finds a bug that needs one crash with crashes: 1, and pro
     `1-minimal: one deviation, the crash of rank 0 (${r.failure!.schedule})`,
   );
   t.equal(r.rounds!.length, 2, `in the round of one deviation (rounds ${r.rounds!.join(', ')})`);
+  for (const other of [
+    { strategy: 'delay-bounding', sleepSets: true },
+    { strategy: 'dfs', delays: 2 },
+    { strategy: 'dpor' },
+    { strategy: 'dpor', deepening: false },
+  ] as const) {
+    const found = await explore({ n: 3, crashes: 1, ...other }, relay(true));
+    t.match(found.failure?.schedule, /^\d+:c0$/, `${JSON.stringify(other)}: found too, as one crash (${found.failure?.schedule})`);
+  }
   // The line replays, with no crash budget given: the schedule names its faults.
   const replay = await explore({ n: 3, strategy: 'delay-bounding', schedule: r.failure!.schedule }, relay(true));
   t.match(replay.failure?.message, /rank 1 got v, rank 2 got none/, `${r.failure!.schedule} replays`);
