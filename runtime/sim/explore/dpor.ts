@@ -55,6 +55,8 @@ export class Dpor implements Strategy {
   private stack: Node[] = [];
   /** Per step of the running execution: the step whose event created the event taken (−1: the ranks' start). */
   private creators: number[] = [];
+  /** Whether the explorer may inject faults (then the step that ends a run depends on what it leaves pending). */
+  private readonly faultsChosen: boolean;
   /** Per step of the running execution: the labels of the events it offered (one more than it took if cut short). */
   private offered: string[][] = [];
 
@@ -67,6 +69,7 @@ export class Dpor implements Strategy {
     /** Crashes and partitions (the explorer offers them within the budget; here only for the name). */
     faults: FaultBudget = { crashes: 0, partitions: 0 },
   ) {
+    this.faultsChosen = faults.crashes + faults.partitions > 0;
     this.bound = deepening ? 0 : Infinity;
     this.name =
       `dpor (source sets, sleep sets${deepening ? ', rounds of deviations' : ''}), ≤${drops} drops` +
@@ -144,6 +147,7 @@ export class Dpor implements Strategy {
     stack.length = steps.length;
     this.addDisabled(steps.length);
     this.addRaces(steps);
+    if (this.faultsChosen) this.endTouchesAll(steps.length);
     for (let b = stack.length - 1; b >= 0; b--) {
       const node = stack[b];
       const choice = this.pending(node);
@@ -204,6 +208,20 @@ export class Dpor implements Strategy {
         if ((node.taken.fault || index !== node.taken.index) && !after.has(label)) node.backtrack.add(keyAt(node, { index, lose: false }));
       });
     }
+  }
+
+  /**
+   * A run that ends (every rank finished or crashed) with events still pending, as chosen crashes
+   * leave them (a delivery to a crashed rank, news of the crash), is ended by its last step: that
+   * step disabled them all, so it depends on every one of them. It then puts nothing to sleep for
+   * the other choices at that step, which would otherwise be cut short as equivalent to a run that
+   * never ran them. Only with chosen faults, so that the counts measured without them stay.
+   */
+  private endTouchesAll(length: number): void {
+    const node = this.stack[length - 1];
+    // A run cut short by sleep sets offered one more step than it took: its end is no end.
+    if (!node || node.taken.fault || this.offered.length !== length) return;
+    if (node.labels.length + node.faults.length > 1) node.ranks[node.taken.index] = -1;
   }
 
   /** Source-DPOR's backtrack points for every race of the execution just run. */
