@@ -229,7 +229,7 @@ function schedule(raw: string): string {
 
 function describe(r: ExploreReport, name: string, flags: Flags, n: number): string[] {
   const lines = [
-    `${name} at n = ${n}, ${r.strategy}, ${flags.timing} timing: ${r.executions} executions` +
+    `${name} at n = ${n}, ${r.strategy}, ${flags.timing} timing${flags.rankClocks ? ', rank clocks' : ''}: ${r.executions} executions` +
       (r.rounds ? `, in rounds of ${r.rounds.join(', ')} for 0, 1, … deviations` : '') +
       (r.revisits ? ` (${r.revisits} repeating an earlier round)` : '') +
       (r.pruned ? ` (${r.pruned} cut short by sleep sets)` : '') +
