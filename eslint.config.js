@@ -176,6 +176,13 @@ export default tseslint.config(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
+  // A rank process's main module and what it loads are CommonJS, so that no rank loads Node.js's ES
+  // module loader (launcher/rank-main.cjs).
+  {
+    files: ['launcher/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     files: ['algorithms/**/*.ts', 'runtime/*.ts', 'runtime/one-sided/**/*.ts', 'runtime/sim/**/*.ts'],
     ignores: ['runtime/clock.ts', 'runtime/run.ts'],

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import type { BuildOptions, Plugin } from 'esbuild';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import { contentHash, writeWhole } from './cache-files.mjs';
 import { fromSources, packageFile, packageRoot } from './package-root.ts';
 
@@ -68,12 +68,16 @@ module.exports = new Proxy({}, {
 });`;
 }
 
+/** Built-in modules by their bare names (`stream`, `fs/promises`), which Node.js resolves before any package's. */
+const bareBuiltin = new RegExp(`^(${builtinModules.join('|')})$`);
+
 /**
  * Node.js's built-in modules are required when the module importing them first runs, not all when
  * the bundle starts: an ES module bundle hoists every import of an external module to its top, so the
  * modules of dsmpi's code loaded only with import() (the WebSocket transport, never run by a rank
  * thread) made every rank load node:http, node:https and node:crypto anyway. Those of ON_FIRST_USE
- * wait further, for their first use (bare names too: `ws` requires them so).
+ * wait further, for their first use. Bare names too (`ws` requires them so, msgpackr imports
+ * `stream`): with no import statement left, the bundle can run as a script (runsAsScript).
  */
 const lazyBuiltins: Plugin = {
   name: 'lazy-builtins',
@@ -81,7 +85,7 @@ const lazyBuiltins: Plugin = {
     b.onResolve({ filter: /^node:/ }, (args) =>
       args.namespace === LAZY_BUILTIN ? { path: args.path, external: true } : { path: args.path, namespace: LAZY_BUILTIN },
     );
-    b.onResolve({ filter: /^(https|tls|zlib)$/ }, (args) => ({ path: `node:${args.path}`, namespace: LAZY_BUILTIN }));
+    b.onResolve({ filter: bareBuiltin }, (args) => ({ path: `node:${args.path}`, namespace: LAZY_BUILTIN }));
     b.onLoad({ filter: /.*/, namespace: LAZY_BUILTIN }, (args) => {
       const name = args.path.slice('node:'.length);
       return {
@@ -96,13 +100,34 @@ const lazyBuiltins: Plugin = {
 const plugins = [dsmpiFallback, lazyBuiltins];
 
 /**
- * What node runs before a rank's bundle: it maps stack traces to the sources through the bundle's
+ * What a rank runs before its bundle: it maps stack traces to the sources through the bundle's
  * source map, read only when a stack is printed (`--enable-source-maps` read it at every start).
  */
-export const rankStackTraces = pathToFileURL(packageFile('launcher/rank-stack-traces.mjs')).href;
+export const rankStackTraces = pathToFileURL(packageFile('launcher/rank-stack-traces.cjs')).href;
+
+/** The main module of a rank process: runs the bundle, as a script with V8's code cache when it can. */
+const rankMain = packageFile('launcher/rank-main.cjs');
 
 /** Node's arguments to run a bundle. */
-export const bundleNodeArgs = (file: string): string[] => ['--import', rankStackTraces, file];
+export const bundleNodeArgs = (file: string): string[] => [rankMain, file];
+
+/** Ends the first line of a bundle that can run as a script (read by launcher/rank-main.cjs: the two must agree). */
+const SCRIPT_MARK = '/* dsmpi: runs as a script */';
+
+/**
+ * True if the bundle can run as the body of an async function (rank-main.cjs), which V8 can cache
+ * compiled, where an ES module cannot be on Node.js 20: it exports nothing, imports nothing but by
+ * require() (its first line, the banner, aside), reads no import.meta but its url and calls no
+ * import() (a script compiled from the cache loses its import() callback).
+ */
+function runsAsScript(code: string, output: Metafile['outputs'][string]): boolean {
+  const body = code.slice(code.indexOf('\n'));
+  return (
+    output.exports.length === 0 &&
+    output.imports.every((i) => !i.external || i.kind === 'require-call' || i.kind === 'require-resolve') &&
+    !/\bimport\s*(\.\s*meta|\()/.test(body)
+  );
+}
 
 /** Packages left out of the bundle and loaded from dsmpi's node_modules (native addons, big deps). */
 const EXTERNAL = ['bufferutil', 'utf-8-validate', 'msgpackr-extract'];
@@ -161,10 +186,12 @@ const buildOptions = {
   sourcesContent: false,
   external: EXTERNAL,
   logLevel: 'silent',
-  // CommonJS dependencies inside an ES module bundle still need a real require().
+  // CommonJS dependencies inside an ES module bundle still need a real require(). As a script
+  // (rank-main.cjs), the bundle gets both names from the function this first line is replaced by.
   banner: {
-    js: "import { createRequire as __dsmpiCreateRequire } from 'node:module'; const require = __dsmpiCreateRequire(import.meta.url);",
+    js: "import { createRequire as __dsmpiCreateRequire } from 'node:module'; const __dsmpiImportMetaUrl = import.meta.url, require = __dsmpiCreateRequire(__dsmpiImportMetaUrl);",
   },
+  define: { 'import.meta.url': '__dsmpiImportMetaUrl' },
 } as const satisfies BuildOptions;
 
 /** Names a program's bundles in the cache: its path, and what compiles it (Node.js, esbuild and its options, dsmpi). */
@@ -226,12 +253,14 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
   const hash = await contentHash(inputs);
   // An input gone meanwhile: a bundle for this job only, removed after it.
   const file = hash === undefined ? outfile : join(bundleDir, `${key}-${hash}.mjs`);
-  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
+  const compiled = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
+  const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('.mjs'))![1];
+  const code = runsAsScript(compiled, output) ? compiled.replace('\n', `${SCRIPT_MARK}\n`) : compiled;
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'))!.contents;
   await writeBundleFile(`${file}.map`, map, jobId);
   await writeBundleFile(file, code.replace(`sourceMappingURL=${basename(outfile)}.map`, `sourceMappingURL=${basename(file)}.map`), jobId);
   if (hash === undefined)
-    return { file, remove: () => Promise.all([rm(file, { force: true }), rm(`${file}.map`, { force: true })]).then(() => {}) };
+    return { file, remove: () => Promise.all(['', '.map', '.v8cache'].map((end) => rm(`${file}${end}`, { force: true }))).then(() => {}) };
   await writeBundleFile(join(bundleDir, `${key}.json`), JSON.stringify({ program: resolve(program), inputs }), jobId);
   pruneOlder(key, file);
   return { file, ...keep };

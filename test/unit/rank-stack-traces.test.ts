@@ -1,6 +1,8 @@
-// Ranks map stack traces to the sources lazily (launcher/rank-stack-traces.mjs): what they print
-// must be what `node --enable-source-maps` prints for the same bundle, frame for frame. (Under tap, whose
-// preloaded module turns Node.js's source maps on in every child, the module turns them off again.)
+// Ranks map stack traces to the sources lazily (launcher/rank-stack-traces.cjs): what they print
+// must be what `node --enable-source-maps` prints for the same bundle, frame for frame, down to the
+// program's top level (below it, Node.js's module loader runs one and launcher/rank-main.cjs the
+// other). (Under tap, whose preloaded module turns Node.js's source maps on in every child, the
+// module turns them off again.)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +38,13 @@ await later().catch((err: Error) => stacks.push(err.stack!));
 console.log(stacks.join('\\n--\\n'));
 `;
 
+/** The frames of Node.js's ES module loader, below a program's top level when node runs it as the main module. */
+const withoutModuleLoader = (text: string): string =>
+  text
+    .split('\n')
+    .filter((line) => !/^ +at .*\(node:internal\/modules\/(esm|run_main)/.test(line))
+    .join('\n');
+
 t.test('stack traces of a bundle are the ones --enable-source-maps prints, pointing into the sources', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), `dsmpi-stacks-${process.pid}-`));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,7 +55,8 @@ t.test('stack traces of a bundle are the ones --enable-source-maps prints, point
     void remove();
     for (const f of [file, `${file}.map`, file.replace(/-[0-9a-f]+\.mjs$/, '.json')]) rmSync(f, { force: true });
   });
-  const run = (args: string[]): string => execFileSync(process.execPath, args, { encoding: 'utf8' }).replaceAll(file, 'BUNDLE');
+  const run = (args: string[]): string =>
+    withoutModuleLoader(execFileSync(process.execPath, args, { encoding: 'utf8' }).replaceAll(file, 'BUNDLE'));
   const lazy = run(bundleNodeArgs(file));
   const eager = run(['--enable-source-maps', file]);
   t.equal(lazy, eager, 'the same stacks, frame for frame');
@@ -74,7 +84,7 @@ t.test(
     });
     const run = (args: string[]): { status: number | null; stderr: string } => {
       const r = spawnSync(process.execPath, [...args, '0'], { encoding: 'utf8' });
-      return { status: r.status, stderr: r.stderr.replaceAll(file, 'BUNDLE') };
+      return { status: r.status, stderr: withoutModuleLoader(r.stderr.replaceAll(file, 'BUNDLE')) };
     };
     const lazy = run(bundleNodeArgs(file));
     const eager = run(['--enable-source-maps', file]);

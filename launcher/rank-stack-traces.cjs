@@ -1,13 +1,16 @@
-// Loaded before a rank's bundle (`node --import`; plain JavaScript, so that it needs no compiling):
-// stack traces point into the program's and dsmpi's sources through the source map beside the
-// bundle (`<bundle>.map`), read only when a stack is first formatted. `node --enable-source-maps`
-// did the same, but read and indexed the map as every rank started, for stacks that most ranks
-// never print (docs/dsrun.md). Frames are written as Node.js writes them with source maps.
-import { readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { inspect } from 'node:util';
+// Loaded before a rank's bundle (by launcher/rank-main.cjs, or `node --import` in a rank thread;
+// plain JavaScript, so that it needs no compiling): stack traces point into the program's and
+// dsmpi's sources through the source map beside the bundle (`<bundle>.map`), read only when a stack
+// is first formatted. `node --enable-source-maps` did the same, but read and indexed the map as
+// every rank started, for stacks that most ranks never print (docs/dsrun.md). Frames are written as
+// Node.js writes them with source maps. CommonJS, as an ES module importing `node:fs` makes Node.js
+// load that module's every lazy part (fs/promises, streams, readline: 24 more built-in modules).
+'use strict';
+const { readFileSync } = require('node:fs');
+const { SourceMap } = require('node:module');
+const { dirname, resolve } = require('node:path');
+const { fileURLToPath } = require('node:url');
+const { inspect } = require('node:util');
 
 // Node.js's own source maps, if something turned them on (NODE_OPTIONS=--enable-source-maps, a test
 // runner's preloaded module), would read every map as the bundle loads: this module maps instead.
@@ -65,7 +68,19 @@ function heading(error) {
   return Error.prototype.toString.call(error);
 }
 
-Error.prepareStackTrace = (error, trace) => `${heading(error)}${trace.map((site) => `\n    at ${frame(site, error)}`).join('')}`;
+/** Where a rank process's program starts (rank-main.cjs): its frame, and Node.js's below it, are the launcher's. */
+const rankMain = resolve(__dirname, 'rank-main.cjs');
+
+/** The frames of `trace` down to the program's top level. */
+function programFrames(trace) {
+  const end = trace.findIndex((site) => site.getFileName() === rankMain);
+  return end < 0 ? trace : trace.slice(0, end);
+}
+
+Error.prepareStackTrace = (error, trace) =>
+  `${heading(error)}${programFrames(trace)
+    .map((site) => `\n    at ${frame(site, error)}`)
+    .join('')}`;
 
 /** The source line an error comes from with a caret under its column, as Node.js heads a fatal error. */
 function sourceContext(error) {
