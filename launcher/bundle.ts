@@ -3,7 +3,6 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { builtinModules, createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import { contentHash, writeWhole } from './cache-files.mjs';
 import { fromSources, packageFile, packageRoot } from './package-root.ts';
@@ -100,13 +99,11 @@ const lazyBuiltins: Plugin = {
 const plugins = [dsmpiFallback, lazyBuiltins];
 
 /**
- * What a rank runs before its bundle: it maps stack traces to the sources through the bundle's
- * source map, read only when a stack is printed (`--enable-source-maps` read it at every start).
+ * The main module of a rank (process or thread): runs the bundle, as a script with V8's code cache
+ * when it can, after rank-stack-traces.cjs, which maps stack traces to the sources through the
+ * bundle's source map, read only when a stack is printed (`--enable-source-maps` read it at every start).
  */
-export const rankStackTraces = pathToFileURL(packageFile('launcher/rank-stack-traces.cjs')).href;
-
-/** The main module of a rank process: runs the bundle, as a script with V8's code cache when it can. */
-const rankMain = packageFile('launcher/rank-main.cjs');
+export const rankMain = packageFile('launcher/rank-main.cjs');
 
 /** Node's arguments to run a bundle. */
 export const bundleNodeArgs = (file: string): string[] => [rankMain, file];

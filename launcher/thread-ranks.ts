@@ -8,7 +8,7 @@ import { randomKey } from '../runtime/protocol/keys.ts';
 import { Env, pollWanted, threadArrivalsKey, threadControlKey, threadLinksKey, threadRingsKey } from '../runtime/protocol/rendezvous.ts';
 import { barrierMemory, bellMemory, ringMemory } from '../runtime/protocol/thread-rings.ts';
 import type { RankSpawner } from './spawner.ts';
-import { rankStackTraces } from './bundle.ts';
+import { rankMain } from './bundle.ts';
 
 /** Thread ranks poll only up to this many: their rings take n × n × 64 KiB of shared memory. */
 const MAX_POLLING_THREADS = 64;
@@ -118,9 +118,9 @@ export class ThreadSpawner implements RankSpawner {
     }
     const control = new MessageChannel();
     this.controls.set(rank, control.port1);
-    const worker = new Worker(this.entry, {
-      argv: this.args,
-      execArgv: ['--import', rankStackTraces],
+    // As a rank process runs it (launcher/rank-main.cjs): from V8's code cache, stack traces mapped.
+    const worker = new Worker(rankMain, {
+      argv: [this.entry, ...this.args],
       env,
       stdin: true,
       stdout: true,

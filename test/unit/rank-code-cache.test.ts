@@ -2,6 +2,7 @@
 // the first run's rank 0 writes the cache beside the bundle, later runs use it, a cache V8 refuses
 // is written again, and a changed program gets a bundle and a cache of its own. A bundle that must
 // stay an ES module runs as one. Either way the program sees what `node <bundle> args` gives it.
+// Rank threads (dsrun --threads) run their bundle the same way.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { bundleNodeArgs, bundleProgram } from '../../launcher/bundle.ts';
+import { dsrun } from '../helpers/dsrun.ts';
 
 /** What the programs print: their arguments, argv[1] and import.meta.url as node gives them to the bundle. */
 const program = (word: string, extra = ''): string => `
@@ -99,4 +101,19 @@ t.test('a bundle that must stay an ES module (it exports, reads import.meta.dirn
   t.same(JSON.parse(r.stdout), { word: 'module', args: ['x'], main: file, url: pathToFileURL(file).href });
   t.notOk(existsSync(`${file}.v8cache`), 'no cache');
   t.equal(run(file, ['hang']).status, 13, 'a top-level await that never settles: code 13 there too');
+});
+
+t.test('rank threads run the bundle from the code cache too: thread rank 0 writes it', async (t) => {
+  const dir = scratch(t);
+  const main = join(dir, 'main.ts');
+  writeFileSync(main, "import { run } from 'dsmpi';\nawait run(async (world) => world.barrier());\nconsole.log('done');\n");
+  const r = await dsrun(['-n', '2', '--threads', main]);
+  t.equal(r.code, 0, r.stderr);
+  // The job's bundle, found again in the cache by the same program.
+  const { file } = await bundleProgram(main, 'threads');
+  t.teardown(() => {
+    for (const end of ['', '.map', '.v8cache']) rmSync(`${file}${end}`, { force: true });
+    rmSync(file.replace(/-[0-9a-f]+\.mjs$/, '.json'), { force: true });
+  });
+  t.ok(existsSync(`${file}.v8cache`), 'the cache is written beside the bundle');
 });
