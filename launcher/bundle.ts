@@ -167,7 +167,7 @@ const esbuildVersion = (createRequire(import.meta.url)('esbuild/package.json') a
 /**
  * How a program is compiled. Every rank parses the whole bundle when it starts, so it is minified:
  * whitespace and comments out (which also keeps it ASCII, a one-byte string in V8), syntax shortened;
- * names stay, and stack traces point into the sources through the source map (rank-stack-traces.mjs). A third smaller than
+ * names stay, and stack traces point into the sources through the source map (rank-stack-traces.cjs). A third smaller than
  * unminified, it saves each rank about 25 ms of CPU at start (docs/dsrun.md).
  */
 const buildOptions = {
