@@ -1,4 +1,4 @@
-// Loaded before a rank's bundle (by launcher/rank-main.cjs, or `node --import` in a rank thread;
+// Loaded before a rank's bundle (by launcher/rank-main.cjs, in a rank process or thread;
 // plain JavaScript, so that it needs no compiling): stack traces point into the program's and
 // dsmpi's sources through the source map beside the bundle (`<bundle>.map`), read only when a stack
 // is first formatted. `node --enable-source-maps` did the same, but read and indexed the map as
