@@ -6,6 +6,7 @@ import { Party, rankOf, Refusal, type Hello } from '../protocol/handshake.ts';
 import { tlsKey } from '../protocol/keys.ts';
 import { joinFrame } from './codec.ts';
 import { isTlsUrl, type RankTls } from './rank-tls.ts';
+import { readFramesDirectly } from './ws-direct-read.ts';
 import { dial, type ClientTls } from '../protocol/ws-dial.ts';
 import { listenWebSocketServer, type ListeningServer, type Refuse, type ServerTls } from '../protocol/ws-server.ts';
 import type { Transport, TransportEvents } from '../transport.ts';
@@ -301,6 +302,8 @@ export class WsTransport implements Transport {
       }
       this.events?.onFrame(peer, data);
     });
+    // The binary frames ranks write are read off the socket here, ws's receiver reads the rest.
+    readFramesDirectly(socket, (data) => this.events?.onFrame(peer, data));
     socket.on('error', (err) => {
       const code = /max payload/i.test(err.message) ? ErrorCode.PayloadTooLarge : ErrorCode.Decode;
       this.events?.onError(new DsError(code, `connection with rank ${peer}: ${err.message}`));
