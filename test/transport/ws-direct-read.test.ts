@@ -152,3 +152,34 @@ t.test('a text frame is left to ws, which hands it on as text', async (t) => {
     ['ws', 'text hi'],
   ]);
 });
+
+t.test("on the dialler's side, the listener's unmasked frames are read directly", async (t) => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  // The listener writes once the dialler has taken over its socket and says so.
+  wss.once('connection', (server: WebSocket) =>
+    server.once('message', () => {
+      server.send(Buffer.from('one'));
+      server.send(Buffer.from('two'));
+    }),
+  );
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { perMessageDeflate: false });
+  t.teardown(() => {
+    client.terminate();
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+  });
+  const got: Array<[string, string]> = [];
+  client.on('message', (data: Buffer) => got.push(['ws', data.toString()]));
+  await new Promise((resolve) => client.once('open', resolve));
+  t.ok(
+    readFramesDirectly(client, (data) => got.push(['direct', data.toString()])),
+    'takes over',
+  );
+  client.send(Buffer.from('go'));
+  await until(() => got.length >= 2);
+  t.same(got, [
+    ['direct', 'one'],
+    ['direct', 'two'],
+  ]);
+});
