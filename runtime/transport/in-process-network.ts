@@ -23,6 +23,17 @@ export interface RankHooks {
   crashedSend(): void | Promise<void>;
 }
 
+/** Hooks for ranks that never restart, each alive while `alive[rank]`, whose crashed sends complete. */
+export function aliveOnlyHooks(alive: readonly boolean[]): RankHooks {
+  return {
+    isAlive: (rank) => alive[rank],
+    incarnation: () => 0,
+    afterSend: () => {},
+    afterDelivery: () => {},
+    crashedSend: () => {},
+  };
+}
+
 /** What an event is, for a scheduler that tells events apart (the simulator's EventId). */
 export interface EventTag {
   kind: string;

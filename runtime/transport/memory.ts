@@ -1,4 +1,4 @@
-import { InProcessNetwork, type DeliveryScheduler, type NetworkEndpoint } from './in-process-network.ts';
+import { aliveOnlyHooks, InProcessNetwork, type DeliveryScheduler, type NetworkEndpoint } from './in-process-network.ts';
 
 export interface MemoryNetworkOptions {
   maxPayload?: number;
@@ -47,13 +47,7 @@ export class MemoryNetwork extends InProcessNetwork {
       // No faults to draw: the latencies drawn are the least, and NextTurn ignores them anyway.
       random: () => 0,
       maxPayload: options.maxPayload,
-      hooks: {
-        isAlive: (rank) => alive[rank],
-        incarnation: () => 0,
-        afterSend: () => {},
-        afterDelivery: () => {},
-        crashedSend: () => {},
-      },
+      hooks: aliveOnlyHooks(alive),
     });
     this.size = size;
     this.alive = alive;

@@ -2,6 +2,7 @@
 // the harness steps the scheduler whenever the test's code waits, as simulate() does.
 import t from 'tap';
 import { SimNetwork } from '../../runtime/sim/sim-network.ts';
+import { aliveOnlyHooks } from '../../runtime/transport/in-process-network.ts';
 import { Scheduler, settle } from '../../runtime/sim/scheduler.ts';
 import { TraceRecorder } from '../../runtime/sim/trace.ts';
 import { seededRandom } from '../../runtime/random.ts';
@@ -22,13 +23,7 @@ for (const [name, faults] of [
       random: seededRandom(3, 1),
       faults,
       trace: new TraceRecorder(),
-      hooks: {
-        isAlive: (rank) => alive[rank],
-        incarnation: () => 0,
-        afterSend: () => {},
-        afterDelivery: () => {},
-        crashedSend: () => {},
-      },
+      hooks: aliveOnlyHooks(alive),
     });
     // simulate() tells the engines of a crash itself; here the transports' events are told.
     const events: Array<TransportEvents | undefined> = [];
