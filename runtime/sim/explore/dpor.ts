@@ -40,7 +40,8 @@ interface Node {
  * event of an adversary that may act at any step and depends on every event, so every source set
  * holds it: it is explored at every step where it is offered, never sleeps, and wakes every sleeping
  * event. Once taken, it races with the last event of each rank before it (those not ordered before
- * another of them), as a scheduled fault does.
+ * another of them), as a scheduled fault does. So does the step that ends a run with a fault or with
+ * events pending (`endingStep`): taken earlier it would have disabled the events that follow it.
  */
 export class Dpor implements Strategy {
   readonly name: string;
@@ -55,8 +56,6 @@ export class Dpor implements Strategy {
   private stack: Node[] = [];
   /** Per step of the running execution: the step whose event created the event taken (−1: the ranks' start). */
   private creators: number[] = [];
-  /** Whether the explorer may inject faults (then the step that ends a run depends on what it leaves pending). */
-  private readonly faultsChosen: boolean;
   /** Per step of the running execution: the labels of the events it offered (one more than it took if cut short). */
   private offered: string[][] = [];
 
@@ -69,7 +68,6 @@ export class Dpor implements Strategy {
     /** Crashes and partitions (the explorer offers them within the budget; here only for the name). */
     faults: FaultBudget = { crashes: 0, partitions: 0 },
   ) {
-    this.faultsChosen = faults.crashes + faults.partitions > 0;
     this.bound = deepening ? 0 : Infinity;
     this.name =
       `dpor (source sets, sleep sets${deepening ? ', rounds of deviations' : ''}), ≤${drops} drops` +
@@ -145,9 +143,10 @@ export class Dpor implements Strategy {
   done(steps: readonly StepRecord[]): void {
     const stack = this.stack;
     stack.length = steps.length;
+    const ending = this.endingStep(steps.length);
+    if (ending >= 0) this.stack[ending].ranks[this.stack[ending].taken.index] = -1;
     this.addDisabled(steps.length);
-    this.addRaces(steps);
-    if (this.faultsChosen) this.endTouchesAll(steps.length);
+    this.addRaces(steps, ending);
     for (let b = stack.length - 1; b >= 0; b--) {
       const node = stack[b];
       const choice = this.pending(node);
@@ -211,25 +210,27 @@ export class Dpor implements Strategy {
   }
 
   /**
-   * A run that ends (every rank finished or crashed) with events still pending, as chosen crashes
-   * leave them (a delivery to a crashed rank, news of the crash), is ended by its last step: that
-   * step disabled them all, so it depends on every one of them. It then puts nothing to sleep for
-   * the other choices at that step, which would otherwise be cut short as equivalent to a run that
-   * never ran them. Only with chosen faults, so that the counts measured without them stay.
+   * The step that ended the run (every rank finished or crashed), if the run had a fault or ended with
+   * events still pending (a delivery to a crashed rank, news of a crash), else −1. Taken earlier, that
+   * step would have ended the run there and disabled every event not ordered before it that ran
+   * after it elsewhere (a delivery to a crashed rank): it depends on every rank, so it races with each
+   * rank's last event and puts nothing to sleep. Without faults a rank's last event lets it finish, so
+   * the end cannot come before it: no race, and the counts without faults stay.
    */
-  private endTouchesAll(length: number): void {
+  private endingStep(length: number): number {
     const node = this.stack[length - 1];
     // A run cut short by sleep sets offered one more step than it took: its end is no end.
-    if (!node || node.taken.fault || this.offered.length !== length) return;
-    if (node.labels.length + node.faults.length > 1) node.ranks[node.taken.index] = -1;
+    if (!node || node.taken.fault || this.offered.length !== length) return -1;
+    const faulty = this.stack.some((s) => s.taken.fault || s.ranks[s.taken.index] < 0);
+    return faulty || node.labels.length > 1 ? length - 1 : -1;
   }
 
   /** Source-DPOR's backtrack points for every race of the execution just run. */
-  private addRaces(steps: readonly StepRecord[]): void {
+  private addRaces(steps: readonly StepRecord[], ending: number): void {
     const n = Math.max(1, this.n);
     const length = steps.length;
-    // A fault the explorer injected touches every rank.
-    const rank = steps.map((s) => (s.choice.fault ? -1 : this.touches(s.events[s.choice.index])));
+    // A fault the explorer injected, and the step that ended the run with events pending, touch every rank.
+    const rank = steps.map((s, i) => (s.choice.fault || i === ending ? -1 : this.touches(s.events[s.choice.index])));
     const stepOf = new Map<string, number>();
     for (let s = 0; s < length; s++) stepOf.set(takenKey(steps[s]), s);
     // Vector clocks over ranks: clock[s][r] counts rank r's events that happen before or at step s.
