@@ -11,6 +11,7 @@ import {
   formatSchedule,
   PARTITION_MS,
   parseSchedule,
+  PAUSE_MS,
   type ExploreOptions,
   type ExploreReport,
   type PartitionShape,
@@ -44,6 +45,8 @@ interface Flags {
   partitions: number;
   partitionMs: number;
   partitionShape: PartitionShape;
+  pauses: number;
+  pauseMs: number;
   timing: 'bounded' | 'async';
   timerSlack: number;
   timerBudget?: number;
@@ -114,6 +117,13 @@ const program = new Command('explore')
       .choices(['isolate', 'one-way'])
       .default('isolate'),
   )
+  .option(
+    '--pauses <s>',
+    'at most s pauses chosen by the explorer per execution, each a step of its own (s2: rank 2 suspended)',
+    integer('--pauses', 0),
+    0,
+  )
+  .option('--pause-ms <ms>', `how long a chosen pause lasts (default ${PAUSE_MS})`, milliseconds('--pause-ms'), PAUSE_MS)
   .addOption(
     new Option('--timing <model>', 'bounded: timeouts keep their meaning; async: any pending event may go next')
       .choices(['bounded', 'async'])
@@ -169,6 +179,8 @@ async function main(name: string, model: string | undefined, flags: Flags): Prom
     partitions: flags.partitions,
     partitionMs: flags.partitionMs,
     partitionShape: flags.partitionShape,
+    pauses: flags.pauses,
+    pauseMs: flags.pauseMs,
     sleepSets: flags.sleepSets,
     deepening: flags.deepening,
     timing: flags.timing,
@@ -245,6 +257,7 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
         ? `, partitions ${flags.partitionShape === 'isolate' ? 'cutting one rank off' : 'cutting one link one way'} ` +
           (flags.partitionMs === Infinity ? 'for good' : `for ${flags.partitionMs} ms`)
         : '') +
+      (flags.pauses ? `, pauses of ${flags.pauseMs} ms` : '') +
       ` in ${r.seconds.toFixed(1)} s; ${r.failure ? 'FAILED' : r.exhausted ? 'no failure: the bounded space is exhausted' : 'no failure within the budget'}`,
   ];
   for (const [property, hits] of Object.entries(r.sometimes)) lines.push(`  sometimes ${property}: ${hits} executions`);
@@ -267,7 +280,7 @@ function describe(r: ExploreReport, name: string, flags: Flags, n: number): stri
   return lines;
 }
 
-/** The flags a schedule with chosen faults replays with: what a crash and a partition do (the schedule names which). */
+/** The flags a schedule with chosen faults replays with: what a crash, a partition and a pause do (the schedule names which). */
 function faultFlags(flags: Flags, line: string): string {
   const faults = [...parseSchedule(line).values()].map((c) => c.fault?.kind);
   let out = '';
@@ -276,6 +289,7 @@ function faultFlags(flags: Flags, line: string): string {
     if (flags.partitionMs !== PARTITION_MS) out += ` --partition-ms ${flags.partitionMs === Infinity ? 'never' : flags.partitionMs}`;
     if (flags.partitionShape !== 'isolate') out += ` --partition-shape ${flags.partitionShape}`;
   }
+  if (faults.includes('pause') && flags.pauseMs !== PAUSE_MS) out += ` --pause-ms ${flags.pauseMs}`;
   return out;
 }
 

@@ -56,6 +56,10 @@ export interface FaultInjector {
   cut(from: number, to: number): boolean;
   /** Cuts `from` from `to` now (only that way if `oneWay`), healing `forUs` later (never if Infinity). */
   partition(from: number[], to: number[], oneWay: boolean, forUs: number): void;
+  /** Whether `rank` is paused now (its timers and deliveries wait). */
+  paused(rank: number): boolean;
+  /** Pauses `rank` now, resuming it `forUs` later. */
+  pause(rank: number, forUs: number): void;
 }
 
 /** The options of a run, checked, with their defaults filled in. */

@@ -97,6 +97,12 @@ export async function simulate<T>(options: SimulateOptions, main: (comm: Communi
       network.startPartition(p);
       if (forUs !== Infinity) scheduler.at(p.untilUs, () => network.healPartition(p), undefined, ranks.faultId(-1));
     },
+    paused: (rank) => scheduler.isPaused(rank),
+    pause: (rank, forUs) => {
+      const untilUs = scheduler.nowUs + forUs;
+      ranks.pause(rank, untilUs);
+      scheduler.at(untilUs, () => ranks.resume(rank), undefined, ranks.faultId(rank));
+    },
   });
   ranks.startAll();
   await drive(scheduler, { finished: () => ranks.finished, failed: () => failure !== undefined, fail }, settings);

@@ -9,13 +9,23 @@ const cli = (args: string[]) =>
 
 t.test('npm run explore takes the fault budgets, and refuses bad values with the reason', async (t) => {
   const help = cli(['--help']);
-  for (const flag of ['--crashes <c>', '--restart-after <ms>', '--partitions <p>', '--partition-ms <ms>', '--partition-shape <shape>'])
+  for (const flag of [
+    '--crashes <c>',
+    '--restart-after <ms>',
+    '--partitions <p>',
+    '--partition-ms <ms>',
+    '--partition-shape <shape>',
+    '--pauses <s>',
+    '--pause-ms <ms>',
+  ])
     t.match(help.stdout, flag, `--help names ${flag}`);
   for (const [args, reason] of [
     [['--crashes', '-1'], /--crashes must be an integer >= 0, got '-1'/],
     [['--partitions', '1', '--partition-ms', '0'], /--partition-ms takes milliseconds > 0 or 'never', got '0'/],
     [['--partitions', '1', '--partition-shape', 'ring'], /argument 'ring' is invalid. Allowed choices are isolate, one-way/],
     [['--crashes', '1', '--restart-after', 'soon'], /--restart-after takes milliseconds >= 0, got 'soon'/],
+    [['--pauses', '1.5'], /--pauses must be an integer >= 0, got '1.5'/],
+    [['--pauses', '1', '--pause-ms', 'soon'], /--pause-ms takes milliseconds >= 0, got 'soon'/],
   ] as const) {
     const r = cli(['two-phase-commit', ...args]);
     t.equal(r.status, 1, args.join(' '));

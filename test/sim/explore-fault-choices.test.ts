@@ -181,6 +181,27 @@ t.test('random walk, PCT and PCTCP take crashes and partitions, never more than 
   }
 });
 
+t.test('random walk, PCT and PCTCP take pauses, never more than the budget in an execution', async (t) => {
+  for (const strategy of ['random', 'pct', 'pctcp'] as const) {
+    const paused: number[] = [];
+    const inner = strategyFor({ n: 3, strategy, seed: 3, pauses: 1 });
+    const counting: Strategy = {
+      name: inner.name,
+      exhausted: false,
+      next: () => inner.next(),
+      done: (steps) => {
+        paused.push(steps.filter((s) => s.choice.fault?.kind === 'pause').length);
+        inner.done(steps);
+      },
+    };
+    const r = await exploreWith(counting, { n: 3, strategy, pauses: 1, executions: 200, liveness: false }, relay(false));
+    t.equal(r.executions, 200, `${strategy}: 200 executions`);
+    t.equal(Math.max(...paused), 1, `${strategy}: at most one pause in any execution`);
+    const some = paused.filter((x) => x > 0).length;
+    t.ok(some > 0 && some < 200, `${strategy}: a pause in ${some} of 200`);
+  }
+});
+
 t.test('minimization keeps only the fault the bug needs', async (t) => {
   // A random walk with room for two crashes and a partition finds the bug with more faults than it needs.
   const options = { n: 3, strategy: 'random', seed: 1, crashes: 2, partitions: 1, liveness: false } as const;
@@ -281,4 +302,72 @@ t.test('dpor runs every trace when a run ends with events pending (chosen or sch
     // Before the ending step raced with the events it left pending: 20 of 21, 546 of 561, 13 of 14, 24 of 25.
     t.same(missed.length, 0, `${what}: dpor runs every one of them (missed ${missed.slice(0, 2).join(' ')})`);
   }
+});
+
+/**
+ * A lease: rank 0 holds it for 20 ms, works 5 ms, then writes to rank 2; rank 1 takes the lease over
+ * once it has expired, after 50 ms, and writes too. If `buggy`, rank 0 writes on its belief from
+ * before the work without looking at the clock again: a stale write, after rank 1's, only if rank 0
+ * is paused past the lease, as a pause can make it.
+ */
+function lease(buggy: boolean): () => ExploreRun<string> {
+  return () => ({
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        const expires = comm.clock.now() + 20;
+        await comm.clock.sleep(5);
+        if (!buggy && comm.clock.now() >= expires) return 'expired';
+        await attempt(() => comm.send('write 0', 2));
+        return 'wrote';
+      }
+      if (comm.rank === 1) {
+        await comm.clock.sleep(50);
+        await attempt(() => comm.send('write 1', 2));
+        return 'wrote';
+      }
+      const first = await attempt(() => comm.recv());
+      const second = await attempt(() => comm.recv(undefined, undefined, { timeoutMs: 500 }));
+      return [first, second].map((m) => (typeof m === 'string' ? m : String(m.data))).join(', ');
+    },
+    check: (result) => {
+      if (result?.results[2]?.startsWith('write 1, write 0')) throw new Error(`rank 2 got ${result.results[2]}: a stale leaseholder wrote`);
+    },
+  });
+}
+
+t.test('a bug that needs one pause: found with pauses: 1, 1-minimal, replayed, and not without', async (t) => {
+  const none = await explore({ n: 3, strategy: 'delay-bounding', delays: 2 }, lease(true));
+  t.same([none.failure?.message, none.exhausted], [undefined, true], 'exhausted without a failure with no pause');
+  const r = await explore({ n: 3, strategy: 'delay-bounding', delays: 2, pauses: 1 }, lease(true));
+  t.match(r.failure?.message, /rank 2 got write 1, write 0: a stale leaseholder wrote/, 'found with one pause');
+  t.same(
+    [...parseSchedule(r.failure!.schedule).values()].map((c) => c.fault),
+    [{ kind: 'pause', rank: 0 }],
+    `1-minimal: one deviation, the pause of rank 0 (${r.failure!.schedule})`,
+  );
+  t.equal(r.rounds!.length, 2, `in the round of one deviation (rounds ${r.rounds!.join(', ')})`);
+  for (const other of [{ strategy: 'dfs', delays: 2 }, { strategy: 'dpor' }] as const) {
+    const found = await explore({ n: 3, pauses: 1, ...other }, lease(true));
+    t.match(found.failure?.schedule, /^\d+:s0$/, `${JSON.stringify(other)}: found too, as one pause (${found.failure?.schedule})`);
+  }
+  const replay = await explore({ n: 3, strategy: 'delay-bounding', schedule: r.failure!.schedule }, lease(true));
+  t.match(replay.failure?.message, /a stale leaseholder wrote/, `${r.failure!.schedule} replays with no pause budget`);
+  // Paused for less than the lease has left, rank 0 writes in time: nothing to find.
+  const short = await explore({ n: 3, strategy: 'delay-bounding', delays: 2, pauses: 1, pauseMs: 10 }, lease(true));
+  t.same([short.failure?.message, short.exhausted], [undefined, true], 'a pause of 10 ms finds nothing');
+  // Rank 0 looking at the clock after its work: no pause breaks it.
+  const fixed = await explore({ n: 3, strategy: 'delay-bounding', delays: 2, pauses: 1 }, lease(false));
+  t.same([fixed.failure?.message, fixed.exhausted], [undefined, true], 'the fixed lease survives every pause');
+  t.same(
+    [...parseSchedule('3:s2,4:c1').values()].map((c) => c.fault),
+    [
+      { kind: 'pause', rank: 2 },
+      { kind: 'crash', rank: 1 },
+    ],
+    's2 parses as a pause',
+  );
+  t.equal(formatSchedule(parseSchedule('4:c1,3:s2')), '3:s2,4:c1', 'and prints back');
+  t.throws(() => parseSchedule('3:s1>2'), /"3:s1>2" is not step:index/, 'a pause names one rank');
+  await t.rejects(explore({ n: 3, strategy: 'dfs', pauses: -1 }, lease(false)), /pauses must be an integer >= 0, got -1/);
+  await t.rejects(explore({ n: 3, strategy: 'dfs', pauseMs: 0 }, lease(false)), /pauseMs must be a finite number > 0, got 0/);
 });

@@ -72,7 +72,8 @@ export class Dpor implements Strategy {
     this.name =
       `dpor (source sets, sleep sets${deepening ? ', rounds of deviations' : ''}), ≤${drops} drops` +
       (faults.crashes ? `, ≤${faults.crashes} crashes` : '') +
-      (faults.partitions ? `, ≤${faults.partitions} partitions` : '');
+      (faults.partitions ? `, ≤${faults.partitions} partitions` : '') +
+      (faults.pauses ? `, ≤${faults.pauses} pauses` : '');
   }
 
   next(): ExecutionPlan | undefined {

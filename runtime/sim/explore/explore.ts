@@ -100,6 +100,15 @@ export interface ExploreOptions {
   /** How long a chosen partition lasts (default 100 ms; Infinity: it never heals). */
   partitionMs?: number;
   /**
+   * At most this many pauses the explorer chooses per execution (default 0; not with seeds): at any
+   * step, a pause of a rank that runs its program and is not paused may be taken instead of an event
+   * (a step of its own, `s2` in a schedule): the rank takes no message or timer until it resumes,
+   * `pauseMs` later (a fault event of its own).
+   */
+  pauses?: number;
+  /** How long a chosen pause lasts (default 100 ms). */
+  pauseMs?: number;
+  /**
    * What a chosen partition cuts: `isolate` (default), one rank from every other, both ways (n
    * choices, `p2`); `one-way`, one link in one direction (n·(n−1) choices, `p0>1`: 0's messages to
    * 1 are lost, 1's to 0 arrive).
@@ -293,7 +302,7 @@ export async function exploreWith<T>(
 /** The strategy `options` name (tests wrap it to watch what it chooses). */
 export function strategyFor(options: ExploreOptions): Strategy {
   const seed = options.seed ?? 1;
-  const faults: FaultBudget = { crashes: options.crashes ?? 0, partitions: options.partitions ?? 0 };
+  const faults: FaultBudget = { crashes: options.crashes ?? 0, partitions: options.partitions ?? 0, pauses: options.pauses ?? 0 };
   switch (options.strategy) {
     case 'seeds':
       return new RandomSeeds(seed);
@@ -334,9 +343,12 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
   // The faults the explorer may still choose in this execution, and the means to inject them.
   let crashesLeft = options.crashes ?? 0;
   let partitionsLeft = options.partitions ?? 0;
+  let pausesLeft = options.pauses ?? 0;
   let injector: FaultInjector | undefined;
   const offer = (): FaultChoice[] =>
-    crashesLeft + partitionsLeft === 0 || !injector ? [] : faultsOffered(options, injector, crashesLeft > 0, partitionsLeft > 0);
+    crashesLeft + partitionsLeft + pausesLeft === 0 || !injector
+      ? []
+      : faultsOffered(options, injector, crashesLeft > 0, partitionsLeft > 0, pausesLeft > 0);
   // For causal plans: the step whose event created each pending event (by seq; −1: the ranks' start).
   const createdBy = plan.causal ? new Map<number, number>() : undefined;
   const causedBy = (e: SimEvent): number => createdBy?.get(e.seq) ?? -1;
@@ -354,6 +366,7 @@ async function execute<T>(options: ExploreOptions, setup: () => ExploreRun<T>, p
     offered.push([...enabled.map(eventLabel), ...faults.map(faultText)].join(', '));
     if (choice.fault) {
       if (choice.fault.kind === 'crash') crashesLeft--;
+      else if (choice.fault.kind === 'pause') pausesLeft--;
       else partitionsLeft--;
       return faultStep(choice.fault, options, injector!, scheduler.nowUs);
     }

@@ -11,7 +11,7 @@ export {
   type StrategyName,
   type PartitionShape,
 } from './explore.ts';
-export { PARTITION_MS } from './fault-choices.ts';
+export { PARTITION_MS, PAUSE_MS } from './fault-choices.ts';
 export type { TimingModel } from './enabled.ts';
 export type { PctThreads } from './strategies.ts';
 export { formatSchedule, parseSchedule, type Choice, type FaultChoice, type Schedule } from './schedule.ts';

@@ -13,10 +13,11 @@ export interface StepRecord {
   faults: readonly FaultChoice[];
 }
 
-/** At most this many crashes and partitions the explorer chooses per execution. */
+/** At most this many crashes, partitions and pauses the explorer chooses per execution. */
 export interface FaultBudget {
   crashes: number;
   partitions: number;
+  pauses?: number;
 }
 
 const NO_FAULTS: FaultBudget = { crashes: 0, partitions: 0 };
@@ -99,8 +100,8 @@ function lossBudget(drops: number, steps: () => number, random: () => number): (
 }
 
 /**
- * Injects a crash with probability `crashes / steps` at each step that offers one, and a partition
- * with probability `partitions / steps` (each uniformly among those offered): about the budget per
+ * Injects a crash with probability `crashes / steps` at each step that offers one, a partition with
+ * probability `partitions / steps`, a pause with `pauses / steps` (each uniformly among those offered): about the budget per
  * execution of `steps` steps, never more (the explorer stops offering them). Draws nothing at a step
  * that offers no fault, so without fault budgets the random choices are those of before.
  */
@@ -110,9 +111,9 @@ function faultChance(
   random: () => number,
 ): (offered: readonly FaultChoice[]) => FaultChoice | undefined {
   return (offered) => {
-    for (const kind of ['crash', 'partition'] as const) {
+    for (const kind of ['crash', 'partition', 'pause'] as const) {
       const some = offered.filter((f) => f.kind === kind);
-      const p = (kind === 'crash' ? budget.crashes : budget.partitions) / steps();
+      const p = (kind === 'crash' ? budget.crashes : kind === 'partition' ? budget.partitions : (budget.pauses ?? 0)) / steps();
       if (some.length > 0 && random() < p) return some[Math.floor(random() * some.length)];
     }
     return undefined;
@@ -378,6 +379,7 @@ export class DelayBounding implements Strategy {
       `${deepening ? 'delay bounding' : 'depth-first'} ${bound}, ≤${drops} drops` +
       (faults.crashes ? `, ≤${faults.crashes} crashes` : '') +
       (faults.partitions ? `, ≤${faults.partitions} partitions` : '') +
+      (faults.pauses ? `, ≤${faults.pauses} pauses` : '') +
       (sleepSets ? ', sleep sets' : '');
   }
 
@@ -422,7 +424,7 @@ export class DelayBounding implements Strategy {
       }
     }
     // Without sleep sets, a round with no schedule of exactly its bound proves there is none beyond.
-    const most = this.delays + this.drops + this.faults.crashes + this.faults.partitions;
+    const most = this.delays + this.drops + this.faults.crashes + this.faults.partitions + (this.faults.pauses ?? 0);
     if (this.deepening && this.round < most && (this.fresh > 0 || this.sleepSets)) {
       this.round++;
       this.fresh = 0;
