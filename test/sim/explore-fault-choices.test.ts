@@ -350,6 +350,13 @@ t.test('a bug that needs one pause: found with pauses: 1, 1-minimal, replayed, a
     const found = await explore({ n: 3, pauses: 1, ...other }, lease(true));
     t.match(found.failure?.schedule, /^\d+:s0$/, `${JSON.stringify(other)}: found too, as one pause (${found.failure?.schedule})`);
   }
+  // A random walk with room for two pauses and a partition: its counterexample minimized to the one pause.
+  const options = { n: 3, strategy: 'random', seed: 1, pauses: 2, partitions: 1, liveness: false } as const;
+  const raw = await explore({ ...options, minimize: false }, lease(true));
+  const faults = (schedule: string): number => [...parseSchedule(schedule).values()].filter((c) => c.fault).length;
+  t.ok(faults(raw.failure!.schedule) > 1, `random walk: found with ${faults(raw.failure!.schedule)} faults: ${raw.failure!.schedule}`);
+  const minimized = await explore(options, lease(true));
+  t.match(minimized.failure!.schedule, /^\d+:s0$/, `minimized to the one pause it needs: ${minimized.failure!.schedule}`);
   const replay = await explore({ n: 3, strategy: 'delay-bounding', schedule: r.failure!.schedule }, lease(true));
   t.match(replay.failure?.message, /a stale leaseholder wrote/, `${r.failure!.schedule} replays with no pause budget`);
   // Paused for less than the lease has left, rank 0 writes in time: nothing to find.
