@@ -41,3 +41,12 @@ t.test('a counterexample with a chosen crash replays from its printed line', asy
   t.match(r.stdout, /DS_ERR_DEADLOCK after 1 executions/);
   t.match(r.stdout, /replay: npm run explore -- single-paxos --n 5 --seed 70 --schedule '0:c0'/);
 });
+
+t.test('--pauses offers a pause of each running rank, and a schedule naming one replays', async (t) => {
+  const r = cli(['two-phase-commit', '--n', '3', '--strategy', 'delay-bounding', '--delays', '0', '--pauses', '1', '--pause-ms', '30']);
+  t.equal(r.status, 0, 'no failure');
+  t.match(r.stdout, /≤1 pauses, bounded timing: \d+ executions.*pauses of 30 ms.*the bounded space is exhausted/);
+  const replay = cli(['two-phase-commit', '--n', '3', '--schedule', '0:s0', '--pause-ms', '30']);
+  t.equal(replay.status, 0, 'the pause of rank 0 replays, without a failure');
+  t.match(replay.stdout, /schedule 0:s0, bounded timing: 1 executions/);
+});
