@@ -28,8 +28,13 @@ export class Scheduler {
   /** With per-rank clocks: the rank an event belongs to (−1: none, e.g. a fault), and each rank's time. */
   private readonly ownerOf: ((e: SimEvent) => number) | undefined;
   private readonly rankNowUs = new Map<number, number>();
-  /** With per-rank clocks: the latest time any event ran at, and the rank whose event ran last. */
+  /**
+   * With per-rank clocks: the latest time any event ran at; the time of the last fault, below which
+   * no rank's clock goes after it (a fault touches every rank: a crash notice or a restart runs a
+   * rank's code at it); and the rank whose event ran last (−1: a fault).
+   */
   private latestUs = 0;
+  private floorUs = 0;
   private running = -1;
 
   /**
@@ -119,11 +124,12 @@ export class Scheduler {
   private clockFor(e: SimEvent): number {
     // The previous event's rank has reacted to it (its promise jobs ran at `nowUs`): keep its clock.
     if (this.running >= 0) this.rankNowUs.set(this.running, this.nowUs);
+    else this.floorUs = this.nowUs;
     this.latestUs = Math.max(this.latestUs, this.nowUs);
     const owner = this.ownerOf!(e);
     this.running = owner;
     // An event of no rank (a fault) happens after everything run so far.
-    return Math.max(owner >= 0 ? (this.rankNowUs.get(owner) ?? 0) : this.latestUs, e.timeUs);
+    return Math.max(owner >= 0 ? Math.max(this.rankNowUs.get(owner) ?? 0, this.floorUs) : this.latestUs, e.timeUs);
   }
 }
 

@@ -75,3 +75,35 @@ t.test('rank clocks: with no deviation the explorer runs the seeded simulation o
     t.not(seeded.jsonl(), plain.jsonl(), `seed ${seed}: at latencies drawn per link`);
   }
 });
+
+t.test('rank clocks: a rank’s time never goes back, also after a fault ran its code (a restart) at the latest time', async (t) => {
+  // Rank 1 crashes at 0.3 ms and restarts 5 ms later; rank 2 sends it a message at 1 ms; rank 0
+  // sleeps 50 ms. With rank 0's timer taken first, the restart (a fault: after everything run so
+  // far) runs rank 1's program at 50 ms; rank 2's message, due before, must not then run on rank 1's
+  // clock of before the crash.
+  const run = (): ExploreRun<void> => {
+    const readings: number[] = [];
+    return {
+      main: async (comm: Communicator) => {
+        if (comm.rank === 1) {
+          readings.push(comm.clock.now());
+          await comm.recv();
+          readings.push(comm.clock.now());
+        } else if (comm.rank === 2) {
+          await comm.clock.sleep(1);
+          await comm.send('hello', 1);
+        } else {
+          await comm.clock.sleep(50);
+        }
+      },
+      always: () => {
+        for (let i = 1; i < readings.length; i++)
+          if (readings[i] < readings[i - 1]) throw new Error(`rank 1's clock went back: ${readings.join(' ms, ')} ms`);
+      },
+    };
+  };
+  const faults = { crashes: [{ rank: 1, atMs: 0.3, restartAfterMs: 5 }] };
+  const r = await explore({ n: 3, strategy: 'dfs', timing: 'async', rankClocks: true, faults, executions: 500 }, run);
+  t.equal(r.failure, undefined, r.failure?.message ?? 'no schedule makes it go back');
+  t.ok(r.executions > 1, `${r.executions} executions`);
+});
