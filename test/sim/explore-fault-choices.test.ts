@@ -222,6 +222,10 @@ t.test('bad fault options are refused, naming the option', async (t) => {
     [{ restartAfterMs: -2 }, /restartAfterMs must be a finite number >= 0, got -2/],
     [{ partitionMs: 0 }, /partitionMs must be a number > 0/],
     [{ partitionShape: 'ring' }, /partitionShape must be isolate or one-way, got ring/],
+    // A schedule's faults must name ranks the run has.
+    [{ schedule: '0:c9' }, /step 0 names rank 9, past the 3 ranks of the run \(0\.\.2\)/],
+    [{ schedule: '1:p0>3' }, /step 1 names rank 3, past the 3 ranks/],
+    [{ schedule: '2:p1>1' }, /step 2 cuts the link from rank 1 to itself/],
   ];
   for (const [options, message] of bad)
     await t.rejects(explore({ n: 3, strategy: 'dfs', ...options }, relay(false)), message, JSON.stringify(options));

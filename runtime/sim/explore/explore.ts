@@ -17,7 +17,14 @@ import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { enabledEvents, onTime, type TimingModel } from './enabled.ts';
 import { deviations, faultText, formatSchedule, parseSchedule, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
 import { Dpor } from './dpor.ts';
-import { checkFaultOptions, faultsOffered, type FaultChoiceOptions, faultStep, withBudgetFor } from './fault-choices.ts';
+import {
+  checkFaultOptions,
+  checkScheduleFaults,
+  faultsOffered,
+  type FaultChoiceOptions,
+  faultStep,
+  withBudgetFor,
+} from './fault-choices.ts';
 import {
   DelayBounding,
   followSchedule,
@@ -237,8 +244,12 @@ export async function exploreWith<T>(
       );
   checkFaultOptions(options);
   const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
-  // A schedule runs with the faults it names, whatever the budgets.
-  if (fixed !== undefined) options = withBudgetFor(options, parseSchedule(fixed));
+  const fixedSchedule = fixed === undefined ? undefined : parseSchedule(fixed);
+  if (fixedSchedule) {
+    checkScheduleFaults(fixedSchedule, options.n);
+    // A schedule runs with the faults it names, whatever the budgets.
+    options = withBudgetFor(options, fixedSchedule);
+  }
   const strategy = fixed === undefined ? (given ?? strategyFor(options)) : undefined;
   const systematic = options.strategy === 'delay-bounding' || options.strategy === 'dfs' || options.strategy === 'dpor';
   const budget = options.executions ?? (systematic ? Infinity : 1000);
@@ -249,7 +260,7 @@ export async function exploreWith<T>(
   let failing: Outcome | undefined;
   for (;;) {
     if (fixed === undefined && executions >= budget) break;
-    const plan = fixed !== undefined ? followSchedule(parseSchedule(fixed)) : strategy!.next();
+    const plan = fixedSchedule ? followSchedule(fixedSchedule) : strategy!.next();
     if (!plan) break;
     const outcome = await execute(options, setup, plan);
     executions++;

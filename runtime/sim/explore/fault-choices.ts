@@ -46,6 +46,16 @@ export function checkFaultOptions(o: FaultChoiceOptions): void {
     invalid(`partitionShape must be isolate or one-way, got ${String(shape as unknown)}`);
 }
 
+/** Refuses a schedule whose faults name a rank past the run's `n` ranks, or a link from a rank to itself. */
+export function checkScheduleFaults(schedule: Schedule, n: number): void {
+  for (const [step, { fault }] of schedule) {
+    if (!fault) continue;
+    if (fault.to === fault.rank) invalid(`schedule: step ${step} cuts the link from rank ${fault.rank} to itself`);
+    const past = [fault.rank, fault.to ?? 0].find((r) => r >= n);
+    if (past !== undefined) invalid(`schedule: step ${step} names rank ${past}, past the ${n} ranks of the run (0..${n - 1})`);
+  }
+}
+
 /** The options with budgets raised to the faults a schedule names, so that it replays with them. */
 export function withBudgetFor<O extends FaultChoiceOptions>(options: O, schedule: Schedule): O {
   const count = (kind: FaultChoice['kind']): number => [...schedule.values()].filter((c) => c.fault?.kind === kind).length;
