@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { WebSocket, WebSocketServer } from 'ws';
-import { smallMessage } from './stats.ts';
+import { smallMessage, usagePerIteration, wakeupFigures, type Usage } from './stats.ts';
 
 const [nArg = '16', itersArg = '2000', warmArg = '3000', link = 'ws', role, rankArg, runArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -30,9 +30,6 @@ for (const [name, v, min] of [
   if (!(Number.isInteger(v) && v >= min)) throw new Error(`${name} must be an integer >= ${min}, got ${v}`);
 }
 if (!['ws', 'ws-unix', 'tcp', 'unix'].includes(link)) throw new Error(`link must be ws, ws-unix, tcp or unix, got ${link}`);
-
-/** Per iteration of a loop on this rank: CPU µs, voluntary and involuntary context switches. */
-type Usage = [cpuUs: number, voluntary: number, involuntary: number];
 
 /** What the parent (rank 0) and its children tell each other over the fork channel. */
 type Control =
@@ -107,12 +104,7 @@ async function usageOf(withBcast: boolean): Promise<Usage> {
     if (withBcast) await bcast(rank === i % n ? smallMessage(i) : undefined, i % n);
     await barrier();
   }
-  const after = process.resourceUsage();
-  return [
-    (after.userCPUTime + after.systemCPUTime - before.userCPUTime - before.systemCPUTime) / iterations,
-    (after.voluntaryContextSwitches - before.voluntaryContextSwitches) / iterations,
-    (after.involuntaryContextSwitches - before.involuntaryContextSwitches) / iterations,
-  ];
+  return usagePerIteration(before, process.resourceUsage(), iterations);
 }
 
 async function loops(): Promise<Usage[]> {
@@ -212,10 +204,6 @@ async function connect(addresses: Promise<string[]>, listening: (address: string
   await done;
 }
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
 if (role === 'child') {
   let gotAddresses: (a: string[]) => void = () => {};
   let go: () => void = () => {};
@@ -275,17 +263,6 @@ if (role === 'child') {
   await reportedAll;
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
   if (link === 'unix' || link === 'ws-unix') for (let r = 0; r < n; r++) rmSync(unixPath(r), { force: true });
-  const sum = (loop: number, k: number, ranks: Usage[][]): number => ranks.reduce((s, r) => s + r[loop][k], 0);
-  const figures = (loop: number, minus?: number) => {
-    const d = (k: number, ranks = usages): number => sum(loop, k, ranks) - (minus === undefined ? 0 : sum(minus, k, ranks));
-    return {
-      cpuUs: round(d(0)),
-      wakeups: round(d(1)),
-      wakeupsRank0: round(d(1, usages.slice(0, 1))),
-      wakeupsOthers: round(d(1, usages.slice(1))),
-      preemptions: round(d(2)),
-    };
-  };
-  console.log(JSON.stringify({ n, link, iterations, barrier: figures(0), bcast: figures(1, 0) }));
+  console.log(JSON.stringify({ n, link, iterations, barrier: wakeupFigures(usages, 0), bcast: wakeupFigures(usages, 1, 0) }));
   process.exit(0);
 }

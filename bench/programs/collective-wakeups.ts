@@ -8,7 +8,7 @@
 // ones (preempted). Rank 0 prints one JSON object.
 // Usage: dsrun -n N --quiet bench/programs/collective-wakeups.ts [iterations] [warm-up iterations]
 import { run, type Communicator } from 'dsmpi';
-import { smallMessage } from '../stats.ts';
+import { smallMessage, usagePerIteration, wakeupFigures, type Usage } from '../stats.ts';
 
 const iterations = Number(process.argv[2] ?? 2000);
 const warmUp = Number(process.argv[3] ?? 3000);
@@ -18,9 +18,6 @@ for (const [name, v] of [
 ] as const) {
   if (!(Number.isInteger(v) && v > 0)) throw new Error(`${name} must be a positive integer, got ${v}`);
 }
-
-/** Per iteration of a loop on this rank: CPU µs, voluntary and involuntary context switches. */
-type Usage = [cpuUs: number, voluntary: number, involuntary: number];
 
 await run(async (world) => {
   const vector = Array.from({ length: 8 }, (_, k) => world.rank + k);
@@ -38,20 +35,8 @@ await run(async (world) => {
   const all = (await world.gather([barrier, ...withOps]))!;
   if (world.rank !== 0) return;
   // all[rank][loop] = Usage; loop 0 is the barrier alone.
-  const sum = (loop: number, k: number, ranks = all): number => ranks.reduce((s, r) => s + r[loop][k], 0);
-  const others = all.slice(1);
-  const figures = (loop: number, minus?: number) => {
-    const d = (k: number, ranks = all): number => sum(loop, k, ranks) - (minus === undefined ? 0 : sum(minus, k, ranks));
-    return {
-      cpuUs: round(d(0)),
-      wakeups: round(d(1)),
-      wakeupsRank0: round(d(1, all.slice(0, 1))),
-      wakeupsOthers: round(d(1, others)),
-      preemptions: round(d(2)),
-    };
-  };
-  const out: Record<string, unknown> = { n: world.size, iterations, barrier: figures(0) };
-  Object.keys(ops).forEach((name, i) => (out[name] = figures(i + 1, 0)));
+  const out: Record<string, unknown> = { n: world.size, iterations, barrier: wakeupFigures(all, 0) };
+  Object.keys(ops).forEach((name, i) => (out[name] = wakeupFigures(all, i + 1, 0)));
   console.log(JSON.stringify(out));
 });
 
@@ -63,14 +48,5 @@ async function usageOf(world: Communicator, op: ((i: number) => Promise<unknown>
     if (op) await op(i);
     await world.barrier();
   }
-  const after = process.resourceUsage();
-  return [
-    (after.userCPUTime + after.systemCPUTime - before.userCPUTime - before.systemCPUTime) / iterations,
-    (after.voluntaryContextSwitches - before.voluntaryContextSwitches) / iterations,
-    (after.involuntaryContextSwitches - before.involuntaryContextSwitches) / iterations,
-  ];
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
+  return usagePerIteration(before, process.resourceUsage(), iterations);
 }
