@@ -320,9 +320,9 @@ export function strategyFor(options: ExploreOptions): Strategy {
     case 'random':
       return new RandomWalk(seed, options.drops ?? 0, faults);
     case 'pct':
-      return new Pct(seed, options.depth ?? 3, options.drops ?? 0, options.pctThreads, faults);
+      return new Pct(seed, options.depth ?? 3, options.drops ?? 0, options.pctThreads, faults, options.timing);
     case 'pctcp':
-      return new PctCp(seed, options.depth ?? 3, options.drops ?? 0, faults);
+      return new PctCp(seed, options.depth ?? 3, options.drops ?? 0, faults, options.timing);
     case 'delay-bounding':
       return new DelayBounding(options.delays ?? 2, options.drops ?? 0, options.sleepSets, true, faults);
     case 'dfs':

@@ -1,5 +1,6 @@
 import { seededRandom } from '../../random.ts';
 import { eventLabel, eventRank, type SimEvent } from '../event-queue.ts';
+import type { TimingModel } from './enabled.ts';
 import { DEFAULT_CHOICE, sameFault, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
 
 /** What one step of an execution offered and what was taken. */
@@ -155,6 +156,18 @@ export class RandomWalk implements Strategy {
   }
 }
 
+/**
+ * Whether no message is in flight: the enabled events are timers (and faults of the network) only.
+ * Under async timing PCT and PCTCP then take the simulator's own order (the earliest due first)
+ * instead of their priorities: with nothing in flight a timer racing only other ranks' timers
+ * would merely spend its rank's budget of firings ahead (the highest-priority rank's timers firing
+ * ahead at the start of the run, before any message exists), and the race that async timing opens
+ * is a timer against the messages in flight, which the priorities still decide.
+ */
+function nothingInFlight(enabled: readonly SimEvent[]): boolean {
+  return !enabled.some((e) => e.id?.kind === 'deliver');
+}
+
 /** The index of the first enabled event of the highest priority (PCT's and PCTCP's next event). */
 function highest(enabled: readonly SimEvent[], priority: (e: SimEvent) => number): number {
   let best = 0;
@@ -180,14 +193,19 @@ export type PctThreads = 'sender' | 'receiver' | 'link';
  * thread goes next; at d − 1 random steps the thread about to go drops to a priority below all
  * others; each execution has the next seed. A bug of depth d is found with probability
  * ≥ 1/(t·k^(d−1)), t the number of threads and k of steps. Events that concern no one rank
- * (partitions) go in the simulator's order.
+ * (partitions) go in the simulator's order. Under async timing a step with no message in flight
+ * goes in the simulator's order too (`nothingInFlight`) and is no PCT step: k counts the steps with
+ * one in flight, and the change points fall among them.
  */
 export class Pct implements Strategy {
   readonly name: string;
   readonly exhausted = false;
   private execution = 0;
-  /** The longest execution seen: change points are drawn within it. */
+  /** The longest execution seen, in steps (losses and faults are drawn over them). */
   private steps = 1;
+  /** The most PCT steps (all steps but those with nothing in flight under async timing) of an execution: change points are drawn among them. */
+  private pctSteps = 1;
+  private lastPctSteps = 0;
 
   constructor(
     private readonly seed: number,
@@ -195,6 +213,7 @@ export class Pct implements Strategy {
     private readonly drops = 0,
     private readonly threads: PctThreads = 'link',
     private readonly faults: FaultBudget = NO_FAULTS,
+    private readonly timing: TimingModel = 'bounded',
   ) {
     this.name = `pct d=${depth}, ${threads} threads`;
   }
@@ -212,16 +231,21 @@ export class Pct implements Strategy {
       if (p === undefined) priority.set(thread, (p = depth + random()));
       return p;
     };
-    const changes = Array.from({ length: depth - 1 }, () => Math.floor(random() * this.steps));
+    const changes = Array.from({ length: depth - 1 }, () => Math.floor(random() * this.pctSteps));
     const lose = lossBudget(this.drops, () => this.steps, random);
     const fault = faultChance(this.faults, () => this.steps, random);
     const top = (enabled: readonly SimEvent[]): number => highest(enabled, (e) => priorityOf(threadOf(e)));
+    let pctStep = 0;
+    this.lastPctSteps = 0;
     return {
       seed: (this.seed + execution) >>> 0,
-      choose: (step, enabled, _causedBy, faults = []) => {
+      choose: (_step, enabled, _causedBy, faults = []) => {
         // A fault is no thread's step: the priorities and change points stay as they are.
         const f = fault(faults);
         if (f) return { index: 0, lose: false, fault: f };
+        if (this.timing === 'async' && nothingInFlight(enabled)) return { index: 0, lose: false };
+        const step = pctStep++;
+        this.lastPctSteps = pctStep;
         const change = changes.indexOf(step);
         if (change >= 0) {
           const thread = threadOf(enabled[top(enabled)]);
@@ -235,6 +259,7 @@ export class Pct implements Strategy {
 
   done(steps: readonly StepRecord[]): void {
     this.steps = Math.max(this.steps, steps.length);
+    this.pctSteps = Math.max(this.pctSteps, this.lastPctSteps);
   }
 }
 
@@ -248,7 +273,9 @@ export class Pct implements Strategy {
  * they are first offered): when the event numbered at the i-th is about to go, its chain drops to
  * priority d − 1 − i, below every other. A bug of depth d is found with probability
  * ≥ 1/(w²·k^(d−1)) per execution, w the width of the partial order of events and k their number:
- * the ranks' count plays no part, only how many causally independent chains there are.
+ * the ranks' count plays no part, only how many causally independent chains there are. Under
+ * async timing a step with no message in flight goes in the simulator's order (`nothingInFlight`);
+ * a change point at its event still lowers that event's chain.
  */
 export class PctCp implements Strategy {
   readonly name: string;
@@ -263,6 +290,7 @@ export class PctCp implements Strategy {
     private readonly depth: number,
     private readonly drops = 0,
     private readonly faults: FaultBudget = NO_FAULTS,
+    private readonly timing: TimingModel = 'bounded',
   ) {
     this.name = `pctcp d=${depth}`;
   }
@@ -303,9 +331,10 @@ export class PctCp implements Strategy {
         // A fault is no chain's event: what it creates (a restart, news of the crash) starts chains of its own.
         const f = fault(faults);
         if (f) return { index: 0, lose: false, fault: f };
-        let index = top(enabled);
+        const inOrder = this.timing === 'async' && nothingInFlight(enabled);
+        let index = inOrder ? 0 : top(enabled);
         // A change point lowers the chain about to go; the next one up may be at a change point too.
-        for (let change; (change = changes.indexOf(known.get(enabled[index].seq)?.number ?? -1)) >= 0; index = top(enabled)) {
+        for (let change; (change = changes.indexOf(known.get(enabled[index].seq)?.number ?? -1)) >= 0; index = inOrder ? 0 : top(enabled)) {
           changes[change] = -1;
           chains[known.get(enabled[index].seq)!.chain].priority = depth - 1 - change;
         }
