@@ -41,6 +41,23 @@ function timerAgainstMessage(timerFirst: boolean[]): () => ExploreRun<void> {
   };
 }
 
+/**
+ * Rank 0 waits for rank 1's message (1 ms) while it sleeps 5 ms; `timerFirst` gets, per execution,
+ * whether it woke before the message arrived: a timer racing a delivery to its own rank.
+ */
+function ownTimerAgainstMessage(timerFirst: boolean[]): () => ExploreRun<void> {
+  return () => ({
+    main: async (comm: Communicator) => {
+      if (comm.rank === 1) return void (await comm.send('m', 0));
+      let arrived = false;
+      const heard = comm.recv(1).then(() => void (arrived = true));
+      await comm.clock.sleep(5);
+      timerFirst.push(!arrived);
+      await heard;
+    },
+  });
+}
+
 const faults = { delay: { minMs: 1, maxMs: 1 } };
 
 t.test(
@@ -104,3 +121,25 @@ t.test('async timing: PCT draws its change points among the steps with a message
   }
   t.ok(found.length >= 8, `found within 30 executions by ${found.length} searches of 10 (after ${found.join(', ')})`);
 });
+
+t.test(
+  'async timing: a rank’s timers are a PCT thread of their own whatever the mapping, so they race the deliveries to their rank',
+  async (t) => {
+    for (const pctThreads of ['receiver', 'sender', 'link'] as const) {
+      const timerFirst: boolean[] = [];
+      await explore(
+        { n: 2, strategy: 'pct', pctThreads, seed: 5, executions: 40, timing: 'async', faults },
+        ownTimerAgainstMessage(timerFirst),
+      );
+      t.same(
+        [...new Set(timerFirst)].sort(),
+        [false, true],
+        `${pctThreads} threads: the timer first in some executions, the message in others`,
+      );
+    }
+    // Bounded timing keeps a timer its rank's step by receiver: the message, due first, always goes first.
+    const timerFirst: boolean[] = [];
+    await explore({ n: 2, strategy: 'pct', pctThreads: 'receiver', seed: 5, executions: 40, faults }, ownTimerAgainstMessage(timerFirst));
+    t.same([...new Set(timerFirst)], [false], 'bounded timing: the message first');
+  },
+);

@@ -184,6 +184,10 @@ function highest(enabled: readonly SimEvent[], priority: (e: SimEvent) => number
  *   another: PCT then orders the messages of different senders at one receiver, a sender's messages
  *   to different receivers, and a timer against the messages it races. On the bug benchmark it gave
  *   the smallest executions to the first failure of the three (docs/exploration.md).
+ *
+ * Under async timing each rank's timers are a thread of their own in every mapping: as its rank's
+ * step a timer, which may go ahead of messages there, would never go ahead of the deliveries to its
+ * rank (by receiver), and would spend its budget of firings ahead whenever its rank's thread led.
  */
 export type PctThreads = 'sender' | 'receiver' | 'link';
 
@@ -223,7 +227,7 @@ export class Pct implements Strategy {
     const random = seededRandom(this.seed, execution);
     const depth = this.depth;
     const priority = new Map<string, number>();
-    const threadOf = (e: SimEvent): string | undefined => pctThread(e, this.threads);
+    const threadOf = (e: SimEvent): string | undefined => pctThread(e, this.threads, this.timing);
     const priorityOf = (thread: string | undefined): number => {
       if (thread === undefined) return Infinity;
       let p = priority.get(thread);
@@ -351,12 +355,12 @@ export class PctCp implements Strategy {
 }
 
 /** The PCT thread an event is a step of (undefined: a fault of the network, which goes in the simulator's order). */
-function pctThread(e: SimEvent, threads: PctThreads): string | undefined {
+function pctThread(e: SimEvent, threads: PctThreads, timing: TimingModel): string | undefined {
   const id = e.id;
   if (!id || id.rank < 0) return undefined;
   // A crash, restart or pause of a rank is that rank's step.
   if (id.kind === 'fault') return `rank ${id.rank}`;
-  if (id.kind === 'timer') return threads === 'link' ? `timer ${id.rank}` : `rank ${id.rank}`;
+  if (id.kind === 'timer') return threads === 'link' || timing === 'async' ? `timer ${id.rank}` : `rank ${id.rank}`;
   if (threads === 'link') return `link ${id.from}>${id.rank}`;
   return `rank ${threads === 'sender' ? id.from : id.rank}`;
 }
