@@ -1,7 +1,7 @@
 import { DsError, ErrorCode } from '../../errors.ts';
 import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { faultText, sameFault, type Choice, type FaultChoice } from './schedule.ts';
-import { choiceKey, touched, type ExecutionPlan, type FaultBudget, type StepRecord, type Strategy } from './strategies.ts';
+import { choiceKey, touched, type ExecutionPlan, NO_FAULTS, type FaultBudget, type StepRecord, type Strategy } from './strategies.ts';
 
 /** One step of the current execution as the search keeps it: what was offered, explored and asleep there. */
 interface Node {
@@ -66,7 +66,7 @@ export class Dpor implements Strategy {
     private readonly touches: (e: SimEvent) => number = touched,
     readonly deepening = true,
     /** Crashes and partitions (the explorer offers them within the budget; here only for the name). */
-    faults: FaultBudget = { crashes: 0, partitions: 0 },
+    faults: FaultBudget = NO_FAULTS,
   ) {
     this.bound = deepening ? 0 : Infinity;
     this.name =

@@ -1,6 +1,7 @@
 import { seededRandom } from '../../random.ts';
 import { eventLabel, eventRank, type SimEvent } from '../event-queue.ts';
 import type { TimingModel } from './enabled.ts';
+import type { FaultChoiceOptions } from './fault-choices.ts';
 import { DEFAULT_CHOICE, sameFault, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
 
 /** What one step of an execution offered and what was taken. */
@@ -14,14 +15,10 @@ export interface StepRecord {
   faults: readonly FaultChoice[];
 }
 
-/** At most this many crashes, partitions and pauses the explorer chooses per execution. */
-export interface FaultBudget {
-  crashes: number;
-  partitions: number;
-  pauses?: number;
-}
+/** At most this many crashes, partitions and pauses the explorer chooses per execution: the budgets of FaultChoiceOptions. */
+export type FaultBudget = Required<Pick<FaultChoiceOptions, 'crashes' | 'partitions' | 'pauses'>>;
 
-const NO_FAULTS: FaultBudget = { crashes: 0, partitions: 0 };
+export const NO_FAULTS: FaultBudget = { crashes: 0, partitions: 0, pauses: 0 };
 
 /** The choices of one execution. */
 export interface ExecutionPlan {
@@ -114,7 +111,7 @@ function faultChance(
   return (offered) => {
     for (const kind of ['crash', 'partition', 'pause'] as const) {
       const some = offered.filter((f) => f.kind === kind);
-      const p = (kind === 'crash' ? budget.crashes : kind === 'partition' ? budget.partitions : (budget.pauses ?? 0)) / steps();
+      const p = (kind === 'crash' ? budget.crashes : kind === 'partition' ? budget.partitions : budget.pauses) / steps();
       if (some.length > 0 && random() < p) return some[Math.floor(random() * some.length)];
     }
     return undefined;
@@ -457,7 +454,7 @@ export class DelayBounding implements Strategy {
       }
     }
     // Without sleep sets, a round with no schedule of exactly its bound proves there is none beyond.
-    const most = this.delays + this.drops + this.faults.crashes + this.faults.partitions + (this.faults.pauses ?? 0);
+    const most = this.delays + this.drops + this.faults.crashes + this.faults.partitions + this.faults.pauses;
     if (this.deepening && this.round < most && (this.fresh > 0 || this.sleepSets)) {
       this.round++;
       this.fresh = 0;
