@@ -16,12 +16,13 @@ import {
   type ExploreReport,
   type PartitionShape,
   type PctThreads,
+  type RoundCost,
   type StrategyName,
   TIMER_BUDGET,
 } from 'dsmpi/explore';
 import { integer } from './cli-options.ts';
 import { targetNamed, targets } from './index.ts';
-import { loadMutant, mutants, type Mutant } from './mutants.ts';
+import { loadMutant, mutants, type Mutant, type MutantFaults } from './mutants.ts';
 import { checkPaxosSpace } from './bfs-paxos.ts';
 import { checkStaterightPaxos } from './stateright-paxos.ts';
 import type { StateSpaceReport } from 'dsmpi/explore';
@@ -54,6 +55,7 @@ interface Flags {
   rankClocks: boolean;
   sleepSets: boolean;
   deepening: boolean;
+  roundCost: RoundCost;
   schedule?: string;
   trace?: string;
   searches: number;
@@ -93,6 +95,14 @@ const program = new Command('explore')
   .option('--delays <k>', 'delay bounding: at most k delays (default 2); dfs: unbounded unless given', integer('--delays', 0))
   .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)
   .option('--no-deepening', 'dpor: one depth-first search of the reduced space, not rounds of 0, 1, … deviations')
+  .addOption(
+    new Option(
+      '--round-cost <what>',
+      "dpor's rounds bound the delays (taking the i-th enabled event costs i) or the deviations (each costs 1)",
+    )
+      .choices(['delays', 'deviations'])
+      .default('delays'),
+  )
   .option('--drops <k>', 'at most k messages lost by the explorer per execution', integer('--drops', 0), 0)
   .option(
     '--crashes <c>',
@@ -183,6 +193,7 @@ async function main(name: string, model: string | undefined, flags: Flags): Prom
     pauseMs: flags.pauseMs,
     sleepSets: flags.sleepSets,
     deepening: flags.deepening,
+    roundCost: flags.roundCost,
     timing: flags.timing,
     timerSlackMs: flags.timerSlack,
     timerBudget: flags.timerBudget,
@@ -422,6 +433,12 @@ async function deterministicRow(
     else found += `: ${last > 0 ? `bound ${last - 1} exhausted, ` : ''}bound ${last} cut at the budget${rounds}`;
   }
   if (r.pruned) found += `; ${r.pruned} executions cut short by sleep sets`;
+  if (f) {
+    // The counterexample run alone from its line, as DSMPI_SCHEDULE or --schedule would.
+    const again = await explore({ ...options, schedule: f.schedule }, () => target.setup(m.n));
+    const replays = again.failure?.code === f.code && again.failure.message === f.message;
+    found += `; counterexample \`${f.schedule}\`, ${replays ? 'replays from its line' : 'DOES NOT REPLAY from its line'}`;
+  }
   const count = f ? String(f.foundAfter) : r.exhausted ? `none in ${r.executions}` : `> ${executions}`;
   return (
     `| ${m.name} (n = ${m.n}) | ${strategy} | ${timingCell(options)} | 1 search (deterministic, seed ${flags.seed}): ${found} | ${count} | ${f ? f.foundAfter : '–'} | ` +
@@ -433,7 +450,20 @@ async function deterministicRow(
 function timingCell(o: ExploreOptions): string {
   const budget = o.timerBudget ?? TIMER_BUDGET;
   const timing = o.timing === 'async' && budget !== TIMER_BUDGET ? `async, timers ahead ≤ ${budget}` : (o.timing ?? 'bounded');
-  return o.rankClocks ? `${timing}, rank clocks` : timing;
+  return (o.rankClocks ? `${timing}, rank clocks` : timing) + budgets(o);
+}
+
+/** The faults a bench cell's strategy could choose per execution, as its cell prints them. */
+function budgets(o: ExploreOptions): string {
+  const out: string[] = [];
+  if (o.drops) out.push(`≤ ${o.drops} losses`);
+  if (o.crashes) out.push(`≤ ${o.crashes} crashes${o.restartAfterMs === undefined ? '' : ` restarting after ${o.restartAfterMs} ms`}`);
+  if (o.partitions) {
+    const ms = o.partitionMs ?? PARTITION_MS;
+    out.push(`≤ ${o.partitions} partitions (${o.partitionShape ?? 'isolate'}, ${ms === Infinity ? 'never healed' : `${ms} ms`})`);
+  }
+  if (o.pauses) out.push(`≤ ${o.pauses} pauses of ${o.pauseMs ?? PAUSE_MS} ms`);
+  return out.length ? `, ${out.join(', ')}` : '';
 }
 
 /** Deviations in a printed schedule. */
@@ -455,7 +485,9 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     delays: flags.delays,
     sleepSets: flags.sleepSets,
     deepening: flags.deepening,
-    drops: seeds ? 0 : m.drops,
+    roundCost: flags.roundCost,
+    drops: seeds ? 0 : given('drops') ? flags.drops : m.drops,
+    ...(seeds ? {} : mutantFaults(m, flags)),
     faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,
     timing: seeds ? 'bounded' : flags.timing,
     timerSlackMs: flags.timerSlack,
@@ -463,6 +495,25 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     maxSteps: flags.maxSteps,
     rankClocks: flags.rankClocks,
     minimize: flags.minimize,
+  };
+}
+
+/** Whether a flag was given on the command line (so it overrides what a mutant asks for). */
+function given(flag: keyof Flags): boolean {
+  return program.getOptionValueSource(flag) === 'cli';
+}
+
+/** The mutant's fault budgets (mutants.ts), each overridden by its flag where given. */
+function mutantFaults(m: Mutant, flags: Flags): MutantFaults {
+  return {
+    ...m.faults,
+    ...(given('crashes') && { crashes: flags.crashes }),
+    ...(given('restartAfter') && { restartAfterMs: flags.restartAfter }),
+    ...(given('partitions') && { partitions: flags.partitions }),
+    ...(given('partitionMs') && { partitionMs: flags.partitionMs }),
+    ...(given('partitionShape') && { partitionShape: flags.partitionShape }),
+    ...(given('pauses') && { pauses: flags.pauses }),
+    ...(given('pauseMs') && { pauseMs: flags.pauseMs }),
   };
 }
 

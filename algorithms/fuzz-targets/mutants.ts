@@ -7,7 +7,14 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExploreOptions } from 'dsmpi/explore';
 import type { FuzzTarget } from 'dsmpi/fuzz';
+
+/** The faults the explorer may choose per execution, and what they do (ExploreOptions, "Faults as choices"). */
+export type MutantFaults = Pick<
+  ExploreOptions,
+  'crashes' | 'restartAfterMs' | 'partitions' | 'partitionMs' | 'partitionShape' | 'pauses' | 'pauseMs'
+>;
 
 export interface Mutant {
   name: string;
@@ -22,6 +29,8 @@ export interface Mutant {
    * to it is in flight).
    */
   timerBudget?: number;
+  /** Crashes, partitions and pauses the explorer may choose per execution for the bug to show (none if absent). */
+  faults?: MutantFaults;
   bug: string;
   /** File under algorithms/, and the one change. */
   file: string;
@@ -40,6 +49,9 @@ export const mutants: readonly Mutant[] = [
     // those acceptors (Decide, after which they stop voting): a retry timer due within a message's
     // latency of the decision, which bounded timing leaves to the seed; async timing lets a strategy
     // fire it early (docs/exploration.md).
+    // One pause of the winning proposer once a majority accepted its value holds its decision back
+    // while the other proposer's retry runs: one deviation for the deterministic strategies.
+    faults: { pauses: 1 },
     bug: 'a proposer with a quorum of promises proposes its own value, not the highest accepted one',
     file: 'paxos/single/proposer.ts',
     from: 'p.proposal = best ? best.value : p.value;',
@@ -50,6 +62,8 @@ export const mutants: readonly Mutant[] = [
     target: 'single-paxos-core',
     n: 5,
     drops: 0,
+    // One pause (a proposer's or an acceptor's) lets the two proposers' phases interleave at the acceptors.
+    faults: { pauses: 1 },
     bug: 'an acceptor compares only the counters of ballots on Prepare, so it promises an equal counter of another proposer: a lower ballot',
     file: 'paxos/single/acceptor.ts',
     // The Prepare handler's comparison (the Accept handler has the same one, without the line after).
@@ -76,6 +90,8 @@ export const mutants: readonly Mutant[] = [
     // ahead of it: its client ticks (every 50 ms) and its election deadline, 4 to 7 firings.
     drops: 4,
     timerBudget: 6,
+    // Or one partition cutting the follower off for longer than an election timeout: one deviation.
+    faults: { partitions: 1, partitionMs: 1000 },
     bug: 'a Raft follower grants its vote without checking that the candidate’s log is at least as up to date as its own',
     file: 'raft/election.ts',
     from: '(s.votedFor === null || s.votedFor === m.candidateId) && upToDate',
@@ -88,6 +104,9 @@ export const mutants: readonly Mutant[] = [
     // The coordinator asks again every retryMs until its timeout: under bounded timing every request to
     // one participant must be lost; under async timing a vote delayed past the timeout is enough.
     drops: 4,
+    // Or one partition cutting a participant off past the coordinator's timeout (200 ms) and its own
+    // wait for CanCommit (600 ms), so it aborts alone while the coordinator commits: one deviation.
+    faults: { partitions: 1, partitionMs: 1000 },
     bug: 'the 2PC coordinator commits when a vote is missing at its timeout',
     file: 'commit/two-phase-commit.ts',
     from: "decision = !no && yes.size === participants.length ? 'COMMIT' : 'ABORT';",

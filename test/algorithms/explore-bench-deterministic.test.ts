@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 
-const bench = (strategy: string): string => {
+const bench = (strategy: string, ...flags: string[]): string => {
   const r = spawnSync(
     process.execPath,
     [
@@ -13,11 +13,7 @@ const bench = (strategy: string): string => {
       '2pc-commits-on-timeout',
       '--strategy',
       strategy,
-      '--timing',
-      'async',
-      '--executions',
-      '400',
-      '--no-minimize',
+      ...(flags.length ? flags : ['--timing', 'async', '--executions', '400', '--no-minimize']),
     ],
     { encoding: 'utf8', timeout: 120_000 },
   );
@@ -30,7 +26,7 @@ for (const strategy of ['delay-bounding', 'dpor'])
     const first = bench(strategy);
     const row = first.split('\n').find((line) => line.startsWith('| 2pc-commits-on-timeout'));
     t.ok(row, 'one row for the mutant');
-    const m = /1 search \(deterministic, seed 1\): found at bound (\d+) \(rounds of ([\d, ]+) executions\) \| (\d+) \|/.exec(row!);
+    const m = /1 search \(deterministic, seed 1\): found at bound (\d+) \(rounds of ([\d, ]+) executions\)[^|]* \| (\d+) \|/.exec(row!);
     t.ok(m, `one search, its bound and rounds: ${row}`);
     const rounds = m![2].split(', ').map(Number);
     t.equal(rounds.length, Number(m![1]) + 1, 'one round per bound up to the one it was found in');
@@ -47,3 +43,18 @@ for (const strategy of ['delay-bounding', 'dpor'])
     const strip = (line: string): string => line.replace(/\| [\d.]+ \| (\d+) \| (\d+) \|$/, '| $1 | $2 |');
     t.equal(strip(again!), strip(row!), 'the same round and execution count again');
   });
+
+t.test('the bench gives a mutant its fault budget: dpor finds 2pc-commits-on-timeout with one partition, at bound 1', async (t) => {
+  const row = (out: string): string => out.split('\n').find((line) => line.startsWith('| 2pc-commits-on-timeout'))!;
+  // The mutant's budget (mutants.ts): one partition of 1000 ms, cutting a participant off past both timeouts.
+  const found = row(bench('dpor', '--executions', '100'));
+  t.match(found, /bounded, ≤ 4 losses, ≤ 1 partitions \(isolate, 1000 ms\)/, 'the budget is in its cell');
+  const m = /found at bound 1 \(rounds of 1, (\d+) executions\); counterexample `([^`]*:p\d[^`]*)`, replays from its line \| (\d+) \|/.exec(
+    found,
+  );
+  t.ok(m, `found at bound 1, the counterexample with a partition, which replays: ${found}`);
+  t.equal(Number(m![3]), 1 + Number(m![1]), 'at the last execution of round 1');
+  // Without it (the flag overrides the mutant's budget), the losses alone need more than 100 executions.
+  const without = row(bench('dpor', '--executions', '100', '--partitions', '0'));
+  t.match(without, /not found within the budget/, `not found without the partition: ${without}`);
+});

@@ -124,3 +124,52 @@ t.test('dpor with a scheduled crash: a fault depends on every event, and the out
   t.ok(r.executions <= every.executions, `${r.executions} executions, dfs ${every.executions}`);
   t.same([...reduced.seen].sort(), [...full.seen].sort(), `the same outcomes: ${[...full.seen].join(' ')}`);
 });
+
+t.test('dpor in rounds of deviations: a timer fired ahead of many messages costs 1, not its place among them', async (t) => {
+  // Rank 0 asks rank 1 and waits 50 ms for the answer, wrongly assuming it never times out, while
+  // ranks 2 to 4 pass three tokens round a ring: at the race, the timeout is offered after the pong
+  // and the three tokens in flight, due before it.
+  const run = (): ExploreRun<void> => ({
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        await comm.send('ping', 1);
+        try {
+          await comm.recv(1, 0, { timeoutMs: 50 });
+        } catch {
+          throw new Error('rank 0 timed out');
+        }
+      } else if (comm.rank === 1) {
+        await comm.recv(0);
+        await comm.send('pong', 0);
+      } else {
+        const next = comm.rank === comm.size - 1 ? 2 : comm.rank + 1;
+        const previous = comm.rank === 2 ? comm.size - 1 : comm.rank - 1;
+        await comm.send('token', next);
+        for (let hop = 0; hop < 5; hop++) await comm.send(await comm.recv(previous), next);
+        await comm.recv(previous);
+      }
+    },
+  });
+  const byDelays = await explore({ n: 5, strategy: 'dpor', timing: 'async' }, run);
+  const byDeviations = await explore({ n: 5, strategy: 'dpor', timing: 'async', roundCost: 'deviations' }, run);
+  for (const r of [byDelays, byDeviations]) t.match(r.failure?.message, /rank 0 timed out/, 'found');
+  t.ok(byDelays.rounds!.length - 1 > 1, `counting delays: found at bound ${byDelays.rounds!.length - 1}, the timer's place in the offer`);
+  t.equal(byDeviations.rounds!.length - 1, 1, `counting deviations: found at bound 1 (rounds ${byDeviations.rounds!.join(', ')})`);
+  t.ok(
+    byDeviations.failure!.foundAfter < byDelays.failure!.foundAfter,
+    `in fewer executions: ${byDeviations.failure!.foundAfter} against ${byDelays.failure!.foundAfter}`,
+  );
+  const again = await explore({ n: 5, strategy: 'dpor', timing: 'async', roundCost: 'deviations' }, run);
+  t.same(
+    [again.failure!.foundAfter, again.failure!.schedule],
+    [byDeviations.failure!.foundAfter, byDeviations.failure!.schedule],
+    'the same execution and counterexample again',
+  );
+  const replay = await explore({ n: 5, strategy: 'dpor', timing: 'async', schedule: byDeviations.failure!.schedule }, run);
+  t.match(replay.failure?.message, /rank 0 timed out/, `${byDeviations.failure!.schedule} replays`);
+  await t.rejects(
+    explore({ n: 5, strategy: 'dpor', roundCost: 'preemptions' as 'delays' }, run),
+    /roundCost must be delays or deviations, got preemptions/,
+    'a bad value is refused with the option’s name',
+  );
+});

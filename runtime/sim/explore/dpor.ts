@@ -3,6 +3,13 @@ import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { faultText, sameFault, type Choice, type FaultChoice } from './schedule.ts';
 import { choiceKey, touched, type ExecutionPlan, NO_FAULTS, type FaultBudget, type StepRecord, type Strategy } from './strategies.ts';
 
+/**
+ * What DPOR's rounds bound: `delays`, a delay of i costs i (delay bounding's measure); `deviations`,
+ * each choice other than the simulator's next costs 1, however far down the enabled set it is (a
+ * timer fired ahead of every message due before it is one deviation, not as many as those messages).
+ */
+export type RoundCost = 'delays' | 'deviations';
+
 /** One step of the current execution as the search keeps it: what was offered, explored and asleep there. */
 interface Node {
   /** The enabled events' labels, in the simulator's order, and the rank each touches (−1: every rank). */
@@ -17,7 +24,7 @@ interface Node {
   backtrack: Set<string>;
   done: Set<string>;
   taken: Choice;
-  /** Losses spent before this step, and deviations (a delay of i costs i, a loss 1). */
+  /** Losses spent before this step, and deviations (`RoundCost`; a loss 1). */
   dropsBefore: number;
   costBefore: number;
 }
@@ -67,10 +74,12 @@ export class Dpor implements Strategy {
     readonly deepening = true,
     /** Crashes and partitions (the explorer offers them within the budget; here only for the name). */
     faults: FaultBudget = NO_FAULTS,
+    /** What a round bounds: the delays (taking the i-th enabled event costs i), or the deviations (each costs 1). */
+    private readonly roundCost: RoundCost = 'delays',
   ) {
     this.bound = deepening ? 0 : Infinity;
     this.name =
-      `dpor (source sets, sleep sets${deepening ? ', rounds of deviations' : ''}), ≤${drops} drops` +
+      `dpor (source sets, sleep sets${deepening ? `, rounds of ${roundCost}` : ''}), ≤${drops} drops` +
       (faults.crashes ? `, ≤${faults.crashes} crashes` : '') +
       (faults.partitions ? `, ≤${faults.partitions} partitions` : '') +
       (faults.pauses ? `, ≤${faults.pauses} pauses` : '');
@@ -134,7 +143,7 @@ export class Dpor implements Strategy {
         const choice = node.taken;
         creators[step] = choice.fault ? -1 : causedBy!(enabled[index]);
         drops += Number(choice.lose);
-        cost += index + Number(choice.lose) + Number(!!choice.fault);
+        cost += this.cost({ index, lose: choice.lose, fault: choice.fault });
         sleep = childSleep(node);
         return choice.fault ? choice : { index, lose: choice.lose };
       },
@@ -179,11 +188,17 @@ export class Dpor implements Strategy {
     for (const choice of all) {
       const key = keyAt(node, choice);
       if (!node.backtrack.has(key) || node.done.has(key) || node.sleep.has(key)) continue;
-      const cost = node.costBefore + choice.index + Number(choice.lose) + Number(!!choice.fault);
+      const cost = node.costBefore + this.cost(choice);
       if (cost <= this.bound) return choice;
       this.deferred = Math.min(this.deferred, cost);
     }
     return undefined;
+  }
+
+  /** What a choice adds to its execution's deviations: a delay of i costs i (or 1, counting deviations), a loss or a fault 1. */
+  private cost(choice: Choice): number {
+    const delay = this.roundCost === 'delays' ? choice.index : Math.min(choice.index, 1);
+    return delay + Number(choice.lose) + Number(!!choice.fault);
   }
 
   /** Explores `choice` at `node`; a delivery that may be lost is explored both ways there, within the loss budget. */

@@ -16,7 +16,7 @@ import type { FaultInjector } from '../sim-options.ts';
 import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { enabledEvents, onTime, type TimingModel } from './enabled.ts';
 import { deviations, faultText, formatSchedule, parseSchedule, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
-import { Dpor } from './dpor.ts';
+import { Dpor, type RoundCost } from './dpor.ts';
 import {
   checkFaultOptions,
   checkScheduleFaults,
@@ -85,6 +85,11 @@ export interface ExploreOptions {
    * the last round is unbounded and its end a proof. `false`: one unbounded depth-first search.
    */
   deepening?: boolean;
+  /**
+   * DPOR's rounds: what a deviation costs (default `delays`: taking the i-th enabled event costs i,
+   * as in delay bounding; `deviations`: each choice other than the simulator's next costs 1).
+   */
+  roundCost?: RoundCost;
   /** At most this many messages the explorer chooses to lose per execution (default 0; not with seeds). */
   drops?: number;
   /**
@@ -242,6 +247,9 @@ export async function exploreWith<T>(
         ErrorCode.InvalidArgument,
         `explore: ${name} must be an integer >= ${name === 'maxSteps' ? 1 : 0}, got ${String(value)}`,
       );
+  const roundCost = options.roundCost;
+  if (roundCost !== undefined && roundCost !== 'delays' && roundCost !== 'deviations')
+    throw new DsError(ErrorCode.InvalidArgument, `explore: roundCost must be delays or deviations, got ${String(roundCost as unknown)}`);
   checkFaultOptions(options);
   const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
   const fixedSchedule = fixed === undefined ? undefined : parseSchedule(fixed);
@@ -328,7 +336,7 @@ export function strategyFor(options: ExploreOptions): Strategy {
     case 'dfs':
       return new DelayBounding(options.delays ?? Infinity, options.drops ?? 0, options.sleepSets, false, faults);
     case 'dpor':
-      return new Dpor(options.n, options.drops ?? 0, undefined, options.deepening ?? true, faults);
+      return new Dpor(options.n, options.drops ?? 0, undefined, options.deepening ?? true, faults, options.roundCost);
     default:
       throw new DsError(
         ErrorCode.InvalidArgument,
