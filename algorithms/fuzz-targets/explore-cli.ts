@@ -103,10 +103,15 @@ const program = new Command('explore')
       .choices(['delays', 'deviations'])
       .default('delays'),
   )
-  .option('--drops <k>', 'at most k messages lost by the explorer per execution', integer('--drops', 0), 0)
+  .option(
+    '--drops <k>',
+    'at most k messages lost by the explorer per execution (bench: instead of each mutant’s budget)',
+    integer('--drops', 0),
+    0,
+  )
   .option(
     '--crashes <c>',
-    'at most c crashes chosen by the explorer per execution, each a step of its own (c2: rank 2)',
+    'at most c crashes chosen by the explorer per execution, each a step of its own (c2: rank 2; bench: instead of each mutant’s budget)',
     integer('--crashes', 0),
     0,
   )
@@ -117,7 +122,7 @@ const program = new Command('explore')
   )
   .option(
     '--partitions <p>',
-    'at most p partitions chosen by the explorer per execution, each a step of its own (p2: rank 2 cut off; p0>1: link 0→1 cut)',
+    'at most p partitions chosen by the explorer per execution, each a step of its own (p2: rank 2 cut off; p0>1: link 0→1 cut; bench: instead of each mutant’s budget)',
     integer('--partitions', 0),
     0,
   )
@@ -129,7 +134,7 @@ const program = new Command('explore')
   )
   .option(
     '--pauses <s>',
-    'at most s pauses chosen by the explorer per execution, each a step of its own (s2: rank 2 suspended)',
+    'at most s pauses chosen by the explorer per execution, each a step of its own (s2: rank 2 suspended; bench: instead of each mutant’s budget)',
     integer('--pauses', 0),
     0,
   )
@@ -155,7 +160,7 @@ const program = new Command('explore')
     `cut an execution after N events, as no failure found (default: ${ASYNC_MAX_STEPS} under async timing)`,
     integer('--max-steps', 1),
   )
-  .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened', schedule)
+  .option('--schedule <S>', 'run one schedule (what a failure printed) and say what happened; bench: on each --mutant', schedule)
   .option('--trace <file>', "write the counterexample's trace (JSONL) for dsrun view")
   .option('--searches <K>', 'bench: searches per mutant and strategy (each with its own seed)', integer('--searches', 1), 30)
   .option('--ticks <t>', 'bfs paxos: timer firings per proposer (default 1)', integer('--ticks', 0))
@@ -357,11 +362,14 @@ async function bench(flags: Flags): Promise<void> {
   const unknown = names.filter((name) => !mutants.some((m) => m.name === name));
   if (unknown.length) program.error(`error: no mutant '${unknown.join(', ')}'; one of: ${mutants.map((m) => m.name).join(', ')}`);
   const chosen = mutants.filter((m) => names.includes(m.name));
+  if (flags.schedule !== undefined) return replayOnMutants(chosen, flags.schedule, flags);
   const executions = flags.executions ?? 1000;
   console.log(
     `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions; ` +
       `random seeds under bounded timing, the other strategies under ${flags.timing} timing; ` +
-      `delay bounding, deterministic, one search with --seed ${flags.seed}` +
+      `delay bounding and dpor, deterministic, one search with --seed ${flags.seed}` +
+      (flags.roundCost === 'deviations' ? ", dpor's rounds counting deviations (each 1), not delays" : '') +
+      (flags.rankClocks ? ', rank clocks' : '') +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
       (flags.timing === 'async'
         ? `, each rank's timer ahead at most ${flags.timerBudget ?? TIMER_BUDGET} times (unless its timing says more for a mutant that needs it)`
@@ -403,6 +411,21 @@ async function bench(flags: Flags): Promise<void> {
         `| ${m.name} (n = ${m.n}) | ${strategy} | ${timing} | ${found.length} of ${flags.searches} | ${all === Infinity ? `> ${executions}` : fmt(all)} | ${med('executions')} | ${med('seconds')} | ${med('length')} | ${cut} |`,
       );
     }
+  }
+}
+
+/** `bench --schedule`: runs that one schedule on each mutant (a deterministic row's counterexample), with the bench's options and --seed. */
+async function replayOnMutants(chosen: readonly Mutant[], line: string, flags: Flags): Promise<void> {
+  for (const m of chosen) {
+    const target = await loadMutant(m);
+    const options = { ...benchOptions(m, flags.strategy, 1, 1, flags), seed: flags.seed, schedule: line };
+    const r = await explore(options, () => target.setup(m.n));
+    const f = r.failure;
+    console.log(
+      `${m.name} (n = ${m.n}), ${timingCell(options)}, seed ${flags.seed}, schedule ${line}: ` +
+        (f ? `FAILED: ${f.code} after ${f.steps} events: ${f.message.split('\n')[0]}` : 'no failure'),
+    );
+    if (f) process.exitCode = 1;
   }
 }
 
