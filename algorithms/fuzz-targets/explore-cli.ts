@@ -173,6 +173,10 @@ const program = new Command('explore')
   .action(main);
 
 async function main(name: string, model: string | undefined, flags: Flags): Promise<void> {
+  if (flags.roundCost !== 'delays' && flags.strategy !== 'dpor')
+    return program.error(
+      `error: --round-cost ${flags.roundCost} is for --strategy dpor${given('strategy') ? `, not ${flags.strategy}` : ''}`,
+    );
   if (name === 'bench') return bench(flags);
   if (name === 'bfs') return bfs(model, flags);
   if (model !== undefined) return program.error(`error: unexpected argument '${model}' (only bfs takes a model)`);

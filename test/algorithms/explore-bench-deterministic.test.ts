@@ -58,3 +58,13 @@ t.test('the bench gives a mutant its fault budget: dpor finds 2pc-commits-on-tim
   const without = row(bench('dpor', '--executions', '100', '--partitions', '0'));
   t.match(without, /not found within the budget/, `not found without the partition: ${without}`);
 });
+
+t.test('--round-cost is refused for a strategy other than dpor, with the reason', async (t) => {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'algorithms/fuzz-targets/explore-cli.ts', 'bench', '--strategy', 'delay-bounding', '--round-cost', 'deviations'],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  t.equal(r.status, 1, 'exits 1');
+  t.match(r.stderr, /--round-cost deviations is for --strategy dpor, not delay-bounding/, r.stderr);
+});

@@ -172,4 +172,9 @@ t.test('dpor in rounds of deviations: a timer fired ahead of many messages costs
     /roundCost must be delays or deviations, got preemptions/,
     'a bad value is refused with the option’s name',
   );
+  await t.rejects(
+    explore({ n: 5, strategy: 'delay-bounding', roundCost: 'deviations' }, run),
+    /roundCost 'deviations' is dpor's, not delay-bounding's/,
+    'and so is another strategy',
+  );
 });

@@ -250,6 +250,8 @@ export async function exploreWith<T>(
   const roundCost = options.roundCost;
   if (roundCost !== undefined && roundCost !== 'delays' && roundCost !== 'deviations')
     throw new DsError(ErrorCode.InvalidArgument, `explore: roundCost must be delays or deviations, got ${String(roundCost as unknown)}`);
+  if (roundCost === 'deviations' && options.strategy !== 'dpor')
+    throw new DsError(ErrorCode.InvalidArgument, `explore: roundCost 'deviations' is dpor's, not ${options.strategy}'s`);
   checkFaultOptions(options);
   const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
   const fixedSchedule = fixed === undefined ? undefined : parseSchedule(fixed);
