@@ -422,7 +422,7 @@ async function bench(flags: Flags): Promise<void> {
 async function replayOnMutants(chosen: readonly Mutant[], line: string, flags: Flags): Promise<void> {
   for (const m of chosen) {
     const target = await loadMutant(m);
-    const options = { ...benchOptions(m, flags.strategy, 1, 1, flags), seed: flags.seed, schedule: line };
+    const options = { ...benchOptions(m, flags.strategy, 1, 1, flags), seed: flags.seed, schedule: line, trace: flags.trace };
     const r = await explore(options, () => target.setup(m.n));
     const f = r.failure;
     console.log(

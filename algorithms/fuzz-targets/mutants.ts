@@ -90,7 +90,8 @@ export const mutants: readonly Mutant[] = [
     // ahead of it: its client ticks (every 50 ms) and its election deadline, 4 to 7 firings.
     drops: 4,
     timerBudget: 6,
-    // Or one partition cutting the follower off for longer than an election timeout: one deviation.
+    // Or one partition of a rank for longer than an election timeout, after which it stands (or is
+    // elected) with a stale log: one deviation.
     faults: { partitions: 1, partitionMs: 1000 },
     bug: 'a Raft follower grants its vote without checking that the candidate’s log is at least as up to date as its own',
     file: 'raft/election.ts',
@@ -104,8 +105,8 @@ export const mutants: readonly Mutant[] = [
     // The coordinator asks again every retryMs until its timeout: under bounded timing every request to
     // one participant must be lost; under async timing a vote delayed past the timeout is enough.
     drops: 4,
-    // Or one partition cutting a participant off past the coordinator's timeout (200 ms) and its own
-    // wait for CanCommit (600 ms), so it aborts alone while the coordinator commits: one deviation.
+    // Or one partition past the coordinator's wait for votes (200 ms) and a participant's wait for
+    // CanCommit (600 ms): the coordinator commits without a vote, a participant aborts alone. One deviation.
     faults: { partitions: 1, partitionMs: 1000 },
     bug: 'the 2PC coordinator commits when a vote is missing at its timeout',
     file: 'commit/two-phase-commit.ts',

@@ -68,3 +68,18 @@ t.test('--round-cost is refused for a strategy other than dpor, with the reason'
   t.equal(r.status, 1, 'exits 1');
   t.match(r.stderr, /--round-cost deviations is for --strategy dpor, not delay-bounding/, r.stderr);
 });
+
+t.test('bench --schedule runs one schedule on the mutant: its counterexample fails, the seed’s own order does not', async (t) => {
+  const run = (line: string): ReturnType<typeof spawnSync> =>
+    spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'algorithms/fuzz-targets/explore-cli.ts', 'bench', '--mutant', '2pc-commits-on-timeout', '--schedule', line],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+  const cut = run('1:p0');
+  t.equal(cut.status, 1, 'exits 1 on the failure');
+  t.match(cut.stdout, /schedule 1:p0: FAILED: CHECK .*atomicity violated: rank 0 COMMITTED/, String(cut.stdout));
+  const seeded = run('0:0');
+  t.equal(seeded.status, 0, 'exits 0');
+  t.match(seeded.stdout, /schedule 0:0: no failure/, String(seeded.stdout));
+});
