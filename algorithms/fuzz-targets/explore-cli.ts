@@ -56,6 +56,7 @@ interface Flags {
   sleepSets: boolean;
   deepening: boolean;
   roundCost: RoundCost;
+  shallowFirst?: number;
   schedule?: string;
   trace?: string;
   searches: number;
@@ -95,6 +96,11 @@ const program = new Command('explore')
   .option('--delays <k>', 'delay bounding: at most k delays (default 2); dfs: unbounded unless given', integer('--delays', 0))
   .option('--sleep-sets', 'delay bounding and dfs: partial-order reduction, skipping reorderings of different ranks’ events', false)
   .option('--no-deepening', 'dpor: one depth-first search of the reduced space, not rounds of 0, 1, … deviations')
+  .option(
+    '--shallow-first <N>',
+    "dpor: each round's deviations first at the first N steps of a run, then 2N, … until every step",
+    integer('--shallow-first', 1),
+  )
   .addOption(
     new Option(
       '--round-cost <what>',
@@ -177,6 +183,8 @@ async function main(name: string, model: string | undefined, flags: Flags): Prom
     return program.error(
       `error: --round-cost ${flags.roundCost} is for --strategy dpor${given('strategy') ? `, not ${flags.strategy}` : ''}`,
     );
+  if (flags.shallowFirst !== undefined && flags.strategy !== 'dpor')
+    return program.error(`error: --shallow-first is for --strategy dpor${given('strategy') ? `, not ${flags.strategy}` : ''}`);
   if (name === 'bench') return bench(flags);
   if (name === 'bfs') return bfs(model, flags);
   if (model !== undefined) return program.error(`error: unexpected argument '${model}' (only bfs takes a model)`);
@@ -203,6 +211,7 @@ async function main(name: string, model: string | undefined, flags: Flags): Prom
     sleepSets: flags.sleepSets,
     deepening: flags.deepening,
     roundCost: flags.roundCost,
+    shallowFirst: flags.shallowFirst,
     timing: flags.timing,
     timerSlackMs: flags.timerSlack,
     timerBudget: flags.timerBudget,
@@ -513,6 +522,7 @@ function benchOptions(m: Mutant, strategy: StrategyName, search: number, executi
     sleepSets: flags.sleepSets,
     deepening: flags.deepening,
     roundCost: flags.roundCost,
+    shallowFirst: flags.shallowFirst,
     drops: seeds ? 0 : given('drops') ? flags.drops : m.drops,
     ...(seeds ? {} : mutantFaults(m, flags)),
     faults: seeds && m.drops > 0 ? { drop: 0.2 } : undefined,

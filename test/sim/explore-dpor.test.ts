@@ -126,30 +126,7 @@ t.test('dpor with a scheduled crash: a fault depends on every event, and the out
 });
 
 t.test('dpor in rounds of deviations: a timer fired ahead of many messages costs 1, not its place among them', async (t) => {
-  // Rank 0 asks rank 1 and waits 50 ms for the answer, wrongly assuming it never times out, while
-  // ranks 2 to 4 pass three tokens round a ring: at the race, the timeout is offered after the pong
-  // and the three tokens in flight, due before it.
-  const run = (): ExploreRun<void> => ({
-    main: async (comm: Communicator) => {
-      if (comm.rank === 0) {
-        await comm.send('ping', 1);
-        try {
-          await comm.recv(1, 0, { timeoutMs: 50 });
-        } catch {
-          throw new Error('rank 0 timed out');
-        }
-      } else if (comm.rank === 1) {
-        await comm.recv(0);
-        await comm.send('pong', 0);
-      } else {
-        const next = comm.rank === comm.size - 1 ? 2 : comm.rank + 1;
-        const previous = comm.rank === 2 ? comm.size - 1 : comm.rank - 1;
-        await comm.send('token', next);
-        for (let hop = 0; hop < 5; hop++) await comm.send(await comm.recv(previous), next);
-        await comm.recv(previous);
-      }
-    },
-  });
+  const run = timeoutBesideRing(5);
   const byDelays = await explore({ n: 5, strategy: 'dpor', timing: 'async' }, run);
   const byDeviations = await explore({ n: 5, strategy: 'dpor', timing: 'async', roundCost: 'deviations' }, run);
   for (const r of [byDelays, byDeviations]) t.match(r.failure?.message, /rank 0 timed out/, 'found');
@@ -176,5 +153,67 @@ t.test('dpor in rounds of deviations: a timer fired ahead of many messages costs
     explore({ n: 5, strategy: 'delay-bounding', roundCost: 'deviations' }, run),
     /roundCost 'deviations' is dpor's, not delay-bounding's/,
     'and so is another strategy',
+  );
+});
+
+/**
+ * Rank 0 asks rank 1 and waits 50 ms for the answer, wrongly assuming it never times out, while
+ * ranks 2 to 4 pass three tokens round a ring `hops` times: at the race, the timeout is offered after
+ * the pong and the three tokens in flight, due before it, and the ring runs on long after.
+ */
+function timeoutBesideRing(hops: number): () => ExploreRun<void> {
+  return () => ({
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        await comm.send('ping', 1);
+        try {
+          await comm.recv(1, 0, { timeoutMs: 50 });
+        } catch {
+          throw new Error('rank 0 timed out');
+        }
+      } else if (comm.rank === 1) {
+        await comm.recv(0);
+        await comm.send('pong', 0);
+      } else {
+        const next = comm.rank === comm.size - 1 ? 2 : comm.rank + 1;
+        const previous = comm.rank === 2 ? comm.size - 1 : comm.rank - 1;
+        await comm.send('token', next);
+        for (let hop = 0; hop < hops; hop++) await comm.send(await comm.recv(previous), next);
+        await comm.recv(previous);
+      }
+    },
+  });
+}
+
+t.test('dpor shallow first: a round takes its early deviations before the late ones, and still covers every trace', async (t) => {
+  const run = timeoutBesideRing(20);
+  const options = { n: 5, strategy: 'dpor', timing: 'async', roundCost: 'deviations' } as const;
+  const deepFirst = await explore(options, run);
+  const shallow = await explore({ ...options, shallowFirst: 8 }, run);
+  t.equal(shallow.failure!.schedule, deepFirst.failure!.schedule, `the same counterexample, ${shallow.failure!.schedule}`);
+  t.same([shallow.rounds!.length, deepFirst.rounds!.length], [2, 2], 'both at bound 1');
+  t.ok(
+    shallow.failure!.foundAfter < deepFirst.failure!.foundAfter,
+    `in fewer executions: ${shallow.failure!.foundAfter} against ${deepFirst.failure!.foundAfter} (the ring's later steps are the round's last pass)`,
+  );
+  // The last round is the whole search: the same traces and outcomes as without.
+  for (const timing of ['async', 'bounded'] as const) {
+    const plain = twoReceivers();
+    const byPasses = twoReceivers();
+    const a = await explore({ n: 4, strategy: 'dpor', timing }, plain.run);
+    const b = await explore({ n: 4, strategy: 'dpor', timing, shallowFirst: 1 }, byPasses.run);
+    t.equal(b.exhausted, true, `${timing}: exhausted`);
+    // Its passes count in their round: the last pass of the last round is the plain search's last round.
+    t.ok(
+      b.rounds!.at(-1)! >= a.rounds!.at(-1)!,
+      `${timing}: its last round (${b.rounds!.join(', ')}) holds the whole search (${a.rounds!.join(', ')})`,
+    );
+    t.same([...new Set(byPasses.seen)].sort(), [...new Set(plain.seen)].sort(), `${timing}: the same outcomes`);
+  }
+  await t.rejects(explore({ ...options, shallowFirst: 0 }, run), /shallowFirst must be an integer >= 1, got 0/, 'a bad value is refused');
+  await t.rejects(
+    explore({ n: 5, strategy: 'delay-bounding', shallowFirst: 8 }, run),
+    /shallowFirst is dpor's, not delay-bounding's/,
+    'and another strategy',
   );
 });

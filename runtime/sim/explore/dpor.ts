@@ -59,6 +59,10 @@ export class Dpor implements Strategy {
   private bound: number;
   /** The least cost of a choice the current round left for a later one. */
   private deferred = Infinity;
+  /** With `shallowFirst`: the current pass of the round takes its choices only at steps below this. */
+  private depthLimit: number;
+  /** Whether the current pass left a choice within the bound at a step at or past `depthLimit`. */
+  private deferredDeeper = false;
   /** The steps of the last execution (its prefix up to `branch` is the next one's). */
   private stack: Node[] = [];
   /** Per step of the running execution: the step whose event created the event taken (−1: the ranks' start). */
@@ -76,8 +80,14 @@ export class Dpor implements Strategy {
     faults: FaultBudget = NO_FAULTS,
     /** What a round bounds: the delays (taking the i-th enabled event costs i), or the deviations (each costs 1). */
     private readonly roundCost: RoundCost = 'delays',
+    /**
+     * With deepening: each round runs in passes, its choices taken first only at the first
+     * `shallowFirst` steps, then at twice as many, … until every step (default: every step at once).
+     */
+    private readonly shallowFirst = Infinity,
   ) {
     this.bound = deepening ? 0 : Infinity;
+    this.depthLimit = deepening ? shallowFirst : Infinity;
     this.name =
       `dpor (source sets, sleep sets${deepening ? `, rounds of ${roundCost}` : ''}), ≤${drops} drops` +
       (faults.crashes ? `, ≤${faults.crashes} crashes` : '') +
@@ -159,17 +169,24 @@ export class Dpor implements Strategy {
     this.addRaces(steps, ending);
     for (let b = stack.length - 1; b >= 0; b--) {
       const node = stack[b];
-      const choice = this.pending(node);
+      const choice = this.pending(node, b);
       if (!choice) continue;
       stack.length = b + 1;
       node.taken = choice;
       this.take(node, choice);
       return;
     }
-    // A round that left choices beyond its bound: the next round, from the start, bounded by the cheapest of them.
-    if (this.deferred < Infinity) {
+    // A pass that left choices within the bound further down the runs: the round's next pass, from the start, twice as deep.
+    if (this.deferredDeeper) {
+      this.depthLimit *= 2;
+      this.deferredDeeper = false;
+      this.deferred = Infinity;
+      stack.length = 0;
+      // A round that left choices beyond its bound: the next round, from the start, bounded by the cheapest of them.
+    } else if (this.deferred < Infinity) {
       this.bound = this.deferred;
       this.deferred = Infinity;
+      this.depthLimit = this.shallowFirst;
       stack.length = 0;
     } else {
       this.exhausted = true;
@@ -179,9 +196,9 @@ export class Dpor implements Strategy {
   /**
    * The first choice in the search's order (each index delivered, then lost; then the faults offered)
    * to explore at a step: in its backtrack set, neither explored nor asleep, and within the round's
-   * bound (else left for a later round).
+   * bound and, with `shallowFirst`, the pass's steps (else left for a later round or pass).
    */
-  private pending(node: Node): Choice | undefined {
+  private pending(node: Node, step: number): Choice | undefined {
     const all: Choice[] = [];
     for (let index = 0; index < node.labels.length; index++) for (const lose of [false, true]) all.push({ index, lose });
     for (const fault of node.faults) all.push({ index: 0, lose: false, fault });
@@ -189,8 +206,9 @@ export class Dpor implements Strategy {
       const key = keyAt(node, choice);
       if (!node.backtrack.has(key) || node.done.has(key) || node.sleep.has(key)) continue;
       const cost = node.costBefore + this.cost(choice);
-      if (cost <= this.bound) return choice;
-      this.deferred = Math.min(this.deferred, cost);
+      if (cost > this.bound) this.deferred = Math.min(this.deferred, cost);
+      else if (step >= this.depthLimit) this.deferredDeeper = true;
+      else return choice;
     }
     return undefined;
   }

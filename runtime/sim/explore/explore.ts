@@ -90,6 +90,13 @@ export interface ExploreOptions {
    * as in delay bounding; `deviations`: each choice other than the simulator's next costs 1).
    */
   roundCost?: RoundCost;
+  /**
+   * DPOR's rounds: each round in passes, taking its deviations first only at the first
+   * `shallowFirst` steps of an execution, then at twice as many, … until every step (default: every
+   * step at once). A depth-first round reorders the last steps first; this finds an early deviation
+   * (a fault at the start) without first running every later one.
+   */
+  shallowFirst?: number;
   /** At most this many messages the explorer chooses to lose per execution (default 0; not with seeds). */
   drops?: number;
   /**
@@ -250,6 +257,11 @@ export async function exploreWith<T>(
   const roundCost = options.roundCost;
   if (roundCost !== undefined && roundCost !== 'delays' && roundCost !== 'deviations')
     throw new DsError(ErrorCode.InvalidArgument, `explore: roundCost must be delays or deviations, got ${String(roundCost as unknown)}`);
+  const shallow = options.shallowFirst;
+  if (shallow !== undefined && !(Number.isInteger(shallow) && shallow >= 1))
+    throw new DsError(ErrorCode.InvalidArgument, `explore: shallowFirst must be an integer >= 1, got ${String(shallow)}`);
+  if (shallow !== undefined && options.strategy !== 'dpor')
+    throw new DsError(ErrorCode.InvalidArgument, `explore: shallowFirst is dpor's, not ${options.strategy}'s`);
   if (roundCost === 'deviations' && options.strategy !== 'dpor')
     throw new DsError(ErrorCode.InvalidArgument, `explore: roundCost 'deviations' is dpor's, not ${options.strategy}'s`);
   checkFaultOptions(options);
@@ -338,7 +350,7 @@ export function strategyFor(options: ExploreOptions): Strategy {
     case 'dfs':
       return new DelayBounding(options.delays ?? Infinity, options.drops ?? 0, options.sleepSets, false, faults);
     case 'dpor':
-      return new Dpor(options.n, options.drops ?? 0, undefined, options.deepening ?? true, faults, options.roundCost);
+      return new Dpor(options.n, options.drops ?? 0, undefined, options.deepening ?? true, faults, options.roundCost, options.shallowFirst);
     default:
       throw new DsError(
         ErrorCode.InvalidArgument,
