@@ -382,6 +382,7 @@ async function bench(flags: Flags): Promise<void> {
       `random seeds under bounded timing, the other strategies under ${flags.timing} timing; ` +
       `delay bounding and dpor, deterministic, one search with --seed ${flags.seed}` +
       (flags.roundCost === 'deviations' ? ", dpor's rounds counting deviations (each 1), not delays" : '') +
+      (flags.shallowFirst ? `, each of dpor's rounds shallow first (its first ${flags.shallowFirst} steps, then twice as many, …)` : '') +
       (flags.rankClocks ? ', rank clocks' : '') +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
       (flags.timing === 'async'
