@@ -87,7 +87,7 @@ export class Engine {
   /** World ranks that have retired: left the job normally (runtime/spawn.ts). */
   readonly retired = new Set<number>();
   /** Operations in progress other than receives (sends held by backpressure, collectives). */
-  readonly inflight = new Set<PendingOperation>();
+  readonly inflight = new PendingOperations();
   /** Context ids are allocated in blocks: even = point-to-point, odd = collectives. World is 0/1. */
   nextContextId = 2;
   private readonly contexts = new Map<number, Context>();
@@ -403,7 +403,7 @@ export class Engine {
 
   /** Everything this rank is waiting on, for --timeout reports. */
   waiting(): PendingOperation[] {
-    const all: PendingOperation[] = [...this.inflight];
+    const all: PendingOperation[] = [...this.inflight.all];
     for (const ctx of this.contexts.values()) all.push(...ctx.matcher.waiting());
     return all;
   }
@@ -505,6 +505,30 @@ export class Engine {
 
 function isCount(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+/**
+ * The operations in progress that --timeout reports name. An array, not a Set: every collective
+ * call adds one and removes it, and a Set that a removal leaves empty shrinks, which V8 does by
+ * allocating a new table in a runtime call, at every call. Few are in flight at once, and the last
+ * added is the one usually removed.
+ */
+export class PendingOperations {
+  readonly all: PendingOperation[] = [];
+
+  add(op: PendingOperation): void {
+    this.all.push(op);
+  }
+
+  delete(op: PendingOperation): void {
+    const i = this.all.lastIndexOf(op);
+    if (i === this.all.length - 1) this.all.pop();
+    else if (i >= 0) this.all.splice(i, 1);
+  }
+
+  has(op: PendingOperation): boolean {
+    return this.all.includes(op);
+  }
 }
 
 /** Flow control's messages in `codec` (runtime/flow-control.ts). */

@@ -43,15 +43,16 @@ export function readFramesDirectly(ws: WebSocket, deliver: (payload: Buffer) => 
   // Frames from a dialler carry the mask bit (and a zero key); from a listener, none.
   const maskBit = internals._isServer ? 0x80 : 0;
   const maxPayload = receiver._maxPayload > 0 ? receiver._maxPayload : Number.MAX_SAFE_INTEGER;
+  // This reader's own: a frame's bounds never leak to another link's reader.
+  const frame: FrameBounds = { payloadStart: 0, end: 0 };
   const onData = function (this: Socket, chunk: Buffer): void {
     let at = 0;
     const idle = receiver._state === BETWEEN_FRAMES && receiver._bufferedBytes === 0 && receiver._fragmented === 0 && !receiver._errored;
     if (idle) {
       while (at < chunk.length && ws.readyState === WebSocket.OPEN) {
-        const end = directFrameEnd(chunk, at, maskBit, maxPayload);
-        if (end < 0) break;
-        deliver(chunk.subarray(payloadStart, end));
-        at = end;
+        if (!findDirectFrame(chunk, at, maskBit, maxPayload, frame)) break;
+        deliver(chunk.subarray(frame.payloadStart, frame.end));
+        at = frame.end;
       }
     }
     if (at < chunk.length) wsOnData.call(this, at === 0 ? chunk : chunk.subarray(at));
@@ -61,31 +62,36 @@ export function readFramesDirectly(ws: WebSocket, deliver: (payload: Buffer) => 
   return true;
 }
 
-/** Where the payload of the frame last found by directFrameEnd starts. */
-let payloadStart = 0;
+/** Where a frame's payload starts and where the frame ends, in the chunk read. */
+interface FrameBounds {
+  payloadStart: number;
+  end: number;
+}
 
 /**
- * The end of the frame at `at` if it is whole in `b` and one that readFramesDirectly reads (its
- * payload starts at `payloadStart`); -1 for anything else, left to ws's receiver.
+ * True if the frame at `at` is whole in `b` and one that readFramesDirectly reads, with its bounds
+ * put in `out` (an object the caller keeps, so finding a frame allocates nothing); false for
+ * anything else, left to ws's receiver.
  */
-function directFrameEnd(b: Buffer, at: number, maskBit: number, maxPayload: number): number {
-  if (at + 2 > b.length || b[at] !== 0x82 || (b[at + 1] & 0x80) !== maskBit) return -1;
+function findDirectFrame(b: Buffer, at: number, maskBit: number, maxPayload: number, out: FrameBounds): boolean {
+  if (at + 2 > b.length || b[at] !== 0x82 || (b[at + 1] & 0x80) !== maskBit) return false;
   let length = b[at + 1] & 0x7f;
   let p = at + 2;
   if (length === 126) {
-    if (p + 2 > b.length) return -1;
+    if (p + 2 > b.length) return false;
     length = b.readUInt16BE(p);
     p += 2;
   } else if (length === 127) {
-    if (p + 8 > b.length || b.readUInt32BE(p) !== 0) return -1;
+    if (p + 8 > b.length || b.readUInt32BE(p) !== 0) return false;
     length = b.readUInt32BE(p + 4);
     p += 8;
   }
   if (maskBit !== 0) {
-    if (p + 4 > b.length || b[p] !== 0 || b[p + 1] !== 0 || b[p + 2] !== 0 || b[p + 3] !== 0) return -1;
+    if (p + 4 > b.length || b[p] !== 0 || b[p + 1] !== 0 || b[p + 2] !== 0 || b[p + 3] !== 0) return false;
     p += 4;
   }
-  if (length > maxPayload || p + length > b.length) return -1;
-  payloadStart = p;
-  return p + length;
+  if (length > maxPayload || p + length > b.length) return false;
+  out.payloadStart = p;
+  out.end = p + length;
+  return true;
 }
