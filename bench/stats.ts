@@ -21,13 +21,16 @@ export function usagePerIteration(before: NodeJS.ResourceUsage, after: NodeJS.Re
 
 /**
  * One loop's usage summed over the ranks (`usages[rank][loop]`), less loop `minus`'s if given: CPU
- * µs, wake-ups (voluntary switches) in all, at rank 0 and at the others, and preemptions.
+ * µs in all and at rank 0 (the star collectives' hub, which sends and receives p − 1 messages where
+ * the others handle one or two), wake-ups (voluntary switches) in all, at rank 0 and at the others,
+ * and preemptions.
  */
 export function wakeupFigures(usages: Usage[][], loop: number, minus?: number) {
   const sum = (k: number, ranks: Usage[][]): number => ranks.reduce((s, r) => s + r[loop][k] - (minus === undefined ? 0 : r[minus][k]), 0);
   const round = (x: number): number => Math.round(x * 100) / 100;
   return {
     cpuUs: round(sum(0, usages)),
+    cpuUsRank0: round(sum(0, usages.slice(0, 1))),
     wakeups: round(sum(1, usages)),
     wakeupsRank0: round(sum(1, usages.slice(0, 1))),
     wakeupsOthers: round(sum(1, usages.slice(1))),

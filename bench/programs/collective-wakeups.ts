@@ -3,9 +3,9 @@
 // warm-up, each rank runs a loop of barriers alone, then loops of an op followed by a barrier (bcast
 // of the small object from a turning root, allreduce of 8 numbers), as bench/programs/collectives.ts
 // times them, and reads its own resource usage around each loop. An op's figures are its loop's
-// minus the barrier loop's, per iteration: CPU µs of all ranks (user + system), voluntary context
-// switches (the rank slept in epoll and was woken), at rank 0 and at the others, and involuntary
-// ones (preempted). Rank 0 prints one JSON object.
+// minus the barrier loop's, per iteration: CPU µs of all ranks (user + system) and of rank 0,
+// voluntary context switches (the rank slept in epoll and was woken), at rank 0 and at the others,
+// and involuntary ones (preempted). Rank 0 prints one JSON object.
 // Usage: dsrun -n N --quiet bench/programs/collective-wakeups.ts [iterations] [warm-up iterations]
 import { run, type Communicator } from 'dsmpi';
 import { smallMessage, usagePerIteration, wakeupFigures, type Usage } from '../stats.ts';
