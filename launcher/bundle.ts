@@ -4,7 +4,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { builtinModules, createRequire } from 'node:module';
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
-import { contentHash, writeWhole } from './cache-files.mjs';
+import { currentHash, writeWhole } from './cache-files.mjs';
 import { fromSources, packageFile, packageRoot } from './package-root.ts';
 
 /**
@@ -197,13 +197,20 @@ function programKey(program: string): string {
   return sha256([resolve(program), process.version, esbuildVersion, JSON.stringify(buildOptions), pluginNames, packageRoot].join('\0'));
 }
 
-/** The cached bundle of the program whose key is `key`, if every file that went into it is unchanged. */
-async function cachedBundle(key: string): Promise<string | undefined> {
+/**
+ * The cached bundle of the program whose key is `key`, if every file that went into it is unchanged:
+ * files whose stamp (cache-files.mjs) is the manifest's are not read again.
+ */
+async function cachedBundle(key: string, jobId: string): Promise<string | undefined> {
   try {
-    const { inputs } = JSON.parse(await readFile(join(bundleDir, `${key}.json`), 'utf8')) as { inputs: string[] };
-    const hash = await contentHash(inputs);
+    const manifest = join(bundleDir, `${key}.json`);
+    const known = JSON.parse(await readFile(manifest, 'utf8')) as { program: string; inputs: string[]; hash?: string; stamp?: string };
+    const { hash, stamp } = await currentHash(known.inputs, known);
     const file = join(bundleDir, `${key}-${hash}.mjs`);
-    return hash !== undefined && existsSync(file) ? file : undefined;
+    if (hash === undefined || !existsSync(file)) return undefined;
+    // Files touched but not changed (a checkout): their new stamp spares the next job reading them.
+    if (stamp !== known.stamp) await writeBundleFile(manifest, JSON.stringify({ ...known, hash, stamp }), jobId);
+    return file;
   } catch {
     return undefined;
   }
@@ -239,7 +246,7 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
   await mkdir(bundleDir, { recursive: true });
   const key = programKey(program);
   const keep = { remove: () => Promise.resolve() };
-  const cached = await cachedBundle(key);
+  const cached = await cachedBundle(key, jobId);
   if (cached) return { file: cached, ...keep };
   const outfile = join(bundleDir, `job-${process.pid}-${jobId}.mjs`);
   const { build } = await import('esbuild');
@@ -247,7 +254,7 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
   const inputs = Object.keys(result.metafile.inputs)
     .filter((input) => !input.startsWith(`${LAZY_BUILTIN}:`))
     .map((input) => resolve(input));
-  const hash = await contentHash(inputs);
+  const { hash, stamp } = await currentHash(inputs, undefined);
   // An input gone meanwhile: a bundle for this job only, removed after it.
   const file = hash === undefined ? outfile : join(bundleDir, `${key}-${hash}.mjs`);
   const compiled = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
@@ -258,7 +265,7 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
   await writeBundleFile(file, code.replace(`sourceMappingURL=${basename(outfile)}.map`, `sourceMappingURL=${basename(file)}.map`), jobId);
   if (hash === undefined)
     return { file, remove: () => Promise.all(['', '.map', '.v8cache'].map((end) => rm(`${file}${end}`, { force: true }))).then(() => {}) };
-  await writeBundleFile(join(bundleDir, `${key}.json`), JSON.stringify({ program: resolve(program), inputs }), jobId);
+  await writeBundleFile(join(bundleDir, `${key}.json`), JSON.stringify({ program: resolve(program), inputs, hash, stamp }), jobId);
   pruneOlder(key, file);
   return { file, ...keep };
 }
