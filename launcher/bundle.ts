@@ -95,8 +95,54 @@ const lazyBuiltins: Plugin = {
   },
 };
 
+/**
+ * `ws` requires `bufferutil` (a native addon, found through node-gyp-build's search of its prebuilt
+ * binaries: 5–10 ms of CPU per rank) when it is loaded, to mask and unmask frames of 32 bytes or more.
+ * Rank links mask with a zero key, which ws skips; only control frames are masked, and those are
+ * short. So the bundle has a stand-in that masks frames shorter than NATIVE_MASK_BYTES in JavaScript
+ * and requires `bufferutil` for the first longer one; where it is not installed (an optional
+ * dependency), in JavaScript too, as ws does without it.
+ */
+const NATIVE_MASK_BYTES = 256;
+
+/** The namespace of the stand-in for `bufferutil`. */
+const LAZY_ADDON = 'lazy-addon';
+
+/** What the bundle has for `bufferutil` (part of the bundle's key in the cache). */
+const bufferutilStandIn = `let addon;
+const load = () => {
+  if (addon === undefined) {
+    try {
+      addon = require('bufferutil');
+    } catch {
+      addon = null;
+    }
+  }
+  return addon;
+};
+module.exports = {
+  mask(source, mask, output, offset, length) {
+    if (length >= ${NATIVE_MASK_BYTES} && load()) return addon.mask(source, mask, output, offset, length);
+    for (let i = 0; i < length; i++) output[offset + i] = source[i] ^ mask[i & 3];
+  },
+  unmask(buffer, mask) {
+    if (buffer.length >= ${NATIVE_MASK_BYTES} && load()) return addon.unmask(buffer, mask);
+    for (let i = 0; i < buffer.length; i++) buffer[i] ^= mask[i & 3];
+  },
+};`;
+
+const lazyBufferutil: Plugin = {
+  name: 'lazy-bufferutil',
+  setup(b) {
+    b.onResolve({ filter: /^bufferutil$/ }, (args) =>
+      args.namespace === LAZY_ADDON ? { path: args.path, external: true } : { path: args.path, namespace: LAZY_ADDON },
+    );
+    b.onLoad({ filter: /.*/, namespace: LAZY_ADDON }, () => ({ contents: bufferutilStandIn, loader: 'js' }));
+  },
+};
+
 /** The plugins of a rank's bundle, whose names are part of its key in the cache (with ON_FIRST_USE). */
-const plugins = [dsmpiFallback, lazyBuiltins];
+const plugins = [dsmpiFallback, lazyBuiltins, lazyBufferutil];
 
 /**
  * The main module of a rank (process or thread): runs the bundle, as a script with V8's code cache
@@ -193,7 +239,7 @@ const buildOptions = {
 
 /** Names a program's bundles in the cache: its path, and what compiles it (Node.js, esbuild and its options, dsmpi). */
 function programKey(program: string): string {
-  const pluginNames = [...plugins.map((plugin) => plugin.name), ...ON_FIRST_USE].join();
+  const pluginNames = [...plugins.map((plugin) => plugin.name), ...ON_FIRST_USE, bufferutilStandIn].join();
   return sha256([resolve(program), process.version, esbuildVersion, JSON.stringify(buildOptions), pluginNames, packageRoot].join('\0'));
 }
 
@@ -252,7 +298,7 @@ export async function bundleProgram(program: string, jobId: string): Promise<{ f
   const { build } = await import('esbuild');
   const result = await build({ ...buildOptions, entryPoints: [program], outfile, write: false, metafile: true, plugins });
   const inputs = Object.keys(result.metafile.inputs)
-    .filter((input) => !input.startsWith(`${LAZY_BUILTIN}:`))
+    .filter((input) => !input.startsWith(`${LAZY_BUILTIN}:`) && !input.startsWith(`${LAZY_ADDON}:`))
     .map((input) => resolve(input));
   const { hash, stamp } = await currentHash(inputs, undefined);
   // An input gone meanwhile: a bundle for this job only, removed after it.
