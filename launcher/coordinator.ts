@@ -39,7 +39,7 @@ function socketEnd(socket: WebSocket): RankEnd {
 
 /**
  * The rendezvous of a job: each rank connects once, says where it listens, and the coordinator
- * passes every address to every rank. It also relays deaths, collects `done`, and asks for status.
+ * passes every address to every rank with the job's start. It also relays deaths, collects `done`, and asks for status.
  * Rank threads (dsrun --threads) are handed to it with a MessagePort each instead (serve()).
  */
 export class Coordinator {
@@ -202,7 +202,8 @@ export class Coordinator {
 
   /**
    * Every rank has registered: tells each the job's time 0 (epoch ms) on its own host's clock, so
-   * that fault windows it times itself (--partition) open when the launcher's do.
+   * that fault windows it times itself (--partition) open when the launcher's do, and where the
+   * others listen.
    */
   start(t0: number, clockOffsetMs: (rank: number) => number = () => 0): void {
     this.t0 = t0;
@@ -243,11 +244,14 @@ export class Coordinator {
     switch (msg?.t) {
       case 'hello': {
         const link = this.links.get(rank)!;
-        for (const [r, address] of this.addresses) link.send({ t: 'peer', rank: r, address });
         this.addresses.set(rank, msg.address);
-        this.broadcast({ t: 'peer', rank, address: msg.address });
-        // A rank spawned during the job: the job has started, and some ranks may have retired.
-        if (this.t0 !== undefined) link.send(this.startMessage(rank));
+        // Before the start, the addresses go to each rank with it (start()): a message per rank, not
+        // one per pair. A rank spawned during the job: the others learn its address, it learns
+        // theirs with the start it is told, and some ranks may have retired.
+        if (this.t0 !== undefined) {
+          this.broadcast({ t: 'peer', rank, address: msg.address });
+          link.send(this.startMessage(rank));
+        }
         for (const r of this.retiredRanks) link.send({ t: 'retired', rank: r });
         events.hello(rank, !!msg.survive);
         break;
@@ -315,7 +319,7 @@ export class Coordinator {
   }
 
   private startMessage(rank: number): CoordinatorToRank {
-    return { t: 'start', t0: this.t0! + this.clockOffsetMs(rank) };
+    return { t: 'start', t0: this.t0! + this.clockOffsetMs(rank), peers: [...this.addresses] };
   }
 
   private broadcast(msg: CoordinatorToRank): void {

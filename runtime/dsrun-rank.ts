@@ -98,6 +98,7 @@ export class DsrunRank {
           finish();
           break;
         case 'start':
+          for (const [peer, address] of msg.peers) net.learnAddress(peer, address);
           net.setStart(msg.t0);
           begin();
           break;

@@ -132,7 +132,7 @@ export type RankToCoordinator =
 
 /** Coordinator → rank. */
 export type CoordinatorToRank =
-  /** Where a rank listens (sent for every rank as it registers). */
+  /** Where a rank listens: sent to the job's ranks when a rank registers after the start (a spawned one). */
   | { t: 'peer'; rank: number; address: string }
   /** A rank died. */
   | { t: 'lost'; rank: number; reason: string }
@@ -142,9 +142,11 @@ export type CoordinatorToRank =
   | { t: 'status?' }
   /**
    * Every rank has registered: the job's time 0, as epoch milliseconds of the launcher's clock
-   * (runtime/protocol/epoch-clock.ts). Fault times (--kill, --partition, ...) and trace times count from it.
+   * (runtime/protocol/epoch-clock.ts), and where every rank registered so far listens ([rank,
+   * address] pairs), in one message rather than one per pair of ranks. Fault times (--kill,
+   * --partition, ...) and trace times count from t0.
    */
-  | { t: 'start'; t0: number }
+  | { t: 'start'; t0: number; peers: Array<[number, string]> }
   /** Outcome of a shrink: the members that took part (world ranks, in communicator order) and the new context. */
   | { t: 'shrunk'; key: string; alive: number[]; context: number; flag?: boolean }
   /** Answer to `spawn`: the world ranks of the new ranks, or why they could not be started. */
