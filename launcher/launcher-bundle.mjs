@@ -5,13 +5,13 @@
 // the same way (launcher/bundle.ts). The script runs with V8's code cache, as the ranks' bundles do
 // (launcher/rank-main.cjs): Node.js's ES module loader resolved, read and scanned commander, ws,
 // msgpackr and nanoid file by file at every start, and V8 compiled them again each time.
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
 import { currentHash, writeWhole } from './cache-files.mjs';
+import { compileWithCodeCache } from './code-cache.cjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(root, 'node_modules', '.cache', 'dsmpi');
@@ -94,29 +94,13 @@ export async function launcherBundle(entry) {
  * holds every function this dsrun ran.
  */
 export function loadLauncher(file) {
-  const cacheFile = `${file}.v8cache`;
-  let cachedData;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    // None yet: this dsrun writes it.
-  }
   const url = pathToFileURL(file).href;
-  const script = new Script(
+  const script = compileWithCodeCache(
     `(function (exports, require, module, __filename, __dirname, __dsmpiImportMetaUrl) {${readFileSync(file, 'utf8')}\n})`,
-    { filename: url, cachedData },
+    url,
+    `${file}.v8cache`,
+    true,
   );
-  if (script.cachedDataRejected !== false) {
-    process.once('exit', () => {
-      const temporary = `${cacheFile}.${process.pid}.tmp`;
-      try {
-        writeFileSync(temporary, script.createCachedData());
-        renameSync(temporary, cacheFile);
-      } catch {
-        // A cache is an optimisation: the next dsrun compiles without one.
-      }
-    });
-  }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(url), module, file, dirname(file), url);
   return module.exports;

@@ -6,11 +6,11 @@
 // compiling them again. Plain CommonJS, so that no rank loads Node.js's ES module loader at all.
 'use strict';
 require('./rank-stack-traces.cjs');
-const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { readFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { resolve } = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { Script } = require('node:vm');
+const { compileWithCodeCache } = require('./code-cache.cjs');
 
 /** Ends the first line of a bundle that runs as a script (written by launcher/bundle.ts: the two must agree). */
 const SCRIPT_MARK = '/* dsmpi: runs as a script */';
@@ -24,32 +24,15 @@ const firstLine = code.indexOf('\n');
 
 /** Runs the bundle as a script compiled with the code cache beside it, writing that cache if it has none. */
 function runScript() {
-  const cacheFile = `${file}.v8cache`;
-  let cachedData;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    // None yet: this job's rank 0 writes it.
-  }
   // The module's body in an async function (its top-level awaits stay valid), taking what the bundle's
   // first line, an import, gives it; the lines keep their numbers, so the source map still holds.
-  const script = new Script(`(async function (require, __dsmpiImportMetaUrl) {'use strict';${code.slice(firstLine)}\n})`, {
-    filename: url,
-    cachedData,
-  });
-  // Rank 0 (or a program run alone) writes the cache when it has none that V8 accepts: at exit, so that
-  // it holds every function the program ran, not just those compiled before the first line.
-  if (script.cachedDataRejected !== false && (process.env.DSMPI_RANK ?? '0') === '0') {
-    process.once('exit', () => {
-      const temporary = `${cacheFile}.${process.pid}.tmp`;
-      try {
-        writeFileSync(temporary, script.createCachedData());
-        renameSync(temporary, cacheFile);
-      } catch {
-        // A cache is an optimisation: a full disk or a removed bundle leaves the next job without one.
-      }
-    });
-  }
+  // Rank 0 (or a program run alone) writes the cache when it has none that V8 accepts.
+  const script = compileWithCodeCache(
+    `(async function (require, __dsmpiImportMetaUrl) {'use strict';${code.slice(firstLine)}\n})`,
+    url,
+    `${file}.v8cache`,
+    (process.env.DSMPI_RANK ?? '0') === '0',
+  );
   return script.runInThisContext()(createRequire(url), url);
 }
 

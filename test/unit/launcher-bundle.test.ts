@@ -22,7 +22,7 @@ import { packageRoot } from '../../launcher/package-root.ts';
 
 /** The launcher's bundler and what it imports, copied into the scratch layout at `root`. */
 const copyLauncherBundler = (root: string): void => {
-  for (const file of ['launcher-bundle.mjs', 'cache-files.mjs'])
+  for (const file of ['launcher-bundle.mjs', 'cache-files.mjs', 'code-cache.cjs'])
     copyFileSync(join(packageRoot, 'launcher', file), join(root, 'launcher', file));
 };
 
