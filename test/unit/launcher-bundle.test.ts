@@ -17,13 +17,21 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { packageRoot } from '../../launcher/package-root.ts';
 
-/** The launcher's bundler and what it imports, copied into the scratch layout at `root`. */
-const copyLauncherBundler = (root: string): void => {
+/**
+ * A scratch checkout under the repository's node_modules (so that esbuild resolves from it), with the
+ * launcher's bundler and what it imports copied in; removed when `t` ends.
+ */
+const scratchCheckout = (t: Test): string => {
+  const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'launcher'));
+  mkdirSync(join(root, 'node_modules'));
   for (const file of ['launcher-bundle.mjs', 'cache-files.mjs', 'code-cache.cjs'])
     copyFileSync(join(packageRoot, 'launcher', file), join(root, 'launcher', file));
+  return root;
 };
 
 /** The bundler of the scratch layout at `root`. */
@@ -36,12 +44,7 @@ const bundler = async (
   };
 
 t.test('the launcher bundle is reused until one of its sources changes', async (t) => {
-  // Under the repository's node_modules, so that esbuild resolves from the scratch copy.
-  const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, 'launcher'));
-  mkdirSync(join(root, 'node_modules'));
-  copyLauncherBundler(root);
+  const root = scratchCheckout(t);
   const entry = join(root, 'launcher', 'cli.ts');
   const helper = join(root, 'launcher', 'word.ts');
   writeFileSync(entry, "import { word } from './word.ts';\nexport const main = (): string => word;\n");
@@ -78,11 +81,7 @@ t.test('the launcher bundle is reused until one of its sources changes', async (
 });
 
 t.test('the launcher runs with the code cache its first run writes, and sees its bundle as import.meta.url', async (t) => {
-  const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, 'launcher'));
-  mkdirSync(join(root, 'node_modules'));
-  copyLauncherBundler(root);
+  const root = scratchCheckout(t);
   const entry = join(root, 'launcher', 'cli.ts');
   writeFileSync(entry, 'export const main = (): string => import.meta.url;\n');
   const bundle = await (await bundler(root)).launcherBundle(entry);
@@ -110,10 +109,7 @@ console.log(m.loadLauncher(await m.launcherBundle(${JSON.stringify(entry)})).mai
 });
 
 t.test('a launcher source that does not compile is reported, and nothing is cached', async (t) => {
-  const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, 'launcher'));
-  copyLauncherBundler(root);
+  const root = scratchCheckout(t);
   const entry = join(root, 'launcher', 'cli.ts');
   writeFileSync(entry, 'export const main = (: string => 1;\n');
   const { launcherBundle } = await bundler(root);
@@ -122,15 +118,7 @@ t.test('a launcher source that does not compile is reported, and nothing is cach
 });
 
 t.test('a cache copied from another checkout (node_modules copied whole) runs this checkout’s launcher, not the other’s', async (t) => {
-  const scratch = (): string => {
-    const root = mkdtempSync(join(packageRoot, 'node_modules', '.cache', `launcher-bundle-test-${process.pid}-`));
-    t.teardown(() => rmSync(root, { recursive: true, force: true }));
-    mkdirSync(join(root, 'launcher'));
-    mkdirSync(join(root, 'node_modules'));
-    copyLauncherBundler(root);
-    return root;
-  };
-  const [other, own] = [scratch(), scratch()];
+  const [other, own] = [scratchCheckout(t), scratchCheckout(t)];
   for (const [root, word] of [
     [other, 'other'],
     [own, 'own'],
