@@ -1,6 +1,7 @@
 import type { Clock } from './clock.ts';
 import { DsError, ErrorCode } from './errors.ts';
 import { DEFAULT_RECV_BUFFER, FlowControl, LARGE_MESSAGE, MESSAGE_OVERHEAD, type FlowLink, type FlowWire } from './flow-control.ts';
+import { InProgress } from './in-progress.ts';
 import { Matcher } from './matching.ts';
 import { assertPlainData, describe, type Describe } from './payload.ts';
 import { seededRandom, type Random } from './random.ts';
@@ -87,7 +88,7 @@ export class Engine {
   /** World ranks that have retired: left the job normally (runtime/spawn.ts). */
   readonly retired = new Set<number>();
   /** Operations in progress other than receives (sends held by backpressure, collectives). */
-  readonly inflight = new PendingOperations();
+  readonly inflight = new InProgress<PendingOperation>();
   /** Context ids are allocated in blocks: even = point-to-point, odd = collectives. World is 0/1. */
   nextContextId = 2;
   private readonly contexts = new Map<number, Context>();
@@ -505,30 +506,6 @@ export class Engine {
 
 function isCount(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
-}
-
-/**
- * The operations in progress that --timeout reports name. An array, not a Set: every collective
- * call adds one and removes it, and a Set that a removal leaves empty shrinks, which V8 does by
- * allocating a new table in a runtime call, at every call. Few are in flight at once, and the last
- * added is the one usually removed.
- */
-export class PendingOperations {
-  readonly all: PendingOperation[] = [];
-
-  add(op: PendingOperation): void {
-    this.all.push(op);
-  }
-
-  delete(op: PendingOperation): void {
-    const i = this.all.lastIndexOf(op);
-    if (i === this.all.length - 1) this.all.pop();
-    else if (i >= 0) this.all.splice(i, 1);
-  }
-
-  has(op: PendingOperation): boolean {
-    return this.all.includes(op);
-  }
 }
 
 /** Flow control's messages in `codec` (runtime/flow-control.ts). */

@@ -62,7 +62,7 @@ t.test('non-blocking calls are numbered when started, not when they complete', a
     }
     const requests = [c.ibcast(undefined), c.ibcast(undefined), c.ibcast(undefined)];
     const waiting = c.collective.matcher.waiting().map((r) => r.description);
-    const active = c.collective.active.length;
+    const active = c.collective.active.all.length;
     const inflight = requests.map((r) => c.engine.inflight.has(r));
     await c.send('posted', 0);
     const values = [await requests[2], await requests[0], await requests[1]];
@@ -71,7 +71,11 @@ t.test('non-blocking calls are numbered when started, not when they complete', a
       active,
       inflight,
       values,
-      after: [c.collective.active.length, requests.filter((r) => c.engine.inflight.has(r)).length, c.collective.matcher.waiting().length],
+      after: [
+        c.collective.active.all.length,
+        requests.filter((r) => c.engine.inflight.has(r)).length,
+        c.collective.matcher.waiting().length,
+      ],
     };
   });
   t.same(got!.waiting, Array(3).fill('bcast(root=0): waiting for rank 0'), 'each call waits, described');
@@ -205,7 +209,7 @@ t.test('a failed call sends and receives nothing more, and withdraws what it wai
         }
         return false;
       })(),
-      active: c.collective.active.length,
+      active: c.collective.active.all.length,
       inflight: c.engine.inflight.has(request),
     };
     return outcome;
@@ -244,7 +248,7 @@ t.test('a body that throws, or rejects with a non-error, fails its call', async 
       odd,
       failed: op.failed?.message,
       isError: op.failed instanceof Error,
-      active: c.collective.active.length,
+      active: c.collective.active.all.length,
     };
   });
   t.same(got, { thrown: true, odd: 'a string', failed: 'a string', isError: true, active: 0 });
@@ -320,7 +324,7 @@ t.test('free fails the calls in progress with DS_ERR_CLOSED and refuses later on
       freed: [freed.code, freed.message],
       later: [(later as DsError).code, (later as DsError).message],
       waiting: dup.collective.matcher.waiting().length,
-      active: dup.collective.active.length,
+      active: dup.collective.active.all.length,
     };
   });
   t.same(got, {
@@ -393,9 +397,9 @@ t.test('a call whose sends are held by backpressure completes once they have lef
     }
     const bcast = c.ibcast('x');
     await c.recv(1); // the broadcast has reached rank 1, but its send is still held
-    const before: unknown[] = [bcast.done, c.collective.active.length, job.held()];
+    const before: unknown[] = [bcast.done, c.collective.active.all.length, job.held()];
     job.release();
-    return [before, await bcast, c.collective.active.length];
+    return [before, await bcast, c.collective.active.all.length];
   });
   const [root, other] = await job.results;
   t.same(root, [[false, 1, 1], 'x', 0], 'in progress while held; done, with its value, once released');
