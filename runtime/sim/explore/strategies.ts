@@ -108,10 +108,15 @@ function faultChance(
   steps: () => number,
   random: () => number,
 ): (offered: readonly FaultChoice[]) => FaultChoice | undefined {
+  const kinds = [
+    ['crash', budget.crashes],
+    ['partition', budget.partitions],
+    ['pause', budget.pauses],
+  ] as const;
   return (offered) => {
-    for (const kind of ['crash', 'partition', 'pause'] as const) {
+    for (const [kind, allowed] of kinds) {
       const some = offered.filter((f) => f.kind === kind);
-      const p = (kind === 'crash' ? budget.crashes : kind === 'partition' ? budget.partitions : budget.pauses) / steps();
+      const p = allowed / steps();
       if (some.length > 0 && random() < p) return some[Math.floor(random() * some.length)];
     }
     return undefined;
