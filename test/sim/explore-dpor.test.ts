@@ -50,22 +50,9 @@ t.test('dpor finds a planted bug, deterministically, and its schedule replays', 
 });
 
 t.test('dpor explores a timer its rank cancels: the timeout that fires before the reply', async (t) => {
-  // Rank 1 answers rank 0's request; rank 0 waits with a timeout and wrongly assumes it never fires.
-  const run = (): ExploreRun<void> => ({
-    main: async (comm: Communicator) => {
-      if (comm.rank === 0) {
-        await comm.send('ping', 1);
-        try {
-          await comm.recv(1, 0, { timeoutMs: 50 });
-        } catch {
-          throw new Error('rank 0 timed out');
-        }
-      } else {
-        await comm.recv(0);
-        await comm.send('pong', 0);
-      }
-    },
-  });
+  // Rank 1 answers rank 0's request; rank 0 waits with a timeout and wrongly assumes it never fires
+  // (at n = 2, no ring beside them).
+  const run = timeoutBesideRing(0);
   for (const timing of ['async', 'bounded'] as const) {
     const seeded = await explore({ n: 2, strategy: 'dpor', timing, executions: 1 }, run);
     t.notOk(seeded.failure, `${timing}: the simulator's own order answers in time`);
@@ -157,9 +144,10 @@ t.test('dpor in rounds of deviations: a timer fired ahead of many messages costs
 });
 
 /**
- * Rank 0 asks rank 1 and waits 50 ms for the answer, wrongly assuming it never times out, while
- * ranks 2 to 4 pass three tokens round a ring `hops` times: at the race, the timeout is offered after
- * the pong and the three tokens in flight, due before it, and the ring runs on long after.
+ * Rank 0 asks rank 1 and waits 50 ms for the answer, wrongly assuming it never times out, while the
+ * ranks from 2 up (none at n = 2, three at n = 5) pass tokens round a ring `hops` times: at the race,
+ * the timeout is offered after the pong and the tokens in flight, due before it, and the ring runs
+ * on long after.
  */
 function timeoutBesideRing(hops: number): () => ExploreRun<void> {
   return () => ({
