@@ -121,7 +121,7 @@ export class ThreadSpawner implements RankSpawner {
     // As a rank process runs it (launcher/rank-main.cjs): from V8's code cache, stack traces mapped.
     const worker = new Worker(rankMain, {
       argv: [this.entry, ...this.args],
-      env,
+      env: { ...env, [Env.thread]: '1' },
       stdin: true,
       stdout: true,
       stderr: true,

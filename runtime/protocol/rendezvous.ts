@@ -42,6 +42,8 @@ export const Env = {
    * every process of the job on the machine reads the same time line (runtime/protocol/epoch-clock.ts).
    */
   clockAnchor: 'DSMPI_CLOCK_ANCHOR',
+  /** "1" in the environment of a rank thread (dsrun --threads): runtime/transport/thread-data.ts. */
+  thread: 'DSMPI_THREAD',
 } as const;
 
 /** The value of DSMPI_COLL_RADIX (Env.collectiveRadix): undefined when unset or empty; an Error unless an integer >= 2. */

@@ -1,4 +1,4 @@
-import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { TraceEvent } from '../protocol/trace-event.ts';
 import { threadArrivalsKey, threadLinksKey, threadRingsKey } from '../protocol/rendezvous.ts';
 import type { Transport } from '../transport.ts';
@@ -6,6 +6,7 @@ import { BusyPoll } from './busy-poll.ts';
 import { FaultyTransport } from './faulty.ts';
 import type { JobEnv } from './launch-env.ts';
 import { PortTransport, type ThreadRings } from './port.ts';
+import { threadRankData } from './thread-data.ts';
 import { TraceFile } from './trace-file.ts';
 
 /** What polling and tracing need of the rank's engine (runtime/engine.ts). */
@@ -51,14 +52,16 @@ export async function chooseTransport(env: JobEnv): Promise<RankTransport> {
   const { rank, size } = env;
   const addresses = new Map<number, string>();
   const addressWaiters = new Map<number, Array<(address: string) => void>>();
-  const fromLauncher = isMainThread ? undefined : (workerData as Record<string, unknown> | undefined);
+  const fromLauncher = threadRankData();
   const threadLinks = fromLauncher?.[threadLinksKey] as MessagePort[] | undefined;
   // With polling, thread ranks also share rings (shared-ring.ts).
   const rings = fromLauncher?.[threadRingsKey] as Omit<ThreadRings, 'rank'> | undefined;
   // The WebSocket transport is loaded only for process ranks: thread ranks never run it.
   const links = threadLinks
     ? new PortTransport(threadLinks, env.maxPayload, rings && { rank, ...rings })
-    : await (await import('./ws.ts')).WsTransport.listen({
+    : await (
+        await import('./ws.ts')
+      ).WsTransport.listen({
         rank,
         size,
         jobId: env.jobId,
