@@ -7,6 +7,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   ASYNC_MAX_STEPS,
+  checkRoundOptions,
   explore,
   formatSchedule,
   PARTITION_MS,
@@ -98,13 +99,13 @@ const program = new Command('explore')
   .option('--no-deepening', 'dpor: one depth-first search of the reduced space, not rounds of 0, 1, … deviations')
   .option(
     '--shallow-first <N>',
-    "dpor: each round's deviations first at the first N steps of a run, then 2N, … until every step",
+    "delay bounding and dpor: each round's deviations first at the first N steps of a run, then 2N, … until every step",
     integer('--shallow-first', 1),
   )
   .addOption(
     new Option(
       '--round-cost <what>',
-      "dpor's rounds bound the delays (taking the i-th enabled event costs i) or the deviations (each costs 1)",
+      "delay bounding's and dpor's rounds bound the delays (taking the i-th enabled event costs i) or the deviations (each costs 1)",
     )
       .choices(['delays', 'deviations'])
       .default('delays'),
@@ -179,12 +180,13 @@ const program = new Command('explore')
   .action(main);
 
 async function main(name: string, model: string | undefined, flags: Flags): Promise<void> {
-  if (flags.roundCost !== 'delays' && flags.strategy !== 'dpor')
-    return program.error(
-      `error: --round-cost ${flags.roundCost} is for --strategy dpor${given('strategy') ? `, not ${flags.strategy}` : ''}`,
-    );
-  if (flags.shallowFirst !== undefined && flags.strategy !== 'dpor')
-    return program.error(`error: --shallow-first is for --strategy dpor${given('strategy') ? `, not ${flags.strategy}` : ''}`);
+  try {
+    // Here for the bench too, which runs explore() once per row.
+    checkRoundOptions(flags);
+  } catch (err) {
+    const strategy = given('strategy') ? '' : ` (the default --strategy; give --strategy delay-bounding or dpor)`;
+    return program.error(`error: ${(err as Error).message}${strategy}`);
+  }
   if (name === 'bench') return bench(flags);
   if (name === 'bfs') return bfs(model, flags);
   if (model !== undefined) return program.error(`error: unexpected argument '${model}' (only bfs takes a model)`);
@@ -381,8 +383,8 @@ async function bench(flags: Flags): Promise<void> {
     `bug benchmark: ${flags.searches} searches per mutant and strategy, each at most ${executions} executions; ` +
       `random seeds under bounded timing, the other strategies under ${flags.timing} timing; ` +
       `delay bounding and dpor, deterministic, one search with --seed ${flags.seed}` +
-      (flags.roundCost === 'deviations' ? ", dpor's rounds counting deviations (each 1), not delays" : '') +
-      (flags.shallowFirst ? `, each of dpor's rounds shallow first (its first ${flags.shallowFirst} steps, then twice as many, …)` : '') +
+      (flags.roundCost === 'deviations' ? ', rounds counting deviations (each 1), not delays' : '') +
+      (flags.shallowFirst ? `, each round shallow first (its first ${flags.shallowFirst} steps, then twice as many, …)` : '') +
       (flags.rankClocks ? ', rank clocks' : '') +
       (flags.timerSlack ? `, timers up to ${flags.timerSlack} ms late` : '') +
       (flags.timing === 'async'

@@ -59,14 +59,36 @@ t.test('the bench gives a mutant its fault budget: dpor finds 2pc-commits-on-tim
   t.match(without, /not found within the budget/, `not found without the partition: ${without}`);
 });
 
-t.test('--round-cost is refused for a strategy other than dpor, with the reason', async (t) => {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'algorithms/fuzz-targets/explore-cli.ts', 'bench', '--strategy', 'delay-bounding', '--round-cost', 'deviations'],
-    { encoding: 'utf8', timeout: 60_000 },
+t.test('the bench runs delay bounding shallow first: the same bound, in fewer executions', async (t) => {
+  const row = (out: string): string => out.split('\n').find((line) => line.startsWith('| 2pc-commits-on-timeout'))!;
+  const executions = (line: string): number => Number(/found at bound 1 \(rounds of 1, \d+ executions\);[^|]* \| (\d+) \|/.exec(line)![1]);
+  const plain = row(bench('delay-bounding', '--executions', '100'));
+  const out = bench('delay-bounding', '--executions', '100', '--shallow-first', '8');
+  t.match(out, /each round shallow first \(its first 8 steps, then twice as many, …\)/, 'the header says so');
+  const shallow = row(out);
+  t.ok(
+    executions(shallow) < executions(plain),
+    `found at bound 1 in ${executions(shallow)} executions, ${executions(plain)} without:\n${shallow}`,
   );
-  t.equal(r.status, 1, 'exits 1');
-  t.match(r.stderr, /--round-cost deviations is for --strategy dpor, not delay-bounding/, r.stderr);
+  const deviations = row(bench('delay-bounding', '--executions', '100', '--round-cost', 'deviations', '--shallow-first', '8'));
+  t.match(deviations, /found at bound 1/, `and counting deviations: ${deviations}`);
+});
+
+t.test('--round-cost and --shallow-first are refused for a strategy without rounds, with the reason', async (t) => {
+  const cli = (...args: string[]): ReturnType<typeof spawnSync> =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'algorithms/fuzz-targets/explore-cli.ts', ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const pct = cli('bench', '--strategy', 'pct', '--round-cost', 'deviations');
+  t.equal(pct.status, 1, 'exits 1');
+  t.match(pct.stderr, /roundCost 'deviations' is for the searches in rounds \(delay-bounding, dpor\), not pct\n/, String(pct.stderr));
+  const dfs = cli('two-phase-commit', '--strategy', 'dfs', '--shallow-first', '8');
+  t.equal(dfs.status, 1, 'exits 1');
+  t.match(dfs.stderr, /shallowFirst is for the searches in rounds \(delay-bounding, dpor\), not dfs/, String(dfs.stderr));
+  const unsaid = cli('bench', '--shallow-first', '8');
+  t.equal(unsaid.status, 1, 'exits 1');
+  t.match(unsaid.stderr, /not pct \(the default --strategy; give --strategy delay-bounding or dpor\)/, String(unsaid.stderr));
 });
 
 t.test('bench --schedule runs one schedule on the mutant: its counterexample fails, the seed’s own order does not', async (t) => {

@@ -44,3 +44,33 @@ export function gather(buggy: boolean, late = 3, orders: number[][] = []): () =>
     };
   };
 }
+
+/**
+ * Rank 0 asks rank 1 and waits 50 ms for the answer, wrongly assuming it never times out, while the
+ * ranks from 2 up (none at n = 2, three at n = 5) pass tokens round a ring `hops` times: at the race,
+ * the timeout is offered after the pong and the tokens in flight, due before it, and the ring runs
+ * on long after.
+ */
+export function timeoutBesideRing(hops: number): () => ExploreRun<void> {
+  return () => ({
+    main: async (comm: Communicator) => {
+      if (comm.rank === 0) {
+        await comm.send('ping', 1);
+        try {
+          await comm.recv(1, 0, { timeoutMs: 50 });
+        } catch {
+          throw new Error('rank 0 timed out');
+        }
+      } else if (comm.rank === 1) {
+        await comm.recv(0);
+        await comm.send('pong', 0);
+      } else {
+        const next = comm.rank === comm.size - 1 ? 2 : comm.rank + 1;
+        const previous = comm.rank === 2 ? comm.size - 1 : comm.rank - 1;
+        await comm.send('token', next);
+        for (let hop = 0; hop < hops; hop++) await comm.send(await comm.recv(previous), next);
+        await comm.recv(previous);
+      }
+    },
+  });
+}

@@ -4,7 +4,7 @@ import type { SimEvent } from '../../runtime/sim/event-queue.ts';
 import { explore, type ExploreRun } from 'dsmpi/explore';
 import { Dpor } from '../../runtime/sim/explore/dpor.ts';
 import { exploreWith } from '../../runtime/sim/explore/explore.ts';
-import { gather, twoReceivers } from '../helpers/explore-programs.ts';
+import { gather, timeoutBesideRing, twoReceivers } from '../helpers/explore-programs.ts';
 
 t.test('dpor runs one execution per Mazurkiewicz trace and reaches every outcome dfs reaches', async (t) => {
   for (const timing of ['async', 'bounded'] as const) {
@@ -137,41 +137,11 @@ t.test('dpor in rounds of deviations: a timer fired ahead of many messages costs
     'a bad value is refused with the option’s name',
   );
   await t.rejects(
-    explore({ n: 5, strategy: 'delay-bounding', roundCost: 'deviations' }, run),
-    /roundCost 'deviations' is dpor's, not delay-bounding's/,
-    'and so is another strategy',
+    explore({ n: 5, strategy: 'pct', roundCost: 'deviations' }, run),
+    /roundCost 'deviations' is for the searches in rounds \(delay-bounding, dpor\), not pct/,
+    'and so is a strategy without rounds',
   );
 });
-
-/**
- * Rank 0 asks rank 1 and waits 50 ms for the answer, wrongly assuming it never times out, while the
- * ranks from 2 up (none at n = 2, three at n = 5) pass tokens round a ring `hops` times: at the race,
- * the timeout is offered after the pong and the tokens in flight, due before it, and the ring runs
- * on long after.
- */
-function timeoutBesideRing(hops: number): () => ExploreRun<void> {
-  return () => ({
-    main: async (comm: Communicator) => {
-      if (comm.rank === 0) {
-        await comm.send('ping', 1);
-        try {
-          await comm.recv(1, 0, { timeoutMs: 50 });
-        } catch {
-          throw new Error('rank 0 timed out');
-        }
-      } else if (comm.rank === 1) {
-        await comm.recv(0);
-        await comm.send('pong', 0);
-      } else {
-        const next = comm.rank === comm.size - 1 ? 2 : comm.rank + 1;
-        const previous = comm.rank === 2 ? comm.size - 1 : comm.rank - 1;
-        await comm.send('token', next);
-        for (let hop = 0; hop < hops; hop++) await comm.send(await comm.recv(previous), next);
-        await comm.recv(previous);
-      }
-    },
-  });
-}
 
 t.test('dpor shallow first: a round takes its early deviations before the late ones, and still covers every trace', async (t) => {
   const run = timeoutBesideRing(20);
@@ -200,8 +170,8 @@ t.test('dpor shallow first: a round takes its early deviations before the late o
   }
   await t.rejects(explore({ ...options, shallowFirst: 0 }, run), /shallowFirst must be an integer >= 1, got 0/, 'a bad value is refused');
   await t.rejects(
-    explore({ n: 5, strategy: 'delay-bounding', shallowFirst: 8 }, run),
-    /shallowFirst is dpor's, not delay-bounding's/,
-    'and another strategy',
+    explore({ n: 5, strategy: 'pct', shallowFirst: 8 }, run),
+    /shallowFirst is for the searches in rounds \(delay-bounding, dpor\), not pct/,
+    'and a strategy without rounds',
   );
 });

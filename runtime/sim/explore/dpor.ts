@@ -2,13 +2,7 @@ import { DsError, ErrorCode } from '../../errors.ts';
 import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { faultText, sameFault, type Choice, type FaultChoice } from './schedule.ts';
 import { choiceKey, touched, type ExecutionPlan, NO_FAULTS, type FaultBudget, type StepRecord, type Strategy } from './strategies.ts';
-
-/**
- * What DPOR's rounds bound: `delays`, a delay of i costs i (delay bounding's measure); `deviations`,
- * each choice other than the simulator's next costs 1, however far down the enabled set it is (a
- * timer fired ahead of every message due before it is one deviation, not as many as those messages).
- */
-export type RoundCost = 'delays' | 'deviations';
+import { Rounds, type RoundCost } from './rounds.ts';
 
 /** One step of the current execution as the search keeps it: what was offered, explored and asleep there. */
 interface Node {
@@ -53,16 +47,8 @@ interface Node {
 export class Dpor implements Strategy {
   readonly name: string;
   exhausted = false;
-  /** With deepening: executions in each round of 0, 1, … deviations at a backtrack point (0: no choice of that cost). */
-  readonly rounds: number[] = [];
-  /** The current round's bound on the deviations of a backtrack choice (Infinity without deepening). */
-  private bound: number;
-  /** The least cost of a choice the current round left for a later one. */
-  private deferred = Infinity;
-  /** With `shallowFirst`: the current pass of the round takes its choices only at steps below this. */
-  private depthLimit: number;
-  /** Whether the current pass left a choice within the bound at a step at or past `depthLimit`. */
-  private deferredDeeper = false;
+  /** The rounds of deviations at a backtrack point, and their passes (rounds.ts). */
+  private readonly passes: Rounds;
   /** The steps of the last execution (its prefix up to `branch` is the next one's). */
   private stack: Node[] = [];
   /** Per step of the running execution: the step whose event created the event taken (−1: the ranks' start). */
@@ -79,20 +65,24 @@ export class Dpor implements Strategy {
     /** Crashes and partitions (the explorer offers them within the budget; here only for the name). */
     faults: FaultBudget = NO_FAULTS,
     /** What a round bounds: the delays (taking the i-th enabled event costs i), or the deviations (each costs 1). */
-    private readonly roundCost: RoundCost = 'delays',
+    roundCost: RoundCost = 'delays',
     /**
      * With deepening: each round runs in passes, its choices taken first only at the first
      * `shallowFirst` steps, then at twice as many, … until every step (default: every step at once).
      */
-    private readonly shallowFirst = Infinity,
+    shallowFirst = Infinity,
   ) {
-    this.bound = deepening ? 0 : Infinity;
-    this.depthLimit = deepening ? shallowFirst : Infinity;
+    this.passes = new Rounds(deepening, roundCost, shallowFirst);
     this.name =
       `dpor (source sets, sleep sets${deepening ? `, rounds of ${roundCost}` : ''}), ≤${drops} drops` +
       (faults.crashes ? `, ≤${faults.crashes} crashes` : '') +
       (faults.partitions ? `, ≤${faults.partitions} partitions` : '') +
       (faults.pauses ? `, ≤${faults.pauses} pauses` : '');
+  }
+
+  /** With deepening: executions in each round of 0, 1, … deviations at a backtrack point (0: no choice of that cost). */
+  get rounds(): readonly number[] {
+    return this.passes.counts;
   }
 
   next(): ExecutionPlan | undefined {
@@ -103,10 +93,7 @@ export class Dpor implements Strategy {
     let sleep = new Map<string, number>();
     let drops = 0;
     let cost = 0;
-    if (this.deepening) {
-      while (this.rounds.length <= this.bound) this.rounds.push(0);
-      this.rounds[this.bound]++;
-    }
+    if (this.deepening) this.passes.execution();
     return {
       causal: true,
       choose: (step, enabled, causedBy, faults = []) => {
@@ -153,7 +140,7 @@ export class Dpor implements Strategy {
         const choice = node.taken;
         creators[step] = choice.fault ? -1 : causedBy!(enabled[index]);
         drops += Number(choice.lose);
-        cost += this.cost({ index, lose: choice.lose, fault: choice.fault });
+        cost += this.passes.cost({ index, lose: choice.lose, fault: choice.fault });
         sleep = childSleep(node);
         return choice.fault ? choice : { index, lose: choice.lose };
       },
@@ -176,21 +163,9 @@ export class Dpor implements Strategy {
       this.take(node, choice);
       return;
     }
-    // A pass that left choices within the bound further down the runs: the round's next pass, from the start, twice as deep.
-    if (this.deferredDeeper) {
-      this.depthLimit *= 2;
-      this.deferredDeeper = false;
-      this.deferred = Infinity;
-      stack.length = 0;
-      // A round that left choices beyond its bound: the next round, from the start, bounded by the cheapest of them.
-    } else if (this.deferred < Infinity) {
-      this.bound = this.deferred;
-      this.deferred = Infinity;
-      this.depthLimit = this.shallowFirst;
-      stack.length = 0;
-    } else {
-      this.exhausted = true;
-    }
+    // The round's next pass, or the next round, from the start.
+    if (this.passes.advance()) stack.length = 0;
+    else this.exhausted = true;
   }
 
   /**
@@ -205,18 +180,9 @@ export class Dpor implements Strategy {
     for (const choice of all) {
       const key = keyAt(node, choice);
       if (!node.backtrack.has(key) || node.done.has(key) || node.sleep.has(key)) continue;
-      const cost = node.costBefore + this.cost(choice);
-      if (cost > this.bound) this.deferred = Math.min(this.deferred, cost);
-      else if (step >= this.depthLimit) this.deferredDeeper = true;
-      else return choice;
+      if (this.passes.admits(node.costBefore + this.passes.cost(choice), step)) return choice;
     }
     return undefined;
-  }
-
-  /** What a choice adds to its execution's deviations: a delay of i costs i (or 1, counting deviations), a loss or a fault 1. */
-  private cost(choice: Choice): number {
-    const delay = this.roundCost === 'delays' ? choice.index : Math.min(choice.index, 1);
-    return delay + Number(choice.lose) + Number(!!choice.fault);
   }
 
   /** Explores `choice` at `node`; a delivery that may be lost is explored both ways there, within the loss budget. */

@@ -16,7 +16,8 @@ import type { FaultInjector } from '../sim-options.ts';
 import { eventLabel, type SimEvent } from '../event-queue.ts';
 import { enabledEvents, onTime, type TimingModel } from './enabled.ts';
 import { deviations, faultText, formatSchedule, parseSchedule, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
-import { Dpor, type RoundCost } from './dpor.ts';
+import { Dpor } from './dpor.ts';
+import { checkRoundOptions, type RoundCost } from './rounds.ts';
 import {
   checkFaultOptions,
   checkScheduleFaults,
@@ -86,15 +87,17 @@ export interface ExploreOptions {
    */
   deepening?: boolean;
   /**
-   * DPOR's rounds: what a deviation costs (default `delays`: taking the i-th enabled event costs i,
-   * as in delay bounding; `deviations`: each choice other than the simulator's next costs 1).
+   * Delay bounding's and DPOR's rounds: what a delay costs (default `delays`: taking the i-th enabled
+   * event costs i; `deviations`: each choice other than the simulator's next costs 1, and delay
+   * bounding's `delays` then bounds how many). Refused for the other strategies.
    */
   roundCost?: RoundCost;
   /**
-   * DPOR's rounds: each round in passes, taking its deviations first only at the first
-   * `shallowFirst` steps of an execution, then at twice as many, … until every step (default: every
-   * step at once). A depth-first round reorders the last steps first; this finds an early deviation
-   * (a fault at the start) without first running every later one.
+   * Delay bounding's and DPOR's rounds: each round in passes, taking its deviations first only at the
+   * first `shallowFirst` steps of an execution, then at twice as many, … until every step (default:
+   * every step at once). A depth-first round reorders the last steps first; this finds an early
+   * deviation (a fault at the start) without first running every later one. Refused for the other
+   * strategies.
    */
   shallowFirst?: number;
   /** At most this many messages the explorer chooses to lose per execution (default 0; not with seeds). */
@@ -254,16 +257,7 @@ export async function exploreWith<T>(
         ErrorCode.InvalidArgument,
         `explore: ${name} must be an integer >= ${name === 'maxSteps' ? 1 : 0}, got ${String(value)}`,
       );
-  const roundCost = options.roundCost;
-  if (roundCost !== undefined && roundCost !== 'delays' && roundCost !== 'deviations')
-    throw new DsError(ErrorCode.InvalidArgument, `explore: roundCost must be delays or deviations, got ${String(roundCost as unknown)}`);
-  const shallow = options.shallowFirst;
-  if (shallow !== undefined && !(Number.isInteger(shallow) && shallow >= 1))
-    throw new DsError(ErrorCode.InvalidArgument, `explore: shallowFirst must be an integer >= 1, got ${String(shallow)}`);
-  if (shallow !== undefined && options.strategy !== 'dpor')
-    throw new DsError(ErrorCode.InvalidArgument, `explore: shallowFirst is dpor's, not ${options.strategy}'s`);
-  if (roundCost === 'deviations' && options.strategy !== 'dpor')
-    throw new DsError(ErrorCode.InvalidArgument, `explore: roundCost 'deviations' is dpor's, not ${options.strategy}'s`);
+  checkRoundOptions(options);
   checkFaultOptions(options);
   const fixed = options.schedule ?? process.env.DSMPI_SCHEDULE;
   const fixedSchedule = fixed === undefined ? undefined : parseSchedule(fixed);
@@ -346,7 +340,15 @@ export function strategyFor(options: ExploreOptions): Strategy {
     case 'pctcp':
       return new PctCp(seed, options.depth ?? 3, options.drops ?? 0, faults, options.timing);
     case 'delay-bounding':
-      return new DelayBounding(options.delays ?? 2, options.drops ?? 0, options.sleepSets, true, faults);
+      return new DelayBounding(
+        options.delays ?? 2,
+        options.drops ?? 0,
+        options.sleepSets,
+        true,
+        faults,
+        options.roundCost,
+        options.shallowFirst,
+      );
     case 'dfs':
       return new DelayBounding(options.delays ?? Infinity, options.drops ?? 0, options.sleepSets, false, faults);
     case 'dpor':

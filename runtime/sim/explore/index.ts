@@ -13,7 +13,7 @@ export {
 } from './explore.ts';
 export { PARTITION_MS, PAUSE_MS } from './fault-choices.ts';
 export type { TimingModel } from './enabled.ts';
-export type { RoundCost } from './dpor.ts';
+export { checkRoundOptions, type RoundCost } from './rounds.ts';
 export type { PctThreads } from './strategies.ts';
 export { formatSchedule, parseSchedule, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
 export {

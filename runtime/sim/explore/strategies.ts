@@ -2,6 +2,7 @@ import { seededRandom } from '../../random.ts';
 import { eventLabel, eventRank, type SimEvent } from '../event-queue.ts';
 import type { TimingModel } from './enabled.ts';
 import type { FaultChoiceOptions } from './fault-choices.ts';
+import { Rounds, type RoundCost } from './rounds.ts';
 import { DEFAULT_CHOICE, sameFault, type Choice, type FaultChoice, type Schedule } from './schedule.ts';
 
 /** What one step of an execution offered and what was taken. */
@@ -369,16 +370,16 @@ function pctThread(e: SimEvent, threads: PctThreads, timing: TimingModel): strin
 
 /**
  * Delay bounding (Emmi, Qadeer and Rakamarić): every schedule that departs from the simulator's own
- * order by at most `delays` (taking the i-th enabled event costs i), and loses at most `drops`
- * messages (and injects the crashes and partitions the explorer offers, within its budgets), by
- * stateless depth-first search with re-execution. Iterative deepening over deviations (a delay of
- * i costs i, a loss 1 more, a crash or partition 1): round k runs every schedule of at most k, so
- * the first counterexample found is one of the fewest deviations, and the search is deterministic:
- * given the program and the seed, it finds a bug at one exact execution count. Without sleep sets,
- * a round that runs no schedule of exactly k deviations ends the search (none of k + 1 can exist:
- * undoing one unit of a schedule's last deviation leaves one of k). With `deepening: false` it is
- * one plain depth-first search of every schedule within the bounds (`delays: Infinity`: every
- * schedule).
+ * order by at most `delays` (taking the i-th enabled event costs i; counting deviations, 1), and loses
+ * at most `drops` messages (and injects the crashes, partitions and pauses the explorer offers, within
+ * its budgets), by stateless depth-first search with re-execution. Iterative deepening over
+ * deviations (rounds.ts: a delay costs what `roundCost` says, a loss or a fault 1): round k runs every
+ * schedule of at most k, so the first counterexample found is one of the fewest deviations, and the
+ * search is deterministic: given the program and the seed, it finds a bug at one exact execution
+ * count. The search ends once a round leaves no choice within the bounds for a later one. With
+ * `shallowFirst`, each round runs in passes, deviating first only at the first N steps, then 2N, …;
+ * the last pass is the whole round. With `deepening: false` it is one plain depth-first search of
+ * every schedule within the bounds (`delays: Infinity`: every schedule).
  *
  * With `sleepSets`, partial-order reduction (Godefroid's sleep sets): events of different ranks
  * commute (one rank's event changes only that rank and what it sends), so once a choice has been
@@ -390,12 +391,8 @@ export class DelayBounding implements Strategy {
   exhausted = false;
   /** Executions that repeated a schedule of an earlier round to reach the ones beyond it. */
   revisits = 0;
-  /** Executions in each round of 0, 1, … deviations (the current one last); one entry without rounds. */
-  readonly rounds: number[] = [];
-  /** The current round's bound on deviations (Infinity without rounds). */
-  private round: number;
-  /** Executions of the current round that ran a schedule of exactly `round` deviations. */
-  private fresh = 0;
+  /** The rounds of deviations and their passes (rounds.ts). */
+  private readonly passes: Rounds;
   private prefix: Choice[] = [];
   /** The sleep set at each step of the last execution. */
   private sleeps: Array<Map<string, number>> = [];
@@ -405,75 +402,77 @@ export class DelayBounding implements Strategy {
     private readonly drops: number,
     private readonly sleepSets = false,
     readonly deepening = true,
-    /** Crashes and partitions: each one chosen costs a deviation, as a loss does (the explorer offers them within the budget). */
-    private readonly faults: FaultBudget = NO_FAULTS,
+    /** Crashes, partitions and pauses: each one chosen costs a deviation, as a loss does (the explorer offers them within the budget; here only for the name). */
+    faults: FaultBudget = NO_FAULTS,
+    /** What a delay costs: i for the i-th enabled event, or 1 (`deviations`); `delays` bounds their sum. */
+    roundCost: RoundCost = 'delays',
+    /** With deepening: each round in passes over the first `shallowFirst` steps, then twice as many, … */
+    shallowFirst = Infinity,
   ) {
-    this.round = deepening ? 0 : Infinity;
-    const bound = delays === Infinity ? 'every schedule' : `≤${delays} delays`;
+    this.passes = new Rounds(deepening, roundCost, shallowFirst);
+    const bound = delays === Infinity ? 'every schedule' : `≤${delays} delays${roundCost === 'deviations' ? ' (each costs 1)' : ''}`;
     this.name =
       `${deepening ? 'delay bounding' : 'depth-first'} ${bound}, ≤${drops} drops` +
       (faults.crashes ? `, ≤${faults.crashes} crashes` : '') +
       (faults.partitions ? `, ≤${faults.partitions} partitions` : '') +
       (faults.pauses ? `, ≤${faults.pauses} pauses` : '') +
-      (sleepSets ? ', sleep sets' : '');
+      (sleepSets ? ', sleep sets' : '') +
+      (shallowFirst < Infinity ? `, shallow first ${shallowFirst}` : '');
+  }
+
+  /** Executions in each round of 0, 1, … deviations (the current one last); one entry without rounds. */
+  get rounds(): readonly number[] {
+    return this.passes.counts;
   }
 
   next(): ExecutionPlan | undefined {
     if (this.exhausted) return undefined;
     const prefix = this.prefix;
-    // Past the prefix every choice is the first, at no cost: the execution costs what its prefix does.
-    const spent = deviationsOf(prefix);
-    if (this.deepening && spent < this.round) this.revisits++;
-    else this.fresh++;
-    const r = this.deepening ? this.round : 0;
-    if (this.rounds.length <= r) this.rounds.push(0);
-    this.rounds[r]++;
+    // Past the prefix every choice is the first, at no cost (sleep sets aside): the execution costs what its prefix does.
+    if (this.deepening && total(prefix.reduce((spent, c) => this.spend(spent, c), NOTHING_SPENT)) < this.passes.bound) this.revisits++;
+    this.passes.execution();
     const sleeps: Array<Map<string, number>> = (this.sleeps = []);
     let sleep = new Map<string, number>();
-    let before: Spent = { delays: 0, drops: 0, faults: 0 };
+    let before = NOTHING_SPENT;
     return {
       choose: (step, enabled, _causedBy, faults = []) => {
         sleeps.push(sleep);
-        const choice = prefix[step] ?? this.options(enabled, (i) => enabled[i].lose !== undefined, faults, before, sleep).next().value;
+        const losable = (i: number): boolean => enabled[i].lose !== undefined;
+        const choice = prefix[step] ?? this.options(step, enabled, losable, faults, before, sleep).next().value;
         if (!choice) return undefined;
-        const after = spend(before, choice);
-        if (this.sleepSets) sleep = sleepAfter(sleep, enabled, choice, (c) => this.affordable(c, before));
-        before = after;
+        const spent = before;
+        if (this.sleepSets) sleep = sleepAfter(sleep, enabled, choice, (c) => this.admits(c, spent, step, false));
+        before = this.spend(before, choice);
         return choice;
       },
     };
   }
 
   done(steps: readonly StepRecord[]): void {
-    let total: Spent = { delays: 0, drops: 0, faults: 0 };
+    let sum = NOTHING_SPENT;
     const spent = steps.map((s) => {
-      const before = total;
-      total = spend(total, s.choice);
+      const before = sum;
+      sum = this.spend(sum, s.choice);
       return before;
     });
     for (let s = steps.length - 1; s >= 0; s--) {
       const { choice, losable, events, faults } = steps[s];
-      for (const alt of this.options(events, (i) => losable[i], faults, spent[s], this.sleeps[s], choice)) {
+      for (const alt of this.options(s, events, (i) => losable[i], faults, spent[s], this.sleeps[s], choice)) {
         this.prefix = [...steps.slice(0, s).map((r) => r.choice), alt];
         return;
       }
     }
-    // Without sleep sets, a round with no schedule of exactly its bound proves there is none beyond.
-    const most = this.delays + this.drops + this.faults.crashes + this.faults.partitions + this.faults.pauses;
-    if (this.deepening && this.round < most && (this.fresh > 0 || this.sleepSets)) {
-      this.round++;
-      this.fresh = 0;
-      this.prefix = [];
-    } else {
-      this.exhausted = true;
-    }
+    // The round's next pass, or the next round, from the start; none left within the bounds: exhausted.
+    if (this.passes.advance()) this.prefix = [];
+    else this.exhausted = true;
   }
 
   /**
    * The choices at a step in the search's order (each index delivered, then lost; then the faults
-   * offered, in their order), after `from`, within the bounds and awake.
+   * offered, in their order), after `from`, awake, within the bounds and the current pass.
    */
   private *options(
+    step: number,
     events: readonly SimEvent[],
     losable: (i: number) => boolean,
     faults: readonly FaultChoice[],
@@ -489,28 +488,45 @@ export class DelayBounding implements Strategy {
       a.fault || b.fault ? !!a.fault && !!b.fault && sameFault(a.fault, b.fault) : a.index === b.index && a.lose === b.lose;
     const start = from ? all.findIndex((c) => same(c, from)) + 1 : 0;
     for (const c of all.slice(start)) {
-      if (!this.affordable(c, spent)) continue;
+      // A choice asleep here stays asleep in later rounds (they explore more before it, not less).
       if (!c.fault && sleep?.has(choiceKey(events[c.index], c.lose))) continue;
-      yield c;
+      if (this.admits(c, spent, step)) yield c;
     }
   }
 
-  /** Whether choice `c`, after what was `spent`, keeps within the bounds and the round. */
-  private affordable(c: Choice, spent: Spent): boolean {
-    const after = spend(spent, c);
-    return after.delays <= this.delays && after.drops <= this.drops && after.delays + after.drops + after.faults <= this.round;
+  /**
+   * Whether choice `c` at `step`, after what was `spent`, keeps within the caps (`delays`, `drops`)
+   * and, if it deviates, the current round and pass (a choice within the caps that is not is left
+   * for a later one, unless `note` is false).
+   */
+  private admits(c: Choice, spent: Spent, step: number, note = true): boolean {
+    const after = this.spend(spent, c);
+    if (after.delays > this.delays || after.drops > this.drops) return false;
+    return total(after) === total(spent) || this.passes.admits(total(after), step, note);
+  }
+
+  /** What a schedule has spent once it takes `c`. */
+  private spend(spent: Spent, c: Choice): Spent {
+    return {
+      delays: spent.delays + this.passes.delay(c.index),
+      drops: spent.drops + Number(c.lose),
+      faults: spent.faults + Number(!!c.fault),
+    };
   }
 }
 
-/** What a schedule has spent: the sum of its delays, its losses, its faults. */
+/** What a schedule has spent: its delays (as the round cost counts them), its losses, its faults. */
 interface Spent {
   delays: number;
   drops: number;
   faults: number;
 }
 
-function spend(spent: Spent, c: Choice): Spent {
-  return { delays: spent.delays + c.index, drops: spent.drops + Number(c.lose), faults: spent.faults + Number(!!c.fault) };
+const NOTHING_SPENT: Spent = { delays: 0, drops: 0, faults: 0 };
+
+/** A schedule's deviations: its delays, losses and faults. */
+function total(spent: Spent): number {
+  return spent.delays + spent.drops + spent.faults;
 }
 
 /** A choice's name across executions: the event's identity, and whether it is lost. */
@@ -552,11 +568,4 @@ function sleepAfter(
     }
   }
   return next;
-}
-
-/** A schedule's deviations: a delay of i costs i, a loss 1, a fault 1. */
-function deviationsOf(choices: readonly Choice[]): number {
-  let spent = 0;
-  for (const c of choices) spent += c.index + Number(c.lose) + Number(!!c.fault);
-  return spent;
 }
