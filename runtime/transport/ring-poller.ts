@@ -1,4 +1,4 @@
-import { BusyPoll } from './busy-poll.ts';
+import { BusyPoll, threadOffCoreClock, type PollTiming } from './busy-poll.ts';
 import type { Doorbells } from './shared-ring.ts';
 
 /** How long one turn of the event loop looks at the rings before it lets other events in. */
@@ -17,29 +17,36 @@ interface Watch {
  * event loop looks at the rings and the watched conditions for up to SLICE_MS, so a frame is read
  * as soon as it is written, without a wake-up, and a barrier wait never leaves the rings unread.
  * Otherwise it sleeps, marked so in shared memory (Doorbells), and the next writer wakes it with a
- * message.
+ * message. A rank seen descheduled (its thread waited for a core between two turns) pauses its
+ * spinning as a process does (BusyPoll): while it spins off its core, the peer it waits for may be
+ * the thread that needs that core.
  */
 export class RingPoller {
   private stopped = false;
   private waiting: () => boolean = () => false;
   private watches: Watch[] = [];
   private readonly poll: BusyPoll;
+  private readonly closeClock: () => void;
 
-  /** `drain` delivers every frame there is to read, and says whether there was any. */
+  /**
+   * `drain` delivers every frame there is to read, and says whether there was any. `timing`
+   * (tests): BusyPoll's; by default its own but for the off-core clock, the calling thread's.
+   */
   constructor(
     private readonly rank: number,
     private readonly bells: Doorbells,
     private readonly drain: () => boolean,
+    timing?: PollTiming,
   ) {
     // After what the last turn delivered has run (it may begin another wait, which spins again).
     const stopped = (): void => {
       this.giveUp();
       setImmediate(this.settle);
     };
-    // No pause when descheduled: waking a sleeping thread (a MessagePort post) is slow enough that
-    // spinning answers sooner even on a loaded machine, unlike a process's socket wake-up.
     const waiting = (): boolean => !this.stopped && (this.watches.length > 0 || this.waiting());
-    this.poll = new BusyPoll(waiting, { preemptedMs: Infinity }, { turn: this.look, stopped });
+    const clock = timing ? { offCoreMs: timing.offCoreMs, close: () => {} } : threadOffCoreClock();
+    this.closeClock = clock.close;
+    this.poll = new BusyPoll(waiting, { ...timing, offCoreMs: clock.offCoreMs }, { turn: this.look, stopped });
   }
 
   /** Starts reading: asleep until a frame comes or a wait begins. */
@@ -59,7 +66,8 @@ export class RingPoller {
 
   /**
    * Spins until `ready()` holds (true), looking at the rings meanwhile; false if spinning stops
-   * first (the budget from the last wait's start is spent, or the transport stopped).
+   * first (the budget from the last wait's start is spent, or the transport stopped), or does not
+   * start (paused: the rank was descheduled lately), after one look.
    */
   until(ready: () => boolean): Promise<boolean> {
     if (this.stopped) return Promise.resolve(false);
@@ -67,13 +75,20 @@ export class RingPoller {
       this.watches.push({ ready, settle });
       this.kick();
       // The first look right after the caller's own code, not a turn of the event loop later.
-      if (this.watches.length === 1) queueMicrotask(this.look);
+      if (this.watches.length === 1) queueMicrotask(this.firstLook);
     });
   }
 
   stop(): void {
     this.stopped = true;
+    this.closeClock();
   }
+
+  /** A watch's first look; with no chain to spin on (paused), its waiter is told at once. */
+  private readonly firstLook = (): void => {
+    this.look();
+    if (!this.poll.active) this.giveUp();
+  };
 
   /** One turn of the chain: reads the rings until a frame comes or a watch holds, for at most SLICE_MS. */
   private readonly look = (): void => {

@@ -75,13 +75,13 @@ t.test('a long gap between turns in which the process did not run (it lost its c
     () => {
       calls++;
       if (calls === 3) {
-        // The next turn comes late, and (as the CPU clock below says) the process did not run meanwhile.
+        // The next turn comes late, and (as the off-core clock below says) the process did not run meanwhile.
         const until = performance.now() + 5;
         while (performance.now() < until);
       }
       return true;
     },
-    { budgetMs: 60_000, preemptedMs: 2, firstPauseMs: 60_000, backoffMs: 60_000, cpuMs: () => 0 },
+    { budgetMs: 60_000, preemptedMs: 2, firstPauseMs: 60_000, backoffMs: 60_000, offCoreMs: () => performance.now() },
   );
   poll.kick();
   const stopped = await settled(() => calls);
@@ -105,7 +105,7 @@ t.test('a long gap the process spent working (a collection, a compilation) does 
       return waiting;
     },
     // Every millisecond of the gaps was the process's own CPU time.
-    { budgetMs: 60_000, preemptedMs: 2, firstPauseMs: 60_000, backoffMs: 60_000, cpuMs: () => performance.now() },
+    { budgetMs: 60_000, preemptedMs: 2, firstPauseMs: 60_000, backoffMs: 60_000, offCoreMs: () => 0 },
   );
   poll.kick();
   await until(() => calls >= 12);
@@ -140,7 +140,7 @@ t.test('hooks: `turn` runs at every turn, `stopped` once when the chain stops', 
   t.equal(stops, 1, 'stopped once');
 });
 
-t.test('the CPU clock (a system call) is read now and then, not at every turn', async (t) => {
+t.test('the off-core clock (a system call) is read now and then, not at every turn', async (t) => {
   let turns = 0;
   let reads = 0;
   let waiting = true;
@@ -153,9 +153,9 @@ t.test('the CPU clock (a system call) is read now and then, not at every turn', 
     {
       budgetMs: 60_000,
       preemptedMs: 50,
-      cpuMs: () => {
+      offCoreMs: () => {
         reads++;
-        return performance.now();
+        return 0;
       },
     },
   );
@@ -164,5 +164,28 @@ t.test('the CPU clock (a system call) is read now and then, not at every turn', 
   waiting = false;
   await settled(() => turns);
   t.notOk(poll.paused, 'not paused');
-  t.ok(reads < turns / 4, `${reads} readings of the CPU clock in ${turns} turns`);
+  t.ok(reads < turns / 4, `${reads} readings of the off-core clock in ${turns} turns`);
+});
+
+t.test('a preemption during the turn hook (where a ring reader spends its turns) pauses polling too', async (t) => {
+  const clock = { now: 0, offCore: 0 };
+  let turns = 0;
+  const poll = new BusyPoll(
+    () => true,
+    { budgetMs: 60_000, preemptedMs: 2, firstPauseMs: 60_000, nowMs: () => clock.now, offCoreMs: () => clock.offCore },
+    {
+      turn: () => {
+        // The third turn's hook loses the core for 5 ms.
+        if (++turns === 3) {
+          clock.now += 5;
+          clock.offCore += 5;
+        }
+      },
+    },
+  );
+  poll.kick();
+  for (let i = 0; i < 6; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.equal(turns, 4, 'the turn after the hook that lost its core stopped the chain');
+  t.ok(poll.paused, 'paused');
+  t.notOk(poll.active);
 });

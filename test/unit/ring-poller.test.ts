@@ -50,3 +50,90 @@ t.test('until: a stopped poller does not spin', async (t) => {
   t.equal(await pending, false, 'a watch in progress gives up');
   t.equal(await p.until(() => true), false, 'a new watch gives up at once');
 });
+
+/**
+ * A poller of rank 0 on clocks the test moves: `clock.now` (wall) and `clock.offCore` (the time its
+ * thread waited for a core). `asleep()` reads its doorbell without taking it down.
+ */
+function pollerOnClocks() {
+  const memory = bellMemory(1);
+  const bells = new Doorbells(memory);
+  const clock = { now: 0, offCore: 0 };
+  const state = { frames: 0, read: 0, waiting: true };
+  const p = new RingPoller(
+    0,
+    bells,
+    () => {
+      if (state.frames === 0) return false;
+      state.read += state.frames;
+      state.frames = 0;
+      return true;
+    },
+    { budgetMs: 60_000, nowMs: () => clock.now, offCoreMs: () => clock.offCore },
+  );
+  p.pollWhile(() => state.waiting);
+  p.start();
+  const asleep = (): boolean => Atomics.load(new Int32Array(memory), 0) === 1;
+  return { poller: p, bells, clock, state, asleep };
+}
+
+/** One turn of the event loop (the poller's chain takes one turn per setImmediate). */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+t.test('a receive that spins while its thread loses its core stops spinning and sleeps, and a writer wakes it', async (t) => {
+  const { poller: p, bells, clock, state, asleep } = pollerOnClocks();
+  p.kick();
+  for (let i = 0; i < 5; i++) await turn();
+  t.notOk(asleep(), 'spinning while the receive waits, its budget far from spent');
+  // Between two turns, 5 ms pass in which the thread waited for a core (its peer may hold it).
+  clock.now += 5;
+  clock.offCore += 5;
+  for (let i = 0; i < 3; i++) await turn();
+  t.ok(asleep(), 'marked asleep within three turns, though the receive still waits');
+  p.kick();
+  await turn();
+  t.ok(asleep(), 'a new wait during the pause does not spin');
+  // A writer writes, finds the mark and wakes it (PortTransport posts WAKE, which calls woken).
+  state.frames = 1;
+  t.ok(bells.wakeNeeded(0), 'the writer is told to wake it');
+  p.woken();
+  t.equal(state.read, 1, 'woken, it reads the frame');
+  await turn();
+  t.ok(asleep(), 'and sleeps again: polling is still paused');
+  // The pause (20 ms) ends: the next wait spins again.
+  clock.now += 25;
+  p.kick();
+  t.notOk(asleep(), 'after the pause a wait spins again');
+  state.waiting = false;
+  for (let i = 0; i < 3; i++) await turn();
+  p.stop();
+});
+
+t.test('a gap spent on the core (work, a collection) does not stop the spin', async (t) => {
+  const { poller: p, clock, state, asleep } = pollerOnClocks();
+  p.kick();
+  await turn();
+  clock.now += 5;
+  for (let i = 0; i < 3; i++) await turn();
+  t.notOk(asleep(), 'still spinning');
+  state.waiting = false;
+  for (let i = 0; i < 3; i++) await turn();
+  t.ok(asleep(), 'asleep once the receive no longer waits');
+  p.stop();
+});
+
+t.test('until during a pause: the watch gives up after its first look, with no turn of a chain', async (t) => {
+  const { poller: p, clock, state, asleep } = pollerOnClocks();
+  p.kick();
+  await turn();
+  clock.now += 5;
+  clock.offCore += 5;
+  for (let i = 0; i < 3; i++) await turn();
+  t.ok(asleep(), 'paused and asleep');
+  const first = await Promise.race([p.until(() => false), turn().then(() => 'a turn of the event loop')]);
+  t.equal(first, false, 'the barrier wait is told at once that nobody spins: it flags itself asleep and waits for a message');
+  state.frames = 1;
+  t.equal(await p.until(() => state.read === 1), true, 'a condition that holds at the first look is still seen');
+  state.waiting = false;
+  p.stop();
+});
