@@ -7,7 +7,7 @@ import type { Matcher, Message, PostedReceive } from './matching.ts';
 import { PointToPoint } from './point-to-point.ts';
 import { assertPlainData } from './payload.ts';
 import { knomialNode } from './knomial.ts';
-import { ARRIVALS, barrierPolls, GENERATION, SLEEPER_BASE } from './protocol/thread-rings.ts';
+import { ARRIVALS, barrierPolls, clearAsleep, flagAsleep, GENERATION, SLEEPER_BASE } from './protocol/thread-rings.ts';
 import { checkOperand, resolveOp, type ReduceOp } from './reduce-ops.ts';
 import { Request, type Completion } from './request.ts';
 import { Kind } from './wire.ts';
@@ -409,7 +409,8 @@ async function bcastKnomial<T>(op: CollectiveOp, data: T, root: number, k: numbe
  * two barriers: that barrier ends as soon as everyone has entered it, which does not depend on this
  * one. Without polling, the release is one message to each of the others. With polling (ranks no
  * more than cores), the last to arrive bumps a generation word that the others spin on (released),
- * and sends a message only to those that stopped spinning and sleep.
+ * and sends a message only to those that stopped spinning and sleep in this barrier (their flag
+ * names its generation: flagAsleep in runtime/protocol/thread-rings.ts).
  */
 export async function barrierShared(op: CollectiveOp, arrivals: Int32Array, previous: Request<void> | undefined): Promise<void> {
   if (previous && !previous.done) await previous;
@@ -425,8 +426,8 @@ export async function barrierShared(op: CollectiveOp, arrivals: Int32Array, prev
     }
     Atomics.add(arrivals, GENERATION, 1);
     for (let r = 0; r < op.size; r++) {
-      const sleeper = SLEEPER_BASE + r;
-      if (Atomics.load(arrivals, sleeper) === 1 && Atomics.exchange(arrivals, sleeper, 0) === 1) op.send(r, 1, null);
+      // Only a rank asleep in this barrier: one it released may already sleep in the next.
+      if (Atomics.load(arrivals, SLEEPER_BASE + r) !== 0 && clearAsleep(arrivals, r, generation)) op.send(r, 1, null);
     }
     return;
   }
@@ -452,10 +453,9 @@ async function released(op: CollectiveOp, arrivals: Int32Array, generation: numb
     return true;
   }
   if (op.failed) throw op.failed;
-  const sleeper = SLEEPER_BASE + op.rank;
-  Atomics.store(arrivals, sleeper, 1);
+  flagAsleep(arrivals, op.rank, generation);
   if (!moved()) return false;
-  return Atomics.exchange(arrivals, sleeper, 0) === 1;
+  return clearAsleep(arrivals, op.rank, generation);
 }
 
 /** Tree barrier: everyone reports to rank 0 up a k-nomial tree, then rank 0 releases them down it. */

@@ -43,6 +43,31 @@ export const GENERATION = BELL_STRIDE;
 /** Int32 index of rank 0's sleeping flag (polling only); rank r's is at SLEEPER_BASE + r. */
 export const SLEEPER_BASE = 2 * BELL_STRIDE;
 
+/**
+ * The sleeping flag of a rank waiting in the barrier of `generation`: never 0 (awake), and not the
+ * flag of the barrier before or after it. A flag only says "asleep" would let the last to arrive at
+ * one barrier, still reading the flags after its release, take a rank that has already left it and
+ * sleeps in the next one, and release it from that one too early.
+ */
+function sleepMark(generation: number): number {
+  return (generation & 0x3fffffff) + 1;
+}
+
+/** Flags `rank` asleep in the barrier of `generation`: a message will release it. */
+export function flagAsleep(memory: Int32Array, rank: number, generation: number): void {
+  Atomics.store(memory, SLEEPER_BASE + rank, sleepMark(generation));
+}
+
+/**
+ * Clears `rank`'s flag if it sleeps in the barrier of `generation`, and says whether this call
+ * cleared it. The last to arrive and the sleeper itself (seeing the release after flagging) both
+ * try: the one that clears it decides whether the release is a message.
+ */
+export function clearAsleep(memory: Int32Array, rank: number, generation: number): boolean {
+  const mark = sleepMark(generation);
+  return Atomics.compareExchange(memory, SLEEPER_BASE + rank, mark, 0) === mark;
+}
+
 /** Whether barrier memory (as an Int32Array) is laid out for polling ranks. */
 export function barrierPolls(memory: Int32Array): boolean {
   return memory.length > 1;

@@ -22,8 +22,7 @@ import { BUSY_POLL_BUDGET_MS } from '../protocol/rendezvous.ts';
  *
  * A thread rank's ring reader (ring-poller.ts) rides the same chain: `hooks.turn` looks at its rings
  * at every turn (most of the turn's time, so a preemption during it counts too), and `hooks.stopped`
- * puts it to sleep when the chain stops; while `hooks.spinsWhilePaused` holds, a pause does not stop
- * the chain. Its off-core clock is its own thread's (threadOffCoreMs):
+ * puts it to sleep when the chain stops. Its off-core clock is its own thread's (threadOffCoreMs):
  * the process's CPU clock sums every thread, and a rank thread that lost its core to a sibling rank
  * would see the sibling's CPU time and take the gap for work.
  */
@@ -51,7 +50,7 @@ export class BusyPoll {
   constructor(
     private readonly waiting: () => boolean,
     timing: PollTiming = {},
-    private readonly hooks: { turn?: () => void; stopped?: () => void; spinsWhilePaused?: () => boolean } = {},
+    private readonly hooks: { turn?: () => void; stopped?: () => void } = {},
   ) {
     this.budgetMs = timing.budgetMs ?? BUSY_POLL_BUDGET_MS;
     this.preemptedMs = timing.preemptedMs ?? PREEMPTED_MS;
@@ -72,7 +71,7 @@ export class BusyPoll {
     // The program's own work up to here is no sign of a shared core.
     this.lastTurn = now;
     if (this.spinning) return true;
-    if (now < this.pausedUntil && !this.hooks.spinsWhilePaused?.()) return false;
+    if (now < this.pausedUntil) return false;
     // The process may have slept since the chain stopped: that is no sign of a shared core either.
     if (this.watchesCore) this.sample(now);
     this.spinning = true;
@@ -95,7 +94,7 @@ export class BusyPoll {
     if (this.watchesCore) this.watch(now);
     this.lastTurn = now;
     this.hooks.turn?.();
-    if (this.waiting() && now < this.deadline && (now >= this.pausedUntil || this.hooks.spinsWhilePaused?.())) {
+    if (this.waiting() && now < this.deadline && now >= this.pausedUntil) {
       setImmediate(this.turn);
       return;
     }

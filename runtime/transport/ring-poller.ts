@@ -18,8 +18,8 @@ interface Watch {
  * as soon as it is written, without a wake-up, and a barrier wait never leaves the rings unread.
  * Otherwise it sleeps, marked so in shared memory (Doorbells), and the next writer wakes it with a
  * message. A rank seen descheduled (its thread waited for a core between two turns) pauses its
- * spinning for receives as a process does (BusyPoll): while it spins off its core, the peer it waits
- * for may be the thread that needs that core.
+ * spinning, for receives and watches alike, as a process does (BusyPoll): while it spins off its
+ * core, the peer it waits for may be the thread that needs that core.
  */
 export class RingPoller {
   private stopped = false;
@@ -46,12 +46,7 @@ export class RingPoller {
     const waiting = (): boolean => !this.stopped && (this.watches.length > 0 || this.waiting());
     const clock = timing ? { offCoreMs: timing.offCoreMs, close: () => {} } : threadOffCoreClock();
     this.closeClock = clock.close;
-    // A watch spins its whole budget even when paused: the world barrier's flag (barrierShared in
-    // runtime/collectives.ts) does not say which barrier it is for, so a rank that flags itself asleep
-    // in the next barrier while the last to arrive at the one before still reads the flags is released
-    // by that barrier's message; a watch that gave up at once would make that window wide.
-    const spinsWhilePaused = (): boolean => this.watches.length > 0;
-    this.poll = new BusyPoll(waiting, { ...timing, offCoreMs: clock.offCoreMs }, { turn: this.look, stopped, spinsWhilePaused });
+    this.poll = new BusyPoll(waiting, { ...timing, offCoreMs: clock.offCoreMs }, { turn: this.look, stopped });
   }
 
   /** Starts reading: asleep until a frame comes or a wait begins. */
@@ -70,8 +65,9 @@ export class RingPoller {
   }
 
   /**
-   * Spins until `ready()` holds (true), looking at the rings meanwhile, paused or not; false if
-   * spinning stops first (the budget from the last wait's start is spent, or the transport stopped).
+   * Spins until `ready()` holds (true), looking at the rings meanwhile; false if spinning stops first
+   * or does not start (the budget from the last wait's start is spent, polling is paused, or the
+   * transport stopped).
    */
   until(ready: () => boolean): Promise<boolean> {
     if (this.stopped) return Promise.resolve(false);

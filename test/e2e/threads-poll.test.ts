@@ -1,6 +1,7 @@
 // dsrun --threads --poll: rank threads exchange frames through rings in shared memory and spin while
 // a receive waits (docs/threads.md#polling). Jobs give what they give without polling, and a rank
 // that waits long stops spinning.
+import { availableParallelism } from 'node:os';
 import t from 'tap';
 import { checkCollectivesOutput } from '../helpers/collectives-output.ts';
 import { barrierWithVictim } from '../helpers/barrier-victim.ts';
@@ -43,6 +44,18 @@ t.test('barriers of polling threads, blocking and several in flight: nobody leav
   const r = await dsrun(['-n', '3', '--threads', '--poll', '--timeout', '60', 'test/fixtures/barriers.ts'], { limitMs: 90_000 });
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout.match(/^\[rank \d\] barriers ok 150$/gm)?.length, 3, 'every rank passed 150 barriers');
+});
+
+t.test('barriers of more polling threads than cores: ranks that lose their core sleep, each released by its own barrier', async (t) => {
+  // Threads that lose their core stop spinning and flag themselves asleep; the last to arrive at a
+  // barrier, itself descheduled between its release and its reading of the flags, must not take the
+  // flag of a rank already asleep in the next barrier (it hung once in about four jobs when it did).
+  const n = String(availableParallelism() + 2);
+  for (let job = 0; job < 3; job++) {
+    const r = await dsrun(['-n', n, '--threads', '--poll', '--timeout', '60', 'test/fixtures/barriers.ts'], { limitMs: 90_000 });
+    t.equal(r.code, 0, r.stderr);
+    t.equal(r.stdout.match(/^\[rank \d+\] barriers ok 150$/gm)?.length, Number(n), `job ${job}: every rank passed 150 barriers`);
+  }
 });
 
 t.test('a polling thread killed while the others wait in a world barrier: the barrier fails with DS_ERR_PEER_LOST', async (t) => {
