@@ -14,7 +14,8 @@ export type Describe = string | (() => string);
 export const describe = (what: Describe): string => (typeof what === 'string' ? what : what());
 
 export function assertPlainData(value: unknown, what: Describe): void {
-  const problem = findProblem(value, new Set(), '');
+  const problem = findProblem(value);
+  ancestors.length = 0;
   if (problem !== undefined) {
     throw new DsError(
       ErrorCode.Unencodable,
@@ -24,48 +25,59 @@ export function assertPlainData(value: unknown, what: Describe): void {
   }
 }
 
-/** A surrogate code unit that is not half of a pair (a /u pattern sees a pair as one code point). */
-const LONE_SURROGATE = /\p{Cs}/u;
+/** Whether a string has no lone surrogate, which UTF-8 cannot carry (String.prototype.isWellFormed, Node.js 20). */
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
-function findProblem(value: unknown, ancestors: Set<object>, path: string): string | undefined {
+/**
+ * The arrays and objects findProblem is inside, outermost first (a cycle comes back to one). A
+ * stack, not a Set: payloads are shallow, and every send checks one, so nothing is allocated for it.
+ */
+const ancestors: object[] = [];
+
+/**
+ * What is wrong with `value`, as the end of a sentence after its path: ` is a function`, with the
+ * path of the offending part put in front as the search unwinds (`.a[2] is a function`), so a
+ * payload with nothing wrong builds no string. Undefined if it is plain data.
+ */
+function findProblem(value: unknown): string | undefined {
   switch (typeof value) {
     case 'undefined':
     case 'boolean':
     case 'number':
       return undefined;
     case 'string':
-      return LONE_SURROGATE.test(value) ? `${path} is a string with a lone surrogate (not valid Unicode)` : undefined;
+      return wellFormed(value) ? undefined : ' is a string with a lone surrogate (not valid Unicode)';
     case 'bigint':
-      return value < -(2n ** 63n) || value >= 2n ** 64n ? `${path} is a BigInt outside 64 bits` : undefined;
+      return value < -(2n ** 63n) || value >= 2n ** 64n ? ' is a BigInt outside 64 bits' : undefined;
     case 'function':
-      return `${path} is a function`;
+      return ' is a function';
     case 'symbol':
-      return `${path} is a symbol`;
+      return ' is a symbol';
   }
   if (value === null || value instanceof Date || value instanceof Uint8Array) return undefined;
   const obj = value as object;
-  if (ancestors.has(obj)) return `${path} is a cycle`;
+  if (ancestors.includes(obj)) return ' is a cycle';
   if (Array.isArray(obj)) {
-    ancestors.add(obj);
+    ancestors.push(obj);
     for (let i = 0; i < obj.length; i++) {
-      const p = findProblem(obj[i], ancestors, `${path}[${i}]`);
-      if (p !== undefined) return p;
+      const p = findProblem(obj[i]);
+      if (p !== undefined) return `[${i}]${p}`;
     }
-    ancestors.delete(obj);
+    ancestors.pop();
     return undefined;
   }
   const proto = Object.getPrototypeOf(obj);
   if (proto !== Object.prototype && proto !== null) {
     const name = (proto?.constructor as { name?: string } | undefined)?.name ?? 'unknown';
-    return `${path} is a ${name} (not a plain object)`;
+    return ` is a ${name} (not a plain object)`;
   }
-  ancestors.add(obj);
+  ancestors.push(obj);
   for (const key in obj) {
-    if (key === '__proto__') return `${path} has a key __proto__`;
-    if (LONE_SURROGATE.test(key)) return `${path} has a key with a lone surrogate (not valid Unicode)`;
-    const p = findProblem((obj as Record<string, unknown>)[key], ancestors, `${path}.${key}`);
-    if (p !== undefined) return p;
+    if (key === '__proto__') return ' has a key __proto__';
+    if (!wellFormed(key)) return ' has a key with a lone surrogate (not valid Unicode)';
+    const p = findProblem((obj as Record<string, unknown>)[key]);
+    if (p !== undefined) return `.${key}${p}`;
   }
-  ancestors.delete(obj);
+  ancestors.pop();
   return undefined;
 }

@@ -386,12 +386,41 @@ function readAsciiAt(b: Uint8Array, pos: number): string | typeof NOT_PLAIN {
   const start = b[pos] === 0xd9 ? pos + 2 : pos + 1;
   const length = b[pos] === 0xd9 ? b[pos + 1] : b[pos] & 0x1f;
   if (start > b.length || length > PLAIN_STRING || start + length > b.length) return NOT_PLAIN;
-  let s = '';
+  let hash = length;
   for (let i = start; i < start + length; i++) {
-    if (b[i] > 0x7f) return NOT_PLAIN;
-    s += String.fromCharCode(b[i]);
+    const c = b[i];
+    if (c > 0x7f) return NOT_PLAIN;
+    hash = (hash * 31 + c) | 0;
   }
   afterValue = start + length;
+  if (length > RECENT_STRING) return asciiString(b, start, length);
+  const slot = hash & (recentStrings.length - 1);
+  const recent = recentStrings[slot];
+  if (recent !== undefined && sameAscii(recent, b, start, length)) return recent;
+  const s = asciiString(b, start, length);
+  recentStrings[slot] = s;
+  return s;
+}
+
+/**
+ * Short strings read lately, by a hash of their bytes: the keys of a program's messages, and many of
+ * their short values, come back in every message. Handing out the same string again saves building
+ * it, and V8, which must look a property name up in its table of names before storing it, finds it
+ * there at once (a string just built is looked up by its characters every time).
+ */
+const recentStrings = new Array<string | undefined>(256);
+/** Strings longer than this are built every time. */
+const RECENT_STRING = 24;
+
+function sameAscii(s: string, b: Uint8Array, start: number, length: number): boolean {
+  if (s.length !== length) return false;
+  for (let i = 0; i < length; i++) if (s.charCodeAt(i) !== b[start + i]) return false;
+  return true;
+}
+
+function asciiString(b: Uint8Array, start: number, length: number): string {
+  let s = '';
+  for (let i = start; i < start + length; i++) s += String.fromCharCode(b[i]);
   return s;
 }
 
