@@ -14,8 +14,13 @@ export type Describe = string | (() => string);
 export const describe = (what: Describe): string => (typeof what === 'string' ? what : what());
 
 export function assertPlainData(value: unknown, what: Describe): void {
-  const problem = findProblem(value);
-  ancestors.length = 0;
+  let problem: string | undefined;
+  try {
+    problem = findProblem(value);
+  } finally {
+    // Left full when it found a problem, or a getter threw.
+    ancestors.clear();
+  }
   if (problem !== undefined) {
     throw new DsError(
       ErrorCode.Unencodable,
@@ -29,10 +34,10 @@ export function assertPlainData(value: unknown, what: Describe): void {
 const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /**
- * The arrays and objects findProblem is inside, outermost first (a cycle comes back to one). A
- * stack, not a Set: payloads are shallow, and every send checks one, so nothing is allocated for it.
+ * The arrays and objects findProblem is inside (a cycle comes back to one): one set for every check,
+ * since every send makes one, so nothing is allocated for it.
  */
-const ancestors: object[] = [];
+const ancestors = new Set<object>();
 
 /**
  * What is wrong with `value`, as the end of a sentence after its path: ` is a function`, with the
@@ -56,14 +61,14 @@ function findProblem(value: unknown): string | undefined {
   }
   if (value === null || value instanceof Date || value instanceof Uint8Array) return undefined;
   const obj = value as object;
-  if (ancestors.includes(obj)) return ' is a cycle';
+  if (ancestors.has(obj)) return ' is a cycle';
   if (Array.isArray(obj)) {
-    ancestors.push(obj);
+    ancestors.add(obj);
     for (let i = 0; i < obj.length; i++) {
       const p = findProblem(obj[i]);
       if (p !== undefined) return `[${i}]${p}`;
     }
-    ancestors.pop();
+    ancestors.delete(obj);
     return undefined;
   }
   const proto = Object.getPrototypeOf(obj);
@@ -71,13 +76,13 @@ function findProblem(value: unknown): string | undefined {
     const name = (proto?.constructor as { name?: string } | undefined)?.name ?? 'unknown';
     return ` is a ${name} (not a plain object)`;
   }
-  ancestors.push(obj);
+  ancestors.add(obj);
   for (const key in obj) {
     if (key === '__proto__') return ' has a key __proto__';
     if (!wellFormed(key)) return ' has a key with a lone surrogate (not valid Unicode)';
     const p = findProblem((obj as Record<string, unknown>)[key]);
     if (p !== undefined) return `.${key}${p}`;
   }
-  ancestors.pop();
+  ancestors.delete(obj);
   return undefined;
 }
