@@ -4,6 +4,15 @@ import type { Doorbells } from './shared-ring.ts';
 /** How long one turn of the event loop looks at the rings before it lets other events in. */
 const SLICE_MS = 0.05;
 
+/**
+ * Time off its core between two turns that pauses a rank thread's polling. Longer than a process's
+ * (BusyPoll's default, 0.5 ms): the ranks' own process runs other threads (V8's garbage collection
+ * helpers, dsrun's main thread) that take a polling thread's core for a moment even on a machine
+ * with nothing else to do, and a pause there turned a 8 µs round trip into 24–39 µs; a thread that
+ * shares its core with another busy one loses it for whole time slices, longer than this.
+ */
+const THREAD_PREEMPTED_MS = 5;
+
 /** A condition a spinning rank waits for (until), and what to tell its waiter. */
 interface Watch {
   ready: () => boolean;
@@ -46,7 +55,11 @@ export class RingPoller {
     const waiting = (): boolean => !this.stopped && (this.watches.length > 0 || this.waiting());
     const clock = timing ? { offCoreMs: timing.offCoreMs, close: () => {} } : threadOffCoreClock();
     this.closeClock = clock.close;
-    this.poll = new BusyPoll(waiting, { ...timing, offCoreMs: clock.offCoreMs }, { turn: this.look, stopped });
+    this.poll = new BusyPoll(
+      waiting,
+      { preemptedMs: THREAD_PREEMPTED_MS, ...timing, offCoreMs: clock.offCoreMs },
+      { turn: this.look, stopped },
+    );
   }
 
   /** Starts reading: asleep until a frame comes or a wait begins. */

@@ -85,9 +85,9 @@ t.test('a receive that spins while its thread loses its core stops spinning and 
   p.kick();
   for (let i = 0; i < 5; i++) await turn();
   t.notOk(asleep(), 'spinning while the receive waits, its budget far from spent');
-  // Between two turns, 5 ms pass in which the thread waited for a core (its peer may hold it).
-  clock.now += 5;
-  clock.offCore += 5;
+  // Between two turns, 8 ms pass in which the thread waited for a core (its peer may hold it).
+  clock.now += 8;
+  clock.offCore += 8;
   for (let i = 0; i < 3; i++) await turn();
   t.ok(asleep(), 'marked asleep within three turns, though the receive still waits');
   p.kick();
@@ -109,6 +109,20 @@ t.test('a receive that spins while its thread loses its core stops spinning and 
   p.stop();
 });
 
+t.test('a moment off the core (a helper thread of the process ran) does not stop the spin', async (t) => {
+  const { poller: p, clock, state, asleep } = pollerOnClocks();
+  p.kick();
+  await turn();
+  clock.now += 2;
+  clock.offCore += 2;
+  for (let i = 0; i < 3; i++) await turn();
+  t.notOk(asleep(), 'still spinning after 2 ms off the core');
+  state.waiting = false;
+  for (let i = 0; i < 3; i++) await turn();
+  t.ok(asleep(), 'asleep once the receive no longer waits');
+  p.stop();
+});
+
 t.test('a gap spent on the core (work, a collection) does not stop the spin', async (t) => {
   const { poller: p, clock, state, asleep } = pollerOnClocks();
   p.kick();
@@ -126,8 +140,8 @@ t.test('until during a pause gives up at its first look: the world barrier then 
   const { poller: p, clock, state, asleep } = pollerOnClocks();
   p.kick();
   await turn();
-  clock.now += 5;
-  clock.offCore += 5;
+  clock.now += 8;
+  clock.offCore += 8;
   for (let i = 0; i < 3; i++) await turn();
   t.ok(asleep(), 'paused and asleep');
   state.frames = 1;
