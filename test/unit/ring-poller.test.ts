@@ -109,32 +109,24 @@ t.test('a receive that spins while its thread loses its core stops spinning and 
   p.stop();
 });
 
-t.test('a moment off the core (a helper thread of the process ran) does not stop the spin', async (t) => {
-  const { poller: p, clock, state, asleep } = pollerOnClocks();
-  p.kick();
-  await turn();
-  clock.now += 2;
-  clock.offCore += 2;
-  for (let i = 0; i < 3; i++) await turn();
-  t.notOk(asleep(), 'still spinning after 2 ms off the core');
-  state.waiting = false;
-  for (let i = 0; i < 3; i++) await turn();
-  t.ok(asleep(), 'asleep once the receive no longer waits');
-  p.stop();
-});
-
-t.test('a gap spent on the core (work, a collection) does not stop the spin', async (t) => {
-  const { poller: p, clock, state, asleep } = pollerOnClocks();
-  p.kick();
-  await turn();
-  clock.now += 5;
-  for (let i = 0; i < 3; i++) await turn();
-  t.notOk(asleep(), 'still spinning');
-  state.waiting = false;
-  for (let i = 0; i < 3; i++) await turn();
-  t.ok(asleep(), 'asleep once the receive no longer waits');
-  p.stop();
-});
+for (const [gap, offCore, what] of [
+  [2, 2, 'a moment off the core (a helper thread of the process ran)'],
+  [5, 0, 'a gap spent on the core (work, a collection)'],
+] as const) {
+  t.test(`${what} does not stop the spin`, async (t) => {
+    const { poller: p, clock, state, asleep } = pollerOnClocks();
+    p.kick();
+    await turn();
+    clock.now += gap;
+    clock.offCore += offCore;
+    for (let i = 0; i < 3; i++) await turn();
+    t.notOk(asleep(), `still spinning after ${gap} ms, ${offCore} of them off the core`);
+    state.waiting = false;
+    for (let i = 0; i < 3; i++) await turn();
+    t.ok(asleep(), 'asleep once the receive no longer waits');
+    p.stop();
+  });
+}
 
 t.test('until during a pause gives up at its first look: the world barrier then sleeps until its message', async (t) => {
   const { poller: p, clock, state, asleep } = pollerOnClocks();
