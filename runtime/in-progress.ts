@@ -20,4 +20,8 @@ export class InProgress<T> {
   has(item: T): boolean {
     return this.all.includes(item);
   }
+
+  clear(): void {
+    this.all.length = 0;
+  }
 }

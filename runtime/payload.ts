@@ -1,4 +1,5 @@
 import { DsError, ErrorCode } from './errors.ts';
+import { InProgress } from './in-progress.ts';
 
 /**
  * Payloads are plain data, what MessagePack carries faithfully: undefined, null, booleans, numbers
@@ -34,10 +35,11 @@ export function assertPlainData(value: unknown, what: Describe): void {
 const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /**
- * The arrays and objects findProblem is inside (a cycle comes back to one): one set for every check,
- * since every send makes one, so nothing is allocated for it.
+ * The arrays and objects findProblem is inside (a cycle comes back to one), the innermost last: one
+ * for every check, since every send makes one, and not a Set, which a removal that empties it makes
+ * V8 shrink by allocating a new table (in-progress.ts).
  */
-const ancestors = new Set<object>();
+const ancestors = new InProgress<object>();
 
 /**
  * What is wrong with `value`, as the end of a sentence after its path: ` is a function`, with the
