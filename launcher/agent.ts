@@ -16,6 +16,7 @@ import { clockAnchorText, epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { JOB_ID, Party, Refusal } from '../runtime/protocol/handshake.ts';
 import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
 import { Env } from '../runtime/protocol/rendezvous.ts';
+import { makeLocalLinksDir, removeLocalLinksDir } from './local-links.ts';
 import { PingWatch } from './ping-watch.ts';
 import { listenWebSocketServer, remoteAddress, type ServerTls, type WebSocket } from '../runtime/protocol/ws-server.ts';
 import { packageRoot } from './package-root.ts';
@@ -143,6 +144,8 @@ function serveJob(
   let program: Extract<LauncherToAgent, { t: 'program' }> | undefined;
   let nodeArgs: string[] = [];
   let bind = '';
+  /** Where the job's ranks on this host listen on Unix sockets too (local-links.ts; none with TLS). */
+  let localLinks: string | undefined;
   /** DSMPI_TLS_* of the job's ranks when it uses TLS. */
   let tlsEnv: Record<string, string> = {};
   let closed = false;
@@ -188,6 +191,7 @@ function serveJob(
   const prepare = async (msg: Extract<LauncherToAgent, { t: 'program' }>): Promise<void> => {
     bind = resolveInterface(msg.iface ?? options.advertise ?? plainAddress(req.socket.localAddress));
     if (msg.tls) await prepareTls(msg.tls);
+    else localLinks ??= makeLocalLinksDir();
     if (msg.code) {
       await mkdir(dir, { recursive: true });
       const name = msg.name.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -232,6 +236,8 @@ function serveJob(
         [Env.token]: rankKeyText,
         [Env.trace]: traceFile ?? '',
         [Env.bind]: bind,
+        // -x DSMPI_LOCAL_LINKS= on the launcher turns them off.
+        [Env.localLinks]: env[Env.localLinks] === '' ? '' : (localLinks ?? ''),
         [Env.clockAnchor]: clockAnchorText(),
         ...tlsEnv,
       },
@@ -328,6 +334,7 @@ function serveJob(
     void Promise.all(exited).then(async () => {
       clearTimeout(killer);
       await rm(dir, { recursive: true, force: true });
+      removeLocalLinksDir(localLinks);
       log(`job ${jobId} ended`);
       endJob();
     });

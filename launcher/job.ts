@@ -17,6 +17,7 @@ import { prepareProgram, type JobProgram } from './job-program.ts';
 import { jobEnvironment } from './job-env.ts';
 import { JobTimers } from './job-timers.ts';
 import { JobTrace } from './job-trace.ts';
+import { makeLocalLinksDir, removeLocalLinksDir } from './local-links.ts';
 
 export { ExitCode } from './job-state.ts';
 
@@ -97,6 +98,8 @@ class Job {
   private readonly timers = new JobTimers();
   private coordinator!: Coordinator;
   private env: NodeJS.ProcessEnv = {};
+  /** Where the ranks listen on Unix sockets too (local-links.ts): process ranks on this machine only. */
+  private localLinks: string | undefined;
   private dynamicRanks!: DynamicRanks;
   /** launch() is still starting the job's ranks (startRanks()). */
   private startingRanks = true;
@@ -133,6 +136,12 @@ class Job {
       this.coordinatorEvents(),
     );
     this.env = jobEnvironment(options, { jobId, token: keyToText(this.key), rendezvous: this.coordinator.url });
+    // A directory of this job's own, even in a rank's environment that names one (a dsrun inside a
+    // rank); -x DSMPI_LOCAL_LINKS=… stands.
+    if (!options.spawner && options.env[Env.localLinks] === undefined) {
+      this.localLinks = makeLocalLinksDir();
+      this.env[Env.localLinks] = this.localLinks ?? '';
+    }
     this.dispatch({ type: 'launch' });
     this.dynamicRanks = new DynamicRanks({
       np: options.np,
@@ -180,6 +189,7 @@ class Job {
     await this.options.spawner?.close();
     await this.program.remove();
     await this.dynamicRanks.close();
+    removeLocalLinksDir(this.localLinks);
   }
 
   private coordinatorEvents(): CoordinatorEvents {

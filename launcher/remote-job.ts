@@ -188,6 +188,8 @@ export class RemoteSpawner implements RankSpawner {
     delete remoteEnv[Env.token];
     // This machine's paths and clock anchor: the agent gives its ranks its own TLS and trace files and anchor.
     for (const name of [Env.tlsCert, Env.tlsKey, Env.tlsCa, Env.trace, Env.clockAnchor]) delete remoteEnv[name];
+    // A directory of this machine too, but empty turns the agent's local links off.
+    if (remoteEnv[Env.localLinks]) delete remoteEnv[Env.localLinks];
     const tracePath = env[Env.trace];
     if (tracePath) this.tracePaths.set(rank, tracePath);
     // Unless --poll/--no-poll decided for all: ranks poll on a host that has a core for each of them.

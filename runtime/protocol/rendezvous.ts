@@ -44,6 +44,12 @@ export const Env = {
   clockAnchor: 'DSMPI_CLOCK_ANCHOR',
   /** "1" in the environment of a rank thread (dsrun --threads): runtime/transport/thread-data.ts. */
   thread: 'DSMPI_THREAD',
+  /**
+   * A directory private to the user, one per launcher and job on a host (dsrun, or an agent): the
+   * process ranks it starts listen there on Unix sockets too, and dial each other there instead of
+   * over TCP (runtime/transport/ws.ts). Empty (`-x DSMPI_LOCAL_LINKS=`): TCP only.
+   */
+  localLinks: 'DSMPI_LOCAL_LINKS',
 } as const;
 
 /** The value of DSMPI_COLL_RADIX (Env.collectiveRadix): undefined when unset or empty; an Error unless an integer >= 2. */

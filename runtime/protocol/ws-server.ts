@@ -12,7 +12,8 @@
 import type { Buffer } from 'node:buffer';
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { ACCEPTED, HANDSHAKE_DEADLINE_MS, readHello, Refusal, ServerHandshake, type Hello, type Purpose } from './handshake.ts';
 import { runningDeadline, type RunningDeadline } from './running-deadline.ts';
@@ -34,6 +35,11 @@ export interface ListenOptions extends Omit<ServerOptions, 'host' | 'port' | 'se
   host: string;
   /** 0: any free port. */
   port: number;
+  /**
+   * Also listen on this Unix socket (no TLS), replacing a stale file: peers on this host that
+   * know the path dial there (cheaper than TCP over loopback). The same limits and handshake apply.
+   */
+  unixPath?: string;
   /** At most this many open connections (authenticated or not). */
   maxConnections: number;
   /** At most this many connections from one address that have not finished their handshake. */
@@ -58,6 +64,10 @@ export interface ListeningServer {
   readonly port: number;
   /** The URL peers dial to reach this server at `host` (ws:// or wss://). */
   url(host: string): string;
+  /** The URL of its Unix socket (ws+unix:…), if it listens on one. */
+  readonly unixUrl?: string;
+  /** Why it does not listen on the Unix socket it was asked to (it serves TCP only). */
+  readonly unixError?: Error;
   /** Stops accepting and ends every connection; resolves once they have ended. */
   close(): Promise<void>;
 }
@@ -76,11 +86,21 @@ function createServer(tls: ServerTls | undefined): Server {
   return createHttpsServer(options, upgradeRequired);
 }
 
-const endpoint = (socket: Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
-export const remoteAddress = (socket: Socket): string => (socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
+/** Connections over the Unix socket have no address: each gets a number of its own. */
+const unixEndpoints = new WeakMap<Socket, string>();
+let unixConnections = 0;
+const endpoint = (socket: Socket): string =>
+  socket.remotePort === undefined
+    ? (unixEndpoints.get(socket) ?? unixEndpoints.set(socket, `unix|${++unixConnections}`).get(socket)!)
+    : `${socket.remoteAddress}|${socket.remotePort}`;
+/** Where a connection comes from: an IP address, or `local` over a Unix socket. */
+export const remoteAddress = (socket: Socket): string =>
+  socket.remotePort === undefined ? 'local' : (socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
 
 export async function listenWebSocketServer(options: ListenOptions): Promise<ListeningServer> {
-  const { host, port, maxConnections, maxPendingPerSource, tls, purpose, admit, authenticated, opened, refused, ...wsOptions } = options;
+  const { host, port, unixPath, maxConnections, maxPendingPerSource, tls, purpose, admit, authenticated, opened, refused, ...wsOptions } =
+    options;
+  if (unixPath && tls) throw new Error('listenWebSocketServer: a Unix socket serves no TLS');
   const server = createServer(tls);
   server.maxConnections = maxConnections;
   server.headersTimeout = HANDSHAKE_DEADLINE_MS;
@@ -172,18 +192,50 @@ export async function listenWebSocketServer(options: ListenOptions): Promise<Lis
       resolve();
     });
   });
+  const { unixServer, unixError } = unixPath ? await listenUnix(unixPath, server, maxConnections) : {};
+  unixServer?.on('error', (err) => wss.emit('error', err));
   const scheme = tls ? 'wss' : 'ws';
   const bound = (server.address() as { port: number }).port;
   return {
     wss,
     port: bound,
     url: (at) => `${scheme}://${at.includes(':') ? `[${at}]` : at}:${bound}`,
+    unixUrl: unixServer && `ws+unix:${unixPath}:/`,
+    unixError,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        let open = unixServer ? 2 : 1;
+        const closed = (): void => {
+          if (--open === 0) resolve();
+        };
+        server.close(closed);
+        unixServer?.close(closed);
         for (const entry of pending.values()) entry.socket.destroy();
         for (const socket of wss.clients) socket.terminate();
         wss.close();
       }),
   };
+}
+
+/**
+ * A listener on the Unix socket `path` whose connections go to `server` as if it had accepted them
+ * (a stale file there is replaced); if it cannot listen, why.
+ */
+async function listenUnix(path: string, server: Server, maxConnections: number): Promise<{ unixServer?: NetServer; unixError?: Error }> {
+  const unixServer = createNetServer((socket) => server.emit('connection', socket));
+  unixServer.maxConnections = maxConnections;
+  try {
+    rmSync(path, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      unixServer.once('error', reject);
+      unixServer.listen(path, () => {
+        unixServer.off('error', reject);
+        resolve();
+      });
+    });
+    return { unixServer };
+  } catch (err) {
+    unixServer.close();
+    return { unixError: err as Error };
+  }
 }

@@ -33,6 +33,8 @@ export interface JobEnv {
   tls: RankTls | undefined;
   /** Address the rank listens on for its peers. */
   host: string;
+  /** Where the ranks of its launcher on this host listen on Unix sockets (Env.localLinks). */
+  localDir: string | undefined;
   maxPayload: number | undefined;
   recvBufferBytes: number | undefined;
   /** dsrun --drop / --delay / --partition: faults the rank applies to its own sends. */
@@ -74,6 +76,7 @@ export async function readRankEnv(processEnv: NodeJS.ProcessEnv): Promise<RankEn
     collectiveRadix,
     tls: rankTlsFromEnv(env),
     host: env[Env.bind] || '127.0.0.1',
+    localDir: env[Env.localLinks] || undefined,
     maxPayload: env[Env.maxPayload] ? Number(env[Env.maxPayload]) : undefined,
     recvBufferBytes: env[Env.recvBuffer] ? Number(env[Env.recvBuffer]) : undefined,
     faults: env[Env.faults] ? (JSON.parse(env[Env.faults]!) as NetworkFaults) : undefined,

@@ -67,6 +67,7 @@ export async function chooseTransport(env: JobEnv): Promise<RankTransport> {
         jobId: env.jobId,
         key: env.key,
         host: env.host,
+        localDir: env.localDir,
         maxPayload: env.maxPayload,
         tls: env.tls,
         resolve: (peer) => {

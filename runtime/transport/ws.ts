@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { DsError, ErrorCode } from '../errors.ts';
 import { Party, rankOf, Refusal, type Hello } from '../protocol/handshake.ts';
@@ -24,6 +25,11 @@ export interface WsTransportOptions {
   maxPayload?: number;
   /** Serve wss:// and dial peers over wss:// only (a certificate or TLS-PSK, rank-tls.ts). */
   tls?: RankTls;
+  /**
+   * The directory where the ranks its launcher started on this host listen on Unix sockets besides
+   * TCP (Env.localLinks); without TLS, this rank listens there too and dials there the peers that do.
+   */
+  localDir?: string;
   /** Finds the listening address (ws://host:port) of a peer; may wait until the peer has registered. */
   resolve: (peer: number) => Promise<string>;
 }
@@ -72,7 +78,10 @@ interface Link {
  */
 export class WsTransport implements Transport {
   readonly maxPayload: number;
-  /** The address peers dial, ws://host:port (wss:// with TLS). */
+  /**
+   * The address peers dial: ws://host:port (wss:// with TLS), followed, when this rank listens on a
+   * Unix socket too, by a space and its ws+unix: URL, which only the peers of its own launcher dial.
+   */
   readonly address: string;
   private readonly options: WsTransportOptions;
   private readonly server: ListeningServer;
@@ -110,9 +119,12 @@ export class WsTransport implements Transport {
     const host = options.host ?? '127.0.0.1';
     let transport: WsTransport | undefined;
     const self = Party.rank(options.rank);
+    // Named after the process too: a rank's address names its own socket, never a later process's.
+    const unixPath = options.localDir && !options.tls ? join(options.localDir, `${options.rank}.${process.pid}.sock`) : undefined;
     const server = await listenWebSocketServer({
       host,
       port: 0,
+      unixPath,
       // A flood of bogus connections must not stop the job (ws-server.ts).
       maxConnections: 4 * options.size + 64,
       maxPendingPerSource: 2 * options.size + 16,
@@ -132,13 +144,16 @@ export class WsTransport implements Transport {
       opened: (hello, socket) => transport!.attach(rankOf(hello.from)!, socket),
       refused: (reason, from) => transport!.events?.onError(new DsError(ErrorCode.Auth, `refused a connection from ${from}: ${reason}`)),
     });
-    transport = new WsTransport(options, server, server.url(options.advertiseHost ?? host));
+    const address = [server.url(options.advertiseHost ?? host), server.unixUrl].filter(Boolean).join(' ');
+    transport = new WsTransport(options, server, address);
     server.wss.on('error', (err) => transport!.events?.onError(err));
     return transport;
   }
 
   start(events: TransportEvents): void {
     this.events = events;
+    const unix = this.server.unixError;
+    if (unix) events.onError(new Error(`cannot listen on a Unix socket (${unix.message}): peers on this host dial over TCP`));
   }
 
   send(peer: number, message: Uint8Array): void | Promise<void> {
@@ -251,7 +266,7 @@ export class WsTransport implements Transport {
     link.state = 'connecting';
     let url: string;
     try {
-      url = await this.options.resolve(peer);
+      url = this.pickUrl(await this.options.resolve(peer));
     } catch (err) {
       return this.lost(peer, `cannot find rank ${peer}: ${(err as Error).message}`);
     }
@@ -288,6 +303,14 @@ export class WsTransport implements Transport {
         },
       },
     );
+  }
+
+  /** Of a peer's address (see `address`), its Unix socket if it is in this rank's own `localDir`, else its first URL. */
+  private pickUrl(address: string): string {
+    const urls = address.split(' ');
+    const dir = this.options.localDir;
+    const local = dir && !this.options.tls ? urls.find((url) => url.startsWith(`ws+unix:${join(dir, '/')}`)) : undefined;
+    return local ?? urls[0];
   }
 
   private attach(peer: number, socket: WebSocket): void {

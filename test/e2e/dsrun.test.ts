@@ -70,8 +70,11 @@ t.test('stray connections with a wrong token or garbage are refused; the job com
   t.match(r.stdout, '[rank 0] peer refused with 401');
   t.match(r.stdout, '[rank 0] launcher refused with 401');
   t.match(r.stdout, '[rank 0] garbage answered with HTTP/1.1 400 Bad Request');
+  t.match(r.stdout, "[rank 0] peer's Unix socket refused with 401");
+  t.match(r.stdout, '[rank 0] garbage on the Unix socket answered with HTTP/1.1 400 Bad Request');
   t.match(r.stdout, '[rank 1] job still fine');
   t.match(r.stderr, /refused a connection from 127\.0\.0\.1: no dsmpi handshake/);
+  t.match(r.stderr, /refused a connection from local: no dsmpi handshake/);
 });
 
 t.test('bad usage: one-line error and a usage hint, exit 2', async (t) => {
