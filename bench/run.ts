@@ -1,23 +1,35 @@
 // npm run bench: dsmpi against the raw transport it is built on (and against mpirun where present),
 // measured side by side in one run. Prints medians over repetitions and their ratios.
-//   npm run bench -- [--reps 5] [--only p2p,idle,rtt,startup,collectives,paxos,flow,hosts] (--only scale [--max-n 256]: growth with n) [--flood 3000000] [--mib 256]
+//   npm run bench -- --help
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { Command, InvalidArgumentError } from 'commander';
 import { median } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({
-  options: {
-    reps: { type: 'string', default: '5' },
-    only: { type: 'string' },
-    flood: { type: 'string', default: '3000000' },
-    mib: { type: 'string', default: '256' },
-    'max-n': { type: 'string', default: '256' },
-  },
-});
-const reps = Number(values.reps);
-const only = values.only?.split(',');
+const GROUPS = ['p2p', 'idle', 'rtt', 'startup', 'collectives', 'paxos', 'flow', 'hosts', 'scale'];
+const positive = (text: string): number => {
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError('must be an integer > 0');
+  return n;
+};
+const groups = (text: string): string[] => {
+  const names = text.split(',');
+  const bad = names.filter((g) => !GROUPS.includes(g));
+  if (bad.length) throw new InvalidArgumentError(`unknown group ${bad.join(', ')} (groups: ${GROUPS.join(', ')})`);
+  return names;
+};
+const values = new Command('npm run bench --')
+  .description('dsmpi against its baselines (raw ws, mpirun + mpi4py), measured side by side; prints medians and ratios')
+  .option('--reps <n>', 'repetitions of each measure', positive, 5)
+  .option('--only <groups>', `comma-separated groups, among ${GROUPS.join(', ')} (default: all but scale)`, groups)
+  .option('--flood <messages>', 'messages of the flow-control flood', positive, 3_000_000)
+  .option('--mib <n>', 'MiB of the large-message runs', positive, 256)
+  .option('--max-n <n>', 'largest n of --only scale', positive, 256)
+  .parse()
+  .opts<{ reps: number; only?: string[]; flood: number; mib: number; maxN: number }>();
+const reps = values.reps;
+const only = values.only;
 const want = (group: string): boolean => !only || only.includes(group);
 
 /** Runs a command to its end (killing it after `limitMs`); returns stdout, or throws. */
@@ -185,7 +197,7 @@ if (only?.includes('scale')) {
   console.log(
     `\n## Growth with n (one run each; ${new Date().toISOString()}, load ${(await import('node:os')).loadavg()[0].toFixed(1)})\n`,
   );
-  console.log(await benchScale(Number(values['max-n'])));
+  console.log(await benchScale(values.maxN));
 }
 
 if (want('hosts')) {
@@ -214,7 +226,7 @@ if (want('paxos')) {
 
 if (want('flow')) {
   // Flow control: a flood of small messages, and large messages (docs/flow-control.md).
-  const floodCount = values.flood;
+  const floodCount = String(values.flood);
   const bound = 64 * 2 ** 20;
   const flood = (mode: string, recvBuffer: number): Promise<Record<string, number>> =>
     json(
@@ -244,7 +256,7 @@ if (want('flow')) {
   console.log(`| keeps up | never reached | ${fmt(m(unbounded, 'msgsPerSec'))} | ${fmt(m(unbounded, 'peakRssMiB'))} | |`);
   console.log(`\nkeeping-up throughput with the bound / without: ${keepRatio.toFixed(2)}× (target: within 10 %)`);
 
-  const mib = values.mib;
+  const mib = String(values.mib);
   const rounds = '3';
   const large: Array<Record<string, number>> = [];
   const threads: Array<Record<string, number>> = [];
