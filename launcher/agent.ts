@@ -144,7 +144,7 @@ function serveJob(
   let program: Extract<LauncherToAgent, { t: 'program' }> | undefined;
   let nodeArgs: string[] = [];
   let bind = '';
-  /** Where the job's ranks on this host listen on Unix sockets too (local-links.ts; none with TLS). */
+  /** Where the job's ranks on this host listen on Unix sockets too (local-links.ts; none with TLS): linksFor. */
   let localLinks: string | undefined;
   /** DSMPI_TLS_* of the job's ranks when it uses TLS. */
   let tlsEnv: Record<string, string> = {};
@@ -191,7 +191,6 @@ function serveJob(
   const prepare = async (msg: Extract<LauncherToAgent, { t: 'program' }>): Promise<void> => {
     bind = resolveInterface(msg.iface ?? options.advertise ?? plainAddress(req.socket.localAddress));
     if (msg.tls) await prepareTls(msg.tls);
-    else localLinks ??= makeLocalLinksDir();
     if (msg.code) {
       await mkdir(dir, { recursive: true });
       const name = msg.name.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -220,6 +219,15 @@ function serveJob(
     else if (!stdin.writableEnded) stdin.write(data);
   };
 
+  /**
+   * The job's directory of local links for a rank, made on first use; none for a TLS job (its ranks
+   * keep every link on TLS: a wss:// rendezvous), nor with -x DSMPI_LOCAL_LINKS= on the launcher.
+   */
+  const linksFor = (env: Record<string, string>): string => {
+    if (env[Env.localLinks] === '' || env[Env.rendezvous]?.startsWith('wss://')) return '';
+    return (localLinks ??= makeLocalLinksDir()) ?? '';
+  };
+
   const startRank = (rank: number, env: Record<string, string>, trace: boolean, stdin: boolean): void => {
     if (closed) return;
     if (!program) {
@@ -236,8 +244,7 @@ function serveJob(
         [Env.token]: rankKeyText,
         [Env.trace]: traceFile ?? '',
         [Env.bind]: bind,
-        // -x DSMPI_LOCAL_LINKS= on the launcher turns them off.
-        [Env.localLinks]: env[Env.localLinks] === '' ? '' : (localLinks ?? ''),
+        [Env.localLinks]: linksFor(env),
         [Env.clockAnchor]: clockAnchorText(),
         ...tlsEnv,
       },

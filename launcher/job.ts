@@ -184,12 +184,15 @@ class Job {
     this.timers.clear();
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
-    await Promise.all(this.outputs);
-    await this.coordinator.close();
-    await this.options.spawner?.close();
-    await this.program.remove();
-    await this.dynamicRanks.close();
-    removeLocalLinksDir(this.localLinks);
+    try {
+      await Promise.all(this.outputs);
+      await this.coordinator.close();
+      await this.options.spawner?.close();
+      await this.program.remove();
+      await this.dynamicRanks.close();
+    } finally {
+      removeLocalLinksDir(this.localLinks);
+    }
   }
 
   private coordinatorEvents(): CoordinatorEvents {
