@@ -15,7 +15,7 @@ import { decodeValue, encodeValue } from '../runtime/protocol/control-codec.ts';
 import { clockAnchorText, epochMs } from '../runtime/protocol/epoch-clock.ts';
 import { JOB_ID, Party, Refusal } from '../runtime/protocol/handshake.ts';
 import { agentKey, keyToText, ranksKey, tlsKey } from '../runtime/protocol/keys.ts';
-import { Env } from '../runtime/protocol/rendezvous.ts';
+import { Env, isTlsUrl } from '../runtime/protocol/rendezvous.ts';
 import { makeLocalLinksDir, removeLocalLinksDir } from './local-links.ts';
 import { PingWatch } from './ping-watch.ts';
 import { listenWebSocketServer, remoteAddress, type ServerTls, type WebSocket } from '../runtime/protocol/ws-server.ts';
@@ -224,7 +224,7 @@ function serveJob(
    * keep every link on TLS: a wss:// rendezvous), nor with -x DSMPI_LOCAL_LINKS= on the launcher.
    */
   const linksFor = (env: Record<string, string>): string => {
-    if (env[Env.localLinks] === '' || env[Env.rendezvous]?.startsWith('wss://')) return '';
+    if (env[Env.localLinks] === '' || isTlsUrl(env[Env.rendezvous] ?? '')) return '';
     return (localLinks ??= makeLocalLinksDir()) ?? '';
   };
 

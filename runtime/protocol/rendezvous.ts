@@ -52,6 +52,11 @@ export const Env = {
   localLinks: 'DSMPI_LOCAL_LINKS',
 } as const;
 
+/** Whether a rendezvous's or a rank's address is TLS (wss://): a wss:// rendezvous makes every link of its ranks TLS. */
+export function isTlsUrl(url: string): boolean {
+  return url.startsWith('wss://');
+}
+
 /** The value of DSMPI_COLL_RADIX (Env.collectiveRadix): undefined when unset or empty; an Error unless an integer >= 2. */
 export function parseRadix(text: string | undefined): number | undefined {
   if (!text) return undefined;

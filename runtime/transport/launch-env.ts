@@ -12,8 +12,8 @@ import type { Buffer } from 'node:buffer';
 import { DsError, ErrorCode } from '../errors.ts';
 import { keyFromText, keyToText } from '../protocol/key-text.ts';
 import type { SpawnInfo } from '../services.ts';
-import { isTlsUrl, rankTlsFromEnv, type RankTls } from './rank-tls.ts';
-import { DEFAULT_RENDEZVOUS_JOB, Env, parseRadix, type NetworkFaults } from '../protocol/rendezvous.ts';
+import { rankTlsFromEnv, type RankTls } from './rank-tls.ts';
+import { DEFAULT_RENDEZVOUS_JOB, Env, isTlsUrl, parseRadix, type NetworkFaults } from '../protocol/rendezvous.ts';
 
 /** What run() reads from the environment: without a launcher only the seed, else the rank's place in its job. */
 export type RankEnv = { rendezvous: undefined; seed: number } | JobEnv;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DsError, ErrorCode } from '../errors.ts';
-import { Env } from '../protocol/rendezvous.ts';
+import { Env, isTlsUrl } from '../protocol/rendezvous.ts';
 
 export type RankTls =
   | {
@@ -18,10 +18,6 @@ export type RankTls =
       ca?: Buffer;
     }
   | { kind: 'psk' };
-
-export function isTlsUrl(url: string): boolean {
-  return url.startsWith('wss://');
-}
 
 function readPem(env: NodeJS.ProcessEnv, name: string): Buffer {
   try {
